@@ -1,0 +1,35 @@
+export {
+  ERROR_CODES,
+  type ErrorJson,
+  type ErrorName,
+  errorNameForStatus,
+  LarderError,
+  type LarderErrorOptions,
+  toLarderError,
+} from './errors.js';
+export { newId } from './ids.js';
+export type { JsonObject, JsonValue } from './json.js';
+export {
+  assertRecordId,
+  assertServiceName,
+  isValidRecordId,
+  isValidServiceName,
+  RESERVED_SERVICE_NAMES,
+} from './names.js';
+export {
+  and,
+  eq,
+  type FieldPath,
+  type Filter,
+  MATCH_ALL,
+  not,
+  or,
+  type ParsedQuery,
+  pathToString,
+  type RangeOperator,
+  type Scalar,
+  type SortKey,
+} from './query/ast.js';
+export { parseFieldPath, readPath } from './query/field-path.js';
+export { matchFilter } from './query/match-filter.js';
+export { type ParseQueryOptions, parseFilter, parseQuery } from './query/parse-query.js';

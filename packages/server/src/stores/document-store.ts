@@ -1,0 +1,59 @@
+/**
+ * The metadata store port: collections of schemaless JSON documents, queried with the
+ * protocol's query language. The core talks only to this interface; adapters (SQLite here,
+ * PostgreSQL later) compile the query tree to their own SQL with bound parameters, and all
+ * pass `document-store.conformance.ts` unchanged.
+ */
+import type { FieldPath, Filter, JsonValue, SortKey } from '@larder/protocol';
+
+/** A stored document: a JSON object with a string `_id`. */
+export interface StoredDocument {
+  _id: string;
+  [key: string]: JsonValue;
+}
+
+export interface StoreFindOptions {
+  filter: Filter;
+  sort?: readonly SortKey[];
+  skip?: number;
+  /** `undefined`: no limit. */
+  limit?: number | undefined;
+}
+
+export interface Modification {
+  before: StoredDocument;
+  after: StoredDocument;
+}
+
+export interface DocumentStore {
+  /** Adapter name for logs and `/health` (`sqlite`, `postgres`). */
+  readonly kind: string;
+  /** Creates or migrates the schema; safe to call on every start. */
+  open(): Promise<void>;
+  /** Finishes what is in flight and releases the database. */
+  close(): Promise<void>;
+
+  /** Collection names that have been created, sorted. */
+  listCollections(): Promise<string[]>;
+  /** Records a collection as existing (idempotent). */
+  ensureCollection(collection: string): Promise<void>;
+
+  find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]>;
+  count(collection: string, filter: Filter): Promise<number>;
+  /** Distinct non-null values of a field among matches; array values are unwound. */
+  distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]>;
+
+  /** Inserts all documents or none; a duplicate `_id` is a Conflict. */
+  insert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
+  /**
+   * Atomically replaces every match with `change(document)` (read, change and write in one
+   * transaction). `change` must keep `_id`.
+   */
+  modify(
+    collection: string,
+    filter: Filter,
+    change: (document: StoredDocument) => StoredDocument,
+  ): Promise<Modification[]>;
+  /** Atomically removes every match and answers what was removed. */
+  remove(collection: string, filter: Filter): Promise<StoredDocument[]>;
+}

@@ -1,0 +1,203 @@
+/**
+ * The embedded metadata store: one SQLite file in WAL mode, documents stored as JSONB.
+ * better-sqlite3 is synchronous; every method is still async so that callers are written
+ * once for this adapter and for networked ones.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
+import Database from 'better-sqlite3';
+import type { DocumentStore, Modification, StoredDocument, StoreFindOptions } from '../document-store.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { compileFilter, compileSort, sqliteJsonPath } from './sqlite-query-compiler.js';
+
+export interface SqliteDocumentStoreOptions {
+  /** Database file, or `:memory:`. */
+  file: string;
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+export class SqliteDocumentStore implements DocumentStore {
+  readonly kind = 'sqlite';
+  private db: Database.Database | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly options: SqliteDocumentStoreOptions) {}
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    if (this.options.file !== ':memory:') mkdirSync(dirname(this.options.file), { recursive: true });
+    const db = new Database(this.options.file);
+    db.pragma('journal_mode = WAL');
+    // WAL + NORMAL: a killed process loses nothing committed; only a power cut may lose
+    // the last transactions, never the database's integrity.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    this.db = db;
+    this.migrate(db);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db) return;
+    this.statements.clear();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+    this.db = undefined;
+  }
+
+  private migrate(db: Database.Database): void {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const applied = new Set(
+      db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((row) => (row as { version: number }).version),
+    );
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      db.transaction(() => {
+        db.exec(migration.sql);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+          migration.version,
+          new Date().toISOString(),
+        );
+      }).immediate();
+    }
+  }
+
+  private get database(): Database.Database {
+    if (!this.db) throw new LarderError('Unavailable', 'The metadata store is closed');
+    return this.db;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement) {
+      // Refresh its place in the LRU order.
+      this.statements.delete(sql);
+      this.statements.set(sql, statement);
+      return statement;
+    }
+    statement = this.database.prepare(sql);
+    this.statements.set(sql, statement);
+    if (this.statements.size > STATEMENT_CACHE_SIZE) {
+      const oldest = this.statements.keys().next().value;
+      if (oldest !== undefined) this.statements.delete(oldest);
+    }
+    return statement;
+  }
+
+  async listCollections(): Promise<string[]> {
+    return this.statement('SELECT name FROM collections ORDER BY name')
+      .all()
+      .map((row) => (row as { name: string }).name);
+  }
+
+  async ensureCollection(collection: string): Promise<void> {
+    this.statement('INSERT OR IGNORE INTO collections (name, created_at) VALUES (?, ?)').run(
+      collection,
+      new Date().toISOString(),
+    );
+  }
+
+  private selectMatches(collection: string, options: StoreFindOptions, columns: string): StoredDocument[] {
+    const params: unknown[] = [collection];
+    const where = compileFilter(options.filter, params);
+    let sql = `SELECT ${columns} FROM documents WHERE collection = ? AND ${where}`;
+    if (options.sort && options.sort.length > 0) sql += ` ORDER BY ${compileSort(options.sort, params)}`;
+    else sql += ' ORDER BY id ASC';
+    if (options.limit !== undefined || options.skip) {
+      sql += ' LIMIT ? OFFSET ?';
+      params.push(options.limit ?? -1, options.skip ?? 0);
+    }
+    return this.statement(sql)
+      .pluck()
+      .all(...params)
+      .map((text) => JSON.parse(text as string) as StoredDocument);
+  }
+
+  async find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
+    return this.selectMatches(collection, options, 'json(data)');
+  }
+
+  async count(collection: string, filter: Filter): Promise<number> {
+    const params: unknown[] = [collection];
+    const where = compileFilter(filter, params);
+    return this.statement(`SELECT count(*) FROM documents WHERE collection = ? AND ${where}`)
+      .pluck()
+      .get(...params) as number;
+  }
+
+  async distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]> {
+    const params: unknown[] = [sqliteJsonPath(path), collection];
+    const where = compileFilter(filter, params);
+    const rows = this.statement(
+      `SELECT DISTINCT data -> ? AS value FROM documents WHERE collection = ? AND ${where} ORDER BY 1`,
+    )
+      .pluck()
+      .all(...params) as (string | null)[];
+    const seen = new Map<string, JsonValue>();
+    for (const text of rows) {
+      if (text === null) continue;
+      const value = JSON.parse(text) as JsonValue;
+      for (const item of Array.isArray(value) ? value : [value]) {
+        if (item === null) continue;
+        const key = JSON.stringify(item);
+        if (!seen.has(key)) seen.set(key, item);
+      }
+    }
+    return [...seen.values()];
+  }
+
+  async insert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+    const insert = this.statement('INSERT INTO documents (collection, id, data) VALUES (?, ?, jsonb(?))');
+    try {
+      this.database.transaction(() => {
+        for (const document of documents) insert.run(collection, document._id, JSON.stringify(document));
+      })();
+    } catch (error) {
+      throw translateDriverError(error);
+    }
+  }
+
+  async modify(
+    collection: string,
+    filter: Filter,
+    change: (document: StoredDocument) => StoredDocument,
+  ): Promise<Modification[]> {
+    const update = this.statement('UPDATE documents SET data = jsonb(?) WHERE collection = ? AND id = ?');
+    return this.database
+      .transaction(() => {
+        const modifications: Modification[] = [];
+        for (const before of this.selectMatches(collection, { filter }, 'json(data)')) {
+          const after = change(structuredClone(before));
+          if (after._id !== before._id) throw new LarderError('BadRequest', 'A record id cannot be changed');
+          update.run(JSON.stringify(after), collection, before._id);
+          modifications.push({ before, after });
+        }
+        return modifications;
+      })
+      .immediate();
+  }
+
+  async remove(collection: string, filter: Filter): Promise<StoredDocument[]> {
+    const remove = this.statement('DELETE FROM documents WHERE collection = ? AND id = ?');
+    return this.database
+      .transaction(() => {
+        const removed = this.selectMatches(collection, { filter }, 'json(data)');
+        for (const document of removed) remove.run(collection, document._id);
+        return removed;
+      })
+      .immediate();
+  }
+}
+
+function translateDriverError(error: unknown): LarderError {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return new LarderError('Conflict', 'A record with this id already exists', { cause: error });
+  }
+  if (error instanceof LarderError) return error;
+  return new LarderError('GeneralError', 'The metadata store failed', { cause: error });
+}
