@@ -4,8 +4,8 @@
  */
 import { LarderError } from './errors.js';
 
-/** Lower-case letters, digits, `-` and `_`, optional `/`-separated segments, 1–64 chars. */
-const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/i;
+/** Letters, digits, `-` and `_`, starting with a letter or digit, 1–64 chars: one URL segment. */
+const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
 const RECORD_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 
 /** Names that belong to Larder itself and are never dynamic document services. */
@@ -28,7 +28,7 @@ export function assertServiceName(name: string): void {
   if (!isValidServiceName(name)) {
     throw new LarderError(
       'BadRequest',
-      `Invalid service name "${name.slice(0, 80)}": use 1-64 letters, digits, "-" or "_" (segments may be separated by "/")`,
+      `Invalid service name "${name.slice(0, 80)}": use 1-64 letters, digits, "-" or "_", starting with a letter or digit`,
     );
   }
 }

@@ -1,0 +1,166 @@
+/**
+ * Assembles the Larder application: a Feathers v5 app on Koa with REST and socket.io, the
+ * generic document services, authentication and the blob routes, over the given stores.
+ */
+import { authenticate } from '@feathersjs/authentication';
+import { feathers, type HookContext, type NextFunction } from '@feathersjs/feathers';
+import { bodyParser, cors, koa, parseAuthentication, rest } from '@feathersjs/koa';
+import socketio from '@feathersjs/socketio';
+import { assertServiceName, isValidServiceName, LarderError, toLarderError } from '@larder/protocol';
+import type { Context, Next } from 'koa';
+import { notAuthenticated } from '../auth/access-policy.js';
+import type { Actor } from '../auth/actor.js';
+import { createAuthenticationService, loadJwtSecret } from '../auth/authentication.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { blobRoutes } from '../http/blob-routes.js';
+import { errorHandler } from '../http/error-handler.js';
+import { parseQueryString } from '../http/query-string.js';
+import { configureChannels } from '../realtime/channels.js';
+import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
+import { DynamicServices } from '../services/documents/dynamic-services.js';
+import { UsersService } from '../services/users/users-service.js';
+import type { DocumentStore } from '../stores/document-store.js';
+import { DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_BODY_BYTES, type ServerOptions } from './server-options.js';
+
+export const LARDER_VERSION = '0.1.0';
+
+export interface LarderApp {
+  // biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
+  app: any;
+  users: UsersService | undefined;
+  apiKeys: ApiKeysService | undefined;
+  /** Requests being served right now (for graceful shutdown). */
+  inFlight: () => number;
+}
+
+const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
+
+export async function createApp(options: ServerOptions, store: DocumentStore, blobs: BlobStore): Promise<LarderApp> {
+  const authEnabled = options.auth ?? true;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const app = koa(feathers());
+  let inFlight = 0;
+
+  app.use(errorHandler(log));
+  app.use(async (_ctx: Context, next: Next) => {
+    inFlight += 1;
+    try {
+      await next();
+    } finally {
+      inFlight -= 1;
+    }
+  });
+  app.use(cors({ origin: (ctx: Context) => ctx.get('origin') || '*', credentials: true }));
+
+  const dynamic = new DynamicServices(app, {
+    store,
+    authEnabled,
+    whitelist: options.serviceWhitelist,
+  });
+
+  let users: UsersService | undefined;
+  let apiKeys: ApiKeysService | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: Feathers' authentication service over our app
+  let authService: any;
+  if (authEnabled) {
+    users = new UsersService(store, { authEnabled, openSignup: options.openSignup ?? false });
+    apiKeys = new ApiKeysService(store, { authEnabled });
+    authService = createAuthenticationService(app, { secret: await loadJwtSecret(store), apiKeys });
+  }
+
+  /** The caller of a plain Koa route (blobs, info), authenticated like a service call. */
+  const actorFor = async (ctx: Context): Promise<Actor> => {
+    if (!authEnabled) return { kind: 'local-owner' };
+    const authentication = ctx.feathers?.authentication;
+    if (!authentication) throw notAuthenticated();
+    const result = await authService.authenticate(authentication, { provider: 'rest' }, 'jwt');
+    return { kind: 'user', user: result.user };
+  };
+
+  app.use(async (ctx: Context, next: Next) => {
+    if (ctx.method === 'GET' && ctx.path === '/health') {
+      ctx.body = { status: 'ok', version: LARDER_VERSION, auth: authEnabled, store: store.kind, blobs: blobs.kind };
+      return;
+    }
+    return next();
+  });
+  if (authEnabled) app.use(parseAuthentication());
+  app.use(async (ctx: Context, next: Next) => {
+    if (ctx.method === 'GET' && ctx.path === '/info') {
+      await actorFor(ctx);
+      ctx.body = { services: await dynamic.names() };
+      return;
+    }
+    return next();
+  });
+  app.use(
+    blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }),
+  );
+  app.use(
+    bodyParser({
+      jsonLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      formLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      textLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      multipart: false,
+    }),
+  );
+  app.use(parseQueryString());
+  app.use(async (ctx: Context, next: Next) => {
+    // A first path segment that can never be a service gets a clear answer, not a 404.
+    const name = ctx.path.split('/')[1] ?? '';
+    if (name !== '' && !isValidServiceName(name) && !name.startsWith('socket.io')) assertServiceName(name);
+    return next();
+  });
+  app.configure(rest());
+  app.configure(
+    socketio(
+      { allowEIO3: true, maxHttpBufferSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, cors: { origin: true } },
+      (io) => {
+        io.on('connection', async (socket) => {
+          const services = authEnabled ? [] : await dynamic.names().catch(() => []);
+          socket.emit('init', { auth: authEnabled, services });
+        });
+      },
+    ),
+  );
+
+  // Services are registered after the transports so that both see them.
+  if (users && apiKeys) {
+    app.use('users', users, { methods: RECORD_METHODS });
+    app.use('api-keys', apiKeys, { methods: ['find', 'get', 'create', 'remove'] });
+    app.use('authentication', authService);
+  }
+
+  // Authentication of every external service call, on every transport.
+  app.hooks({
+    around: {
+      all: [
+        async (context: HookContext, next: NextFunction) => {
+          const { params } = context;
+          if (authEnabled && params.provider && params.authentication && context.path !== 'authentication') {
+            await authenticate('jwt')(context);
+          }
+          await next();
+        },
+      ],
+    },
+    error: {
+      all: [
+        (context: HookContext) => {
+          // One error table on every transport; unexpected errors keep their cause for logs.
+          const error = toLarderError(context.error);
+          if (error.code >= 500 && !(context.error instanceof LarderError)) {
+            log(`error: ${context.path}.${context.method}: ${(context.error as Error)?.stack ?? context.error}`);
+            context.error = new LarderError('GeneralError', 'Internal server error');
+          } else {
+            context.error = error;
+          }
+        },
+      ],
+    },
+  });
+
+  configureChannels(app, authEnabled);
+  await dynamic.install();
+  return { app, users, apiKeys, inFlight: () => inFlight };
+}

@@ -1,0 +1,26 @@
+/** Options of a Larder server, with the defaults of `larder serve`. */
+export interface ServerOptions {
+  /** Interface to bind; loopback by default. */
+  host?: string;
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  /** Folder of the embedded database and the blob files. */
+  dataDir: string;
+  /** Users, tokens and ownership; true by default. `false` is single-user local use. */
+  auth?: boolean;
+  /** Anyone may create an account with `POST /users` (default: only admins). */
+  openSignup?: boolean;
+  /** When set, only these names may be dynamic services. */
+  serviceWhitelist?: readonly string[];
+  /** Largest JSON body, in bytes (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** Largest blob upload, in bytes (default 64 GiB). */
+  maxBlobBytes?: number;
+  /** Where log lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 3030;
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024 * 1024;

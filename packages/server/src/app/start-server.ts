@@ -1,0 +1,66 @@
+/**
+ * Starts a Larder server on its embedded defaults (SQLite + a folder of blobs) and stops it
+ * cleanly: no new connections, in-flight requests finished, sockets closed, stores closed.
+ *
+ * @example
+ * const server = await startServer({ dataDir: './larder-data', port: 3030 });
+ * console.log(server.url);
+ * await server.close();
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
+import { SqliteDocumentStore } from '../stores/sqlite/sqlite-document-store.js';
+import { type AdminCredentials, bootstrapAdmin } from './bootstrap-admin.js';
+import { createApp } from './create-app.js';
+import { DEFAULT_HOST, DEFAULT_PORT, type ServerOptions } from './server-options.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  /** Set on the very first start with auth on: the admin account and an API key. */
+  createdAdmin: AdminCredentials | undefined;
+  close(): Promise<void>;
+}
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const store = new SqliteDocumentStore({ file: join(options.dataDir, 'larder.db') });
+  const blobs = new FsBlobStore({ root: join(options.dataDir, 'blobs') });
+  await store.open();
+  await blobs.open();
+  const { app, users, apiKeys } = await createApp(options, store, blobs);
+  const server: Server = await app.listen(options.port ?? DEFAULT_PORT, host);
+  if (!server.listening) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const createdAdmin = users && apiKeys ? await bootstrapAdmin(store, users, apiKeys) : undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections go now; busy ones finish their request first.
+      server.closeIdleConnections();
+      app.io?.disconnectSockets(true);
+      const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      await drained;
+      clearTimeout(timer);
+      await app.teardown?.().catch(() => {});
+      await blobs.close();
+      await store.close();
+    })();
+    return closing;
+  };
+
+  return { url: `http://${urlHost}:${port}`, port, host, createdAdmin, close };
+}

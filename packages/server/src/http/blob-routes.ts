@@ -1,0 +1,98 @@
+/**
+ * Content-addressed file transfer:
+ * - `POST /blobs` (or `PUT /blobs/<sha256>` to have the hash verified) streams the request
+ *   body into the blob store and answers 201 `{ sha256, size }`;
+ * - `GET /blobs/<sha256>` streams it back, honouring `Range` and `If-None-Match`;
+ * - `HEAD /blobs/<sha256>` tells whether the caller may fetch it.
+ * Bodies are never buffered, so memory stays flat whatever the size.
+ */
+import { LarderError } from '@larder/protocol';
+import type { Context, Next } from 'koa';
+import type { Actor } from '../auth/actor.js';
+import { canReadBlob, recordBlobClaim } from '../auth/blob-access.js';
+import { type BlobStore, isSha256 } from '../blobs/blob-store.js';
+import type { DocumentStore } from '../stores/document-store.js';
+import { parseByteRange } from './byte-range.js';
+
+export interface BlobRoutesOptions {
+  blobs: BlobStore;
+  store: DocumentStore;
+  maxBlobBytes: number;
+  /** Resolves the caller; throws NotAuthenticated when auth is on and nobody signed in. */
+  actorFor: (ctx: Context) => Promise<Actor>;
+}
+
+const PATH = /^\/blobs(?:\/([^/]*))?\/?$/;
+
+export function blobRoutes(options: BlobRoutesOptions) {
+  const { blobs, store } = options;
+
+  async function upload(ctx: Context, expected: string | undefined): Promise<void> {
+    const actor = await options.actorFor(ctx);
+    const declared = Number(ctx.get('content-length'));
+    if (Number.isFinite(declared) && declared > options.maxBlobBytes) {
+      throw new LarderError('PayloadTooLarge', `Blobs are limited to ${options.maxBlobBytes} bytes on this server`);
+    }
+    const result = await blobs.put(ctx.req, {
+      maxBytes: options.maxBlobBytes,
+      ...(expected ? { expectedSha256: expected } : {}),
+    });
+    await recordBlobClaim(store, actor, result.sha256);
+    ctx.status = 201;
+    ctx.body = { sha256: result.sha256, size: result.size };
+  }
+
+  async function download(ctx: Context, sha256: string, bodyWanted: boolean): Promise<void> {
+    const actor = await options.actorFor(ctx);
+    const info = (await canReadBlob(store, actor, sha256)) ? await blobs.stat(sha256) : undefined;
+    if (!info) throw new LarderError('NotFound', `No blob ${sha256} that you may read`);
+    const etag = `"${sha256}"`;
+    ctx.set('ETag', etag);
+    ctx.set('Accept-Ranges', 'bytes');
+    ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
+    if (ctx.get('if-none-match') === etag) {
+      ctx.status = 304;
+      return;
+    }
+    const answer = parseByteRange(ctx.get('range') || undefined, info.size);
+    if (answer.kind === 'unsatisfiable') {
+      ctx.set('Content-Range', `bytes */${info.size}`);
+      ctx.status = 416;
+      ctx.body = {
+        name: 'RangeNotSatisfiable',
+        message: `The range is outside the blob's ${info.size} bytes`,
+        code: 416,
+        className: 'range-not-satisfiable',
+      };
+      return;
+    }
+    const range = answer.kind === 'range' ? answer.range : undefined;
+    // Koa sends no body for HEAD but keeps the headers, Content-Length included.
+    ctx.body = bodyWanted ? await blobs.get(sha256, range) : '';
+    if (range) {
+      ctx.status = 206;
+      ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
+      ctx.length = range.end - range.start + 1;
+    } else {
+      ctx.status = 200;
+      ctx.length = info.size;
+    }
+    ctx.type = 'application/octet-stream';
+  }
+
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const match = PATH.exec(ctx.path);
+    if (!match) return next();
+    const hash = match[1] || undefined;
+    if (hash !== undefined && !isSha256(hash)) {
+      throw new LarderError('BadRequest', 'A blob is named by the 64 lower-case hex digits of its SHA-256');
+    }
+    if (ctx.method === 'POST' && hash === undefined) return upload(ctx, undefined);
+    if (ctx.method === 'PUT' && hash !== undefined) return upload(ctx, hash);
+    if ((ctx.method === 'GET' || ctx.method === 'HEAD') && hash !== undefined) {
+      return download(ctx, hash, ctx.method === 'GET');
+    }
+    ctx.set('Allow', hash === undefined ? 'POST' : 'GET, HEAD, PUT');
+    throw new LarderError('MethodNotAllowed', `${ctx.method} is not supported on ${ctx.path}`);
+  };
+}

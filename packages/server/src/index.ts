@@ -1,0 +1,13 @@
+export { type AdminCredentials, BOOTSTRAP_ADMIN_EMAIL } from './app/bootstrap-admin.js';
+export { createApp, LARDER_VERSION, type LarderApp } from './app/create-app.js';
+export {
+  DEFAULT_HOST,
+  DEFAULT_MAX_BLOB_BYTES,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_PORT,
+  type ServerOptions,
+} from './app/server-options.js';
+export { type RunningServer, startServer } from './app/start-server.js';
+export type { BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from './blobs/blob-store.js';
+export type { DocumentStore, Modification, StoredDocument, StoreFindOptions } from './stores/document-store.js';
+export { SqliteDocumentStore } from './stores/sqlite/sqlite-document-store.js';

@@ -1,0 +1,251 @@
+/**
+ * The generic document service: Feathers' six methods over one collection of the metadata
+ * store, with the query language, pagination, timestamps and the collection's access policy.
+ * Dynamic services (any name, created on first use) and Larder's own record services are
+ * all instances of it.
+ */
+import {
+  and,
+  assertRecordId,
+  eq,
+  type Filter,
+  LarderError,
+  newId,
+  type ParsedQuery,
+  parseQuery,
+} from '@larder/protocol';
+import { type AccessPolicy, notAuthenticated } from '../../auth/access-policy.js';
+import { type Actor, type ActorParams, actorOf } from '../../auth/actor.js';
+import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
+import { projectFields } from './project-fields.js';
+import { applyPatch, assertRecordData, type RecordData, withoutServerFields } from './record-data.js';
+
+export interface Paginated<T> {
+  total: number;
+  limit: number;
+  skip: number;
+  data: T[];
+}
+
+export interface PaginationOptions {
+  default: number;
+  max: number;
+}
+
+export interface DocumentServiceOptions {
+  store: DocumentStore;
+  collection: string;
+  policy: AccessPolicy;
+  authEnabled: boolean;
+  paginate?: PaginationOptions;
+  /** Largest number of records one array `create` may carry. */
+  maxBatch?: number;
+}
+
+export interface DocumentParams extends ActorParams {
+  query?: unknown;
+  paginate?: false | Partial<PaginationOptions>;
+}
+
+type Id = string | number | null;
+
+export class DocumentService {
+  /** The id field, as Feathers and its authentication expect to find it. */
+  readonly id = '_id';
+  readonly store: DocumentStore;
+  readonly collection: string;
+  readonly policy: AccessPolicy;
+  private readonly authEnabled: boolean;
+  private readonly paginate: PaginationOptions;
+  private readonly maxBatch: number;
+
+  constructor(options: DocumentServiceOptions) {
+    this.store = options.store;
+    this.collection = options.collection;
+    this.policy = options.policy;
+    this.authEnabled = options.authEnabled;
+    this.paginate = options.paginate ?? { default: 100, max: 1000 };
+    this.maxBatch = options.maxBatch ?? 10_000;
+  }
+
+  protected actor(params: DocumentParams | undefined): Actor {
+    const actor = actorOf(params ?? {}, this.authEnabled);
+    if (actor.kind === 'anonymous') throw notAuthenticated();
+    return actor;
+  }
+
+  protected parse(params: DocumentParams | undefined): ParsedQuery {
+    return parseQuery(params?.query, { loose: params?.provider === 'rest' });
+  }
+
+  async find(params?: DocumentParams): Promise<Paginated<StoredDocument> | StoredDocument[] | unknown[]> {
+    const actor = this.actor(params);
+    const query = this.parse(params);
+    const filter = and(query.filter, this.policy.readFilter(actor));
+    if (query.distinct) return this.store.distinct(this.collection, query.distinct, filter);
+    const paginate = params?.paginate === false ? false : { ...this.paginate, ...params?.paginate };
+    if (paginate === false) {
+      const data = await this.store.find(this.collection, { filter, sort: query.sort, skip: query.skip, limit: query.limit });
+      return data.map((record) => projectFields(record, query.select));
+    }
+    const limit = Math.min(query.limit ?? paginate.default, paginate.max);
+    const [data, total] = await Promise.all([
+      limit === 0
+        ? Promise.resolve([])
+        : this.store.find(this.collection, { filter, sort: query.sort, skip: query.skip, limit }),
+      this.store.count(this.collection, filter),
+    ]);
+    return { total, limit, skip: query.skip, data: data.map((record) => projectFields(record, query.select)) };
+  }
+
+  async get(id: Id, params?: DocumentParams): Promise<StoredDocument> {
+    const actor = this.actor(params);
+    const recordId = this.recordId(id);
+    const query = this.parse(params);
+    const [record] = await this.store.find(this.collection, {
+      filter: and(eq(['_id'], recordId), query.filter, this.policy.readFilter(actor)),
+      limit: 1,
+    });
+    if (!record) throw this.notFound(recordId);
+    return projectFields(record, query.select);
+  }
+
+  async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
+    const actor = this.actor(params);
+    if (!this.policy.canCreate(actor)) throw new LarderError('Forbidden', `You may not create records in ${this.collection}`);
+    const many = Array.isArray(data);
+    const items: unknown[] = many ? data : [data];
+    if (items.length > this.maxBatch) {
+      throw new LarderError('PayloadTooLarge', `At most ${this.maxBatch} records can be created in one call`);
+    }
+    const now = new Date().toISOString();
+    const records = items.map((item, index) => {
+      assertRecordData(item, many ? `Record ${index} of the array` : 'The record');
+      const record: RecordData = withoutServerFields(item);
+      if (record._id === undefined) record._id = newId();
+      else assertRecordId(record._id);
+      this.policy.stampOnCreate(actor, record);
+      record.createdAt = now;
+      record.updatedAt = now;
+      return this.prepareForWrite(record as StoredDocument, undefined);
+    });
+    await this.store.ensureCollection(this.collection);
+    await this.store.insert(this.collection, records);
+    const select = this.parse(params).select;
+    const created = records.map((record) => projectFields(record, select));
+    return many ? created : (created[0] as StoredDocument);
+  }
+
+  async update(id: Id, data: unknown, params?: DocumentParams): Promise<StoredDocument> {
+    if (id === null) throw new LarderError('BadRequest', 'update replaces one record: give its id (use patch for many)');
+    assertRecordData(data);
+    const recordId = this.recordId(id);
+    if (data._id !== undefined && data._id !== recordId) {
+      throw new LarderError('BadRequest', 'The body\'s "_id" does not match the id in the URL');
+    }
+    const now = new Date().toISOString();
+    const [changed] = await this.modifyOne(recordId, params, (before) => {
+      const replacement: RecordData = { ...withoutServerFields(data), _id: recordId };
+      this.keepOwner(before, replacement, params);
+      replacement.createdAt = before.createdAt ?? now;
+      replacement.updatedAt = now;
+      return this.prepareForWrite(replacement as StoredDocument, before);
+    });
+    return changed as StoredDocument;
+  }
+
+  async patch(id: Id, data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
+    assertRecordData(data, 'The patch');
+    if (data._id !== undefined && data._id !== id) throw new LarderError('BadRequest', 'A record id cannot be changed');
+    const now = new Date().toISOString();
+    const change = (before: StoredDocument): StoredDocument => {
+      const { _id: _ignored, ...fields } = withoutServerFields(data);
+      const after = applyPatch(before, fields);
+      this.keepOwner(before, after, params);
+      after.updatedAt = now;
+      return this.prepareForWrite(after as StoredDocument, before);
+    };
+    if (id === null) return this.modifyMany(params, change);
+    const [changed] = await this.modifyOne(this.recordId(id), params, change);
+    return changed as StoredDocument;
+  }
+
+  async remove(id: Id, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
+    const actor = this.actor(params);
+    const query = this.parse(params);
+    if (id === null) {
+      const removed = await this.store.remove(this.collection, and(query.filter, this.policy.writeFilter(actor)));
+      return removed.map((record) => projectFields(record, query.select));
+    }
+    const recordId = this.recordId(id);
+    const [removed] = await this.store.remove(
+      this.collection,
+      and(eq(['_id'], recordId), query.filter, this.policy.writeFilter(actor)),
+    );
+    if (!removed) throw await this.whyNotWritable(recordId, actor, query.filter);
+    return projectFields(removed, query.select);
+  }
+
+  /** A hook for subclasses: last look at a record before it is stored. */
+  protected prepareForWrite(record: StoredDocument, _before: StoredDocument | undefined): StoredDocument {
+    return record;
+  }
+
+  private keepOwner(before: StoredDocument, after: RecordData, params: DocumentParams | undefined): void {
+    const actor = this.actor(params);
+    const mayReassign = actor.kind === 'internal' || (actor.kind === 'user' && actor.user.role === 'admin');
+    if (mayReassign && typeof after.userId === 'string') return;
+    if (before.userId === undefined) delete after.userId;
+    else after.userId = before.userId;
+  }
+
+  private async modifyOne(
+    recordId: string,
+    params: DocumentParams | undefined,
+    change: (before: StoredDocument) => StoredDocument,
+  ): Promise<StoredDocument[]> {
+    const actor = this.actor(params);
+    const query = this.parse(params);
+    const modifications = await this.store.modify(
+      this.collection,
+      and(eq(['_id'], recordId), query.filter, this.policy.writeFilter(actor)),
+      change,
+    );
+    if (modifications.length === 0) throw await this.whyNotWritable(recordId, actor, query.filter);
+    return modifications.map((modification) => projectFields(modification.after, query.select));
+  }
+
+  private async modifyMany(
+    params: DocumentParams | undefined,
+    change: (before: StoredDocument) => StoredDocument,
+  ): Promise<StoredDocument[]> {
+    const actor = this.actor(params);
+    const query = this.parse(params);
+    const modifications = await this.store.modify(
+      this.collection,
+      and(query.filter, this.policy.writeFilter(actor)),
+      change,
+    );
+    return modifications.map((modification) => projectFields(modification.after, query.select));
+  }
+
+  /** NotFound when the caller cannot see the record, Forbidden when they can but may not change it. */
+  private async whyNotWritable(recordId: string, actor: Actor, queryFilter: Filter): Promise<LarderError> {
+    const visible = await this.store.count(
+      this.collection,
+      and(eq(['_id'], recordId), queryFilter, this.policy.readFilter(actor)),
+    );
+    if (visible > 0) return new LarderError('Forbidden', `You may read but not change record ${recordId}`);
+    return this.notFound(recordId);
+  }
+
+  private recordId(id: Id): string {
+    const recordId = typeof id === 'number' ? String(id) : id;
+    assertRecordId(recordId);
+    return recordId;
+  }
+
+  private notFound(recordId: string): LarderError {
+    return new LarderError('NotFound', `No record found for id '${recordId}'`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Services created on first use: a request to `/<name>` for a name that is valid, not
+ * reserved, and allowed by the optional whitelist registers a document service over the
+ * collection `<name>`. The collection itself is only recorded when a record is created.
+ */
+import { isValidServiceName, LarderError, RESERVED_SERVICE_NAMES } from '@larder/protocol';
+import { ownershipPolicy } from '../../auth/access-policy.js';
+import type { DocumentStore } from '../../stores/document-store.js';
+import { DocumentService, type PaginationOptions } from './document-service.js';
+
+const MAX_DYNAMIC_SERVICES = 10_000;
+
+export interface DynamicServicesOptions {
+  store: DocumentStore;
+  authEnabled: boolean;
+  /** When set, only these names may be dynamic services. */
+  whitelist?: readonly string[] | undefined;
+  paginate?: PaginationOptions;
+}
+
+export class DynamicServices {
+  private readonly registered = new Set<string>();
+  private readonly whitelist: ReadonlySet<string> | undefined;
+
+  // biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
+  constructor(private readonly app: any, private readonly options: DynamicServicesOptions) {
+    this.whitelist = options.whitelist ? new Set(options.whitelist) : undefined;
+  }
+
+  /** Registers services for the collections already stored, then hooks into path lookup. */
+  async install(): Promise<void> {
+    for (const name of await this.options.store.listCollections()) {
+      if (!name.startsWith('_') && this.allowed(name)) this.register(name);
+    }
+    const lookup = this.app.lookup.bind(this.app);
+    this.app.lookup = (path: string) => {
+      const found = lookup(path);
+      if (found) return found;
+      const name = String(path ?? '').replace(/^\/+/, '').split('/')[0] ?? '';
+      if (!isValidServiceName(name) || RESERVED_SERVICE_NAMES.has(name) || this.registered.has(name)) return null;
+      if (!this.allowed(name)) throw new LarderError('Forbidden', `The service "${name}" is not in this server's whitelist`);
+      if (this.registered.size >= MAX_DYNAMIC_SERVICES) {
+        throw new LarderError('Forbidden', `This server already has ${MAX_DYNAMIC_SERVICES} services`);
+      }
+      this.register(name);
+      return lookup(path);
+    };
+  }
+
+  /** Names of the services that hold records. */
+  async names(): Promise<string[]> {
+    const stored = await this.options.store.listCollections();
+    return stored.filter((name) => !name.startsWith('_') && this.allowed(name));
+  }
+
+  private allowed(name: string): boolean {
+    return this.whitelist === undefined || this.whitelist.has(name);
+  }
+
+  private register(name: string): void {
+    this.registered.add(name);
+    const service = new DocumentService({
+      store: this.options.store,
+      collection: name,
+      policy: ownershipPolicy,
+      authEnabled: this.options.authEnabled,
+      ...(this.options.paginate ? { paginate: this.options.paginate } : {}),
+    });
+    this.app.use(name, service, { methods: ['find', 'get', 'create', 'update', 'patch', 'remove'] });
+  }
+}
