@@ -16,6 +16,7 @@ export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
   'blobs',
   'info',
   'health',
+  'whoami',
   'socket.io',
 ]);
 

@@ -33,6 +33,11 @@ export interface LarderApp {
   inFlight: () => number;
 }
 
+function withoutPassword(user: Record<string, unknown>): Record<string, unknown> {
+  const { password: _password, ...rest } = user;
+  return rest;
+}
+
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 
 export async function createApp(options: ServerOptions, store: DocumentStore, blobs: BlobStore): Promise<LarderApp> {
@@ -91,11 +96,14 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
       ctx.body = { services: await dynamic.names() };
       return;
     }
+    if (ctx.method === 'GET' && ctx.path === '/whoami') {
+      const actor = await actorFor(ctx);
+      ctx.body = { auth: authEnabled, user: actor.kind === 'user' ? withoutPassword(actor.user) : null };
+      return;
+    }
     return next();
   });
-  app.use(
-    blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }),
-  );
+  app.use(blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }));
   app.use(
     bodyParser({
       jsonLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

@@ -27,7 +27,12 @@ export async function recordBlobClaim(store: DocumentStore, actor: Actor, sha256
   if (id === undefined) return;
   try {
     await store.insert(BLOB_CLAIMS_COLLECTION, [
-      { _id: id, sha256, userId: actor.kind === 'user' ? actor.user._id : 'local', createdAt: new Date().toISOString() },
+      {
+        _id: id,
+        sha256,
+        userId: actor.kind === 'user' ? actor.user._id : 'local',
+        createdAt: new Date().toISOString(),
+      },
     ]);
   } catch (error) {
     if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;

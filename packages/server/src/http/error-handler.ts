@@ -26,7 +26,9 @@ export function errorHandler(log: (message: string) => void) {
       let error = fromHttpError(thrown) ?? toLarderError(thrown);
       if (error.code >= 500) {
         const cause = error.cause ?? thrown;
-        log(`error: ${ctx.method} ${ctx.path}: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+        log(
+          `error: ${ctx.method} ${ctx.path}: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
+        );
         if (!(thrown instanceof LarderError)) error = new LarderError('GeneralError', 'Internal server error');
       }
       ctx.status = error.code;

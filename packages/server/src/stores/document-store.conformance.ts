@@ -128,7 +128,12 @@ export function describeDocumentStoreConformance(name: string, makeFixture: () =
       expect(ids(byN)).toEqual(['a4', 'a5', 'a3', 'a2', 'a1']);
       const byFlag = await store.find('things', { filter: f({}), sort: q({ $sort: { flag: 1, name: 1 } }).sort });
       expect(ids(byFlag)).toEqual(['a4', 'a5', 'a2', 'a1', 'a3']);
-      const page = await store.find('things', { filter: f({}), sort: q({ $sort: { name: 1 } }).sort, skip: 1, limit: 2 });
+      const page = await store.find('things', {
+        filter: f({}),
+        sort: q({ $sort: { name: 1 } }).sort,
+        skip: 1,
+        limit: 2,
+      });
       expect(ids(page)).toEqual(['a2', 'a4']);
       expect(await store.find('things', { filter: f({}), skip: 10 })).toEqual([]);
       expect(await store.find('things', { filter: f({}), limit: 0 })).toEqual([]);

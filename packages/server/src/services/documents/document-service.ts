@@ -85,7 +85,12 @@ export class DocumentService {
     if (query.distinct) return this.store.distinct(this.collection, query.distinct, filter);
     const paginate = params?.paginate === false ? false : { ...this.paginate, ...params?.paginate };
     if (paginate === false) {
-      const data = await this.store.find(this.collection, { filter, sort: query.sort, skip: query.skip, limit: query.limit });
+      const data = await this.store.find(this.collection, {
+        filter,
+        sort: query.sort,
+        skip: query.skip,
+        limit: query.limit,
+      });
       return data.map((record) => projectFields(record, query.select));
     }
     const limit = Math.min(query.limit ?? paginate.default, paginate.max);
@@ -112,7 +117,8 @@ export class DocumentService {
 
   async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
     const actor = this.actor(params);
-    if (!this.policy.canCreate(actor)) throw new LarderError('Forbidden', `You may not create records in ${this.collection}`);
+    if (!this.policy.canCreate(actor))
+      throw new LarderError('Forbidden', `You may not create records in ${this.collection}`);
     const many = Array.isArray(data);
     const items: unknown[] = many ? data : [data];
     if (items.length > this.maxBatch) {
@@ -137,7 +143,8 @@ export class DocumentService {
   }
 
   async update(id: Id, data: unknown, params?: DocumentParams): Promise<StoredDocument> {
-    if (id === null) throw new LarderError('BadRequest', 'update replaces one record: give its id (use patch for many)');
+    if (id === null)
+      throw new LarderError('BadRequest', 'update replaces one record: give its id (use patch for many)');
     assertRecordData(data);
     const recordId = this.recordId(id);
     if (data._id !== undefined && data._id !== recordId) {

@@ -23,7 +23,10 @@ export class DynamicServices {
   private readonly whitelist: ReadonlySet<string> | undefined;
 
   // biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
-  constructor(private readonly app: any, private readonly options: DynamicServicesOptions) {
+  constructor(
+    private readonly app: any,
+    private readonly options: DynamicServicesOptions,
+  ) {
     this.whitelist = options.whitelist ? new Set(options.whitelist) : undefined;
   }
 
@@ -36,9 +39,13 @@ export class DynamicServices {
     this.app.lookup = (path: string) => {
       const found = lookup(path);
       if (found) return found;
-      const name = String(path ?? '').replace(/^\/+/, '').split('/')[0] ?? '';
+      const name =
+        String(path ?? '')
+          .replace(/^\/+/, '')
+          .split('/')[0] ?? '';
       if (!isValidServiceName(name) || RESERVED_SERVICE_NAMES.has(name) || this.registered.has(name)) return null;
-      if (!this.allowed(name)) throw new LarderError('Forbidden', `The service "${name}" is not in this server's whitelist`);
+      if (!this.allowed(name))
+        throw new LarderError('Forbidden', `The service "${name}" is not in this server's whitelist`);
       if (this.registered.size >= MAX_DYNAMIC_SERVICES) {
         throw new LarderError('Forbidden', `This server already has ${MAX_DYNAMIC_SERVICES} services`);
       }

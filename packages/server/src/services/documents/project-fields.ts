@@ -1,7 +1,10 @@
 /** `$select`: keeps the chosen (dotted) fields of a record, and always its `_id`. */
 import { type FieldPath, type JsonValue, readPath } from '@larder/protocol';
 
-export function projectFields<T extends Record<string, unknown>>(record: T, select: readonly FieldPath[] | undefined): T {
+export function projectFields<T extends Record<string, unknown>>(
+  record: T,
+  select: readonly FieldPath[] | undefined,
+): T {
   if (!select) return record;
   const out: Record<string, unknown> = { _id: record._id };
   for (const path of select) {

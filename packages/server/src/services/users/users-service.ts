@@ -18,7 +18,12 @@ type Id = string | number | null;
 
 export class UsersService extends DocumentService {
   constructor(store: DocumentStore, options: { authEnabled: boolean; openSignup: boolean }) {
-    super({ store, collection: USERS_COLLECTION, policy: selfPolicy(options.openSignup), authEnabled: options.authEnabled });
+    super({
+      store,
+      collection: USERS_COLLECTION,
+      policy: selfPolicy(options.openSignup),
+      authEnabled: options.authEnabled,
+    });
   }
 
   override async find(params?: DocumentParams) {

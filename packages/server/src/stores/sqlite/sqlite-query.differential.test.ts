@@ -37,7 +37,8 @@ function scalar(rand: Rand): string | number | boolean | null {
 
 function document(rand: Rand, index: number): StoredDocument {
   const doc: StoredDocument = { _id: `d${String(index).padStart(5, '0')}` };
-  if (rand() < 0.85) doc.a = rand() < 0.2 ? Array.from({ length: Math.floor(rand() * 4) }, () => scalar(rand)) : scalar(rand);
+  if (rand() < 0.85)
+    doc.a = rand() < 0.2 ? Array.from({ length: Math.floor(rand() * 4) }, () => scalar(rand)) : scalar(rand);
   if (rand() < 0.85) doc.n = scalar(rand);
   if (rand() < 0.7) doc.b = rand() < 0.9 ? { c: scalar(rand), d: pick(rand, STRINGS) } : scalar(rand);
   if (rand() < 0.6) doc.tags = Array.from({ length: Math.floor(rand() * 4) }, () => pick(rand, STRINGS));
@@ -77,7 +78,9 @@ function filter(rand: Rand, depth: number): Record<string, unknown> {
     query[field] = condition;
   }
   if (depth < 2 && rand() < 0.3) {
-    query[pick(rand, ['$or', '$and'])] = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => filter(rand, depth + 1));
+    query[pick(rand, ['$or', '$and'])] = Array.from({ length: 1 + Math.floor(rand() * 3) }, () =>
+      filter(rand, depth + 1),
+    );
   }
   if (depth < 2 && rand() < 0.1) query.$not = filter(rand, depth + 1);
   return query;
@@ -110,7 +113,10 @@ describe('SQL query compiler agrees with an independent evaluator', () => {
     for (let i = 0; i < 3000; i++) {
       const raw = filter(rand, 0);
       const parsed = parseQuery(raw);
-      const expected = new Query(toMongo(raw)).find<StoredDocument>(documents).all().map((d) => d._id);
+      const expected = new Query(toMongo(raw))
+        .find<StoredDocument>(documents)
+        .all()
+        .map((d) => d._id);
       const actual = (await store.find('docs', { filter: parsed.filter })).map((d) => d._id);
       const inMemory = documents.filter((d) => matchFilter(d, parsed.filter)).map((d) => d._id);
       if (expected.length > 0 && expected.length < documents.length) nonTrivial += 1;
@@ -138,7 +144,12 @@ describe('SQL query compiler agrees with an independent evaluator', () => {
         .all()
         .map((d) => d._id);
       const actual = await store.find('docs', { filter: parsed.filter, sort: parsed.sort, skip, limit });
-      expect({ raw, sortField, direction, ids: actual.map((d) => d._id) }).toEqual({ raw, sortField, direction, ids: expected });
+      expect({ raw, sortField, direction, ids: actual.map((d) => d._id) }).toEqual({
+        raw,
+        sortField,
+        direction,
+        ids: expected,
+      });
     }
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * The server a command talks to: `--url` / `--token`, else `LARDER_URL` / `LARDER_TOKEN`,
+ * else the credentials file written by `larder login` or the first `larder serve`.
+ */
+import { DataStore, LarderError, type ResolvedConnection, resolveConnection } from '@larder/client';
+import type { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+
+export interface Connection extends ResolvedConnection {
+  store: DataStore;
+  /** GET a JSON route that is not a service (`/info`, `/whoami`). */
+  getJson<T>(path: string): Promise<T>;
+}
+
+export async function connect(program: Command): Promise<Connection> {
+  const globals = program.opts<{ url?: string; token?: string }>();
+  const resolved = await resolveConnection({
+    ...(globals.url ? { url: globals.url } : {}),
+    ...(globals.token ? { token: globals.token } : {}),
+  });
+  const store = new DataStore({ url: resolved.url, ...(resolved.token ? { token: resolved.token } : {}) });
+  const getJson = async <T>(path: string): Promise<T> => {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, resolved.url), {
+        headers: resolved.token ? { authorization: `Bearer ${resolved.token}` } : {},
+      });
+    } catch (error) {
+      throw new CliError(`Cannot reach a Larder server at ${resolved.url}: ${(error as Error).message}`);
+    }
+    const body = (await response.json().catch(() => undefined)) as T & { message?: string; name?: string };
+    if (!response.ok) {
+      throw new LarderError(
+        (body?.name as 'BadRequest') ?? 'GeneralError',
+        body?.message ?? `The server answered ${response.status}`,
+      );
+    }
+    return body;
+  };
+  return { ...resolved, store, getJson };
+}

@@ -1,0 +1,1 @@
+export { CliError, describeFailure } from './cli-error.js';

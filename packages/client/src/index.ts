@@ -1,0 +1,25 @@
+export { LarderError } from '@larder/protocol';
+export {
+  type ConnectionOptions,
+  type ConnectionSource,
+  type Credentials,
+  type CredentialsEntry,
+  defaultCredentialsPath,
+  type ResolvedConnection,
+  readCredentials,
+  resolveConnection,
+  writeCredentials,
+} from './config/credentials.js';
+export { DEFAULT_SERVER_URL, normalizeServerUrl } from './config/default-server-url.js';
+export { type AuthenticationResult, DataStore, type DataStoreOptions } from './datastore/data-store.js';
+export { encodeQuery, MAX_QUERY_DEPTH, MAX_QUERY_PARAMETERS } from './datastore/query-string.js';
+export { type ItemsOptions, Service } from './datastore/service.js';
+export type {
+  DataRecord,
+  EventHandler,
+  Id,
+  Paginated,
+  Params,
+  Query,
+  ServiceEvent,
+} from './datastore/service-types.js';

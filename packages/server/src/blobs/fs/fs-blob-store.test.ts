@@ -1,0 +1,113 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeBlobStoreConformance } from '../blob-store.conformance.js';
+import { bytesSource, collect, patternBytes, sha256Of, stalledSource } from '../test-support/byte-sources.js';
+import { FsBlobStore } from './fs-blob-store.js';
+
+const newRoot = () => mkdtemp(join(tmpdir(), 'larder-blobs-'));
+
+describeBlobStoreConformance('FsBlobStore', async () => {
+  const root = await newRoot();
+  return { store: new FsBlobStore({ root }), cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+/** Every file under `directory`, as paths relative to it. */
+async function filesUnder(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(directory.length + 1))
+    .sort();
+}
+
+describe('FsBlobStore on disk', () => {
+  let root: string;
+  let store: FsBlobStore;
+
+  beforeEach(async () => {
+    root = await newRoot();
+    store = new FsBlobStore({ root });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps a blob at sha256/ab/cd/<hash>', async () => {
+    await store.open();
+    const bytes = patternBytes(1234);
+    const hash = sha256Of(bytes);
+    await store.put(bytesSource(bytes));
+    expect(await filesUnder(root)).toEqual([join('sha256', hash.slice(0, 2), hash.slice(2, 4), hash)]);
+    expect((await readFile(join(root, 'sha256', hash.slice(0, 2), hash.slice(2, 4), hash))).equals(bytes)).toBe(true);
+  });
+
+  it('removes the temp files of a crashed upload on open(), keeping stored blobs', async () => {
+    await store.open();
+    const { sha256 } = await store.put(bytesSource(patternBytes(100)));
+    await store.close();
+    await writeFile(join(root, 'tmp', 'crashed-upload.part'), patternBytes(5000));
+    await mkdir(join(root, 'tmp', 'left-over-directory'));
+
+    const reopened = new FsBlobStore({ root });
+    await reopened.open();
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await collect(reopened.list())).toEqual([sha256]);
+    await reopened.close();
+  });
+
+  it('leaves no blob and no temp file after a killed upload', async () => {
+    await store.open();
+    const upload = stalledSource(patternBytes(200_000), patternBytes(10));
+    const putting = store.put(upload.stream);
+    await upload.stalled;
+    expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
+
+    upload.stream.destroy();
+    await expect(putting).rejects.toMatchObject({ name: 'BadRequest', message: expect.stringContaining('stopped') });
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await filesUnder(join(root, 'sha256'))).toEqual([]);
+  });
+
+  it('leaves no temp file after a refused upload', async () => {
+    await store.open();
+    await expect(store.put(bytesSource(patternBytes(5000)), { maxBytes: 10 })).rejects.toBeInstanceOf(LarderError);
+    const wrong = sha256Of(Buffer.from('x'));
+    await expect(store.put(bytesSource(patternBytes(5000)), { expectedSha256: wrong })).rejects.toBeInstanceOf(
+      LarderError,
+    );
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('never touches a file outside the root, whatever the hash', async () => {
+    await store.open();
+    const outside = join(root, '..', `${root.split('/').pop()}-victim`);
+    await writeFile(outside, 'precious');
+    try {
+      const hostile = `../../../${outside.split('/').pop()}`;
+      await expect(store.delete(hostile)).rejects.toMatchObject({ name: 'BadRequest' });
+      await expect(store.get(hostile)).rejects.toMatchObject({ name: 'BadRequest' });
+      expect(await readFile(outside, 'utf8')).toBe('precious');
+    } finally {
+      await rm(outside, { force: true });
+    }
+  });
+
+  it('lists only well-formed blobs, ignoring stray files in the shard directories', async () => {
+    await store.open();
+    const { sha256 } = await store.put(bytesSource(patternBytes(100)));
+    const shard = join(root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4));
+    await writeFile(join(shard, '.DS_Store'), 'junk');
+    await writeFile(join(shard, 'f'.repeat(64)), 'a blob in the wrong shard');
+    await mkdir(join(root, 'sha256', 'not-a-shard'));
+    expect(await collect(store.list())).toEqual([sha256]);
+  });
+
+  it('asks to be opened before accepting uploads', async () => {
+    await expect(store.put(bytesSource(patternBytes(10)))).rejects.toThrow('open()');
+  });
+});
