@@ -102,6 +102,15 @@ describe('REST wire format', () => {
     await anonymous.close();
   });
 
+  it('takes the URL and token from the environment when options name none', async () => {
+    process.env.LARDER_URL = server.url;
+    process.env.LARDER_TOKEN = 'env-token';
+    const fromEnvironment = new DataStore();
+    await fromEnvironment.service('runs').find();
+    expect(lastRequest().headers.authorization).toBe('Bearer env-token');
+    await fromEnvironment.close();
+  });
+
   it('logs in with POST /authentication and sends the new token afterwards', async () => {
     const anonymous = new DataStore({ url: server.url });
     server.respond = () => ({

@@ -2,7 +2,7 @@
  * Assembles the Larder application: a Feathers v5 app on Koa with REST and socket.io, the
  * generic document services, authentication and the blob routes, over the given stores.
  */
-import { authenticate } from '@feathersjs/authentication';
+import { type AuthenticationService, authenticate } from '@feathersjs/authentication';
 import { feathers, type HookContext, type NextFunction } from '@feathersjs/feathers';
 import { bodyParser, cors, koa, parseAuthentication, rest } from '@feathersjs/koa';
 import socketio from '@feathersjs/socketio';
@@ -20,13 +20,13 @@ import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
 import { UsersService } from '../services/users/users-service.js';
 import type { DocumentStore } from '../stores/document-store.js';
+import type { FeathersApp } from './feathers-app.js';
 import { DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_BODY_BYTES, type ServerOptions } from './server-options.js';
 
 export const LARDER_VERSION = '0.1.0';
 
 export interface LarderApp {
-  // biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
-  app: any;
+  app: FeathersApp;
   users: UsersService | undefined;
   apiKeys: ApiKeysService | undefined;
   /** Requests being served right now (for graceful shutdown). */
@@ -65,8 +65,7 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
 
   let users: UsersService | undefined;
   let apiKeys: ApiKeysService | undefined;
-  // biome-ignore lint/suspicious/noExplicitAny: Feathers' authentication service over our app
-  let authService: any;
+  let authService: AuthenticationService | undefined;
   if (authEnabled) {
     users = new UsersService(store, { authEnabled, openSignup: options.openSignup ?? false });
     apiKeys = new ApiKeysService(store, { authEnabled });
@@ -78,6 +77,7 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
     if (!authEnabled) return { kind: 'local-owner' };
     const authentication = ctx.feathers?.authentication;
     if (!authentication) throw notAuthenticated();
+    if (!authService) throw notAuthenticated();
     const result = await authService.authenticate(authentication, { provider: 'rest' }, 'jwt');
     return { kind: 'user', user: result.user };
   };
@@ -133,7 +133,7 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   );
 
   // Services are registered after the transports so that both see them.
-  if (users && apiKeys) {
+  if (users && apiKeys && authService) {
     app.use('users', users, { methods: RECORD_METHODS });
     app.use('api-keys', apiKeys, { methods: ['find', 'get', 'create', 'remove'] });
     app.use('authentication', authService);

@@ -10,6 +10,7 @@ import { AuthenticationService, JWTStrategy } from '@feathersjs/authentication';
 import { LocalStrategy } from '@feathersjs/authentication-local';
 import type { Params, Query } from '@feathersjs/feathers';
 import { eq, LarderError } from '@larder/protocol';
+import type { FeathersApp } from '../app/feathers-app.js';
 import type { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { isApiKey } from '../services/api-keys/api-keys-service.js';
 import type { DocumentStore } from '../stores/document-store.js';
@@ -71,8 +72,7 @@ export interface AuthenticationSetup {
   jwtLifetime?: string;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
-export function createAuthenticationService(app: any, setup: AuthenticationSetup): AuthenticationService {
+export function createAuthenticationService(app: FeathersApp, setup: AuthenticationSetup): AuthenticationService {
   app.set('authentication', {
     secret: setup.secret,
     entity: 'user',

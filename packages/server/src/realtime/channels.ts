@@ -4,6 +4,8 @@
  * same check as for `get`). Secrets (password hashes, API key tokens) never travel.
  * Also sends Marcelle's `init` event on every new socket.
  */
+import type { HookContext } from '@feathersjs/feathers';
+import type { FeathersApp } from '../app/feathers-app.js';
 import { canRead } from '../auth/access-policy.js';
 import { actorOf, type UserRecord } from '../auth/actor.js';
 import type { DocumentService } from '../services/documents/document-service.js';
@@ -23,16 +25,14 @@ function withoutSecrets(data: unknown): unknown {
   return copy;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
-export function configureChannels(app: any, authEnabled: boolean): void {
+export function configureChannels(app: FeathersApp, authEnabled: boolean): void {
   app.on('connection', (connection: Connection) => {
     app.channel(CONNECTIONS).join(connection);
   });
-  // biome-ignore lint/suspicious/noExplicitAny: hook context of any service
-  app.publish((data: unknown, context: any) => {
+  app.publish((data: unknown, context: HookContext) => {
     const service = context.self as Partial<DocumentService> | undefined;
     const policy = service?.policy;
-    if (!policy) return null;
+    if (!policy) return;
     return app
       .channel(CONNECTIONS)
       .filter((connection: Connection) =>

@@ -4,6 +4,7 @@
  * collection `<name>`. The collection itself is only recorded when a record is created.
  */
 import { isValidServiceName, LarderError, RESERVED_SERVICE_NAMES } from '@larder/protocol';
+import type { FeathersApp } from '../../app/feathers-app.js';
 import { ownershipPolicy } from '../../auth/access-policy.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 import { DocumentService, type PaginationOptions } from './document-service.js';
@@ -22,9 +23,8 @@ export class DynamicServices {
   private readonly registered = new Set<string>();
   private readonly whitelist: ReadonlySet<string> | undefined;
 
-  // biome-ignore lint/suspicious/noExplicitAny: Feathers' application type is generic over its services
   constructor(
-    private readonly app: any,
+    private readonly app: FeathersApp,
     private readonly options: DynamicServicesOptions,
   ) {
     this.whitelist = options.whitelist ? new Set(options.whitelist) : undefined;
@@ -35,8 +35,9 @@ export class DynamicServices {
     for (const name of await this.options.store.listCollections()) {
       if (!name.startsWith('_') && this.allowed(name)) this.register(name);
     }
-    const lookup = this.app.lookup.bind(this.app);
-    this.app.lookup = (path: string) => {
+    // Feathers types lookup as never failing; at run time it answers null for unknown paths.
+    const lookup = this.app.lookup.bind(this.app) as (path: string) => ReturnType<FeathersApp['lookup']> | null;
+    const dynamicLookup = (path: string) => {
       const found = lookup(path);
       if (found) return found;
       const name =
@@ -52,6 +53,7 @@ export class DynamicServices {
       this.register(name);
       return lookup(path);
     };
+    this.app.lookup = dynamicLookup as FeathersApp['lookup'];
   }
 
   /** Names of the services that hold records. */
