@@ -1,0 +1,69 @@
+/**
+ * Starts a real Larder server for a test: a fresh data folder, a free port, auth on unless
+ * asked otherwise. Helpers sign users up and hand back their tokens.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/index.js';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  server: RunningServer;
+  /** The admin's API key (auth on), or undefined. */
+  adminToken: string | undefined;
+  /** Creates a user (as admin) and answers a JWT for them. */
+  createUser(email: string, password?: string): Promise<{ id: string; token: string; email: string }>;
+  /** Calls the server with fetch; JSON bodies are encoded. */
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'larder-test-')));
+  const server = await startServer({ port: 0, log: () => {}, ...options, dataDir });
+  const adminToken = server.createdAdmin?.token;
+
+  const request: TestServer['request'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    } else if (opts.raw !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const response = await fetch(server.url + path, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+
+  const createUser: TestServer['createUser'] = async (email, password = 'correct horse battery') => {
+    const created = await request('POST', '/users', { token: adminToken, body: { email, password } });
+    if (created.status !== 201) throw new Error(`creating ${email}: ${created.status} ${JSON.stringify(created.body)}`);
+    const login = await request('POST', '/authentication', { body: { strategy: 'local', email, password } });
+    if (login.status !== 201) throw new Error(`login ${email}: ${login.status} ${JSON.stringify(login.body)}`);
+    return { id: created.body._id, token: login.body.accessToken, email };
+  };
+
+  return {
+    url: server.url,
+    dataDir,
+    server,
+    adminToken,
+    createUser,
+    request,
+    close: async () => {
+      await server.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
