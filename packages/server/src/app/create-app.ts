@@ -18,6 +18,7 @@ import { parseQueryString } from '../http/query-string.js';
 import { configureChannels } from '../realtime/channels.js';
 import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
+import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/documents/socket-methods-anchor.js';
 import { UsersService } from '../services/users/users-service.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import type { FeathersApp } from './feathers-app.js';
@@ -133,6 +134,7 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   );
 
   // Services are registered after the transports so that both see them.
+  app.use(SOCKET_METHODS_ANCHOR_PATH, new SocketMethodsAnchor(), { methods: RECORD_METHODS });
   if (users && apiKeys && authService) {
     app.use('users', users, { methods: RECORD_METHODS });
     app.use('api-keys', apiKeys, { methods: ['find', 'get', 'create', 'remove'] });
