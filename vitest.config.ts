@@ -17,7 +17,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default', 'junit'] : ['default'],
-    outputFile: { junit: '.vitest-tmp/junit.xml' },
   },
 });

@@ -3,7 +3,7 @@
  * REST and over socket.io: every method, multi operations, pagination, each operator,
  * events and authentication, against a real server.
  */
-import feathers, { authentication, rest, socketio } from '@feathersjs/client';
+import { authentication, feathers, rest, socketio } from '@feathersjs/client';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -19,7 +19,7 @@ async function connectClient(url: string, transport: Transport, email: string) {
   else {
     const socket = io(url, { transports: ['websocket'], forceNew: true });
     sockets.push(socket);
-    app.configure(socketio(socket));
+    app.configure(socketio(socket as any));
   }
   app.configure(authentication());
   await app.authenticate({ strategy: 'local', email, password: PASSWORD });
@@ -240,7 +240,7 @@ describe.each<Transport>(['rest', 'socketio'])('the Feathers client over %s', (t
     else {
       const socket = io(server.url, { transports: ['websocket'], forceNew: true });
       sockets.push(socket);
-      anonymous.configure(socketio(socket));
+      anonymous.configure(socketio(socket as any));
     }
     anonymous.configure(authentication());
     await expect(anonymous.service(name).find()).rejects.toMatchObject({ name: 'NotAuthenticated', code: 401 });
@@ -263,7 +263,7 @@ describe.each<Transport>(['rest', 'socketio'])('the Feathers client over %s', (t
     else {
       const socket = io(server.url, { transports: ['websocket'], forceNew: true });
       sockets.push(socket);
-      viaKey.configure(socketio(socket));
+      viaKey.configure(socketio(socket as any));
     }
     viaKey.configure(authentication());
     const result = await viaKey.authenticate({ strategy: 'jwt', accessToken: key.token });

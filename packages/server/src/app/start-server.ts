@@ -7,7 +7,7 @@
  * console.log(server.url);
  * await server.close();
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
 import { SqliteDocumentStore } from '../stores/sqlite/sqlite-document-store.js';
@@ -25,6 +25,7 @@ export interface RunningServer {
 }
 
 const DRAIN_TIMEOUT_MS = 10_000;
+const MAX_HEADER_BYTES = 1024 * 1024;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
@@ -33,13 +34,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await store.open();
   await blobs.open();
   const { app, users, apiKeys } = await createApp(options, store, blobs);
-  const server: Server = await app.listen(options.port ?? DEFAULT_PORT, host);
-  if (!server.listening) {
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
+  // Long `$in` lists travel in the query string: allow request heads up to 1 MiB.
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
     });
-  }
+  });
+  await app.setup(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;

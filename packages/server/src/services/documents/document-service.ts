@@ -68,10 +68,16 @@ export class DocumentService {
     this.maxBatch = options.maxBatch ?? 10_000;
   }
 
+  /** The caller; anonymous callers are refused. */
   protected actor(params: DocumentParams | undefined): Actor {
-    const actor = actorOf(params ?? {}, this.authEnabled);
+    const actor = this.caller(params);
     if (actor.kind === 'anonymous') throw notAuthenticated();
     return actor;
+  }
+
+  /** The caller, possibly anonymous (for policies that let anyone create, like open sign-up). */
+  protected caller(params: DocumentParams | undefined): Actor {
+    return actorOf(params ?? {}, this.authEnabled);
   }
 
   protected parse(params: DocumentParams | undefined): ParsedQuery {
@@ -116,9 +122,11 @@ export class DocumentService {
   }
 
   async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
-    const actor = this.actor(params);
-    if (!this.policy.canCreate(actor))
+    const actor = this.caller(params);
+    if (!this.policy.canCreate(actor)) {
+      if (actor.kind === 'anonymous') throw notAuthenticated();
       throw new LarderError('Forbidden', `You may not create records in ${this.collection}`);
+    }
     const many = Array.isArray(data);
     const items: unknown[] = many ? data : [data];
     if (items.length > this.maxBatch) {

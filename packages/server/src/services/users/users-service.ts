@@ -74,7 +74,7 @@ export class UsersService extends DocumentService {
       }
       account.password = await bcrypt.hash(account.password, BCRYPT_ROUNDS);
     }
-    const actor = this.actor(params);
+    const actor = this.caller(params);
     if (account.role !== undefined && !isAllPowerful(actor)) {
       throw new LarderError('Forbidden', 'Only an admin can set a role');
     }

@@ -37,10 +37,9 @@ export function compileFilter(filter: Filter, params: unknown[]): string {
     case 'all':
       return '1';
     case 'and':
-    case 'or': {
-      const joiner = filter.op === 'and' ? ' AND ' : ' OR ';
-      return `(${filter.filters.map((part) => compileFilter(part, params)).join(joiner)})`;
-    }
+      return `(${filter.filters.map((part) => compileFilter(part, params)).join(' AND ')})`;
+    case 'or':
+      return compileOr(filter.filters, params);
     case 'not':
       return `NOT ${compileFilter(filter.filter, params)}`;
     case 'exists':
@@ -77,6 +76,50 @@ export function compileFilter(filter: Filter, params: unknown[]): string {
       return `EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND ${TYPE_CHECK[typeof value === 'string' ? 'string' : 'number']} AND value ${RANGE_SQL[op]} ?)`;
     }
   }
+}
+
+type EqFilter = Extract<Filter, { op: 'eq' }>;
+
+/**
+ * OR of equalities on one field (`$in`, `$nin`, query-string readings) becomes one set
+ * membership probe whose lists are bound as JSON arrays, so a 10,000-value `$in` costs
+ * three parameters and one hash lookup per element, not 10,000 subqueries.
+ */
+function compileOr(filters: readonly Filter[], params: unknown[]): string {
+  const groups = new Map<string, EqFilter[]>();
+  const rest: Filter[] = [];
+  for (const filter of filters) {
+    if (filter.op === 'eq' && (typeof filter.value === 'string' || typeof filter.value === 'number')) {
+      const key = JSON.stringify(filter.path);
+      const group = groups.get(key);
+      if (group) group.push(filter);
+      else groups.set(key, [filter]);
+    } else rest.push(filter);
+  }
+  const parts: string[] = [];
+  for (const group of groups.values()) {
+    const first = group[0] as EqFilter;
+    if (group.length === 1) {
+      parts.push(compileFilter(first, params));
+      continue;
+    }
+    const strings = group.filter((f) => typeof f.value === 'string').map((f) => f.value);
+    const numbers = group.filter((f) => typeof f.value === 'number').map((f) => f.value);
+    if (isId(first.path)) {
+      params.push(JSON.stringify(strings));
+      parts.push('(id IN (SELECT value FROM json_each(?)))');
+      continue;
+    }
+    const tests: string[] = [];
+    if (strings.length > 0) tests.push("(type = 'text' AND value IN (SELECT value FROM json_each(?)))");
+    if (numbers.length > 0) tests.push("(type IN ('integer', 'real') AND value IN (SELECT value FROM json_each(?)))");
+    params.push(sqliteJsonPath(first.path));
+    if (strings.length > 0) params.push(JSON.stringify(strings));
+    if (numbers.length > 0) params.push(JSON.stringify(numbers));
+    parts.push(`EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND (${tests.join(' OR ')}))`);
+  }
+  for (const filter of rest) parts.push(compileFilter(filter, params));
+  return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
 }
 
 /**
