@@ -1,3 +1,4 @@
+export { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 export {
   ERROR_CODES,
   type ErrorJson,

@@ -6,7 +6,8 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultCredentialsPath, writeCredentials } from '@larder/client';
-import { DEFAULT_HOST, DEFAULT_PORT, type RunningServer, startServer } from '@larder/server';
+import { DEFAULT_HOST, DEFAULT_PORT } from '@larder/protocol';
+import type { RunningServer } from '@larder/server';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 
@@ -61,6 +62,8 @@ export function registerServe(program: Command): void {
       });
       const maxBodyMb = Number(options.maxBodyMb);
       if (!(maxBodyMb > 0)) throw new CliError('--max-body-mb must be a positive number');
+      // Loaded here so that the other commands start without the server's dependencies.
+      const { startServer } = await import('@larder/server');
       let server: RunningServer;
       try {
         server = await startServer({

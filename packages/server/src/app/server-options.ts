@@ -20,7 +20,6 @@ export interface ServerOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 3030;
+export { DEFAULT_HOST, DEFAULT_PORT } from '@larder/protocol';
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024 * 1024;
