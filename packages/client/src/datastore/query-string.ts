@@ -71,7 +71,17 @@ function appendValue(pairs: string[], name: string, value: unknown, path: string
   }
 }
 
-/** Keeps `$` readable (`$sort`, `$in`): it needs no escaping in a query string. */
+/**
+ * Keeps `$` readable (`$sort`, `$in`): it needs no escaping in a query string. Brackets in a
+ * key cannot be carried: the server would read `a[b]` as the nested field `a.b`.
+ */
 function encodeKey(key: string): string {
+  if (/[[\]]/.test(key)) {
+    throw new LarderError(
+      'BadRequest',
+      `The query key "${key}" holds a bracket, which a query string reads as nesting; ` +
+        "use the socket transport (new DataStore({ transport: 'socket' })) for such field names.",
+    );
+  }
   return encodeURIComponent(key).replaceAll('%24', '$');
 }

@@ -49,6 +49,11 @@ export class SocketTransport implements Transport {
       for (const waiter of this.#waiters) waiter.resolve();
       this.#waiters.clear();
     });
+    this.#socket.on('disconnect', (reason: string) => {
+      // socket.io reconnects by itself after network trouble, but not when the server
+      // closed the connection (a restart): reconnect then too, unless we are closing.
+      if (reason === 'io server disconnect' && !this.#closed) this.#socket.connect();
+    });
     this.#socket.on('connect_error', (cause: Error) => {
       this.#failWaiters(
         new LarderError(

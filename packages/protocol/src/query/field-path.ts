@@ -23,6 +23,7 @@ export function parseFieldPath(field: string): FieldPath {
   if (segments.length > MAX_DEPTH) throw invalid(field, `deeper than ${MAX_DEPTH} levels`);
   return segments.map((segment) => {
     if (segment.length === 0) throw invalid(field, 'it has an empty segment');
+    if (segment === '__proto__') throw invalid(field, '"__proto__" is not allowed');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
     if (/["\\\u0000-\u001f]/.test(segment)) {
       throw invalid(field, 'quotes, backslashes and control characters are not allowed');

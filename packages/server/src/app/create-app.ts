@@ -13,6 +13,7 @@ import type { Actor } from '../auth/actor.js';
 import { createAuthenticationService, loadJwtSecret } from '../auth/authentication.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { blobRoutes } from '../http/blob-routes.js';
+import { decodeRouteParams } from '../http/decoded-route-params.js';
 import { errorHandler } from '../http/error-handler.js';
 import { parseQueryString } from '../http/query-string.js';
 import { configureChannels } from '../realtime/channels.js';
@@ -172,5 +173,6 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
 
   configureChannels(app, authEnabled);
   await dynamic.install();
+  decodeRouteParams(app);
   return { app, users, apiKeys, inFlight: () => inFlight };
 }

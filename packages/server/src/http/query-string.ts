@@ -13,7 +13,8 @@ const OPTIONS: qs.IParseOptions = {
   depth: MAX_BRACKETS,
   strictDepth: true,
   parameterLimit: 50_000,
-  allowPrototypes: false,
+  // Null-prototype objects: fields named `constructor` or `toString` are kept, not dropped.
+  plainObjects: true,
 };
 
 function parse(querystring: string): Record<string, unknown> {

@@ -20,6 +20,7 @@ export function assertRecordData(data: unknown, what = 'The record'): asserts da
     if (key.startsWith('$')) {
       throw new LarderError('BadRequest', `Field names cannot start with "$" (got "${key.slice(0, 40)}")`);
     }
+    if (key === '__proto__') throw new LarderError('BadRequest', 'A field cannot be named "__proto__"');
   }
 }
 

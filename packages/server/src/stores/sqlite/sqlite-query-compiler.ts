@@ -6,7 +6,7 @@
  * (a scalar yields one row with a NULL key, an array yields rows with integer keys,
  * an object's members have text keys and are excluded).
  */
-import type { FieldPath, Filter, SortKey } from '@larder/protocol';
+import type { FieldPath, Filter, RangeOperator, SortKey } from '@larder/protocol';
 
 export interface CompiledSql {
   sql: string;
@@ -31,6 +31,96 @@ function isId(path: FieldPath): boolean {
 
 const RANGE_SQL = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
 
+type Leaf = Extract<Filter, { op: 'eq' | RangeOperator }>;
+
+/** Leaves that one `json_each` probe can test: equality with a non-null value, and ranges. */
+function isProbeLeaf(filter: Filter): filter is Leaf {
+  return (filter.op === 'eq' && filter.value !== null) || filter.op in RANGE_SQL;
+}
+
+/**
+ * One probe over the elements of a field (or the field itself when it is a scalar) that
+ * matches when any element passes any of the leaves' tests. Equalities with several values
+ * become set membership with the values bound as one JSON array.
+ */
+function compileProbe(path: FieldPath, leaves: readonly Leaf[], params: unknown[]): string {
+  const tests: string[] = [];
+  const testParams: unknown[] = [];
+  const equalities = { string: [] as string[], number: [] as number[] };
+  for (const leaf of leaves) {
+    if (leaf.op === 'eq') {
+      if (typeof leaf.value === 'boolean') tests.push(`type = '${leaf.value ? 'true' : 'false'}'`);
+      else if (typeof leaf.value === 'string') equalities.string.push(leaf.value);
+      else if (typeof leaf.value === 'number') equalities.number.push(leaf.value);
+    } else {
+      tests.push(
+        `(${TYPE_CHECK[typeof leaf.value === 'string' ? 'string' : 'number']} AND value ${RANGE_SQL[leaf.op]} ?)`,
+      );
+      testParams.push(leaf.value);
+    }
+  }
+  for (const kind of ['string', 'number'] as const) {
+    const values = equalities[kind];
+    if (values.length === 1) {
+      tests.push(`(${TYPE_CHECK[kind]} AND value = ?)`);
+      testParams.push(values[0]);
+    } else if (values.length > 1) {
+      tests.push(`(${TYPE_CHECK[kind]} AND value IN (SELECT value FROM json_each(?)))`);
+      testParams.push(JSON.stringify(values));
+    }
+  }
+  params.push(sqliteJsonPath(path), ...testParams);
+  return `EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND (${tests.join(' OR ')}))`;
+}
+
+/** `_id` lives in its own column: equality and ranges use the primary key. */
+function compileIdLeaves(leaves: readonly Leaf[], params: unknown[]): string {
+  const parts: string[] = [];
+  const ids: string[] = [];
+  for (const leaf of leaves) {
+    if (typeof leaf.value !== 'string') continue;
+    if (leaf.op === 'eq') ids.push(leaf.value);
+    else {
+      parts.push(`(id ${RANGE_SQL[leaf.op]} ?)`);
+      params.push(leaf.value);
+    }
+  }
+  if (ids.length === 1) {
+    parts.push('(id = ?)');
+    params.push(ids[0]);
+  } else if (ids.length > 1) {
+    parts.push('(id IN (SELECT value FROM json_each(?)))');
+    params.push(JSON.stringify(ids));
+  }
+  return parts.length === 0 ? '0' : parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
+}
+
+function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: unknown[]): string {
+  return isId(path) ? compileIdLeaves(leaves, params) : compileProbe(path, leaves, params);
+}
+
+/**
+ * An OR whose leaves on the same field share one probe (`$in`, `$nin`, and the several
+ * readings of a query-string value such as `"0.5"` as text and as a number).
+ */
+function compileOr(filters: readonly Filter[], params: unknown[]): string {
+  const groups = new Map<string, Leaf[]>();
+  const rest: Filter[] = [];
+  for (const filter of filters) {
+    if (!isProbeLeaf(filter)) {
+      rest.push(filter);
+      continue;
+    }
+    const key = JSON.stringify(filter.path);
+    const group = groups.get(key);
+    if (group) group.push(filter);
+    else groups.set(key, [filter]);
+  }
+  const parts = [...groups.values()].map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params));
+  for (const filter of rest) parts.push(compileFilter(filter, params));
+  return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
+}
+
 /** Compiles a filter to a boolean SQL expression over the `data` and `id` columns. */
 export function compileFilter(filter: Filter, params: unknown[]): string {
   switch (filter.op) {
@@ -46,80 +136,17 @@ export function compileFilter(filter: Filter, params: unknown[]): string {
       if (isId(filter.path)) return filter.value ? '1' : '0';
       params.push(sqliteJsonPath(filter.path));
       return `(json_type(data, ?) IS ${filter.value ? 'NOT ' : ''}NULL)`;
-    case 'eq': {
-      const { path, value } = filter;
-      if (isId(path)) {
-        if (typeof value !== 'string') return '0';
-        params.push(value);
-        return '(id = ?)';
-      }
-      const jsonPath = sqliteJsonPath(path);
-      if (value === null) {
+    case 'eq':
+      if (filter.value === null) {
+        if (isId(filter.path)) return '0';
+        const jsonPath = sqliteJsonPath(filter.path);
         params.push(jsonPath, jsonPath);
         return "(json_type(data, ?) IS NULL OR EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND type = 'null'))";
       }
-      if (typeof value === 'boolean') {
-        params.push(jsonPath);
-        return `EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND type = '${value ? 'true' : 'false'}')`;
-      }
-      params.push(jsonPath, value);
-      return `EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND ${TYPE_CHECK[typeof value === 'string' ? 'string' : 'number']} AND value = ?)`;
-    }
-    default: {
-      const { path, value, op } = filter;
-      if (isId(path)) {
-        if (typeof value !== 'string') return '0';
-        params.push(value);
-        return `(id ${RANGE_SQL[op]} ?)`;
-      }
-      params.push(sqliteJsonPath(path), value);
-      return `EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND ${TYPE_CHECK[typeof value === 'string' ? 'string' : 'number']} AND value ${RANGE_SQL[op]} ?)`;
-    }
+      return compileLeaves(filter.path, [filter], params);
+    default:
+      return compileLeaves(filter.path, [filter], params);
   }
-}
-
-type EqFilter = Extract<Filter, { op: 'eq' }>;
-
-/**
- * OR of equalities on one field (`$in`, `$nin`, query-string readings) becomes one set
- * membership probe whose lists are bound as JSON arrays, so a 10,000-value `$in` costs
- * three parameters and one hash lookup per element, not 10,000 subqueries.
- */
-function compileOr(filters: readonly Filter[], params: unknown[]): string {
-  const groups = new Map<string, EqFilter[]>();
-  const rest: Filter[] = [];
-  for (const filter of filters) {
-    if (filter.op === 'eq' && (typeof filter.value === 'string' || typeof filter.value === 'number')) {
-      const key = JSON.stringify(filter.path);
-      const group = groups.get(key);
-      if (group) group.push(filter);
-      else groups.set(key, [filter]);
-    } else rest.push(filter);
-  }
-  const parts: string[] = [];
-  for (const group of groups.values()) {
-    const first = group[0] as EqFilter;
-    if (group.length === 1) {
-      parts.push(compileFilter(first, params));
-      continue;
-    }
-    const strings = group.filter((f) => typeof f.value === 'string').map((f) => f.value);
-    const numbers = group.filter((f) => typeof f.value === 'number').map((f) => f.value);
-    if (isId(first.path)) {
-      params.push(JSON.stringify(strings));
-      parts.push('(id IN (SELECT value FROM json_each(?)))');
-      continue;
-    }
-    const tests: string[] = [];
-    if (strings.length > 0) tests.push("(type = 'text' AND value IN (SELECT value FROM json_each(?)))");
-    if (numbers.length > 0) tests.push("(type IN ('integer', 'real') AND value IN (SELECT value FROM json_each(?)))");
-    params.push(sqliteJsonPath(first.path));
-    if (strings.length > 0) params.push(JSON.stringify(strings));
-    if (numbers.length > 0) params.push(JSON.stringify(numbers));
-    parts.push(`EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND (${tests.join(' OR ')}))`);
-  }
-  for (const filter of rest) parts.push(compileFilter(filter, params));
-  return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
 }
 
 /**
