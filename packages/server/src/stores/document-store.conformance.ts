@@ -139,6 +139,26 @@ export function describeDocumentStoreConformance(name: string, makeFixture: () =
       expect(await store.find('things', { filter: f({}), limit: 0 })).toEqual([]);
     });
 
+    it('reads a page and the total together', async () => {
+      const sort = q({ $sort: { name: 1 } }).sort;
+      const page = await store.findPage('things', { filter: f({}), sort, skip: 1, limit: 2 });
+      expect(page.total).toBe(5);
+      expect(ids(page.documents)).toEqual(['a2', 'a4']);
+      const filtered = await store.findPage('things', { filter: f({ flag: true }), sort, limit: 10 });
+      expect(filtered).toEqual({ total: 2, documents: [seed[0], seed[2]] });
+      expect(await store.findPage('things', { filter: f({ flag: true }), skip: 5, limit: 10 })).toEqual({
+        total: 2,
+        documents: [],
+      });
+      expect(await store.findPage('things', { filter: f({}), limit: 0 })).toEqual({ total: 5, documents: [] });
+      expect(await store.findPage('things', { filter: f({ name: 'nobody' }), limit: 10 })).toEqual({
+        total: 0,
+        documents: [],
+      });
+      const all = await store.findPage('things', { filter: f({}), sort: q({ $sort: { n: -1 } }).sort });
+      expect(ids(all.documents)).toEqual(['a4', 'a5', 'a3', 'a2', 'a1']);
+    });
+
     it('counts matches', async () => {
       expect(await store.count('things', f({ flag: true }))).toBe(2);
       expect(await store.count('empty', f({}))).toBe(0);

@@ -20,6 +20,12 @@ export interface StoreFindOptions {
   limit?: number | undefined;
 }
 
+export interface Page {
+  /** How many documents match, whatever the skip and limit. */
+  total: number;
+  documents: StoredDocument[];
+}
+
 export interface Modification {
   before: StoredDocument;
   after: StoredDocument;
@@ -40,6 +46,8 @@ export interface DocumentStore {
 
   find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]>;
   count(collection: string, filter: Filter): Promise<number>;
+  /** One page of matches and the total number of matches, read together. */
+  findPage(collection: string, options: StoreFindOptions): Promise<Page>;
   /** Distinct non-null values of a field among matches; array values are unwound. */
   distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]>;
 

@@ -99,14 +99,14 @@ export class DocumentService {
       });
       return data.map((record) => projectFields(record, query.select));
     }
-    const limit = Math.min(query.limit ?? paginate.default, paginate.max);
-    const [data, total] = await Promise.all([
-      limit === 0
-        ? Promise.resolve([])
-        : this.store.find(this.collection, { filter, sort: query.sort, skip: query.skip, limit }),
-      this.store.count(this.collection, filter),
-    ]);
-    return { total, limit, skip: query.skip, data: data.map((record) => projectFields(record, query.select)) };
+    const limit = Math.min(query.limit ?? paginate.default ?? 100, paginate.max ?? 1000);
+    const page = await this.store.findPage(this.collection, { filter, sort: query.sort, skip: query.skip, limit });
+    return {
+      total: page.total,
+      limit,
+      skip: query.skip,
+      data: page.documents.map((record) => projectFields(record, query.select)),
+    };
   }
 
   async get(id: Id, params?: DocumentParams): Promise<StoredDocument> {

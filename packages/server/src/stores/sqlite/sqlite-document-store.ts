@@ -7,13 +7,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
-import type { DocumentStore, Modification, StoredDocument, StoreFindOptions } from '../document-store.js';
+import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import { compileFilter, compileSort, sqliteJsonPath } from './sqlite-query-compiler.js';
+import { type CompiledSql, compileFilter, compileSort, constrainsId, sqliteJsonPath } from './sqlite-query-compiler.js';
+import { type ReadMode, SqliteReaderPool } from './sqlite-reader-pool.js';
 
 export interface SqliteDocumentStoreOptions {
   /** Database file, or `:memory:`. */
   file: string;
+  /** Read-only connections in worker threads for scans (default 2; none for `:memory:`). */
+  readers?: number;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -22,6 +25,7 @@ export class SqliteDocumentStore implements DocumentStore {
   readonly kind = 'sqlite';
   private db: Database.Database | undefined;
   private readonly statements = new Map<string, Database.Statement>();
+  private readers: SqliteReaderPool | undefined;
 
   constructor(private readonly options: SqliteDocumentStoreOptions) {}
 
@@ -36,10 +40,14 @@ export class SqliteDocumentStore implements DocumentStore {
     db.pragma('busy_timeout = 5000');
     this.db = db;
     this.migrate(db);
+    const readers = this.options.file === ':memory:' ? 0 : (this.options.readers ?? 2);
+    if (readers > 0) this.readers = new SqliteReaderPool(this.options.file, readers);
   }
 
   async close(): Promise<void> {
     if (!this.db) return;
+    await this.readers?.close();
+    this.readers = undefined;
     this.statements.clear();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
@@ -101,7 +109,17 @@ export class SqliteDocumentStore implements DocumentStore {
     );
   }
 
-  private selectMatches(collection: string, options: StoreFindOptions, columns: string): StoredDocument[] {
+  /**
+   * Runs a read. Scans go to a reader thread; lookups by id (and everything, when there are
+   * no reader threads) run on the main connection, where they take microseconds.
+   */
+  private read<T>(sql: string, params: unknown[], mode: ReadMode, scan: boolean): Promise<T> {
+    if (this.readers && scan) return this.readers.run<T>(sql, params, mode);
+    const statement = this.statement(sql).pluck(mode === 'pluck');
+    return Promise.resolve((mode === 'get' ? statement.get(...params) : statement.all(...params)) as T);
+  }
+
+  private compileMatches(collection: string, options: StoreFindOptions, columns: string): CompiledSql {
     const params: unknown[] = [collection];
     const where = compileFilter(options.filter, params);
     let sql = `SELECT ${columns} FROM documents WHERE collection = ? AND ${where}`;
@@ -111,6 +129,12 @@ export class SqliteDocumentStore implements DocumentStore {
       sql += ' LIMIT ? OFFSET ?';
       params.push(options.limit ?? -1, options.skip ?? 0);
     }
+    return { sql, params };
+  }
+
+  /** Synchronous, on the main connection: for reads inside write transactions. */
+  private selectMatches(collection: string, options: StoreFindOptions): StoredDocument[] {
+    const { sql, params } = this.compileMatches(collection, options, 'json(data)');
     return this.statement(sql)
       .pluck()
       .all(...params)
@@ -118,25 +142,52 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
-    return this.selectMatches(collection, options, 'json(data)');
+    const { sql, params } = this.compileMatches(collection, options, 'json(data)');
+    const texts = await this.read<string[]>(sql, params, 'pluck', !constrainsId(options.filter));
+    return texts.map((text) => JSON.parse(text) as StoredDocument);
+  }
+
+  /**
+   * The page (top-N by the sort, ids only) and the total run at the same time on two reader
+   * threads; then the page's documents are read by primary key.
+   */
+  async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
+    const scan = !constrainsId(options.filter);
+    const total = this.count(collection, options.filter);
+    if (options.limit === 0) return { total: await total, documents: [] };
+    const { sql, params } = this.compileMatches(collection, options, 'id');
+    const [ids, count] = await Promise.all([this.read<string[]>(sql, params, 'pluck', scan), total]);
+    if (ids.length === 0) return { total: count, documents: [] };
+    const rows = this.statement(
+      'SELECT id, json(data) AS data FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
+    ).all(collection, JSON.stringify(ids)) as { id: string; data: string }[];
+    const byId = new Map(rows.map((row) => [row.id, JSON.parse(row.data) as StoredDocument]));
+    // A document removed between the two reads is simply left out.
+    const documents = ids.map((id) => byId.get(id)).filter((doc): doc is StoredDocument => doc !== undefined);
+    return { total: count, documents };
   }
 
   async count(collection: string, filter: Filter): Promise<number> {
     const params: unknown[] = [collection];
     const where = compileFilter(filter, params);
-    return this.statement(`SELECT count(*) FROM documents WHERE collection = ? AND ${where}`)
-      .pluck()
-      .get(...params) as number;
+    const row = await this.read<{ n: number }>(
+      `SELECT count(*) AS n FROM documents WHERE collection = ? AND ${where}`,
+      params,
+      'get',
+      !constrainsId(filter),
+    );
+    return row.n;
   }
 
   async distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]> {
     const params: unknown[] = [sqliteJsonPath(path), collection];
     const where = compileFilter(filter, params);
-    const rows = this.statement(
+    const rows = await this.read<(string | null)[]>(
       `SELECT DISTINCT data -> ? AS value FROM documents WHERE collection = ? AND ${where} ORDER BY 1`,
-    )
-      .pluck()
-      .all(...params) as (string | null)[];
+      params,
+      'pluck',
+      true,
+    );
     const seen = new Map<string, JsonValue>();
     for (const text of rows) {
       if (text === null) continue;
@@ -170,7 +221,7 @@ export class SqliteDocumentStore implements DocumentStore {
     return this.database
       .transaction(() => {
         const modifications: Modification[] = [];
-        for (const before of this.selectMatches(collection, { filter }, 'json(data)')) {
+        for (const before of this.selectMatches(collection, { filter })) {
           const after = change(structuredClone(before));
           if (after._id !== before._id) throw new LarderError('BadRequest', 'A record id cannot be changed');
           update.run(JSON.stringify(after), collection, before._id);
@@ -185,7 +236,7 @@ export class SqliteDocumentStore implements DocumentStore {
     const remove = this.statement('DELETE FROM documents WHERE collection = ? AND id = ?');
     return this.database
       .transaction(() => {
-        const removed = this.selectMatches(collection, { filter }, 'json(data)');
+        const removed = this.selectMatches(collection, { filter });
         for (const document of removed) remove.run(collection, document._id);
         return removed;
       })

@@ -149,6 +149,20 @@ export function compileFilter(filter: Filter, params: unknown[]): string {
   }
 }
 
+/** Whether every match must have one of a few given ids (so the primary key finds them). */
+export function constrainsId(filter: Filter): boolean {
+  switch (filter.op) {
+    case 'eq':
+      return isId(filter.path) && typeof filter.value === 'string';
+    case 'and':
+      return filter.filters.some(constrainsId);
+    case 'or':
+      return filter.filters.length > 0 && filter.filters.every(constrainsId);
+    default:
+      return false;
+  }
+}
+
 /**
  * ORDER BY terms: a type rank first (missing and null, then numbers, strings, objects,
  * arrays, booleans), then the value, then `id` so that paging is deterministic.

@@ -1,0 +1,104 @@
+/**
+ * Read-only SQLite connections in worker threads. WAL mode lets them read while the main
+ * connection writes, so a paginated find runs its page query and its count at the same
+ * time on two cores, and long scans never block the event loop (sockets, uploads, other
+ * requests go on). Workers only execute SQL; compiling queries stays on the main thread.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { LarderError } from '@larder/protocol';
+
+export type ReadMode = 'all' | 'pluck' | 'get';
+
+interface Job {
+  resolve: (rows: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** The worker's whole program: open the file read-only, run statements, answer rows. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+db.pragma('busy_timeout = 5000');
+const statements = new Map();
+parentPort.on('message', ({ id, sql, params, mode }) => {
+  try {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+      if (statements.size > 500) statements.delete(statements.keys().next().value);
+    }
+    statement.pluck(mode === 'pluck');
+    const rows = mode === 'get' ? statement.get(...params) : statement.all(...params);
+    parentPort.postMessage({ id, rows });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
+  }
+});
+`;
+
+class ReaderThread {
+  private readonly worker: Worker;
+  private readonly jobs = new Map<number, Job>();
+  private nextId = 0;
+
+  constructor(file: string, driver: string) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
+    this.worker.unref();
+    this.worker.on('message', (message: { id: number; rows?: unknown; error?: { message: string; code?: string } }) => {
+      const job = this.jobs.get(message.id);
+      if (!job) return;
+      this.jobs.delete(message.id);
+      if (message.error) {
+        job.reject(new LarderError('GeneralError', 'The metadata store failed', { cause: message.error }));
+      } else job.resolve(message.rows);
+    });
+    this.worker.on('error', (error) => this.failAll(error));
+    this.worker.on('exit', () => this.failAll(new Error('reader thread exited')));
+  }
+
+  get load(): number {
+    return this.jobs.size;
+  }
+
+  run(sql: string, params: unknown[], mode: ReadMode): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject });
+      this.worker.postMessage({ id, sql, params, mode });
+    });
+  }
+
+  private failAll(error: Error): void {
+    for (const job of this.jobs.values()) {
+      job.reject(new LarderError('Unavailable', 'A metadata store reader stopped', { cause: error }));
+    }
+    this.jobs.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+export class SqliteReaderPool {
+  private readonly threads: ReaderThread[];
+
+  constructor(file: string, size: number) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.threads = Array.from({ length: size }, () => new ReaderThread(file, driver));
+  }
+
+  /** Runs a read on the least busy thread. */
+  run<T>(sql: string, params: unknown[], mode: ReadMode): Promise<T> {
+    let best = this.threads[0] as ReaderThread;
+    for (const thread of this.threads) if (thread.load < best.load) best = thread;
+    return best.run(sql, params, mode) as Promise<T>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.close()));
+  }
+}
