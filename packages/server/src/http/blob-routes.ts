@@ -6,11 +6,12 @@
  * - `HEAD /blobs/<sha256>` tells whether the caller may fetch it.
  * Bodies are never buffered, so memory stays flat whatever the size.
  */
+import { PassThrough } from 'node:stream';
 import { LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { Actor } from '../auth/actor.js';
 import { canReadBlob, recordBlobClaim } from '../auth/blob-access.js';
-import { type BlobStore, isSha256 } from '../blobs/blob-store.js';
+import { type BlobStore, isSha256, type PutOptions } from '../blobs/blob-store.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import { parseByteRange } from './byte-range.js';
 
@@ -31,15 +32,44 @@ export function blobRoutes(options: BlobRoutesOptions) {
     const actor = await options.actorFor(ctx);
     const declared = Number(ctx.get('content-length'));
     if (Number.isFinite(declared) && declared > options.maxBlobBytes) {
+      // Answer at once and drop the connection rather than read what we will refuse.
+      ctx.set('Connection', 'close');
       throw new LarderError('PayloadTooLarge', `Blobs are limited to ${options.maxBlobBytes} bytes on this server`);
     }
-    const result = await blobs.put(ctx.req, {
+    const result = await receive(ctx, {
       maxBytes: options.maxBlobBytes,
       ...(expected ? { expectedSha256: expected } : {}),
     });
     await recordBlobClaim(store, actor, result.sha256);
     ctx.status = 201;
     ctx.body = { sha256: result.sha256, size: result.size };
+  }
+
+  /**
+   * Streams the request body into the store through a pass-through, so that a refusal
+   * (too large, wrong hash) stops the store without destroying the request's socket: the
+   * client still gets its 4xx. A client that goes away mid-upload aborts the store's write.
+   */
+  async function receive(ctx: Context, putOptions: PutOptions) {
+    const request = ctx.req;
+    const body = new PassThrough();
+    const onClose = () => {
+      if (!request.complete) body.destroy(new LarderError('BadRequest', 'The upload was interrupted'));
+    };
+    request.once('close', onClose);
+    request.pipe(body);
+    try {
+      return await blobs.put(body, putOptions);
+    } catch (error) {
+      request.unpipe(body);
+      if (!request.complete) {
+        ctx.set('Connection', 'close');
+        request.resume();
+      }
+      throw error;
+    } finally {
+      request.off('close', onClose);
+    }
   }
 
   async function download(ctx: Context, sha256: string, bodyWanted: boolean): Promise<void> {
