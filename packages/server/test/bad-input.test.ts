@@ -3,25 +3,13 @@
  * Feathers error with the right status and a sentence that names the problem, and leaves
  * what was stored before exactly as it was.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expectError, sha256 } from './support/expect-error.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
-type Answer = Awaited<ReturnType<TestServer['request']>>;
-
-/** Asserts a Feathers error JSON body with this status, error name and message. */
-function expectError(answer: Answer, code: number, name: string, message: RegExp): void {
-  expect({ status: answer.status, body: answer.body }).toMatchObject({
-    status: code,
-    body: { name, code, message: expect.stringMatching(message) },
-  });
-  expect(typeof answer.body.className).toBe('string');
-}
-
 const SQL_NAME = "x'); DROP TABLE documents; --";
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let server: TestServer;
 let owner: { id: string; token: string };

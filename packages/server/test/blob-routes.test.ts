@@ -75,7 +75,7 @@ describe('blob routes', () => {
       body: small,
     });
     expect(wrong.status).toBe(400);
-    expect((await wrong.json()).name).toBe('BadRequest');
+    expect(((await wrong.json()) as { name: string }).name).toBe('BadRequest');
   });
 
   it('streams a blob back whole, with its length and an ETag', async () => {

@@ -3,25 +3,14 @@
  * of another's records, blobs, API keys and account, and what the admin sees. Every refusal
  * is a Feathers error and leaves the other user's data as it was.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { type Answer, expectError, sha256 } from './support/expect-error.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
-type Answer = Awaited<ReturnType<TestServer['request']>>;
 type User = { id: string; token: string; email: string };
-
-/** Asserts a Feathers error JSON body with this status, error name and message. */
-function expectError(answer: Answer, code: number, name: string, message: RegExp): void {
-  expect({ status: answer.status, body: answer.body }).toMatchObject({
-    status: code,
-    body: { name, code, message: expect.stringMatching(message) },
-  });
-  expect(typeof answer.body.className).toBe('string');
-}
 
 const SIGN_IN_FIRST = /Sign in first/;
 const octets = { 'content-type': 'application/octet-stream' };
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let server: TestServer;
 let alice: User;
