@@ -26,6 +26,8 @@ export class SqliteDocumentStore implements DocumentStore {
   private db: Database.Database | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private readers: SqliteReaderPool | undefined;
+  /** Collections known to be recorded, so that creates skip a write. */
+  private readonly knownCollections = new Set<string>();
 
   constructor(private readonly options: SqliteDocumentStoreOptions) {}
 
@@ -103,10 +105,12 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async ensureCollection(collection: string): Promise<void> {
+    if (this.knownCollections.has(collection)) return;
     this.statement('INSERT OR IGNORE INTO collections (name, created_at) VALUES (?, ?)').run(
       collection,
       new Date().toISOString(),
     );
+    this.knownCollections.add(collection);
   }
 
   /**
