@@ -39,7 +39,7 @@ async function saveAdmin(server: RunningServer, dataDir: string): Promise<void> 
     [
       `First start: created the admin ${admin.email} and an API key.`,
       `  Saved to ${adminFile} (password and key) and ${credentials} (key, used by the CLI and SDK).`,
-      `  Try: larder whoami  ·  curl -H "Authorization: Bearer $(node -p "require('${adminFile}').token")" ${server.url}/info`,
+      `  Try: npx larder whoami  ·  curl -H "Authorization: Bearer $(node -p "require('${adminFile}').token")" ${server.url}/info`,
     ].join('\n'),
   );
 }
