@@ -1,0 +1,63 @@
+/** The compact human summary printed at the end of a run. */
+
+const pad = (text, width) => String(text).padEnd(width);
+const mark = (pass) => (pass === null ? 'n/a ' : pass ? 'PASS' : 'FAIL');
+
+function latency(figures) {
+  if (!figures) return '-';
+  const wrong = figures.correct < figures.count ? ` [${figures.correct}/${figures.count} right]` : '';
+  return `p50 ${figures.p50} / p95 ${figures.p95} / p99 ${figures.p99} ms${wrong}`;
+}
+
+function ratioText(ratio) {
+  if (!ratio) return '';
+  if (ratio.comparable === false) return 'not compared';
+  return Object.entries(ratio)
+    .map(([key, value]) => `${key} ×${value}`)
+    .join(', ');
+}
+
+/** @param {any} report */
+export function formatSummary(report) {
+  const { larder, marcelle, comparison } = report;
+  const peer = marcelle.available ? marcelle.documents : undefined;
+  const lines = [];
+  const { source, machine } = report;
+  const dirty = source.uncommittedChangesInPackages
+    ? ` + ${source.uncommittedChangesInPackages} uncommitted files`
+    : '';
+  lines.push(
+    `Larder ${source.commit.slice(0, 7)}${dirty} — ${machine.cpuCount}× ${machine.cpuModel}, Node ${machine.node}`,
+  );
+  lines.push(
+    `start to first answer: Larder ${larder.startMs} ms (restart with data ${larder.restartMs} ms)` +
+      (marcelle.available ? `; Marcelle ${marcelle.startMs} ms (restart with data ${marcelle.restartMs} ms)` : ''),
+  );
+  lines.push('');
+  lines.push(`${pad('workload', 24)}${pad('Larder', 50)}${pad('Marcelle 0.6.5 (NeDB)', 50)}ratio`);
+  for (const name of ['batchedCreate', 'singleCreate', 'singleCreateConcurrent']) {
+    const ours = `${larder.documents[name].docsPerSec} docs/s`;
+    const theirs = peer ? `${peer[name].docsPerSec} docs/s` : '-';
+    lines.push(`${pad(name, 24)}${pad(ours, 50)}${pad(theirs, 50)}  ${ratioText(comparison?.ratios[name])}`);
+  }
+  for (const name of ['findScoreThreshold', 'findNameThreshold', 'count', 'getById']) {
+    lines.push(
+      `${pad(name, 24)}${pad(latency(larder.documents[name]), 50)}${pad(latency(peer?.[name]), 50)}  ${ratioText(comparison?.ratios[name])}`,
+    );
+  }
+  if (!marcelle.available) lines.push(`Marcelle backend not measured: ${marcelle.reason}`);
+  if (larder.blobs) {
+    const { rawDiskWrite, upload, download } = larder.blobs;
+    const raw = `${rawDiskWrite.mbPerSec} MB/s (before ${rawDiskWrite.before.mbPerSec}, after ${rawDiskWrite.after.mbPerSec})`;
+    lines.push('');
+    lines.push(
+      `blob ${report.config.blobMiB} MiB: raw disk write ${raw}, upload ${upload.mbPerSec} MB/s, download ${download.mbPerSec} MB/s`,
+    );
+    lines.push(
+      `server RSS: upload ${upload.rss.baselineMiB} → ${upload.rss.peakMiB} MiB (+${upload.rss.growthMiB}), download ${download.rss.baselineMiB} → ${download.rss.peakMiB} MiB (+${download.rss.growthMiB})`,
+    );
+  }
+  lines.push('');
+  for (const target of report.targets) lines.push(`${mark(target.pass)}  ${target.target}: ${target.value}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench`: measures Larder (document workloads, 1 GiB blob transfer, start time)
+ * and the same document workloads on the reference Marcelle backend, then writes
+ * bench/results/<timestamp>.json and latest.json and prints a summary with the targets.
+ * Settings: see config.mjs. Servers and temporary files are removed however the run ends.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig } from './config.mjs';
+import { aheadEverywhere, compareDocuments } from './report/comparison.mjs';
+import { machineInfo } from './report/machine-info.mjs';
+import { sourceInfo } from './report/source-info.mjs';
+import { formatSummary } from './report/summary.mjs';
+import { evaluateTargets } from './report/targets.mjs';
+import { writeReport } from './report/write-report.mjs';
+import { benchLarder } from './runs/larder-bench.mjs';
+import { benchMarcelle } from './runs/marcelle-bench.mjs';
+import { prepareDocumentSuite } from './workloads/document-suite.mjs';
+
+const startedAt = new Date().toISOString();
+const clock = Date.now();
+const log = (line) => console.log(`[${((Date.now() - clock) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+const tempRoot = await mkdtemp(join(tmpdir(), 'larder-bench-'));
+// Exit handlers run on normal ends and process.exit; signals are turned into exits.
+process.on('exit', () => rmSync(tempRoot, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+try {
+  const config = readConfig();
+  const suite = prepareDocumentSuite(config);
+  const report = { startedAt, finishedAt: '', source: sourceInfo(), machine: machineInfo(), config };
+  report.larder = await benchLarder(tempRoot, suite, log);
+  report.marcelle =
+    config.peer === 'none'
+      ? { available: false, reason: 'skipped (BENCH_PEER=none)' }
+      : await benchMarcelle(tempRoot, suite, log);
+  if (report.marcelle.available) {
+    const ratios = compareDocuments(report.larder.documents, report.marcelle.documents);
+    report.comparison = { note: 'ratio > 1 means Larder is ahead', ratios, aheadEverywhere: aheadEverywhere(ratios) };
+  }
+  report.targets = evaluateTargets(report);
+  report.finishedAt = new Date().toISOString();
+  const file = await writeReport(report);
+  console.log(`\n${formatSummary(report)}\n\nReport: ${file}`);
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.stack : error}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,63 @@
+/**
+ * Larder's part of the run: start it on an empty data folder, the document workloads,
+ * the blob workload beside a raw disk write, then a restart over the data it now holds.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHttpClient } from '../measure/http-client.mjs';
+import { round } from '../measure/percentiles.mjs';
+import { startLarder } from '../servers/larder-server.mjs';
+import { makeRandomFile } from '../workloads/blob-file.mjs';
+import { measureDownload, measureUpload } from '../workloads/blob-transfer.mjs';
+import { measureDiskWrite } from '../workloads/disk-write.mjs';
+import { runDocumentSuite } from '../workloads/document-suite.mjs';
+
+/**
+ * Raw disk speed is measured just before and just after the upload, because a VM's disk
+ * drifts; the upload is compared with their mean.
+ */
+async function benchBlobs(server, tempRoot, blobMiB, log) {
+  const bytes = blobMiB * 1024 * 1024;
+  const rawPath = join(tempRoot, 'raw-disk-write.bin');
+  log(`blob: writing a ${blobMiB} MiB random file`);
+  const file = await makeRandomFile(join(tempRoot, 'blob-source.bin'), bytes);
+  try {
+    log(`blob: raw disk write, upload, raw disk write again, download (${blobMiB} MiB each)`);
+    const before = await measureDiskWrite(rawPath, bytes);
+    const upload = await measureUpload(server, file);
+    const after = await measureDiskWrite(rawPath, bytes);
+    const download = await measureDownload(server, file);
+    const rawDiskWrite = { mbPerSec: Math.round((before.mbPerSec + after.mbPerSec) / 2), before, after };
+    return { rawDiskWrite, upload, download };
+  } finally {
+    await rm(file.path, { force: true });
+  }
+}
+
+/** @returns {Promise<object>} Larder's figures */
+export async function benchLarder(tempRoot, suite, log) {
+  const dataDir = join(tempRoot, 'larder-data');
+  const { config } = suite;
+  log('Larder: starting');
+  let server = await startLarder(dataDir);
+  const result = { startMs: round(server.startMs) };
+  let client = createHttpClient(server.url);
+  try {
+    result.documents = await runDocumentSuite(client, suite, (line) => log(`Larder: ${line}`));
+    if (config.blobMiB > 0)
+      result.blobs = await benchBlobs(server, tempRoot, config.blobMiB, (line) => log(`Larder: ${line}`));
+    client.close();
+    await server.stop();
+    log('Larder: restarting over the data');
+    server = await startLarder(dataDir);
+    result.restartMs = round(server.startMs);
+    client = createHttpClient(server.url);
+    const first = await client.expect(200, 'GET', '/bench?$limit=0');
+    result.firstQueryAfterRestartMs = round(first.ms);
+    result.documentsAfterRestart = JSON.parse(first.text).total;
+    return result;
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}

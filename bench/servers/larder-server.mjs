@@ -1,0 +1,18 @@
+/** Starts the built Larder CLI (`larder serve --no-auth`) on a free port over a data folder. */
+import { fileURLToPath } from 'node:url';
+import { startChildServer } from './child-server.mjs';
+import { freePort } from './free-port.mjs';
+
+const CLI = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+
+/** @param {string} dataDir */
+export async function startLarder(dataDir) {
+  const port = await freePort();
+  return startChildServer({
+    name: 'Larder',
+    command: process.execPath,
+    args: [CLI, 'serve', '--no-auth', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir],
+    port,
+    readyPath: '/health',
+  });
+}
