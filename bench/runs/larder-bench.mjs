@@ -27,7 +27,8 @@ async function benchBlobs(server, tempRoot, blobMiB, log) {
     const upload = await measureUpload(server, file);
     const after = await measureDiskWrite(rawPath, bytes);
     const download = await measureDownload(server, file);
-    const rawDiskWrite = { mbPerSec: Math.round((before.mbPerSec + after.mbPerSec) / 2), before, after };
+    // The faster of the two raw writes is the yardstick: the conservative comparison.
+    const rawDiskWrite = { mbPerSec: Math.max(before.mbPerSec, after.mbPerSec), before, after };
     return { rawDiskWrite, upload, download };
   } finally {
     await rm(file.path, { force: true });
