@@ -16,6 +16,7 @@ import { blobRoutes } from '../http/blob-routes.js';
 import { decodeRouteParams } from '../http/decoded-route-params.js';
 import { errorHandler } from '../http/error-handler.js';
 import { parseQueryString } from '../http/query-string.js';
+import { accountRoutes, healthRoute } from '../http/status-routes.js';
 import { configureChannels } from '../realtime/channels.js';
 import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
@@ -31,13 +32,6 @@ export interface LarderApp {
   app: FeathersApp;
   users: UsersService | undefined;
   apiKeys: ApiKeysService | undefined;
-  /** Requests being served right now (for graceful shutdown). */
-  inFlight: () => number;
-}
-
-function withoutPassword(user: Record<string, unknown>): Record<string, unknown> {
-  const { password: _password, ...rest } = user;
-  return rest;
 }
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
@@ -46,17 +40,8 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   const authEnabled = options.auth ?? true;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const app = koa(feathers());
-  let inFlight = 0;
 
   app.use(errorHandler(log));
-  app.use(async (_ctx: Context, next: Next) => {
-    inFlight += 1;
-    try {
-      await next();
-    } finally {
-      inFlight -= 1;
-    }
-  });
   app.use(cors({ origin: (ctx: Context) => ctx.get('origin') || '*', credentials: true }));
 
   const dynamic = new DynamicServices(app, {
@@ -84,27 +69,16 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
     return { kind: 'user', user: result.user };
   };
 
-  app.use(async (ctx: Context, next: Next) => {
-    if (ctx.method === 'GET' && ctx.path === '/health') {
-      ctx.body = { status: 'ok', version: LARDER_VERSION, auth: authEnabled, store: store.kind, blobs: blobs.kind };
-      return;
-    }
-    return next();
+  const health = () => ({
+    status: 'ok',
+    version: LARDER_VERSION,
+    auth: authEnabled,
+    store: store.kind,
+    blobs: blobs.kind,
   });
+  app.use(healthRoute(health));
   if (authEnabled) app.use(parseAuthentication());
-  app.use(async (ctx: Context, next: Next) => {
-    if (ctx.method === 'GET' && ctx.path === '/info') {
-      await actorFor(ctx);
-      ctx.body = { services: await dynamic.names() };
-      return;
-    }
-    if (ctx.method === 'GET' && ctx.path === '/whoami') {
-      const actor = await actorFor(ctx);
-      ctx.body = { auth: authEnabled, user: actor.kind === 'user' ? withoutPassword(actor.user) : null };
-      return;
-    }
-    return next();
-  });
+  app.use(accountRoutes({ serviceNames: () => dynamic.names(), authEnabled, actorFor }));
   app.use(blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }));
   app.use(
     bodyParser({
@@ -174,5 +148,5 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   configureChannels(app, authEnabled);
   await dynamic.install();
   decodeRouteParams(app);
-  return { app, users, apiKeys, inFlight: () => inFlight };
+  return { app, users, apiKeys };
 }
