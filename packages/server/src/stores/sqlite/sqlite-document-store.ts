@@ -8,8 +8,16 @@ import { dirname } from 'node:path';
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import { SqliteFieldIndex } from './sqlite-field-index.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import { type CompiledSql, compileFilter, compileSort, constrainsId, sqliteJsonPath } from './sqlite-query-compiler.js';
+import {
+  type CompileContext,
+  type CompiledSql,
+  compileFilter,
+  compileSort,
+  constrainsId,
+  sqliteJsonPath,
+} from './sqlite-query-compiler.js';
 import { type ReadMode, SqliteReaderPool } from './sqlite-reader-pool.js';
 
 export interface SqliteDocumentStoreOptions {
@@ -17,6 +25,13 @@ export interface SqliteDocumentStoreOptions {
   file: string;
   /** Read-only connections in worker threads for scans (default 2; none for `:memory:`). */
   readers?: number;
+  /** Index fields that equality filters use often (default true). */
+  autoIndex?: boolean;
+  /**
+   * Use a field index when the values asked for should match at most this share of the
+   * collection (default 0.2; 1 always uses it, 0 never).
+   */
+  maxIndexSelectivity?: number;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -26,6 +41,7 @@ export class SqliteDocumentStore implements DocumentStore {
   private db: Database.Database | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private readers: SqliteReaderPool | undefined;
+  private fieldIndex: SqliteFieldIndex | undefined;
   /** Collections known to be recorded, so that creates skip a write. */
   private readonly knownCollections = new Set<string>();
 
@@ -42,6 +58,7 @@ export class SqliteDocumentStore implements DocumentStore {
     db.pragma('busy_timeout = 5000');
     this.db = db;
     this.migrate(db);
+    this.fieldIndex = new SqliteFieldIndex(db, this.options.maxIndexSelectivity);
     const readers = this.options.file === ':memory:' ? 0 : (this.options.readers ?? 2);
     if (readers > 0) this.readers = new SqliteReaderPool(this.options.file, readers);
   }
@@ -51,6 +68,7 @@ export class SqliteDocumentStore implements DocumentStore {
     await this.readers?.close();
     this.readers = undefined;
     this.statements.clear();
+    this.fieldIndex = undefined;
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
     this.db = undefined;
@@ -123,9 +141,25 @@ export class SqliteDocumentStore implements DocumentStore {
     return Promise.resolve((mode === 'get' ? statement.get(...params) : statement.all(...params)) as T);
   }
 
+  /** What the compiler knows of a collection's field indexes. */
+  private context(collection: string): CompileContext {
+    const index = this.fieldIndex;
+    if (!index?.paths(collection)) return { collection };
+    return {
+      collection,
+      useIndex: (jsonPath, values) =>
+        index.paths(collection)?.has(jsonPath) === true && index.useful(collection, jsonPath, values),
+    };
+  }
+
+  /** Lets frequently filtered fields of a collection become indexed. */
+  indexField(collection: string, path: FieldPath): void {
+    this.fieldIndex?.create(collection, sqliteJsonPath(path));
+  }
+
   private compileMatches(collection: string, options: StoreFindOptions, columns: string): CompiledSql {
     const params: unknown[] = [collection];
-    const where = compileFilter(options.filter, params);
+    const where = compileFilter(options.filter, params, this.context(collection));
     let sql = `SELECT ${columns} FROM documents WHERE collection = ? AND ${where}`;
     if (options.sort && options.sort.length > 0) sql += ` ORDER BY ${compileSort(options.sort, params)}`;
     else sql += ' ORDER BY id ASC';
@@ -146,6 +180,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
+    if (this.options.autoIndex !== false) this.fieldIndex?.noteQuery(collection, options.filter);
     const { sql, params } = this.compileMatches(collection, options, 'json(data)');
     const texts = await this.read<string[]>(sql, params, 'pluck', !constrainsId(options.filter));
     return texts.map((text) => JSON.parse(text) as StoredDocument);
@@ -156,6 +191,7 @@ export class SqliteDocumentStore implements DocumentStore {
    * threads; then the page's documents are read by primary key.
    */
   async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
+    if (this.options.autoIndex !== false) this.fieldIndex?.noteQuery(collection, options.filter);
     const scan = !constrainsId(options.filter);
     const total = this.count(collection, options.filter);
     if (options.limit === 0) return { total: await total, documents: [] };
@@ -173,7 +209,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async count(collection: string, filter: Filter): Promise<number> {
     const params: unknown[] = [collection];
-    const where = compileFilter(filter, params);
+    const where = compileFilter(filter, params, this.context(collection));
     const row = await this.read<{ n: number }>(
       `SELECT count(*) AS n FROM documents WHERE collection = ? AND ${where}`,
       params,
@@ -185,7 +221,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]> {
     const params: unknown[] = [sqliteJsonPath(path), collection];
-    const where = compileFilter(filter, params);
+    const where = compileFilter(filter, params, this.context(collection));
     const rows = await this.read<(string | null)[]>(
       `SELECT DISTINCT data -> ? AS value FROM documents WHERE collection = ? AND ${where} ORDER BY 1`,
       params,
@@ -209,7 +245,11 @@ export class SqliteDocumentStore implements DocumentStore {
     const insert = this.statement('INSERT INTO documents (collection, id, data) VALUES (?, ?, jsonb(?))');
     try {
       this.database.transaction(() => {
-        for (const document of documents) insert.run(collection, document._id, JSON.stringify(document));
+        for (const document of documents) {
+          const json = JSON.stringify(document);
+          insert.run(collection, document._id, json);
+          this.fieldIndex?.written(collection, document._id, json, false);
+        }
       })();
     } catch (error) {
       throw translateDriverError(error);
@@ -228,7 +268,9 @@ export class SqliteDocumentStore implements DocumentStore {
         for (const before of this.selectMatches(collection, { filter })) {
           const after = change(structuredClone(before));
           if (after._id !== before._id) throw new LarderError('BadRequest', 'A record id cannot be changed');
-          update.run(JSON.stringify(after), collection, before._id);
+          const json = JSON.stringify(after);
+          update.run(json, collection, before._id);
+          this.fieldIndex?.written(collection, before._id, json, true);
           modifications.push({ before, after });
         }
         return modifications;
@@ -241,7 +283,10 @@ export class SqliteDocumentStore implements DocumentStore {
     return this.database
       .transaction(() => {
         const removed = this.selectMatches(collection, { filter });
-        for (const document of removed) remove.run(collection, document._id);
+        for (const document of removed) {
+          remove.run(collection, document._id);
+          this.fieldIndex?.removed(collection, document._id);
+        }
         return removed;
       })
       .immediate();

@@ -8,6 +8,15 @@
  */
 import type { FieldPath, Filter, RangeOperator, SortKey } from '@larder/protocol';
 
+/** What the compiler may know about the collection: which fields have a field index. */
+export interface CompileContext {
+  collection: string;
+  /** Whether the field index of a JSON path is worth using for this many values (`sqlite-field-index.ts`). */
+  useIndex?: ((jsonPath: string, values: number) => boolean) | undefined;
+}
+
+const NO_INDEX: CompileContext = { collection: '' };
+
 export interface CompiledSql {
   sql: string;
   params: unknown[];
@@ -95,15 +104,52 @@ function compileIdLeaves(leaves: readonly Leaf[], params: unknown[]): string {
   return parts.length === 0 ? '0' : parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
 }
 
-function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: unknown[]): string {
-  return isId(path) ? compileIdLeaves(leaves, params) : compileProbe(path, leaves, params);
+function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: unknown[], context: CompileContext): string {
+  if (isId(path)) return compileIdLeaves(leaves, params);
+  const jsonPath = sqliteJsonPath(path);
+  if (leaves.every((leaf) => leaf.op === 'eq') && context.useIndex?.(jsonPath, leaves.length)) {
+    return compileIndexLookup(jsonPath, leaves, params, context);
+  }
+  return compileProbe(path, leaves, params);
+}
+
+/** Equalities on an indexed field: the matching ids come from the field index. */
+function compileIndexLookup(
+  jsonPath: string,
+  leaves: readonly Leaf[],
+  params: unknown[],
+  context: CompileContext,
+): string {
+  const tests: string[] = [];
+  const testParams: unknown[] = [];
+  const strings: string[] = [];
+  const numbers: number[] = [];
+  for (const leaf of leaves) {
+    if (typeof leaf.value === 'boolean') tests.push(`kind = ${leaf.value ? 4 : 3}`);
+    else if (typeof leaf.value === 'string') strings.push(leaf.value);
+    else if (typeof leaf.value === 'number') numbers.push(leaf.value);
+  }
+  for (const [kind, values] of [
+    [2, strings],
+    [1, numbers],
+  ] as const) {
+    if (values.length === 1) {
+      tests.push(`(kind = ${kind} AND value = ?)`);
+      testParams.push(values[0]);
+    } else if (values.length > 1) {
+      tests.push(`(kind = ${kind} AND value IN (SELECT value FROM json_each(?)))`);
+      testParams.push(JSON.stringify(values));
+    }
+  }
+  params.push(context.collection, jsonPath, ...testParams);
+  return `(id IN (SELECT id FROM field_values WHERE collection = ? AND path = ? AND (${tests.join(' OR ')})))`;
 }
 
 /**
  * An OR whose leaves on the same field share one probe (`$in`, `$nin`, and the several
  * readings of a query-string value such as `"0.5"` as text and as a number).
  */
-function compileOr(filters: readonly Filter[], params: unknown[]): string {
+function compileOr(filters: readonly Filter[], params: unknown[], context: CompileContext): string {
   const groups = new Map<string, Leaf[]>();
   const rest: Filter[] = [];
   for (const filter of filters) {
@@ -116,22 +162,22 @@ function compileOr(filters: readonly Filter[], params: unknown[]): string {
     if (group) group.push(filter);
     else groups.set(key, [filter]);
   }
-  const parts = [...groups.values()].map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params));
-  for (const filter of rest) parts.push(compileFilter(filter, params));
+  const parts = [...groups.values()].map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params, context));
+  for (const filter of rest) parts.push(compileFilter(filter, params, context));
   return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
 }
 
 /** Compiles a filter to a boolean SQL expression over the `data` and `id` columns. */
-export function compileFilter(filter: Filter, params: unknown[]): string {
+export function compileFilter(filter: Filter, params: unknown[], context: CompileContext = NO_INDEX): string {
   switch (filter.op) {
     case 'all':
       return '1';
     case 'and':
-      return `(${filter.filters.map((part) => compileFilter(part, params)).join(' AND ')})`;
+      return `(${filter.filters.map((part) => compileFilter(part, params, context)).join(' AND ')})`;
     case 'or':
-      return compileOr(filter.filters, params);
+      return compileOr(filter.filters, params, context);
     case 'not':
-      return `NOT ${compileFilter(filter.filter, params)}`;
+      return `NOT ${compileFilter(filter.filter, params, context)}`;
     case 'exists':
       if (isId(filter.path)) return filter.value ? '1' : '0';
       params.push(sqliteJsonPath(filter.path));
@@ -143,9 +189,9 @@ export function compileFilter(filter: Filter, params: unknown[]): string {
         params.push(jsonPath, jsonPath);
         return "(json_type(data, ?) IS NULL OR EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND type = 'null'))";
       }
-      return compileLeaves(filter.path, [filter], params);
+      return compileLeaves(filter.path, [filter], params, context);
     default:
-      return compileLeaves(filter.path, [filter], params);
+      return compileLeaves(filter.path, [filter], params, context);
   }
 }
 

@@ -4,7 +4,7 @@
  * MongoDB's query semantics, which the query language follows. Also checks the protocol's
  * in-memory evaluator against the same oracle.
  */
-import { matchFilter, parseQuery } from '@larder/protocol';
+import { matchFilter, parseFieldPath, parseQuery } from '@larder/protocol';
 import { Query } from 'mingo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDocument } from '../document-store.js';
@@ -98,7 +98,8 @@ function toMongo(query: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('SQL query compiler agrees with an independent evaluator', () => {
-  const store = new SqliteDocumentStore({ file: ':memory:' });
+  // Without automatic indexes: this store checks the JSON probes; the next test, the index.
+  const store = new SqliteDocumentStore({ file: ':memory:', autoIndex: false });
   const rand = random(20261122);
   const documents = Array.from({ length: 400 }, (_, index) => document(rand, index));
 
@@ -126,6 +127,26 @@ describe('SQL query compiler agrees with an independent evaluator', () => {
     }
     // The generator must produce selective queries, or the comparison proves little.
     expect(nonTrivial).toBeGreaterThan(1000);
+  });
+
+  it('on 2000 random filters with every field indexed', async () => {
+    const indexed = new SqliteDocumentStore({ file: ':memory:', maxIndexSelectivity: 1 });
+    await indexed.open();
+    await indexed.insert('docs', documents.slice(0, 200));
+    for (const field of FIELDS) if (field !== '_id') indexed.indexField('docs', parseFieldPath(field));
+    // Documents written after the index exists must be indexed too.
+    await indexed.insert('docs', documents.slice(200));
+    for (let i = 0; i < 2000; i++) {
+      const raw = filter(rand, 0);
+      const parsed = parseQuery(raw);
+      const expected = new Query(toMongo(raw))
+        .find<StoredDocument>(documents)
+        .all()
+        .map((d) => d._id);
+      const actual = (await indexed.find('docs', { filter: parsed.filter })).map((d) => d._id);
+      expect({ query: raw, ids: actual }).toEqual({ query: raw, ids: expected });
+    }
+    await indexed.close();
   });
 
   it('on 1000 random sorted pages', async () => {

@@ -1,0 +1,111 @@
+/**
+ * Field indexes stay in step with the documents: inserts, changes and removals made after a
+ * field was indexed are seen by queries that use the index, and a field becomes indexed by
+ * itself once equality filters use it often enough.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseFilter } from '@larder/protocol';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteDocumentStore } from './sqlite-document-store.js';
+
+const f = (filter: object) => parseFilter(filter);
+
+describe('SQLite field indexes', () => {
+  let dir: string;
+  let store: SqliteDocumentStore;
+  const file = () => join(dir, 'larder.db');
+  const indexRows = (path: string) =>
+    (
+      new Database(file(), { readonly: true })
+        .prepare('SELECT count(*) AS n FROM field_values WHERE path = ?')
+        .get(path) as {
+        n: number;
+      }
+    ).n;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'larder-index-'));
+    store = new SqliteDocumentStore({ file: file(), maxIndexSelectivity: 1 });
+    await store.open();
+    await store.insert('runs', [
+      { _id: 'r1', group: 'a', tags: ['x', 'y'], done: true, n: 1 },
+      { _id: 'r2', group: 'b', tags: ['y'], done: false, n: 2 },
+      { _id: 'r3', group: 'a', n: '2' },
+    ]);
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ids = async (filter: object) => (await store.find('runs', { filter: f(filter) })).map((d) => d._id);
+
+  it('indexes a field after a few equality queries, and answers the same', async () => {
+    expect(indexRows('$."group"')).toBe(0);
+    for (let i = 0; i < 3; i++) expect(await ids({ group: 'a' })).toEqual(['r1', 'r3']);
+    expect(indexRows('$."group"')).toBe(3);
+    expect(await ids({ group: 'a' })).toEqual(['r1', 'r3']);
+  });
+
+  it('keeps type brackets and array elements', async () => {
+    store.indexField('runs', ['n']);
+    store.indexField('runs', ['tags']);
+    store.indexField('runs', ['done']);
+    expect(await ids({ n: 2 })).toEqual(['r2']);
+    expect(await ids({ n: '2' })).toEqual(['r3']);
+    expect(await ids({ tags: 'y' })).toEqual(['r1', 'r2']);
+    expect(await ids({ tags: { $in: ['x', 'z'] } })).toEqual(['r1']);
+    expect(await ids({ tags: { $nin: ['y'] } })).toEqual(['r3']);
+    expect(await ids({ done: false })).toEqual(['r2']);
+  });
+
+  it('follows inserts, changes and removals made after indexing', async () => {
+    store.indexField('runs', ['group']);
+    await store.insert('runs', [{ _id: 'r4', group: 'a' }]);
+    expect(await ids({ group: 'a' })).toEqual(['r1', 'r3', 'r4']);
+    await store.modify('runs', f({ _id: 'r1' }), (doc) => ({ ...doc, group: 'c' }));
+    expect(await ids({ group: 'a' })).toEqual(['r3', 'r4']);
+    expect(await ids({ group: 'c' })).toEqual(['r1']);
+    await store.remove('runs', f({ group: 'a' }));
+    expect(await ids({ group: { $in: ['a', 'b', 'c'] } })).toEqual(['r1', 'r2']);
+    expect(indexRows('$."group"')).toBe(2);
+  });
+
+  it('is left unused when a value would match a large share of the documents', async () => {
+    const selective = new SqliteDocumentStore({ file: join(dir, 'other.db') });
+    await selective.open();
+    await selective.insert(
+      'runs',
+      Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, owner: 'me', bucket: `b${i % 20}` })),
+    );
+    selective.indexField('runs', ['owner']);
+    selective.indexField('runs', ['bucket']);
+    const plan = (filter: object) => {
+      const db = new Database(join(dir, 'other.db'), { readonly: true });
+      const { sql, params } = (
+        selective as unknown as { compileMatches: (...args: unknown[]) => { sql: string; params: unknown[] } }
+      ).compileMatches('runs', { filter: f(filter) }, 'id');
+      return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
+        .map((r) => r.detail)
+        .join(' ');
+    };
+    expect(plan({ owner: 'me' })).not.toContain('field_values');
+    expect(plan({ bucket: 'b3' })).toContain('field_values');
+    expect((await selective.find('runs', { filter: f({ bucket: 'b3', owner: 'me' }) })).length).toBe(5);
+    await selective.close();
+  });
+
+  it('survives a restart', async () => {
+    store.indexField('runs', ['group']);
+    await store.close();
+    store = new SqliteDocumentStore({ file: file(), maxIndexSelectivity: 1 });
+    await store.open();
+    await store.insert('runs', [{ _id: 'r5', group: 'b' }]);
+    expect(await ids({ group: 'b' })).toEqual(['r2', 'r5']);
+    expect(indexRows('$."group"')).toBe(4);
+  });
+});
