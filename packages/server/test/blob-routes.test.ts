@@ -3,12 +3,23 @@
  * conditional downloads, HEAD, and refusals that reach the client as JSON errors.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Resolves with a node:http response's status and JSON body. */
+function readJson(resolve: (answer: { status: number; body: any }) => void) {
+  return (res: IncomingMessage) => {
+    let text = '';
+    res.on('data', (chunk) => {
+      text += chunk;
+    });
+    res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+  };
+}
 
 /** A streamed upload with no Content-Length (chunked), as a client piping a file sends. */
 function chunkedUpload(url: string, token: string, chunks: number, chunkSize: number) {
@@ -125,13 +136,7 @@ describe('blob routes', () => {
       const req = httpRequest(
         `${server.url}/blobs`,
         { method: 'POST', headers: { ...auth(), 'content-length': String(5 * 1024 * 1024) } },
-        (res) => {
-          let text = '';
-          res.on('data', (c) => {
-            text += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-        },
+        readJson(resolve),
       );
       req.on('error', reject);
       // Send only the start of the announced body: the answer must come without the rest.

@@ -159,7 +159,7 @@ export class DocumentService {
       throw new LarderError('BadRequest', 'The body\'s "_id" does not match the id in the URL');
     }
     const now = new Date().toISOString();
-    const [changed] = await this.modifyOne(recordId, params, (before) => {
+    const [changed] = await this.modifyWhere(recordId, params, (before) => {
       const replacement: RecordData = { ...withoutServerFields(data), _id: recordId };
       this.keepOwner(before, replacement, params);
       replacement.createdAt = before.createdAt ?? now;
@@ -180,8 +180,8 @@ export class DocumentService {
       after.updatedAt = now;
       return this.prepareForWrite(after as StoredDocument, before);
     };
-    if (id === null) return this.modifyMany(params, change);
-    const [changed] = await this.modifyOne(this.recordId(id), params, change);
+    if (id === null) return this.modifyWhere(undefined, params, change);
+    const [changed] = await this.modifyWhere(this.recordId(id), params, change);
     return changed as StoredDocument;
   }
 
@@ -214,33 +214,22 @@ export class DocumentService {
     else after.userId = before.userId;
   }
 
-  private async modifyOne(
-    recordId: string,
+  /**
+   * Changes the writable records the query matches (one record when `recordId` is given:
+   * then finding none is NotFound or Forbidden, never a silent no-op).
+   */
+  private async modifyWhere(
+    recordId: string | undefined,
     params: DocumentParams | undefined,
     change: (before: StoredDocument) => StoredDocument,
   ): Promise<StoredDocument[]> {
     const actor = this.actor(params);
     const query = this.parse(params);
-    const modifications = await this.store.modify(
-      this.collection,
-      and(eq(['_id'], recordId), query.filter, this.policy.writeFilter(actor)),
-      change,
-    );
-    if (modifications.length === 0) throw await this.whyNotWritable(recordId, actor, query.filter);
-    return modifications.map((modification) => projectFields(modification.after, query.select));
-  }
-
-  private async modifyMany(
-    params: DocumentParams | undefined,
-    change: (before: StoredDocument) => StoredDocument,
-  ): Promise<StoredDocument[]> {
-    const actor = this.actor(params);
-    const query = this.parse(params);
-    const modifications = await this.store.modify(
-      this.collection,
-      and(query.filter, this.policy.writeFilter(actor)),
-      change,
-    );
+    const target = recordId === undefined ? query.filter : and(eq(['_id'], recordId), query.filter);
+    const modifications = await this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), change);
+    if (recordId !== undefined && modifications.length === 0) {
+      throw await this.whyNotWritable(recordId, actor, query.filter);
+    }
     return modifications.map((modification) => projectFields(modification.after, query.select));
   }
 

@@ -109,15 +109,20 @@ describe('SQL query compiler agrees with an independent evaluator', () => {
   });
   afterAll(() => store.close());
 
+  /** A random filter, and the ids mingo says it matches. */
+  const randomCase = () => {
+    const raw = filter(rand, 0);
+    const expected = new Query(toMongo(raw))
+      .find<StoredDocument>(documents)
+      .all()
+      .map((d) => d._id);
+    return { raw, parsed: parseQuery(raw), expected };
+  };
+
   it('on 3000 random filters', async () => {
     let nonTrivial = 0;
     for (let i = 0; i < 3000; i++) {
-      const raw = filter(rand, 0);
-      const parsed = parseQuery(raw);
-      const expected = new Query(toMongo(raw))
-        .find<StoredDocument>(documents)
-        .all()
-        .map((d) => d._id);
+      const { raw, parsed, expected } = randomCase();
       const actual = (await store.find('docs', { filter: parsed.filter })).map((d) => d._id);
       const inMemory = documents.filter((d) => matchFilter(d, parsed.filter)).map((d) => d._id);
       if (expected.length > 0 && expected.length < documents.length) nonTrivial += 1;
@@ -137,12 +142,7 @@ describe('SQL query compiler agrees with an independent evaluator', () => {
     // Documents written after the index exists must be indexed too.
     await indexed.insert('docs', documents.slice(200));
     for (let i = 0; i < 2000; i++) {
-      const raw = filter(rand, 0);
-      const parsed = parseQuery(raw);
-      const expected = new Query(toMongo(raw))
-        .find<StoredDocument>(documents)
-        .all()
-        .map((d) => d._id);
+      const { raw, parsed, expected } = randomCase();
       const actual = (await indexed.find('docs', { filter: parsed.filter })).map((d) => d._id);
       expect({ query: raw, ids: actual }).toEqual({ query: raw, ids: expected });
     }
