@@ -91,6 +91,25 @@ describe('malformed bodies', () => {
     });
   });
 
+  test('JSON sent without a JSON content type is read as JSON, and non-JSON is a 400', async () => {
+    for (const contentType of [undefined, 'application/x-www-form-urlencoded', 'text/plain;charset=UTF-8']) {
+      const headers: Record<string, string> = { authorization: `Bearer ${server.adminToken}` };
+      if (contentType) headers['content-type'] = contentType;
+      const response = await fetch(`${server.url}/lenient`, { method: 'POST', headers, body: '{"kind":"json"}' });
+      expect({ contentType, status: response.status }).toEqual({ contentType, status: 201 });
+      expect(((await response.json()) as { kind: string }).kind).toBe('json');
+    }
+    const form = await fetch(`${server.url}/lenient`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'kind=form',
+    });
+    expect(form.status).toBe(400);
+    expect(((await form.json()) as { message: string }).message).toMatch(/Invalid JSON body/);
+    const stored = await server.request('GET', '/lenient?$limit=0', { token: server.adminToken });
+    expect(stored.body.total).toBe(3);
+  });
+
   test('a JSON string, number or null where an object is needed is a 400', async () => {
     const id = await firstThingId();
     await leavesDataUnchanged(async () => {

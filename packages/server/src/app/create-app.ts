@@ -15,6 +15,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { blobRoutes } from '../http/blob-routes.js';
 import { decodeRouteParams } from '../http/decoded-route-params.js';
 import { errorHandler } from '../http/error-handler.js';
+import { jsonBodies } from '../http/json-bodies.js';
 import { parseQueryString } from '../http/query-string.js';
 import { accountRoutes, healthRoute } from '../http/status-routes.js';
 import { configureChannels } from '../realtime/channels.js';
@@ -80,11 +81,12 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   if (authEnabled) app.use(parseAuthentication());
   app.use(accountRoutes({ serviceNames: () => dynamic.names(), authEnabled, actorFor }));
   app.use(blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }));
+  app.use(jsonBodies());
   app.use(
     bodyParser({
       jsonLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      formLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      textLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      urlencoded: false,
+      text: false,
       multipart: false,
     }),
   );
