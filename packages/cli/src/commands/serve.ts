@@ -21,6 +21,10 @@ interface ServeOptions {
   maxBodyMb?: string;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0-65535, not "${text}"`);
@@ -83,6 +87,11 @@ export function registerServe(program: Command): void {
         throw error;
       }
       console.log(`Larder is serving ${server.url} (data in ${dataDir}, auth ${options.auth ? 'on' : 'off'})`);
+      if (!options.auth && !isLoopback(options.host)) {
+        console.warn(
+          `Warning: auth is off and ${options.host} is reachable from other machines: anyone who can connect can read, change and delete everything.`,
+        );
+      }
       await saveAdmin(server, dataDir);
       let stopping = false;
       const stop = (signal: string) => {

@@ -11,6 +11,7 @@ import type { Context, Next } from 'koa';
 import { notAuthenticated } from '../auth/access-policy.js';
 import type { Actor } from '../auth/actor.js';
 import { createAuthenticationService, loadJwtSecret } from '../auth/authentication.js';
+import { signInThrottle } from '../auth/sign-in-throttle.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { blobRoutes } from '../http/blob-routes.js';
 import { decodeRouteParams } from '../http/decoded-route-params.js';
@@ -43,7 +44,8 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   const app = koa(feathers());
 
   app.use(errorHandler(log));
-  app.use(cors({ origin: (ctx: Context) => ctx.get('origin') || '*', credentials: true }));
+  // Tokens travel in the Authorization header, never in cookies: any origin may call.
+  app.use(cors({ origin: '*' }));
 
   const dynamic = new DynamicServices(app, {
     store,
@@ -78,6 +80,11 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
     blobs: blobs.kind,
   });
   app.use(healthRoute(health));
+  app.use(async (ctx: Context, next: Next) => {
+    // The caller's address reaches service calls as `params.ip` (sign-in throttling).
+    ctx.feathers = { ...ctx.feathers, ip: ctx.ip } as typeof ctx.feathers;
+    return next();
+  });
   if (authEnabled) app.use(parseAuthentication());
   app.use(accountRoutes({ serviceNames: () => dynamic.names(), authEnabled, actorFor }));
   app.use(blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }));
@@ -102,6 +109,10 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
     socketio(
       { allowEIO3: true, maxHttpBufferSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, cors: { origin: true } },
       (io) => {
+        io.use((socket, next) => {
+          (socket as unknown as { feathers: Record<string, unknown> }).feathers.ip = socket.handshake.address;
+          next();
+        });
         io.on('connection', async (socket) => {
           const services = authEnabled ? [] : await dynamic.names().catch(() => []);
           socket.emit('init', { auth: authEnabled, services });
@@ -116,6 +127,7 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
     app.use('users', users, { methods: RECORD_METHODS });
     app.use('api-keys', apiKeys, { methods: ['find', 'get', 'create', 'remove'] });
     app.use('authentication', authService);
+    app.service('authentication').hooks({ around: { create: [signInThrottle()] } });
   }
 
   // Authentication of every external service call, on every transport.
