@@ -466,6 +466,16 @@ describe.each<TransportName>(['rest', 'socket'])('DataStore over %s against a re
   });
 
   describe('realtime events', () => {
+    it('listening() resolves once on() is live, so the next write is seen', async () => {
+      const name = freshName('listening', transport);
+      const store = open({ url: server.url, token: alice.token, transport });
+      const created = new Promise<Run>((resolve) => store.service<Run>(name).on('created', resolve));
+      await store.listening();
+      const writer = open({ url: server.url, token: alice.token, transport: 'rest' }).service<Run>(name);
+      const run = await writer.create({ name: 'after listening' });
+      expect((await created)._id).toBe(run._id);
+    });
+
     it('receives created, patched and removed for writes by the same user through another DataStore', async () => {
       const name = freshName('events', transport);
       const listener = open({ url: server.url, token: alice.token, transport }).service<Run>(name);

@@ -98,6 +98,23 @@ export class DataStore {
     return result;
   }
 
+  /**
+   * Resolves once the event socket opened by `on()` is connected and signed in, so that no
+   * event of a write made afterwards is missed (at once when no socket is open). Rejects
+   * when the socket cannot connect or sign in.
+   *
+   * @example
+   * runs.on('created', show);
+   * await store.listening();
+   */
+  async listening(): Promise<void> {
+    if (this.#options.transport === 'socket') {
+      await (await this.#openSocket()).ready();
+      return;
+    }
+    if (this.#socket) await (await this.#socket).ready();
+  }
+
   /** Closes open sockets; calls made afterwards fail with an `Unavailable` LarderError. */
   async close(): Promise<void> {
     this.#closed = true;
