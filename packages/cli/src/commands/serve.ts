@@ -19,6 +19,12 @@ interface ServeOptions {
   openSignup?: boolean;
   services?: string;
   maxBodyMb?: string;
+  db?: string;
+}
+
+/** A database URL without its password, for messages. */
+function redact(url: string | undefined): string {
+  return (url ?? '').replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function isLoopback(host: string): boolean {
@@ -55,6 +61,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to bind', DEFAULT_HOST)
     .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_PORT))
     .option('--data <dir>', 'data folder: database and blobs', './larder-data')
+    .option('--db <url>', 'keep metadata in PostgreSQL (postgres://user:password@host/db) instead of SQLite')
     .option('--no-auth', 'no users or tokens: single-user local use')
     .option('--open-signup', 'let anyone create an account with POST /users')
     .option('--services <names>', 'comma-separated whitelist of dynamic service names')
@@ -74,6 +81,7 @@ export function registerServe(program: Command): void {
           host: options.host,
           port: parsePort(options.port),
           dataDir,
+          ...(options.db ? { database: options.db } : {}),
           auth: options.auth,
           openSignup: options.openSignup ?? false,
           maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
@@ -84,9 +92,15 @@ export function registerServe(program: Command): void {
         if (code === 'EADDRINUSE')
           throw new CliError(`Port ${options.port} is in use: stop what uses it or pick --port`);
         if (code === 'EACCES') throw new CliError(`Not allowed to listen on ${options.host}:${options.port}`);
+        if ((error as { name?: string }).name === 'Unavailable' || (error as { name?: string }).name === 'BadRequest') {
+          throw new CliError(`Cannot use the database ${redact(options.db)}: ${(error as Error).message}`);
+        }
         throw error;
       }
-      console.log(`Larder is serving ${server.url} (data in ${dataDir}, auth ${options.auth ? 'on' : 'off'})`);
+      const metadata = options.db ? `, metadata in ${redact(options.db)}` : '';
+      console.log(
+        `Larder is serving ${server.url} (data in ${dataDir}${metadata}, auth ${options.auth ? 'on' : 'off'})`,
+      );
       if (!options.auth && !isLoopback(options.host)) {
         console.warn(
           `Warning: auth is off and ${options.host} is reachable from other machines: anyone who can connect can read, change and delete everything.`,

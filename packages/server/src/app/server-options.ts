@@ -6,6 +6,8 @@ export interface ServerOptions {
   port?: number;
   /** Folder of the embedded database and the blob files. */
   dataDir: string;
+  /** `postgres://…` to keep metadata in PostgreSQL instead of `<dataDir>/larder.db`. */
+  database?: string;
   /** Users, tokens and ownership; true by default. `false` is single-user local use. */
   auth?: boolean;
   /** Anyone may create an account with `POST /users` (default: only admins). */

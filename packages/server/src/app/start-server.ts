@@ -9,7 +9,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { LarderError } from '@larder/protocol';
 import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
+import type { DocumentStore } from '../stores/document-store.js';
+import { PostgresDocumentStore } from '../stores/postgres/postgres-document-store.js';
 import { SqliteDocumentStore } from '../stores/sqlite/sqlite-document-store.js';
 import { type AdminCredentials, bootstrapAdmin } from './bootstrap-admin.js';
 import { createApp } from './create-app.js';
@@ -27,9 +30,18 @@ export interface RunningServer {
 const DRAIN_TIMEOUT_MS = 10_000;
 const MAX_HEADER_BYTES = 1024 * 1024;
 
+/** PostgreSQL when `database` is a postgres URL, else the embedded SQLite file. */
+function openDocumentStore(options: ServerOptions): DocumentStore {
+  const database = options.database;
+  if (database === undefined || database === '')
+    return new SqliteDocumentStore({ file: join(options.dataDir, 'larder.db') });
+  if (/^postgres(ql)?:\/\//.test(database)) return new PostgresDocumentStore({ connectionString: database });
+  throw new LarderError('BadRequest', 'The database must be a postgres:// URL (or left out for the embedded SQLite)');
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
-  const store = new SqliteDocumentStore({ file: join(options.dataDir, 'larder.db') });
+  const store = openDocumentStore(options);
   const blobs = new FsBlobStore({ root: join(options.dataDir, 'blobs') });
   await store.open();
   await blobs.open();

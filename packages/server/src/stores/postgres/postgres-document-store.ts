@@ -1,0 +1,260 @@
+/**
+ * The metadata store on PostgreSQL, for several server instances sharing one database:
+ * documents in `jsonb`, the query language compiled by `postgres-query-compiler.ts`,
+ * changes in transactions with row locks, a connection pool (a paginated find runs its
+ * page and its count on two connections at once).
+ */
+import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
+import pg from 'pg';
+import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import { MIGRATION_LOCK_KEY, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import { compileFilter, compileSort, Parameters, postgresPath } from './postgres-query-compiler.js';
+
+export interface PostgresDocumentStoreOptions {
+  /** `postgres://user:password@host:port/database` */
+  connectionString: string;
+  /** Schema for Larder's tables (default `public`); created when missing. */
+  schema?: string;
+  /** Most connections in the pool (default 10). */
+  maxConnections?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export class PostgresDocumentStore implements DocumentStore {
+  readonly kind = 'postgres';
+  private pool: pg.Pool | undefined;
+  private readonly knownCollections = new Set<string>();
+
+  constructor(private readonly options: PostgresDocumentStoreOptions) {
+    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+      throw new LarderError('BadRequest', 'A PostgreSQL schema name is lower-case letters, digits and "_"');
+    }
+  }
+
+  async open(): Promise<void> {
+    if (this.pool) return;
+    const schema = this.options.schema ?? 'public';
+    const pool = new pg.Pool({
+      connectionString: this.options.connectionString,
+      max: this.options.maxConnections ?? 10,
+      // The schema name was validated above; it is an identifier, not user data.
+      options: `-c search_path=${schema}`,
+    });
+    pool.on('error', () => {
+      // An idle connection died (server restart); the pool replaces it on next use.
+    });
+    this.pool = pool;
+    try {
+      await this.migrate(pool, schema);
+    } catch (error) {
+      this.pool = undefined;
+      await pool.end();
+      throw translateError(error);
+    }
+  }
+
+  private async migrate(pool: pg.Pool, schema: string): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const applied = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+          (row) => row.version,
+        ),
+      );
+      for (const migration of POSTGRES_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [migration.version]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  private get db(): pg.Pool {
+    if (!this.pool) throw new LarderError('Unavailable', 'The metadata store is closed');
+    return this.pool;
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<R[]> {
+    try {
+      return (await this.db.query<R>(sql, values)).rows;
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  /** Runs `work` in a transaction on one connection. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.db.connect();
+    } catch (error) {
+      throw translateError(error);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw translateError(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async listCollections(): Promise<string[]> {
+    const rows = await this.query<{ name: string }>('SELECT name FROM collections ORDER BY name COLLATE "C"', []);
+    return rows.map((row) => row.name);
+  }
+
+  async ensureCollection(collection: string): Promise<void> {
+    if (this.knownCollections.has(collection)) return;
+    await this.query('INSERT INTO collections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [collection]);
+    this.knownCollections.add(collection);
+  }
+
+  private selectSql(collection: string, options: StoreFindOptions, columns: string, params: Parameters): string {
+    const where = compileFilter(options.filter, params);
+    let sql = `SELECT ${columns} FROM documents WHERE collection = ${params.bind(collection)} AND ${where}`;
+    sql += ` ORDER BY ${options.sort && options.sort.length > 0 ? compileSort(options.sort, params) : 'id ASC'}`;
+    if (options.limit !== undefined) sql += ` LIMIT ${params.bind(options.limit)}`;
+    if (options.skip) sql += ` OFFSET ${params.bind(options.skip)}`;
+    return sql;
+  }
+
+  async find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
+    const params = new Parameters();
+    const sql = this.selectSql(collection, options, 'data', params);
+    return (await this.query<{ data: StoredDocument }>(sql, params.values)).map((row) => row.data);
+  }
+
+  async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
+    const total = this.count(collection, options.filter);
+    if (options.limit === 0) return { total: await total, documents: [] };
+    const [documents, count] = await Promise.all([this.find(collection, options), total]);
+    return { total: count, documents };
+  }
+
+  async count(collection: string, filter: Filter): Promise<number> {
+    const params = new Parameters();
+    const where = compileFilter(filter, params);
+    const rows = await this.query<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM documents WHERE collection = ${params.bind(collection)} AND ${where}`,
+      params.values,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]> {
+    const params = new Parameters();
+    const value = `data #> ${params.bind(postgresPath(path))}::text[]`;
+    const where = compileFilter(filter, params);
+    const rows = await this.query<{ value: JsonValue | null }>(
+      `SELECT DISTINCT ${value} AS value FROM documents WHERE collection = ${params.bind(collection)} AND ${where}`,
+      params.values,
+    );
+    const seen = new Map<string, JsonValue>();
+    for (const { value: found } of rows) {
+      if (found === null || found === undefined) continue;
+      for (const item of Array.isArray(found) ? found : [found]) {
+        if (item === null) continue;
+        const key = JSON.stringify(item);
+        if (!seen.has(key)) seen.set(key, item);
+      }
+    }
+    return [...seen.values()];
+  }
+
+  async insert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+    if (documents.length === 0) return;
+    const rows = JSON.stringify(documents.map((document) => ({ id: document._id, data: document })));
+    await this.query(
+      `INSERT INTO documents (collection, id, data)
+       SELECT $1, x.id, x.data FROM jsonb_to_recordset($2::jsonb) AS x(id text, data jsonb)`,
+      [collection, rows],
+    );
+  }
+
+  async modify(
+    collection: string,
+    filter: Filter,
+    change: (document: StoredDocument) => StoredDocument,
+  ): Promise<Modification[]> {
+    return this.transaction(async (client) => {
+      const params = new Parameters();
+      const sql = `${this.selectSql(collection, { filter }, 'data', params)} FOR UPDATE`;
+      const { rows } = await client.query<{ data: StoredDocument }>(sql, params.values);
+      const modifications: Modification[] = [];
+      for (const { data: before } of rows) {
+        const after = change(structuredClone(before));
+        if (after._id !== before._id) throw new LarderError('BadRequest', 'A record id cannot be changed');
+        await client.query('UPDATE documents SET data = $1::jsonb WHERE collection = $2 AND id = $3', [
+          JSON.stringify(after),
+          collection,
+          before._id,
+        ]);
+        modifications.push({ before, after });
+      }
+      return modifications;
+    });
+  }
+
+  async remove(collection: string, filter: Filter): Promise<StoredDocument[]> {
+    const params = new Parameters();
+    const where = compileFilter(filter, params);
+    const rows = await this.query<{ id: string; data: StoredDocument }>(
+      `DELETE FROM documents WHERE collection = ${params.bind(collection)} AND ${where} RETURNING id, data`,
+      params.values,
+    );
+    return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((row) => row.data);
+  }
+}
+
+/** Driver errors become LarderErrors, the original kept as `cause`. */
+function translateError(error: unknown): LarderError {
+  if (error instanceof LarderError) return error;
+  const code = (error as { code?: string }).code;
+  if (code === '23505') return new LarderError('Conflict', 'A record with this id already exists', { cause: error });
+  if (code === '22P05' || code === '22021') {
+    return new LarderError('BadRequest', 'PostgreSQL cannot store this text (it holds a NUL character)', {
+      cause: error,
+    });
+  }
+  if (code === '28P01' || code === '28000') {
+    return new LarderError('Unavailable', 'PostgreSQL refused the user name or password', { cause: error });
+  }
+  if (code === '3D000')
+    return new LarderError('Unavailable', 'That PostgreSQL database does not exist', { cause: error });
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    code === '57P01' ||
+    code === '57P03' ||
+    code === '08006' ||
+    code === '08001'
+  ) {
+    return new LarderError('Unavailable', 'The metadata database is unreachable; try again shortly', { cause: error });
+  }
+  return new LarderError('GeneralError', 'The metadata store failed', { cause: error });
+}

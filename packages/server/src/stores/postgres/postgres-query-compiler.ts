@@ -1,0 +1,158 @@
+/**
+ * Compiles the query tree to PostgreSQL over `jsonb` documents, with the semantics of the
+ * SQLite compiler (type-bracketed, array elements match, `eq null` matches missing).
+ * Paths are bound as `text[]` parameters (`data #> $n`) and values as parameters; the SQL
+ * text depends only on the tree's shape. Strings compare with `COLLATE "C"` (byte order,
+ * as SQLite and JavaScript compare ASCII) whatever the database's collation.
+ */
+import type { FieldPath, Filter, RangeOperator, SortKey } from '@larder/protocol';
+
+/** Numbered parameters: `bind(value)` answers `$n`. */
+export class Parameters {
+  readonly values: unknown[] = [];
+  bind(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export function postgresPath(path: FieldPath): string[] {
+  return path.map(String);
+}
+
+const RANGE_SQL = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+
+type Leaf = Extract<Filter, { op: 'eq' | RangeOperator }>;
+
+function isId(path: FieldPath): boolean {
+  return path.length === 1 && path[0] === '_id';
+}
+
+function isProbeLeaf(filter: Filter): filter is Leaf {
+  return (filter.op === 'eq' && filter.value !== null) || filter.op in RANGE_SQL;
+}
+
+/** The field's value: `data #> $n::text[]` (SQL NULL when missing). */
+function field(path: FieldPath, params: Parameters): string {
+  return `(data #> ${params.bind(postgresPath(path))}::text[])`;
+}
+
+/**
+ * Any element (or the scalar itself) passing any test. Each typed comparison sits behind a
+ * CASE on the element's type, so that no cast ever runs on a value of another type.
+ */
+function compileProbe(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string {
+  const value = field(path, params);
+  const tests: string[] = [];
+  const strings: string[] = [];
+  const numbers: number[] = [];
+  for (const leaf of leaves) {
+    if (leaf.op === 'eq') {
+      if (typeof leaf.value === 'boolean') tests.push(`v = '${leaf.value}'::jsonb`);
+      else if (typeof leaf.value === 'string') strings.push(leaf.value);
+      else if (typeof leaf.value === 'number') numbers.push(leaf.value);
+    } else if (typeof leaf.value === 'string') {
+      tests.push(
+        `CASE WHEN jsonb_typeof(v) = 'string' THEN (v #>> '{}') COLLATE "C" ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)} ELSE false END`,
+      );
+    } else {
+      tests.push(
+        `CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)}::numeric ELSE false END`,
+      );
+    }
+  }
+  if (strings.length > 0) {
+    tests.push(
+      `CASE WHEN jsonb_typeof(v) = 'string' THEN (v #>> '{}') = ANY(${params.bind(strings)}::text[]) ELSE false END`,
+    );
+  }
+  if (numbers.length > 0) {
+    tests.push(
+      `CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric = ANY(${params.bind(numbers)}::numeric[]) ELSE false END`,
+    );
+  }
+  const elements = `jsonb_array_elements(CASE jsonb_typeof(${value}) WHEN 'array' THEN ${value} ELSE jsonb_build_array(${value}) END)`;
+  return `EXISTS (SELECT 1 FROM ${elements} AS e(v) WHERE ${tests.join(' OR ')})`;
+}
+
+function compileIdLeaves(leaves: readonly Leaf[], params: Parameters): string {
+  const parts: string[] = [];
+  const ids: string[] = [];
+  for (const leaf of leaves) {
+    if (typeof leaf.value !== 'string') continue;
+    if (leaf.op === 'eq') ids.push(leaf.value);
+    else parts.push(`(id ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)})`);
+  }
+  if (ids.length === 1) parts.push(`(id = ${params.bind(ids[0])})`);
+  else if (ids.length > 1) parts.push(`(id = ANY(${params.bind(ids)}::text[]))`);
+  return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
+}
+
+function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string {
+  return isId(path) ? compileIdLeaves(leaves, params) : compileProbe(path, leaves, params);
+}
+
+function compileOr(filters: readonly Filter[], params: Parameters): string {
+  const groups = new Map<string, Leaf[]>();
+  const rest: Filter[] = [];
+  for (const filter of filters) {
+    if (!isProbeLeaf(filter)) {
+      rest.push(filter);
+      continue;
+    }
+    const key = JSON.stringify(filter.path);
+    const group = groups.get(key);
+    if (group) group.push(filter);
+    else groups.set(key, [filter]);
+  }
+  const parts = [...groups.values()].map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params));
+  for (const filter of rest) parts.push(compileFilter(filter, params));
+  return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
+}
+
+/** A boolean SQL expression over the `id` and `data` columns; never NULL. */
+export function compileFilter(filter: Filter, params: Parameters): string {
+  switch (filter.op) {
+    case 'all':
+      return 'true';
+    case 'and':
+      return `(${filter.filters.map((part) => compileFilter(part, params)).join(' AND ')})`;
+    case 'or':
+      return compileOr(filter.filters, params);
+    case 'not':
+      return `NOT ${compileFilter(filter.filter, params)}`;
+    case 'exists':
+      if (isId(filter.path)) return filter.value ? 'true' : 'false';
+      return `(${field(filter.path, params)} IS ${filter.value ? 'NOT ' : ''}NULL)`;
+    case 'eq':
+      if (filter.value === null) {
+        if (isId(filter.path)) return 'false';
+        const value = field(filter.path, params);
+        return `(${value} IS NULL OR jsonb_typeof(${value}) = 'null' OR (jsonb_typeof(${value}) = 'array' AND ${value} @> '[null]'::jsonb))`;
+      }
+      return compileLeaves(filter.path, [filter], params);
+    default:
+      return compileLeaves(filter.path, [filter], params);
+  }
+}
+
+/** ORDER BY: type rank (missing/null, numbers, strings, objects, arrays, booleans), value, id. */
+export function compileSort(sort: readonly SortKey[], params: Parameters): string {
+  const terms: string[] = [];
+  for (const key of sort) {
+    const direction = key.direction === 1 ? 'ASC' : 'DESC';
+    if (isId(key.path)) {
+      terms.push(`id ${direction}`);
+      continue;
+    }
+    const value = field(key.path, params);
+    terms.push(
+      `CASE jsonb_typeof(${value}) WHEN 'number' THEN 2 WHEN 'string' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 5 WHEN 'boolean' THEN 6 ELSE 1 END ${direction}`,
+      `CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${value} #>> '{}')::numeric END ${direction}`,
+      `(CASE WHEN jsonb_typeof(${value}) IN ('string', 'boolean') THEN ${value} #>> '{}' END) COLLATE "C" ${direction}`,
+      `(CASE WHEN jsonb_typeof(${value}) IN ('object', 'array') THEN ${value}::text END) COLLATE "C" ${direction}`,
+    );
+  }
+  if (!sort.some((key) => isId(key.path))) terms.push('id ASC');
+  return terms.join(', ');
+}
