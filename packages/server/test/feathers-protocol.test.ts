@@ -6,7 +6,7 @@
 import { authentication, feathers, rest, socketio } from '@feathersjs/client';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
 type Transport = 'rest' | 'socketio';
 
@@ -43,7 +43,11 @@ function nextEvent(service: any, event: string, accept: (record: any) => boolean
   });
 }
 
-describe.each<Transport>(['rest', 'socketio'])('the Feathers client over %s', (transport) => {
+const CASES = TEST_STORES.flatMap((store) =>
+  (['rest', 'socketio'] as const).map((transport) => ({ store, transport })),
+);
+
+describe.each(CASES)('the Feathers client over $transport, on $store', ({ store, transport }) => {
   let server: TestServer;
   let client: any;
   let listener: any;
@@ -51,7 +55,7 @@ describe.each<Transport>(['rest', 'socketio'])('the Feathers client over %s', (t
   const name = `items-${transport}`;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ store });
     await server.createUser(email, PASSWORD);
     client = await connectClient(server.url, transport, email);
     listener = await eventClient(server.url, email);

@@ -2,9 +2,11 @@
  * Starts a real Larder server for a test: a fresh data folder, a free port, auth on unless
  * asked otherwise. Helpers sign users up and hand back their tokens.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/index.js';
 
 export interface TestServer {
@@ -24,9 +26,46 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+/** The metadata stores the integration suites run on: SQLite, and PostgreSQL when CI provides one. */
+export const TEST_STORES: readonly ('sqlite' | 'postgres')[] = process.env.LARDER_TEST_POSTGRES_URL
+  ? ['sqlite', 'postgres']
+  : ['sqlite'];
+
+/** A fresh PostgreSQL database for one test server, and how to drop it. */
+async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.LARDER_TEST_POSTGRES_URL;
+  if (!base) throw new Error('LARDER_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it');
+  const name = `larder_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function startTestServer(
+  options: Partial<ServerOptions> & { store?: 'sqlite' | 'postgres' } = {},
+): Promise<TestServer> {
+  const { store = 'sqlite', ...serverOptions } = options;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'larder-test-')));
-  const server = await startServer({ port: 0, log: () => {}, ...options, dataDir });
+  const postgres = store === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const server = await startServer({
+    port: 0,
+    log: () => {},
+    ...serverOptions,
+    dataDir,
+    ...(postgres ? { database: postgres.url } : {}),
+  });
   const adminToken = server.createdAdmin?.token;
 
   const request: TestServer['request'] = async (method, path, opts = {}) => {
@@ -63,6 +102,7 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     request,
     close: async () => {
       await server.close();
+      await postgres?.drop();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
