@@ -37,42 +37,69 @@ function field(path: FieldPath, params: Parameters): string {
   return `(data #> ${params.bind(postgresPath(path))}::text[])`;
 }
 
-/**
- * Any element (or the scalar itself) passing any test. Each typed comparison sits behind a
- * CASE on the element's type, so that no cast ever runs on a value of another type.
- */
-function compileProbe(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string {
-  const value = field(path, params);
+/** The tests of a probe, over a value written `__V__` (instantiated for the scalar and for array elements). */
+function probeTests(leaves: readonly Leaf[], params: Parameters): string {
   const tests: string[] = [];
   const strings: string[] = [];
   const numbers: number[] = [];
   for (const leaf of leaves) {
     if (leaf.op === 'eq') {
-      if (typeof leaf.value === 'boolean') tests.push(`v = '${leaf.value}'::jsonb`);
+      if (typeof leaf.value === 'boolean') tests.push(`COALESCE(__V__ = '${leaf.value}'::jsonb, false)`);
       else if (typeof leaf.value === 'string') strings.push(leaf.value);
       else if (typeof leaf.value === 'number') numbers.push(leaf.value);
     } else if (typeof leaf.value === 'string') {
       tests.push(
-        `CASE WHEN jsonb_typeof(v) = 'string' THEN (v #>> '{}') COLLATE "C" ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)} ELSE false END`,
+        `CASE WHEN jsonb_typeof(__V__) = 'string' THEN (__V__ #>> '{}') COLLATE "C" ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)} ELSE false END`,
       );
     } else {
       tests.push(
-        `CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)}::numeric ELSE false END`,
+        `CASE WHEN jsonb_typeof(__V__) = 'number' THEN (__V__ #>> '{}')::numeric ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)}::numeric ELSE false END`,
       );
     }
   }
   if (strings.length > 0) {
     tests.push(
-      `CASE WHEN jsonb_typeof(v) = 'string' THEN (v #>> '{}') = ANY(${params.bind(strings)}::text[]) ELSE false END`,
+      `CASE WHEN jsonb_typeof(__V__) = 'string' THEN (__V__ #>> '{}') = ANY(${params.bind(strings)}::text[]) ELSE false END`,
     );
   }
   if (numbers.length > 0) {
     tests.push(
-      `CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::numeric = ANY(${params.bind(numbers)}::numeric[]) ELSE false END`,
+      `CASE WHEN jsonb_typeof(__V__) = 'number' THEN (__V__ #>> '{}')::numeric = ANY(${params.bind(numbers)}::numeric[]) ELSE false END`,
     );
   }
-  const elements = `jsonb_array_elements(CASE jsonb_typeof(${value}) WHEN 'array' THEN ${value} ELSE jsonb_build_array(${value}) END)`;
-  return `EXISTS (SELECT 1 FROM ${elements} AS e(v) WHERE ${tests.join(' OR ')})`;
+  return tests.join(' OR ');
+}
+
+/** Most values for which equality also gets an index-friendly containment test. */
+const MAX_CONTAINMENT_VALUES = 10;
+
+/**
+ * `data @> {"a":{"b":v}}` or `{"a":{"b":[v]}}`: implied by `a.b = v` (a scalar or an array
+ * holding it), and answerable by the GIN index on `data`, so the planner can find candidate
+ * rows without reading every document. Only for paths of object keys.
+ */
+function containment(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string | undefined {
+  if (path.some((segment) => typeof segment === 'number')) return undefined;
+  if (leaves.length > MAX_CONTAINMENT_VALUES || !leaves.every((leaf) => leaf.op === 'eq')) return undefined;
+  const nest = (value: unknown) => path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+  const tests = leaves.flatMap((leaf) => [
+    `data @> ${params.bind(JSON.stringify(nest(leaf.value)))}::jsonb`,
+    `data @> ${params.bind(JSON.stringify(nest([leaf.value])))}::jsonb`,
+  ]);
+  return `(${tests.join(' OR ')})`;
+}
+
+/**
+ * Any element (or the scalar itself) passing any test. Typed comparisons sit behind a CASE
+ * on the value's type, so that no cast ever runs on a value of another type; scalars are
+ * tested directly, and only arrays are expanded.
+ */
+function compileProbe(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string {
+  const value = field(path, params);
+  const prefilter = containment(path, leaves, params);
+  const tests = probeTests(leaves, params);
+  const probe = `CASE jsonb_typeof(${value}) WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements(${value}) AS e(v) WHERE ${tests.replaceAll('__V__', 'v')}) ELSE (${tests.replaceAll('__V__', value)}) END`;
+  return prefilter ? `(${prefilter} AND ${probe})` : `(${probe})`;
 }
 
 function compileIdLeaves(leaves: readonly Leaf[], params: Parameters): string {
