@@ -4,6 +4,8 @@
  *   BENCH_DOCS      documents in the dataset (default 100000, the targets' size)
  *   BENCH_QUERIES   timed queries of each kind (default 300)
  *   BENCH_PEER      "marcelle" (default) or "none" to measure Larder alone
+ *   BENCH_POSTGRES_URL  a PostgreSQL URL whose role may create databases: the document
+ *                   workloads run again with Larder's metadata there (in a scratch database)
  */
 function integer(name, fallback) {
   const text = process.env[name];
@@ -22,5 +24,6 @@ export function readConfig() {
     queries: integer('BENCH_QUERIES', 300),
     blobMiB: integer('BENCH_BLOB_MB', 1024),
     peer: process.env.BENCH_PEER === 'none' ? 'none' : 'marcelle',
+    postgres: process.env.BENCH_POSTGRES_URL ? 'yes' : 'no',
   };
 }

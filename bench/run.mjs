@@ -16,6 +16,7 @@ import { formatSummary } from './report/summary.mjs';
 import { evaluateTargets } from './report/targets.mjs';
 import { writeReport } from './report/write-report.mjs';
 import { benchLarder } from './runs/larder-bench.mjs';
+import { benchLarderOnPostgres } from './runs/larder-postgres-bench.mjs';
 import { benchMarcelle } from './runs/marcelle-bench.mjs';
 import { prepareDocumentSuite } from './workloads/document-suite.mjs';
 
@@ -33,6 +34,9 @@ try {
   const suite = prepareDocumentSuite(config);
   const report = { startedAt, finishedAt: '', source: sourceInfo(), machine: machineInfo(), config };
   report.larder = await benchLarder(tempRoot, suite, log);
+  report.larderPostgres = process.env.BENCH_POSTGRES_URL
+    ? await benchLarderOnPostgres(tempRoot, suite, process.env.BENCH_POSTGRES_URL, log)
+    : { available: false, reason: 'skipped (set BENCH_POSTGRES_URL to measure it)' };
   report.marcelle =
     config.peer === 'none'
       ? { available: false, reason: 'skipped (BENCH_PEER=none)' }

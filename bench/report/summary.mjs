@@ -46,6 +46,17 @@ export function formatSummary(report) {
     );
   }
   if (!marcelle.available) lines.push(`Marcelle backend not measured: ${marcelle.reason}`);
+  const onPostgres = report.larderPostgres;
+  if (onPostgres?.available) {
+    lines.push('');
+    lines.push(`Larder with its metadata on PostgreSQL (start ${onPostgres.startMs} ms):`);
+    for (const name of ['batchedCreate', 'singleCreate', 'singleCreateConcurrent']) {
+      lines.push(`${pad(name, 24)}${onPostgres.documents[name].docsPerSec} docs/s`);
+    }
+    for (const name of ['findScoreThreshold', 'findNameThreshold', 'count', 'getById']) {
+      lines.push(`${pad(name, 24)}${latency(onPostgres.documents[name])}`);
+    }
+  } else if (onPostgres) lines.push(`Larder on PostgreSQL not measured: ${onPostgres.reason}`);
   if (larder.blobs) {
     const { rawDiskWrite, upload, download } = larder.blobs;
     const raw = `${rawDiskWrite.mbPerSec} MB/s (before ${rawDiskWrite.before.mbPerSec}, after ${rawDiskWrite.after.mbPerSec})`;

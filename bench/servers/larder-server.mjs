@@ -5,13 +5,13 @@ import { freePort } from './free-port.mjs';
 
 const CLI = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
 
-/** @param {string} dataDir */
-export async function startLarder(dataDir) {
+/** @param {string} dataDir @param {string[]} [extraArgs] e.g. `['--db', url]` */
+export async function startLarder(dataDir, extraArgs = []) {
   const port = await freePort();
   return startChildServer({
     name: 'Larder',
     command: process.execPath,
-    args: [CLI, 'serve', '--no-auth', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir],
+    args: [CLI, 'serve', '--no-auth', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, ...extraArgs],
     port,
     readyPath: '/health',
   });
