@@ -47,6 +47,7 @@ class BearerStrategy extends JWTStrategy {
     try {
       user = await this.getEntity(key.userId, params);
     } catch (error) {
+      if (error instanceof LarderError && error.code >= 500) throw error;
       throw new LarderError('NotAuthenticated', 'The owner of this API key no longer exists', { cause: error });
     }
     const exp = Math.floor(Date.now() / 1000) + API_KEY_CONNECTION_LIFETIME_S;

@@ -32,7 +32,7 @@ export const TEST_STORES: readonly ('sqlite' | 'postgres')[] = process.env.LARDE
   : ['sqlite'];
 
 /** A fresh PostgreSQL database for one test server, and how to drop it. */
-async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+async function freshPostgresDatabase(port?: number): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.LARDER_TEST_POSTGRES_URL;
   if (!base) throw new Error('LARDER_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it');
   const name = `larder_t_${randomBytes(6).toString('hex')}`;
@@ -42,6 +42,8 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promi
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
+  // Through a proxy (fault tests): same database, another port.
+  if (port !== undefined) url.port = String(port);
   return {
     url: url.toString(),
     drop: async () => {
@@ -54,11 +56,11 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promi
 }
 
 export async function startTestServer(
-  options: Partial<ServerOptions> & { store?: 'sqlite' | 'postgres' } = {},
+  options: Partial<ServerOptions> & { store?: 'sqlite' | 'postgres'; postgresPort?: number } = {},
 ): Promise<TestServer> {
-  const { store = 'sqlite', ...serverOptions } = options;
+  const { store = 'sqlite', postgresPort, ...serverOptions } = options;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'larder-test-')));
-  const postgres = store === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const postgres = store === 'postgres' ? await freshPostgresDatabase(postgresPort) : undefined;
   const server = await startServer({
     port: 0,
     log: () => {},

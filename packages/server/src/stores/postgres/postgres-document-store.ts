@@ -38,6 +38,8 @@ export class PostgresDocumentStore implements DocumentStore {
     const pool = new pg.Pool({
       connectionString: this.options.connectionString,
       max: this.options.maxConnections ?? 10,
+      // An unreachable database fails calls promptly (503) instead of holding them.
+      connectionTimeoutMillis: 5000,
       // The schema name was validated above; it is an identifier, not user data.
       options: `-c search_path=${schema}`,
     });
@@ -253,6 +255,14 @@ function translateError(error: unknown): LarderError {
     code === '57P03' ||
     code === '08006' ||
     code === '08001'
+  ) {
+    return new LarderError('Unavailable', 'The metadata database is unreachable; try again shortly', { cause: error });
+  }
+  const message = error instanceof Error ? error.message : '';
+  if (
+    /Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET|Client has encountered a connection error/i.test(
+      message,
+    )
   ) {
     return new LarderError('Unavailable', 'The metadata database is unreachable; try again shortly', { cause: error });
   }
