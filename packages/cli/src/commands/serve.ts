@@ -20,6 +20,7 @@ interface ServeOptions {
   services?: string;
   maxBodyMb?: string;
   db?: string;
+  redis?: string;
 }
 
 /** A database URL without its password, for messages. */
@@ -62,6 +63,7 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_PORT))
     .option('--data <dir>', 'data folder: database and blobs', './larder-data')
     .option('--db <url>', 'keep metadata in PostgreSQL (postgres://user:password@host/db) instead of SQLite')
+    .option('--redis <url>', 'share realtime events with the other instances using this Redis (redis://host:6379)')
     .option('--no-auth', 'no users or tokens: single-user local use')
     .option('--open-signup', 'let anyone create an account with POST /users')
     .option('--services <names>', 'comma-separated whitelist of dynamic service names')
@@ -82,6 +84,7 @@ export function registerServe(program: Command): void {
           port: parsePort(options.port),
           dataDir,
           ...(options.db ? { database: options.db } : {}),
+          ...(options.redis ? { redis: options.redis } : {}),
           auth: options.auth,
           openSignup: options.openSignup ?? false,
           maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
@@ -93,7 +96,9 @@ export function registerServe(program: Command): void {
           throw new CliError(`Port ${options.port} is in use: stop what uses it or pick --port`);
         if (code === 'EACCES') throw new CliError(`Not allowed to listen on ${options.host}:${options.port}`);
         if ((error as { name?: string }).name === 'Unavailable' || (error as { name?: string }).name === 'BadRequest') {
-          throw new CliError(`Cannot use the database ${redact(options.db)}: ${(error as Error).message}`);
+          const message = (error as Error).message;
+          if (message.startsWith('Cannot reach Redis')) throw new CliError(message);
+          throw new CliError(`Cannot use the database ${redact(options.db)}: ${message}`);
         }
         throw error;
       }

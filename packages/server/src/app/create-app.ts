@@ -20,6 +20,7 @@ import { jsonBodies } from '../http/json-bodies.js';
 import { parseQueryString } from '../http/query-string.js';
 import { accountRoutes, healthRoute } from '../http/status-routes.js';
 import { configureChannels } from '../realtime/channels.js';
+import { configureRedisFanOut } from '../realtime/redis-fan-out.js';
 import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
 import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/documents/socket-methods-anchor.js';
@@ -44,6 +45,8 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   const app = koa(feathers());
 
   app.use(errorHandler(log));
+  // Before any service exists, so that every service's events go through Redis.
+  if (options.redis) await configureRedisFanOut(app, options.redis, log);
   // Tokens travel in the Authorization header, never in cookies: any origin may call.
   app.use(cors({ origin: '*' }));
 

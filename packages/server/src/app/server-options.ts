@@ -8,6 +8,8 @@ export interface ServerOptions {
   dataDir: string;
   /** `postgres://…` to keep metadata in PostgreSQL instead of `<dataDir>/larder.db`. */
   database?: string;
+  /** `redis://…`: realtime events reach the clients of every instance sharing it. */
+  redis?: string;
   /** Users, tokens and ownership; true by default. `false` is single-user local use. */
   auth?: boolean;
   /** Anyone may create an account with `POST /users` (default: only admins). */

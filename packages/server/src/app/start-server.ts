@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
+import { stopRedisFanOut } from '../realtime/redis-fan-out.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import { PostgresDocumentStore } from '../stores/postgres/postgres-document-store.js';
 import { SqliteDocumentStore } from '../stores/sqlite/sqlite-document-store.js';
@@ -72,6 +73,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await drained;
       clearTimeout(timer);
       await app.teardown?.().catch(() => {});
+      await stopRedisFanOut(app);
       await blobs.close();
       await store.close();
     })();

@@ -30,7 +30,8 @@ export function configureChannels(app: FeathersApp, authEnabled: boolean): void 
     app.channel(CONNECTIONS).join(connection);
   });
   app.publish((data: unknown, context: HookContext) => {
-    const service = context.self as Partial<DocumentService> | undefined;
+    // `service`, not `self`: events re-emitted from Redis carry only the former.
+    const service = context.service as Partial<DocumentService> | undefined;
     const policy = service?.policy;
     if (!policy) return;
     return app

@@ -11,6 +11,8 @@ import { type RunningServer, type ServerOptions, startServer } from '../../src/i
 
 export interface TestServer {
   url: string;
+  /** The PostgreSQL database it uses, when on PostgreSQL. */
+  databaseUrl: string | undefined;
   dataDir: string;
   server: RunningServer;
   /** The admin's API key (auth on), or undefined. */
@@ -97,6 +99,7 @@ export async function startTestServer(
 
   return {
     url: server.url,
+    databaseUrl: postgres?.url,
     dataDir,
     server,
     adminToken,

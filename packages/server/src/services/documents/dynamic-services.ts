@@ -54,6 +54,15 @@ export class DynamicServices {
       return lookup(path);
     };
     this.app.lookup = dynamicLookup as FeathersApp['lookup'];
+    // `app.service(name)` (used when events arrive from other instances) creates too.
+    this.app.defaultService = (location: string) => {
+      const name = location.replace(/^\/+|\/+$/g, '');
+      if (!isValidServiceName(name) || RESERVED_SERVICE_NAMES.has(name) || !this.allowed(name)) {
+        throw new LarderError('NotFound', `No service at ${name}`);
+      }
+      this.registered.add(name);
+      return this.makeService(name);
+    };
   }
 
   /** Names of the services that hold records. */
@@ -68,13 +77,16 @@ export class DynamicServices {
 
   private register(name: string): void {
     this.registered.add(name);
-    const service = new DocumentService({
+    this.app.use(name, this.makeService(name), { methods: ['find', 'get', 'create', 'update', 'patch', 'remove'] });
+  }
+
+  private makeService(name: string): DocumentService {
+    return new DocumentService({
       store: this.options.store,
       collection: name,
       policy: ownershipPolicy,
       authEnabled: this.options.authEnabled,
       ...(this.options.paginate ? { paginate: this.options.paginate } : {}),
     });
-    this.app.use(name, service, { methods: ['find', 'get', 'create', 'update', 'patch', 'remove'] });
   }
 }
