@@ -2,9 +2,11 @@
  * Two Larder instances over one PostgreSQL database and one Redis: a socket client on A
  * sees the events of writes made through B (only those it may read), both accept the same
  * tokens, concurrent writers through both lose nothing, and a blob uploaded through one
- * downloads through the other (a shared blob folder here, until S3 storage lands).
+ * downloads through the other, from S3-compatible storage (moto's server in CI), or from a
+ * shared folder when no S3 server is configured.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { authentication, feathers, socketio } from '@feathersjs/client';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,23 @@ import { startTestServer, type TestServer } from './support/test-server.js';
 
 const postgres = process.env.LARDER_TEST_POSTGRES_URL;
 const redis = process.env.LARDER_TEST_REDIS_URL;
+const s3 = process.env.LARDER_TEST_S3_ENDPOINT;
+
+/** An s3:// location in a fresh bucket of the test S3 server, configured as the AWS environment does. */
+async function testBucket(): Promise<string | undefined> {
+  if (!s3) return undefined;
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_S3: s3,
+    AWS_ACCESS_KEY_ID: 'larder-test',
+    AWS_SECRET_ACCESS_KEY: 'larder-test',
+    AWS_REGION: 'us-east-1',
+  });
+  const bucket = `larder-multi-${randomBytes(4).toString('hex')}`;
+  const client = new S3Client({ endpoint: s3, forcePathStyle: true, region: 'us-east-1' });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  client.destroy();
+  return `s3://${bucket}/blobs`;
+}
 const PASSWORD = 'correct horse battery';
 
 describe.runIf(postgres && redis)('two instances sharing PostgreSQL and Redis', () => {
@@ -43,8 +62,17 @@ describe.runIf(postgres && redis)('two instances sharing PostgreSQL and Redis', 
   }
 
   beforeAll(async () => {
-    a = await startTestServer({ store: 'postgres', redis });
-    b = await startServer({ port: 0, log: () => {}, dataDir: a.dataDir, database: a.databaseUrl, redis });
+    const blobs = await testBucket();
+    a = await startTestServer({ store: 'postgres', redis, ...(blobs ? { blobs } : {}) });
+    b = await startServer({
+      port: 0,
+      log: () => {},
+      // Its own folder: with S3 nothing is shared on disk.
+      dataDir: blobs ? `${a.dataDir}-b` : a.dataDir,
+      database: a.databaseUrl,
+      redis,
+      ...(blobs ? { blobs } : {}),
+    });
     await a.createUser('writer@example.com', PASSWORD);
     await a.createUser('reader@example.com', PASSWORD);
   });

@@ -21,6 +21,7 @@ interface ServeOptions {
   maxBodyMb?: string;
   db?: string;
   redis?: string;
+  blobs?: string;
 }
 
 /** A database URL without its password, for messages. */
@@ -63,6 +64,10 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_PORT))
     .option('--data <dir>', 'data folder: database and blobs', './larder-data')
     .option('--db <url>', 'keep metadata in PostgreSQL (postgres://user:password@host/db) instead of SQLite')
+    .option(
+      '--blobs <url>',
+      'keep blobs in S3-compatible storage (s3://bucket/prefix; endpoint and keys from AWS_* variables)',
+    )
     .option('--redis <url>', 'share realtime events with the other instances using this Redis (redis://host:6379)')
     .option('--no-auth', 'no users or tokens: single-user local use')
     .option('--open-signup', 'let anyone create an account with POST /users')
@@ -85,6 +90,7 @@ export function registerServe(program: Command): void {
           dataDir,
           ...(options.db ? { database: options.db } : {}),
           ...(options.redis ? { redis: options.redis } : {}),
+          ...(options.blobs ? { blobs: options.blobs } : {}),
           auth: options.auth,
           openSignup: options.openSignup ?? false,
           maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
@@ -95,9 +101,12 @@ export function registerServe(program: Command): void {
         if (code === 'EADDRINUSE')
           throw new CliError(`Port ${options.port} is in use: stop what uses it or pick --port`);
         if (code === 'EACCES') throw new CliError(`Not allowed to listen on ${options.host}:${options.port}`);
-        if ((error as { name?: string }).name === 'Unavailable' || (error as { name?: string }).name === 'BadRequest') {
+        const name = (error as { name?: string }).name;
+        if (name === 'Unavailable' || name === 'BadRequest') {
           const message = (error as Error).message;
           if (message.startsWith('Cannot reach Redis')) throw new CliError(message);
+          if (/object storage|s3:\/\//.test(message))
+            throw new CliError(`Cannot use the blob storage ${options.blobs}: ${message}`);
           throw new CliError(`Cannot use the database ${redact(options.db)}: ${message}`);
         }
         throw error;

@@ -8,6 +8,12 @@ export interface ServerOptions {
   dataDir: string;
   /** `postgres://…` to keep metadata in PostgreSQL instead of `<dataDir>/larder.db`. */
   database?: string;
+  /**
+   * `s3://bucket/prefix` to keep blobs in S3-compatible storage instead of `<dataDir>/blobs`.
+   * Endpoint, region and credentials come from the standard AWS environment
+   * (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, …).
+   */
+  blobs?: string;
   /** `redis://…`: realtime events reach the clients of every instance sharing it. */
   redis?: string;
   /** Users, tokens and ownership; true by default. `false` is single-user local use. */

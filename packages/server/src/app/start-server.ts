@@ -10,7 +10,9 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
+import type { BlobStore } from '../blobs/blob-store.js';
 import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
+import { S3BlobStore } from '../blobs/s3/s3-blob-store.js';
 import { stopRedisFanOut } from '../realtime/redis-fan-out.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import { PostgresDocumentStore } from '../stores/postgres/postgres-document-store.js';
@@ -40,10 +42,24 @@ function openDocumentStore(options: ServerOptions): DocumentStore {
   throw new LarderError('BadRequest', 'The database must be a postgres:// URL (or left out for the embedded SQLite)');
 }
 
+/** S3 when `blobs` is an s3:// URL, else the folder `<dataDir>/blobs`. */
+function openBlobStore(options: ServerOptions): BlobStore {
+  if (!options.blobs) return new FsBlobStore({ root: join(options.dataDir, 'blobs') });
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.blobs);
+  if (!match) throw new LarderError('BadRequest', 'Blob storage must be an s3://bucket[/prefix] URL');
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+  return new S3BlobStore({
+    bucket: match[1] as string,
+    prefix: match[2] ?? '',
+    // S3-compatible servers on their own endpoint usually want path-style addressing.
+    client: endpoint ? { endpoint, forcePathStyle: true, region: process.env.AWS_REGION || 'us-east-1' } : {},
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
   const store = openDocumentStore(options);
-  const blobs = new FsBlobStore({ root: join(options.dataDir, 'blobs') });
+  const blobs = openBlobStore(options);
   await store.open();
   await blobs.open();
   const { app, users, apiKeys } = await createApp(options, store, blobs);
