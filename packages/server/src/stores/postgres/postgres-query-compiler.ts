@@ -5,7 +5,8 @@
  * text depends only on the tree's shape. Strings compare with `COLLATE "C"` (byte order,
  * as SQLite and JavaScript compare ASCII) whatever the database's collation.
  */
-import type { FieldPath, Filter, RangeOperator, SortKey } from '@larder/protocol';
+import type { FieldPath, Filter, SortKey } from '@larder/protocol';
+import { groupLeavesByField, isIdPath, type Leaf } from '../filter-leaves.js';
 
 /** Numbered parameters: `bind(value)` answers `$n`. */
 export class Parameters {
@@ -21,16 +22,6 @@ export function postgresPath(path: FieldPath): string[] {
 }
 
 const RANGE_SQL = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
-
-type Leaf = Extract<Filter, { op: 'eq' | RangeOperator }>;
-
-function isId(path: FieldPath): boolean {
-  return path.length === 1 && path[0] === '_id';
-}
-
-function isProbeLeaf(filter: Filter): filter is Leaf {
-  return (filter.op === 'eq' && filter.value !== null) || filter.op in RANGE_SQL;
-}
 
 /** The field's value: `data #> $n::text[]` (SQL NULL when missing). */
 function field(path: FieldPath, params: Parameters): string {
@@ -116,23 +107,12 @@ function compileIdLeaves(leaves: readonly Leaf[], params: Parameters): string {
 }
 
 function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string {
-  return isId(path) ? compileIdLeaves(leaves, params) : compileProbe(path, leaves, params);
+  return isIdPath(path) ? compileIdLeaves(leaves, params) : compileProbe(path, leaves, params);
 }
 
 function compileOr(filters: readonly Filter[], params: Parameters): string {
-  const groups = new Map<string, Leaf[]>();
-  const rest: Filter[] = [];
-  for (const filter of filters) {
-    if (!isProbeLeaf(filter)) {
-      rest.push(filter);
-      continue;
-    }
-    const key = JSON.stringify(filter.path);
-    const group = groups.get(key);
-    if (group) group.push(filter);
-    else groups.set(key, [filter]);
-  }
-  const parts = [...groups.values()].map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params));
+  const { groups, rest } = groupLeavesByField(filters);
+  const parts = groups.map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params));
   for (const filter of rest) parts.push(compileFilter(filter, params));
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
@@ -149,11 +129,11 @@ export function compileFilter(filter: Filter, params: Parameters): string {
     case 'not':
       return `NOT ${compileFilter(filter.filter, params)}`;
     case 'exists':
-      if (isId(filter.path)) return filter.value ? 'true' : 'false';
+      if (isIdPath(filter.path)) return filter.value ? 'true' : 'false';
       return `(${field(filter.path, params)} IS ${filter.value ? 'NOT ' : ''}NULL)`;
     case 'eq':
       if (filter.value === null) {
-        if (isId(filter.path)) return 'false';
+        if (isIdPath(filter.path)) return 'false';
         const value = field(filter.path, params);
         return `(${value} IS NULL OR jsonb_typeof(${value}) = 'null' OR (jsonb_typeof(${value}) = 'array' AND ${value} @> '[null]'::jsonb))`;
       }
@@ -168,7 +148,7 @@ export function compileSort(sort: readonly SortKey[], params: Parameters): strin
   const terms: string[] = [];
   for (const key of sort) {
     const direction = key.direction === 1 ? 'ASC' : 'DESC';
-    if (isId(key.path)) {
+    if (isIdPath(key.path)) {
       terms.push(`id ${direction}`);
       continue;
     }
@@ -180,6 +160,6 @@ export function compileSort(sort: readonly SortKey[], params: Parameters): strin
       `(CASE WHEN jsonb_typeof(${value}) IN ('object', 'array') THEN ${value}::text END) COLLATE "C" ${direction}`,
     );
   }
-  if (!sort.some((key) => isId(key.path))) terms.push('id ASC');
+  if (!sort.some((key) => isIdPath(key.path))) terms.push('id ASC');
   return terms.join(', ');
 }

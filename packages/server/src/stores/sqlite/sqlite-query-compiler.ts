@@ -6,7 +6,8 @@
  * (a scalar yields one row with a NULL key, an array yields rows with integer keys,
  * an object's members have text keys and are excluded).
  */
-import type { FieldPath, Filter, RangeOperator, SortKey } from '@larder/protocol';
+import type { FieldPath, Filter, SortKey } from '@larder/protocol';
+import { groupLeavesByField, isIdPath, type Leaf } from '../filter-leaves.js';
 
 /** What the compiler may know about the collection: which fields have a field index. */
 export interface CompileContext {
@@ -34,18 +35,7 @@ const TYPE_CHECK = {
   number: "type IN ('integer', 'real')",
 } as const;
 
-function isId(path: FieldPath): boolean {
-  return path.length === 1 && path[0] === '_id';
-}
-
 const RANGE_SQL = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
-
-type Leaf = Extract<Filter, { op: 'eq' | RangeOperator }>;
-
-/** Leaves that one `json_each` probe can test: equality with a non-null value, and ranges. */
-function isProbeLeaf(filter: Filter): filter is Leaf {
-  return (filter.op === 'eq' && filter.value !== null) || filter.op in RANGE_SQL;
-}
 
 /**
  * One probe over the elements of a field (or the field itself when it is a scalar) that
@@ -105,7 +95,7 @@ function compileIdLeaves(leaves: readonly Leaf[], params: unknown[]): string {
 }
 
 function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: unknown[], context: CompileContext): string {
-  if (isId(path)) return compileIdLeaves(leaves, params);
+  if (isIdPath(path)) return compileIdLeaves(leaves, params);
   const jsonPath = sqliteJsonPath(path);
   if (leaves.every((leaf) => leaf.op === 'eq') && context.useIndex?.(jsonPath, leaves.length)) {
     return compileIndexLookup(jsonPath, leaves, params, context);
@@ -150,19 +140,8 @@ function compileIndexLookup(
  * readings of a query-string value such as `"0.5"` as text and as a number).
  */
 function compileOr(filters: readonly Filter[], params: unknown[], context: CompileContext): string {
-  const groups = new Map<string, Leaf[]>();
-  const rest: Filter[] = [];
-  for (const filter of filters) {
-    if (!isProbeLeaf(filter)) {
-      rest.push(filter);
-      continue;
-    }
-    const key = JSON.stringify(filter.path);
-    const group = groups.get(key);
-    if (group) group.push(filter);
-    else groups.set(key, [filter]);
-  }
-  const parts = [...groups.values()].map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params, context));
+  const { groups, rest } = groupLeavesByField(filters);
+  const parts = groups.map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params, context));
   for (const filter of rest) parts.push(compileFilter(filter, params, context));
   return parts.length === 0 ? '0' : `(${parts.join(' OR ')})`;
 }
@@ -179,12 +158,12 @@ export function compileFilter(filter: Filter, params: unknown[], context: Compil
     case 'not':
       return `NOT ${compileFilter(filter.filter, params, context)}`;
     case 'exists':
-      if (isId(filter.path)) return filter.value ? '1' : '0';
+      if (isIdPath(filter.path)) return filter.value ? '1' : '0';
       params.push(sqliteJsonPath(filter.path));
       return `(json_type(data, ?) IS ${filter.value ? 'NOT ' : ''}NULL)`;
     case 'eq':
       if (filter.value === null) {
-        if (isId(filter.path)) return '0';
+        if (isIdPath(filter.path)) return '0';
         const jsonPath = sqliteJsonPath(filter.path);
         params.push(jsonPath, jsonPath);
         return "(json_type(data, ?) IS NULL OR EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND type = 'null'))";
@@ -199,7 +178,7 @@ export function compileFilter(filter: Filter, params: unknown[], context: Compil
 export function constrainsId(filter: Filter): boolean {
   switch (filter.op) {
     case 'eq':
-      return isId(filter.path) && typeof filter.value === 'string';
+      return isIdPath(filter.path) && typeof filter.value === 'string';
     case 'and':
       return filter.filters.some(constrainsId);
     case 'or':
@@ -217,7 +196,7 @@ export function compileSort(sort: readonly SortKey[], params: unknown[]): string
   const terms: string[] = [];
   for (const key of sort) {
     const direction = key.direction === 1 ? 'ASC' : 'DESC';
-    if (isId(key.path)) {
+    if (isIdPath(key.path)) {
       terms.push(`id ${direction}`);
       continue;
     }
@@ -228,6 +207,6 @@ export function compileSort(sort: readonly SortKey[], params: unknown[]): string
       `json_extract(data, ?) ${direction}`,
     );
   }
-  if (!sort.some((key) => isId(key.path))) terms.push('id ASC');
+  if (!sort.some((key) => isIdPath(key.path))) terms.push('id ASC');
   return terms.join(', ');
 }
