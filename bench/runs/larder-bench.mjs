@@ -11,10 +11,11 @@ import { makeRandomFile } from '../workloads/blob-file.mjs';
 import { measureDownload, measureUpload } from '../workloads/blob-transfer.mjs';
 import { measureDiskWrite } from '../workloads/disk-write.mjs';
 import { runDocumentSuite } from '../workloads/document-suite.mjs';
+import { restartFigures } from './restart-figures.mjs';
 
 /**
  * Raw disk speed is measured just before and just after the upload, because a VM's disk
- * drifts; the upload is compared with their mean.
+ * drifts; the upload is compared with the faster of the two.
  */
 async function benchBlobs(server, tempRoot, blobMiB, log) {
   const bytes = blobMiB * 1024 * 1024;
@@ -50,13 +51,9 @@ export async function benchLarder(tempRoot, suite, log) {
     client.close();
     await server.stop();
     log('Larder: restarting over the data');
-    server = await startLarder(dataDir);
-    result.restartMs = round(server.startMs);
-    client = createHttpClient(server.url);
-    const first = await client.expect(200, 'GET', '/bench?$limit=0');
-    result.firstQueryAfterRestartMs = round(first.ms);
-    result.documentsAfterRestart = JSON.parse(first.text).total;
-    return result;
+    let figures;
+    ({ server, client, figures } = await restartFigures(() => startLarder(dataDir)));
+    return { ...result, ...figures };
   } finally {
     client.close();
     await server.stop();

@@ -8,6 +8,7 @@ import { createHttpClient } from '../measure/http-client.mjs';
 import { round } from '../measure/percentiles.mjs';
 import { ensureMarcelleInstalled, MARCELLE_VERSION, startMarcelle } from '../peers/marcelle.mjs';
 import { runDocumentSuite } from '../workloads/document-suite.mjs';
+import { restartFigures } from './restart-figures.mjs';
 
 /** What a reader of the figures should know about how the peer was run and answered. */
 function notesOn(documents) {
@@ -44,14 +45,10 @@ export async function benchMarcelle(tempRoot, suite, log) {
     client.close();
     await server.stop();
     log('Marcelle: restarting over the data');
-    server = await startMarcelle(dataDir);
-    result.restartMs = round(server.startMs);
-    client = createHttpClient(server.url);
     // NeDB loads a collection's file when the service is first used, not at start.
-    const first = await client.expect(200, 'GET', '/bench?$limit=0');
-    result.firstQueryAfterRestartMs = round(first.ms);
-    result.documentsAfterRestart = JSON.parse(first.text).total;
-    return result;
+    let figures;
+    ({ server, client, figures } = await restartFigures(() => startMarcelle(dataDir)));
+    return { ...result, ...figures };
   } catch (error) {
     return { available: false, reason: `Marcelle backend failed: ${error instanceof Error ? error.message : error}` };
   } finally {

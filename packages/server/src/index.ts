@@ -10,7 +10,5 @@ export {
 export { type RunningServer, startServer } from './app/start-server.js';
 export type { BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from './blobs/blob-store.js';
 export { FsBlobStore } from './blobs/fs/fs-blob-store.js';
-export { S3BlobStore } from './blobs/s3/s3-blob-store.js';
 export type { DocumentStore, Modification, StoredDocument, StoreFindOptions } from './stores/document-store.js';
-export { PostgresDocumentStore } from './stores/postgres/postgres-document-store.js';
 export { SqliteDocumentStore } from './stores/sqlite/sqlite-document-store.js';

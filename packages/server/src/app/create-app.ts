@@ -20,7 +20,6 @@ import { jsonBodies } from '../http/json-bodies.js';
 import { parseQueryString } from '../http/query-string.js';
 import { accountRoutes, healthRoute } from '../http/status-routes.js';
 import { configureChannels } from '../realtime/channels.js';
-import { configureRedisFanOut } from '../realtime/redis-fan-out.js';
 import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
 import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/documents/socket-methods-anchor.js';
@@ -35,6 +34,8 @@ export interface LarderApp {
   app: FeathersApp;
   users: UsersService | undefined;
   apiKeys: ApiKeysService | undefined;
+  /** Disconnects from Redis, when events go through it. */
+  stopFanOut: (() => Promise<void>) | undefined;
 }
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
@@ -45,8 +46,14 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   const app = koa(feathers());
 
   app.use(errorHandler(log));
-  // Before any service exists, so that every service's events go through Redis.
-  if (options.redis) await configureRedisFanOut(app, options.redis, log);
+  // Before any service exists, so that every service's events go through Redis. Loaded
+  // only when used: its client libraries cost start-up time.
+  let stopFanOut: (() => Promise<void>) | undefined;
+  if (options.redis) {
+    const fanOut = await import('../realtime/redis-fan-out.js');
+    await fanOut.configureRedisFanOut(app, options.redis, log);
+    stopFanOut = () => fanOut.stopRedisFanOut(app);
+  }
   // Tokens travel in the Authorization header, never in cookies: any origin may call.
   app.use(cors({ origin: '*' }));
 
@@ -165,5 +172,5 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   configureChannels(app, authEnabled);
   await dynamic.install();
   decodeRouteParams(app);
-  return { app, users, apiKeys };
+  return { app, users, apiKeys, stopFanOut };
 }

@@ -12,10 +12,7 @@ import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
-import { S3BlobStore } from '../blobs/s3/s3-blob-store.js';
-import { stopRedisFanOut } from '../realtime/redis-fan-out.js';
 import type { DocumentStore } from '../stores/document-store.js';
-import { PostgresDocumentStore } from '../stores/postgres/postgres-document-store.js';
 import { SqliteDocumentStore } from '../stores/sqlite/sqlite-document-store.js';
 import { type AdminCredentials, bootstrapAdmin } from './bootstrap-admin.js';
 import { createApp } from './create-app.js';
@@ -33,21 +30,29 @@ export interface RunningServer {
 const DRAIN_TIMEOUT_MS = 10_000;
 const MAX_HEADER_BYTES = 1024 * 1024;
 
-/** PostgreSQL when `database` is a postgres URL, else the embedded SQLite file. */
-function openDocumentStore(options: ServerOptions): DocumentStore {
+/**
+ * PostgreSQL when `database` is a postgres URL, else the embedded SQLite file. Adapters of
+ * shared engines are loaded only when used: their drivers cost start-up time.
+ */
+async function openDocumentStore(options: ServerOptions): Promise<DocumentStore> {
   const database = options.database;
-  if (database === undefined || database === '')
+  if (database === undefined || database === '') {
     return new SqliteDocumentStore({ file: join(options.dataDir, 'larder.db') });
-  if (/^postgres(ql)?:\/\//.test(database)) return new PostgresDocumentStore({ connectionString: database });
+  }
+  if (/^postgres(ql)?:\/\//.test(database)) {
+    const { PostgresDocumentStore } = await import('../stores/postgres/postgres-document-store.js');
+    return new PostgresDocumentStore({ connectionString: database });
+  }
   throw new LarderError('BadRequest', 'The database must be a postgres:// URL (or left out for the embedded SQLite)');
 }
 
 /** S3 when `blobs` is an s3:// URL, else the folder `<dataDir>/blobs`. */
-function openBlobStore(options: ServerOptions): BlobStore {
+async function openBlobStore(options: ServerOptions): Promise<BlobStore> {
   if (!options.blobs) return new FsBlobStore({ root: join(options.dataDir, 'blobs') });
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(options.blobs);
   if (!match) throw new LarderError('BadRequest', 'Blob storage must be an s3://bucket[/prefix] URL');
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+  const { S3BlobStore } = await import('../blobs/s3/s3-blob-store.js');
   return new S3BlobStore({
     bucket: match[1] as string,
     prefix: match[2] ?? '',
@@ -58,11 +63,11 @@ function openBlobStore(options: ServerOptions): BlobStore {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
-  const store = openDocumentStore(options);
-  const blobs = openBlobStore(options);
+  const store = await openDocumentStore(options);
+  const blobs = await openBlobStore(options);
   await store.open();
   await blobs.open();
-  const { app, users, apiKeys } = await createApp(options, store, blobs);
+  const { app, users, apiKeys, stopFanOut } = await createApp(options, store, blobs);
   // Long `$in` lists travel in the query string: allow request heads up to 1 MiB.
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -89,7 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await drained;
       clearTimeout(timer);
       await app.teardown?.().catch(() => {});
-      await stopRedisFanOut(app);
+      await stopFanOut?.();
       await blobs.close();
       await store.close();
     })();
