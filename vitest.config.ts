@@ -10,6 +10,8 @@ export default defineConfig({
       '@larder/protocol': source('protocol'),
       '@larder/server': source('server'),
       '@larder/client': source('client'),
+      '@larder/pmf': source('pmf'),
+      '@larder/stock': source('stock'),
     },
   },
   test: {

@@ -3,7 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { describeFailure } from './cli-error.js';
 import { registerAccount } from './commands/account.js';
+import { registerModel } from './commands/model.js';
 import { registerServe } from './commands/serve.js';
+import { registerStock } from './commands/stock.js';
 import { registerToken } from './commands/token.js';
 
 const program = new Command();
@@ -19,6 +21,8 @@ program
 registerServe(program);
 registerAccount(program);
 registerToken(program);
+registerModel(program);
+registerStock(program);
 
 try {
   await program.parseAsync(process.argv);
