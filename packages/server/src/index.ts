@@ -10,5 +10,8 @@ export {
 export { type RunningServer, startServer } from './app/start-server.js';
 export type { BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from './blobs/blob-store.js';
 export { FsBlobStore } from './blobs/fs/fs-blob-store.js';
+export { BlobReferences, ownerOf } from './blobs/lifecycle/blob-references.js';
+export { confirmUpload, survivesCollection } from './blobs/lifecycle/blob-uploads.js';
+export { type CollectOptions, type CollectReport, GarbageCollector } from './blobs/lifecycle/garbage-collector.js';
 export type { DocumentStore, Modification, StoredDocument, StoreFindOptions } from './stores/document-store.js';
 export { SqliteDocumentStore } from './stores/sqlite/sqlite-document-store.js';

@@ -13,6 +13,7 @@ import type { Actor } from '../auth/actor.js';
 import { createAuthenticationService, loadJwtSecret } from '../auth/authentication.js';
 import { signInThrottle } from '../auth/sign-in-throttle.js';
 import type { BlobStore } from '../blobs/blob-store.js';
+import { PeriodicCollection } from '../blobs/lifecycle/periodic-collection.js';
 import { blobRoutes } from '../http/blob-routes.js';
 import { decodeRouteParams } from '../http/decoded-route-params.js';
 import { errorHandler } from '../http/error-handler.js';
@@ -26,7 +27,13 @@ import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/doc
 import { UsersService } from '../services/users/users-service.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import type { FeathersApp } from './feathers-app.js';
-import { DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_BODY_BYTES, type ServerOptions } from './server-options.js';
+import {
+  DEFAULT_GC_GRACE_MS,
+  DEFAULT_GC_INTERVAL_MS,
+  DEFAULT_MAX_BLOB_BYTES,
+  DEFAULT_MAX_BODY_BYTES,
+  type ServerOptions,
+} from './server-options.js';
 
 export const LARDER_VERSION = '0.1.0';
 
@@ -36,6 +43,8 @@ export interface LarderApp {
   apiKeys: ApiKeysService | undefined;
   /** Disconnects from Redis, when events go through it. */
   stopFanOut: (() => Promise<void>) | undefined;
+  /** Blob garbage collection on a timer; `start()` it once the server listens. */
+  collection: PeriodicCollection;
 }
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
@@ -97,7 +106,10 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   });
   if (authEnabled) app.use(parseAuthentication());
   app.use(accountRoutes({ serviceNames: () => dynamic.names(), authEnabled, actorFor }));
-  app.use(blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, actorFor }));
+  const gcGraceMs = options.gcGraceMs ?? DEFAULT_GC_GRACE_MS;
+  app.use(
+    blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, gcGraceMs, actorFor }),
+  );
   app.use(jsonBodies());
   app.use(
     bodyParser({
@@ -172,5 +184,10 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   configureChannels(app, authEnabled);
   await dynamic.install();
   decodeRouteParams(app);
-  return { app, users, apiKeys, stopFanOut };
+  const collection = new PeriodicCollection(store, blobs, {
+    intervalMs: options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS,
+    graceMs: gcGraceMs,
+    log,
+  });
+  return { app, users, apiKeys, stopFanOut, collection };
 }

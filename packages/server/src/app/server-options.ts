@@ -26,6 +26,10 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Largest blob upload, in bytes (default 64 GiB). */
   maxBlobBytes?: number;
+  /** Milliseconds between garbage collections of unreferenced blobs (default 1 hour; 0: never). */
+  gcIntervalMs?: number;
+  /** Unreferenced blobs younger than this many milliseconds are kept (default 6 hours). */
+  gcGraceMs?: number;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -33,3 +37,5 @@ export interface ServerOptions {
 export { DEFAULT_HOST, DEFAULT_PORT } from '@larder/protocol';
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024 * 1024;
+export const DEFAULT_GC_INTERVAL_MS = 60 * 60_000;
+export const DEFAULT_GC_GRACE_MS = 6 * 60 * 60_000;

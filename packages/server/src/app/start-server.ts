@@ -67,7 +67,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const blobs = await openBlobStore(options);
   await store.open();
   await blobs.open();
-  const { app, users, apiKeys, stopFanOut } = await createApp(options, store, blobs);
+  const { app, users, apiKeys, stopFanOut, collection } = await createApp(options, store, blobs);
   // Long `$in` lists travel in the query string: allow request heads up to 1 MiB.
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -82,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const createdAdmin = users && apiKeys ? await bootstrapAdmin(store, users, apiKeys) : undefined;
+  collection.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -94,6 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await drained;
       clearTimeout(timer);
       await app.teardown?.().catch(() => {});
+      await collection.stop();
       await stopFanOut?.();
       await blobs.close();
       await store.close();

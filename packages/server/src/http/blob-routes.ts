@@ -3,7 +3,8 @@
  * - `POST /blobs` (or `PUT /blobs/<sha256>` to have the hash verified) streams the request
  *   body into the blob store and answers 201 `{ sha256, size }`;
  * - `GET /blobs/<sha256>` streams it back, honouring `Range` and `If-None-Match`;
- * - `HEAD /blobs/<sha256>` tells whether the caller may fetch it.
+ * - `HEAD /blobs/<sha256>` tells whether the caller may fetch it;
+ * - `POST /blobs/compose` and `POST /blobs/gc`: see `blob-lifecycle-routes.ts`.
  * Bodies are never buffered, so memory stays flat whatever the size.
  */
 import { PassThrough } from 'node:stream';
@@ -12,13 +13,17 @@ import type { Context, Next } from 'koa';
 import type { Actor } from '../auth/actor.js';
 import { canReadBlob, recordBlobClaim } from '../auth/blob-access.js';
 import { type BlobStore, isSha256, type PutOptions } from '../blobs/blob-store.js';
+import { confirmUpload } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
+import { collectRoute, composeRoute } from './blob-lifecycle-routes.js';
 import { parseByteRange } from './byte-range.js';
 
 export interface BlobRoutesOptions {
   blobs: BlobStore;
   store: DocumentStore;
   maxBlobBytes: number;
+  /** How long an unreferenced upload is kept by `POST /blobs/gc` unless told otherwise. */
+  gcGraceMs: number;
   /** Resolves the caller; throws NotAuthenticated when auth is on and nobody signed in. */
   actorFor: (ctx: Context) => Promise<Actor>;
 }
@@ -40,6 +45,7 @@ export function blobRoutes(options: BlobRoutesOptions) {
       maxBytes: options.maxBlobBytes,
       ...(expected ? { expectedSha256: expected } : {}),
     });
+    await confirmUpload(store, blobs, result.sha256);
     await recordBlobClaim(store, actor, result.sha256);
     ctx.status = 201;
     ctx.body = { sha256: result.sha256, size: result.size };
@@ -114,6 +120,11 @@ export function blobRoutes(options: BlobRoutesOptions) {
     const match = PATH.exec(ctx.path);
     if (!match) return next();
     const hash = match[1] || undefined;
+    if (ctx.method === 'POST' && (hash === 'compose' || hash === 'gc')) {
+      const actor = await options.actorFor(ctx);
+      const lifecycle = { blobs, store, maxBlobBytes: options.maxBlobBytes, defaultGraceMs: options.gcGraceMs };
+      return hash === 'compose' ? composeRoute(ctx, actor, lifecycle) : collectRoute(ctx, actor, lifecycle);
+    }
     if (hash !== undefined && !isSha256(hash)) {
       throw new LarderError('BadRequest', 'A blob is named by the 64 lower-case hex digits of its SHA-256');
     }

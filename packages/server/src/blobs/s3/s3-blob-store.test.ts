@@ -6,18 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
 import { describeBlobStoreConformance } from '../blob-store.conformance.js';
+import { S3_TEST_ENDPOINT, testS3Client } from '../test-support/s3-test-client.js';
 import { S3BlobStore } from './s3-blob-store.js';
 
-const endpoint = process.env.LARDER_TEST_S3_ENDPOINT;
-
-export function testS3Client() {
-  return {
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'larder-test', secretAccessKey: 'larder-test' },
-  };
-}
+const endpoint = S3_TEST_ENDPOINT;
 
 describe.runIf(endpoint)('S3 adapter', () => {
   describeBlobStoreConformance('S3BlobStore', async () => {

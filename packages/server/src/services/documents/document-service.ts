@@ -18,6 +18,7 @@ import { type AccessPolicy, notAuthenticated } from '../../auth/access-policy.js
 import { type Actor, type ActorParams, actorOf } from '../../auth/actor.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { projectFields } from './project-fields.js';
+import { RecordBlobReferences } from './record-blob-references.js';
 import { applyPatch, assertRecordData, type RecordData, withoutServerFields } from './record-data.js';
 
 export interface Paginated<T> {
@@ -40,6 +41,8 @@ export interface DocumentServiceOptions {
   paginate?: PaginationOptions;
   /** Largest number of records one array `create` may carry. */
   maxBatch?: number;
+  /** Keep the blobs named in records (`{ sha256 }` fields) from garbage collection. */
+  holdsBlobs?: boolean;
 }
 
 export interface DocumentParams extends ActorParams {
@@ -58,6 +61,7 @@ export class DocumentService {
   private readonly authEnabled: boolean;
   private readonly paginate: PaginationOptions;
   private readonly maxBatch: number;
+  private readonly blobReferences: RecordBlobReferences | undefined;
 
   constructor(options: DocumentServiceOptions) {
     this.store = options.store;
@@ -66,6 +70,7 @@ export class DocumentService {
     this.authEnabled = options.authEnabled;
     this.paginate = options.paginate ?? { default: 100, max: 1000 };
     this.maxBatch = options.maxBatch ?? 10_000;
+    this.blobReferences = options.holdsBlobs ? new RecordBlobReferences(this.store, this.collection) : undefined;
   }
 
   /** The caller; anonymous callers are refused. */
@@ -144,7 +149,10 @@ export class DocumentService {
       return this.prepareForWrite(record as StoredDocument, undefined);
     });
     await this.store.ensureCollection(this.collection);
-    await this.store.insert(this.collection, records);
+    await this.withReferences(
+      records.map((record) => ({ id: record._id, data: record })),
+      () => this.store.insert(this.collection, records),
+    );
     const select = this.parse(params).select;
     const created = records.map((record) => projectFields(record, select));
     return many ? created : (created[0] as StoredDocument);
@@ -159,7 +167,7 @@ export class DocumentService {
       throw new LarderError('BadRequest', 'The body\'s "_id" does not match the id in the URL');
     }
     const now = new Date().toISOString();
-    const [changed] = await this.modifyWhere(recordId, params, (before) => {
+    const [changed] = await this.modifyWhere(recordId, params, data, (before) => {
       const replacement: RecordData = { ...withoutServerFields(data), _id: recordId };
       this.keepOwner(before, replacement, params);
       replacement.createdAt = before.createdAt ?? now;
@@ -180,8 +188,8 @@ export class DocumentService {
       after.updatedAt = now;
       return this.prepareForWrite(after as StoredDocument, before);
     };
-    if (id === null) return this.modifyWhere(undefined, params, change);
-    const [changed] = await this.modifyWhere(this.recordId(id), params, change);
+    if (id === null) return this.modifyWhere(undefined, params, data, change);
+    const [changed] = await this.modifyWhere(this.recordId(id), params, data, change);
     return changed as StoredDocument;
   }
 
@@ -190,6 +198,7 @@ export class DocumentService {
     const query = this.parse(params);
     if (id === null) {
       const removed = await this.store.remove(this.collection, and(query.filter, this.policy.writeFilter(actor)));
+      await this.blobReferences?.afterRemove(removed);
       return removed.map((record) => projectFields(record, query.select));
     }
     const recordId = this.recordId(id);
@@ -198,6 +207,7 @@ export class DocumentService {
       and(eq(['_id'], recordId), query.filter, this.policy.writeFilter(actor)),
     );
     if (!removed) throw await this.whyNotWritable(recordId, actor, query.filter);
+    await this.blobReferences?.afterRemove([removed]);
     return projectFields(removed, query.select);
   }
 
@@ -221,16 +231,35 @@ export class DocumentService {
   private async modifyWhere(
     recordId: string | undefined,
     params: DocumentParams | undefined,
+    data: unknown,
     change: (before: StoredDocument) => StoredDocument,
   ): Promise<StoredDocument[]> {
     const actor = this.actor(params);
     const query = this.parse(params);
     const target = recordId === undefined ? query.filter : and(eq(['_id'], recordId), query.filter);
-    const modifications = await this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), change);
+    // One record: its new blob references go in first. Many: only known after the write.
+    const modifications = await this.withReferences(recordId === undefined ? [] : [{ id: recordId, data }], () =>
+      this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), change),
+    );
     if (recordId !== undefined && modifications.length === 0) {
       throw await this.whyNotWritable(recordId, actor, query.filter);
     }
+    await this.blobReferences?.afterModify(modifications);
     return modifications.map((modification) => projectFields(modification.after, query.select));
+  }
+
+  /** Runs a write with the blob references of `records` recorded first, and withdrawn if it fails. */
+  private async withReferences<T>(records: { id: string; data: unknown }[], write: () => Promise<T>): Promise<T> {
+    if (!this.blobReferences) return write();
+    const added = await this.blobReferences.beforeWrite(records);
+    try {
+      const result = await write();
+      if (Array.isArray(result) && result.length === 0) await this.blobReferences.undo(added);
+      return result;
+    } catch (error) {
+      await this.blobReferences.undo(added);
+      throw error;
+    }
   }
 
   /** NotFound when the caller cannot see the record, Forbidden when they can but may not change it. */

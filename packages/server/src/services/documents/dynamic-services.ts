@@ -86,6 +86,7 @@ export class DynamicServices {
       collection: name,
       policy: ownershipPolicy,
       authEnabled: this.options.authEnabled,
+      holdsBlobs: true,
       ...(this.options.paginate ? { paginate: this.options.paginate } : {}),
     });
   }

@@ -1,0 +1,165 @@
+/**
+ * The collector against real stores, racing real writers: whatever the interleaving, an
+ * upload that was confirmed and a reference that was confirmed keep their blob, and what
+ * nobody touched is collected. Runs on SQLite + a folder, and on PostgreSQL + S3 when CI
+ * provides them.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { LarderError } from '@larder/protocol';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DocumentStore } from '../../stores/document-store.js';
+import { PostgresDocumentStore } from '../../stores/postgres/postgres-document-store.js';
+import { SqliteDocumentStore } from '../../stores/sqlite/sqlite-document-store.js';
+import type { BlobStore } from '../blob-store.js';
+import { FsBlobStore } from '../fs/fs-blob-store.js';
+import { S3BlobStore } from '../s3/s3-blob-store.js';
+import { testS3Client } from '../test-support/s3-test-client.js';
+import { BLOB_REFS_COLLECTION, BlobReferences } from './blob-references.js';
+import { confirmUpload, recordUpload, survivesCollection } from './blob-uploads.js';
+import { GarbageCollector } from './garbage-collector.js';
+
+interface Setup {
+  store: DocumentStore;
+  blobs: BlobStore;
+  cleanup: () => Promise<void>;
+}
+
+const postgresUrl = process.env.LARDER_TEST_POSTGRES_URL;
+const s3Endpoint = process.env.LARDER_TEST_S3_ENDPOINT;
+
+const setups: [string, () => Promise<Setup>][] = [
+  [
+    'sqlite + folder',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'larder-gc-'));
+      const store = new SqliteDocumentStore({ file: join(dir, 'larder.db') });
+      const blobs = new FsBlobStore({ root: join(dir, 'blobs') });
+      return { store, blobs, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+if (postgresUrl && s3Endpoint) {
+  setups.push([
+    'postgres + s3',
+    async () => {
+      const schema = `larder_gc_${randomBytes(6).toString('hex')}`;
+      const store = new PostgresDocumentStore({ connectionString: postgresUrl, schema, maxConnections: 4 });
+      const blobs = new S3BlobStore({
+        bucket: 'larder-test',
+        prefix: `gc-${randomBytes(6).toString('hex')}`,
+        client: testS3Client(),
+        createBucket: true,
+      });
+      const cleanup = async () => {
+        const client = new pg.Client({ connectionString: postgresUrl });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      };
+      return { store, blobs, cleanup };
+    },
+  ]);
+}
+
+describe.each(setups)('garbage collection on %s', (_name, make) => {
+  let setup: Setup | undefined;
+  afterEach(async () => {
+    await setup?.store.close();
+    await setup?.blobs.close();
+    await setup?.cleanup();
+    setup = undefined;
+  });
+
+  async function open(): Promise<Setup> {
+    setup = await make();
+    await setup.store.open();
+    await setup.blobs.open();
+    return setup;
+  }
+
+  const HOUR = 3_600_000;
+
+  it('confirmed uploads and references survive collections running at the same time; the rest goes', async () => {
+    const { store, blobs } = await open();
+    const contents = Array.from({ length: 36 }, (_, index) => randomBytes(2000 + index));
+    const hashes: string[] = [];
+    for (const bytes of contents) {
+      const { sha256 } = await blobs.put(Readable.from([bytes]));
+      await recordUpload(store, sha256, Date.now() - HOUR);
+      hashes.push(sha256);
+    }
+    const references = new BlobReferences(store);
+    const kept = new Set<string>();
+    const toldGone = new Set<string>();
+
+    const reupload = async (index: number) => {
+      const bytes = contents[index] as Buffer;
+      const { sha256 } = await blobs.put(Readable.from([bytes]));
+      try {
+        await confirmUpload(store, blobs, sha256);
+        kept.add(sha256);
+      } catch (error) {
+        if (!(error instanceof LarderError && error.name === 'Unavailable')) throw error;
+        toldGone.add(sha256);
+      }
+    };
+    const reference = async (index: number) => {
+      const sha256 = hashes[index] as string;
+      await references.add(`things/${index}`, [sha256]);
+      if (await survivesCollection(store, blobs, sha256)) kept.add(sha256);
+      else toldGone.add(sha256);
+    };
+    const collector = new GarbageCollector(store, blobs);
+    const collections = (async () => {
+      for (let round = 0; round < 4; round += 1) await collector.collect({ graceMs: HOUR / 2 });
+    })();
+    const writers = (async () => {
+      for (let index = 0; index < 24; index += 1) await (index % 2 === 0 ? reupload(index) : reference(index));
+    })();
+    await Promise.all([collections, writers]);
+
+    expect(kept.size + toldGone.size).toBe(24);
+    for (const sha256 of kept) expect(await blobs.stat(sha256), `kept ${sha256}`).toBeDefined();
+    // Blobs nobody touched were old and unreferenced: all collected.
+    await collector.collect({ graceMs: HOUR / 2 });
+    for (const sha256 of hashes.slice(24)) expect(await blobs.stat(sha256)).toBeUndefined();
+    // References kept theirs, even past the grace period; the last collection kept every
+    // re-upload too, since they are recent.
+    for (const sha256 of kept) expect(await blobs.stat(sha256)).toBeDefined();
+  });
+
+  it('drops references whose record is gone and then reclaims the blob', async () => {
+    const { store, blobs } = await open();
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(4096)]));
+    await recordUpload(store, sha256, Date.now() - HOUR);
+    await store.ensureCollection('things');
+    await store.insert('things', [{ _id: 'alive', file: { sha256 } }]);
+    await store.ensureCollection(BLOB_REFS_COLLECTION);
+    await store.insert(BLOB_REFS_COLLECTION, [
+      { _id: `${sha256}:things/alive`, sha256, owner: 'things/alive', at: Date.now() - HOUR },
+      { _id: `${sha256}:things/crashed`, sha256, owner: 'things/crashed', at: Date.now() - HOUR },
+    ]);
+    const collector = new GarbageCollector(store, blobs);
+    const first = await collector.collect({ graceMs: 60_000 });
+    expect(first).toMatchObject({ danglingReferences: 1, deleted: 0, referenced: 1 });
+    expect(await blobs.stat(sha256)).toBeDefined();
+
+    await store.remove('things', { op: 'all' });
+    const second = await collector.collect({ graceMs: 60_000 });
+    expect(second).toMatchObject({ danglingReferences: 1, deleted: 1, bytesFreed: 4096 });
+    expect(await blobs.stat(sha256)).toBeUndefined();
+  });
+
+  it('a dry run changes nothing', async () => {
+    const { store, blobs } = await open();
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(100)]));
+    const report = await new GarbageCollector(store, blobs).collect({ graceMs: 0, dryRun: true });
+    expect(report).toMatchObject({ scanned: 1, deleted: 1, bytesFreed: 100, dryRun: true });
+    expect(await blobs.stat(sha256)).toBeDefined();
+  });
+});

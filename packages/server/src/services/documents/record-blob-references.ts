@@ -1,0 +1,54 @@
+/**
+ * Keeps `_blob_refs` in step with the records of one collection: a record holds the blobs
+ * its fields name (`{ sha256: … }` objects, see `blob-hashes-in-document.ts`). References are
+ * added before a write and dropped after it, so a record never points at a collected blob.
+ */
+import { blobHashesIn } from '../../blobs/lifecycle/blob-hashes-in-document.js';
+import { type BlobReference, BlobReferences, ownerOf } from '../../blobs/lifecycle/blob-references.js';
+import type { DocumentStore, Modification, StoredDocument } from '../../stores/document-store.js';
+
+export class RecordBlobReferences {
+  private readonly references: BlobReferences;
+
+  constructor(
+    store: DocumentStore,
+    private readonly collection: string,
+  ) {
+    this.references = new BlobReferences(store);
+  }
+
+  /** Before writing records: references for every blob their data names. Answers what was added, for `undo`. */
+  async beforeWrite(records: readonly { id: string; data: unknown }[]): Promise<BlobReference[]> {
+    const added: BlobReference[] = [];
+    for (const record of records) {
+      const hashes = blobHashesIn(record.data);
+      if (hashes.size > 0) added.push(...(await this.references.add(ownerOf(this.collection, record.id), hashes)));
+    }
+    return added;
+  }
+
+  /** The write failed: forget the references `beforeWrite` added. */
+  async undo(added: readonly BlobReference[]): Promise<void> {
+    if (added.length > 0) await this.references.remove(added);
+  }
+
+  /** After records changed: references for what they name now, none for what they no longer name. */
+  async afterModify(modifications: readonly Modification[]): Promise<void> {
+    for (const { before, after } of modifications) {
+      const previous = blobHashesIn(before);
+      const current = blobHashesIn(after);
+      const owner = ownerOf(this.collection, after._id);
+      if (current.size > 0) await this.references.add(owner, current);
+      const dropped = [...previous].filter((hash) => !current.has(hash)).map((sha256) => ({ sha256, owner }));
+      if (dropped.length > 0) await this.references.remove(dropped);
+    }
+  }
+
+  /** After records were removed: their blobs are no longer held by them. */
+  async afterRemove(removed: readonly StoredDocument[]): Promise<void> {
+    const owners = removed
+      .filter((record) => blobHashesIn(record).size > 0)
+      .map((record) => ownerOf(this.collection, record._id));
+    if (owners.length > 0) await this.references.release(owners);
+  }
+}
