@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeFailure } from './cli-error.js';
 import { registerAccount } from './commands/account.js';
+import { registerBlob } from './commands/blob.js';
 import { registerModel } from './commands/model.js';
 import { registerServe } from './commands/serve.js';
 import { registerStock } from './commands/stock.js';
@@ -21,6 +22,7 @@ program
 registerServe(program);
 registerAccount(program);
 registerToken(program);
+registerBlob(program);
 registerModel(program);
 registerStock(program);
 

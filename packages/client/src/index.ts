@@ -1,5 +1,14 @@
 export { LarderError } from '@larder/protocol';
 export {
+  BlobClient,
+  type BlobClientOptions,
+  type BlobRef,
+  DEFAULT_CHUNK_BYTES,
+  type UploadOptions,
+  type UploadProgress,
+} from './blobs/blob-client.js';
+export type { RetryOptions } from './blobs/retry.js';
+export {
   type ConnectionOptions,
   type ConnectionSource,
   type Credentials,

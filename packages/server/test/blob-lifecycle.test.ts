@@ -110,7 +110,10 @@ describe.each(TEST_STORES)('blob lifecycle on %s', (store) => {
     expect(await adminCanRead(old.sha256)).toBe(404);
     expect(await adminCanRead(replacement.sha256)).toBe(200);
     const third = await upload(ada.token, randomBytes(900));
-    const replaced = await server.request('PUT', `/models/${record.body._id}`, { token: ada.token, body: { best: third } });
+    const replaced = await server.request('PUT', `/models/${record.body._id}`, {
+      token: ada.token,
+      body: { best: third },
+    });
     expect(replaced.status).toBe(200);
     await collect();
     expect(await adminCanRead(replacement.sha256)).toBe(404);

@@ -10,6 +10,8 @@ export interface Connection extends ResolvedConnection {
   store: DataStore;
   /** GET a JSON route that is not a service (`/info`, `/whoami`). */
   getJson<T>(path: string): Promise<T>;
+  /** POST JSON to a route that is not a service (`/blobs/gc`). */
+  postJson<T>(path: string, body: unknown): Promise<T>;
 }
 
 export async function connect(program: Command): Promise<Connection> {
@@ -19,23 +21,29 @@ export async function connect(program: Command): Promise<Connection> {
     ...(globals.token ? { token: globals.token } : {}),
   });
   const store = new DataStore({ url: resolved.url, ...(resolved.token ? { token: resolved.token } : {}) });
-  const getJson = async <T>(path: string): Promise<T> => {
+  const requestJson = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     let response: Response;
+    const headers: Record<string, string> = resolved.token ? { authorization: `Bearer ${resolved.token}` } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       response = await fetch(new URL(path, resolved.url), {
-        headers: resolved.token ? { authorization: `Bearer ${resolved.token}` } : {},
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (error) {
       throw new CliError(`Cannot reach a Larder server at ${resolved.url}: ${(error as Error).message}`);
     }
-    const body = (await response.json().catch(() => undefined)) as T & { message?: string; name?: string };
+    const answer = (await response.json().catch(() => undefined)) as T & { message?: string; name?: string };
     if (!response.ok) {
       throw new LarderError(
-        (body?.name as 'BadRequest') ?? 'GeneralError',
-        body?.message ?? `The server answered ${response.status}`,
+        (answer?.name as 'BadRequest') ?? 'GeneralError',
+        answer?.message ?? `The server answered ${response.status}`,
       );
     }
-    return body;
+    return answer;
   };
-  return { ...resolved, store, getJson };
+  const getJson = <T>(path: string) => requestJson<T>('GET', path);
+  const postJson = <T>(path: string, body: unknown) => requestJson<T>('POST', path, body);
+  return { ...resolved, store, getJson, postJson };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '@larder/protocol';
 import type { RunningServer } from '@larder/server';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
+import { parseDuration } from './duration.js';
 
 interface ServeOptions {
   host: string;
@@ -22,6 +23,8 @@ interface ServeOptions {
   db?: string;
   redis?: string;
   blobs?: string;
+  gcEvery: string;
+  gcGrace: string;
 }
 
 /** A database URL without its password, for messages. */
@@ -73,6 +76,8 @@ export function registerServe(program: Command): void {
     .option('--open-signup', 'let anyone create an account with POST /users')
     .option('--services <names>', 'comma-separated whitelist of dynamic service names')
     .option('--max-body-mb <n>', 'largest JSON body in MiB', '16')
+    .option('--gc-every <duration>', 'collect unreferenced blobs this often (e.g. 30m, 1h; 0 never)', '1h')
+    .option('--gc-grace <duration>', 'keep unreferenced uploads at least this long', '6h')
     .action(async (options: ServeOptions) => {
       const dataDir = resolve(options.data);
       await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: Error) => {
@@ -80,6 +85,8 @@ export function registerServe(program: Command): void {
       });
       const maxBodyMb = Number(options.maxBodyMb);
       if (!(maxBodyMb > 0)) throw new CliError('--max-body-mb must be a positive number');
+      const gcIntervalMs = parseDuration(options.gcEvery, '--gc-every');
+      const gcGraceMs = parseDuration(options.gcGrace, '--gc-grace');
       // Loaded here so that the other commands start without the server's dependencies.
       const { startServer } = await import('@larder/server');
       let server: RunningServer;
@@ -94,6 +101,8 @@ export function registerServe(program: Command): void {
           auth: options.auth,
           openSignup: options.openSignup ?? false,
           maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
+          gcIntervalMs,
+          gcGraceMs,
           ...(options.services ? { serviceWhitelist: options.services.split(',').map((s) => s.trim()) } : {}),
         });
       } catch (error) {

@@ -4,6 +4,7 @@
  * always use a socket, opened on the first `on()`.
  */
 import { assertServiceName, LarderError } from '@larder/protocol';
+import { BlobClient } from '../blobs/blob-client.js';
 import { type ConnectionOptions, resolveConnection } from '../config/credentials.js';
 import { RestTransport } from './rest-transport.js';
 import { Service, type ServiceConnection } from './service.js';
@@ -52,6 +53,7 @@ export class DataStore {
   /** The socket for events; the main transport too when `transport` is `socket`. */
   #socket: Promise<SocketTransport> | undefined;
   #closed = false;
+  #blobs: BlobClient | undefined;
 
   constructor(options: DataStoreOptions = {}) {
     this.#options = options;
@@ -76,6 +78,22 @@ export class DataStore {
   service<T = DataRecord, D = Partial<T>>(name: string): Service<T, D> {
     assertServiceName(name);
     return new Service<T, D>(name, this.#connection);
+  }
+
+  /**
+   * Files on the server, stored once by content hash, with resumable uploads and downloads.
+   *
+   * @example
+   * const weights = await store.blobs.upload('./weights.bin');
+   * await store.service('checkpoints').create({ epoch: 3, weights });
+   */
+  get blobs(): BlobClient {
+    this.#blobs ??= new BlobClient({
+      url: () => this.#resolveUrl(),
+      token: () => this.#token,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+    return this.#blobs;
   }
 
   /**

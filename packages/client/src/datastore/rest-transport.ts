@@ -60,7 +60,7 @@ export class RestTransport implements Transport {
       status = response.status;
       text = await response.text();
     } catch (cause) {
-      throw this.#networkError(method, target, cause);
+      throw unreachable(method, target, this.#base, this.#options.timeout, cause);
     }
     if (status < 200 || status >= 300) throw errorFromAnswer(method, target, status, text);
     if (text === '') return null;
@@ -74,21 +74,28 @@ export class RestTransport implements Transport {
   }
 
   close(): void {}
+}
 
-  #networkError(method: string, target: string, cause: unknown): LarderError {
-    if (cause instanceof Error && cause.name === 'TimeoutError') {
-      return new LarderError(
-        'Timeout',
-        `${method} ${target} got no answer within ${this.#options.timeout} ms; is the server overloaded or unreachable?`,
-        { cause },
-      );
-    }
+/** What a request that got no answer at all becomes: a Timeout, or Unavailable with the reason. */
+export function unreachable(
+  method: string,
+  target: string,
+  base: string,
+  timeout: number,
+  cause: unknown,
+): LarderError {
+  if (cause instanceof Error && cause.name === 'TimeoutError') {
     return new LarderError(
-      'Unavailable',
-      `Could not reach ${target} (${describeCause(cause)}); is the Larder server running at ${this.#base}?`,
+      'Timeout',
+      `${method} ${target} got no answer within ${timeout} ms; is the server overloaded or unreachable?`,
       { cause },
     );
   }
+  return new LarderError(
+    'Unavailable',
+    `Could not reach ${target} (${describeCause(cause)}); is the Larder server running at ${base}?`,
+    { cause },
+  );
 }
 
 /** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED…) is its cause. */
@@ -101,7 +108,7 @@ function describeCause(cause: unknown): string {
 }
 
 /** A Feathers error body keeps its name and message; anything else is named from the status. */
-function errorFromAnswer(method: string, target: string, status: number, text: string): LarderError {
+export function errorFromAnswer(method: string, target: string, status: number, text: string): LarderError {
   let body: unknown;
   try {
     body = JSON.parse(text);

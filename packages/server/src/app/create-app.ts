@@ -48,6 +48,12 @@ export interface LarderApp {
 }
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function isClientGone(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (CLIENT_GONE.has(code) || code.startsWith('HPE_'));
+}
 
 export async function createApp(options: ServerOptions, store: DocumentStore, blobs: BlobStore): Promise<LarderApp> {
   const authEnabled = options.auth ?? true;
@@ -55,6 +61,11 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   const app = koa(feathers());
 
   app.use(errorHandler(log));
+  // Koa reports errors that happen after the answer started (a client that went away
+  // mid-download): those are the client's business; anything else goes to the log.
+  (app as unknown as { on(event: 'error', listener: (error: unknown) => void): void }).on('error', (error) => {
+    if (!isClientGone(error)) log(`error: ${(error as Error)?.stack ?? String(error)}`);
+  });
   // Before any service exists, so that every service's events go through Redis. Loaded
   // only when used: its client libraries cost start-up time.
   let stopFanOut: (() => Promise<void>) | undefined;

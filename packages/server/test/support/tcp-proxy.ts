@@ -11,6 +11,12 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
+  /**
+   * Once `bytes` more bytes have gone from clients to the target, drops every open
+   * connection (new ones are still accepted): a network that breaks mid-transfer.
+   * Resolves when it has broken.
+   */
+  breakAfter(bytes: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -18,6 +24,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let pendingBreak: { remaining: number; broke: () => void } | undefined;
+
+  const countUpstream = (length: number) => {
+    if (!pendingBreak) return;
+    pendingBreak.remaining -= length;
+    if (pendingBreak.remaining > 0) return;
+    const { broke } = pendingBreak;
+    pendingBreak = undefined;
+    for (const socket of sockets) socket.destroy();
+    broke();
+  };
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
@@ -28,6 +45,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => {});
         }
+        client.on('data', (chunk: Buffer) => countUpstream(chunk.length));
         client.pipe(upstream).pipe(client);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
@@ -49,5 +67,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   };
 
   await listen();
-  return { port, cut: stop, restore: listen, close: stop };
+  const breakAfter = (bytes: number) =>
+    new Promise<void>((broke) => {
+      pendingBreak = { remaining: bytes, broke };
+    });
+
+  return { port, cut: stop, restore: listen, close: stop, breakAfter };
 }

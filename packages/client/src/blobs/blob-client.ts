@@ -1,0 +1,201 @@
+/**
+ * Content-addressed files on a Larder server, with uploads and downloads that survive
+ * broken connections:
+ * - an upload is hashed locally first; bytes the server already holds (and you uploaded
+ *   before) are not sent again;
+ * - a large upload goes in chunks (16 MiB by default), each a blob of its own, joined on the
+ *   server by `POST /blobs/compose`; a broken chunk is retried by itself, and running the
+ *   same upload again after a crash sends only the chunks that are missing;
+ * - a download to a file continues from where it broke (HTTP `Range`) and is verified
+ *   against its hash before it appears under its name.
+ *
+ * @example
+ * const { sha256, size } = await store.blobs.upload('./weights.bin', {
+ *   onProgress: ({ sent, total }) => console.log(`${sent}/${total}`),
+ * });
+ * await store.runs.create({ name: 'mnist', weights: { sha256, size } });
+ * await store.blobs.download(sha256, './weights-copy.bin');
+ */
+import { createHash } from 'node:crypto';
+import { LarderError } from '@larder/protocol';
+import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
+import { type BlobSource, bytesSource, fileSource, planChunks } from './blob-source.js';
+import { type RetryOptions, withRetries } from './retry.js';
+
+export interface BlobRef {
+  sha256: string;
+  size: number;
+}
+
+export interface UploadProgress {
+  /** Bytes the server holds so far (skipped chunks count as held). */
+  sent: number;
+  total: number;
+}
+
+export interface UploadOptions extends RetryOptions {
+  /** Uploads larger than this go in chunks of this size (default 16 MiB). */
+  chunkBytes?: number;
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+export interface BlobClientOptions {
+  /** The server's base URL, resolved on first use. */
+  url: () => Promise<string>;
+  token: () => string | undefined;
+  /** Milliseconds one request may take (default 10 minutes). */
+  timeout?: number;
+  fetch?: typeof fetch;
+}
+
+export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+
+export class BlobClient {
+  readonly #options: BlobClientOptions;
+
+  constructor(options: BlobClientOptions) {
+    this.#options = options;
+  }
+
+  /** Uploads a file (by path) or bytes; answers the blob's hash and size. */
+  async upload(source: string | Uint8Array, options: UploadOptions = {}): Promise<BlobRef> {
+    const opened = typeof source === 'string' ? await fileSource(source) : bytesSource(source);
+    try {
+      return await this.#upload(opened, options);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  /** Whether the server holds the blob and lets you read it. */
+  async has(sha256: string): Promise<boolean> {
+    const response = await this.#request('HEAD', `/blobs/${sha256}`);
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    throw await errorOf('HEAD', response);
+  }
+
+  /** The blob's bytes, in memory (for small blobs; use `download` for files). */
+  async get(sha256: string): Promise<Uint8Array> {
+    return withRetries(async () => {
+      const response = await this.#request('GET', `/blobs/${sha256}`);
+      if (response.status !== 200) throw await errorOf('GET', response);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (hashOf(bytes) !== sha256)
+        throw new LarderError('BadGateway', `The bytes received for ${sha256} do not match it`);
+      return bytes;
+    });
+  }
+
+  /** Writes the blob to `path`, resuming after broken connections; the file appears only once verified. */
+  async download(sha256: string, path: string, options: RetryOptions = {}): Promise<BlobRef> {
+    const { open, rename, rm } = await import('node:fs/promises');
+    const partial = `${path}.partial`;
+    const file = await open(partial, 'w');
+    let hash = createHash('sha256');
+    let received = 0;
+    try {
+      await withRetries(async () => {
+        const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
+        const response = await this.#request('GET', `/blobs/${sha256}`, { headers });
+        if (response.status !== 200 && response.status !== 206) throw await errorOf('GET', response);
+        if (received > 0 && response.status === 200) {
+          // The server ignored the range: start over.
+          received = 0;
+          hash = createHash('sha256');
+          await file.truncate(0);
+        }
+        if (!response.body) throw new LarderError('BadGateway', 'The server answered no body');
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          await file.write(chunk, 0, chunk.byteLength, received);
+          hash.update(chunk);
+          received += chunk.byteLength;
+        }
+      }, options);
+      await file.close();
+      if (hash.digest('hex') !== sha256) {
+        throw new LarderError('BadGateway', `The bytes received for ${sha256} do not match it`);
+      }
+      await rename(partial, path);
+      return { sha256, size: received };
+    } catch (error) {
+      await file.close().catch(() => {});
+      await rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  async #upload(source: BlobSource, options: UploadOptions): Promise<BlobRef> {
+    const chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const plan = await planChunks(source, chunkBytes);
+    const total = source.size;
+    const report = (sent: number) => options.onProgress?.({ sent, total });
+    if (await withRetries(() => this.has(plan.sha256), options)) {
+      report(total);
+      return { sha256: plan.sha256, size: total };
+    }
+    if (plan.chunks.length === 1) {
+      await this.#put(plan.sha256, await source.slice(0, total), options);
+      report(total);
+      return { sha256: plan.sha256, size: total };
+    }
+    let sent = 0;
+    for (const chunk of plan.chunks) {
+      if (!(await withRetries(() => this.has(chunk.sha256), options))) {
+        await this.#put(chunk.sha256, await source.slice(chunk.start, chunk.end), options);
+      }
+      sent += chunk.end - chunk.start;
+      report(sent);
+    }
+    return withRetries(async () => {
+      const response = await this.#request('POST', '/blobs/compose', {
+        json: { parts: plan.chunks.map((chunk) => chunk.sha256), sha256: plan.sha256 },
+      });
+      if (response.status !== 201) throw await errorOf('POST', response);
+      return (await response.json()) as BlobRef;
+    }, options);
+  }
+
+  async #put(sha256: string, bytes: Uint8Array, options: RetryOptions): Promise<void> {
+    await withRetries(async () => {
+      const response = await this.#request('PUT', `/blobs/${sha256}`, { body: bytes });
+      if (response.status !== 201) throw await errorOf('PUT', response);
+      await response.arrayBuffer();
+    }, options);
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    extra: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown } = {},
+  ): Promise<Response> {
+    const base = (await this.#options.url()).replace(/\/+$/, '');
+    const headers: Record<string, string> = { ...extra.headers };
+    const token = this.#options.token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: RequestInit['body'];
+    if (extra.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(extra.json);
+    } else if (extra.body) {
+      headers['content-type'] = 'application/octet-stream';
+      body = extra.body as RequestInit['body'];
+    }
+    const fetchFn = this.#options.fetch ?? globalThis.fetch;
+    const timeout = this.#options.timeout ?? 600_000;
+    try {
+      return await fetchFn(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeout) });
+    } catch (cause) {
+      throw unreachable(method, `${base}${path}`, base, timeout, cause);
+    }
+  }
+}
+
+function hashOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function errorOf(method: string, response: Response): Promise<LarderError> {
+  const text = await response.text().catch(() => '');
+  return errorFromAnswer(method, response.url, response.status, text);
+}
