@@ -6,6 +6,9 @@
  *   BENCH_PEER      "marcelle" (default) or "none" to measure Larder alone
  *   BENCH_POSTGRES_URL  a PostgreSQL URL whose role may create databases: the document
  *                   workloads run again with Larder's metadata there (in a scratch database)
+ *   BENCH_S3_ENDPOINT  an S3-compatible server: the blob workload runs again with Larder's
+ *                   blobs there, beside the AWS SDK writing straight to it
+ *   BENCH_S3_BLOB_MB   blob size for the S3 run in MiB (default 256)
  */
 function integer(name, fallback) {
   const text = process.env[name];
@@ -25,5 +28,7 @@ export function readConfig() {
     blobMiB: integer('BENCH_BLOB_MB', 1024),
     peer: process.env.BENCH_PEER === 'none' ? 'none' : 'marcelle',
     postgres: process.env.BENCH_POSTGRES_URL ? 'yes' : 'no',
+    s3: process.env.BENCH_S3_ENDPOINT ? 'yes' : 'no',
+    s3BlobMiB: integer('BENCH_S3_BLOB_MB', 256),
   };
 }

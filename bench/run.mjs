@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: measures Larder (document workloads, 1 GiB blob transfer, start time)
+ * `npm run bench`: measures Larder (document workloads, 1 GiB blob transfer, start time;
+ * on PostgreSQL and S3 too when given)
  * and the same document workloads on the reference Marcelle backend, then writes
  * bench/results/<timestamp>.json and latest.json and prints a summary with the targets.
  * Settings: see config.mjs. Servers and temporary files are removed however the run ends.
@@ -17,6 +18,7 @@ import { evaluateTargets } from './report/targets.mjs';
 import { writeReport } from './report/write-report.mjs';
 import { benchLarder } from './runs/larder-bench.mjs';
 import { benchLarderOnPostgres } from './runs/larder-postgres-bench.mjs';
+import { benchLarderOnS3 } from './runs/larder-s3-bench.mjs';
 import { benchMarcelle } from './runs/marcelle-bench.mjs';
 import { prepareDocumentSuite } from './workloads/document-suite.mjs';
 
@@ -37,6 +39,9 @@ try {
   report.larderPostgres = process.env.BENCH_POSTGRES_URL
     ? await benchLarderOnPostgres(tempRoot, suite, process.env.BENCH_POSTGRES_URL, log)
     : { available: false, reason: 'skipped (set BENCH_POSTGRES_URL to measure it)' };
+  report.larderS3 = process.env.BENCH_S3_ENDPOINT
+    ? await benchLarderOnS3(tempRoot, process.env.BENCH_S3_ENDPOINT, config.s3BlobMiB, log)
+    : { available: false, reason: 'skipped (set BENCH_S3_ENDPOINT to measure it)' };
   report.marcelle =
     config.peer === 'none'
       ? { available: false, reason: 'skipped (BENCH_PEER=none)' }

@@ -68,6 +68,13 @@ export function formatSummary(report) {
       `server RSS: upload ${upload.rss.baselineMiB} → ${upload.rss.peakMiB} MiB (+${upload.rss.growthMiB}), download ${download.rss.baselineMiB} → ${download.rss.peakMiB} MiB (+${download.rss.growthMiB})`,
     );
   }
+  const onS3 = report.larderS3;
+  if (onS3?.available) {
+    lines.push('');
+    lines.push(
+      `blob ${onS3.blobMiB} MiB on S3 (${onS3.endpoint}): Larder upload ${onS3.upload.mbPerSec} MB/s, download ${onS3.download.mbPerSec} MB/s; AWS SDK straight to S3 upload ${onS3.direct.upload.mbPerSec} MB/s, download ${onS3.direct.download.mbPerSec} MB/s (Larder/direct ${onS3.uploadVsDirect} and ${onS3.downloadVsDirect}); server RSS +${onS3.upload.rss.growthMiB} / +${onS3.download.rss.growthMiB} MiB`,
+    );
+  } else if (onS3) lines.push(`Larder on S3 not measured: ${onS3.reason}`);
   lines.push('');
   for (const target of report.targets) lines.push(`${mark(target.pass)}  ${target.target}: ${target.value}`);
   return lines.join('\n');
