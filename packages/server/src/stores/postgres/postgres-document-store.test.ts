@@ -8,7 +8,9 @@ import pg from 'pg';
 import { describe } from 'vitest';
 import { describeDocumentStoreConformance } from '../document-store.conformance.js';
 import { describeQueryDifferential } from '../document-store.differential.js';
+import { describeMetricStoreConformance } from '../metric-store.conformance.js';
 import { PostgresDocumentStore } from './postgres-document-store.js';
+import { PostgresMetricStore } from './postgres-metric-store.js';
 
 const url = process.env.LARDER_TEST_POSTGRES_URL;
 
@@ -51,6 +53,25 @@ describe.runIf(url)('PostgreSQL adapter', () => {
     await store.open();
     return {
       store,
+      cleanup: async () => {
+        await store.close();
+        await drop();
+      },
+    };
+  });
+
+  describeMetricStoreConformance('postgres', async () => {
+    const { schema, drop } = await freshSchema();
+    const make = () => new PostgresMetricStore({ connectionString: url as string, schema });
+    let store = make();
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        store = make();
+        await store.open();
+        return store;
+      },
       cleanup: async () => {
         await store.close();
         await drop();

@@ -1,0 +1,184 @@
+/**
+ * The metric store conformance suite: every adapter runs it unchanged. Chunk boundaries,
+ * exactly-once appends, summaries, ranges, atomicity and persistence.
+ */
+import { LarderError } from '@larder/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CHUNK_POINTS, type MetricStore, type PointColumns, type SeriesKey } from './metric-store.js';
+
+export interface MetricStoreSetup {
+  store: MetricStore;
+  /** Closes and opens the store over the same data. */
+  reopen(): Promise<MetricStore>;
+  cleanup(): Promise<void>;
+}
+
+function points(count: number, start = 0, epochEvery = 0): PointColumns {
+  const columns = {
+    steps: new Float64Array(count),
+    values: new Float64Array(count),
+    epochs: new Float64Array(count),
+    times: new Float64Array(count),
+  };
+  for (let index = 0; index < count; index += 1) {
+    const step = start + index;
+    columns.steps[index] = step;
+    columns.values[index] = Math.sin(step / 10) * 100 + step / 1000;
+    columns.epochs[index] = epochEvery > 0 ? Math.floor(step / epochEvery) : Number.NaN;
+    columns.times[index] = 1_700_000_000_000 + step * 10;
+  }
+  return columns;
+}
+
+export function describeMetricStoreConformance(name: string, make: () => Promise<MetricStoreSetup>): void {
+  describe(`metric store conformance: ${name}`, () => {
+    let setup: MetricStoreSetup | undefined;
+    afterEach(async () => {
+      await setup?.cleanup();
+      setup = undefined;
+    });
+    async function open(): Promise<MetricStore> {
+      setup = await make();
+      await setup.store.open();
+      return setup.store;
+    }
+    const loss: SeriesKey = { run: 'run-1', type: 'train', name: 'loss' };
+
+    it('round-trips a series across chunk boundaries, with epochs and times', async () => {
+      const store = await open();
+      const sent = points(CHUNK_POINTS * 2 + 123, 0, 100);
+      const [summary] = await store.append([{ key: loss, offset: 0, points: sent }]);
+      expect(summary?.count).toBe(sent.steps.length);
+      const back = await store.read(loss, { withTimes: true });
+      expect(Array.from(back.steps)).toEqual(Array.from(sent.steps));
+      expect(Array.from(back.values)).toEqual(Array.from(sent.values));
+      expect(Array.from(back.epochs)).toEqual(Array.from(sent.epochs));
+      expect(Array.from(back.times)).toEqual(Array.from(sent.times));
+      const valuesOnly = await store.read(loss);
+      expect(Array.from(valuesOnly.values)).toEqual(Array.from(sent.values));
+    });
+
+    it('many small appends read back as one series', async () => {
+      const store = await open();
+      const all = points(CHUNK_POINTS + 500);
+      for (let start = 0; start < all.steps.length; start += 97) {
+        const end = Math.min(start + 97, all.steps.length);
+        await store.append([
+          {
+            key: loss,
+            offset: start,
+            points: {
+              steps: all.steps.subarray(start, end),
+              values: all.values.subarray(start, end),
+              epochs: all.epochs.subarray(start, end),
+              times: all.times.subarray(start, end),
+            },
+          },
+        ]);
+      }
+      const back = await store.read(loss, { withTimes: true });
+      expect(Array.from(back.steps)).toEqual(Array.from(all.steps));
+      expect(Array.from(back.epochs).every(Number.isNaN)).toBe(true);
+    });
+
+    it('appends exactly once: a resent or overlapping batch adds only what is new', async () => {
+      const store = await open();
+      await store.append([{ key: loss, offset: 0, points: points(100) }]);
+      const [again] = await store.append([{ key: loss, offset: 0, points: points(100) }]);
+      expect(again?.count).toBe(100);
+      const [overlap] = await store.append([{ key: loss, offset: 50, points: points(100, 50) }]);
+      expect(overlap?.count).toBe(150);
+      expect(Array.from((await store.read(loss)).steps)).toEqual(Array.from(points(150).steps));
+    });
+
+    it('refuses a gap with Conflict and stores nothing of that call', async () => {
+      const store = await open();
+      const other: SeriesKey = { run: 'run-1', type: 'val', name: 'accuracy' };
+      await store.append([{ key: loss, offset: 0, points: points(10) }]);
+      const error = await store
+        .append([
+          { key: other, offset: 0, points: points(5) },
+          { key: loss, offset: 20, points: points(5, 20) },
+        ])
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(LarderError);
+      expect(error).toMatchObject({ name: 'Conflict', data: { count: 10 } });
+      expect((await store.read(other)).steps.length).toBe(0);
+      expect((await store.list('run-1')).map((each) => each.name)).toEqual(['loss']);
+    });
+
+    it('summarises each series: count, steps, last, min and max ignoring NaN, last epoch', async () => {
+      const store = await open();
+      const sent = points(5, 10, 2);
+      sent.values.set([3, Number.NaN, -2, 7, 1]);
+      await store.append([{ key: loss, offset: 0, points: sent }]);
+      await store.append([
+        { key: { run: 'run-1', type: 'val', name: 'acc' }, offset: 0, points: points(3) },
+        { key: { run: 'run-2', type: 'train', name: 'loss' }, offset: 0, points: points(1) },
+      ]);
+      const list = await store.list('run-1');
+      expect(list.map((each) => `${each.type}/${each.name}`)).toEqual(['train/loss', 'val/acc']);
+      expect(list[0]).toMatchObject({
+        run: 'run-1',
+        count: 5,
+        firstStep: 10,
+        lastStep: 14,
+        last: 1,
+        min: -2,
+        max: 7,
+        lastEpoch: 7,
+        lastTime: 1_700_000_000_140,
+      });
+      const [nanLast] = await store.append([
+        { key: loss, offset: 5, points: { ...points(1, 15), values: new Float64Array([Number.NaN]) } },
+      ]);
+      expect(nanLast).toMatchObject({ count: 6, last: null, min: -2, max: 7 });
+    });
+
+    it('reads a step range', async () => {
+      const store = await open();
+      await store.append([{ key: loss, offset: 0, points: points(CHUNK_POINTS * 3) }]);
+      const range = await store.read(loss, { fromStep: 4000, toStep: 9000 });
+      expect(range.steps[0]).toBe(4000);
+      expect(range.steps.at(-1)).toBe(9000);
+      expect(range.steps.length).toBe(5001);
+    });
+
+    it('removes a run and keeps the others', async () => {
+      const store = await open();
+      const kept: SeriesKey = { run: 'run-2', type: 'train', name: 'loss' };
+      await store.append([
+        { key: loss, offset: 0, points: points(10) },
+        { key: kept, offset: 0, points: points(10) },
+      ]);
+      await store.removeRun('run-1');
+      expect(await store.list('run-1')).toEqual([]);
+      expect((await store.read(loss)).steps.length).toBe(0);
+      expect((await store.read(kept)).steps.length).toBe(10);
+      // A removed series starts again from zero.
+      const [fresh] = await store.append([{ key: loss, offset: 0, points: points(3) }]);
+      expect(fresh?.count).toBe(3);
+    });
+
+    it('keeps everything across a restart', async () => {
+      let store = await open();
+      await store.append([{ key: loss, offset: 0, points: points(CHUNK_POINTS + 1) }]);
+      store = await (setup as MetricStoreSetup).reopen();
+      const [summary] = await store.append([
+        { key: loss, offset: CHUNK_POINTS + 1, points: points(2, CHUNK_POINTS + 1) },
+      ]);
+      expect(summary?.count).toBe(CHUNK_POINTS + 3);
+      expect((await store.read(loss)).steps.length).toBe(CHUNK_POINTS + 3);
+    });
+
+    it('rejects a negative or fractional offset', async () => {
+      const store = await open();
+      await expect(store.append([{ key: loss, offset: -1, points: points(1) }])).rejects.toMatchObject({
+        name: 'BadRequest',
+      });
+      await expect(store.append([{ key: loss, offset: 0.5, points: points(1) }])).rejects.toMatchObject({
+        name: 'BadRequest',
+      });
+    });
+  });
+}

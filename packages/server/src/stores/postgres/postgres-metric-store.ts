@@ -1,0 +1,258 @@
+/**
+ * Metric series on PostgreSQL, beside the documents: chunks are rows of four float64
+ * `bytea` columns, a series row keeps the summary and is locked (`FOR UPDATE`) while an
+ * append plans its chunks, so instances appending to one series at once stay exactly-once.
+ */
+import { LarderError } from '@larder/protocol';
+import pg from 'pg';
+import {
+  type AppendBatch,
+  CHUNK_POINTS,
+  emptyColumns,
+  type MetricStore,
+  type PointColumns,
+  type ReadOptions,
+  type SeriesKey,
+  type SeriesSummary,
+} from '../metric-store.js';
+import {
+  type Chunk,
+  concatColumns,
+  concatValues,
+  emptySummary,
+  filterSteps,
+  packColumn,
+  planAppend,
+  stepRange,
+  unpackColumn,
+} from '../series-chunks.js';
+import { translateError } from './postgres-errors.js';
+
+export interface PostgresMetricStoreOptions {
+  connectionString: string;
+  schema?: string;
+  maxConnections?: number;
+}
+
+/** Arbitrary constant naming the metric tables' migration lock. */
+const MIGRATION_LOCK_KEY = 7_415_221_903;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS metric_series (
+  run text NOT NULL, type text NOT NULL, name text NOT NULL,
+  count integer NOT NULL, chunks integer NOT NULL,
+  first_step double precision, last_step double precision, last double precision,
+  min double precision, max double precision, last_epoch double precision, last_time double precision,
+  PRIMARY KEY (run, type, name)
+);
+CREATE TABLE IF NOT EXISTS metric_chunks (
+  run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL,
+  count integer NOT NULL, first_step double precision, last_step double precision,
+  steps bytea NOT NULL, vals bytea NOT NULL, epochs bytea NOT NULL, times bytea NOT NULL,
+  PRIMARY KEY (run, type, name, seq)
+);`;
+
+interface SeriesRow {
+  run: string;
+  type: string;
+  name: string;
+  count: number;
+  chunks: number;
+  first_step: number;
+  last_step: number;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  last_epoch: number | null;
+  last_time: number;
+}
+
+function toSummary(row: SeriesRow): SeriesSummary {
+  return {
+    run: row.run,
+    type: row.type,
+    name: row.name,
+    count: row.count,
+    firstStep: row.first_step,
+    lastStep: row.last_step,
+    last: row.last,
+    min: row.min,
+    max: row.max,
+    lastEpoch: row.last_epoch,
+    lastTime: row.last_time,
+  };
+}
+
+export class PostgresMetricStore implements MetricStore {
+  readonly kind = 'postgres';
+  private pool: pg.Pool | undefined;
+
+  constructor(private readonly options: PostgresMetricStoreOptions) {
+    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+      throw new LarderError('BadRequest', 'A PostgreSQL schema name is lower-case letters, digits and "_"');
+    }
+  }
+
+  async open(): Promise<void> {
+    if (this.pool) return;
+    const schema = this.options.schema ?? 'public';
+    const pool = new pg.Pool({
+      connectionString: this.options.connectionString,
+      max: this.options.maxConnections ?? 4,
+      connectionTimeoutMillis: 5000,
+      options: `-c search_path=${schema}`,
+    });
+    pool.on('error', () => {});
+    try {
+      await this.transaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await client.query(SCHEMA);
+      });
+    } catch (error) {
+      await pool.end();
+      throw translateError(error);
+    }
+    this.pool = pool;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  private get ready(): pg.Pool {
+    if (!this.pool) throw new LarderError('Unavailable', 'The metric store is not open');
+    return this.pool;
+  }
+
+  private async transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async append(batches: readonly AppendBatch[]): Promise<SeriesSummary[]> {
+    try {
+      return await this.transaction(this.ready, async (client) => {
+        const summaries: SeriesSummary[] = [];
+        for (const batch of batches) summaries.push(await this.appendOne(client, batch));
+        return summaries;
+      });
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  private async appendOne(client: pg.PoolClient, { key, offset, points }: AppendBatch): Promise<SeriesSummary> {
+    const where = [key.run, key.type, key.name];
+    // Create the series row if needed so that there is a row to lock.
+    await client.query(
+      `INSERT INTO metric_series (run, type, name, count, chunks) VALUES ($1, $2, $3, 0, 0) ON CONFLICT DO NOTHING`,
+      where,
+    );
+    const { rows } = await client.query<SeriesRow>(
+      'SELECT * FROM metric_series WHERE run = $1 AND type = $2 AND name = $3 FOR UPDATE',
+      where,
+    );
+    const row = rows[0] as SeriesRow;
+    const existing = row.count > 0 ? { summary: toSummary(row), chunks: row.chunks } : undefined;
+    let open: Chunk | undefined;
+    if (row.count % CHUNK_POINTS !== 0) {
+      const stored = await client.query<{ steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer }>(
+        'SELECT steps, vals, epochs, times FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3 AND seq = $4',
+        [...where, row.chunks - 1],
+      );
+      const chunk = stored.rows[0];
+      if (chunk) open = { seq: row.chunks - 1, columns: unpackRow(chunk) };
+    }
+    const plan = planAppend(key, offset, points, existing, open);
+    if (!plan) return existing?.summary ?? emptySummary(key);
+    for (const chunk of plan.writes) {
+      const [first, last] = stepRange(chunk.columns.steps);
+      await client.query(
+        `INSERT INTO metric_chunks (run, type, name, seq, count, first_step, last_step, steps, vals, epochs, times)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (run, type, name, seq) DO UPDATE SET count = excluded.count, first_step = excluded.first_step,
+           last_step = excluded.last_step, steps = excluded.steps, vals = excluded.vals, epochs = excluded.epochs,
+           times = excluded.times`,
+        [
+          ...where,
+          chunk.seq,
+          chunk.columns.steps.length,
+          first,
+          last,
+          packColumn(chunk.columns.steps),
+          packColumn(chunk.columns.values),
+          packColumn(chunk.columns.epochs),
+          packColumn(chunk.columns.times),
+        ],
+      );
+    }
+    const s = plan.summary;
+    await client.query(
+      `UPDATE metric_series SET count = $4, chunks = $5, first_step = $6, last_step = $7, last = $8, min = $9, max = $10,
+         last_epoch = $11, last_time = $12 WHERE run = $1 AND type = $2 AND name = $3`,
+      [...where, s.count, plan.chunks, s.firstStep, s.lastStep, s.last, s.min, s.max, s.lastEpoch, s.lastTime],
+    );
+    return s;
+  }
+
+  async read(key: SeriesKey, options: ReadOptions = {}): Promise<PointColumns> {
+    const columns = options.withTimes ? 'steps, vals, epochs, times' : 'steps, vals';
+    try {
+      const { rows } = await this.ready.query<{ steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }>(
+        `SELECT ${columns} FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3 ORDER BY seq`,
+        [key.run, key.type, key.name],
+      );
+      if (rows.length === 0) return emptyColumns();
+      const parts = rows.map(unpackRow);
+      return filterSteps(options.withTimes ? concatColumns(parts) : concatValues(parts), options);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async list(run: string): Promise<SeriesSummary[]> {
+    try {
+      const { rows } = await this.ready.query<SeriesRow>(
+        'SELECT * FROM metric_series WHERE run = $1 AND count > 0 ORDER BY type COLLATE "C", name COLLATE "C"',
+        [run],
+      );
+      return rows.map(toSummary);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async removeRun(run: string): Promise<void> {
+    try {
+      await this.transaction(this.ready, async (client) => {
+        await client.query('DELETE FROM metric_chunks WHERE run = $1', [run]);
+        await client.query('DELETE FROM metric_series WHERE run = $1', [run]);
+      });
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+}
+
+function unpackRow(row: { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }): PointColumns {
+  return {
+    steps: unpackColumn(row.steps),
+    values: unpackColumn(row.vals),
+    epochs: row.epochs ? unpackColumn(row.epochs) : new Float64Array(0),
+    times: row.times ? unpackColumn(row.times) : new Float64Array(0),
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * Metric series on SQLite, in a file of their own (`metrics.db` beside `larder.db`), so
+ * that heavy ingest never waits on the document writer or the other way round. Chunks are
+ * rows of four little-endian float64 BLOBs; a series row keeps the summary.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import Database from 'better-sqlite3';
+import {
+  type AppendBatch,
+  CHUNK_POINTS,
+  emptyColumns,
+  type MetricStore,
+  type PointColumns,
+  type ReadOptions,
+  type SeriesKey,
+  type SeriesSummary,
+} from '../metric-store.js';
+import {
+  type Chunk,
+  concatColumns,
+  concatValues,
+  emptySummary,
+  filterSteps,
+  packColumn,
+  planAppend,
+  type StoredSeries,
+  stepRange,
+  unpackColumn,
+} from '../series-chunks.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS series (
+  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
+  count INTEGER NOT NULL, chunks INTEGER NOT NULL,
+  first_step REAL, last_step REAL, last REAL, min REAL, max REAL, last_epoch REAL, last_time REAL,
+  PRIMARY KEY (run, type, name)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL,
+  count INTEGER NOT NULL, first_step REAL, last_step REAL,
+  steps BLOB NOT NULL, vals BLOB NOT NULL, epochs BLOB NOT NULL, times BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (run, type, name, seq);
+`;
+
+interface SeriesRow {
+  run: string;
+  type: string;
+  name: string;
+  count: number;
+  chunks: number;
+  first_step: number;
+  last_step: number;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  last_epoch: number | null;
+  last_time: number;
+}
+
+function toSummary(row: SeriesRow): SeriesSummary {
+  return {
+    run: row.run,
+    type: row.type,
+    name: row.name,
+    count: row.count,
+    firstStep: row.first_step,
+    lastStep: row.last_step,
+    last: row.last,
+    min: row.min,
+    max: row.max,
+    lastEpoch: row.last_epoch,
+    lastTime: row.last_time,
+  };
+}
+
+export class SqliteMetricStore implements MetricStore {
+  readonly kind = 'sqlite';
+  private db: Database.Database | undefined;
+  private statements: ReturnType<SqliteMetricStore['prepare']> | undefined;
+
+  constructor(private readonly options: { file: string }) {}
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    mkdirSync(dirname(this.options.file), { recursive: true });
+    const db = new Database(this.options.file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      db.close();
+      throw new LarderError('GeneralError', `metrics.db was written by a newer Larder (schema ${version})`);
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.db = db;
+    this.statements = this.prepare(db);
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    this.statements = undefined;
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      series: db.prepare<[string, string, string], SeriesRow>(
+        'SELECT * FROM series WHERE run = ? AND type = ? AND name = ?',
+      ),
+      chunk: db.prepare<
+        [string, string, string, number],
+        { steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer }
+      >('SELECT steps, vals, epochs, times FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq = ?'),
+      writeChunk: db.prepare(
+        `INSERT INTO chunks (run, type, name, seq, count, first_step, last_step, steps, vals, epochs, times)
+         VALUES (@run, @type, @name, @seq, @count, @first, @last, @steps, @vals, @epochs, @times)
+         ON CONFLICT (run, type, name, seq) DO UPDATE SET count = excluded.count, first_step = excluded.first_step,
+           last_step = excluded.last_step, steps = excluded.steps, vals = excluded.vals, epochs = excluded.epochs,
+           times = excluded.times`,
+      ),
+      writeSeries: db.prepare(
+        `INSERT INTO series (run, type, name, count, chunks, first_step, last_step, last, min, max, last_epoch, last_time)
+         VALUES (@run, @type, @name, @count, @chunks, @firstStep, @lastStep, @last, @min, @max, @lastEpoch, @lastTime)
+         ON CONFLICT (run, type, name) DO UPDATE SET count = excluded.count, chunks = excluded.chunks,
+           first_step = excluded.first_step, last_step = excluded.last_step, last = excluded.last, min = excluded.min,
+           max = excluded.max, last_epoch = excluded.last_epoch, last_time = excluded.last_time`,
+      ),
+      readAll: db.prepare<[string, string, string], { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }>(
+        'SELECT steps, vals, epochs, times FROM chunks WHERE run = ? AND type = ? AND name = ? ORDER BY seq',
+      ),
+      readValues: db.prepare<[string, string, string], { steps: Buffer; vals: Buffer }>(
+        'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? ORDER BY seq',
+      ),
+      list: db.prepare<[string], SeriesRow>('SELECT * FROM series WHERE run = ? ORDER BY type, name'),
+      removeChunks: db.prepare('DELETE FROM chunks WHERE run = ?'),
+      removeSeries: db.prepare('DELETE FROM series WHERE run = ?'),
+    };
+  }
+
+  private get ready() {
+    if (!this.statements) throw new LarderError('Unavailable', 'The metric store is not open');
+    return this.statements;
+  }
+
+  async append(batches: readonly AppendBatch[]): Promise<SeriesSummary[]> {
+    const statements = this.ready;
+    const db = this.db as Database.Database;
+    return db.transaction(() =>
+      batches.map(({ key, offset, points }) => {
+        const row = statements.series.get(key.run, key.type, key.name);
+        const existing: StoredSeries | undefined = row ? { summary: toSummary(row), chunks: row.chunks } : undefined;
+        let open: Chunk | undefined;
+        if (row && row.count % CHUNK_POINTS !== 0) {
+          const stored = statements.chunk.get(key.run, key.type, key.name, row.chunks - 1);
+          if (stored) open = { seq: row.chunks - 1, columns: unpackRow(stored) };
+        }
+        const plan = planAppend(key, offset, points, existing, open);
+        if (!plan) return existing?.summary ?? emptySummary(key);
+        for (const chunk of plan.writes) {
+          const [first, last] = stepRange(chunk.columns.steps);
+          statements.writeChunk.run({
+            ...key,
+            seq: chunk.seq,
+            count: chunk.columns.steps.length,
+            first,
+            last,
+            steps: packColumn(chunk.columns.steps),
+            vals: packColumn(chunk.columns.values),
+            epochs: packColumn(chunk.columns.epochs),
+            times: packColumn(chunk.columns.times),
+          });
+        }
+        statements.writeSeries.run({ ...plan.summary, chunks: plan.chunks });
+        return plan.summary;
+      }),
+    )();
+  }
+
+  async read(key: SeriesKey, options: ReadOptions = {}): Promise<PointColumns> {
+    const statements = this.ready;
+    const rows = options.withTimes
+      ? statements.readAll.all(key.run, key.type, key.name).map(unpackRow)
+      : statements.readValues.all(key.run, key.type, key.name).map((row) => ({
+          steps: unpackColumn(row.steps),
+          values: unpackColumn(row.vals),
+          epochs: new Float64Array(0),
+          times: new Float64Array(0),
+        }));
+    if (rows.length === 0) return emptyColumns();
+    return filterSteps(options.withTimes ? concatColumns(rows) : concatValues(rows), options);
+  }
+
+  async list(run: string): Promise<SeriesSummary[]> {
+    return this.ready.list.all(run).map(toSummary);
+  }
+
+  async removeRun(run: string): Promise<void> {
+    const statements = this.ready;
+    (this.db as Database.Database).transaction(() => {
+      statements.removeChunks.run(run);
+      statements.removeSeries.run(run);
+    })();
+  }
+}
+
+function unpackRow(row: { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }): PointColumns {
+  return {
+    steps: unpackColumn(row.steps),
+    values: unpackColumn(row.vals),
+    epochs: unpackColumn(row.epochs ?? Buffer.alloc(0)),
+    times: unpackColumn(row.times ?? Buffer.alloc(0)),
+  };
+}
