@@ -1,4 +1,167 @@
-/** `larder stock …` (being built). */
+/**
+ * `larder stock init|status|commit|log|diff|ls|checkout`: versioned models, data and tags in a
+ * stock repository next to the code (`head.stock` committed to git, objects in `.stock/`).
+ * Everything here is local; exchanging commits with a server is `push`/`pull`.
+ */
+import { LarderError } from '@larder/protocol';
+import { type CommitInfo, initStock, StockRoom, type TreeDiff } from '@larder/stock';
 import type { Command } from 'commander';
+import { CliError } from '../cli-error.js';
 
-export function registerStock(_program: Command): void {}
+interface StockOptions {
+  path?: string;
+}
+
+export function registerStock(program: Command): void {
+  const stock = program
+    .command('stock')
+    .description('version model weights, data samples and tags next to your code')
+    .option('-C, --path <dir>', 'the stock repository (default: the nearest head.stock above this directory)');
+
+  const open = (commit?: string): StockRoom => {
+    const { path } = stock.opts<StockOptions>();
+    return new StockRoom({ ...(path === undefined ? {} : { path }), ...(commit === undefined ? {} : { commit }) });
+  };
+
+  stock
+    .command('init [dir]')
+    .description('make a directory (default: the current one) a stock repository')
+    .action(
+      clearly(async (dir: string | undefined) => {
+        const result = await initStock(dir ?? stock.opts<StockOptions>().path ?? process.cwd());
+        console.log(result.message);
+      }),
+    );
+
+  stock
+    .command('status')
+    .description('list the changes staged since the commit in head.stock')
+    .action(
+      clearly(async () => {
+        const lines = diffLines(await open().status());
+        console.log(lines.length === 0 ? 'Nothing staged.' : lines.join('\n'));
+      }),
+    );
+
+  stock
+    .command('commit')
+    .description('record the staged changes and move head.stock to the new commit')
+    .requiredOption('-m, --message <message>', 'what changed')
+    .action(
+      clearly(async (options: { message: string }) => {
+        const room = open();
+        const staged = diffLines(await room.status());
+        const id = await room.commit(options.message);
+        console.log(`Committed ${id} (${staged.length} ${staged.length === 1 ? 'change' : 'changes'})`);
+        console.error(`Commit head.stock with your code to tie this data to it.`);
+      }),
+    );
+
+  stock
+    .command('log')
+    .description('list commits from head.stock back to the first')
+    .option('-n, --max-count <count>', 'show at most this many commits')
+    .action(
+      clearly(async (options: { maxCount?: string }) => {
+        const limit = options.maxCount === undefined ? undefined : Number(options.maxCount);
+        if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+          throw new CliError(`--max-count takes a positive whole number, not "${options.maxCount}"`);
+        }
+        const commits = await open().log(limit === undefined ? {} : { limit });
+        if (commits.length === 0) console.log('No stock commits yet.');
+        for (const commit of commits) console.log(logLine(commit));
+      }),
+    );
+
+  stock
+    .command('diff <from> <to>')
+    .description('list what was added (+), deleted (-) and changed (~) between two commits')
+    .action(
+      clearly(async (from: string, to: string) => {
+        const { storages } = await open().diff(from, to);
+        const lines = diffLines(storages);
+        console.log(lines.length === 0 ? 'No differences.' : lines.join('\n'));
+      }),
+    );
+
+  stock
+    .command('ls [commit]')
+    .description('list the models, data columns and tags of a commit (default: head.stock)')
+    .action(
+      clearly(async (commit: string | undefined) => {
+        const head = open();
+        const id = commit === undefined ? await head.head() : await head.resolve(commit);
+        if (id === undefined) {
+          console.log('No stock commits yet.');
+          return;
+        }
+        // A read-only view of that commit: listing never takes the write lock or shows staged changes.
+        const lines = await listing(open(id));
+        console.log(lines.length === 0 ? `Commit ${id.slice(0, 12)} holds nothing.` : lines.join('\n'));
+      }),
+    );
+
+  stock
+    .command('checkout <commit>')
+    .description('point head.stock at another commit (staged changes stay staged)')
+    .action(
+      clearly(async (commit: string) => {
+        const room = open();
+        const id = await room.checkout(commit);
+        const [info] = await room.log({ from: id, limit: 1 });
+        console.log(`head.stock now names ${id.slice(0, 12)}: ${info?.message ?? ''}`);
+        const staged = diffLines(await room.status());
+        if (staged.length > 0) console.error(`${staged.length} staged changes will apply on top of it.`);
+      }),
+    );
+}
+
+/** Turns the library's errors (user mistakes with a sentence already) into CLI errors. */
+function clearly<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      if (error instanceof LarderError && error.code < 500) throw new CliError(error.message);
+      throw error;
+    }
+  };
+}
+
+function logLine(commit: CommitInfo): string {
+  const time = commit.time.replace('T', ' ').slice(0, 19);
+  return `${commit.id.slice(0, 12)}  ${time}  ${commit.author}  ${commit.message}`;
+}
+
+function diffLines(diff: TreeDiff): string[] {
+  const lines: string[] = [];
+  for (const [storage, changes] of Object.entries(diff)) {
+    for (const key of changes.added) lines.push(`+ ${storage}/${key}`);
+    for (const key of changes.deleted) lines.push(`- ${storage}/${key}`);
+    for (const key of changes.mutated) lines.push(`~ ${storage}/${key}`);
+  }
+  return lines;
+}
+
+async function listing(room: StockRoom): Promise<string[]> {
+  const rows: [string, string, string][] = [];
+  return room.optimize(async () => {
+    for (const name of await room.model.keys()) {
+      const info = await room.model.describe(name);
+      const version = info.frameworkVersion === '' ? '' : ` ${info.frameworkVersion}`;
+      const count = `${info.tensors.length} ${info.tensors.length === 1 ? 'tensor' : 'tensors'}`;
+      rows.push(['model', name, `${info.framework}${version}, ${count} (${info.layout})`]);
+    }
+    for (const column of await room.data.columns()) {
+      const samples = (await room.data.keys(column)).length;
+      rows.push([
+        'data',
+        column,
+        `${samples} ${samples === 1 ? 'sample' : 'samples'}, ${await room.data.dtype(column)}`,
+      ]);
+    }
+    for (const [key, tag] of await room.tag.entries()) rows.push(['tag', key, `${String(tag.value)} (${tag.type})`]);
+    const width = Math.max(0, ...rows.map(([, name]) => name.length));
+    return rows.map(([storage, name, detail]) => `${storage.padEnd(5)}  ${name.padEnd(width)}  ${detail}`);
+  });
+}

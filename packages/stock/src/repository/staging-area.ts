@@ -1,0 +1,53 @@
+/**
+ * Changes written since the last commit, kept in `.stock/staging.json` between processes.
+ * They are recorded as changes (key → new object hash, or null for a deletion) rather than a
+ * whole tree, so they apply on top of whatever `head.stock` names at commit time, for example
+ * after a `git checkout` moved it.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { LarderError } from '@larder/protocol';
+import { writeFileAtomically } from '../objects/atomic-file.js';
+import type { DType } from '../tensor/dtypes.js';
+import type { StockLayout } from './stock-layout.js';
+
+export interface StagedChanges {
+  /** storage → key → object hash, or null when the key was deleted. */
+  changes: Record<string, Record<string, string | null>>;
+  /** dtypes of data columns created since the last commit. */
+  columns: Record<string, DType>;
+}
+
+export function emptyStaging(): StagedChanges {
+  return { changes: {}, columns: {} };
+}
+
+export function hasChanges(staged: StagedChanges): boolean {
+  return Object.values(staged.changes).some((keys) => Object.keys(keys).length > 0);
+}
+
+export async function loadStaging(layout: StockLayout): Promise<StagedChanges> {
+  let text: string;
+  try {
+    text = await readFile(layout.staging, 'utf8');
+  } catch {
+    return emptyStaging();
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<StagedChanges>;
+    return { changes: parsed.changes ?? {}, columns: parsed.columns ?? {} };
+  } catch (cause) {
+    throw new LarderError(
+      'Unprocessable',
+      `${layout.staging} is damaged; delete it to drop the uncommitted changes it held`,
+      { cause },
+    );
+  }
+}
+
+export async function saveStaging(layout: StockLayout, staged: StagedChanges): Promise<void> {
+  if (!hasChanges(staged) && Object.keys(staged.columns).length === 0) {
+    await rm(layout.staging, { force: true });
+    return;
+  }
+  await writeFileAtomically(layout.staging, JSON.stringify(staged), layout.scratch);
+}
