@@ -22,11 +22,17 @@ import { parseQueryString } from '../http/query-string.js';
 import { accountRoutes, healthRoute } from '../http/status-routes.js';
 import { configureChannels } from '../realtime/channels.js';
 import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
+import { installDatalake } from '../services/datalake/install-datalake.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
 import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/documents/socket-methods-anchor.js';
+import { installRegistry } from '../services/registry/install-registry.js';
+import { installStock } from '../services/stock/install-stock.js';
+import { installTracking } from '../services/tracking/install-tracking.js';
 import { UsersService } from '../services/users/users-service.js';
 import type { DocumentStore } from '../stores/document-store.js';
+import type { MetricStore } from '../stores/metric-store.js';
 import type { FeathersApp } from './feathers-app.js';
+import type { Feature, FeatureContext } from './feature.js';
 import {
   DEFAULT_GC_GRACE_MS,
   DEFAULT_GC_INTERVAL_MS,
@@ -48,6 +54,8 @@ export interface LarderApp {
 }
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
+/** Larder's features, installed in this order. */
+const FEATURES: readonly Feature[] = [installTracking, installRegistry, installDatalake, installStock];
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 function isClientGone(error: unknown): boolean {
@@ -55,7 +63,12 @@ function isClientGone(error: unknown): boolean {
   return typeof code === 'string' && (CLIENT_GONE.has(code) || code.startsWith('HPE_'));
 }
 
-export async function createApp(options: ServerOptions, store: DocumentStore, blobs: BlobStore): Promise<LarderApp> {
+export async function createApp(
+  options: ServerOptions,
+  store: DocumentStore,
+  blobs: BlobStore,
+  metrics: MetricStore,
+): Promise<LarderApp> {
   const authEnabled = options.auth ?? true;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const app = koa(feathers());
@@ -121,6 +134,14 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
   app.use(
     blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, gcGraceMs, actorFor }),
   );
+  // Features' streaming routes, which must see the request body before the parser does.
+  type Route = (ctx: Context, next: Next) => Promise<void>;
+  const featureRoutes: Route[] = [];
+  app.use((ctx: Context, next: Next) => {
+    const dispatch = (index: number): Promise<void> =>
+      index < featureRoutes.length ? (featureRoutes[index] as Route)(ctx, () => dispatch(index + 1)) : next();
+    return dispatch(0);
+  });
   app.use(jsonBodies());
   app.use(
     bodyParser({
@@ -191,6 +212,19 @@ export async function createApp(options: ServerOptions, store: DocumentStore, bl
       ],
     },
   });
+
+  const featureContext: FeatureContext = {
+    app,
+    store,
+    blobs,
+    metrics,
+    authEnabled,
+    maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
+    log,
+    actorFor,
+    useRoute: (handler) => featureRoutes.push(handler),
+  };
+  for (const feature of FEATURES) await feature(featureContext);
 
   configureChannels(app, authEnabled);
   await dynamic.install();

@@ -13,7 +13,9 @@ import { LarderError } from '@larder/protocol';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { FsBlobStore } from '../blobs/fs/fs-blob-store.js';
 import type { DocumentStore } from '../stores/document-store.js';
+import type { MetricStore } from '../stores/metric-store.js';
 import { SqliteDocumentStore } from '../stores/sqlite/sqlite-document-store.js';
+import { SqliteMetricStore } from '../stores/sqlite/sqlite-metric-store.js';
 import { type AdminCredentials, bootstrapAdmin } from './bootstrap-admin.js';
 import { createApp } from './create-app.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ServerOptions } from './server-options.js';
@@ -46,6 +48,15 @@ async function openDocumentStore(options: ServerOptions): Promise<DocumentStore>
   throw new LarderError('BadRequest', 'The database must be a postgres:// URL (or left out for the embedded SQLite)');
 }
 
+/** Metric series beside the documents: in PostgreSQL with them, else in `<dataDir>/metrics.db`. */
+async function openMetricStore(options: ServerOptions): Promise<MetricStore> {
+  if (options.database) {
+    const { PostgresMetricStore } = await import('../stores/postgres/postgres-metric-store.js');
+    return new PostgresMetricStore({ connectionString: options.database });
+  }
+  return new SqliteMetricStore({ file: join(options.dataDir, 'metrics.db') });
+}
+
 /** S3 when `blobs` is an s3:// URL, else the folder `<dataDir>/blobs`. */
 async function openBlobStore(options: ServerOptions): Promise<BlobStore> {
   if (!options.blobs) return new FsBlobStore({ root: join(options.dataDir, 'blobs') });
@@ -65,9 +76,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? DEFAULT_HOST;
   const store = await openDocumentStore(options);
   const blobs = await openBlobStore(options);
+  const metrics = await openMetricStore(options);
   await store.open();
   await blobs.open();
-  const { app, users, apiKeys, stopFanOut, collection } = await createApp(options, store, blobs);
+  await metrics.open();
+  const { app, users, apiKeys, stopFanOut, collection } = await createApp(options, store, blobs, metrics);
   // Long `$in` lists travel in the query string: allow request heads up to 1 MiB.
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -98,6 +111,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await collection.stop();
       await stopFanOut?.();
       await blobs.close();
+      await metrics.close();
       await store.close();
     })();
     return closing;

@@ -33,7 +33,8 @@ export class DynamicServices {
   /** Registers services for the collections already stored, then hooks into path lookup. */
   async install(): Promise<void> {
     for (const name of await this.options.store.listCollections()) {
-      if (!name.startsWith('_') && this.allowed(name)) this.register(name);
+      // Collections of Larder's own services (runs, models…) already have theirs.
+      if (!name.startsWith('_') && this.allowed(name) && !(name in this.app.services)) this.register(name);
     }
     // Feathers types lookup as never failing; at run time it answers null for unknown paths.
     const lookup = this.app.lookup.bind(this.app) as (path: string) => ReturnType<FeathersApp['lookup']> | null;
@@ -68,7 +69,7 @@ export class DynamicServices {
   /** Names of the services that hold records. */
   async names(): Promise<string[]> {
     const stored = await this.options.store.listCollections();
-    return stored.filter((name) => !name.startsWith('_') && this.allowed(name));
+    return stored.filter((name) => !name.startsWith('_') && (this.allowed(name) || name in this.app.services));
   }
 
   private allowed(name: string): boolean {
