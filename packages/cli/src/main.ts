@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { describeFailure } from './cli-error.js';
 import { registerAccount } from './commands/account.js';
 import { registerBlob } from './commands/blob.js';
+import { registerDatalake } from './commands/datalake.js';
 import { registerModel } from './commands/model.js';
 import { registerServe } from './commands/serve.js';
 import { registerStock } from './commands/stock.js';
@@ -25,6 +26,7 @@ registerToken(program);
 registerBlob(program);
 registerModel(program);
 registerStock(program);
+registerDatalake(program);
 
 try {
   await program.parseAsync(process.argv);
