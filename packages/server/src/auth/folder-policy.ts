@@ -10,10 +10,10 @@ import { eq, type Filter, MATCH_ALL, not, or } from '@larder/protocol';
 import { type AccessPolicy, ownershipPolicy } from './access-policy.js';
 import { type Actor, isAllPowerful } from './actor.js';
 
-export interface AccessLists {
+export type AccessLists = {
   readers: string[];
   writers: string[];
-}
+};
 
 const NOTHING: Filter = not(MATCH_ALL);
 

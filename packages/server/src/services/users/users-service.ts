@@ -82,7 +82,18 @@ export class UsersService extends DocumentService {
       throw new LarderError('BadRequest', 'role must be "admin" or "user"');
     }
     if (whole && account.role === undefined) account.role = 'user';
+    if (account.organizations !== undefined) {
+      throw new LarderError('Forbidden', 'Organisation membership is managed through /organizations');
+    }
     return account;
+  }
+
+  /** Membership is kept by the organisations service; account writes never change it. */
+  protected override prepareForWrite(record: StoredDocument, before: StoredDocument | undefined): StoredDocument {
+    const { organizations: _dropped, ...rest } = record;
+    return before?.organizations === undefined
+      ? rest
+      : { ...rest, _id: record._id, organizations: before.organizations };
   }
 
   /** Drops password hashes from what external callers receive. */
