@@ -16,7 +16,7 @@ import { type BlobStore, isSha256, type PutOptions } from '../blobs/blob-store.j
 import { confirmUpload } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import { collectRoute, composeRoute } from './blob-lifecycle-routes.js';
-import { parseByteRange } from './byte-range.js';
+import { sendBlob } from './send-blob.js';
 
 export interface BlobRoutesOptions {
   blobs: BlobStore;
@@ -82,38 +82,7 @@ export function blobRoutes(options: BlobRoutesOptions) {
     const actor = await options.actorFor(ctx);
     const info = (await canReadBlob(store, actor, sha256)) ? await blobs.stat(sha256) : undefined;
     if (!info) throw new LarderError('NotFound', `No blob ${sha256} that you may read`);
-    const etag = `"${sha256}"`;
-    ctx.set('ETag', etag);
-    ctx.set('Accept-Ranges', 'bytes');
-    ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
-    if (ctx.get('if-none-match') === etag) {
-      ctx.status = 304;
-      return;
-    }
-    const answer = parseByteRange(ctx.get('range') || undefined, info.size);
-    if (answer.kind === 'unsatisfiable') {
-      ctx.set('Content-Range', `bytes */${info.size}`);
-      ctx.status = 416;
-      ctx.body = {
-        name: 'RangeNotSatisfiable',
-        message: `The range is outside the blob's ${info.size} bytes`,
-        code: 416,
-        className: 'range-not-satisfiable',
-      };
-      return;
-    }
-    const range = answer.kind === 'range' ? answer.range : undefined;
-    // Koa sends no body for HEAD but keeps the headers, Content-Length included.
-    ctx.body = bodyWanted ? await blobs.get(sha256, range) : '';
-    if (range) {
-      ctx.status = 206;
-      ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
-      ctx.length = range.end - range.start + 1;
-    } else {
-      ctx.status = 200;
-      ctx.length = info.size;
-    }
-    ctx.type = 'application/octet-stream';
+    await sendBlob(ctx, blobs, info, { bodyWanted });
   }
 
   return async (ctx: Context, next: Next): Promise<void> => {
