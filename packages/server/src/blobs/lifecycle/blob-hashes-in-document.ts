@@ -25,3 +25,23 @@ function collect(value: unknown, found: Set<string>, depth: number): void {
     else collect(field, found, depth + 1);
   }
 }
+
+/** Each blob a JSON value names, with the size stated beside it (when one is). */
+export function blobMentionsIn(value: unknown): Map<string, number | undefined> {
+  const found = new Map<string, number | undefined>();
+  const visit = (node: unknown, depth: number) => {
+    if (node === null || typeof node !== 'object' || depth > MAX_DEPTH) return;
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item, depth + 1);
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    if (isSha256(record.sha256)) {
+      const size = typeof record.size === 'number' ? record.size : undefined;
+      if (!found.has(record.sha256) || size !== undefined) found.set(record.sha256, size);
+    }
+    for (const [key, field] of Object.entries(record)) if (key !== 'sha256') visit(field, depth + 1);
+  };
+  visit(value, 0);
+  return found;
+}

@@ -9,13 +9,18 @@
  */
 import { and, eq, LarderError } from '@larder/protocol';
 import type { Actor } from '../../auth/actor.js';
+import { canReadBlob } from '../../auth/blob-access.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import { blobMentionsIn } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { MetricStore } from '../../stores/metric-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { assertRecordData, type RecordData } from '../documents/record-data.js';
 import { homeOf, resolveFolderPath } from '../folders/folder-paths.js';
 import type { FolderTree, Placement } from '../folders/folder-tree.js';
+import { associationIndexes } from '../lineage/associations.js';
+import { assertRunAttachments } from './data-logs.js';
 import {
   alternativeName,
   assertLabels,
@@ -32,6 +37,7 @@ type Id = string | number | null;
 
 export interface FolderedServiceOptions {
   store: DocumentStore;
+  blobs: BlobStore;
   authEnabled: boolean;
   folders: FolderTree;
   collection: string;
@@ -47,6 +53,7 @@ export class FolderedService extends DocumentService {
   protected readonly folders: FolderTree;
   protected readonly names: UniqueNames;
   protected readonly noun: string;
+  protected readonly blobs: BlobStore;
 
   constructor(options: FolderedServiceOptions) {
     super({
@@ -59,6 +66,25 @@ export class FolderedService extends DocumentService {
     this.folders = options.folders;
     this.names = new UniqueNames(options.store, `_${options.collection}_names`);
     this.noun = options.noun;
+    this.blobs = options.blobs;
+  }
+
+  /**
+   * Files a record names are handed out to whoever may read the record, so a writer may
+   * name only blobs they could read themselves, with their true size.
+   */
+  protected async assertHeldBlobs(fields: unknown, actor: Actor, before?: StoredDocument): Promise<void> {
+    const known = before ? blobMentionsIn(before) : new Map<string, number | undefined>();
+    for (const [sha256, size] of blobMentionsIn(fields)) {
+      if (known.has(sha256)) continue;
+      const info = (await canReadBlob(this.store, actor, sha256)) ? await this.blobs.stat(sha256) : undefined;
+      if (!info) {
+        throw new LarderError('BadRequest', `${sha256} is not a file you have uploaded; upload it first (POST /blobs)`);
+      }
+      if (size !== undefined && size !== info.size) {
+        throw new LarderError('BadRequest', `The file ${sha256} has ${info.size} bytes, not ${size}`);
+      }
+    }
   }
 
   override async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
@@ -72,6 +98,7 @@ export class FolderedService extends DocumentService {
     const { conflictStrategy, makeFolder, ...fields } = data;
     const strategy = conflictStrategyOf(conflictStrategy);
     this.validate(fields, true);
+    await this.assertHeldBlobs(fields, actor);
     const home = homeOf(actor);
     const folder = resolveFolderPath(fields.folder ?? 'default', home);
     const placement = await this.folders.place(folder, actor, makeFolder === true || folder === `${home}/default`);
@@ -149,6 +176,7 @@ export class FolderedService extends DocumentService {
       if (data.name !== undefined || data.folder !== undefined) {
         throw new LarderError('BadRequest', `Rename or move one ${this.noun} at a time`);
       }
+      await this.assertHeldBlobs(data, this.actor(params));
       return super.patch(id, data, params);
     }
     return this.withMove(id, data, params, (moved) => super.patch(id, moved, params) as Promise<StoredDocument>);
@@ -169,6 +197,7 @@ export class FolderedService extends DocumentService {
   ): Promise<StoredDocument> {
     const actor = this.actor(params);
     const before = await this.get(id, params);
+    await this.assertHeldBlobs(data, actor, before);
     const name = typeof data.name === 'string' ? data.name : (before.name as string);
     const folder =
       data.folder === undefined ? (before.folder as string) : resolveFolderPath(data.folder, homeOf(actor));
@@ -238,16 +267,19 @@ export class FolderedService extends DocumentService {
 export class RunsService extends FolderedService {
   constructor(
     store: DocumentStore,
+    blobs: BlobStore,
     authEnabled: boolean,
     folders: FolderTree,
     private readonly metricStore: MetricStore,
   ) {
-    super({ store, authEnabled, folders, collection: RUNS_COLLECTION, noun: 'run' });
+    super({ store, blobs, authEnabled, folders, collection: RUNS_COLLECTION, noun: 'run' });
   }
 
   protected override validate(fields: RecordData, whole: boolean): void {
     super.validate(fields, whole);
     assertStatus(fields.status);
+    assertRunAttachments(fields);
+    if (fields.associations !== undefined) associationIndexes(fields.associations);
     if (
       fields.hparams !== undefined &&
       (fields.hparams === null || typeof fields.hparams !== 'object' || Array.isArray(fields.hparams))
@@ -269,5 +301,12 @@ export class RunsService extends FolderedService {
 
   protected override async afterRemove(record: StoredDocument): Promise<void> {
     await this.metricStore.removeRun(record._id);
+  }
+
+  /** The flat lineage indexes always follow `associations`. */
+  protected override prepareForWrite(record: StoredDocument, before: StoredDocument | undefined): StoredDocument {
+    const kept = super.prepareForWrite(record, before);
+    const { inputIds, outputIds } = associationIndexes(kept.associations);
+    return { ...kept, inputIds, outputIds };
   }
 }

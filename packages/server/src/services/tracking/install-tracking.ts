@@ -3,18 +3,25 @@
  * and (as they land) artifacts and lineage.
  */
 import type { FeatureContext } from '../../app/feature.js';
+import { ARTIFACTS_COLLECTION, ArtifactsService } from '../artifacts/artifacts-service.js';
 import { FoldersService } from '../folders/folders-service.js';
+import { LineageService } from '../lineage/lineage-service.js';
 import { MetricsService } from '../metrics/metrics-service.js';
 import { OrganizationsService } from '../organizations/organizations-service.js';
 import { RUNS_COLLECTION, RunsService } from '../runs/runs-service.js';
+import { trackingFileRoutes } from './tracking-file-routes.js';
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 
-export function installTracking({ app, store, metrics, authEnabled }: FeatureContext): void {
-  const folders = new FoldersService(store, authEnabled, [RUNS_COLLECTION]);
+export function installTracking(context: FeatureContext): void {
+  const { app, store, blobs, metrics, authEnabled, actorFor, useRoute } = context;
+  useRoute(trackingFileRoutes({ store, blobs, actorFor }));
+  const folders = new FoldersService(store, authEnabled, [RUNS_COLLECTION, ARTIFACTS_COLLECTION]);
   app.use('folders', folders, { methods: RECORD_METHODS });
   if (authEnabled) app.use('organizations', new OrganizationsService(store, authEnabled), { methods: RECORD_METHODS });
-  app.use('runs', new RunsService(store, authEnabled, folders.tree, metrics), { methods: RECORD_METHODS });
+  app.use('runs', new RunsService(store, blobs, authEnabled, folders.tree, metrics), { methods: RECORD_METHODS });
+  app.use('artifacts', new ArtifactsService(store, blobs, authEnabled, folders.tree), { methods: RECORD_METHODS });
+  app.use('lineage', new LineageService(store, authEnabled), { methods: ['find'] });
   app.use('metrics', new MetricsService(store, metrics, authEnabled), {
     methods: ['find', 'create'],
     events: ['points'],
