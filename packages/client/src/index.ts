@@ -32,3 +32,5 @@ export type {
   Query,
   ServiceEvent,
 } from './datastore/service-types.js';
+// Runs and artifacts: local-first experiment tracking (curated list in runs/index.ts).
+export * from './runs/index.js';

@@ -1,0 +1,106 @@
+/**
+ * {@link RunsRemote} over a Larder server: the `runs`, `metrics` and `artifacts` services of
+ * a {@link DataStore} and its blob client.
+ */
+import type { BlobRef } from '../blobs/blob-client.js';
+import { resolveConnection } from '../config/credentials.js';
+import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
+import type { Paginated } from '../datastore/service-types.js';
+import type {
+  ArtifactCreateBody,
+  MetricsAnswer,
+  MetricsBody,
+  RemotePath,
+  RemoteRecord,
+  RunCreateBody,
+  RunPatchBody,
+  RunsRemote,
+} from './runs-remote.js';
+
+export class DataStoreRunsRemote implements RunsRemote {
+  readonly server: string;
+  readonly #store: DataStore;
+  readonly #email: string | undefined;
+  readonly #ownsStore: boolean;
+
+  /**
+   * Connects as the options, environment or credentials file say (see {@link resolveConnection}).
+   *
+   * @example
+   * const remote = await DataStoreRunsRemote.connect({ url: 'http://127.0.0.1:3030' });
+   * await run.upload({ remote, folder: 'mnist' });
+   * await remote.close();
+   */
+  static async connect(options: DataStoreOptions = {}): Promise<DataStoreRunsRemote> {
+    const connection = await resolveConnection(options);
+    return new DataStoreRunsRemote(new DataStore(options), connection.url, connection.email, true);
+  }
+
+  /** Uses `store`, which the caller keeps and closes; `server` is its URL. */
+  constructor(store: DataStore, server: string, email?: string, ownsStore = false) {
+    this.#store = store;
+    this.server = server;
+    this.#email = email;
+    this.#ownsStore = ownsStore;
+  }
+
+  createRun(body: RunCreateBody): Promise<RemoteRecord> {
+    return this.#store.service<RemoteRecord, RunCreateBody>('runs').create(body);
+  }
+
+  patchRun(id: string, body: RunPatchBody): Promise<RemoteRecord> {
+    return this.#store.service<RemoteRecord, RunPatchBody>('runs').patch(id, body);
+  }
+
+  appendMetrics(body: MetricsBody): Promise<MetricsAnswer> {
+    return this.#store.service<MetricsAnswer, MetricsBody>('metrics').create(body);
+  }
+
+  uploadFile(path: string): Promise<BlobRef> {
+    return this.#store.blobs.upload(path);
+  }
+
+  createArtifact(body: ArtifactCreateBody): Promise<RemoteRecord> {
+    return this.#store.service<RemoteRecord, ArtifactCreateBody>('artifacts').create(body);
+  }
+
+  findRun(path: RemotePath): Promise<RemoteRecord | undefined> {
+    return this.#find('runs', path);
+  }
+
+  findArtifact(path: RemotePath): Promise<RemoteRecord | undefined> {
+    return this.#find('artifacts', path);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsStore) await this.#store.close();
+  }
+
+  async #find(service: string, { folder, name }: RemotePath): Promise<RemoteRecord | undefined> {
+    // The server resolves relative folders on writes; a query names the folder in full when it can.
+    const absolute = folder.startsWith('/') || !this.#email ? folder : `/${this.#email}/${folder}`;
+    const page: Paginated<RemoteRecord> | RemoteRecord[] = await this.#store
+      .service<RemoteRecord>(service)
+      .find({ query: { folder: absolute, $or: [{ name }, { altName: name }], $limit: 1 } });
+    return Array.isArray(page) ? page[0] : page.data[0];
+  }
+}
+
+/** Options that say which server an upload or load talks to. */
+export interface RemoteOptions {
+  /** Use this remote (it stays open); otherwise one is connected for the call and closed after. */
+  remote?: RunsRemote;
+  /** How to connect when `remote` is not given. */
+  connection?: DataStoreOptions;
+}
+
+/** Runs `work` with the remote the options name, closing it afterwards if it was opened here. */
+export async function withRemote<T>(options: RemoteOptions, work: (remote: RunsRemote) => Promise<T>): Promise<T> {
+  if (options.remote) return work(options.remote);
+  const remote = await DataStoreRunsRemote.connect(options.connection);
+  try {
+    return await work(remote);
+  } finally {
+    await remote.close();
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Uploading runs against an in-memory server that keeps the contract: resumable, never
+ * duplicating a point, idempotent, with folders, conflict strategies and associations.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import { describe, expect, it, vi } from 'vitest';
+import { createArtifact } from '../artifacts/create-artifact.js';
+import { createRun } from './create-run.js';
+import { loadRun } from './load-run.js';
+import type { Run } from './run.js';
+import { RunUploader } from './run-uploader.js';
+import type { MetricsBody, RunCreateBody, RunPatchBody } from './runs-remote.js';
+import { FakeRunsRemote } from './test-support/fake-runs-remote.js';
+import { useTemporaryRunDirectories } from './test-support/run-directories.js';
+import { upload } from './upload-directory.js';
+import { HISTORY_FILE } from './upload-history.js';
+
+useTemporaryRunDirectories();
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, index) => from + index);
+
+async function finishedRun(name: string, points: number): Promise<Run> {
+  const run = await createRun({ name, hparams: { lr: 0.1 } });
+  for (let step = 0; step < points; step++) {
+    run.log('train', { loss: 1 / (step + 1) }, step);
+    if (step % 10 === 0) run.log('val', { loss: step }, step, step / 10);
+  }
+  await run.finish();
+  return run;
+}
+
+describe('run.upload', () => {
+  it('creates the record, sends every point with its series offset, then patches the final state', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('mnist', 100);
+    const result = await run.upload({ remote });
+    expect(result).toMatchObject({ skipped: false, created: true, pointsSent: 110 });
+    const [created] = remote.callsOf('createRun') as RunCreateBody[];
+    expect(created).toMatchObject({ name: 'mnist', altName: run.altName, status: 'Complete', hparams: { lr: 0.1 } });
+    expect(created?.platform).toMatchObject({ node: process.version });
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 100));
+    expect(remote.series(result.id, 'val', 'loss')?.epochs).toEqual(range(0, 10));
+  });
+
+  it('sends nothing the second time', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('twice', 50);
+    await run.upload({ remote });
+    const calls = remote.calls.length;
+    const again = await (await loadRun(run.local)).upload({ remote });
+    expect(again).toMatchObject({ created: false, pointsSent: 0 });
+    expect(remote.calls.length).toBe(calls);
+    expect(remote.pointsReceived).toBe(55);
+  });
+
+  it('resumes after a broken connection without duplicating a point', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('broken', 1000);
+    const original = remote.appendMetrics.bind(remote);
+    let calls = 0;
+    remote.appendMetrics = async (body: MetricsBody) => {
+      if (++calls === 3) throw new LarderError('Unavailable', 'The network broke');
+      return original(body);
+    };
+    await expect(new RunUploader(run.local, remote, { batchPoints: 100 }).sync()).rejects.toThrow(/network broke/);
+    // Another process picks up from remote.json.
+    const result = await new RunUploader(run.local, remote, { batchPoints: 100 }).sync();
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 1000));
+    expect(remote.series(result.id, 'val', 'loss')?.steps).toEqual(range(0, 100).map((each) => each * 10));
+    expect(remote.pointsReceived).toBe(1100);
+    expect(remote.runs.size).toBe(1);
+  });
+
+  it('keeps sending from the count a server answers when it accepts only part of a batch', async () => {
+    const remote = new FakeRunsRemote();
+    remote.acceptPerCall = 7;
+    const run = await finishedRun('partial', 40);
+    const result = await run.upload({ remote });
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 40));
+    expect(result.pointsSent).toBe(44);
+  });
+
+  it('re-uploads a run whose upload history was lost as the same record, without duplicates', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('forgotten', 30);
+    const first = await run.upload({ remote });
+    await rm(join(run.local, HISTORY_FILE));
+    const second = await (await loadRun(run.local)).upload({ remote });
+    expect(second.id).toBe(first.id);
+    expect(remote.runs.size).toBe(1);
+    expect(remote.series(first.id, 'train', 'loss')?.steps).toEqual(range(0, 30));
+  });
+
+  it('starts over when the server holds fewer points than recorded (409), and the server keeps each once', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'gap' });
+    for (let step = 0; step < 10; step++) run.log('train', { loss: step }, step);
+    const { id } = await run.upload({ remote });
+    remote.metrics.delete(id);
+    for (let step = 10; step < 20; step++) run.log('train', { loss: step }, step);
+    await run.upload({ remote });
+    expect(remote.series(id, 'train', 'loss')?.steps).toEqual(range(0, 20));
+    await run.finish();
+  });
+
+  it('uploads points logged after an earlier upload of the live run', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'live' });
+    run.log('train', { loss: 1 }, 0);
+    const { id } = await run.upload({ remote });
+    run.log('train', { loss: 2 }, 1);
+    await run.finish();
+    expect((await run.upload({ remote })).pointsSent).toBe(1);
+    expect(remote.series(id, 'train', 'loss')?.values).toEqual([1, 2]);
+    expect(remote.runs.get(id)?.status).toBe('Complete');
+  });
+});
+
+describe('folders and conflict strategies', () => {
+  it('sends the folder as given (relative to the home, or absolute) with makeFolder', async () => {
+    const remote = new FakeRunsRemote();
+    await (await finishedRun('a', 1)).upload({ remote, folder: 'cv/mnist', makeFolder: true });
+    await (await finishedRun('b', 1)).upload({ remote, folder: '/team@example.org/shared' });
+    await (await finishedRun('c', 1)).upload({ remote });
+    const bodies = remote.callsOf('createRun') as RunCreateBody[];
+    expect(
+      bodies.map(({ folder, makeFolder, conflictStrategy }) => ({ folder, makeFolder, conflictStrategy })),
+    ).toEqual([
+      { folder: 'cv/mnist', makeFolder: true, conflictStrategy: 'new' },
+      { folder: '/team@example.org/shared', makeFolder: false, conflictStrategy: 'new' },
+      { folder: 'default', makeFolder: false, conflictStrategy: 'new' },
+    ]);
+    expect([...remote.runs.values()].map((each) => each.folder)).toEqual([
+      '/ada@example.org/cv/mnist',
+      '/team@example.org/shared',
+      '/ada@example.org/default',
+    ]);
+  });
+
+  it('skip keeps the existing run and sends none of the points; error refuses; new uses the altName', async () => {
+    const remote = new FakeRunsRemote();
+    const first = await finishedRun('same', 5);
+    const { id } = await first.upload({ remote, folder: 'x' });
+
+    const skipped = await (await finishedRun('same', 5)).upload({ remote, folder: 'x', conflictStrategy: 'skip' });
+    expect(skipped).toMatchObject({ id, skipped: true, pointsSent: 0 });
+    expect(remote.pointsReceived).toBe(6);
+
+    const refused = (await finishedRun('same', 5)).upload({ remote, folder: 'x', conflictStrategy: 'error' });
+    await expect(refused).rejects.toMatchObject({ name: 'Conflict' });
+
+    const renamed = await finishedRun('same', 5);
+    const added = await renamed.upload({ remote, folder: 'x', conflictStrategy: 'new' });
+    expect(remote.runs.get(added.id)?.name).toBe(renamed.altName);
+  });
+
+  it('replace deletes the existing run first', async () => {
+    const remote = new FakeRunsRemote();
+    const { id } = await (await finishedRun('swap', 2)).upload({ remote, folder: 'x' });
+    const replaced = await (await finishedRun('swap', 3)).upload({ remote, folder: 'x', conflictStrategy: 'replace' });
+    expect(remote.runs.has(id)).toBe(false);
+    expect(remote.series(replaced.id, 'train', 'loss')?.steps).toHaveLength(3);
+  });
+
+  it('uses the folder and strategy createRun was given when upload() names none', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'kept', folder: 'projects/p1', makeFolder: true });
+    await run.finish();
+    await run.upload({ remote });
+    expect(remote.callsOf('createRun')[0]).toMatchObject({ folder: 'projects/p1', makeFolder: true });
+  });
+});
+
+describe('associations', () => {
+  it('uploads local input artifacts and runs first and links them by id', async () => {
+    const remote = new FakeRunsRemote();
+    const dataset = await createArtifact({ name: 'refs' });
+    await dataset.addReference('s3://bucket/mnist.tar');
+    const parent = await finishedRun('parent', 2);
+    const run = await createRun({ name: 'child' });
+    run.markInput(dataset);
+    run.markInput(parent);
+    run.markOutput({ kind: 'model-version', id: 'mv1' });
+    run.markOutput({ kind: 'model-version', id: 'mv1' });
+    expect(() => run.markOutput({ kind: 'weights', id: 'x' } as never)).toThrow(/Mark a Run, an Artifact/);
+    await run.finish();
+    const { id } = await run.upload({ remote });
+    const artifactId = [...remote.artifacts.keys()][0];
+    const parentId = [...remote.runs.values()].find((each) => each.altName === parent.altName)?._id;
+    expect(remote.runs.get(id)?.associations).toEqual({
+      inputs: [
+        { kind: 'artifact', id: artifactId },
+        { kind: 'run', id: parentId },
+      ],
+      outputs: [{ kind: 'model-version', id: 'mv1' }],
+    });
+  });
+});
+
+describe('autoUpload', () => {
+  it('pushes a parameter change to the server in the background', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'auto', hparams: { lr: 0.1 }, autoUpload: true, remote });
+    run.params.lr = 0.01;
+    await vi.waitFor(
+      () => {
+        const patches = remote.callsOf('patchRun') as RunPatchBody[];
+        expect(patches.at(-1)?.hparams).toEqual({ lr: 0.01 });
+      },
+      { timeout: 5000, interval: 20 },
+    );
+    run.log('train', { loss: 1 }, 0);
+    await run.finish();
+    const [record] = [...remote.runs.values()];
+    expect(record).toMatchObject({ status: 'Complete', hparams: { lr: 0.01 } });
+    expect(remote.series(record!._id, 'train', 'loss')?.values).toEqual([1]);
+  });
+
+  it('does not disturb the training loop when the server is down, and finish says where the run is', async () => {
+    const remote = new FakeRunsRemote();
+    remote.createRun = async () => {
+      throw new LarderError('Unavailable', 'down');
+    };
+    const run = await createRun({ name: 'offline', autoUpload: true, remote, uploadIntervalMs: 10 });
+    for (let step = 0; step < 100; step++) run.log('train', { loss: step }, step);
+    await expect(run.finish()).rejects.toThrow(new RegExp(`saved in ${run.local.replaceAll('\\', '\\\\')}`));
+    expect((await loadRun(run.local)).status).toBe('Complete');
+  });
+});
+
+describe('upload(path)', () => {
+  it('uploads one directory, or every run or artifact directly inside a parent', async () => {
+    const remote = new FakeRunsRemote();
+    const one = await finishedRun('one', 3);
+    await finishedRun('two', 3);
+    const artifact = await createArtifact({ name: 'notes' });
+    await artifact.addReference('https://example.org/notes.txt');
+    expect(await upload(one.local, { remote })).toMatchObject([{ kind: 'run', local: one.local }]);
+    const all = await upload(join(one.local, '..'), { remote });
+    expect(all.map((each) => each.kind)).toEqual(['run', 'run']);
+    expect(remote.runs.size).toBe(2);
+    expect(await upload(join(artifact.local, '..'), { remote })).toMatchObject([{ kind: 'artifact' }]);
+    await expect(upload(join(one.local, 'nothing-here'), { remote })).rejects.toThrow(/not a directory/);
+  });
+});

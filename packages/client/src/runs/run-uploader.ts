@@ -1,0 +1,306 @@
+/**
+ * Uploads a run directory to one server, resumably: the record is created once (its id kept
+ * in `remote.json`), metric points are read from `metrics.ndjson` and sent in large batches
+ * from the per-series count the server last acknowledged, and metadata is patched only when
+ * it changed. Interrupted at any point, the next `sync()` (in this process or another one)
+ * continues without losing or duplicating a point; a second upload of an unchanged run sends
+ * nothing.
+ *
+ * The live run shares this path: its background uploader tails the same file its writer
+ * appends to.
+ */
+import { join } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import { uploadArtifactDirectory } from '../artifacts/artifact-uploader.js';
+import { seriesKey } from './metric-chunk.js';
+import { readMetricLog } from './metric-log-reader.js';
+import { type Association, isLocalAssociation, METRICS_FILE, type RunFiles, readRunFiles } from './run-document.js';
+import type {
+  Associations,
+  MetricSeriesBatch,
+  ResourceRef,
+  RunPatchBody,
+  RunsRemote,
+  UploadTarget,
+} from './runs-remote.js';
+import { uploadTarget } from './runs-remote.js';
+import { findUploadRecord, saveUploadRecord, type UploadRecord } from './upload-history.js';
+
+export interface RunUploadResult {
+  id: string;
+  skipped: boolean;
+  /** Whether this call created the server record. */
+  created: boolean;
+  /** Points this call sent that the server did not hold before. */
+  pointsSent: number;
+}
+
+interface PendingSeries {
+  type: string;
+  name: string;
+  /** Index within the series of `steps[0]`. */
+  start: number;
+  steps: number[];
+  values: (number | null)[];
+  epochs: (number | null)[];
+  hasEpoch: boolean;
+  times: number[];
+}
+
+export interface RunUploaderOptions {
+  /** Most points in one `POST /metrics`. Default 50 000. */
+  batchPoints?: number;
+}
+
+export class RunUploader {
+  readonly directory: string;
+  readonly remote: RunsRemote;
+  readonly #batchPoints: number;
+  /** Acknowledged points per series key. */
+  readonly #counts = new Map<string, number>();
+  readonly #pending = new Map<string, PendingSeries>();
+  #pendingPoints = 0;
+  /** Byte position in metrics.ndjson up to which chunks are in `#pending` or acknowledged. */
+  #readFrom = 0;
+  #record: UploadRecord | undefined;
+  #running: Promise<unknown> = Promise.resolve();
+
+  constructor(directory: string, remote: RunsRemote, options: RunUploaderOptions = {}) {
+    this.directory = directory;
+    this.remote = remote;
+    this.#batchPoints = options.batchPoints ?? 50_000;
+  }
+
+  /** Uploads what is new since the last sync; calls run one at a time. */
+  sync(target: UploadTarget = {}, visiting: Set<string> = new Set()): Promise<RunUploadResult> {
+    const next = this.#running.then(() => this.#sync(target, visiting));
+    this.#running = next.catch(() => {});
+    return next;
+  }
+
+  async #sync(target: UploadTarget, visiting: Set<string>): Promise<RunUploadResult> {
+    visiting.add(this.directory);
+    const files = await readRunFiles(this.directory);
+    if (!files) throw new LarderError('NotFound', `${this.directory} holds no run.json`);
+    const resolved = uploadTarget({ ...files.document.upload, ...definedOnly(target) });
+    let created = false;
+    if (!this.#record) {
+      this.#record = await findUploadRecord(this.directory, this.remote.server);
+      for (const each of this.#record?.series ?? []) this.#counts.set(seriesKey(each.type, each.name), each.count);
+    }
+    if (!this.#record) {
+      const { document, hparams, platform, git } = files;
+      const answer = await this.remote.createRun({
+        name: document.name,
+        altName: document.altName,
+        ...resolved,
+        status: document.status,
+        labels: document.labels,
+        description: document.description,
+        hparams,
+        platform,
+        git,
+        startTime: document.startTime,
+        ...(document.endTime ? { endTime: document.endTime } : {}),
+        associations: await this.#associations(document.associations, resolved, visiting, false),
+      });
+      if (answer.altName !== undefined && answer.altName !== document.altName) {
+        // `skip` kept another run of this name: this one's points do not belong there.
+        return { id: answer._id, skipped: true, created: false, pointsSent: 0 };
+      }
+      created = true;
+      this.#record = {
+        server: this.remote.server,
+        id: answer._id,
+        folder: resolved.folder,
+        uploadedAt: new Date().toISOString(),
+        series: [],
+      };
+      await this.#save();
+    }
+    const pointsSent = await this.#uploadMetrics(this.#record.id);
+    await this.#patchMetadata(this.#record, files, resolved, visiting);
+    return { id: this.#record.id, skipped: false, created, pointsSent };
+  }
+
+  async #uploadMetrics(runId: string): Promise<number> {
+    try {
+      return await this.#uploadMetricsFromFile(runId);
+    } catch (error) {
+      if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
+      // The server holds fewer points than recorded here (a gap): resend from the start;
+      // it ignores the points it already has.
+      this.#counts.clear();
+      this.#pending.clear();
+      this.#pendingPoints = 0;
+      this.#readFrom = 0;
+      return this.#uploadMetricsFromFile(runId);
+    }
+  }
+
+  async #uploadMetricsFromFile(runId: string): Promise<number> {
+    const path = join(this.directory, METRICS_FILE);
+    let sent = 0;
+    for (;;) {
+      const slice = await readMetricLog(path, { from: this.#readFrom });
+      for (const chunk of slice.chunks) this.#addPending(chunk);
+      this.#readFrom = slice.end;
+      while (this.#pendingPoints >= this.#batchPoints || (slice.atEnd && this.#pendingPoints > 0)) {
+        sent += await this.#sendBatch(runId);
+      }
+      if (slice.atEnd) return sent;
+    }
+  }
+
+  #addPending(chunk: {
+    type: string;
+    name: string;
+    offset: number;
+    steps: number[];
+    values: (number | null)[];
+    epochs: (number | null)[] | null;
+    times: number[];
+  }): void {
+    const key = seriesKey(chunk.type, chunk.name);
+    let pending = this.#pending.get(key);
+    if (!pending) {
+      const start = this.#counts.get(key) ?? 0;
+      pending = {
+        type: chunk.type,
+        name: chunk.name,
+        start,
+        steps: [],
+        values: [],
+        epochs: [],
+        hasEpoch: false,
+        times: [],
+      };
+      this.#pending.set(key, pending);
+    }
+    const have = pending.start + pending.steps.length;
+    if (chunk.offset > have) {
+      throw new LarderError(
+        'BadRequest',
+        `${this.directory}: ${chunk.type}/${chunk.name} is missing points from ${have}`,
+      );
+    }
+    for (let index = have - chunk.offset; index < chunk.steps.length; index++) {
+      pending.steps.push(chunk.steps[index]!);
+      pending.values.push(chunk.values[index]!);
+      const epoch = chunk.epochs?.[index] ?? null;
+      pending.epochs.push(epoch);
+      if (epoch !== null) pending.hasEpoch = true;
+      pending.times.push(chunk.times[index]!);
+      this.#pendingPoints++;
+    }
+  }
+
+  async #sendBatch(runId: string): Promise<number> {
+    const series: MetricSeriesBatch[] = [];
+    let room = this.#batchPoints;
+    for (const pending of this.#pending.values()) {
+      if (room === 0) break;
+      const take = Math.min(room, pending.steps.length);
+      if (take === 0) continue;
+      room -= take;
+      series.push({
+        type: pending.type,
+        name: pending.name,
+        offset: pending.start,
+        steps: pending.steps.slice(0, take),
+        values: pending.values.slice(0, take),
+        epochs: pending.hasEpoch ? pending.epochs.slice(0, take) : null,
+        times: pending.times.slice(0, take),
+      });
+    }
+    const answer = await this.remote.appendMetrics({ run: runId, series });
+    let accepted = 0;
+    for (const { type, name, count } of answer.series) {
+      const key = seriesKey(type, name);
+      const before = this.#counts.get(key) ?? 0;
+      if (count <= before) continue;
+      this.#counts.set(key, count);
+      accepted += count - before;
+      const pending = this.#pending.get(key);
+      if (!pending) continue;
+      const drop = Math.min(pending.steps.length, Math.max(0, count - pending.start));
+      pending.start += drop;
+      for (const column of [pending.steps, pending.values, pending.epochs, pending.times]) column.splice(0, drop);
+      this.#pendingPoints -= drop;
+    }
+    if (accepted === 0) {
+      throw new LarderError('BadGateway', `The server acknowledged none of the points sent for run ${runId}`);
+    }
+    await this.#save();
+    return accepted;
+  }
+
+  async #patchMetadata(
+    record: UploadRecord,
+    { document, hparams }: RunFiles,
+    target: Required<UploadTarget>,
+    visiting: Set<string>,
+  ): Promise<void> {
+    const patch: RunPatchBody = {
+      status: document.status,
+      endTime: document.endTime,
+      hparams,
+      labels: document.labels,
+      description: document.description,
+      associations: await this.#associations(document.associations, target, visiting, true),
+    };
+    const json = JSON.stringify(patch);
+    if (record.sentMetadata === json) return;
+    await this.remote.patchRun(record.id, patch);
+    record.sentMetadata = json;
+    await this.#save();
+  }
+
+  /**
+   * Server refs for the run's associations. Local runs and artifacts are uploaded first to
+   * the same folder (`uploadLocal`), or left out of the create and added by the patch after.
+   */
+  async #associations(
+    associations: Associations<Association>,
+    target: Required<UploadTarget>,
+    visiting: Set<string>,
+    uploadLocal: boolean,
+  ): Promise<Associations> {
+    const resolve = async (list: Association[]): Promise<ResourceRef[]> => {
+      const refs: ResourceRef[] = [];
+      for (const association of list) {
+        if (!isLocalAssociation(association)) {
+          refs.push(association);
+          continue;
+        }
+        const known = await findUploadRecord(association.local, this.remote.server);
+        if (known) {
+          refs.push({ kind: association.kind, id: known.id });
+        } else if (uploadLocal && !visiting.has(association.local)) {
+          const uploaded =
+            association.kind === 'artifact'
+              ? await uploadArtifactDirectory(association.local, this.remote, target)
+              : await new RunUploader(association.local, this.remote).sync(target, visiting);
+          refs.push({ kind: association.kind, id: uploaded.id });
+        }
+      }
+      return refs;
+    };
+    return { inputs: await resolve(associations.inputs), outputs: await resolve(associations.outputs) };
+  }
+
+  async #save(): Promise<void> {
+    const record = this.#record;
+    if (!record) return;
+    record.series = [...this.#counts].map(([key, count]) => {
+      const [type = '', name = ''] = key.split('\u0000');
+      return { type, name, count };
+    });
+    record.uploadedAt = new Date().toISOString();
+    await saveUploadRecord(this.directory, record);
+  }
+}
+
+function definedOnly(target: UploadTarget): UploadTarget {
+  return Object.fromEntries(Object.entries(target).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,141 @@
+/**
+ * The server calls the runs and artifacts SDK makes, described by their shape so that the
+ * local-first logic (buffering, crash recovery, resumable uploads) never depends on HTTP.
+ * {@link DataStoreRunsRemote} is the implementation over a Larder server.
+ */
+import type { JsonValue } from '@larder/protocol';
+import type { BlobRef } from '../blobs/blob-client.js';
+
+/** What happens when the folder already holds a run or artifact of the same name. */
+export type ConflictStrategy = 'skip' | 'error' | 'new' | 'replace';
+export const CONFLICT_STRATEGIES: readonly ConflictStrategy[] = ['skip', 'error', 'new', 'replace'];
+
+export type RunStatus = 'Running' | 'Complete' | 'Failed' | 'Interrupted';
+
+/** Something a run reads or writes, by its server id. */
+export interface ResourceRef {
+  kind: 'model-version' | 'dataset-version' | 'run' | 'artifact';
+  id: string;
+}
+
+export interface Associations<T = ResourceRef> {
+  inputs: T[];
+  outputs: T[];
+}
+
+/** Where an upload goes. A folder not starting with `/` is relative to the user's home. */
+export interface UploadTarget {
+  /** Default `default`. */
+  folder?: string;
+  /** Create missing folders. Default false. */
+  makeFolder?: boolean;
+  /** Default `new`. */
+  conflictStrategy?: ConflictStrategy;
+}
+
+export interface RemoteRecord {
+  _id: string;
+  name?: string;
+  altName?: string;
+  [key: string]: unknown;
+}
+
+export interface RunCreateBody {
+  name: string;
+  altName: string;
+  folder: string;
+  makeFolder: boolean;
+  conflictStrategy: ConflictStrategy;
+  status: RunStatus;
+  labels: string[];
+  description: string;
+  hparams: Record<string, JsonValue>;
+  platform: JsonValue;
+  git: JsonValue;
+  startTime: string;
+  endTime?: string;
+  associations: Associations;
+}
+
+export interface RunFileRef extends BlobRef {
+  path: string;
+}
+
+export interface RunPatchBody {
+  status?: RunStatus;
+  endTime?: string | null;
+  hparams?: Record<string, JsonValue>;
+  labels?: string[];
+  description?: string;
+  files?: Record<string, RunFileRef>;
+  associations?: Associations;
+}
+
+export interface MetricSeriesBatch {
+  type: string;
+  name: string;
+  /** Index within the series of `steps[0]`. */
+  offset: number;
+  steps: number[];
+  /** `null` for NaN and ±Infinity. */
+  values: (number | null)[];
+  epochs: (number | null)[] | null;
+  times: number[];
+}
+
+export interface MetricsBody {
+  run: string;
+  series: MetricSeriesBatch[];
+}
+
+export interface MetricsAnswer {
+  run: string;
+  /** How many points the server holds per series after the call. */
+  series: { type: string; name: string; count: number }[];
+}
+
+export type ArtifactObjectBody = { path: string; sha256: string; size: number } | { path: string; uri: string };
+
+export interface ArtifactCreateBody {
+  name: string;
+  altName: string;
+  folder: string;
+  makeFolder: boolean;
+  conflictStrategy: ConflictStrategy;
+  labels: string[];
+  description: string;
+  objects: ArtifactObjectBody[];
+}
+
+/** A run or artifact on the server by folder and name (the name may be an alternative name). */
+export interface RemotePath {
+  folder: string;
+  name: string;
+}
+
+export interface RunsRemote {
+  /** Identifies the server in a directory's upload history (its URL). */
+  readonly server: string;
+  /** `POST /runs`; with `skip` it may answer an existing run of another altName. */
+  createRun(body: RunCreateBody): Promise<RemoteRecord>;
+  /** `PATCH /runs/:id`. */
+  patchRun(id: string, body: RunPatchBody): Promise<RemoteRecord>;
+  /** `POST /metrics`; a Conflict (409) when an offset is past the server's count. */
+  appendMetrics(body: MetricsBody): Promise<MetricsAnswer>;
+  /** Uploads a file's bytes (resumable, deduplicated by hash). */
+  uploadFile(path: string): Promise<BlobRef>;
+  /** `POST /artifacts`. */
+  createArtifact(body: ArtifactCreateBody): Promise<RemoteRecord>;
+  findRun(path: RemotePath): Promise<RemoteRecord | undefined>;
+  findArtifact(path: RemotePath): Promise<RemoteRecord | undefined>;
+  /** Releases connections the remote opened itself. */
+  close(): Promise<void>;
+}
+
+export function uploadTarget(target: UploadTarget = {}): Required<UploadTarget> {
+  return {
+    folder: target.folder ?? 'default',
+    makeFolder: target.makeFolder ?? false,
+    conflictStrategy: target.conflictStrategy ?? 'new',
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * An in-memory {@link RunsRemote} that keeps the server contract the SDK codes against:
+ * conflict strategies by folder and name, altName re-uploads answered with the existing
+ * record, per-series counts with already-held points ignored and gaps refused (409).
+ * For unit tests of the local-first logic only; integration tests use the real server.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { LarderError } from '@larder/protocol';
+import type { BlobRef } from '../../blobs/blob-client.js';
+import type {
+  ArtifactCreateBody,
+  MetricSeriesBatch,
+  MetricsAnswer,
+  MetricsBody,
+  RemotePath,
+  RemoteRecord,
+  RunCreateBody,
+  RunPatchBody,
+  RunsRemote,
+} from '../runs-remote.js';
+
+export interface StoredSeries {
+  steps: number[];
+  values: (number | null)[];
+  epochs: (number | null)[];
+  times: number[];
+}
+
+export class FakeRunsRemote implements RunsRemote {
+  readonly server: string;
+  readonly runs = new Map<string, RemoteRecord & { folder: string }>();
+  readonly artifacts = new Map<string, RemoteRecord & { folder: string }>();
+  readonly metrics = new Map<string, Map<string, StoredSeries>>();
+  readonly blobs = new Map<string, Uint8Array>();
+  readonly calls: { method: string; body: unknown }[] = [];
+  /** Points received in `POST /metrics`, counting ignored ones too. */
+  pointsReceived = 0;
+  /** Makes the next `n` metric calls fail as if the network broke. */
+  failNextMetricCalls = 0;
+  /** Accept at most this many points per series per call (a server that stops short). */
+  acceptPerCall = Number.POSITIVE_INFINITY;
+  #nextId = 1;
+
+  constructor(
+    server = 'http://fake.example',
+    readonly user = 'ada@example.org',
+  ) {
+    this.server = server;
+  }
+
+  async createRun(body: RunCreateBody): Promise<RemoteRecord> {
+    this.calls.push({ method: 'createRun', body });
+    return this.#create(this.runs, body, { ...body, status: body.status });
+  }
+
+  async patchRun(id: string, body: RunPatchBody): Promise<RemoteRecord> {
+    this.calls.push({ method: 'patchRun', body });
+    const record = this.runs.get(id);
+    if (!record) throw new LarderError('NotFound', `No run ${id}`);
+    Object.assign(record, structuredClone(body));
+    return record;
+  }
+
+  async appendMetrics(body: MetricsBody): Promise<MetricsAnswer> {
+    this.calls.push({ method: 'appendMetrics', body });
+    if (this.failNextMetricCalls > 0) {
+      this.failNextMetricCalls--;
+      throw new LarderError('Unavailable', 'The network broke');
+    }
+    if (!this.runs.has(body.run)) throw new LarderError('NotFound', `No run ${body.run}`);
+    let byKey = this.metrics.get(body.run);
+    if (!byKey) {
+      byKey = new Map();
+      this.metrics.set(body.run, byKey);
+    }
+    for (const batch of body.series) {
+      const stored = byKey.get(`${batch.type}/${batch.name}`);
+      if (batch.offset > (stored?.steps.length ?? 0)) {
+        throw new LarderError('Conflict', `Offset ${batch.offset} of ${batch.type}/${batch.name} leaves a gap`);
+      }
+    }
+    const answer: MetricsAnswer = { run: body.run, series: [] };
+    for (const batch of body.series) {
+      this.pointsReceived += batch.steps.length;
+      const key = `${batch.type}/${batch.name}`;
+      const stored = byKey.get(key) ?? { steps: [], values: [], epochs: [], times: [] };
+      byKey.set(key, stored);
+      this.#append(stored, batch);
+      answer.series.push({ type: batch.type, name: batch.name, count: stored.steps.length });
+    }
+    return answer;
+  }
+
+  async uploadFile(path: string): Promise<BlobRef> {
+    const bytes = new Uint8Array(await readFile(path));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    this.blobs.set(sha256, bytes);
+    return { sha256, size: bytes.byteLength };
+  }
+
+  async createArtifact(body: ArtifactCreateBody): Promise<RemoteRecord> {
+    this.calls.push({ method: 'createArtifact', body });
+    return this.#create(this.artifacts, body, { ...body });
+  }
+
+  async findRun(path: RemotePath): Promise<RemoteRecord | undefined> {
+    return this.#find(this.runs, path);
+  }
+
+  async findArtifact(path: RemotePath): Promise<RemoteRecord | undefined> {
+    return this.#find(this.artifacts, path);
+  }
+
+  async close(): Promise<void> {}
+
+  /** The points the server holds for one series of a run. */
+  series(runId: string, type: string, name: string): StoredSeries | undefined {
+    return this.metrics.get(runId)?.get(`${type}/${name}`);
+  }
+
+  callsOf(method: string): unknown[] {
+    return this.calls.filter((call) => call.method === method).map((call) => call.body);
+  }
+
+  #append(stored: StoredSeries, batch: MetricSeriesBatch): void {
+    const skip = stored.steps.length - batch.offset;
+    const end = Math.min(batch.steps.length, skip + this.acceptPerCall);
+    for (let index = Math.max(0, skip); index < end; index++) {
+      stored.steps.push(batch.steps[index]!);
+      stored.values.push(batch.values[index]!);
+      stored.epochs.push(batch.epochs?.[index] ?? null);
+      stored.times.push(batch.times[index]!);
+    }
+  }
+
+  #absolute(folder: string): string {
+    return folder.startsWith('/') ? folder : `/${this.user}/${folder}`;
+  }
+
+  #create(
+    table: Map<string, RemoteRecord & { folder: string }>,
+    body: { name: string; altName: string; folder: string; conflictStrategy: string },
+    fields: Record<string, unknown>,
+  ): RemoteRecord {
+    const folder = this.#absolute(body.folder);
+    const records = [...table.values()];
+    const same = records.find((each) => each.altName === body.altName);
+    if (same) return same;
+    let name = body.name;
+    const clash = records.find((each) => each.folder === folder && each.name === body.name);
+    if (clash) {
+      if (body.conflictStrategy === 'skip') return clash;
+      if (body.conflictStrategy === 'error') throw new LarderError('Conflict', `${folder}/${body.name} exists`);
+      if (body.conflictStrategy === 'replace') table.delete(clash._id);
+      if (body.conflictStrategy === 'new') name = body.altName;
+    }
+    const record = { ...structuredClone(fields), _id: `id${this.#nextId++}`, name, folder };
+    table.set(record._id, record);
+    return record;
+  }
+
+  #find(table: Map<string, RemoteRecord & { folder: string }>, path: RemotePath): RemoteRecord | undefined {
+    const folder = this.#absolute(path.folder);
+    return [...table.values()].find(
+      (each) => each.folder === folder && (each.name === path.name || each.altName === path.name),
+    );
+  }
+}
