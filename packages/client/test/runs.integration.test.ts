@@ -1,0 +1,128 @@
+/**
+ * The local-first runs SDK against a real Larder server: a run logged offline uploads with
+ * its points, params, platform and status; uploading again changes nothing; a live run with
+ * autoUpload shows its points on the server while it trains; artifacts upload with their
+ * files; runs load back from a server path.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
+import { createArtifact, createRun, DataStore, loadRun } from '../src/index.js';
+
+describe('runs SDK against a real server', () => {
+  let server: TestServer;
+  let root: string;
+  let token: string;
+  const saved = process.env.LARDER_RUN_PARENT_DIR;
+  const savedArtifacts = process.env.LARDER_ARTIFACT_PARENT_DIR;
+
+  beforeAll(async () => {
+    server = await startTestServer({ gcIntervalMs: 0 });
+    root = await mkdtemp(join(tmpdir(), 'larder-runs-it-'));
+    process.env.LARDER_RUN_PARENT_DIR = join(root, 'runs');
+    process.env.LARDER_ARTIFACT_PARENT_DIR = join(root, 'artifacts');
+    token = (await server.createUser('ada@example.org')).token;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.LARDER_RUN_PARENT_DIR;
+    else process.env.LARDER_RUN_PARENT_DIR = saved;
+    if (savedArtifacts === undefined) delete process.env.LARDER_ARTIFACT_PARENT_DIR;
+    else process.env.LARDER_ARTIFACT_PARENT_DIR = savedArtifacts;
+    await server.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const connection = () => ({ url: server.url, token });
+  const get = (path: string) => server.request('GET', path, { token });
+
+  it('uploads an offline run with every point once, and a second upload sends nothing', async () => {
+    const run = await createRun({ name: 'offline-cnn', hparams: { lr: 0.01, layers: [32, 64] }, labels: ['cnn'] });
+    for (let step = 0; step < 5000; step += 1) {
+      run.log('training', { loss: 1 / (step + 1), accuracy: step / 5000 }, step, Math.floor(step / 1000));
+      if (step % 100 === 0) run.log('validation', { accuracy: step / 5000 }, step);
+    }
+    run.params.optimizer = 'adam';
+    await run.finish();
+    const first = await run.upload({ folder: 'exp/cnn', makeFolder: true, connection: connection() });
+    expect(first).toMatchObject({ created: true, pointsSent: 10_050 });
+
+    const record = (await get(`/runs/${first.id}`)).body;
+    expect(record).toMatchObject({
+      name: 'offline-cnn',
+      altName: run.altName,
+      folder: '/ada@example.org/exp/cnn',
+      status: 'Complete',
+      labels: ['cnn'],
+      hparams: { lr: 0.01, layers: [32, 64], optimizer: 'adam' },
+    });
+    expect(record.metrics.train.loss).toMatchObject({ count: 5000, last: 1 / 5000, step: 4999, epoch: 4 });
+    expect(record.metrics.val.accuracy.count).toBe(50);
+    expect(typeof record.platform).toBe('object');
+
+    const again = await (await loadRun(run.local)).upload({ folder: 'exp/cnn', connection: connection() });
+    expect(again).toMatchObject({ id: first.id, created: false, pointsSent: 0 });
+    const series = (await get(`/metrics?run=${first.id}&type=train&name=loss&points=100`)).body;
+    expect(series.count).toBe(5000);
+  });
+
+  it("shows a live run's points on the server while it trains (autoUpload)", async () => {
+    const store = new DataStore(connection());
+    const arrived = new Promise<{ run: string; series: { count: number }[] }>((resolve) =>
+      store.service('metrics').on('points', (event) => resolve(event as never)),
+    );
+    await store.listening();
+    const run = await createRun({
+      name: 'live',
+      autoUpload: true,
+      folder: 'live',
+      makeFolder: true,
+      connection: connection(),
+      flushIntervalMs: 20,
+      uploadIntervalMs: 50,
+    });
+    for (let step = 0; step < 100; step += 1) run.log('train', { loss: 1 / (step + 1) }, step);
+    const event = await arrived;
+    expect(event.series[0]?.count).toBeGreaterThan(0);
+    await run.finish();
+    const found = (await get(`/runs?altName=${run.altName}`)).body.data[0];
+    expect(found).toMatchObject({ status: 'Complete', folder: '/ada@example.org/live' });
+    expect(found.metrics.train.loss.count).toBe(100);
+    await store.close();
+  });
+
+  it('uploads an artifact with its files and references, and loads a run back from its server path', async () => {
+    const file = join(root, 'weights.bin');
+    const bytes = randomBytes(50_000);
+    await writeFile(file, bytes);
+    const artifact = await createArtifact({ name: 'weights', description: 'best' });
+    await artifact.addFile(file, 'model/');
+    await artifact.addReference('s3://bucket/data.csv', 'data/');
+    const uploaded = await artifact.upload({ folder: 'artifacts', makeFolder: true, connection: connection() });
+    const record = (await get(`/artifacts/${uploaded.id}`)).body;
+    expect(record.objects).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'model/weights.bin', size: 50_000 }),
+        expect.objectContaining({ path: 'data/data.csv', uri: 's3://bucket/data.csv' }),
+      ]),
+    );
+    const fetched = await fetch(`${server.url}/artifacts/${uploaded.id}/objects/model/weights.bin`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(Buffer.from(await fetched.arrayBuffer()).equals(bytes)).toBe(true);
+
+    const run = await createRun({ name: 'consumer' });
+    run.markInput(artifact);
+    run.log('train', { loss: 1 }, 0);
+    await run.finish();
+    const sent = await run.upload({ folder: 'artifacts', connection: connection() });
+    const lineage = (await get(`/lineage?kind=artifact&id=${uploaded.id}&direction=downstream`)).body;
+    expect(lineage.nodes.map((node: { id: string }) => node.id)).toContain(sent.id);
+
+    const loaded = await loadRun('/ada@example.org/artifacts/consumer', { connection: connection() });
+    expect(loaded.name).toBe('consumer');
+    expect(loaded.status).toBe('Complete');
+  });
+});
