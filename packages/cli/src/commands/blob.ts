@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
+import { megabytes, progressLine } from '../terminal/progress-line.js';
 import { connect } from './connection.js';
 import { parseDuration } from './duration.js';
 
@@ -21,22 +22,6 @@ interface CollectReport {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/** A progress line on a terminal, nothing when output is piped. */
-function progressLine(label: string) {
-  let last = 0;
-  return ({ sent, total }: { sent: number; total: number }) => {
-    if (!process.stderr.isTTY || (Date.now() - last < 200 && sent < total)) return;
-    last = Date.now();
-    const percent = total === 0 ? 100 : Math.floor((sent / total) * 100);
-    process.stderr.write(`\r${label} ${megabytes(sent)} / ${megabytes(total)} (${percent}%)`);
-    if (sent >= total) process.stderr.write('\n');
-  };
-}
 
 export function registerBlob(program: Command): void {
   const blob = program.command('blob').description('upload and download files by content hash');

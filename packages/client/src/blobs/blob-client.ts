@@ -89,16 +89,28 @@ export class BlobClient {
 
   /** Writes the blob to `path`, resuming after broken connections; the file appears only once verified. */
   async download(sha256: string, path: string, options: RetryOptions = {}): Promise<BlobRef> {
+    return this.downloadRoute(`/blobs/${sha256}`, path, { ...options, sha256 });
+  }
+
+  /**
+   * Writes what a file route of the server answers (`/runs/<id>/files/<name>`,
+   * `/artifacts/<id>/objects/<path>`…) to `path`, resuming by range and verified against
+   * the hash the server names in its ETag (or `sha256` when given).
+   */
+  async downloadRoute(route: string, path: string, options: RetryOptions & { sha256?: string } = {}): Promise<BlobRef> {
     const { open, rename, rm } = await import('node:fs/promises');
     const partial = `${path}.partial`;
     const file = await open(partial, 'w');
     let hash = createHash('sha256');
     let received = 0;
+    let expected = options.sha256;
     try {
       await withRetries(async () => {
         const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
-        const response = await this.#request('GET', `/blobs/${sha256}`, { headers });
+        if (received > 0 && expected) headers['if-range'] = `"${expected}"`;
+        const response = await this.#request('GET', route, { headers });
         if (response.status !== 200 && response.status !== 206) throw await errorOf('GET', response);
+        expected ??= /^"([0-9a-f]{64})"$/.exec(response.headers.get('etag') ?? '')?.[1];
         if (received > 0 && response.status === 200) {
           // The server ignored the range: start over.
           received = 0;
@@ -113,11 +125,12 @@ export class BlobClient {
         }
       }, options);
       await file.close();
-      if (hash.digest('hex') !== sha256) {
-        throw new LarderError('BadGateway', `The bytes received for ${sha256} do not match it`);
+      const actual = hash.digest('hex');
+      if (expected !== undefined && actual !== expected) {
+        throw new LarderError('BadGateway', `The bytes received from ${route} do not match ${expected}`);
       }
       await rename(partial, path);
-      return { sha256, size: received };
+      return { sha256: actual, size: received };
     } catch (error) {
       await file.close().catch(() => {});
       await rm(partial, { force: true });

@@ -5,7 +5,8 @@
  *   with the new points so charts move while training runs.
  * - `find({ query: { run } })` lists a run's series; with `type` and `name` it answers the
  *   series, downsampled on the server to `points` (default 2000) with extremes kept;
- *   `fromStep`/`toStep` zoom in, `withTimes=true` adds epochs and times.
+ *   `fromStep`/`toStep` zoom in, `withTimes=true` adds epochs and times, `raw=true` answers
+ *   every point.
  * Access follows the run: whoever may read the run reads its metrics, writers write them.
  */
 import { EventEmitter } from 'node:events';
@@ -121,7 +122,11 @@ export class MetricsService extends EventEmitter {
       ...(fromStep !== undefined ? { fromStep } : {}),
       ...(toStep !== undefined ? { toStep } : {}),
     });
-    const indexes = minMaxIndexes(columns.values, target);
+    // `raw=true` answers every point (downloads); charts ask for a downsampled series.
+    const raw = query.raw === true || query.raw === 'true';
+    const indexes = raw
+      ? Uint32Array.from({ length: columns.steps.length }, (_, index) => index)
+      : minMaxIndexes(columns.values, target);
     const nullable = (values: number[]) => values.map((value) => (Number.isNaN(value) ? null : value));
     return {
       ...key,

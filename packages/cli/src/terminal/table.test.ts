@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { formatTable } from './table.js';
+
+describe('formatTable', () => {
+  it('aligns columns to their content', () => {
+    expect(
+      formatTable(
+        ['A', 'BB'],
+        [
+          ['xyz', '1'],
+          ['q', '22'],
+        ],
+        80,
+      ),
+    ).toBe('A    BB\nxyz  1\nq    22');
+  });
+
+  it('cuts the widest column with an ellipsis to fit the width', () => {
+    const table = formatTable(['NAME', 'FOLDER'], [['short', '/a/very/long/folder/path/that/does/not/fit']], 30);
+    for (const line of table.split('\n')) expect(line.length).toBeLessThanOrEqual(30);
+    expect(table).toContain('…');
+    expect(table).toContain('short');
+  });
+});

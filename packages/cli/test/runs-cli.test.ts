@@ -1,0 +1,88 @@
+/**
+ * `larder upload`, `larder runs ls|show|rm` and `larder download` against a real server,
+ * with a run logged locally through the SDK first.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRun } from '@larder/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
+import { runCli } from './support/run-cli.js';
+
+describe('larder upload, runs and download', () => {
+  let server: TestServer;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let runDir: string;
+  const saved = process.env.LARDER_RUN_PARENT_DIR;
+
+  beforeAll(async () => {
+    server = await startTestServer({ gcIntervalMs: 0 });
+    dir = await mkdtemp(join(tmpdir(), 'larder-runs-cli-'));
+    const { token } = await server.createUser('ada@example.org');
+    env = {
+      ...process.env,
+      LARDER_CREDENTIALS: join(dir, 'credentials.json'),
+      LARDER_URL: server.url,
+      LARDER_TOKEN: token,
+      COLUMNS: '200',
+    };
+    process.env.LARDER_RUN_PARENT_DIR = join(dir, 'runs');
+    const run = await createRun({ name: 'cli-run', hparams: { lr: 0.05 } });
+    for (let step = 0; step < 300; step += 1) run.log('train', { loss: 10 - step / 100 }, step, Math.floor(step / 100));
+    await run.finish();
+    runDir = run.local;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.LARDER_RUN_PARENT_DIR;
+    else process.env.LARDER_RUN_PARENT_DIR = saved;
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('uploads a local run, lists it with chosen columns, shows it, downloads it and removes it', async () => {
+    const uploaded = await runCli(['upload', runDir, '--folder', 'cli', '--make-folder'], env);
+    expect(uploaded.stderr).toBe('');
+    expect(uploaded.stdout).toMatch(/run\s+cli-run_\S+\s+\S+\s+uploaded\s+300/);
+
+    const listed = await runCli(
+      ['runs', 'ls', '--folder', '/ada@example.org/cli', '--columns', 'hparams.lr,metrics.train.loss.last'],
+      env,
+    );
+    expect(listed.code).toBe(0);
+    const [header, row] = listed.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+NAME\s+FOLDER\s+STATUS\s+STARTED\s+HPARAMS\.LR\s+METRICS\.TRAIN\.LOSS\.LAST$/);
+    expect(row).toMatch(/cli-run\s+\/ada@example\.org\/cli\s+Complete\s+.*0\.05\s+7\.01$/);
+
+    const shown = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], env);
+    expect(shown.stdout).toContain('status     Complete');
+    expect(shown.stdout).toMatch(/train\s+loss\s+7\.01\s+7\.01\s+10\s+300\s+299/);
+
+    const target = join(dir, 'downloaded');
+    const downloaded = await runCli(['download', '/ada@example.org/cli/cli-run', target], env);
+    expect(downloaded.code).toBe(0);
+    const csv = (await readFile(join(target, 'metrics', 'train', 'loss.csv'), 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(301);
+    expect(csv[1]).toMatch(/^0,10,0,\d{4}-/);
+    expect(JSON.parse(await readFile(join(target, 'run.json'), 'utf8')).hparams).toEqual({ lr: 0.05 });
+
+    const again = await runCli(['upload', runDir, '--folder', 'cli'], env);
+    expect(again.stdout).toMatch(/uploaded\s+0$/m);
+
+    expect((await runCli(['runs', 'rm', '/ada@example.org/cli/cli-run'], env)).code).toBe(0);
+    const gone = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], env);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/No run \/ada@example\.org\/cli\/cli-run/);
+  });
+
+  it('refuses mistakes in one sentence', async () => {
+    expect((await runCli(['upload', runDir, '--conflict', 'merge'], env)).stderr).toMatch(/--conflict must be one of/);
+    expect((await runCli(['runs', 'ls', '--where', '{nope'], env)).stderr).toMatch(/--where must be a JSON object/);
+    expect((await runCli(['runs', 'ls', '--limit', '0'], env)).stderr).toMatch(/--limit/);
+    const missing = await runCli(['upload', join(dir, 'nothing-here')], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^larder: /);
+    expect((await runCli(['download', 'no-such-id', join(dir, 'x')], env)).stderr).toMatch(/No run or artifact/);
+  });
+});
