@@ -3,6 +3,22 @@ export type { CommitInfo } from './commits/commit-graph.js';
 export { COMMIT_FORMAT, type CommitRecord, type Tree } from './commits/commit-record.js';
 export { type DecodedObject, HASH_PATTERN, type ObjectKind } from './objects/object-codec.js';
 export { ObjectStore, type ObjectStoreOptions } from './objects/object-store.js';
+export { HttpStockRemote, type HttpStockRemoteOptions } from './remote/http-stock-remote.js';
+export { type PullOptions, type PullResult, type PullStatus, pullStock } from './remote/pull-stock.js';
+export { type PushOptions, type PushResult, pushStock } from './remote/push-stock.js';
+export {
+  chooseRepositoryName,
+  readStockConfig,
+  type StockConfig,
+  saveRemoteRepository,
+} from './remote/remote-config.js';
+export type {
+  MoveRefOptions,
+  MoveRefResult,
+  RemoteRepository,
+  StockRemote,
+  TransferProgress,
+} from './remote/stock-remote.js';
 export { type InitResult, initStock } from './repository/init-stock.js';
 export { findStockRoot, HEAD_FILE, STOCK_DIRECTORY } from './repository/stock-layout.js';
 export { type LockOwner, readOwner } from './repository/write-lock.js';

@@ -1,12 +1,23 @@
 /**
- * `larder stock init|status|commit|log|diff|ls|checkout`: versioned models, data and tags in a
- * stock repository next to the code (`head.stock` committed to git, objects in `.stock/`).
- * Everything here is local; exchanging commits with a server is `push`/`pull`.
+ * `larder stock init|status|commit|log|diff|ls|checkout|push|pull`: versioned models, data and
+ * tags in a stock repository next to the code (`head.stock` committed to git, objects in
+ * `.stock/`). All but `push` and `pull` are local; those two exchange commits with a
+ * repository on a Larder server, sending only the objects the other side lacks.
  */
 import { LarderError } from '@larder/protocol';
-import { type CommitInfo, initStock, StockRoom, type TreeDiff } from '@larder/stock';
+import {
+  type CommitInfo,
+  HttpStockRemote,
+  initStock,
+  pullStock,
+  pushStock,
+  StockRoom,
+  type TransferProgress,
+  type TreeDiff,
+} from '@larder/stock';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
+import { connect } from './connection.js';
 
 interface StockOptions {
   path?: string;
@@ -114,6 +125,118 @@ export function registerStock(program: Command): void {
         if (staged.length > 0) console.error(`${staged.length} staged changes will apply on top of it.`);
       }),
     );
+
+  stock
+    .command('push')
+    .description("send head.stock's commit and its history to a repository on the server (only missing objects go)")
+    .option(
+      '--repo <name>',
+      "the server repository (default: the last one used, else this directory's name); created if missing",
+    )
+    .option('--ref <name>', 'the branch to move on the server', 'main')
+    .option('-f, --force', "replace the server's branch even when that drops commits from it")
+    .action(
+      clearly(async (options: { repo?: string; ref: string; force?: boolean }) => {
+        const room = open();
+        const remote = await remoteFor(program);
+        try {
+          const result = await pushStock(room, remote, {
+            repo: options.repo,
+            ref: options.ref,
+            force: options.force ?? false,
+            onProgress: progressLine('pushing'),
+          });
+          const name = result.repository.name;
+          if (result.created) console.error(`Created the private repository ${name} on ${remote.location}`);
+          if (result.upToDate) {
+            console.log(`Everything up to date: ${name} "${result.ref}" is at ${short(result.commit)}`);
+            return;
+          }
+          console.log(
+            `Pushed ${count(result.commits, 'commit')} to ${name} "${result.ref}" (${short(result.previous)} -> ${short(result.commit)}): ${count(result.objects, 'object')}, ${megabytes(result.bytes)} sent${result.forced ? ' (forced)' : ''}`,
+          );
+        } finally {
+          await remote.close();
+        }
+      }),
+    );
+
+  stock
+    .command('pull')
+    .description("fetch a server repository's commits (only missing objects come) and move head.stock to them")
+    .option('--repo <name>', "the server repository (default: the last one used, else this directory's name)")
+    .option('--ref <name>', 'the branch to fetch', 'main')
+    .action(
+      clearly(async (options: { repo?: string; ref: string }) => {
+        const room = open();
+        const remote = await remoteFor(program);
+        try {
+          const result = await pullStock(room, remote, {
+            repo: options.repo,
+            ref: options.ref,
+            onProgress: progressLine('pulling'),
+          });
+          const name = result.repository.name;
+          const fetched = `${count(result.commits, 'commit')}, ${count(result.objects, 'object')}, ${megabytes(result.bytes)}`;
+          const server = short(result.remote);
+          switch (result.status) {
+            case 'empty':
+              console.log(`${name} has no "${result.ref}" yet: nothing to pull`);
+              break;
+            case 'up-to-date':
+              console.log(`Already up to date: head.stock names ${server}, like ${name} "${result.ref}"`);
+              break;
+            case 'fast-forward':
+              console.log(`Pulled ${fetched} from ${name} "${result.ref}": head.stock now names ${server}`);
+              console.error('Commit head.stock with your code to tie this data to it.');
+              break;
+            case 'ahead':
+              console.log(
+                `Fetched ${fetched}; head.stock (${short(result.head)}) already includes ${name} "${result.ref}" (${server}): push to share it`,
+              );
+              break;
+            case 'diverged':
+              throw new CliError(
+                `head.stock (${short(result.head)}) and ${name} "${result.ref}" (${server}) have diverged, so head.stock was not moved (fetched ${fetched}). Take the server's with "larder stock checkout ${server}", or replace it with "larder stock push --force".`,
+              );
+          }
+        } finally {
+          await remote.close();
+        }
+      }),
+    );
+}
+
+/** The server repository access for push and pull, from `--url`/`--token`, the environment or the credentials file. */
+async function remoteFor(program: Command): Promise<HttpStockRemote> {
+  const { url, token, store } = await connect(program);
+  await store.close();
+  return new HttpStockRemote({ url, token });
+}
+
+/** A progress line on a terminal (nothing when output is piped). */
+function progressLine(label: string): (progress: TransferProgress) => void {
+  let last = 0;
+  return ({ objects, totalObjects, bytes, totalBytes }) => {
+    const done = objects >= totalObjects;
+    if (!process.stderr.isTTY || totalObjects === 0 || (Date.now() - last < 200 && !done)) return;
+    last = Date.now();
+    const size = totalBytes === undefined ? megabytes(bytes) : `${megabytes(bytes)} / ${megabytes(totalBytes)}`;
+    process.stderr.write(`\r${label}: ${objects}/${totalObjects} objects, ${size}\x1b[K`);
+    if (done) process.stderr.write('\n');
+  };
+}
+
+function short(id: string | null | undefined): string {
+  return id ? id.slice(0, 12) : '(none)';
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** Turns the library's errors (user mistakes with a sentence already) into CLI errors. */

@@ -17,6 +17,8 @@ export interface StockLayout {
   scratch: string;
   lock: string;
   staging: string;
+  /** Local settings (the remote repository pushes and pulls use). */
+  config: string;
 }
 
 export function stockLayout(root: string): StockLayout {
@@ -29,6 +31,7 @@ export function stockLayout(root: string): StockLayout {
     scratch: join(directory, 'tmp'),
     lock: join(directory, 'write.lock'),
     staging: join(directory, 'staging.json'),
+    config: join(directory, 'config.json'),
   };
 }
 

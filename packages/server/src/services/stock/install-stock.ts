@@ -1,4 +1,24 @@
-/** The stock feature: its services and routes (being built). */
+/**
+ * The stock feature: repositories of versioned model weights, data and tags shared through
+ * the server (`/stock-repos`), their pushed history (`/stock-commits`), and the exchange
+ * routes push and pull use (`/stock-objects`, `/stock-refs`). Stock objects are stored as
+ * blobs under their own id; a repository holds the objects of every commit pushed to it.
+ */
 import type { FeatureContext } from '../../app/feature.js';
+import { StockCommitsService } from './stock-commits-service.js';
+import { stockExchangeRoutes } from './stock-exchange-routes.js';
+import { STOCK_COMMITS, STOCK_REPOS } from './stock-names.js';
+import { StockObjectAccess } from './stock-object-access.js';
+import { StockRefMover } from './stock-ref-move.js';
+import { StockReposService } from './stock-repos-service.js';
 
-export function installStock(_context: FeatureContext): void {}
+export function installStock(context: FeatureContext): void {
+  const { app, store, blobs, authEnabled, actorFor } = context;
+  app.use(STOCK_REPOS, new StockReposService(store, authEnabled), {
+    methods: ['find', 'get', 'create', 'update', 'patch', 'remove'],
+  });
+  app.use(STOCK_COMMITS, new StockCommitsService(store, authEnabled), { methods: ['find', 'get'] });
+  const access = new StockObjectAccess(store, blobs);
+  const mover = new StockRefMover(store, blobs, access);
+  context.useRoute(stockExchangeRoutes({ store, blobs, access, mover, actorFor }));
+}

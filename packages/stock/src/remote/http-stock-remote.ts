@@ -1,0 +1,153 @@
+/**
+ * `StockRemote` over a Larder server's HTTP API: repositories through the `stock-repos`
+ * service, objects up through the blob routes (`PUT /blobs/<id>`: a stock object's id is the
+ * SHA-256 of its bytes, so the server verifies it for free; large objects go in resumable
+ * chunks), objects down and refs moved through the stock exchange routes.
+ *
+ * @example
+ * const remote = new HttpStockRemote({ url: 'http://127.0.0.1:3030', token });
+ * try {
+ *   await pushStock(new StockRoom(), remote, { repo: 'mnist' });
+ * } finally {
+ *   await remote.close();
+ * }
+ */
+import { DataStore, type Paginated } from '@larder/client';
+import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
+import type { MoveRefOptions, MoveRefResult, RemoteRepository, StockRemote } from './stock-remote.js';
+
+export interface HttpStockRemoteOptions {
+  url: string;
+  token?: string | undefined;
+  /** Milliseconds one request may take (default 10 minutes). */
+  timeoutMs?: number;
+}
+
+const ATTEMPTS = 4;
+
+export class HttpStockRemote implements StockRemote {
+  readonly location: string;
+  readonly #token: string | undefined;
+  readonly #store: DataStore;
+  readonly #timeoutMs: number;
+
+  constructor(options: HttpStockRemoteOptions) {
+    this.location = options.url.replace(/\/+$/, '');
+    this.#token = options.token;
+    this.#store = new DataStore({ url: this.location, ...(options.token ? { token: options.token } : {}) });
+    this.#timeoutMs = options.timeoutMs ?? 600_000;
+  }
+
+  async findRepository(name: string): Promise<RemoteRepository | undefined> {
+    const repos = this.#store.service<RemoteRepository>('stock-repos');
+    const page = (await repos.find({ query: { name, $limit: 50 } })) as Paginated<RemoteRepository>;
+    if (page.data.length <= 1) return page.data[0];
+    const { user } = await this.#json<{ user: { _id: string } | null }>('GET', '/whoami');
+    const mine = page.data.find((repo) => repo.userId === user?._id);
+    if (mine) return mine;
+    throw new LarderError(
+      'BadRequest',
+      `${page.data.length} stock repositories named "${name}" are shared with you: ask their owners to rename them`,
+    );
+  }
+
+  async createRepository(name: string): Promise<RemoteRepository> {
+    return (await this.#store.service<RemoteRepository>('stock-repos').create({ name })) as RemoteRepository;
+  }
+
+  async missingObjects(repo: string, ids: readonly string[]): Promise<string[]> {
+    const answer = await this.#json<{ missing: string[] }>('POST', `/stock-objects/${encode(repo)}/missing`, {
+      objects: ids,
+    });
+    return answer.missing;
+  }
+
+  async uploadObject(id: string, path: string, _size: number): Promise<void> {
+    const uploaded = await this.#store.blobs.upload(path);
+    if (uploaded.sha256 !== id) {
+      throw new LarderError(
+        'Unprocessable',
+        `Local stock object ${id.slice(0, 12)} is corrupted (its file hashes to ${uploaded.sha256.slice(0, 12)}): restore it from another copy`,
+      );
+    }
+  }
+
+  async downloadObject(repo: string, id: string): Promise<Uint8Array> {
+    return this.#retrying(async () => {
+      const response = await this.#fetch('GET', `/stock-objects/${encode(repo)}/${id}`);
+      if (response.status !== 200) throw await errorOf(response);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
+  moveRef(repo: string, ref: string, options: MoveRefOptions): Promise<MoveRefResult> {
+    return this.#json<MoveRefResult>('PUT', `/stock-refs/${encode(repo)}/${encode(ref)}`, options);
+  }
+
+  close(): Promise<void> {
+    return this.#store.close();
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.#fetch(method, path, body);
+    if (!response.ok) throw await errorOf(response);
+    return (await response.json()) as T;
+  }
+
+  async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const target = `${this.location}${path}`;
+    try {
+      return await fetch(target, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      throw new LarderError(
+        'Unavailable',
+        `Could not reach ${target} (${reason(cause)}); is the Larder server running at ${this.location}?`,
+        { cause },
+      );
+    }
+  }
+
+  /** Retries failures that another attempt may cure (network, 5xx), with a growing pause. */
+  async #retrying<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        const transient = error instanceof LarderError && (error.code >= 500 || error.code === 429);
+        if (!transient || attempt >= ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+function encode(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function reason(cause: unknown): string {
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (inner?.code !== undefined) return String(inner.code);
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** A Feathers error body keeps its name and message; anything else is named from the status. */
+async function errorOf(response: Response): Promise<LarderError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { message?: unknown };
+    if (typeof body?.message === 'string') return toLarderError(body);
+  } catch {}
+  return new LarderError(
+    errorNameForStatus(response.status),
+    `${response.url} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+  );
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { StockRoom } from '../stock-room.js';
+import { tensor, tensorValues } from '../tensor/tensor.js';
+import { newStock, objectCount } from '../test-support/new-stock.js';
+import { pullStock } from './pull-stock.js';
+import { pushStock } from './push-stock.js';
+import type { RemoteRepository, StockRemote } from './stock-remote.js';
+
+/** A server held in memory: one repository backed by a local stock room's object store. */
+function memoryRemote(server: StockRoom, options: { damage?: string } = {}) {
+  const repository: RemoteRepository = { _id: 'r1', name: 'shared', refs: {} };
+  const uploads: string[] = [];
+  const remote: StockRemote = {
+    location: 'memory',
+    findRepository: async (name) => (name === repository.name ? repository : undefined),
+    createRepository: async () => repository,
+    missingObjects: async (_repo, ids) => {
+      const missing: string[] = [];
+      for (const id of ids) if (!(await server.objects.has(id))) missing.push(id);
+      return missing;
+    },
+    uploadObject: async (id, path) => {
+      uploads.push(id);
+      const { readFile } = await import('node:fs/promises');
+      await server.objects.writeRaw(id, await readFile(path));
+    },
+    downloadObject: async (_repo, id) => {
+      const bytes = new Uint8Array(await server.objects.readRaw(id));
+      if (id === options.damage) bytes[bytes.length - 1] = (bytes.at(-1) as number) ^ 1;
+      return bytes;
+    },
+    moveRef: async (_repo, ref, { commit, from }) => {
+      const previous = repository.refs[ref] ?? null;
+      if (previous !== from) throw new Error('moved');
+      repository.refs[ref] = commit;
+      return { ref, commit, previous, recorded: [commit], forced: false };
+    },
+    close: async () => {},
+  };
+  return { remote, repository, uploads };
+}
+
+describe('push and pull through a StockRemote', () => {
+  it('sends only what the other side lacks and keeps head.stock where it should be', async () => {
+    const server = await newStock();
+    const { remote, uploads } = memoryRemote(server);
+    const source = await newStock();
+    await source.data.set('x', 'a', tensor([1, 2, 3]));
+    await source.commit('first');
+    await pushStock(source, remote, { repo: 'shared' });
+    const copy = await newStock();
+    const first = await pullStock(copy, remote, { repo: 'shared' });
+    expect(first).toMatchObject({ status: 'fast-forward', commits: 1, objects: 2 });
+
+    await source.data.set('x', 'b', tensor([4]));
+    await source.commit('second');
+    uploads.length = 0;
+    await pushStock(source, remote);
+    expect(uploads).toHaveLength(2);
+    const second = await pullStock(copy, remote);
+    expect(second).toMatchObject({ status: 'fast-forward', commits: 1, objects: 2 });
+    expect(tensorValues(await copy.data.get('x', 'b'))).toEqual([4]);
+
+    await copy.tag.set('local', true);
+    const local = await copy.commit('local only');
+    expect(await pullStock(copy, remote)).toMatchObject({ status: 'ahead', head: local });
+  });
+
+  it('refuses damaged objects and stores nothing of the commit that needed them', async () => {
+    const server = await newStock();
+    const source = await newStock();
+    const sample = tensor([7, 8, 9]);
+    await source.data.set('x', 'a', sample);
+    await source.commit('first');
+    const { remote } = memoryRemote(server, { damage: await source.objects.putTensor(sample) });
+    await pushStock(source, remote, { repo: 'shared' });
+    const copy = await newStock();
+    await expect(pullStock(copy, remote, { repo: 'shared' })).rejects.toThrow(/arrived damaged.*pull again/);
+    expect(await copy.head()).toBeUndefined();
+    expect(await objectCount(copy)).toBe(0);
+  });
+});

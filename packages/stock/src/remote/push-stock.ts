@@ -1,0 +1,131 @@
+/**
+ * `push`: sends head.stock's commit and its history to a server repository, uploading only
+ * the objects the server lacks, then moves the repository's ref. A push that would drop the
+ * server's commits is refused unless forced.
+ *
+ * @example
+ * const remote = new HttpStockRemote({ url, token });
+ * const result = await pushStock(new StockRoom(), remote, { repo: 'mnist' });
+ * console.log(`${result.objects} objects, ${result.bytes} bytes sent`);
+ */
+import { stat } from 'node:fs/promises';
+import { LarderError } from '@larder/protocol';
+import type { StockRoom } from '../stock-room.js';
+import { commitAncestry, objectsForCommit } from '../transfer/commit-objects.js';
+import { forEachConcurrently } from './bounded-concurrency.js';
+import { chooseRepositoryName, saveRemoteRepository } from './remote-config.js';
+import type { RemoteRepository, StockRemote, TransferProgress } from './stock-remote.js';
+
+export interface PushOptions {
+  /** The repository's name on the server (default: the one last used, else the directory's name). */
+  repo?: string | undefined;
+  /** The ref to move (default `main`). */
+  ref?: string;
+  /** Replace the server's ref even when that drops commits from it. */
+  force?: boolean;
+  /** Uploads at once (default 4). */
+  concurrency?: number;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface PushResult {
+  repository: RemoteRepository;
+  /** True when the push created the repository. */
+  created: boolean;
+  ref: string;
+  commit: string;
+  previous: string | null;
+  upToDate: boolean;
+  forced: boolean;
+  /** Commits the server did not have. */
+  commits: number;
+  /** Objects uploaded, and their bytes. */
+  objects: number;
+  bytes: number;
+}
+
+const ASK_BATCH = 5000;
+
+export async function pushStock(room: StockRoom, remote: StockRemote, options: PushOptions = {}): Promise<PushResult> {
+  const ref = options.ref ?? 'main';
+  const head = await room.head();
+  if (head === undefined) {
+    throw new LarderError('BadRequest', 'Nothing to push: commit first ("larder stock commit -m <message>")');
+  }
+  const name = await chooseRepositoryName(room.layout, options.repo);
+  let repository = await remote.findRepository(name);
+  const created = repository === undefined;
+  repository ??= await remote.createRepository(name);
+  const previous = repository.refs?.[ref] ?? null;
+  const result: PushResult = {
+    repository,
+    created,
+    ref,
+    commit: head,
+    previous,
+    upToDate: previous === head,
+    forced: false,
+    commits: 0,
+    objects: 0,
+    bytes: 0,
+  };
+  if (result.upToDate) {
+    await saveRemoteRepository(room.layout, name);
+    return result;
+  }
+
+  const history = await commitAncestry(room.objects, head);
+  let known = new Set<string>();
+  if (previous !== null) {
+    if (!history.includes(previous) && !options.force) {
+      throw new LarderError(
+        'Conflict',
+        `The server's "${ref}" of ${name} is at ${previous.slice(0, 12)}, which your head.stock does not include: pull first ("larder stock pull"), or push --force to replace it`,
+        { data: { ref, current: previous } },
+      );
+    }
+    if (await room.objects.has(previous)) known = new Set(await commitAncestry(room.objects, previous));
+  }
+  const commits = history.filter((id) => !known.has(id));
+  // Per commit: tensors and tags, then manifests, then the commit; older commits first.
+  const needed = new Set<string>();
+  for (const id of commits) for (const hash of await objectsForCommit(room.objects, id)) needed.add(hash);
+
+  const wanted = [...needed];
+  const missing: string[] = [];
+  for (let start = 0; start < wanted.length; start += ASK_BATCH) {
+    missing.push(...(await remote.missingObjects(repository._id, wanted.slice(start, start + ASK_BATCH))));
+  }
+  const sizes = new Map<string, number>();
+  for (const hash of missing) sizes.set(hash, (await stat(room.objects.pathOf(hash))).size);
+  const progress: TransferProgress = {
+    phase: 'upload',
+    objects: 0,
+    totalObjects: missing.length,
+    bytes: 0,
+    totalBytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
+  };
+  options.onProgress?.({ ...progress });
+  await forEachConcurrently(missing, options.concurrency ?? 4, async (hash) => {
+    const size = sizes.get(hash) ?? 0;
+    await remote.uploadObject(hash, room.objects.pathOf(hash), size);
+    progress.objects += 1;
+    progress.bytes += size;
+    options.onProgress?.({ ...progress });
+  });
+
+  const moved = await remote.moveRef(repository._id, ref, {
+    commit: head,
+    from: previous,
+    force: options.force ?? false,
+  });
+  await saveRemoteRepository(room.layout, name);
+  return {
+    ...result,
+    repository: { ...repository, refs: { ...repository.refs, [ref]: head } },
+    forced: moved.forced,
+    commits: moved.recorded.length,
+    objects: missing.length,
+    bytes: progress.bytes,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * What push and pull need from a server, described by its shape so that the transfer logic
+ * never depends on HTTP (`HttpStockRemote` is the Larder server's implementation).
+ */
+
+/** A stock repository as the server keeps it. */
+export interface RemoteRepository {
+  _id: string;
+  name: string;
+  description?: string;
+  userId?: string;
+  public?: boolean;
+  /** ref name → commit id. */
+  refs: Record<string, string>;
+}
+
+export interface MoveRefOptions {
+  commit: string;
+  /** Where the pusher saw the ref (null: absent); the server refuses the move if it moved since. */
+  from: string | null;
+  force: boolean;
+}
+
+export interface MoveRefResult {
+  ref: string;
+  commit: string;
+  previous: string | null;
+  /** Commits the server added to the repository's history. */
+  recorded: string[];
+  forced: boolean;
+}
+
+export interface StockRemote {
+  /** Where the repositories live, for messages. */
+  readonly location: string;
+  /** The repository with this name (one of yours first, else a readable one), or undefined. */
+  findRepository(name: string): Promise<RemoteRepository | undefined>;
+  /** Creates a private repository owned by the caller. */
+  createRepository(name: string): Promise<RemoteRepository>;
+  /** The ids among `ids` the server lacks (or will not let the caller use): those to upload. */
+  missingObjects(repo: string, ids: readonly string[]): Promise<string[]>;
+  /** Uploads one object, streamed from its file; the server checks it against its id. */
+  uploadObject(id: string, path: string, size: number): Promise<void>;
+  /** One object's bytes, read through the repository's permission. */
+  downloadObject(repo: string, id: string): Promise<Uint8Array>;
+  /** Moves `ref` to a pushed commit whose objects are all uploaded. */
+  moveRef(repo: string, ref: string, options: MoveRefOptions): Promise<MoveRefResult>;
+  close(): Promise<void>;
+}
+
+/** How far a push or pull has got. */
+export interface TransferProgress {
+  phase: 'upload' | 'download';
+  objects: number;
+  totalObjects: number;
+  bytes: number;
+  /** Undefined while the total is not known (downloads learn sizes as they go). */
+  totalBytes: number | undefined;
+}
