@@ -32,5 +32,7 @@ export type {
   Query,
   ServiceEvent,
 } from './datastore/service-types.js';
+// The model registry: models, PMF versions, aliases, named files (curated list in models/index.ts).
+export * from './models/index.js';
 // Runs and artifacts: local-first experiment tracking (curated list in runs/index.ts).
 export * from './runs/index.js';

@@ -1,0 +1,335 @@
+/**
+ * The model registry from the SDK, in the shape of Picsellia's `Network` client: list, get,
+ * create, update and delete models; push a PMF directory as a new version (sending only the
+ * files the server lacks), pull a version back as a PMF tree that validates strictly; move
+ * aliases; store named files.
+ *
+ * @example
+ * const models = await ModelRegistry.connect({ url: 'http://127.0.0.1:3030', token });
+ * await models.create({ name: 'resnet', type: 'classification', framework: 'pytorch' });
+ * const { version } = await models.pushVersion('runs/42/model', { name: 'resnet', alias: 'candidate' });
+ * await models.setAlias('resnet', 'production', version.version);
+ * await models.pullVersion('resnet', 'production', 'deploy/resnet');
+ * await models.close();
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { formatOffence, validateModel } from '@larder/pmf';
+import { LarderError } from '@larder/protocol';
+import type { UploadOptions } from '../blobs/blob-client.js';
+import { resolveConnection } from '../config/credentials.js';
+import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
+import type { Query } from '../datastore/service-types.js';
+import {
+  downloadVerified,
+  downloadVersionFile,
+  placeInside,
+  type RegistryHttp,
+  registryRequest,
+} from './model-file-download.js';
+import type { ModelFields, ModelRecord, ModelVersionRecord } from './model-records.js';
+import { parseVersionReference, type VersionReference } from './model-reference.js';
+import { readPmfTree } from './pmf-tree.js';
+
+export interface ModelRegistryOptions {
+  store: DataStore;
+  /** The server's base URL (for file downloads, which are not service calls). */
+  url: string;
+  token?: string | undefined;
+  fetch?: typeof fetch;
+}
+
+/** Which model: by name (yours first, then one shared with you) or by id. */
+export type ModelSelector = { name: string } | { id: string };
+
+export type ModelCreate = Partial<ModelFields> & { name: string };
+
+export interface PushOptions {
+  /** The registry model to add the version to (created if you have none of that name). Default: the PMF model's name. */
+  name?: string;
+  /** Aliases to point at the new version (`latest` moves by itself). */
+  alias?: string | string[];
+  description?: string;
+  /** Runs that produced this version. */
+  producedBy?: string[];
+  /** Called once per file, after it was found on the server or sent. */
+  onFile?: (file: { path: string; size: number; sent: boolean }) => void;
+  upload?: UploadOptions;
+}
+
+export interface PushResult {
+  model: ModelRecord;
+  version: ModelVersionRecord;
+  /** Paths whose bytes were sent. */
+  sent: string[];
+  /** Paths the server already held. */
+  skipped: string[];
+}
+
+export interface PullResult {
+  model: ModelRecord;
+  version: ModelVersionRecord;
+  /** The folder the PMF tree was written to. */
+  path: string;
+}
+
+const MODELS = 'models';
+const VERSIONS = 'model-versions';
+
+export class ModelRegistry {
+  readonly #store: DataStore;
+  readonly #http: RegistryHttp;
+  readonly #ownsStore: boolean;
+  #me: Promise<string | null> | undefined;
+
+  /** Connects as the options, environment or credentials file say (see `resolveConnection`). */
+  static async connect(options: DataStoreOptions = {}): Promise<ModelRegistry> {
+    const { url, token } = await resolveConnection(options);
+    const store = new DataStore({ ...options, url, ...(token ? { token } : {}) });
+    return new ModelRegistry({ store, url, token, ...(options.fetch ? { fetch: options.fetch } : {}) }, true);
+  }
+
+  /** Uses `store`, which the caller keeps and closes unless `ownsStore`. */
+  constructor(options: ModelRegistryOptions, ownsStore = false) {
+    this.#store = options.store;
+    this.#http = { url: options.url, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) };
+    this.#ownsStore = ownsStore;
+  }
+
+  /** Every model you may read that matches `query` (e.g. `{ type: 'detection' }`). */
+  async list(query: Query = {}): Promise<ModelRecord[]> {
+    const models: ModelRecord[] = [];
+    for await (const model of this.#models().items({ $sort: { name: 1 }, ...query })) models.push(model);
+    return models;
+  }
+
+  /** A model by id, or by name: yours if you have one of that name, else the one shared with you. */
+  async get(selector: ModelSelector): Promise<ModelRecord> {
+    if ('id' in selector) return this.#models().get(selector.id);
+    const { data } = await this.#models().find({ query: { name: selector.name, $limit: 50 } });
+    if (data.length === 1) return data[0] as ModelRecord;
+    if (data.length === 0) throw new LarderError('NotFound', `No model named "${selector.name}" that you may read`);
+    const me = await this.#whoami();
+    const own = data.find((model) => model.userId === me);
+    if (own) return own;
+    throw new LarderError(
+      'Conflict',
+      `${data.length} models named "${selector.name}" are shared with you: select one by id (${data.map((model) => model._id).join(', ')})`,
+    );
+  }
+
+  /** Creates a model; it is private unless `private: false`. */
+  create(fields: ModelCreate): Promise<ModelRecord> {
+    return this.#models().create(fields);
+  }
+
+  /** Changes some fields of a model you own. */
+  async update(selector: ModelSelector | string, changes: Partial<ModelFields>): Promise<ModelRecord> {
+    const model = await this.get(select(selector));
+    return this.#models().patch(model._id, changes);
+  }
+
+  /** Deletes a model and all its versions. */
+  async delete(selector: ModelSelector | string): Promise<ModelRecord> {
+    const model = await this.get(select(selector));
+    return this.#models().remove(model._id);
+  }
+
+  /** The versions of a model, oldest first. */
+  async listVersions(selector: ModelSelector | string): Promise<ModelVersionRecord[]> {
+    const model = await this.get(select(selector));
+    const versions: ModelVersionRecord[] = [];
+    for await (const version of this.#versions().items({ modelId: model._id, $sort: { version: 1 } })) {
+      versions.push(version);
+    }
+    return versions;
+  }
+
+  /** One version by number (`3`, `'v3'`) or alias (`'production'`); `latest` by default. */
+  async getVersion(
+    selector: ModelSelector | string,
+    version: VersionReference = 'latest',
+  ): Promise<ModelVersionRecord> {
+    return (await this.#resolveVersion(await this.get(select(selector)), version)).version;
+  }
+
+  /** Points `alias` at a version (number or another alias), or removes it with `null`. */
+  async setAlias(
+    selector: ModelSelector | string,
+    alias: string,
+    version: VersionReference | null,
+  ): Promise<ModelRecord> {
+    const model = await this.get(select(selector));
+    const target = version === null ? null : (await this.#resolveVersion(model, version)).number;
+    return this.#models().patch(model._id, { [`aliases.${alias}`]: target } as Partial<ModelRecord>);
+  }
+
+  /**
+   * Pushes the PMF model in `pmfDir` (strictly validated first) as a new version. Each file
+   * is hashed, and only files the server lacks are sent.
+   */
+  async pushVersion(pmfDir: string, options: PushOptions = {}): Promise<PushResult> {
+    const tree = await readPmfTree(pmfDir);
+    const name = options.name ?? tree.summary.name ?? basename(resolve(pmfDir));
+    const model = await this.#ownModel(name);
+    const sent: string[] = [];
+    const skipped: string[] = [];
+    const files = [];
+    for (const file of tree.files) {
+      const sha256 = await sha256File(file.absolute);
+      const held = await this.#store.blobs.has(sha256);
+      if (!held) {
+        const uploaded = await this.#store.blobs.upload(file.absolute, options.upload);
+        if (uploaded.sha256 !== sha256) {
+          throw new LarderError('Conflict', `${file.path} changed while it was being pushed; push again`);
+        }
+      }
+      (held ? skipped : sent).push(file.path);
+      options.onFile?.({ path: file.path, size: file.size, sent: !held });
+      files.push({ path: file.path, sha256, size: file.size });
+    }
+    const aliases = options.alias === undefined ? [] : [options.alias].flat();
+    const version = (await this.#versions().create({
+      modelId: model._id,
+      pmf: tree.summary,
+      files,
+      folders: tree.folders,
+      aliases,
+      ...(options.description !== undefined ? { description: options.description } : {}),
+      ...(options.producedBy ? { producedBy: options.producedBy } : {}),
+    } as unknown as ModelVersionRecord)) as ModelVersionRecord;
+    return { model: await this.#models().get(model._id), version, sent, skipped };
+  }
+
+  /**
+   * Writes a version as a PMF tree in `dir` (which must be new or empty). The tree appears
+   * only once every file is verified and it validates strictly.
+   */
+  async pullVersion(
+    selector: ModelSelector | string,
+    version: VersionReference = 'latest',
+    dir = '.',
+  ): Promise<PullResult> {
+    const model = await this.get(select(selector));
+    const { version: record } = await this.#resolveVersion(model, version);
+    const target = resolve(dir);
+    const existing = await readdir(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (existing && existing.length > 0) {
+      throw new LarderError('Conflict', `${dir} is not empty: pull into a new or empty folder`);
+    }
+    await mkdir(dirname(target), { recursive: true });
+    const staging = `${target}.pulling-${process.pid}-${Date.now()}`;
+    await mkdir(staging);
+    try {
+      for (const folder of record.folders ?? []) await mkdir(placeInside(staging, folder), { recursive: true });
+      for (const file of record.files) await downloadVersionFile(this.#http, record._id, file, staging);
+      const offences = await validateModel(staging, { strict: true });
+      if (offences.length > 0) {
+        const lines = offences.map((offence) => formatOffence(offence)).join('; ');
+        throw new LarderError(
+          'Unprocessable',
+          `Version ${record.version} of "${model.name}" is not a valid PMF model once downloaded: ${lines}`,
+        );
+      }
+      if (existing) await rmdir(target);
+      await rename(staging, target);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+    return { model, version: record, path: target };
+  }
+
+  /** Uploads `path` and stores it as the model's named file `name` (e.g. `config`, `thumbnail`). */
+  async storeFile(selector: ModelSelector | string, name: string, path: string): Promise<ModelRecord> {
+    const model = await this.get(select(selector));
+    const blob = await this.#store.blobs.upload(path);
+    const file = { sha256: blob.sha256, size: blob.size, filename: basename(path) };
+    return this.#models().patch(model._id, { [`files.${name}`]: file } as Partial<ModelRecord>);
+  }
+
+  /** Downloads the model's named file `name` to `path`, verified. */
+  async downloadFile(selector: ModelSelector | string, name: string, path: string): Promise<void> {
+    const model = await this.get(select(selector));
+    const file = Object.hasOwn(model.files, name) ? model.files[name] : undefined;
+    if (!file) throw new LarderError('NotFound', `Model "${model.name}" has no file named "${name}"`);
+    const route = `/model-named-files/${encodeURIComponent(model._id)}/${encodeURIComponent(name)}`;
+    await downloadVerified(this.#http, route, file.sha256, path);
+  }
+
+  /** Closes the connection when this registry opened it. */
+  async close(): Promise<void> {
+    if (this.#ownsStore) await this.#store.close();
+  }
+
+  #models() {
+    return this.#store.service<ModelRecord>(MODELS);
+  }
+
+  #versions() {
+    return this.#store.service<ModelVersionRecord>(VERSIONS);
+  }
+
+  async #resolveVersion(
+    model: ModelRecord,
+    reference: VersionReference,
+  ): Promise<{ number: number; version: ModelVersionRecord }> {
+    const parsed = parseVersionReference(reference);
+    const number =
+      typeof parsed === 'number' ? parsed : Object.hasOwn(model.aliases, parsed) ? model.aliases[parsed] : undefined;
+    if (number === undefined) {
+      const known = Object.keys(model.aliases);
+      throw new LarderError(
+        'NotFound',
+        `Model "${model.name}" has no alias "${parsed}"${known.length > 0 ? ` (its aliases: ${known.join(', ')})` : ' (it has no versions yet)'}`,
+      );
+    }
+    const { data } = await this.#versions().find({ query: { modelId: model._id, version: number, $limit: 1 } });
+    const version = data[0];
+    if (!version) throw new LarderError('NotFound', `Model "${model.name}" has no version ${number}`);
+    return { number, version };
+  }
+
+  /** Your model of that name, created when you have none. */
+  async #ownModel(name: string): Promise<ModelRecord> {
+    const me = await this.#whoami();
+    const query = { name, ...(me ? { userId: me } : {}), $limit: 1 };
+    const [found] = (await this.#models().find({ query })).data;
+    if (found) return found;
+    try {
+      return await this.create({ name });
+    } catch (error) {
+      // Someone pushed the first version of the same model at the same time.
+      if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
+      const [created] = (await this.#models().find({ query })).data;
+      if (!created) throw error;
+      return created;
+    }
+  }
+
+  #whoami(): Promise<string | null> {
+    this.#me ??= registryRequest(this.#http, 'GET', '/whoami')
+      .then((response) => response.json() as Promise<{ user: { _id: string } | null }>)
+      .then((answer) => answer.user?._id ?? null)
+      .catch((error: unknown) => {
+        this.#me = undefined;
+        throw error;
+      });
+    return this.#me;
+  }
+}
+
+function select(selector: ModelSelector | string): ModelSelector {
+  return typeof selector === 'string' ? { name: selector } : selector;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
