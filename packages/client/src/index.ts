@@ -20,6 +20,8 @@ export {
   writeCredentials,
 } from './config/credentials.js';
 export { DEFAULT_SERVER_URL, normalizeServerUrl } from './config/default-server-url.js';
+// The datalake: pictures with tags, versioned datasets, labels, annotations, COCO (curated list in datalake/index.ts).
+export * from './datalake/index.js';
 export { type AuthenticationResult, DataStore, type DataStoreOptions } from './datastore/data-store.js';
 export { encodeQuery, MAX_QUERY_DEPTH, MAX_QUERY_PARAMETERS } from './datastore/query-string.js';
 export { type ItemsOptions, Service } from './datastore/service.js';
@@ -32,6 +34,8 @@ export type {
   Query,
   ServiceEvent,
 } from './datastore/service-types.js';
+// Picsellia's experiments over runs: files, data logs, checkout (curated list in experiments/index.ts).
+export * from './experiments/index.js';
 // The model registry: models, PMF versions, aliases, named files (curated list in models/index.ts).
 export * from './models/index.js';
 // Runs and artifacts: local-first experiment tracking (curated list in runs/index.ts).

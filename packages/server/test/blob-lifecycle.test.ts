@@ -101,8 +101,8 @@ describe.each(TEST_STORES)('blob lifecycle on %s', (store) => {
   it('patch and update move references: the replaced blob goes, the new one stays', async () => {
     const old = await upload(ada.token, randomBytes(700));
     const replacement = await upload(ada.token, randomBytes(800));
-    const record = await server.request('POST', '/models', { token: ada.token, body: { checkpoint: old } });
-    await server.request('PATCH', `/models/${record.body._id}`, {
+    const record = await server.request('POST', '/checkpoints', { token: ada.token, body: { checkpoint: old } });
+    await server.request('PATCH', `/checkpoints/${record.body._id}`, {
       token: ada.token,
       body: { checkpoint: replacement },
     });
@@ -110,7 +110,7 @@ describe.each(TEST_STORES)('blob lifecycle on %s', (store) => {
     expect(await adminCanRead(old.sha256)).toBe(404);
     expect(await adminCanRead(replacement.sha256)).toBe(200);
     const third = await upload(ada.token, randomBytes(900));
-    const replaced = await server.request('PUT', `/models/${record.body._id}`, {
+    const replaced = await server.request('PUT', `/checkpoints/${record.body._id}`, {
       token: ada.token,
       body: { best: third },
     });

@@ -139,7 +139,9 @@ describe('restart on the same data folder', () => {
       const me = await second.request('GET', '/whoami', { token: adminToken });
       expect(me).toMatchObject({ status: 200, body: { user: { role: 'admin', email: 'admin@localhost' } } });
       expect((await second.request('GET', '/whoami', { token: user.token })).body.user._id).toBe(user.id);
+      // Runs live in folders, made on first use: both collections hold records now.
       expect((await second.request('GET', '/info', { token: adminToken })).body.services.sort()).toEqual([
+        'folders',
         'notes',
         'runs',
       ]);

@@ -30,7 +30,8 @@ export interface Paginated<T> {
 }
 
 /** The realtime events a service emits after each write. */
-export type ServiceEvent = 'created' | 'updated' | 'patched' | 'removed';
+/** The standard events, or a service's custom one (e.g. `points` on `metrics`). */
+export type ServiceEvent = 'created' | 'updated' | 'patched' | 'removed' | (string & {});
 
 /** Receives the record a realtime event carries. */
 export type EventHandler<T> = (record: T) => void;

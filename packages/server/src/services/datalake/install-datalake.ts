@@ -1,4 +1,42 @@
-/** The datalake feature: its services and routes (being built). */
+/**
+ * The datalake feature: pictures (`assets`, with file, thumbnail and multipart upload
+ * routes, and `asset-tags` for bulk tagging), datasets with versions, membership, labels
+ * and annotations, and COCO import and export.
+ */
 import type { FeatureContext } from '../../app/feature.js';
+import { AnnotationsService } from './annotations-service.js';
+import { assetFileRoute } from './asset-file-routes.js';
+import { AssetTagsService } from './asset-tags-service.js';
+import { assetUploadRoute } from './asset-upload-route.js';
+import { AssetsService } from './assets-service.js';
+import { CocoExportsService } from './coco-export.js';
+import { CocoImportsService } from './coco-import.js';
+import { DatasetLabelsService } from './dataset-labels-service.js';
+import { DatasetMembersService } from './dataset-members-service.js';
+import { DatasetVersionsService } from './dataset-versions-service.js';
+import { DatasetsService } from './datasets-service.js';
 
-export function installDatalake(_context: FeatureContext): void {}
+const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
+
+export function installDatalake(context: FeatureContext): void {
+  const { app, store, blobs, authEnabled } = context;
+  context.useRoute(assetUploadRoute(context));
+  context.useRoute(assetFileRoute(context));
+  app.use('assets', new AssetsService(store, blobs, authEnabled), { methods: RECORD_METHODS });
+  app.use('asset-tags', new AssetTagsService(store, authEnabled), { methods: ['create'] });
+  app.use('datasets', new DatasetsService(store, authEnabled), {
+    methods: RECORD_METHODS.filter((m) => m !== 'update'),
+  });
+  app.use('dataset-versions', new DatasetVersionsService(store, authEnabled), {
+    methods: ['find', 'get', 'create', 'patch', 'remove'],
+  });
+  app.use('dataset-labels', new DatasetLabelsService(store, authEnabled), {
+    methods: ['find', 'get', 'create', 'remove'],
+  });
+  app.use('dataset-members', new DatasetMembersService(store, authEnabled), { methods: ['find', 'create', 'remove'] });
+  app.use('annotations', new AnnotationsService(store, authEnabled), {
+    methods: ['find', 'get', 'create', 'patch', 'remove'],
+  });
+  app.use('coco-imports', new CocoImportsService(store, blobs, authEnabled), { methods: ['create'] });
+  app.use('coco-exports', new CocoExportsService(store, authEnabled), { methods: ['get'] });
+}

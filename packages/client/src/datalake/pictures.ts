@@ -1,0 +1,199 @@
+/**
+ * The pictures of the datalake (Picsellia's `Picture`): upload files with tags, list and
+ * fetch them by tags, tag and untag them in bulk, delete them. Methods that take
+ * `pictures` act on the last fetched ones when none are given, as the seed's API does.
+ *
+ * @example
+ * const lake = new Datalake();
+ * await lake.pictures.upload(['./img'], { tags: ['drone'], source: 'sdk' });
+ * const half = await lake.pictures.fetch({ quantity: 0.5, tags: ['drone'], seed: 7 });
+ * await lake.pictures.addTags(['reviewed']);
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import type { Service } from '../datastore/service.js';
+import type { DatalakeConnection } from './datalake-connection.js';
+import type { Picture, TransferProgress } from './datalake-types.js';
+import { inParallel } from './picture-download.js';
+import { seededSample } from './seeded-sample.js';
+
+export interface PictureUploadOptions {
+  tags?: string[];
+  /** Where the pictures come from (default `sdk`). */
+  source?: string;
+  /** Files sent at once (default 8). */
+  concurrency?: number;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface PictureQuery {
+  /** Pictures carrying every one of these tags. */
+  tags?: string[];
+  /** Pictures carrying at least one of these tags. */
+  anyTags?: string[];
+  filename?: string;
+  /** Uploaded at or after this date. */
+  since?: Date | string;
+  /** Uploaded before this date. */
+  until?: Date | string;
+  minBytes?: number;
+  maxBytes?: number;
+}
+
+export interface FetchOptions {
+  /** The fraction of matching pictures to select, from 0 to 1 (default 1: all). */
+  quantity?: number;
+  tags?: string[];
+  /** Seed of the random selection: the same seed selects the same pictures. */
+  seed?: number;
+}
+
+const CREATE_BATCH = 200;
+const PAGE = 1000;
+const TAG_BATCH = 5000;
+
+export class Pictures {
+  #fetched: Picture[] = [];
+  readonly #connection: DatalakeConnection;
+  readonly #assets: Service<Picture>;
+
+  constructor(connection: DatalakeConnection) {
+    this.#connection = connection;
+    this.#assets = connection.store.service<Picture>('assets');
+  }
+
+  /**
+   * Uploads files (or every file of the folders given) and makes them pictures. Bytes the
+   * server already holds are not sent again; the same picture uploaded twice stays one
+   * picture and gains the new tags.
+   */
+  async upload(paths: string | string[], options: PictureUploadOptions = {}): Promise<Picture[]> {
+    const files = await expandPaths(Array.isArray(paths) ? paths : [paths]);
+    const uploaded: { sha256: string; filename: string }[] = new Array(files.length);
+    let done = 0;
+    let bytes = 0;
+    await inParallel(
+      files.map((file, index) => ({ file, index })),
+      options.concurrency ?? 8,
+      async ({ file, index }) => {
+        const blob = await this.#connection.store.blobs.upload(file);
+        uploaded[index] = { sha256: blob.sha256, filename: basename(file) };
+        done += 1;
+        bytes += blob.size;
+        options.onProgress?.({ done, total: files.length, bytes });
+      },
+    );
+    const pictures: Picture[] = [];
+    for (let start = 0; start < uploaded.length; start += CREATE_BATCH) {
+      const batch = uploaded.slice(start, start + CREATE_BATCH).map((each) => ({
+        ...each,
+        tags: options.tags ?? [],
+        source: options.source ?? 'sdk',
+      }));
+      pictures.push(...(await this.#assets.create(batch as unknown as Partial<Picture>[])));
+    }
+    return pictures;
+  }
+
+  /** Every picture matching `query` (all pictures by default), oldest first. */
+  async list(query: PictureQuery = {}): Promise<Picture[]> {
+    const pictures: Picture[] = [];
+    for await (const picture of this.#assets.items(toServerQuery(query), { pageSize: PAGE })) pictures.push(picture);
+    return pictures;
+  }
+
+  /** A fraction of the pictures carrying `tags`, chosen at random (reproducibly with `seed`). */
+  async fetch(options: FetchOptions = {}): Promise<Picture[]> {
+    const quantity = options.quantity ?? 1;
+    if (!(quantity >= 0 && quantity <= 1)) throw new LarderError('BadRequest', 'quantity is a fraction from 0 to 1');
+    const matching = await this.list({ tags: options.tags ?? [] });
+    this.#fetched = seededSample(matching, quantity, options.seed ?? Date.now());
+    return this.#fetched;
+  }
+
+  /** The pictures the last `fetch` selected. */
+  fetchedPictures(): readonly Picture[] {
+    return this.#fetched;
+  }
+
+  /** How many pictures the last `fetch` selected. */
+  status(): { selected: number } {
+    return { selected: this.#fetched.length };
+  }
+
+  /** Deletes pictures (default: the last fetched). Refused for pictures of a published dataset version. */
+  async delete(pictures?: readonly (Picture | string)[]): Promise<number> {
+    const ids = this.#ids(pictures);
+    let deleted = 0;
+    for (let start = 0; start < ids.length; start += PAGE) {
+      const removed = await this.#assets.remove(null, { query: { _id: { $in: ids.slice(start, start + PAGE) } } });
+      deleted += Array.isArray(removed) ? removed.length : 1;
+    }
+    if (pictures === undefined) this.#fetched = [];
+    return deleted;
+  }
+
+  /** Adds tags to pictures (default: the last fetched); answers how many changed. */
+  addTags(tags: string[], pictures?: readonly (Picture | string)[]): Promise<number> {
+    return this.#tag(pictures, { add: tags });
+  }
+
+  /** Removes tags from pictures (default: the last fetched); answers how many changed. */
+  removeTags(tags: string[], pictures?: readonly (Picture | string)[]): Promise<number> {
+    return this.#tag(pictures, { remove: tags });
+  }
+
+  async #tag(pictures: readonly (Picture | string)[] | undefined, change: { add?: string[]; remove?: string[] }) {
+    const ids = this.#ids(pictures);
+    const tagging = this.#connection.store.service<{ modified: number }>('asset-tags');
+    let modified = 0;
+    for (let start = 0; start < ids.length; start += TAG_BATCH) {
+      const answer = (await tagging.create({ ids: ids.slice(start, start + TAG_BATCH), ...change } as never)) as {
+        modified: number;
+      };
+      modified += answer.modified;
+    }
+    return modified;
+  }
+
+  #ids(pictures: readonly (Picture | string)[] | undefined): string[] {
+    const chosen = pictures ?? this.#fetched;
+    return chosen.map((each) => (typeof each === 'string' ? each : each._id));
+  }
+}
+
+function toServerQuery(query: PictureQuery): Record<string, unknown> {
+  const server: Record<string, unknown> = { sha256: { $exists: true }, $sort: { createdAt: 1 } };
+  if (query.tags && query.tags.length > 0) server.tags = { $all: query.tags };
+  if (query.anyTags && query.anyTags.length > 0) server.$or = [{ tags: { $in: query.anyTags } }];
+  if (query.filename !== undefined) server.filename = query.filename;
+  const created: Record<string, string> = {};
+  if (query.since !== undefined) created.$gte = new Date(query.since).toISOString();
+  if (query.until !== undefined) created.$lt = new Date(query.until).toISOString();
+  if (Object.keys(created).length > 0) server.createdAt = created;
+  const size: Record<string, number> = {};
+  if (query.minBytes !== undefined) size.$gte = query.minBytes;
+  if (query.maxBytes !== undefined) size.$lte = query.maxBytes;
+  if (Object.keys(size).length > 0) server.size = size;
+  return server;
+}
+
+/** Files named directly, and the files inside named folders (recursively, hidden ones skipped). */
+async function expandPaths(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new LarderError('NotFound', `No file or folder ${path}`);
+    if (info.isFile()) files.push(path);
+    else if (info.isDirectory()) {
+      const entries = await readdir(path, { withFileTypes: true });
+      const inside = entries
+        .filter((entry) => !entry.name.startsWith('.'))
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((entry) => join(path, entry.name));
+      files.push(...(await expandPaths(inside)));
+    }
+  }
+  return files;
+}
