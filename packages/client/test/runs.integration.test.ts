@@ -126,3 +126,39 @@ describe('runs SDK against a real server', () => {
     expect(loaded.status).toBe('Complete');
   });
 });
+
+describe('runs SDK with an organisation', () => {
+  let server: TestServer;
+  let root: string;
+  const saved = process.env.LARDER_RUN_PARENT_DIR;
+
+  beforeAll(async () => {
+    server = await startTestServer({ gcIntervalMs: 0 });
+    root = await mkdtemp(join(tmpdir(), 'larder-runs-org-'));
+    process.env.LARDER_RUN_PARENT_DIR = join(root, 'runs');
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.LARDER_RUN_PARENT_DIR;
+    else process.env.LARDER_RUN_PARENT_DIR = saved;
+    await server.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("puts runs in the organisation's folders, where its members see them and others do not", async () => {
+    const ada = await server.createUser('ada@example.org');
+    const bob = await server.createUser('bob@example.org');
+    const eve = await server.createUser('eve@example.org');
+    const org = await server.request('POST', '/organizations', { token: ada.token, body: { name: 'vision-lab' } });
+    await server.request('PATCH', `/organizations/${org.body._id}`, {
+      token: ada.token,
+      body: { members: [{ userId: ada.id, role: 'admin' }, { userId: bob.id }] },
+    });
+    const run = await createRun({ name: 'team-run', organization: 'vision-lab' });
+    run.log('train', { loss: 0.5 }, 0);
+    await run.finish();
+    const sent = await run.upload({ connection: { url: server.url, token: bob.token } });
+    const record = await server.request('GET', `/runs/${sent.id}`, { token: ada.token });
+    expect(record.body).toMatchObject({ folder: '/vision-lab/default', userId: bob.id });
+    expect((await server.request('GET', `/runs/${sent.id}`, { token: eve.token })).status).toBe(404);
+  });
+});

@@ -17,7 +17,7 @@ import { parse } from 'yaml';
 import type { RemoteOptions } from './data-store-runs-remote.js';
 import { isObject } from './local-json-file.js';
 import type { ParamValue } from './run-params.js';
-import { CONFLICT_STRATEGIES, type ConflictStrategy, type UploadTarget } from './runs-remote.js';
+import { CONFLICT_STRATEGIES, type ConflictStrategy, type UploadTarget, uploadTarget } from './runs-remote.js';
 
 export interface RunSettings extends UploadTarget {
   /** Default `default`. */
@@ -77,7 +77,9 @@ export async function readRunConfig(path: string): Promise<RunSettings> {
 }
 
 /** Options merged with the config file, checked. */
-export async function resolveRunSettings(options: CreateRunOptions): Promise<Required<RunSettings>> {
+export async function resolveRunSettings(
+  options: CreateRunOptions,
+): Promise<Required<Omit<RunSettings, 'organization'>>> {
   const fromFile = options.configPath ? await readRunConfig(options.configPath) : {};
   const merged = { ...options, ...fromFile };
   const where = options.configPath ? ` (in ${options.configPath} or the options)` : '';
@@ -103,7 +105,7 @@ export async function resolveRunSettings(options: CreateRunOptions): Promise<Req
     labels: [...labels],
     description: merged.description ?? '',
     autoUpload: Boolean(merged.autoUpload),
-    folder: merged.folder ?? 'default',
+    folder: uploadTarget({ folder: merged.folder ?? 'default', organization: merged.organization }).folder,
     makeFolder: Boolean(merged.makeFolder),
     conflictStrategy: strategy as ConflictStrategy,
   };

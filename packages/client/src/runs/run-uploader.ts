@@ -23,7 +23,7 @@ import type {
   RunsRemote,
   UploadTarget,
 } from './runs-remote.js';
-import { uploadTarget } from './runs-remote.js';
+import { type ResolvedTarget, uploadTarget } from './runs-remote.js';
 import { findUploadRecord, saveUploadRecord, type UploadRecord } from './upload-history.js';
 
 export interface RunUploadResult {
@@ -238,7 +238,7 @@ export class RunUploader {
   async #patchMetadata(
     record: UploadRecord,
     { document, hparams }: RunFiles,
-    target: Required<UploadTarget>,
+    target: ResolvedTarget,
     visiting: Set<string>,
   ): Promise<void> {
     const patch: RunPatchBody = {
@@ -262,7 +262,7 @@ export class RunUploader {
    */
   async #associations(
     associations: Associations<Association>,
-    target: Required<UploadTarget>,
+    target: ResolvedTarget,
     visiting: Set<string>,
     uploadLocal: boolean,
   ): Promise<Associations> {

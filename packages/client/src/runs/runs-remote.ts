@@ -31,6 +31,11 @@ export interface UploadTarget {
   makeFolder?: boolean;
   /** Default `new`. */
   conflictStrategy?: ConflictStrategy;
+  /**
+   * Work in this organisation's folders: a relative `folder` then starts at
+   * `/<organization>` instead of your home.
+   */
+  organization?: string;
 }
 
 export interface RemoteRecord {
@@ -132,9 +137,13 @@ export interface RunsRemote {
   close(): Promise<void>;
 }
 
-export function uploadTarget(target: UploadTarget = {}): Required<UploadTarget> {
+/** An upload target with the defaults applied and the organisation folded into the folder. */
+export type ResolvedTarget = Required<Omit<UploadTarget, 'organization'>>;
+
+export function uploadTarget(target: UploadTarget = {}): ResolvedTarget {
+  const folder = target.folder ?? 'default';
   return {
-    folder: target.folder ?? 'default',
+    folder: target.organization && !folder.startsWith('/') ? `/${target.organization}/${folder}` : folder,
     makeFolder: target.makeFolder ?? false,
     conflictStrategy: target.conflictStrategy ?? 'new',
   };

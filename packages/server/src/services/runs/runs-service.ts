@@ -101,7 +101,9 @@ export class FolderedService extends DocumentService {
     await this.assertHeldBlobs(fields, actor);
     const home = homeOf(actor);
     const folder = resolveFolderPath(fields.folder ?? 'default', home);
-    const placement = await this.folders.place(folder, actor, makeFolder === true || folder === `${home}/default`);
+    // `<home>/default` and an organisation's `/<org>/default` are made on first use.
+    const isDefault = /^\/[^/]+\/default$/.test(folder);
+    const placement = await this.folders.place(folder, actor, makeFolder === true || isDefault);
     let name = fields.name as string;
     const altName = typeof fields.altName === 'string' ? fields.altName : alternativeName(name);
     assertName(altName, `The ${this.noun}'s altName`);
