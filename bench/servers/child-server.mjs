@@ -10,8 +10,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const POLL_MS = 10;
 const live = new Set();
+/** Signals the child's whole process group: servers that fork workers (uvicorn) go too. */
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) signalGroup(child, 'SIGKILL');
 });
 
 /** One GET on a new connection; resolves with the status or 0 when nothing answers yet. */
@@ -42,6 +51,8 @@ export async function startChildServer(options) {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that stopping it stops whatever it started.
+    detached: true,
   });
   live.add(child);
   const keep = (chunk) => {
@@ -60,12 +71,14 @@ export async function startChildServer(options) {
 
   const stop = async () => {
     if (exited) return;
-    child.kill('SIGTERM');
+    signalGroup(child, 'SIGTERM');
     const killed = await Promise.race([exit, sleep(5000).then(() => undefined)]);
     if (!killed) {
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       await exit;
     }
+    // Workers may outlive their parent for a moment; make sure none keeps running.
+    signalGroup(child, 'SIGKILL');
   };
 
   const deadline = started + (options.timeoutMs ?? 30_000);
