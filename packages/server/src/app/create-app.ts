@@ -25,10 +25,12 @@ import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { installDatalake } from '../services/datalake/install-datalake.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
 import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/documents/socket-methods-anchor.js';
+import { installMarcelle } from '../services/marcelle/install-marcelle.js';
 import { installRegistry } from '../services/registry/install-registry.js';
 import { installStock } from '../services/stock/install-stock.js';
 import { installTracking } from '../services/tracking/install-tracking.js';
 import { UsersService } from '../services/users/users-service.js';
+import { installWeb } from '../services/web/install-web.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import type { MetricStore } from '../stores/metric-store.js';
 import type { FeathersApp } from './feathers-app.js';
@@ -55,7 +57,14 @@ export interface LarderApp {
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 /** Larder's features, installed in this order. */
-const FEATURES: readonly Feature[] = [installTracking, installRegistry, installDatalake, installStock];
+const FEATURES: readonly Feature[] = [
+  installTracking,
+  installRegistry,
+  installDatalake,
+  installStock,
+  installMarcelle,
+  installWeb,
+];
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 function isClientGone(error: unknown): boolean {
