@@ -11,6 +11,12 @@ export {
 export { newId } from './ids.js';
 export type { JsonObject, JsonValue } from './json.js';
 export {
+  type ColumnSeries,
+  decodeMetricColumns,
+  encodeMetricColumns,
+  METRIC_COLUMNS_TYPE,
+} from './metrics/metric-columns.js';
+export {
   assertRecordId,
   assertServiceName,
   isValidRecordId,

@@ -6,7 +6,7 @@
 import { assertServiceName, LarderError } from '@larder/protocol';
 import { BlobClient } from '../blobs/blob-client.js';
 import { type ConnectionOptions, resolveConnection } from '../config/credentials.js';
-import { RestTransport } from './rest-transport.js';
+import { RestTransport, unreachable } from './rest-transport.js';
 import { Service, type ServiceConnection } from './service.js';
 import type { DataRecord } from './service-types.js';
 import { SocketTransport } from './socket-transport.js';
@@ -94,6 +94,31 @@ export class DataStore {
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
     return this.#blobs;
+  }
+
+  /**
+   * A raw HTTP request to the server with this store's token: for routes that are not
+   * services (file routes, binary bodies). Network failures become LarderErrors; the
+   * answer is returned whatever its status.
+   *
+   * @example
+   * const response = await store.request('/health');
+   */
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    if (this.#closed) throw closedError();
+    const base = (await this.#resolveUrl()).replace(/\/+$/, '');
+    const headers = new Headers(init.headers);
+    if (this.#token && !headers.has('authorization')) headers.set('authorization', `Bearer ${this.#token}`);
+    const fetchFn = this.#options.fetch ?? globalThis.fetch;
+    try {
+      return await fetchFn(`${base}${path}`, {
+        ...init,
+        headers,
+        signal: init.signal ?? AbortSignal.timeout(this.#timeout),
+      });
+    } catch (cause) {
+      throw unreachable(init.method ?? 'GET', `${base}${path}`, base, this.#timeout, cause);
+    }
   }
 
   /**

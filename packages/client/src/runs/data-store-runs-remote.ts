@@ -2,9 +2,12 @@
  * {@link RunsRemote} over a Larder server: the `runs`, `metrics` and `artifacts` services of
  * a {@link DataStore} and its blob client.
  */
+
+import { encodeMetricColumns, METRIC_COLUMNS_TYPE } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
 import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
+import { errorFromAnswer } from '../datastore/rest-transport.js';
 import type { Paginated } from '../datastore/service-types.js';
 import type {
   ArtifactCreateBody,
@@ -52,8 +55,28 @@ export class DataStoreRunsRemote implements RunsRemote {
     return this.#store.service<RemoteRecord, RunPatchBody>('runs').patch(id, body);
   }
 
-  appendMetrics(body: MetricsBody): Promise<MetricsAnswer> {
-    return this.#store.service<MetricsAnswer, MetricsBody>('metrics').create(body);
+  /** Sends points as binary columns: a copy per point, where JSON costs a number's text both ways. */
+  async appendMetrics(body: MetricsBody): Promise<MetricsAnswer> {
+    const columns = encodeMetricColumns(
+      body.run,
+      body.series.map((series) => ({
+        type: series.type,
+        name: series.name,
+        offset: series.offset,
+        steps: toColumn(series.steps),
+        values: toColumn(series.values),
+        epochs: series.epochs ? toColumn(series.epochs) : undefined,
+        times: toColumn(series.times),
+      })),
+    );
+    const response = await this.#store.request('/metrics', {
+      method: 'POST',
+      headers: { 'content-type': METRIC_COLUMNS_TYPE, accept: 'application/json' },
+      body: columns as unknown as RequestInit['body'],
+    });
+    const text = await response.text();
+    if (response.status !== 201) throw errorFromAnswer('POST', response.url, response.status, text);
+    return JSON.parse(text) as MetricsAnswer;
   }
 
   uploadFile(path: string): Promise<BlobRef> {
@@ -103,4 +126,11 @@ export async function withRemote<T>(options: RemoteOptions, work: (remote: RunsR
   } finally {
     await remote.close();
   }
+}
+
+/** A float64 column of numbers, null as NaN (a plain loop: `Float64Array.from` with a mapper is slow). */
+function toColumn(values: readonly (number | null)[]): Float64Array {
+  const column = new Float64Array(values.length);
+  for (let index = 0; index < values.length; index += 1) column[index] = values[index] ?? Number.NaN;
+  return column;
 }

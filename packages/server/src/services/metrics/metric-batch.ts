@@ -52,6 +52,18 @@ function column(value: unknown, length: number, what: string, allowNull: boolean
   if (value === undefined || (value === null && allowNull)) {
     return new Float64Array(length).fill(fallback ?? Number.NaN);
   }
+  if (value instanceof Float64Array) {
+    // The binary form: NaN stands for null, which only nullable columns accept.
+    if (value.length !== length)
+      throw new LarderError('BadRequest', `${what} must hold ${length} numbers, like "steps"`);
+    if (!allowNull) {
+      for (let index = 0; index < length; index += 1) {
+        if (!Number.isFinite(value[index]))
+          throw new LarderError('BadRequest', `${what}[${index}] must be a finite number`);
+      }
+    }
+    return value;
+  }
   if (!Array.isArray(value) || value.length !== length) {
     throw new LarderError('BadRequest', `${what} must be an array of ${length} entries, like "steps"`);
   }
@@ -82,8 +94,9 @@ export function parseMetricBatch(body: unknown): { run: string; series: SeriesIn
     if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
       throw new LarderError('BadRequest', `series[${index}].offset must be the index of its first point (0 or more)`);
     }
-    if (!Array.isArray(steps))
+    if (!Array.isArray(steps) && !(steps instanceof Float64Array)) {
       throw new LarderError('BadRequest', `series[${index}].steps must be an array of numbers`);
+    }
     total += steps.length;
     if (total > MAX_POINTS_PER_REQUEST) {
       throw new LarderError('PayloadTooLarge', `At most ${MAX_POINTS_PER_REQUEST} points per request; send several`);

@@ -84,7 +84,7 @@ export class MetricsService extends EventEmitter {
         count: (summaries[index] as SeriesSummary).count,
         offset: series.offset,
         steps: Array.from(series.points.steps),
-        values: Array.from(series.points.values, (value) => (Number.isNaN(value) ? null : value)),
+        values: nullableArray(series.points.values),
       })),
     });
     return { run: run._id, series: summaries.map(publicSummary) };
@@ -169,4 +169,14 @@ function numberParam(value: unknown, name: string): number | undefined {
   const number = Number(value);
   if (!Number.isFinite(number)) throw new LarderError('BadRequest', `${name} must be a number`);
   return number;
+}
+
+/** A column as JSON-ready numbers, NaN as null (a plain loop: a mapping callback is slow). */
+function nullableArray(column: Float64Array): (number | null)[] {
+  const out = new Array<number | null>(column.length);
+  for (let index = 0; index < column.length; index += 1) {
+    const value = column[index] as number;
+    out[index] = Number.isNaN(value) ? null : value;
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import type { FeatureContext } from '../../app/feature.js';
 import { ARTIFACTS_COLLECTION, ArtifactsService } from '../artifacts/artifacts-service.js';
 import { FoldersService } from '../folders/folders-service.js';
 import { LineageService } from '../lineage/lineage-service.js';
+import { metricColumnsRoute } from '../metrics/metric-columns-route.js';
 import { MetricsService } from '../metrics/metrics-service.js';
 import { OrganizationsService } from '../organizations/organizations-service.js';
 import { RUNS_COLLECTION, RunsService } from '../runs/runs-service.js';
@@ -16,6 +17,7 @@ const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 export function installTracking(context: FeatureContext): void {
   const { app, store, blobs, metrics, authEnabled, actorFor, useRoute } = context;
   useRoute(trackingFileRoutes({ store, blobs, actorFor }));
+  useRoute(metricColumnsRoute(app, actorFor));
   const folders = new FoldersService(store, authEnabled, [RUNS_COLLECTION, ARTIFACTS_COLLECTION]);
   app.use('folders', folders, { methods: RECORD_METHODS });
   if (authEnabled) app.use('organizations', new OrganizationsService(store, authEnabled), { methods: RECORD_METHODS });
