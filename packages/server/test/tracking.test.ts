@@ -6,6 +6,7 @@
  * runs can be sorted on, live `points` events, permissions, bad input).
  */
 import { authentication, feathers, socketio } from '@feathersjs/client';
+import { encodeMetricColumns, METRIC_COLUMNS_TYPE } from '@larder/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from './support/expect-error.js';
@@ -378,6 +379,48 @@ describe.each(TEST_STORES)('tracking on %s', (store) => {
       );
       // Nothing of the refused batches was stored.
       expect((await as(ada).get(`/metrics?run=${run.body._id}`)).body).toEqual([]);
+    });
+
+    it('takes points as binary float64 columns too, and refuses malformed ones', async () => {
+      const run = await as(ada).post('/runs', { name: 'binary', folder: 'metrics' });
+      const body = encodeMetricColumns(run.body._id, [
+        {
+          type: 'train',
+          name: 'loss',
+          offset: 0,
+          steps: Float64Array.from([0, 1, 2]),
+          values: Float64Array.from([3, Number.NaN, 1]),
+        },
+      ]);
+      const post = (bytes: Uint8Array, token?: string) =>
+        fetch(`${server.url}/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': METRIC_COLUMNS_TYPE, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: bytes as unknown as RequestInit['body'],
+        });
+      const sent = await post(body, ada.token);
+      expect(sent.status).toBe(201);
+      expect(((await sent.json()) as { series: unknown[] }).series).toEqual([
+        expect.objectContaining({ count: 3, last: 1, min: 1, max: 3 }),
+      ]);
+      const read = await as(ada).get(`/metrics?run=${run.body._id}&type=train&name=loss`);
+      expect(read.body.values).toEqual([3, null, 1]);
+      expect((await post(body)).status).toBe(401);
+      expect((await post(body, eve.token)).status).toBe(404);
+      const garbled = await post(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), ada.token);
+      expect(garbled.status).toBe(400);
+      expect(((await garbled.json()) as { message: string }).message).toMatch(/malformed/);
+      const infinite = encodeMetricColumns(run.body._id, [
+        {
+          type: 'train',
+          name: 'loss',
+          offset: 3,
+          steps: Float64Array.from([Number.POSITIVE_INFINITY]),
+          values: Float64Array.from([1]),
+        },
+      ]);
+      expect((await post(infinite, ada.token)).status).toBe(400);
+      expect((await as(ada).get(`/metrics?run=${run.body._id}`)).body[0].count).toBe(3);
     });
 
     it('removing a run removes its points', async () => {
