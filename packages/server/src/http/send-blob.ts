@@ -11,6 +11,8 @@ export interface SendBlobOptions {
   /** False for HEAD: headers only. */
   bodyWanted: boolean;
   filename?: string;
+  /** Shown in the browser (`inline`, the default) or saved (`attachment`). */
+  disposition?: 'inline' | 'attachment';
   contentType?: string;
 }
 
@@ -24,7 +26,10 @@ export async function sendBlob(
   ctx.set('ETag', etag);
   ctx.set('Accept-Ranges', 'bytes');
   ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
-  if (options.filename) ctx.attachment(options.filename, { type: 'inline' });
+  // Uploaded content (an SVG, an HTML file) must never run as a page of this origin.
+  ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  if (options.filename) ctx.attachment(options.filename, { type: options.disposition ?? 'inline' });
   if (ctx.get('if-none-match') === etag) {
     ctx.status = 304;
     return;
@@ -35,7 +40,7 @@ export async function sendBlob(
     ctx.status = 416;
     ctx.body = {
       name: 'RangeNotSatisfiable',
-      message: `The range is outside the blob's ${info.size} bytes`,
+      message: `The range is outside the file's ${info.size} bytes`,
       code: 416,
       className: 'range-not-satisfiable',
     };

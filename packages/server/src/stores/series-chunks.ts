@@ -205,3 +205,35 @@ export function emptySummary(key: SeriesKey): SeriesSummary {
     lastTime: 0,
   };
 }
+
+/** A series row as both SQL adapters store it. */
+export interface SeriesRow {
+  run: string;
+  type: string;
+  name: string;
+  count: number;
+  chunks: number;
+  first_step: number;
+  last_step: number;
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  last_epoch: number | null;
+  last_time: number;
+}
+
+export function toSummary(row: SeriesRow): SeriesSummary {
+  return {
+    run: row.run,
+    type: row.type,
+    name: row.name,
+    count: row.count,
+    firstStep: row.first_step,
+    lastStep: row.last_step,
+    last: row.last,
+    min: row.min,
+    max: row.max,
+    lastEpoch: row.last_epoch,
+    lastTime: row.last_time,
+  };
+}

@@ -10,7 +10,7 @@ import type { FeatureContext } from '../../app/feature.js';
 import { ownershipPolicy } from '../../auth/access-policy.js';
 import type { Actor } from '../../auth/actor.js';
 import { isSha256 } from '../../blobs/blob-store.js';
-import { parseByteRange } from '../../http/byte-range.js';
+import { sendBlob } from '../../http/send-blob.js';
 import type { StoredDocument } from '../../stores/document-store.js';
 import { ASSETS, MEMBERS, memberId } from './datalake-collections.js';
 import { VersionAccess } from './version-access.js';
@@ -54,38 +54,12 @@ export function assetFileRoute(context: FeatureContext) {
     }
     const info = await blobs.stat(wanted);
     if (!info) throw new LarderError('NotFound', `The file of asset '${id}' is missing from storage`);
-    const etag = `"${wanted}"`;
-    ctx.set('ETag', etag);
-    ctx.set('Accept-Ranges', 'bytes');
-    ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
     ctx.set('X-Content-SHA256', wanted);
-    // Uploaded content (an SVG, say) must never run as a page of this origin.
-    ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    if (ctx.get('if-none-match') === etag) {
-      ctx.status = 304;
-      return;
-    }
-    const answer = parseByteRange(ctx.get('range') || undefined, info.size);
-    if (answer.kind === 'unsatisfiable') {
-      ctx.set('Content-Range', `bytes */${info.size}`);
-      ctx.status = 416;
-      ctx.body = {
-        name: 'RangeNotSatisfiable',
-        message: `The range is outside the file's ${info.size} bytes`,
-        code: 416,
-        className: 'range-not-satisfiable',
-      };
-      return;
-    }
-    const range = answer.kind === 'range' ? answer.range : undefined;
-    ctx.body = ctx.method === 'GET' ? await blobs.get(wanted, range) : '';
-    ctx.status = range ? 206 : 200;
-    if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
-    ctx.length = range ? range.end - range.start + 1 : info.size;
-    ctx.type = match[2] === 'file' ? String(asset.mime ?? 'application/octet-stream') : 'image/webp';
-    if (match[2] === 'file') {
-      ctx.set('Content-Disposition', `inline; filename*=UTF-8''${encodeURIComponent(String(asset.filename ?? id))}`);
-    }
+    const file = match[2] === 'file';
+    await sendBlob(ctx, blobs, info, {
+      bodyWanted: ctx.method === 'GET',
+      ...(file ? { filename: String(asset.filename ?? id) } : {}),
+      contentType: file ? String(asset.mime ?? 'application/octet-stream') : 'image/webp',
+    });
   };
 }

@@ -5,7 +5,7 @@
  * `steps` numbers; `values` numbers or null (not a number); `epochs` numbers or null, or
  * left out; `times` milliseconds since the epoch, or left out (the server's clock).
  */
-import { LarderError } from '@larder/protocol';
+import { LarderError, normalizeMetricType } from '@larder/protocol';
 import type { PointColumns } from '../../stores/metric-store.js';
 
 export interface SeriesInput {
@@ -21,23 +21,8 @@ const MAX_SERIES_PER_REQUEST = 10_000;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const BAD_NAME = /[\u0000-\u001f\u007f.$]/;
 
-const TYPE_ALIASES: Record<string, string> = {
-  train: 'train',
-  training: 'train',
-  val: 'val',
-  validate: 'val',
-  validation: 'val',
-  test: 'test',
-  testing: 'test',
-  eval: 'test',
-  evaluate: 'test',
-  evaluation: 'test',
-};
-
 /** t9k's metric type aliases: `training` is `train`, `validation` is `val`, `eval` is `test`. */
-export function normaliseType(type: string): string {
-  return TYPE_ALIASES[type.toLowerCase()] ?? type;
-}
+export const normaliseType = normalizeMetricType;
 
 function assertKey(value: unknown, what: string): asserts value is string {
   if (typeof value !== 'string' || value === '' || value.length > 128 || BAD_NAME.test(value)) {

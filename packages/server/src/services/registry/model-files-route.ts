@@ -10,7 +10,7 @@ import { and, eq, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
-import { parseByteRange } from '../../http/byte-range.js';
+import { sendBlob } from '../../http/send-blob.js';
 import type { ModelFile } from './model-record.js';
 import type { ModelVersionsService } from './model-versions-service.js';
 import type { ModelsService } from './models-service.js';
@@ -44,38 +44,7 @@ export function modelFilesRoute(options: ModelFilesRouteOptions) {
   async function send(ctx: Context, sha256: string, filename: string): Promise<void> {
     const info = await blobs.stat(sha256);
     if (!info) throw new LarderError('NotFound', 'The file is recorded but its bytes are gone; push it again');
-    const etag = `"${sha256}"`;
-    ctx.set('ETag', etag);
-    ctx.set('Accept-Ranges', 'bytes');
-    ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
-    ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`);
-    if (ctx.get('if-none-match') === etag) {
-      ctx.status = 304;
-      return;
-    }
-    const answer = parseByteRange(ctx.get('range') || undefined, info.size);
-    if (answer.kind === 'unsatisfiable') {
-      ctx.set('Content-Range', `bytes */${info.size}`);
-      ctx.status = 416;
-      ctx.body = {
-        name: 'RangeNotSatisfiable',
-        message: `The range is outside the file's ${info.size} bytes`,
-        code: 416,
-        className: 'range-not-satisfiable',
-      };
-      return;
-    }
-    const range = answer.kind === 'range' ? answer.range : undefined;
-    ctx.body = ctx.method === 'GET' ? await blobs.get(sha256, range) : '';
-    if (range) {
-      ctx.status = 206;
-      ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
-      ctx.length = range.end - range.start + 1;
-    } else {
-      ctx.status = 200;
-      ctx.length = info.size;
-    }
-    ctx.type = 'application/octet-stream';
+    await sendBlob(ctx, blobs, info, { bodyWanted: ctx.method === 'GET', filename, disposition: 'attachment' });
   }
 
   return async (ctx: Context, next: Next): Promise<void> => {

@@ -23,7 +23,9 @@ import {
   filterSteps,
   packColumn,
   planAppend,
+  type SeriesRow,
   stepRange,
+  toSummary,
   unpackColumn,
 } from '../series-chunks.js';
 import { translateError } from './postgres-errors.js';
@@ -52,37 +54,6 @@ CREATE TABLE IF NOT EXISTS metric_chunks (
   steps bytea NOT NULL, vals bytea NOT NULL, epochs bytea NOT NULL, times bytea NOT NULL,
   PRIMARY KEY (run, type, name, seq)
 );`;
-
-interface SeriesRow {
-  run: string;
-  type: string;
-  name: string;
-  count: number;
-  chunks: number;
-  first_step: number;
-  last_step: number;
-  last: number | null;
-  min: number | null;
-  max: number | null;
-  last_epoch: number | null;
-  last_time: number;
-}
-
-function toSummary(row: SeriesRow): SeriesSummary {
-  return {
-    run: row.run,
-    type: row.type,
-    name: row.name,
-    count: row.count,
-    firstStep: row.first_step,
-    lastStep: row.last_step,
-    last: row.last,
-    min: row.min,
-    max: row.max,
-    lastEpoch: row.last_epoch,
-    lastTime: row.last_time,
-  };
-}
 
 export class PostgresMetricStore implements MetricStore {
   readonly kind = 'postgres';

@@ -25,8 +25,10 @@ import {
   filterSteps,
   packColumn,
   planAppend,
+  type SeriesRow,
   type StoredSeries,
   stepRange,
+  toSummary,
   unpackColumn,
 } from '../series-chunks.js';
 
@@ -46,37 +48,6 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (run, type, name, seq);
 `;
-
-interface SeriesRow {
-  run: string;
-  type: string;
-  name: string;
-  count: number;
-  chunks: number;
-  first_step: number;
-  last_step: number;
-  last: number | null;
-  min: number | null;
-  max: number | null;
-  last_epoch: number | null;
-  last_time: number;
-}
-
-function toSummary(row: SeriesRow): SeriesSummary {
-  return {
-    run: row.run,
-    type: row.type,
-    name: row.name,
-    count: row.count,
-    firstStep: row.first_step,
-    lastStep: row.last_step,
-    last: row.last,
-    min: row.min,
-    max: row.max,
-    lastEpoch: row.last_epoch,
-    lastTime: row.last_time,
-  };
-}
 
 export class SqliteMetricStore implements MetricStore {
   readonly kind = 'sqlite';
