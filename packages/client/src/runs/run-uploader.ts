@@ -141,12 +141,20 @@ export class RunUploader {
   async #uploadMetricsFromFile(runId: string): Promise<number> {
     const path = join(this.directory, METRICS_FILE);
     let sent = 0;
+    let next = readMetricLog(path, { from: this.#readFrom });
     for (;;) {
-      const slice = await readMetricLog(path, { from: this.#readFrom });
+      const slice = await next;
       for (const chunk of slice.chunks) this.#addPending(chunk);
       this.#readFrom = slice.end;
-      while (this.#pendingPoints >= this.#batchPoints || (slice.atEnd && this.#pendingPoints > 0)) {
-        sent += await this.#sendBatch(runId);
+      // Read and decode the next slice while this one's batches are on the wire.
+      if (!slice.atEnd) next = readMetricLog(path, { from: slice.end });
+      try {
+        while (this.#pendingPoints >= this.#batchPoints || (slice.atEnd && this.#pendingPoints > 0)) {
+          sent += await this.#sendBatch(runId);
+        }
+      } catch (error) {
+        if (!slice.atEnd) await next.catch(() => {});
+        throw error;
       }
       if (slice.atEnd) return sent;
     }
