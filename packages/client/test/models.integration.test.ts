@@ -150,6 +150,23 @@ describe('SDK model registry', () => {
     expect((await bob.get({ name: 'shared' }))._id).toBe(own.model._id);
   });
 
+  it("stores a folder zipped as a named file (Picsellia's store with zip)", async () => {
+    await ada.create({ name: 'zipped', type: 'classification' });
+    const folder = join(dir, 'checkpoint-folder');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'ckpt.index'), 'index');
+    await writeFile(join(folder, 'ckpt.data'), randomBytes(1000));
+    const stored = await ada.store('zipped', 'checkpoint-data-latest', folder, { zip: true });
+    expect(stored.files['checkpoint-data-latest']).toMatchObject({ filename: 'checkpoint-folder.zip' });
+    const copy = join(dir, 'zipped-copy.zip');
+    await ada.downloadFile('zipped', 'checkpoint-data-latest', copy);
+    const bytes = await readFile(copy);
+    expect(bytes.subarray(0, 4).toString('hex')).toBe('504b0304');
+    expect(bytes.includes(Buffer.from('ckpt.index'))).toBe(true);
+    const plain = await ada.store('zipped', 'readme', join(folder, 'ckpt.index'));
+    expect(plain.files.readme).toMatchObject({ filename: 'ckpt.index', size: 5 });
+  });
+
   it('announces alias moves over the event socket to those who may read the model', async () => {
     const adaStore = new DataStore({ url: server.url, token: adaToken });
     const bobStore = new DataStore({ url: server.url, token: bobToken });

@@ -9,6 +9,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LarderError } from '@larder/protocol';
+import { zipToTemporaryFile } from '../archives/zip-archive.js';
 import type { DataStore } from '../datastore/data-store.js';
 import type { Service } from '../datastore/service.js';
 import { localFilename } from './checkout-paths.js';
@@ -27,7 +28,6 @@ import type {
 } from './experiment-types.js';
 import { appendToLine } from './line-log.js';
 import { runFileRoute } from './run-file-route.js';
-import { zipToTemporaryFile } from './zip-archive.js';
 
 export interface StoreOptions {
   /** Pack the file or directory into one zip first (a directory needs it). */

@@ -12,12 +12,14 @@
  * await models.pullVersion('resnet', 'production', 'deploy/resnet');
  * await models.close();
  */
+
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { formatOffence, validateModel } from '@larder/pmf';
 import { LarderError } from '@larder/protocol';
+import { zipToTemporaryFile } from '../archives/zip-archive.js';
 import type { UploadOptions } from '../blobs/blob-client.js';
 import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
@@ -251,6 +253,23 @@ export class ModelRegistry {
     const blob = await this.#store.blobs.upload(path);
     const file = { sha256: blob.sha256, size: blob.size, filename: basename(path) };
     return this.#models().patch(model._id, { [`files.${name}`]: file } as Partial<ModelRecord>);
+  }
+
+  /**
+   * Picsellia's `network.store(name, path, { zip })`: a file, or with `zip` a file or a
+   * folder zipped first, stored as the named file `name`.
+   *
+   * @example
+   * await models.store('mnist-cnn', 'checkpoint-data-latest', './checkpoints', { zip: true });
+   */
+  async store(selector: ModelSelector | string, name: string, path: string, options: { zip?: boolean } = {}) {
+    if (!options.zip) return this.storeFile(selector, name, path);
+    const zipped = await zipToTemporaryFile(path);
+    try {
+      return await this.storeFile(selector, name, zipped.path);
+    } finally {
+      await zipped.remove();
+    }
   }
 
   /** Downloads the model's named file `name` to `path`, verified. */
