@@ -9,6 +9,22 @@
  *   BENCH_S3_ENDPOINT  an S3-compatible server: the blob workload runs again with Larder's
  *                   blobs there, beside the AWS SDK writing straight to it
  *   BENCH_S3_BLOB_MB   blob size for the S3 run in MiB (default 256)
+ *   BENCH_TRACKING_POINTS  metric points logged through the SDK and uploaded (default
+ *                   1000000; 0 skips the tracking workloads)
+ *   BENCH_SERIES_POINTS    points of the series read back downsampled (default 1000000)
+ *   BENCH_TRACKING_RUNS    runs in the search workload (default 10000)
+ *   BENCH_MLFLOW_POINTS    points sent to MLflow's log-batch (default 100000: it is slow)
+ *   BENCH_MLFLOW       "none" skips the MLflow peer (installed with pip on first use)
+ *   BENCH_REGISTRY_CHECKPOINT_MB  size of each of the ten checkpoints of the model pushed
+ *                   to and pulled from the registry (default 200; 0 skips the registry workload)
+ *   BENCH_DATALAKE_PICTURES  pictures uploaded to the datalake (default 10000; 0 skips the
+ *                   datalake workloads)
+ *   BENCH_DATALAKE_ASSETS  assets in the lake for the tag query, pictures included (default
+ *                   100000; 0 skips the tag query)
+ *   BENCH_DATALAKE_ANNOTATIONS  annotations of the version exported as COCO (default
+ *                   100000; 0 skips the export)
+ *   BENCH_STOCK_MODEL_MB  size of the model committed to stock and pushed (default 500; 0
+ *                   skips the stock workload)
  */
 function integer(name, fallback) {
   const text = process.env[name];
@@ -30,5 +46,15 @@ export function readConfig() {
     postgres: process.env.BENCH_POSTGRES_URL ? 'yes' : 'no',
     s3: process.env.BENCH_S3_ENDPOINT ? 'yes' : 'no',
     s3BlobMiB: integer('BENCH_S3_BLOB_MB', 256),
+    trackingPoints: integer('BENCH_TRACKING_POINTS', 1_000_000),
+    seriesPoints: integer('BENCH_SERIES_POINTS', 1_000_000),
+    trackingRuns: integer('BENCH_TRACKING_RUNS', 10_000),
+    mlflowPoints: integer('BENCH_MLFLOW_POINTS', 100_000),
+    mlflow: process.env.BENCH_MLFLOW === 'none' ? 'none' : 'mlflow',
+    registryCheckpointMiB: integer('BENCH_REGISTRY_CHECKPOINT_MB', 200),
+    datalakePictures: integer('BENCH_DATALAKE_PICTURES', 10_000),
+    datalakeAssets: integer('BENCH_DATALAKE_ASSETS', 100_000),
+    datalakeAnnotations: integer('BENCH_DATALAKE_ANNOTATIONS', 100_000),
+    stockModelMiB: integer('BENCH_STOCK_MODEL_MB', 500),
   };
 }

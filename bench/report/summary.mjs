@@ -1,4 +1,5 @@
 /** The compact human summary printed at the end of a run. */
+import { sdkWorkloadLines } from './sdk-workload-summary.mjs';
 
 const pad = (text, width) => String(text).padEnd(width);
 const mark = (pass) => (pass === null ? 'n/a ' : pass ? 'PASS' : 'FAIL');
@@ -68,6 +69,36 @@ export function formatSummary(report) {
       `server RSS: upload ${upload.rss.baselineMiB} → ${upload.rss.peakMiB} MiB (+${upload.rss.growthMiB}), download ${download.rss.baselineMiB} → ${download.rss.peakMiB} MiB (+${download.rss.growthMiB})`,
     );
   }
+  const tracking = report.tracking;
+  if (tracking?.larder) {
+    const { ingest, longSeries, search } = tracking.larder;
+    const peer = tracking.mlflow;
+    lines.push('');
+    lines.push(
+      'Experiment tracking' +
+        (peer.available
+          ? ` (beside MLflow ${peer.version}, ${peer.backend})`
+          : ` (MLflow not measured: ${peer.reason})`) +
+        ':',
+    );
+    lines.push(
+      `ingest through the SDK: ${ingest.pointsPerSec} points/s (${ingest.points} points)` +
+        (peer.available
+          ? `; MLflow log-batch ${peer.ingest.pointsPerSec} points/s → ×${tracking.ratios.ingestPointsPerSec}`
+          : ''),
+    );
+    lines.push(`run.log: ${ingest.logMicrosPerCall} µs per call (${ingest.logMicrosPerPoint} µs per point)`);
+    lines.push(
+      `${longSeries.points}-point series downsampled to ${longSeries.returnedPoints}: p50 ${longSeries.p50} ms, p95 ${longSeries.p95} ms` +
+        (peer.available
+          ? `; MLflow full get-history of ${peer.historyRead.points} points p95 ${peer.historyRead.p95} ms`
+          : ''),
+    );
+    lines.push(
+      `search ${search.runs} runs (hparam filter, metric sort): p95 ${search.p95} ms` +
+        (peer.available ? `; MLflow p95 ${peer.search.p95} ms → ×${tracking.ratios.searchP95}` : ''),
+    );
+  } else if (tracking) lines.push(`Tracking not measured: ${tracking.reason}`);
   const onS3 = report.larderS3;
   if (onS3?.available) {
     lines.push('');
@@ -75,6 +106,7 @@ export function formatSummary(report) {
       `blob ${onS3.blobMiB} MiB on S3 (${onS3.endpoint}): Larder upload ${onS3.upload.mbPerSec} MB/s, download ${onS3.download.mbPerSec} MB/s; AWS SDK straight to S3 upload ${onS3.direct.upload.mbPerSec} MB/s, download ${onS3.direct.download.mbPerSec} MB/s (Larder/direct ${onS3.uploadVsDirect} and ${onS3.downloadVsDirect}); server RSS +${onS3.upload.rss.growthMiB} / +${onS3.download.rss.growthMiB} MiB`,
     );
   } else if (onS3) lines.push(`Larder on S3 not measured: ${onS3.reason}`);
+  lines.push(...sdkWorkloadLines(report));
   lines.push('');
   for (const target of report.targets) lines.push(`${mark(target.pass)}  ${target.target}: ${target.value}`);
   return lines.join('\n');

@@ -1,4 +1,5 @@
 /** The issue's targets, each evaluated on this run's figures: pass true/false, or null when not measured. */
+import { sdkWorkloadTargets } from './sdk-workload-targets.mjs';
 
 /** "lowest ×1.2 (count p95)": the comparable ratio closest to losing. */
 function lowestRatio(ratios) {
@@ -21,7 +22,42 @@ export function evaluateTargets(report) {
   const growth = blobs ? Math.max(blobs.upload.rss.growthMiB, blobs.download.rss.growthMiB) : undefined;
   const startMs = Math.max(larder.startMs, larder.restartMs ?? 0);
   const fullSize = config.documents === 100_000;
+  const tracking = report.tracking?.larder;
+  const mlflow = report.tracking?.mlflow;
+  const trackingTargets = tracking
+    ? [
+        {
+          target: 'metric ingest through the SDK at least 1,000,000 points/s on SQLite',
+          value: `${tracking.ingest.pointsPerSec} points/s`,
+          pass: tracking.ingest.pointsPerSec >= 1_000_000,
+        },
+        {
+          target: 'metric ingest at least 100× MLflow',
+          value: mlflow?.available
+            ? `×${report.tracking.ratios.ingestPointsPerSec}`
+            : `not measured: ${mlflow?.reason}`,
+          pass: mlflow?.available ? report.tracking.ratios.ingestPointsPerSec >= 100 : null,
+        },
+        {
+          target: `a ${tracking.longSeries.points}-point series read downsampled to 2000 points under 50 ms`,
+          value: `p95 ${tracking.longSeries.p95} ms`,
+          pass: tracking.longSeries.p95 < 50,
+        },
+        {
+          target: `runs search over ${tracking.search.runs} runs (hparam filter, metric-summary sort) p95 under 50 ms`,
+          value: `${tracking.search.p95} ms${mlflow?.available ? ` (MLflow ${mlflow.search.p95} ms)` : ''}`,
+          pass: tracking.search.p95 < 50,
+        },
+        {
+          target: 'run.log under 2 µs per call, amortised',
+          value: `${tracking.ingest.logMicrosPerCall} µs`,
+          pass: tracking.ingest.logMicrosPerCall < 2,
+        },
+      ]
+    : [];
   return [
+    ...trackingTargets,
+    ...sdkWorkloadTargets(report),
     {
       target: 'Ahead of the Marcelle backend on every document workload',
       value: comparison ? lowestRatio(comparison.ratios) : `not measured: ${marcelle.reason}`,

@@ -1,0 +1,60 @@
+/** The summary lines of the workloads run through the SDK: model registry, datalake, stock. */
+
+const MIB = 1024 * 1024;
+const mib = (bytes) => `${Math.round((bytes / MIB) * 10) / 10} MiB`;
+const kib = (bytes) => `${Math.round((bytes / 1024) * 10) / 10} KiB`;
+
+function registryLines(registry) {
+  if (!registry.available) return [`Model registry not measured: ${registry.reason}`];
+  const { rawDiskWrite, push, pull, pushAfterOneChange: again } = registry;
+  return [
+    `Model registry (PMF model, ${registry.checkpoints} checkpoints of ${registry.checkpointMiB} MiB, ${registry.files} files):`,
+    `push ${push.mbPerSec} MB/s, pull ${pull.mbPerSec} MB/s; raw disk write ${rawDiskWrite.mbPerSec} MB/s (before ${rawDiskWrite.before.mbPerSec}, after ${rawDiskWrite.after.mbPerSec})`,
+    `push after one checkpoint changed: ${mib(again.fileBytesSent)} of files sent (${again.sentFiles.join(', ')}), ${again.requests} requests, ${again.seconds} s`,
+  ];
+}
+
+function datalakeLines(datalake) {
+  if (!datalake.available) return [`Datalake not measured: ${datalake.reason}`];
+  const { upload, uploadAgain, cocoExport, download, tagQuery } = datalake;
+  const lines = [
+    `Datalake (${upload.files} pictures, ${mib(upload.bytes)}):`,
+    `upload ${upload.filesPerSec} files/s (${upload.seconds} s; files sent in ${upload.filesSentSeconds} s, the rest making them pictures)`,
+    `same folder again: ${uploadAgain.pictureBytesSent} picture bytes, ${uploadAgain.requests} requests (${kib(uploadAgain.bodyBytes)} of JSON), ${uploadAgain.seconds} s`,
+  ];
+  if (cocoExport)
+    lines.push(
+      `COCO export of ${cocoExport.annotations} annotations on ${cocoExport.images} pictures: ${cocoExport.seconds} s`,
+    );
+  lines.push(
+    `download of the version: ${download.mbPerSec} MB/s, ${download.filesPerSec} files/s (${download.seconds} s)`,
+  );
+  if (tagQuery)
+    lines.push(
+      `tag query over ${tagQuery.assets} assets (~${tagQuery.meanMatches} matches each): p50 ${tagQuery.p50} / p95 ${tagQuery.p95} ms`,
+    );
+  return lines;
+}
+
+function stockLines(stock) {
+  if (!stock.available) return [`Stock not measured: ${stock.reason}`];
+  const { commit, commitAfterOneLayer: again, load, push } = stock;
+  return [
+    `Stock (${mib(stock.modelBytes)} model, ${stock.layers} layers of ${mib(stock.layerBytes)}):`,
+    `commit ${commit.mbPerSec} MB/s (${commit.seconds} s); load back ${load.mbPerSec} MB/s; push of ${push.commits} commits ${push.mbPerSec} MB/s (${mib(push.bytes)})`,
+    `commit after one layer changed: ${mib(again.processBytesWritten)} written, ${again.objectsAdded} new objects (${mib(again.objectBytesAdded)}), ${again.seconds} s`,
+  ];
+}
+
+/** @param {any} report @returns {string[]} lines, each section after a blank line */
+export function sdkWorkloadLines(report) {
+  const lines = [];
+  for (const [section, format] of [
+    [report.registry, registryLines],
+    [report.datalake, datalakeLines],
+    [report.stock, stockLines],
+  ]) {
+    if (section) lines.push('', ...format(section));
+  }
+  return lines;
+}

@@ -1,0 +1,66 @@
+/**
+ * Targets of the registry, datalake and stock workloads. The issues set the incremental ones
+ * (only the change is sent or written); throughput of large files is held to the blob
+ * workload's yardstick (70% of raw disk write); queries to the document workloads' (p95
+ * under 50 ms). Unmeasured workloads give no target.
+ */
+
+/** Room for what accompanies a change: the PMF metadata.yaml, a stock manifest and commit. */
+const ALLOWANCE_BYTES = 64 * 1024;
+
+const percent = (part, whole) => `${Math.round((part / whole) * 100)}%`;
+
+function registryTargets(registry) {
+  if (!registry?.available) return [];
+  const { rawDiskWrite: raw, push, pull, pushAfterOneChange: again } = registry;
+  const onlyChanged = again.sentFiles.every((path) => path === 'metadata.yaml' || again.savedFiles.includes(path));
+  return [
+    {
+      target: 'registry push and pull at least 70% of raw disk write speed',
+      value: `push ${push.mbPerSec} MB/s (${percent(push.mbPerSec, raw.mbPerSec)}), pull ${pull.mbPerSec} MB/s (${percent(pull.mbPerSec, raw.mbPerSec)}) of ${raw.mbPerSec} MB/s`,
+      pass: push.mbPerSec >= 0.7 * raw.mbPerSec && pull.mbPerSec >= 0.7 * raw.mbPerSec,
+    },
+    {
+      target: 'registry push after one checkpoint changed sends that checkpoint only (+ metadata.yaml)',
+      value: `${again.fileBytesSent} bytes of files for a ${again.checkpointBytes}-byte checkpoint (${again.sentFiles.join(', ')})`,
+      pass: onlyChanged && again.fileBytesSent <= again.checkpointBytes + ALLOWANCE_BYTES,
+    },
+  ];
+}
+
+function datalakeTargets(datalake) {
+  if (!datalake?.available) return [];
+  const { uploadAgain, tagQuery } = datalake;
+  const targets = [
+    {
+      target: 'datalake upload of the same folder again sends no picture bytes',
+      value: `${uploadAgain.pictureBytesSent} picture bytes, ${uploadAgain.requests} requests (${uploadAgain.bodyBytes} bytes of JSON)`,
+      pass: uploadAgain.pictureBytesSent === 0,
+    },
+  ];
+  if (tagQuery) {
+    targets.push({
+      target: `datalake tag query over ${tagQuery.assets} assets p95 under 50 ms`,
+      value: `${tagQuery.p95} ms`,
+      pass: tagQuery.p95 < 50,
+    });
+  }
+  return targets;
+}
+
+function stockTargets(stock) {
+  if (!stock?.available) return [];
+  const again = stock.commitAfterOneLayer;
+  return [
+    {
+      target: 'stock commit after one layer changed writes that layer only',
+      value: `${again.processBytesWritten} bytes written for a ${stock.layerBytes}-byte layer (${again.objectsAdded} new objects)`,
+      pass: again.processBytesWritten <= stock.layerBytes + ALLOWANCE_BYTES,
+    },
+  ];
+}
+
+/** @param {any} report */
+export function sdkWorkloadTargets(report) {
+  return [...registryTargets(report.registry), ...datalakeTargets(report.datalake), ...stockTargets(report.stock)];
+}

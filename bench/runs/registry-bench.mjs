@@ -1,0 +1,101 @@
+/**
+ * The model registry through the SDK (`ModelRegistry`) against a real `larder serve`: push
+ * of a PMF model with ten large checkpoints, pull of it back (MB/s, beside a raw fsynced disk
+ * write measured before the push and after the pull), then the same model saved again with
+ * one checkpoint retrained and pushed again, counting the bytes the SDK sends.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { countingFetch } from '../measure/counting-fetch.mjs';
+import { round } from '../measure/percentiles.mjs';
+import { startLarder } from '../servers/larder-server.mjs';
+import { makeRandomFile } from '../workloads/blob-file.mjs';
+import { measureDiskWrite } from '../workloads/disk-write.mjs';
+import { PMF_MODEL_NAME, savePmfModel, writeCheckpointSources } from '../workloads/pmf-model.mjs';
+
+const CLIENT = pathToFileURL(new URL('../../packages/client/dist/index.js', import.meta.url).pathname).href;
+const CHECKPOINTS = 10;
+const MIB = 1024 * 1024;
+/** The raw yardstick writes at most this much each time: enough to leave the page cache behind. */
+const RAW_WRITE_BYTES = 1024 * MIB;
+
+async function timed(work) {
+  const started = performance.now();
+  const answer = await work();
+  return { answer, seconds: (performance.now() - started) / 1000 };
+}
+
+const mbPerSec = (bytes, seconds) => Math.round(bytes / 1e6 / seconds);
+
+/** @returns {Promise<object>} the registry figures */
+export async function benchRegistry(tempRoot, checkpointMiB, log) {
+  const checkpointBytes = checkpointMiB * MIB;
+  const totalBytes = CHECKPOINTS * checkpointBytes;
+  const sources = join(tempRoot, 'registry-sources');
+  const tree = join(tempRoot, 'registry-model');
+  const pulled = join(tempRoot, 'registry-pulled');
+  const rawPath = join(tempRoot, 'registry-raw-write.bin');
+  const { ModelRegistry } = await import(CLIENT);
+  log(`registry: writing ${CHECKPOINTS} checkpoints of ${checkpointMiB} MiB and saving the PMF tree`);
+  const model = await writeCheckpointSources(sources, CHECKPOINTS, checkpointBytes);
+  await savePmfModel(tree, model);
+  const server = await startLarder(join(tempRoot, 'registry-data'));
+  const counter = countingFetch();
+  const registry = await ModelRegistry.connect({
+    url: server.url,
+    credentialsFile: join(tempRoot, 'no-credentials.json'),
+    fetch: counter.fetch,
+  });
+  try {
+    const rawWriteBytes = Math.min(totalBytes, RAW_WRITE_BYTES);
+    log(`registry: raw disk write, push, pull, raw disk write again (${round(totalBytes / MIB / 1024)} GiB model)`);
+    const before = await measureDiskWrite(rawPath, rawWriteBytes);
+    const push = await timed(() => registry.pushVersion(tree));
+    if (push.answer.sent.length !== push.answer.version.files.length) {
+      throw new Error(`The first push sent ${push.answer.sent.length} of ${push.answer.version.files.length} files`);
+    }
+    const pull = await timed(() => registry.pullVersion(PMF_MODEL_NAME, 'latest', pulled));
+    const after = await measureDiskWrite(rawPath, rawWriteBytes);
+    await rm(pulled, { recursive: true, force: true });
+
+    log('registry: one checkpoint retrained, saved over the tree and pushed again');
+    // Same file name as the last checkpoint, new bytes: the tree keeps its layout.
+    await mkdir(join(sources, 'retrained'));
+    const retrained = await makeRandomFile(join(sources, 'retrained', `epoch-${CHECKPOINTS}.bin`), checkpointBytes);
+    const checkpoints = [...model.checkpoints.slice(0, -1), retrained.path];
+    const save = await savePmfModel(tree, { ...model, checkpoints }, true);
+    counter.reset();
+    const again = await timed(() => registry.pushVersion(tree));
+    const sentAgain = counter.totals();
+    return {
+      available: true,
+      checkpoints: CHECKPOINTS,
+      checkpointMiB,
+      modelBytes: totalBytes,
+      files: push.answer.version.files.length,
+      rawDiskWrite: { mbPerSec: Math.max(before.mbPerSec, after.mbPerSec), before, after },
+      push: { seconds: round(push.seconds, 3), mbPerSec: mbPerSec(totalBytes, push.seconds) },
+      pull: { seconds: round(pull.seconds, 3), mbPerSec: mbPerSec(totalBytes, pull.seconds) },
+      pushAfterOneChange: {
+        seconds: round(again.seconds, 3),
+        savedFiles: save.copied,
+        sentFiles: again.answer.sent,
+        skippedFiles: again.answer.skipped.length,
+        // PUT bodies are file bytes (blobs and their chunks); the rest is JSON of the calls.
+        fileBytesSent: sentAgain.byMethod.PUT?.bodyBytes ?? 0,
+        checkpointBytes,
+        requests: sentAgain.requests,
+        bodyBytes: sentAgain.bodyBytes,
+        byMethod: sentAgain.byMethod,
+        version: again.answer.version.version,
+      },
+    };
+  } finally {
+    await registry.close();
+    await server.stop();
+    await rm(sources, { recursive: true, force: true });
+    await rm(tree, { recursive: true, force: true });
+  }
+}

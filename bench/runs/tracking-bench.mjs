@@ -1,0 +1,250 @@
+/**
+ * Experiment tracking, Larder beside an MLflow tracking server in the same run:
+ * - metric ingest: points logged through the SDK (`run.log`, whose cost per call is
+ *   measured too) then uploaded to the server, points per second; MLflow receives points
+ *   through REST `runs/log-batch` (1000 metrics per request, its limit);
+ * - a long series read back downsampled to 2000 points (Larder), beside MLflow's full
+ *   `metrics/get-history` of its series (MLflow cannot downsample);
+ * - runs search over many runs, filtering on an hparam and sorting on a metric summary,
+ *   the same query on both.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { createHttpClient, jsonBody } from '../measure/http-client.mjs';
+import { round, summarizeLatencies } from '../measure/percentiles.mjs';
+import { installMlflow, MLFLOW_VERSION, startMlflow } from '../peers/mlflow.mjs';
+import { startLarder } from '../servers/larder-server.mjs';
+
+const CLIENT = pathToFileURL(new URL('../../packages/client/dist/index.js', import.meta.url).pathname).href;
+const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad'];
+const READS = 30;
+const SEARCHES = 50;
+
+/** Runs `work` over `items` with `concurrency` workers. */
+async function pool(items, concurrency, work) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index], index);
+      }
+    }),
+  );
+}
+
+async function larderIngest(url, tempRoot, points, log) {
+  process.env.LARDER_RUN_PARENT_DIR = join(tempRoot, 'bench-runs');
+  const { createRun } = await import(CLIENT);
+  const series = 10;
+  const perSeries = Math.floor(points / series);
+  const run = await createRun({ name: 'ingest', flushIntervalMs: 1000 });
+  const metrics = {};
+  const started = performance.now();
+  for (let step = 0; step < perSeries; step += 1) {
+    for (let index = 0; index < series; index += 1) metrics[`m${index}`] = Math.sin(step / 100 + index);
+    run.log('train', metrics, step, Math.floor(step / 1000));
+  }
+  const loopMs = performance.now() - started;
+  await run.finish();
+  const total = perSeries * series;
+  log(`Larder: ${total} points logged (${round((loopMs * 1000) / total, 3)} µs per point), uploading`);
+  const uploadStarted = performance.now();
+  const result = await run.upload({ folder: 'bench', makeFolder: true, connection: { url } });
+  const seconds = (performance.now() - uploadStarted) / 1000;
+  if (result.pointsSent !== total) throw new Error(`The upload sent ${result.pointsSent} points, not ${total}`);
+  return {
+    points: total,
+    // One call logs `series` points: the cost per call is what a training loop pays per step.
+    logMicrosPerCall: round((loopMs * 1000) / perSeries, 3),
+    logMicrosPerPoint: round((loopMs * 1000) / total, 3),
+    uploadSeconds: round(seconds, 3),
+    pointsPerSec: Math.round(total / seconds),
+    runId: result.id,
+  };
+}
+
+async function larderLongSeries(client, points, log) {
+  const run = JSON.parse(
+    (await client.expect(201, 'POST', '/runs', jsonBody({ name: 'long-series', folder: 'bench' }))).text,
+  );
+  const batch = 100_000;
+  for (let offset = 0; offset < points; offset += batch) {
+    const count = Math.min(batch, points - offset);
+    const steps = Array.from({ length: count }, (_, i) => offset + i);
+    const values = steps.map((step) => Math.sin(step / 5000) + (step % 99_991 === 0 ? 5 : 0));
+    await client.expect(
+      201,
+      'POST',
+      '/metrics',
+      jsonBody({ run: run._id, series: [{ type: 'train', name: 'loss', offset, steps, values }] }),
+    );
+  }
+  log(`Larder: a ${points}-point series stored; reading it downsampled to 2000 points ${READS} times`);
+  const samples = [];
+  let answered = 0;
+  for (let read = 0; read < READS; read += 1) {
+    const answer = await client.expect(200, 'GET', `/metrics?run=${run._id}&type=train&name=loss&points=2000`);
+    samples.push(answer.ms);
+    answered = JSON.parse(answer.text).steps.length;
+  }
+  return { points, returnedPoints: answered, ...summarizeLatencies(samples) };
+}
+
+async function larderSearch(client, runs, log) {
+  log(`Larder: creating ${runs} runs with hparams and a metric`);
+  const indexes = Array.from({ length: runs }, (_, i) => i);
+  await pool(indexes, 8, async (i) => {
+    const body = {
+      name: `sweep-${i}`,
+      folder: 'sweep',
+      makeFolder: true,
+      hparams: { optimizer: OPTIMIZERS[i % 4], lr: (i % 100) / 10_000 },
+    };
+    const run = JSON.parse((await client.expect(201, 'POST', '/runs', jsonBody(body))).text);
+    const accuracy = ((i * 7919) % 10_000) / 10_000;
+    await client.expect(
+      201,
+      'POST',
+      '/metrics',
+      jsonBody({
+        run: run._id,
+        series: [{ type: 'val', name: 'accuracy', offset: 0, steps: [0, 1], values: [accuracy / 2, accuracy] }],
+      }),
+    );
+  });
+  const path = '/runs?hparams.optimizer=adam&$sort[metrics.val.accuracy.last]=-1&$limit=100';
+  const samples = [];
+  let first;
+  for (let query = 0; query < SEARCHES; query += 1) {
+    const answer = await client.expect(200, 'GET', path);
+    samples.push(answer.ms);
+    first ??= JSON.parse(answer.text);
+  }
+  if (first.total !== runs / 4) throw new Error(`The search matched ${first.total} runs, not ${runs / 4}`);
+  return { runs, matched: first.total, query: path, ...summarizeLatencies(samples) };
+}
+
+async function mlflowFigures(tempRoot, points, runs, log) {
+  const installed = installMlflow(log);
+  if (!installed.ok) return { available: false, reason: installed.reason };
+  const server = await startMlflow(await mkdtemp(join(tempRoot, 'mlflow-')));
+  const client = createHttpClient(server.url);
+  const api = async (path, body) =>
+    JSON.parse((await client.expect(200, 'POST', `/api/2.0/mlflow/${path}`, jsonBody(body))).text);
+  try {
+    log(`MLflow ${MLFLOW_VERSION}: ingesting ${points} points through log-batch`);
+    const { run } = await api('runs/create', { experiment_id: '0', run_name: 'ingest', start_time: Date.now() });
+    const runId = run.info.run_id;
+    const series = 10;
+    const perSeries = Math.floor(points / series);
+    const batches = [];
+    let batch = [];
+    const timestamp = Date.now();
+    for (let step = 0; step < perSeries; step += 1) {
+      for (let index = 0; index < series; index += 1) {
+        batch.push({ key: `m${index}`, value: Math.sin(step / 100 + index), timestamp, step });
+        if (batch.length === 1000) {
+          batches.push(jsonBody({ run_id: runId, metrics: batch }));
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) batches.push(jsonBody({ run_id: runId, metrics: batch }));
+    const started = performance.now();
+    for (const body of batches) await client.expect(200, 'POST', '/api/2.0/mlflow/runs/log-batch', body);
+    const seconds = (performance.now() - started) / 1000;
+    const ingest = {
+      points: perSeries * series,
+      seconds: round(seconds, 3),
+      pointsPerSec: Math.round((perSeries * series) / seconds),
+    };
+
+    log(`MLflow: reading the ${perSeries}-point series back with get-history ${READS} times`);
+    const reads = [];
+    for (let read = 0; read < READS; read += 1) {
+      reads.push(
+        (
+          await client.expect(
+            200,
+            'GET',
+            `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=m0&max_results=${perSeries}`,
+          )
+        ).ms,
+      );
+    }
+
+    log(`MLflow: creating ${runs} runs with a param and a metric`);
+    const indexes = Array.from({ length: runs }, (_, i) => i);
+    await pool(indexes, 8, async (i) => {
+      const created = await api('runs/create', { experiment_id: '0', run_name: `sweep-${i}`, start_time: Date.now() });
+      const accuracy = ((i * 7919) % 10_000) / 10_000;
+      await api('runs/log-batch', {
+        run_id: created.run.info.run_id,
+        params: [
+          { key: 'optimizer', value: OPTIMIZERS[i % 4] },
+          { key: 'lr', value: String((i % 100) / 10_000) },
+        ],
+        metrics: [
+          { key: 'accuracy', value: accuracy / 2, timestamp, step: 0 },
+          { key: 'accuracy', value: accuracy, timestamp, step: 1 },
+        ],
+      });
+    });
+    const search = {
+      experiment_ids: ['0'],
+      filter: "params.optimizer = 'adam'",
+      order_by: ['metrics.accuracy DESC'],
+      max_results: 100,
+    };
+    const searches = [];
+    for (let query = 0; query < SEARCHES; query += 1) {
+      searches.push((await client.expect(200, 'POST', '/api/2.0/mlflow/runs/search', jsonBody(search))).ms);
+    }
+    return {
+      available: true,
+      version: MLFLOW_VERSION,
+      backend: 'sqlite (mlflow server default), 1 worker',
+      startMs: round(server.startMs),
+      ingest,
+      historyRead: {
+        points: perSeries,
+        note: 'full series: MLflow has no server-side downsampling',
+        ...summarizeLatencies(reads),
+      },
+      search: { runs, query: search, ...summarizeLatencies(searches) },
+    };
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
+/** @returns {Promise<object>} tracking figures of Larder and MLflow */
+export async function benchTracking(tempRoot, config, log) {
+  const server = await startLarder(join(tempRoot, 'larder-tracking-data'));
+  const client = createHttpClient(server.url);
+  let larder;
+  try {
+    const ingest = await larderIngest(server.url, tempRoot, config.trackingPoints, log);
+    const longSeries = await larderLongSeries(client, config.seriesPoints, log);
+    const search = await larderSearch(client, config.trackingRuns, log);
+    larder = { ingest, longSeries, search };
+  } finally {
+    client.close();
+    await server.stop();
+  }
+  const mlflow =
+    config.mlflow === 'none'
+      ? { available: false, reason: 'skipped (BENCH_MLFLOW=none)' }
+      : await mlflowFigures(tempRoot, config.mlflowPoints, config.trackingRuns, log);
+  const ratios = mlflow.available
+    ? {
+        ingestPointsPerSec: round(larder.ingest.pointsPerSec / mlflow.ingest.pointsPerSec),
+        searchP95: round(mlflow.search.p95 / larder.search.p95),
+      }
+    : undefined;
+  return { larder, mlflow, ...(ratios ? { ratios, note: 'ratio > 1 means Larder is ahead' } : {}) };
+}
