@@ -116,6 +116,8 @@ describe('SDK datalake', () => {
       onProgress: (p) => progress.push(p.done),
     });
     expect(report).toMatchObject({ files: 6, skipped: 0 });
+    // Every byte counted, though the files arrive in parallel.
+    expect(report.bytes).toBe(pictures.slice(0, 6).reduce((sum, picture) => sum + picture.size, 0));
     expect(progress.at(-1)).toBe(6);
     const names = (await readdir(folder)).sort();
     expect(names).toHaveLength(6);

@@ -76,7 +76,12 @@ export async function downloadPictures(
   await inParallel(pictures, options.concurrency ?? 8, async (picture) => {
     const path = join(folder, names.get(picture._id) as string);
     if (await holds(path, picture.sha256)) report.skipped += 1;
-    else report.bytes += await downloadOne(connection, picture, path, versionId, options);
+    else {
+      // Awaited first, then added: `report.bytes += await …` would add to a stale total
+      // while other downloads run.
+      const bytes = await downloadOne(connection, picture, path, versionId, options);
+      report.bytes += bytes;
+    }
     report.files += 1;
     done += 1;
     options.onProgress?.({ done, total, bytes: report.bytes });
