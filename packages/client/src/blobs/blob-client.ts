@@ -37,6 +37,8 @@ export interface UploadOptions extends RetryOptions {
   /** Uploads larger than this go in chunks of this size (default 16 MiB). */
   chunkBytes?: number;
   onProgress?: (progress: UploadProgress) => void;
+  /** Called when the server already held these bytes, so nothing was sent. */
+  onHeld?: () => void;
 }
 
 export interface BlobClientOptions {
@@ -144,6 +146,7 @@ export class BlobClient {
     const total = source.size;
     const report = (sent: number) => options.onProgress?.({ sent, total });
     if (await withRetries(() => this.has(plan.sha256), options)) {
+      options.onHeld?.();
       report(total);
       return { sha256: plan.sha256, size: total };
     }

@@ -1,20 +1,4 @@
-/**
- * The model registry from the SDK, in the shape of Picsellia's `Network` client: list, get,
- * create, update and delete models; push a PMF directory as a new version (sending only the
- * files the server lacks), pull a version back as a PMF tree that validates strictly; move
- * aliases; store named files.
- *
- * @example
- * const models = await ModelRegistry.connect({ url: 'http://127.0.0.1:3030', token });
- * await models.create({ name: 'resnet', type: 'classification', framework: 'pytorch' });
- * const { version } = await models.pushVersion('runs/42/model', { name: 'resnet', alias: 'candidate' });
- * await models.setAlias('resnet', 'production', version.version);
- * await models.pullVersion('resnet', 'production', 'deploy/resnet');
- * await models.close();
- */
 
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { formatOffence, validateModel } from '@larder/pmf';
@@ -180,13 +164,17 @@ export class ModelRegistry {
     const skipped: string[] = [];
     const files = [];
     for (const file of tree.files) {
-      const sha256 = await sha256File(file.absolute);
-      const held = await this.#store.blobs.has(sha256);
-      if (!held) {
-        const uploaded = await this.#store.blobs.upload(file.absolute, options.upload);
-        if (uploaded.sha256 !== sha256) {
-          throw new LarderError('Conflict', `${file.path} changed while it was being pushed; push again`);
-        }
+      // The upload hashes the file and asks the server first: bytes it holds are not sent.
+      let held = false;
+      const uploaded = await this.#store.blobs.upload(file.absolute, {
+        ...options.upload,
+        onHeld: () => {
+          held = true;
+        },
+      });
+      const sha256 = uploaded.sha256;
+      if (uploaded.size !== file.size) {
+        throw new LarderError('Conflict', `${file.path} changed while it was being pushed; push again`);
       }
       (held ? skipped : sent).push(file.path);
       options.onFile?.({ path: file.path, size: file.size, sent: !held });
@@ -345,10 +333,4 @@ export class ModelRegistry {
 
 function select(selector: ModelSelector | string): ModelSelector {
   return typeof selector === 'string' ? { name: selector } : selector;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
