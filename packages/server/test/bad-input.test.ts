@@ -489,7 +489,7 @@ describe.each(TEST_STORES)('bad input on %s', (store) => {
           token: owner.token,
           headers: { range: 'bytes=1000-2000' },
         });
-        expectError(answer, 416, 'RangeNotSatisfiable', /outside the blob's 14 bytes/);
+        expectError(answer, 416, 'RangeNotSatisfiable', /outside the file's 14 bytes/);
         expect(answer.headers.get('content-range')).toBe('bytes */14');
       });
       const whole = await server.request('GET', `/blobs/${ownerBlob}`, { token: owner.token });

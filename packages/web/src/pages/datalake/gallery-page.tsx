@@ -1,0 +1,79 @@
+/** Every picture the user may see, as a virtualised gallery filtered by tags (all of them must match). */
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { encodeQuery } from '../../api/query-string.js';
+import { AuthImage } from '../../components/auth-image.js';
+import { PagedSource } from '../../components/paged-source.js';
+import { Problem } from '../../components/problem.js';
+import { VirtualGrid } from '../../components/virtual-grid.js';
+import { Link } from '../../router/router.js';
+import type { Asset } from './datalake-types.js';
+
+export function Thumbnail({ asset, href, versionId }: { asset: Asset; href: string; versionId?: string }) {
+  const suffix = versionId ? `?version=${encodeURIComponent(versionId)}` : '';
+  return (
+    <Link href={href} class="thumb" title={asset.filename ?? asset._id}>
+      <AuthImage
+        path={`/assets/${encodeURIComponent(asset._id)}/thumbnail${suffix}`}
+        alt={asset.filename ?? asset._id}
+      />
+      <span class="thumb-name">{asset.filename ?? asset._id}</span>
+    </Link>
+  );
+}
+
+export function GalleryPage() {
+  const [tagText, setTagText] = useState('');
+  const [tags, setTags] = useState<string[]>([]);
+  const [, setVersion] = useState(0);
+  const query = useMemo(
+    () =>
+      encodeQuery({
+        mime: { $exists: true },
+        ...(tags.length > 0 ? { tags: { $all: tags } } : {}),
+        $sort: { createdAt: -1 },
+      }),
+    [tags],
+  );
+  const source = useMemo(() => new PagedSource<Asset>('/assets', query, () => setVersion((v) => v + 1), 120), [query]);
+  useEffect(() => {
+    void source.start();
+    return () => source.close();
+  }, [source]);
+  const onRange = useCallback((first: number, last: number) => source.want(first, last), [source]);
+  return (
+    <div class="gallery-page">
+      <form
+        class="toolbar"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setTags(
+            tagText
+              .split(',')
+              .map((tag) => tag.trim())
+              .filter(Boolean),
+          );
+        }}
+      >
+        <input
+          aria-label="Tags"
+          placeholder="tags, comma-separated (pictures with all of them)"
+          value={tagText}
+          onInput={(event) => setTagText(event.currentTarget.value)}
+        />
+        <button type="submit">Filter</button>
+        <span class="count">{source.ready ? `${source.total.toLocaleString('en')} pictures` : ''}</span>
+      </form>
+      {source.error && <Problem error={source.error} what="pictures" />}
+      <VirtualGrid
+        label="Pictures"
+        count={source.total}
+        tile={150}
+        onRange={onRange}
+        render={(index) => {
+          const asset = source.item(index);
+          return asset ? <Thumbnail asset={asset} href={`/pictures/${encodeURIComponent(asset._id)}`} /> : null;
+        }}
+      />
+    </div>
+  );
+}

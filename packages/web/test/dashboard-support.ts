@@ -1,0 +1,68 @@
+/**
+ * What the dashboard's browser tests share: the Chromium to drive, the check that the
+ * dashboard was built, a server with a signed-up user, and seeding helpers over the API.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { TestServer } from '../../server/test/support/test-server.js';
+
+export const CHROMIUM = process.env.LARDER_TEST_CHROMIUM ?? '/usr/bin/chromium';
+export const HAS_CHROMIUM = existsSync(CHROMIUM);
+export const SCREENSHOTS = fileURLToPath(new URL('../../../test-screenshots/', import.meta.url));
+const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url));
+
+/** Fails with what to do when the dashboard was not built (`npm test` builds it first). */
+export async function assertDashboardBuilt(): Promise<void> {
+  if (!existsSync(DIST_INDEX)) {
+    throw new Error(`The dashboard is not built (${DIST_INDEX} is missing): run \`npm run build\` first`);
+  }
+  await mkdir(SCREENSHOTS, { recursive: true });
+}
+
+export function api(server: TestServer, token: string) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const answer = await server.request(method, path, { token, body });
+    if (answer.status >= 400) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
+  return {
+    get: (path: string) => call('GET', path),
+    post: (path: string, body: unknown) => call('POST', path, body),
+    patch: (path: string, body: unknown) => call('PATCH', path, body),
+  };
+}
+
+/** A columnar batch of metric points, as the SDK sends them. */
+export function series(type: string, name: string, offset: number, count: number, value: (step: number) => number) {
+  const steps = Array.from({ length: count }, (_, index) => offset + index);
+  return { type, name, offset, steps, values: steps.map(value) };
+}
+
+/** A picture made with sharp, uploaded through `/assets/upload`; answers its asset record. */
+export async function uploadPicture(server: TestServer, token: string, name: string, width: number, height: number) {
+  const bytes = await sharp({
+    create: { width, height, channels: 3, background: { r: 40, g: 110, b: 160 } },
+  })
+    .composite([
+      {
+        input: await sharp({ create: { width: width / 2, height: height / 2, channels: 3, background: '#e8c547' } })
+          .png()
+          .toBuffer(),
+        left: width / 4,
+        top: height / 4,
+      },
+    ])
+    .png()
+    .toBuffer();
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)]), name);
+  const response = await fetch(`${server.url}/assets/upload`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { data: { _id: string }[] }).data[0] as { _id: string };
+}
