@@ -36,6 +36,7 @@ export type {
 } from './datastore/service-types.js';
 // Picsellia's experiments over runs: files, data logs, checkout (curated list in experiments/index.ts).
 export * from './experiments/index.js';
+export * from './marcelle/index.js'; // Marcelle's Remote, Writer, Uploader and tfjs callback (curated list there).
 // The model registry: models, PMF versions, aliases, named files (curated list in models/index.ts).
 export * from './models/index.js';
 // Runs and artifacts: local-first experiment tracking (curated list in runs/index.ts).

@@ -1,4 +1,3 @@
-
 import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { formatOffence, validateModel } from '@larder/pmf';
