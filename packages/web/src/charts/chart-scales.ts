@@ -1,37 +1,48 @@
-/** Axis arithmetic for the charts: extents, "nice" tick steps, log scales, smoothing. */
+/** Numbers for the charts: how ticks read, smoothing, finding a step. */
 
-/** Tick values covering [min, max] at round steps (1, 2, 5 × 10^k), about `count` of them. */
-export function niceTicks(min: number, max: number, count: number): number[] {
-  if (!(Number.isFinite(min) && Number.isFinite(max)) || max <= min) return [min];
-  const rough = (max - min) / Math.max(1, count);
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= rough) ?? rough;
-  const ticks: number[] = [];
-  for (let tick = Math.ceil(min / step) * step; tick <= max + step * 1e-9; tick += step) {
-    ticks.push(Math.abs(tick) < step * 1e-9 ? 0 : tick);
-  }
-  return ticks;
-}
-
-/**
- * Ticks of a log axis, as exponents (log10 of the value) within [minExponent, maxExponent]:
- * powers of ten when the axis spans several decades, else round values between them.
- */
-export function logTicks(minExponent: number, maxExponent: number, count: number): number[] {
-  const powers: number[] = [];
-  const every = Math.max(1, Math.ceil((maxExponent - minExponent) / Math.max(1, count)));
-  for (let exponent = Math.ceil(minExponent); exponent <= maxExponent + 1e-9; exponent += every) powers.push(exponent);
-  if (powers.length >= 3) return powers;
-  return niceTicks(10 ** minExponent, 10 ** maxExponent, count)
-    .filter((value) => value > 0)
-    .map((value) => Math.log10(value));
-}
-
+/** A value as a tick or tooltip shows it: four significant digits, exponents for the extremes. */
 export function formatTick(value: number): string {
   const magnitude = Math.abs(value);
   if (magnitude === 0) return '0';
   if (magnitude >= 1e5 || magnitude < 1e-3) return value.toExponential(1);
   return Number(value.toPrecision(4)).toString();
+}
+
+const COMPACT = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 2 });
+
+const SUFFIXES: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9, T: 1e12 };
+
+/**
+ * A step as the x axis shows it: 950, 7500, 12.5K, 1.2M; written out in full (100005) when
+ * the short form would round it, so close ticks of a deep zoom stay distinct.
+ */
+export function formatStep(step: number): string {
+  const plain = Number(step.toPrecision(12)).toString();
+  if (Math.abs(step) < 1e4) return plain;
+  const short = COMPACT.format(step);
+  const suffix = short.at(-1) ?? '';
+  return Number.parseFloat(short) * (SUFFIXES[suffix] ?? 1) === step ? short : plain;
+}
+
+const ONE_TWO_FIVE = [1, 2, 5, 10];
+
+/**
+ * A log axis's range: [min, max] widened to the nearest 1, 2 or 5 × 10^k outside it (whole
+ * decades would leave much of the chart empty: data up to 2.1 would reach 10).
+ */
+export function logRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !(min > 0) || !(max > 0)) return [1, 10];
+  if (min === max) return [roundLog(min / 2, false), roundLog(max * 2, true)];
+  return [roundLog(min, false), roundLog(max, true)];
+}
+
+function roundLog(value: number, up: boolean): number {
+  const decade = 10 ** Math.floor(Math.log10(value));
+  const scaled = (value / decade) * (1 + (up ? -1e-9 : 1e-9));
+  const factor = up
+    ? (ONE_TWO_FIVE.find((step) => step >= scaled) ?? 10)
+    : (ONE_TWO_FIVE.findLast((step) => step <= scaled) ?? 1);
+  return Number((factor * decade).toPrecision(12));
 }
 
 /**

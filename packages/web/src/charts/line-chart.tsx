@@ -1,6 +1,11 @@
-/** The canvas chart as a Preact component: data and options in, zoom ranges out. */
-import { useEffect, useRef } from 'preact/hooks';
-import { CanvasChart, type ChartOptions, type ChartSeries } from './canvas-chart.js';
+/**
+ * A line chart as a Preact component: data and options in, zoom ranges out. The chart
+ * itself (uPlot, `uplot-chart.ts`) is a chunk of its own, loaded by the first chart shown,
+ * so pages without charts never download it.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ChartOptions, ChartSeries } from './chart-series.js';
+import type { StepRange, UPlotChart } from './uplot-chart.js';
 
 export interface LineChartProps {
   title: string;
@@ -9,23 +14,46 @@ export interface LineChartProps {
   /** Bumped when points were appended to the same arrays. */
   version?: number;
   /** The steps shown (null: all), shared between charts. */
-  zoom?: [number, number] | null;
-  onZoom?: (range: [number, number] | null) => void;
+  zoom?: StepRange | null;
+  onZoom?: (range: StepRange | null) => void;
   height?: number;
 }
 
-export function LineChart({ title, series, options, version, zoom = null, onZoom, height = 240 }: LineChartProps) {
+const MOST_LEGEND_ITEMS = 8;
+
+let chartModule: Promise<typeof import('./uplot-chart.js')> | undefined;
+
+/** Starts loading the chart code; pages call it early so it downloads while their data does. */
+export function loadChartModule(): Promise<typeof import('./uplot-chart.js')> {
+  chartModule ??= import('./uplot-chart.js');
+  return chartModule;
+}
+
+export function LineChart(props: LineChartProps) {
+  const { title, series, options, version, zoom = null, height = 240 } = props;
   const element = useRef<HTMLDivElement>(null);
-  const chart = useRef<CanvasChart | null>(null);
-  const zoomHandler = useRef(onZoom);
-  zoomHandler.current = onZoom;
+  const chart = useRef<UPlotChart | null>(null);
+  const latest = useRef(props);
+  latest.current = props;
+  const [failure, setFailure] = useState<Error>();
 
   useEffect(() => {
-    if (!element.current) return;
-    const created = new CanvasChart(element.current, { onZoom: (range) => zoomHandler.current?.(range) });
-    chart.current = created;
-    return () => created.destroy();
+    let mounted = true;
+    let created: UPlotChart | undefined;
+    loadChartModule().then(({ UPlotChart }) => {
+      if (!mounted || !element.current) return;
+      created = new UPlotChart(element.current, { onZoom: (range) => latest.current.onZoom?.(range) });
+      created.setZoom(latest.current.zoom ?? null);
+      created.update(latest.current.series, latest.current.options);
+      chart.current = created;
+    }, setFailure);
+    return () => {
+      mounted = false;
+      created?.destroy();
+      chart.current = null;
+    };
   }, []);
+
   useEffect(() => {
     chart.current?.update(series, options);
   }, [series, options.logY, options.smoothing, version]);
@@ -39,33 +67,22 @@ export function LineChart({ title, series, options, version, zoom = null, onZoom
       <figcaption>
         {title}
         <span class="legend">
-          {series.slice(0, 8).map((each) => (
+          {series.slice(0, MOST_LEGEND_ITEMS).map((each) => (
             <span key={each.label} class="legend-item">
               <i style={{ background: each.color }} />
               {each.label}
             </span>
           ))}
-          {series.length > 8 && <span class="muted"> +{series.length - 8}</span>}
+          {series.length > MOST_LEGEND_ITEMS && <span class="muted"> +{series.length - MOST_LEGEND_ITEMS}</span>}
         </span>
       </figcaption>
-      <div ref={element} style={{ height: `${height}px` }} role="img" aria-label={`Chart of ${title}`} />
+      {failure ? (
+        <p class="problem" role="alert">
+          The chart could not be drawn: {failure.message}
+        </p>
+      ) : (
+        <div ref={element} style={{ height: `${height}px` }} role="img" aria-label={`Chart of ${title}`} />
+      )}
     </figure>
   );
-}
-
-const PALETTE = [
-  '#2f6fd0',
-  '#d9622b',
-  '#2a9d6f',
-  '#b43f8f',
-  '#7a5cd6',
-  '#c9a227',
-  '#3aa6b9',
-  '#8f5b3a',
-  '#5c7a29',
-  '#d14b5a',
-];
-
-export function colorFor(index: number): string {
-  return PALETTE[index % PALETTE.length] as string;
 }

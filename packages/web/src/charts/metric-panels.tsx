@@ -4,9 +4,10 @@
  * every chart (a zoom re-reads the range from the server in detail). Charts follow training
  * live.
  */
-import { useMemo, useState } from 'preact/hooks';
-import type { ChartOptions, ChartSeries } from './canvas-chart.js';
-import { colorFor, LineChart } from './line-chart.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { colorFor } from './chart-colors.js';
+import type { ChartOptions, ChartSeries } from './chart-series.js';
+import { LineChart, loadChartModule } from './line-chart.js';
 import { useLiveMetrics } from './live-metrics.js';
 
 const TYPE_ORDER = ['train', 'val', 'test'];
@@ -30,6 +31,8 @@ export function MetricPanels({ runs, points = 1000 }: MetricPanelsProps) {
   const ids = useMemo(() => runs.map((run) => run.id), [runs]);
   const live = useLiveMetrics(ids, points, zoom);
   const options = useMemo<ChartOptions>(() => ({ smoothing, logY }), [smoothing, logY]);
+  // The chart code downloads while the series are read, not after.
+  useEffect(() => void loadChartModule(), []);
 
   // One chart per (type, name); one line per run, coloured by the run's position.
   const groups = useMemo(() => {

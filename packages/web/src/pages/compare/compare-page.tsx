@@ -4,7 +4,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../../api/api-client.js';
-import { colorFor } from '../../charts/line-chart.js';
+import { colorFor } from '../../charts/chart-colors.js';
 import { MetricPanels } from '../../charts/metric-panels.js';
 import { formatValue } from '../../components/format.js';
 import { Loading, Problem } from '../../components/problem.js';

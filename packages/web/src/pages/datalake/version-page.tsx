@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../../api/api-client.js';
 import { encodeQuery } from '../../api/query-string.js';
-import { colorFor } from '../../charts/line-chart.js';
+import { colorFor } from '../../charts/chart-colors.js';
 import { PagedSource } from '../../components/paged-source.js';
 import { Loading, Problem } from '../../components/problem.js';
 import { useLoad } from '../../components/use-load.js';

@@ -1,10 +1,11 @@
 /**
- * A run's data logs drawn as what they are: a value, a line (on the canvas chart), bars,
+ * A run's data logs drawn as what they are: a value, a line (on a uPlot chart), bars,
  * a heatmap, a table, a label map, a picture, an evaluation summary.
  */
 import { useMemo } from 'preact/hooks';
 import { api } from '../../api/api-client.js';
-import { colorFor, LineChart } from '../../charts/line-chart.js';
+import { colorFor } from '../../charts/chart-colors.js';
+import { LineChart } from '../../charts/line-chart.js';
 import { formatValue } from '../../components/format.js';
 import { JsonView } from '../../components/json-view.js';
 import { useLoad } from '../../components/use-load.js';
