@@ -2,32 +2,19 @@
  * The `larder` command as a user runs it: the built binary in a child process, against a
  * real server it started itself. User mistakes must end in one sentence and a non-zero exit.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { CLI, type CliResult, runCli } from './support/run-cli.js';
 
 let home: string;
 let env: NodeJS.ProcessEnv;
 
-function larder(args: string[], input?: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
+function larder(args: string[], input?: string): Promise<CliResult> {
+  return runCli(args, { env, ...(input !== undefined ? { input } : {}) });
 }
 
 /** Starts `larder serve` and resolves with its URL once it prints it. */

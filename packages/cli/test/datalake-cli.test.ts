@@ -44,18 +44,22 @@ describe('larder pictures and larder datasets', () => {
   });
 
   it('uploads, lists, tags, builds a dataset, moves COCO both ways and downloads', async () => {
-    const uploaded = await runCli(['pictures', 'upload', join(dir, 'pics'), '--tag', 'street', '--tag', 'day'], env);
+    const uploaded = await runCli(['pictures', 'upload', join(dir, 'pics'), '--tag', 'street', '--tag', 'day'], {
+      env,
+    });
     expect(uploaded).toMatchObject({ code: 0, stdout: 'uploaded 4 pictures\n' });
-    const listed = await runCli(['datalake', 'ls', '--tag', 'street'], env);
+    const listed = await runCli(['datalake', 'ls', '--tag', 'street'], { env });
     const lines = listed.stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^p\w+\tp0\.jpg\t32x24\tstreet,day$/);
     const firstId = lines[0]?.split('\t')[0] as string;
-    const tagged = await runCli(['pictures', 'tag', firstId, '--add', 'night', '--remove', 'day'], env);
+    const tagged = await runCli(['pictures', 'tag', firstId, '--add', 'night', '--remove', 'day'], { env });
     expect(tagged.stdout).toBe('tagged 1 pictures\n');
-    expect((await runCli(['pictures', 'ls', '--tag', 'night'], env)).stdout).toMatch(/p0\.jpg\t32x24\tstreet,night/);
+    expect((await runCli(['pictures', 'ls', '--tag', 'night'], { env })).stdout).toMatch(
+      /p0\.jpg\t32x24\tstreet,night/,
+    );
 
-    const created = await runCli(['datasets', 'create', 'streets', '--tag', 'street'], env);
+    const created = await runCli(['datasets', 'create', 'streets', '--tag', 'street'], { env });
     expect(created.stdout).toBe('created streets/first with 4 pictures\n');
     const coco = {
       images: [{ id: 1, file_name: 'p1.jpg', width: 33, height: 24 }],
@@ -63,21 +67,21 @@ describe('larder pictures and larder datasets', () => {
       annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 1, 5, 5], segmentation: [], area: 25, iscrowd: 0 }],
     };
     await writeFile(join(dir, 'coco.json'), JSON.stringify(coco));
-    const imported = await runCli(['datasets', 'import-coco', 'streets/first', join(dir, 'coco.json')], env);
+    const imported = await runCli(['datasets', 'import-coco', 'streets/first', join(dir, 'coco.json')], { env });
     expect(imported.stdout).toBe('matched 1 of 1 images; created 1 annotations and 1 labels\n');
-    const exported = await runCli(['datasets', 'export-coco', 'streets/first', '--accepted'], env);
+    const exported = await runCli(['datasets', 'export-coco', 'streets/first', '--accepted'], { env });
     const parsed = JSON.parse(exported.stdout);
     expect(parsed.images).toHaveLength(4);
     expect(parsed.annotations).toMatchObject([{ bbox: [1, 1, 5, 5], area: 25, iscrowd: 0 }]);
 
-    const version = await runCli(['datasets', 'version', 'streets', 'second'], env);
+    const version = await runCli(['datasets', 'version', 'streets', 'second'], { env });
     expect(version.stdout).toBe('created streets/second with 4 pictures\n');
-    expect((await runCli(['datasets', 'publish', 'streets/first'], env)).code).toBe(0);
-    const ls = await runCli(['datasets', 'ls'], env);
+    expect((await runCli(['datasets', 'publish', 'streets/first'], { env })).code).toBe(0);
+    const ls = await runCli(['datasets', 'ls'], { env });
     expect(ls.stdout).toBe('streets/first\t4\tpublished\nstreets/second\t4\tdraft\n');
 
     const target = join(dir, 'out');
-    const downloaded = await runCli(['datasets', 'download', 'streets/first', target], env);
+    const downloaded = await runCli(['datasets', 'download', 'streets/first', target], { env });
     expect(downloaded.code).toBe(0);
     expect(downloaded.stdout).toMatch(/^4 files \(0 already there\)/);
     expect((await readdir(target)).sort()).toEqual(['p0.jpg', 'p1.jpg', 'p2.jpg', 'p3.jpg']);
@@ -87,32 +91,32 @@ describe('larder pictures and larder datasets', () => {
         .update(images[2] as Buffer)
         .digest('hex'),
     );
-    expect((await runCli(['datasets', 'download', 'streets/first', target], env)).stdout).toMatch(
+    expect((await runCli(['datasets', 'download', 'streets/first', target], { env })).stdout).toMatch(
       /^4 files \(4 already there\)/,
     );
 
-    const refused = await runCli(['pictures', 'rm', firstId], env);
+    const refused = await runCli(['pictures', 'rm', firstId], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^larder: 'p0\.jpg' belongs to the published version 'first' of dataset 'streets'/);
   });
 
   it('refuses mistakes with one clear sentence', async () => {
-    const missing = await runCli(['pictures', 'upload', join(dir, 'nope')], env);
+    const missing = await runCli(['pictures', 'upload', join(dir, 'nope')], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^larder: No file or folder .*nope\n$/);
-    const noDataset = await runCli(['datasets', 'download', 'ghost/v1', join(dir, 'x')], env);
+    const noDataset = await runCli(['datasets', 'download', 'ghost/v1', join(dir, 'x')], { env });
     expect(noDataset.stderr).toMatch(/^larder: No dataset named 'ghost'/);
     const badStatus = await runCli(
       ['datasets', 'import-coco', 'streets/second', join(dir, 'coco.json'), '--status', 'ok'],
-      env,
+      { env },
     );
     expect(badStatus.stderr).toBe('larder: --status is pending, accepted or rejected\n');
     await writeFile(join(dir, 'broken.json'), '{"images": 3}');
-    const broken = await runCli(['datasets', 'import-coco', 'streets/second', join(dir, 'broken.json')], env);
+    const broken = await runCli(['datasets', 'import-coco', 'streets/second', join(dir, 'broken.json')], { env });
     expect(broken.stderr).toMatch(/^larder: Not valid COCO: "images" must be a list/);
-    const noTags = await runCli(['pictures', 'tag', 'x'], env);
+    const noTags = await runCli(['pictures', 'tag', 'x'], { env });
     expect(noTags.stderr).toBe('larder: Give --add or --remove tags\n');
-    const anonymous = await runCli(['pictures', 'ls'], { ...env, LARDER_TOKEN: '' });
+    const anonymous = await runCli(['pictures', 'ls'], { env: { ...env, LARDER_TOKEN: '' } });
     expect(anonymous.code).toBe(1);
     expect(anonymous.stderr).toMatch(/larder login/);
   });

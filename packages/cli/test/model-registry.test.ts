@@ -58,42 +58,44 @@ describe('larder model registry commands', () => {
   });
 
   it('pushes, sends only missing files the second time, lists, shows, moves aliases and pulls', async () => {
-    const first = await runCli(['model', 'push', tree, '--alias', 'candidate', '--produced-by', 'run-1'], adaEnv);
+    const first = await runCli(['model', 'push', tree, '--alias', 'candidate', '--produced-by', 'run-1'], {
+      env: adaEnv,
+    });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toBe('Pushed resnet:1 (4 files sent, 0 already on the server)\nAliases: candidate, latest\n');
 
-    const second = await runCli(['model', 'push', tree, '--name', 'resnet'], adaEnv);
+    const second = await runCli(['model', 'push', tree, '--name', 'resnet'], { env: adaEnv });
     expect(second.stdout).toBe('Pushed resnet:2 (0 files sent, 4 already on the server)\nAliases: latest\n');
 
-    const listed = await runCli(['model', 'ls'], adaEnv);
+    const listed = await runCli(['model', 'ls'], { env: adaEnv });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(
       /^NAME\s+LATEST\s+TYPE\s+FRAMEWORK\s+ACCESS\s+ID\nresnet\s+v2\s+-\s+-\s+private\s+\w+\n$/,
     );
 
-    const shown = await runCli(['model', 'show', 'resnet'], adaEnv);
+    const shown = await runCli(['model', 'show', 'resnet'], { env: adaEnv });
     expect(shown.stdout).toMatch(/^v1\s+candidate\s+finished\s+1\s/m);
     expect(shown.stdout).toMatch(/^v2\s+latest\s+finished\s+1\s/m);
-    const version = await runCli(['model', 'show', 'resnet:candidate'], adaEnv);
+    const version = await runCli(['model', 'show', 'resnet:candidate'], { env: adaEnv });
     expect(version.stdout).toMatch(/^resnet:1 \(candidate\)/);
     expect(version.stdout).toMatch(/checkpoint last: epoch 3, data\/checkpoints\/weights\.bin/);
     expect(version.stdout).toMatch(/produced by runs: run-1/);
-    const json = JSON.parse((await runCli(['model', 'show', 'resnet:1', '--json'], adaEnv)).stdout);
+    const json = JSON.parse((await runCli(['model', 'show', 'resnet:1', '--json'], { env: adaEnv })).stdout);
     expect(json).toMatchObject({ version: 1, pmf: { id: 'resnet-id', buildParameters: { depth: 4 } } });
 
-    const aliased = await runCli(['model', 'alias', 'resnet', 'production', 'candidate'], adaEnv);
+    const aliased = await runCli(['model', 'alias', 'resnet', 'production', 'candidate'], { env: adaEnv });
     expect(aliased.stdout).toBe('resnet:production now points at version 1\n');
 
     const target = join(dir, 'deploy');
-    const pulled = await runCli(['model', 'pull', 'resnet:production', target], adaEnv);
+    const pulled = await runCli(['model', 'pull', 'resnet:production', target], { env: adaEnv });
     expect(pulled.stderr).toBe('');
     expect(pulled.stdout).toMatch(/^Wrote resnet:1 to .*deploy \(validated, checksums verified\)\n$/);
     expect((await readFile(join(target, 'data', 'checkpoints', 'weights.bin'))).equals(weights)).toBe(true);
-    const validated = await runCli(['model', 'validate', '--strict', target], adaEnv);
+    const validated = await runCli(['model', 'validate', '--strict', target], { env: adaEnv });
     expect(validated.code).toBe(0);
 
-    const removed = await runCli(['model', 'alias', 'resnet', 'production', '--remove'], adaEnv);
+    const removed = await runCli(['model', 'alias', 'resnet', 'production', '--remove'], { env: adaEnv });
     expect(removed.stdout).toBe('Removed alias production from resnet\n');
   });
 
@@ -101,28 +103,28 @@ describe('larder model registry commands', () => {
     const broken = join(dir, 'broken');
     await mkdir(broken);
     await writeFile(join(broken, 'notes.txt'), 'not a model');
-    const invalid = await runCli(['model', 'push', broken], adaEnv);
+    const invalid = await runCli(['model', 'push', broken], { env: adaEnv });
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/^larder: .*broken is not a valid PMF model/);
 
     const occupied = join(dir, 'occupied');
     await mkdir(occupied);
     await writeFile(join(occupied, 'keep.txt'), 'mine');
-    const notEmpty = await runCli(['model', 'pull', 'resnet', occupied], adaEnv);
+    const notEmpty = await runCli(['model', 'pull', 'resnet', occupied], { env: adaEnv });
     expect(notEmpty.stderr).toMatch(/^larder: .*occupied is not empty: pull into a new or empty folder\n$/);
     expect(await readFile(join(occupied, 'keep.txt'), 'utf8')).toBe('mine');
 
-    const unknownAlias = await runCli(['model', 'pull', 'resnet:nightly', join(dir, 'nightly')], adaEnv);
+    const unknownAlias = await runCli(['model', 'pull', 'resnet:nightly', join(dir, 'nightly')], { env: adaEnv });
     expect(unknownAlias.stderr).toMatch(/has no alias "nightly"/);
-    const noTarget = await runCli(['model', 'alias', 'resnet', 'production'], adaEnv);
+    const noTarget = await runCli(['model', 'alias', 'resnet', 'production'], { env: adaEnv });
     expect(noTarget.stderr).toMatch(/Give either a version/);
-    const badAlias = await runCli(['model', 'alias', 'resnet', '9lives', '1'], adaEnv);
+    const badAlias = await runCli(['model', 'alias', 'resnet', '9lives', '1'], { env: adaEnv });
     expect(badAlias.stderr).toMatch(/Invalid alias "9lives"/);
 
-    const stranger = await runCli(['model', 'pull', 'resnet', join(dir, 'stolen')], bobEnv);
+    const stranger = await runCli(['model', 'pull', 'resnet', join(dir, 'stolen')], { env: bobEnv });
     expect(stranger.code).toBe(1);
     expect(stranger.stderr).toMatch(/No model named "resnet" that you may read/);
-    const empty = await runCli(['model', 'ls'], bobEnv);
+    const empty = await runCli(['model', 'ls'], { env: bobEnv });
     expect(empty.stdout).toMatch(/^No models yet/);
   });
 });

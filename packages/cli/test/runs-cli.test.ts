@@ -42,47 +42,49 @@ describe('larder upload, runs and download', () => {
   });
 
   it('uploads a local run, lists it with chosen columns, shows it, downloads it and removes it', async () => {
-    const uploaded = await runCli(['upload', runDir, '--folder', 'cli', '--make-folder'], env);
+    const uploaded = await runCli(['upload', runDir, '--folder', 'cli', '--make-folder'], { env });
     expect(uploaded.stderr).toBe('');
     expect(uploaded.stdout).toMatch(/run\s+cli-run_\S+\s+\S+\s+uploaded\s+300/);
 
     const listed = await runCli(
       ['runs', 'ls', '--folder', '/ada@example.org/cli', '--columns', 'hparams.lr,metrics.train.loss.last'],
-      env,
+      { env },
     );
     expect(listed.code).toBe(0);
     const [header, row] = listed.stdout.trim().split('\n');
     expect(header).toMatch(/^ID\s+NAME\s+FOLDER\s+STATUS\s+STARTED\s+HPARAMS\.LR\s+METRICS\.TRAIN\.LOSS\.LAST$/);
     expect(row).toMatch(/cli-run\s+\/ada@example\.org\/cli\s+Complete\s+.*0\.05\s+7\.01$/);
 
-    const shown = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], env);
+    const shown = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], { env });
     expect(shown.stdout).toContain('status     Complete');
     expect(shown.stdout).toMatch(/train\s+loss\s+7\.01\s+7\.01\s+10\s+300\s+299/);
 
     const target = join(dir, 'downloaded');
-    const downloaded = await runCli(['download', '/ada@example.org/cli/cli-run', target], env);
+    const downloaded = await runCli(['download', '/ada@example.org/cli/cli-run', target], { env });
     expect(downloaded.code).toBe(0);
     const csv = (await readFile(join(target, 'metrics', 'train', 'loss.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(301);
     expect(csv[1]).toMatch(/^0,10,0,\d{4}-/);
     expect(JSON.parse(await readFile(join(target, 'run.json'), 'utf8')).hparams).toEqual({ lr: 0.05 });
 
-    const again = await runCli(['upload', runDir, '--folder', 'cli'], env);
+    const again = await runCli(['upload', runDir, '--folder', 'cli'], { env });
     expect(again.stdout).toMatch(/uploaded\s+0$/m);
 
-    expect((await runCli(['runs', 'rm', '/ada@example.org/cli/cli-run'], env)).code).toBe(0);
-    const gone = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], env);
+    expect((await runCli(['runs', 'rm', '/ada@example.org/cli/cli-run'], { env })).code).toBe(0);
+    const gone = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], { env });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/No run \/ada@example\.org\/cli\/cli-run/);
   });
 
   it('refuses mistakes in one sentence', async () => {
-    expect((await runCli(['upload', runDir, '--conflict', 'merge'], env)).stderr).toMatch(/--conflict must be one of/);
-    expect((await runCli(['runs', 'ls', '--where', '{nope'], env)).stderr).toMatch(/--where must be a JSON object/);
-    expect((await runCli(['runs', 'ls', '--limit', '0'], env)).stderr).toMatch(/--limit/);
-    const missing = await runCli(['upload', join(dir, 'nothing-here')], env);
+    expect((await runCli(['upload', runDir, '--conflict', 'merge'], { env })).stderr).toMatch(
+      /--conflict must be one of/,
+    );
+    expect((await runCli(['runs', 'ls', '--where', '{nope'], { env })).stderr).toMatch(/--where must be a JSON object/);
+    expect((await runCli(['runs', 'ls', '--limit', '0'], { env })).stderr).toMatch(/--limit/);
+    const missing = await runCli(['upload', join(dir, 'nothing-here')], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^larder: /);
-    expect((await runCli(['download', 'no-such-id', join(dir, 'x')], env)).stderr).toMatch(/No run or artifact/);
+    expect((await runCli(['download', 'no-such-id', join(dir, 'x')], { env })).stderr).toMatch(/No run or artifact/);
   });
 });

@@ -2,35 +2,20 @@
  * `larder stock …` as a user runs it: the built binary in a child process, in a temporary
  * project directory, with the data written through the library the way a training script would.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StockRoom, tensor } from '@larder/stock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, type CliResult, runCli } from './support/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 let home: string;
 
 function larder(cwd: string, args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd, env: { ...process.env, LARDER_AUTHOR: 'cli-test' } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runCli(args, { cwd, env: { ...process.env, LARDER_AUTHOR: 'cli-test' } });
 }
 
 async function project(name: string, git: boolean): Promise<string> {

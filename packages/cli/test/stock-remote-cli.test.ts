@@ -38,7 +38,8 @@ describe('larder stock push and pull', () => {
     await initStock(dir);
     return dir;
   };
-  const stock = (dir: string, args: string[], environment = env) => runCli(['stock', '-C', dir, ...args], environment);
+  const stock = (dir: string, args: string[], environment = env) =>
+    runCli(['stock', '-C', dir, ...args], { env: environment });
   const head = async (dir: string) => (await readFile(join(dir, 'head.stock'), 'utf8')).trim();
   const kernel = (seed: number) =>
     tensor(

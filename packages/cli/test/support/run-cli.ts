@@ -11,12 +11,24 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+export interface RunCliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Written to the command's standard input. */
+  input?: string;
+}
+
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error('Build first: npm run build (npm test does it)');
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
