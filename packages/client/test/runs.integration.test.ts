@@ -46,8 +46,18 @@ describe('runs SDK against a real server', () => {
     }
     run.params.optimizer = 'adam';
     await run.finish();
-    const first = await run.upload({ folder: 'exp/cnn', makeFolder: true, connection: connection() });
+    const progress: { bytesRead: number; bytesTotal: number; pointsSent: number }[] = [];
+    const first = await run.upload({
+      folder: 'exp/cnn',
+      makeFolder: true,
+      connection: connection(),
+      onProgress: (event) => progress.push(event),
+    });
     expect(first).toMatchObject({ created: true, pointsSent: 10_050 });
+    // Progress ends with the whole metric log read and every point accepted.
+    expect(progress.at(-1)).toMatchObject({ pointsSent: 10_050 });
+    expect(progress.at(-1)?.bytesRead).toBe(progress.at(-1)?.bytesTotal);
+    expect(progress.at(-1)?.bytesTotal).toBeGreaterThan(0);
 
     const record = (await get(`/runs/${first.id}`)).body;
     expect(record).toMatchObject({

@@ -211,11 +211,21 @@ export function registerRuns(program: Command): void {
       if (!CONFLICTS.includes(options.conflict))
         throw new CliError(`--conflict must be one of ${CONFLICTS.join(', ')}`);
       const { url, token } = await connect(program);
+      // One progress line per run, over the bytes of its metric log.
+      const lines = new Map<string, ReturnType<typeof progressLine>>();
       const results = await upload(path, {
         folder: options.folder,
         makeFolder: options.makeFolder ?? false,
         conflictStrategy: options.conflict as 'new',
         connection: { url, ...(token ? { token } : {}) },
+        onProgress: ({ directory, bytesRead, bytesTotal }) => {
+          let line = lines.get(directory);
+          if (!line) {
+            line = progressLine(`uploading ${directory.split(sep).pop() ?? directory}`);
+            lines.set(directory, line);
+          }
+          line({ sent: bytesRead, total: bytesTotal });
+        },
       });
       const rows = results.map((each) => {
         const result = each.result as { id: string; skipped?: boolean; pointsSent?: number };

@@ -39,6 +39,7 @@ export type {
   RunPatchBody,
   RunStatus,
   RunsRemote,
+  UploadProgressEvent,
   UploadTarget,
 } from './runs-remote.js';
 export { type DirectoryUploadResult, upload } from './upload-directory.js';

@@ -79,7 +79,7 @@ export async function readRunConfig(path: string): Promise<RunSettings> {
 /** Options merged with the config file, checked. */
 export async function resolveRunSettings(
   options: CreateRunOptions,
-): Promise<Required<Omit<RunSettings, 'organization'>>> {
+): Promise<Required<Omit<RunSettings, 'organization' | 'onProgress'>>> {
   const fromFile = options.configPath ? await readRunConfig(options.configPath) : {};
   const merged = { ...options, ...fromFile };
   const where = options.configPath ? ` (in ${options.configPath} or the options)` : '';

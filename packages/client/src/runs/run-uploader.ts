@@ -9,6 +9,7 @@
  * The live run shares this path: its background uploader tails the same file its writer
  * appends to.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { uploadArtifactDirectory } from '../artifacts/artifact-uploader.js';
@@ -118,14 +119,14 @@ export class RunUploader {
       };
       await this.#save();
     }
-    const pointsSent = await this.#uploadMetrics(this.#record.id);
+    const pointsSent = await this.#uploadMetrics(this.#record.id, target.onProgress);
     await this.#patchMetadata(this.#record, files, resolved, visiting);
     return { id: this.#record.id, skipped: false, created, pointsSent };
   }
 
-  async #uploadMetrics(runId: string): Promise<number> {
+  async #uploadMetrics(runId: string, onProgress?: UploadTarget['onProgress']): Promise<number> {
     try {
-      return await this.#uploadMetricsFromFile(runId);
+      return await this.#uploadMetricsFromFile(runId, onProgress);
     } catch (error) {
       if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
       // The server holds fewer points than recorded here (a gap): resend from the start;
@@ -134,12 +135,20 @@ export class RunUploader {
       this.#pending.clear();
       this.#pendingPoints = 0;
       this.#readFrom = 0;
-      return this.#uploadMetricsFromFile(runId);
+      return this.#uploadMetricsFromFile(runId, onProgress);
     }
   }
 
-  async #uploadMetricsFromFile(runId: string): Promise<number> {
+  async #uploadMetricsFromFile(runId: string, onProgress?: UploadTarget['onProgress']): Promise<number> {
     const path = join(this.directory, METRICS_FILE);
+    const bytesTotal = onProgress ? ((await stat(path).catch(() => undefined))?.size ?? 0) : 0;
+    const report = (sentSoFar: number) =>
+      onProgress?.({
+        directory: this.directory,
+        bytesRead: Math.min(this.#readFrom, bytesTotal),
+        bytesTotal,
+        pointsSent: sentSoFar,
+      });
     let sent = 0;
     let next = readMetricLog(path, { from: this.#readFrom });
     for (;;) {
@@ -151,12 +160,16 @@ export class RunUploader {
       try {
         while (this.#pendingPoints >= this.#batchPoints || (slice.atEnd && this.#pendingPoints > 0)) {
           sent += await this.#sendBatch(runId);
+          report(sent);
         }
       } catch (error) {
         if (!slice.atEnd) await next.catch(() => {});
         throw error;
       }
-      if (slice.atEnd) return sent;
+      if (slice.atEnd) {
+        report(sent);
+        return sent;
+      }
     }
   }
 

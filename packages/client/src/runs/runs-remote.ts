@@ -36,6 +36,18 @@ export interface UploadTarget {
    * `/<organization>` instead of your home.
    */
   organization?: string;
+  /** Told how far a run's metric points have gone (for progress bars). */
+  onProgress?: (progress: UploadProgressEvent) => void;
+}
+
+export interface UploadProgressEvent {
+  /** The local run directory. */
+  directory: string;
+  /** Bytes of its metric log read and sent so far, out of `bytesTotal`. */
+  bytesRead: number;
+  bytesTotal: number;
+  /** Points the server accepted in this upload so far. */
+  pointsSent: number;
 }
 
 export interface RemoteRecord {
@@ -138,7 +150,7 @@ export interface RunsRemote {
 }
 
 /** An upload target with the defaults applied and the organisation folded into the folder. */
-export type ResolvedTarget = Required<Omit<UploadTarget, 'organization'>>;
+export type ResolvedTarget = Required<Omit<UploadTarget, 'organization' | 'onProgress'>>;
 
 export function uploadTarget(target: UploadTarget = {}): ResolvedTarget {
   const folder = target.folder ?? 'default';
