@@ -130,6 +130,15 @@ describe.each(TEST_STORES)('artifacts, files, data logs and lineage on %s', (sto
     expect(sha256(Buffer.from(await file.arrayBuffer()))).toBe(blob.sha256);
     expect((await download(eve, `/blobs/${blob.sha256}`)).status).toBe(404);
     expect((await download(eve, `/runs/${run.body._id}/files/nothing`)).status).toBe(404);
+    // An image data log is served through the run too.
+    await call(ada, 'PATCH', `/runs/${run.body._id}`, {
+      'dataLogs.sample': { type: 'image', data: { ...blob, filename: 'sample.png' } },
+    });
+    const image = await download(eve, `/runs/${run.body._id}/data-logs/sample`);
+    expect(image.status).toBe(200);
+    expect(sha256(Buffer.from(await image.arrayBuffer()))).toBe(blob.sha256);
+    expect((await download(eve, `/runs/${run.body._id}/data-logs/labelmap`)).status).toBe(404);
+    expect((await download(undefined, `/runs/${run.body._id}/data-logs/sample`)).status).toBe(401);
 
     const bad = (entry: unknown) => call(ada, 'PATCH', `/runs/${run.body._id}`, { 'dataLogs.x': entry });
     expectError(

@@ -2,6 +2,7 @@
  * Downloads of what runs and artifacts hold, granted by the record's read permission (not
  * by blob claims: a reader of a shared run may fetch its files without having uploaded them):
  * - `GET|HEAD /runs/<id>/files/<name>`: a run's named file;
+ * - `GET|HEAD /runs/<id>/data-logs/<name>`: the picture of an `image` data log;
  * - `GET|HEAD /artifacts/<id>/objects/<path>`: one object of an artifact;
  * - `GET /artifacts/<id>/archive`: the whole artifact as one zip stream (files stored, not
  *   recompressed; URI references listed in `references.json`).
@@ -18,6 +19,7 @@ import { ARTIFACTS_COLLECTION } from '../artifacts/artifacts-service.js';
 import { RUNS_COLLECTION } from '../runs/runs-service.js';
 
 const RUN_FILE = /^\/runs\/([^/]+)\/files\/([^/]+)$/;
+const RUN_DATA_IMAGE = /^\/runs\/([^/]+)\/data-logs\/([^/]+)$/;
 const ARTIFACT_OBJECT = /^\/artifacts\/([^/]+)\/objects\/(.+)$/;
 const ARTIFACT_ARCHIVE = /^\/artifacts\/([^/]+)\/archive$/;
 
@@ -55,6 +57,16 @@ export function trackingFileRoutes({ store, blobs, actorFor }: Options) {
       const file = Object.hasOwn(files, name) ? files[name] : undefined;
       if (!file) throw new LarderError('NotFound', `Run ${run._id} has no file named ${name}`);
       return send(ctx, file, file.filename ?? name, `File ${name}`);
+    }
+    match = RUN_DATA_IMAGE.exec(ctx.path);
+    if (match) {
+      const run = await readable(ctx, RUNS_COLLECTION, match[1] as string, 'run');
+      const name = decodeURIComponent(match[2] as string);
+      const logs = (run.dataLogs ?? {}) as Record<string, { type?: string; data?: { filename?: string } }>;
+      const log = Object.hasOwn(logs, name) ? logs[name] : undefined;
+      if (log?.type !== 'image')
+        throw new LarderError('NotFound', `Run ${run._id} has no image data log named ${name}`);
+      return send(ctx, log.data, log.data?.filename ?? name, `Data log ${name}`);
     }
     match = ARTIFACT_OBJECT.exec(ctx.path);
     if (match) {

@@ -114,18 +114,21 @@ function DataTable({ data }: { data: Record<string, unknown> }) {
   );
 }
 
-function Picture({ name, data }: { name: string; data: { sha256: string; filename?: string } }) {
-  // Pictures of data logs are read through the run, like its files: `/blobs/<sha>` needs a claim.
+function Picture({ runId, name, data }: { runId: string; name: string; data: { sha256: string; filename?: string } }) {
+  // Read through the run, like its files, so whoever may read the run sees it.
   const url = useLoad(
-    async (signal) => URL.createObjectURL(await api.blob(`/blobs/${data.sha256}`, signal)),
-    [data.sha256],
+    async (signal) =>
+      URL.createObjectURL(
+        await api.blob(`/runs/${encodeURIComponent(runId)}/data-logs/${encodeURIComponent(name)}`, signal),
+      ),
+    [runId, name, data.sha256],
   );
   if (url.state === 'ready') return <img class="data-image" src={url.value} alt={data.filename ?? name} />;
   if (url.state === 'failed') return <p class="muted">The picture {data.filename ?? ''} cannot be shown to you.</p>;
   return <p class="muted">Loading picture…</p>;
 }
 
-export function DataLogView({ name, log }: { name: string; log: DataLog }) {
+export function DataLogView({ runId, name, log }: { runId: string; name: string; log: DataLog }) {
   const data = log.data as Record<string, unknown>;
   const line = useMemo(
     () =>
@@ -156,7 +159,7 @@ export function DataLogView({ name, log }: { name: string; log: DataLog }) {
         </ul>
       );
     case 'image':
-      return <Picture name={name} data={data as { sha256: string; filename?: string }} />;
+      return <Picture runId={runId} name={name} data={data as { sha256: string; filename?: string }} />;
     default:
       return <JsonView value={log.data} />;
   }

@@ -129,7 +129,7 @@ export function RunPage({ id }: { id: string }) {
                 <figcaption>
                   {name} <span class="muted">{log.type}</span>
                 </figcaption>
-                <DataLogView name={name} log={log} />
+                <DataLogView runId={run._id} name={name} log={log} />
               </figure>
             ))}
           </div>
