@@ -41,3 +41,11 @@ export {
 export { parseFieldPath, readPath } from './query/field-path.js';
 export { matchFilter } from './query/match-filter.js';
 export { type ParseQueryOptions, parseFilter, parseQuery } from './query/parse-query.js';
+export {
+  type CheckpointReference,
+  type PmfCheckpointSummary,
+  type PmfInitialisationSummary,
+  type PmfSummary,
+  type PmfTrainingSummary,
+  TRAINING_STATUSES,
+} from './registry/pmf-summary.js';

@@ -3,7 +3,7 @@
  * versions (PMF models whose files are blobs). The server's `services/registry` checks
  * these shapes; this is the client's reading of them.
  */
-import type { JsonValue } from '@larder/protocol';
+import type { JsonValue, PmfSummary } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
 
 /** A model's named file (Picsellia `files`: `config`, `model-latest`…). */
@@ -42,43 +42,13 @@ export interface ModelRecord extends ModelFields {
   updatedAt: string;
 }
 
-export type CheckpointReference = string | number;
-
-export interface PmfCheckpointSummary {
-  reference: CheckpointReference;
-  epoch: number;
-  /** Relative to the model root, e.g. `data/checkpoints/10.h5`. */
-  path: string;
-  md5: string;
-}
-
-export type PmfInitialisationSummary =
-  | { kind: 'pmf'; name: string | null; id: string; checkpoint: CheckpointReference }
-  | { kind: 'file'; name: string | null; path: string; md5: string };
-
-export interface PmfTrainingSummary {
-  status: 'pending' | 'running' | 'finished' | 'failed';
-  startEpoch: number | null;
-  startTime: number | null;
-  latestEpoch: number | null;
-  latestTime: number | null;
-  endEpoch: number | null;
-  endTime: number | null;
-  latest: CheckpointReference | null;
-}
-
-/** What a version records of its PMF model (read from the tree when it was pushed). */
-export interface PmfSummary {
-  formatVersion: '1.0.0';
-  producer: { name: string; versionFormat: string; version: string };
-  name: string | null;
-  id: string;
-  configuration: { path: string; md5: string };
-  buildParameters: Record<string, JsonValue>;
-  initialisation: PmfInitialisationSummary | null;
-  training: PmfTrainingSummary;
-  checkpoints: PmfCheckpointSummary[];
-}
+export type {
+  CheckpointReference,
+  PmfCheckpointSummary,
+  PmfInitialisationSummary,
+  PmfSummary,
+  PmfTrainingSummary,
+} from '@larder/protocol';
 
 /** One file of a version's PMF tree. */
 export interface VersionFile extends BlobRef {

@@ -6,7 +6,17 @@
  * for shape and for naming only files the version holds.
  */
 
-import { isValidRecordId, type JsonValue, LarderError } from '@larder/protocol';
+import {
+  type CheckpointReference,
+  isValidRecordId,
+  type JsonValue,
+  LarderError,
+  type PmfCheckpointSummary,
+  type PmfInitialisationSummary,
+  type PmfSummary,
+  type PmfTrainingSummary,
+  TRAINING_STATUSES,
+} from '@larder/protocol';
 import { isSha256 } from '../../blobs/blob-store.js';
 import { assertFilePaths, MAX_FILES_PER_VERSION } from './registry-names.js';
 
@@ -14,44 +24,6 @@ export interface VersionFile {
   path: string;
   sha256: string;
   size: number;
-}
-
-export type CheckpointReference = string | number;
-
-export interface PmfCheckpointSummary {
-  reference: CheckpointReference;
-  epoch: number;
-  path: string;
-  md5: string;
-}
-
-export type PmfInitialisationSummary =
-  | { kind: 'pmf'; name: string | null; id: string; checkpoint: CheckpointReference }
-  | { kind: 'file'; name: string | null; path: string; md5: string };
-
-export const TRAINING_STATUSES = ['pending', 'running', 'finished', 'failed'] as const;
-
-export interface PmfTrainingSummary {
-  status: (typeof TRAINING_STATUSES)[number];
-  startEpoch: number | null;
-  startTime: number | null;
-  latestEpoch: number | null;
-  latestTime: number | null;
-  endEpoch: number | null;
-  endTime: number | null;
-  latest: CheckpointReference | null;
-}
-
-export interface PmfSummary {
-  formatVersion: '1.0.0';
-  producer: { name: string; versionFormat: string; version: string };
-  name: string | null;
-  id: string;
-  configuration: { path: string; md5: string };
-  buildParameters: Record<string, JsonValue>;
-  initialisation: PmfInitialisationSummary | null;
-  training: PmfTrainingSummary;
-  checkpoints: PmfCheckpointSummary[];
 }
 
 /** What a client sends to create a version. */
