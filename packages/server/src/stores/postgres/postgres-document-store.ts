@@ -5,22 +5,14 @@
  * page and its count on two connections at once).
  */
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
 import { translateError } from './postgres-errors.js';
 import { MIGRATION_LOCK_KEY, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import { assertSchemaName, inTransaction, openPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
 import { compileFilter, compileSort, Parameters, postgresPath } from './postgres-query-compiler.js';
 
-export interface PostgresDocumentStoreOptions {
-  /** `postgres://user:password@host:port/database` */
-  connectionString: string;
-  /** Schema for Larder's tables (default `public`); created when missing. */
-  schema?: string;
-  /** Most connections in the pool (default 10). */
-  maxConnections?: number;
-}
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export type PostgresDocumentStoreOptions = PostgresPoolOptions;
 
 export class PostgresDocumentStore implements DocumentStore {
   readonly kind = 'postgres';
@@ -28,60 +20,25 @@ export class PostgresDocumentStore implements DocumentStore {
   private readonly knownCollections = new Set<string>();
 
   constructor(private readonly options: PostgresDocumentStoreOptions) {
-    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
-      throw new LarderError('BadRequest', 'A PostgreSQL schema name is lower-case letters, digits and "_"');
-    }
+    assertSchemaName(options.schema);
   }
 
   async open(): Promise<void> {
     if (this.pool) return;
-    const schema = this.options.schema ?? 'public';
-    const pool = new pg.Pool({
-      connectionString: this.options.connectionString,
-      max: this.options.maxConnections ?? 10,
-      // An unreachable database fails calls promptly (503) instead of holding them.
-      connectionTimeoutMillis: 5000,
-      // The schema name was validated above; it is an identifier, not user data.
-      options: `-c search_path=${schema}`,
-    });
-    pool.on('error', () => {
-      // An idle connection died (server restart); the pool replaces it on next use.
-    });
-    this.pool = pool;
-    try {
-      await this.migrate(pool, schema);
-    } catch (error) {
-      this.pool = undefined;
-      await pool.end();
-      throw translateError(error);
-    }
+    this.pool = await openPostgresPool(this.options, 10, MIGRATION_LOCK_KEY, (client) => this.migrate(client));
   }
 
-  private async migrate(pool: pg.Pool, schema: string): Promise<void> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-      );
-      const applied = new Set(
-        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
-          (row) => row.version,
-        ),
-      );
-      for (const migration of POSTGRES_MIGRATIONS) {
-        if (applied.has(migration.version)) continue;
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [migration.version]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
+  private async migrate(client: pg.PoolClient): Promise<void> {
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((row) => row.version),
+    );
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [migration.version]);
     }
   }
 
@@ -105,24 +62,8 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   /** Runs `work` in a transaction on one connection. */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.db.connect();
-    } catch (error) {
-      throw translateError(error);
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw translateError(error);
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, work);
   }
 
   async listCollections(): Promise<string[]> {

@@ -4,7 +4,7 @@
  * append plans its chunks, so instances appending to one series at once stay exactly-once.
  */
 import { LarderError } from '@larder/protocol';
-import pg from 'pg';
+import type pg from 'pg';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -29,16 +29,12 @@ import {
   unpackColumn,
 } from '../series-chunks.js';
 import { translateError } from './postgres-errors.js';
+import { assertSchemaName, inTransaction, openPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
 
-export interface PostgresMetricStoreOptions {
-  connectionString: string;
-  schema?: string;
-  maxConnections?: number;
-}
+export type PostgresMetricStoreOptions = PostgresPoolOptions;
 
 /** Arbitrary constant naming the metric tables' migration lock. */
 const MIGRATION_LOCK_KEY = 7_415_221_903;
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS metric_series (
@@ -60,32 +56,14 @@ export class PostgresMetricStore implements MetricStore {
   private pool: pg.Pool | undefined;
 
   constructor(private readonly options: PostgresMetricStoreOptions) {
-    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
-      throw new LarderError('BadRequest', 'A PostgreSQL schema name is lower-case letters, digits and "_"');
-    }
+    assertSchemaName(options.schema);
   }
 
   async open(): Promise<void> {
     if (this.pool) return;
-    const schema = this.options.schema ?? 'public';
-    const pool = new pg.Pool({
-      connectionString: this.options.connectionString,
-      max: this.options.maxConnections ?? 4,
-      connectionTimeoutMillis: 5000,
-      options: `-c search_path=${schema}`,
+    this.pool = await openPostgresPool(this.options, 4, MIGRATION_LOCK_KEY, async (client) => {
+      await client.query(SCHEMA);
     });
-    pool.on('error', () => {});
-    try {
-      await this.transaction(pool, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await client.query(SCHEMA);
-      });
-    } catch (error) {
-      await pool.end();
-      throw translateError(error);
-    }
-    this.pool = pool;
   }
 
   async close(): Promise<void> {
@@ -99,24 +77,9 @@ export class PostgresMetricStore implements MetricStore {
     return this.pool;
   }
 
-  private async transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
   async append(batches: readonly AppendBatch[]): Promise<SeriesSummary[]> {
     try {
-      return await this.transaction(this.ready, async (client) => {
+      return await inTransaction(this.ready, async (client) => {
         const summaries: SeriesSummary[] = [];
         for (const batch of batches) summaries.push(await this.appendOne(client, batch));
         return summaries;
@@ -209,7 +172,7 @@ export class PostgresMetricStore implements MetricStore {
 
   async removeRun(run: string): Promise<void> {
     try {
-      await this.transaction(this.ready, async (client) => {
+      await inTransaction(this.ready, async (client) => {
         await client.query('DELETE FROM metric_chunks WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_series WHERE run = $1', [run]);
       });
