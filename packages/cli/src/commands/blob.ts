@@ -4,22 +4,12 @@
  * `larder gc`, which reclaims blobs that no record holds any more (admins).
  */
 import { basename } from 'node:path';
+import type { CollectReport } from '@larder/server';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { megabytes, progressLine } from '../terminal/progress-line.js';
 import { connect } from './connection.js';
 import { parseDuration } from './duration.js';
-
-interface CollectReport {
-  scanned: number;
-  referenced: number;
-  recent: number;
-  deleted: number;
-  bytesFreed: number;
-  danglingReferences: number;
-  dryRun: boolean;
-  milliseconds: number;
-}
 
 const SHA256 = /^[0-9a-f]{64}$/;
 

@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { uploadArtifactDirectory } from '../artifacts/artifact-uploader.js';
-import { seriesKey } from './metric-chunk.js';
+import { type MetricChunk, seriesKey } from './metric-chunk.js';
 import { readMetricLog } from './metric-log-reader.js';
 import { type Association, isLocalAssociation, METRICS_FILE, type RunFiles, readRunFiles } from './run-document.js';
 import type {
@@ -173,15 +173,7 @@ export class RunUploader {
     }
   }
 
-  #addPending(chunk: {
-    type: string;
-    name: string;
-    offset: number;
-    steps: number[];
-    values: (number | null)[];
-    epochs: (number | null)[] | null;
-    times: number[];
-  }): void {
+  #addPending(chunk: MetricChunk): void {
     const key = seriesKey(chunk.type, chunk.name);
     let pending = this.#pending.get(key);
     if (!pending) {

@@ -3,8 +3,10 @@
  * local-first logic (buffering, crash recovery, resumable uploads) never depends on HTTP.
  * {@link DataStoreRunsRemote} is the implementation over a Larder server.
  */
+
 import type { JsonValue } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
+import type { MetricChunk } from './metric-chunk.js';
 
 /** What happens when the folder already holds a run or artifact of the same name. */
 export type ConflictStrategy = 'skip' | 'error' | 'new' | 'replace';
@@ -88,17 +90,8 @@ export interface RunPatchBody {
   associations?: Associations;
 }
 
-export interface MetricSeriesBatch {
-  type: string;
-  name: string;
-  /** Index within the series of `steps[0]`. */
-  offset: number;
-  steps: number[];
-  /** `null` for NaN and ±Infinity. */
-  values: (number | null)[];
-  epochs: (number | null)[] | null;
-  times: number[];
-}
+/** A batch of one series' points is exactly a chunk of the local metric log, sent unchanged. */
+export type MetricSeriesBatch = MetricChunk;
 
 export interface MetricsBody {
   run: string;
