@@ -9,7 +9,7 @@ import type { DocumentStore, StoredDocument } from '../../stores/document-store.
 import type { DocumentParams } from '../documents/document-service.js';
 import type { RecordData } from '../documents/record-data.js';
 import type { FolderTree } from '../folders/folder-tree.js';
-import { FolderedService } from '../runs/runs-service.js';
+import { FolderedService } from '../folders/foldered-service.js';
 import { parseObjects } from './artifact-objects.js';
 
 export const ARTIFACTS_COLLECTION = 'artifacts';
