@@ -26,6 +26,7 @@ import { installDatalake } from '../services/datalake/install-datalake.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
 import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/documents/socket-methods-anchor.js';
 import { installMarcelle } from '../services/marcelle/install-marcelle.js';
+import { installMlflow } from '../services/mlflow/install-mlflow.js';
 import { installRegistry } from '../services/registry/install-registry.js';
 import { installStock } from '../services/stock/install-stock.js';
 import { installTracking } from '../services/tracking/install-tracking.js';
@@ -63,6 +64,7 @@ const FEATURES: readonly Feature[] = [
   installDatalake,
   installStock,
   installMarcelle,
+  installMlflow,
   installWeb,
 ];
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);

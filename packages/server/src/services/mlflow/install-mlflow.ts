@@ -1,0 +1,16 @@
+/**
+ * The MLflow face: MLflow's REST API (`/api/2.0/mlflow/…`, `/ajax-api/2.0/mlflow/…`) and its
+ * artifact proxy, so MLflow's own Python client works against Larder unchanged. A thin
+ * translation over Larder's folders, runs, metric store, blobs and registry; errors leave
+ * as MLflow's `{ error_code, message }`.
+ */
+import type { FeatureContext } from '../../app/feature.js';
+import { artifactProxyRoute } from './artifacts/artifact-proxy-route.js';
+import { mlflowApiRoute } from './mlflow-api-route.js';
+import { registryEndpoints } from './registry/registry-endpoints.js';
+import { trackingEndpoints } from './tracking/tracking-endpoints.js';
+
+export function installMlflow(context: FeatureContext): void {
+  context.useRoute(artifactProxyRoute(context));
+  context.useRoute(mlflowApiRoute(context, { ...trackingEndpoints(context), ...registryEndpoints(context) }));
+}
