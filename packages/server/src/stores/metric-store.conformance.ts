@@ -91,6 +91,26 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
       expect(Array.from((await store.read(loss)).steps)).toEqual(Array.from(points(150).steps));
     });
 
+    it("appends at the end when the offset is 'end', so concurrent writers without offsets all land", async () => {
+      const store = await open();
+      await store.append([{ key: loss, offset: 'end', points: points(3) }]);
+      // Twenty single points sent at once, each knowing nothing of the others.
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          store.append([{ key: loss, offset: 'end', points: points(1, 100 + index) }]),
+        ),
+      );
+      const back = await store.read(loss);
+      expect(back.steps.length).toBe(23);
+      expect(Array.from(back.steps.subarray(0, 3))).toEqual([0, 1, 2]);
+      expect(Array.from(back.steps.subarray(3)).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 20 }, (_, index) => 100 + index),
+      );
+      const [summary] = await store.append([{ key: loss, offset: 'end', points: points(1, 7) }]);
+      expect(summary?.count).toBe(24);
+      expect((await store.read(loss)).steps.at(-1)).toBe(7);
+    });
+
     it('refuses a gap with Conflict and stores nothing of that call', async () => {
       const store = await open();
       const other: SeriesKey = { run: 'run-1', type: 'val', name: 'accuracy' };

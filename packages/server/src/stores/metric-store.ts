@@ -39,8 +39,12 @@ export interface SeriesSummary extends SeriesKey {
 
 export interface AppendBatch {
   key: SeriesKey;
-  /** Index in the series of `points`' first point. */
-  offset: number;
+  /**
+   * Index in the series of `points`' first point; or `'end'`: after whatever the series
+   * holds when the append runs (for writers that carry no offset, such as MLflow's client;
+   * two of them appending at once both land, and a resend lands twice).
+   */
+  offset: number | 'end';
   points: PointColumns;
 }
 

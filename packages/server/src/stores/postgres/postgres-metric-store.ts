@@ -111,7 +111,9 @@ export class PostgresMetricStore implements MetricStore {
       const chunk = stored.rows[0];
       if (chunk) open = { seq: row.chunks - 1, columns: unpackRow(chunk) };
     }
-    const plan = planAppend(key, offset, points, existing, open);
+    // The series row is locked, so 'end' is where this append really starts.
+    const start = offset === 'end' ? (existing?.summary.count ?? 0) : offset;
+    const plan = planAppend(key, start, points, existing, open);
     if (!plan) return existing?.summary ?? emptySummary(key);
     for (const chunk of plan.writes) {
       const [first, last] = stepRange(chunk.columns.steps);

@@ -132,7 +132,8 @@ export class SqliteMetricStore implements MetricStore {
           const stored = statements.chunk.get(key.run, key.type, key.name, row.chunks - 1);
           if (stored) open = { seq: row.chunks - 1, columns: unpackRow(stored) };
         }
-        const plan = planAppend(key, offset, points, existing, open);
+        const start = offset === 'end' ? (existing?.summary.count ?? 0) : offset;
+        const plan = planAppend(key, start, points, existing, open);
         if (!plan) return existing?.summary ?? emptySummary(key);
         for (const chunk of plan.writes) {
           const [first, last] = stepRange(chunk.columns.steps);
