@@ -26,9 +26,11 @@ export {
 } from './names.js';
 export {
   and,
+  asciiLower,
   eq,
   type FieldPath,
   type Filter,
+  like,
   MATCH_ALL,
   not,
   or,

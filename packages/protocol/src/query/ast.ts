@@ -9,6 +9,8 @@
  * - range nodes compare numbers with numbers and strings with strings, never across
  *   types; on an array field they match when any element does.
  * - `exists` tests presence (a `null` value is present).
+ * - `like` matches string values against an SQL LIKE pattern (see {@link like}); never
+ *   numbers or other types; on an array field any element may match.
  */
 
 /** A path into a document: object keys, and numbers for array indexes. */
@@ -24,7 +26,14 @@ export type Filter =
   | { readonly op: 'not'; readonly filter: Filter }
   | { readonly op: 'eq'; readonly path: FieldPath; readonly value: Scalar }
   | { readonly op: RangeOperator; readonly path: FieldPath; readonly value: string | number }
-  | { readonly op: 'exists'; readonly path: FieldPath; readonly value: boolean };
+  | { readonly op: 'exists'; readonly path: FieldPath; readonly value: boolean }
+  | {
+      readonly op: 'like';
+      readonly path: FieldPath;
+      readonly pattern: string;
+      /** Folds ASCII letters only (A-Z with a-z), identically in every back end. */
+      readonly caseInsensitive: boolean;
+    };
 
 export interface SortKey {
   readonly path: FieldPath;
@@ -68,6 +77,23 @@ export function not(filter: Filter): Filter {
 
 export function eq(path: FieldPath, value: Scalar): Filter {
   return { op: 'eq', path, value };
+}
+
+/**
+ * An SQL LIKE pattern test: `%` stands for any run of characters (none included), `_` for
+ * exactly one character, and every other character for itself (there is no escape
+ * character: `%` and `_` cannot be matched literally except by `_`).
+ *
+ * @example
+ * like(['name'], 'resnet-%', { caseInsensitive: true }); // "ResNet-50" matches
+ */
+export function like(path: FieldPath, pattern: string, options: { caseInsensitive?: boolean } = {}): Filter {
+  return { op: 'like', path, pattern, caseInsensitive: options.caseInsensitive ?? false };
+}
+
+/** ASCII-only lower case: what `caseInsensitive` patterns compare in every back end. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /** The dotted form of a path, as users write it. */

@@ -6,7 +6,7 @@
  * @example
  * matchFilter({ score: 0.9, tags: ['a'] }, parseFilter({ tags: 'a', score: { $gt: 0.5 } })); // true
  */
-import type { Filter, RangeOperator, Scalar } from './ast.js';
+import { asciiLower, type Filter, type RangeOperator, type Scalar } from './ast.js';
 import { readPath } from './field-path.js';
 
 function sameScalar(stored: unknown, wanted: Scalar): boolean {
@@ -29,6 +29,28 @@ function inRange(stored: unknown, op: RangeOperator, wanted: string | number): b
   }
 }
 
+const patterns = new Map<string, RegExp>();
+
+/** A LIKE pattern as an anchored regular expression over code points (`_` is one character). */
+function likeRegExp(pattern: string): RegExp {
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    const source = Array.from(pattern, (char) =>
+      char === '%' ? '.*' : char === '_' ? '.' : char.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'),
+    ).join('');
+    compiled = new RegExp(`^${source}$`, 'su');
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+function likeMatches(stored: unknown, pattern: string, caseInsensitive: boolean): boolean {
+  if (typeof stored !== 'string') return false;
+  if (!caseInsensitive) return likeRegExp(pattern).test(stored);
+  return likeRegExp(asciiLower(pattern)).test(asciiLower(stored));
+}
+
 /** Whether `doc` satisfies `filter`. */
 export function matchFilter(doc: unknown, filter: Filter): boolean {
   switch (filter.op) {
@@ -42,6 +64,12 @@ export function matchFilter(doc: unknown, filter: Filter): boolean {
       return !matchFilter(doc, filter.filter);
     case 'exists':
       return (readPath(doc, filter.path) !== undefined) === filter.value;
+    case 'like': {
+      const stored = readPath(doc, filter.path);
+      const { pattern, caseInsensitive } = filter;
+      if (Array.isArray(stored)) return stored.some((element) => likeMatches(element, pattern, caseInsensitive));
+      return likeMatches(stored, pattern, caseInsensitive);
+    }
     case 'eq': {
       const stored = readPath(doc, filter.path);
       if (filter.value === null && stored === undefined) return true;

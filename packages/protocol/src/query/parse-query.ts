@@ -12,6 +12,7 @@ import {
   eq,
   type FieldPath,
   type Filter,
+  like,
   MATCH_ALL,
   not,
   or,
@@ -38,7 +39,20 @@ const MAX_DEPTH = 24;
 const MAX_CONDITIONS = 50_000;
 
 const RANGE: Record<string, RangeOperator> = { $lt: 'lt', $lte: 'lte', $gt: 'gt', $gte: 'gte' };
-const FIELD_OPERATORS = new Set(['$in', '$nin', '$lt', '$lte', '$gt', '$gte', '$ne', '$eq', '$exists', '$not']);
+const FIELD_OPERATORS = new Set([
+  '$in',
+  '$nin',
+  '$lt',
+  '$lte',
+  '$gt',
+  '$gte',
+  '$ne',
+  '$eq',
+  '$exists',
+  '$not',
+  '$like',
+  '$ilike',
+]);
 const QUERY_KEYS = new Set(['$limit', '$skip', '$sort', '$select', '$distinct', '$or', '$and', '$not']);
 const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
@@ -148,6 +162,11 @@ class QueryParser {
       }
       case '$exists':
         return { op: 'exists', path, value: this.boolean(value, `$exists on field "${name}"`) };
+      case '$like':
+      case '$ilike':
+        if (typeof value !== 'string') throw bad(`${operator} on field "${name}" needs a pattern string`);
+        this.count();
+        return like(path, value, { caseInsensitive: operator === '$ilike' });
       case '$not':
         if (isPlainObject(value)) return not(this.field(path, name, value, depth + 1));
         return not(this.equals(path, name, value));

@@ -45,6 +45,9 @@ export function randomDocument(rand: Rand, index: number): StoredDocument {
   return doc;
 }
 
+/** LIKE patterns over {@link STRINGS}: wildcards, ASCII case, a non-ASCII letter, regex and GLOB metacharacters. */
+const LIKE_PATTERNS = ['a%', '%b', '_', '%', 'a_', '%B%', 'x%y', '1%', 'é', 'A%', '%_%', '', '[a]%', '*', 'x y'];
+
 export const FIELDS = ['a', 'n', 'b.c', 'b.d', 'tags', 'tags.0', 'missing', '_id'];
 
 function fieldCondition(rand: Rand, depth: number): unknown {
@@ -60,6 +63,7 @@ function fieldCondition(rand: Rand, depth: number): unknown {
     return condition;
   }
   if (r < 0.93) return { $exists: rand() < 0.5 };
+  if (r < 0.97) return { [rand() < 0.5 ? '$like' : '$ilike']: pick(rand, LIKE_PATTERNS) };
   if (depth < 2) return { $not: fieldCondition(rand, depth + 1) };
   return { $eq: scalar(rand) };
 }
@@ -86,13 +90,37 @@ export function randomFilter(rand: Rand, depth: number): Record<string, unknown>
   return query;
 }
 
+/** A LIKE pattern as MongoDB's `$regex`; case-insensitive patterns fold ASCII letters only. */
+function likeToRegex(pattern: string, caseInsensitive: boolean): { $regex: string; $options: string } {
+  const source = Array.from(pattern, (char) => {
+    if (char === '%') return '.*';
+    if (char === '_') return '.';
+    if (caseInsensitive && /[a-zA-Z]/.test(char)) return `[${char.toLowerCase()}${char.toUpperCase()}]`;
+    return char.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+  }).join('');
+  return { $regex: `^${source}$`, $options: 's' };
+}
+
+/** A field condition in MongoDB's language: `$like`/`$ilike` become `$regex`. */
+function conditionToMongo(condition: unknown): unknown {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return condition;
+  const entries = Object.entries(condition as Record<string, unknown>);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) {
+    if (key === '$like' || key === '$ilike') Object.assign(out, likeToRegex(value as string, key === '$ilike'));
+    else if (key === '$not') out.$not = conditionToMongo(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
 /** The same filter in MongoDB's language (top-level `$not` is `$nor`). */
 export function toMongo(query: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(query)) {
     if (key === '$not') out.$nor = [toMongo(value as Record<string, unknown>)];
     else if (key === '$or' || key === '$and') out[key] = (value as Record<string, unknown>[]).map(toMongo);
-    else out[key] = value;
+    else out[key] = conditionToMongo(value);
   }
   return out;
 }

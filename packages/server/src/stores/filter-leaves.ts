@@ -5,12 +5,13 @@
  */
 import type { FieldPath, Filter, RangeOperator } from '@larder/protocol';
 
-/** Equality with a non-null value, or a range comparison, on one field. */
-export type Leaf = Extract<Filter, { op: 'eq' | RangeOperator }>;
+/** Equality with a non-null value, a range comparison or a LIKE pattern, on one field. */
+export type Leaf = Extract<Filter, { op: 'eq' | 'like' | RangeOperator }>;
 
 export function isProbeLeaf(filter: Filter): filter is Leaf {
   return (
     (filter.op === 'eq' && filter.value !== null) ||
+    filter.op === 'like' ||
     filter.op === 'lt' ||
     filter.op === 'lte' ||
     filter.op === 'gt' ||
@@ -20,6 +21,16 @@ export function isProbeLeaf(filter: Filter): filter is Leaf {
 
 export function isIdPath(path: FieldPath): boolean {
   return path.length === 1 && path[0] === '_id';
+}
+
+/** A LIKE pattern as a GLOB pattern (SQLite's case-sensitive matcher); `*`, `?` and `[` are made literal. */
+export function likeToGlob(pattern: string): string {
+  return Array.from(pattern, (char) => {
+    if (char === '%') return '*';
+    if (char === '_') return '?';
+    if (char === '*' || char === '?' || char === '[') return `[${char}]`;
+    return char;
+  }).join('');
 }
 
 /** An OR's operands: its probe leaves grouped by field, and everything else. */

@@ -5,7 +5,7 @@
  * text depends only on the tree's shape. Strings compare with `COLLATE "C"` (byte order,
  * as SQLite and JavaScript compare ASCII) whatever the database's collation.
  */
-import type { FieldPath, Filter, SortKey } from '@larder/protocol';
+import { asciiLower, type FieldPath, type Filter, type SortKey } from '@larder/protocol';
 import { groupLeavesByField, isIdPath, type Leaf } from '../filter-leaves.js';
 
 /** Numbered parameters: `bind(value)` answers `$n`. */
@@ -28,13 +28,26 @@ function field(path: FieldPath, params: Parameters): string {
   return `(data #> ${params.bind(postgresPath(path))}::text[])`;
 }
 
+/**
+ * LIKE without an escape character, in byte order; lower() under the "C" collation folds
+ * ASCII only, as the language defines case-insensitive patterns.
+ */
+function likeTest(text: string, leaf: Extract<Leaf, { op: 'like' }>, params: Parameters): string {
+  if (!leaf.caseInsensitive) return `(${text} COLLATE "C" LIKE ${params.bind(leaf.pattern)} ESCAPE '')`;
+  return `(lower(${text} COLLATE "C") LIKE ${params.bind(asciiLower(leaf.pattern))} ESCAPE '')`;
+}
+
 /** The tests of a probe, over a value written `__V__` (instantiated for the scalar and for array elements). */
 function probeTests(leaves: readonly Leaf[], params: Parameters): string {
   const tests: string[] = [];
   const strings: string[] = [];
   const numbers: number[] = [];
   for (const leaf of leaves) {
-    if (leaf.op === 'eq') {
+    if (leaf.op === 'like') {
+      tests.push(
+        `CASE WHEN jsonb_typeof(__V__) = 'string' THEN ${likeTest("(__V__ #>> '{}')", leaf, params)} ELSE false END`,
+      );
+    } else if (leaf.op === 'eq') {
       if (typeof leaf.value === 'boolean') tests.push(`COALESCE(__V__ = '${leaf.value}'::jsonb, false)`);
       else if (typeof leaf.value === 'string') strings.push(leaf.value);
       else if (typeof leaf.value === 'number') numbers.push(leaf.value);
@@ -97,6 +110,10 @@ function compileIdLeaves(leaves: readonly Leaf[], params: Parameters): string {
   const parts: string[] = [];
   const ids: string[] = [];
   for (const leaf of leaves) {
+    if (leaf.op === 'like') {
+      parts.push(likeTest('id', leaf, params));
+      continue;
+    }
     if (typeof leaf.value !== 'string') continue;
     if (leaf.op === 'eq') ids.push(leaf.value);
     else parts.push(`(id ${RANGE_SQL[leaf.op]} ${params.bind(leaf.value)})`);

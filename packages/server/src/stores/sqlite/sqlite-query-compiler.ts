@@ -6,8 +6,8 @@
  * (a scalar yields one row with a NULL key, an array yields rows with integer keys,
  * an object's members have text keys and are excluded).
  */
-import type { FieldPath, Filter, SortKey } from '@larder/protocol';
-import { groupLeavesByField, isIdPath, type Leaf } from '../filter-leaves.js';
+import { asciiLower, type FieldPath, type Filter, type SortKey } from '@larder/protocol';
+import { groupLeavesByField, isIdPath, type Leaf, likeToGlob } from '../filter-leaves.js';
 
 /** What the compiler may know about the collection: which fields have a field index. */
 export interface CompileContext {
@@ -47,7 +47,11 @@ function compileProbe(path: FieldPath, leaves: readonly Leaf[], params: unknown[
   const testParams: unknown[] = [];
   const equalities = { string: [] as string[], number: [] as number[] };
   for (const leaf of leaves) {
-    if (leaf.op === 'eq') {
+    if (leaf.op === 'like') {
+      // SQLite's lower() folds ASCII only, as the language defines case-insensitive patterns.
+      tests.push(leaf.caseInsensitive ? "(type = 'text' AND lower(value) GLOB ?)" : "(type = 'text' AND value GLOB ?)");
+      testParams.push(globOf(leaf));
+    } else if (leaf.op === 'eq') {
       if (typeof leaf.value === 'boolean') tests.push(`type = '${leaf.value ? 'true' : 'false'}'`);
       else if (typeof leaf.value === 'string') equalities.string.push(leaf.value);
       else if (typeof leaf.value === 'number') equalities.number.push(leaf.value);
@@ -72,11 +76,20 @@ function compileProbe(path: FieldPath, leaves: readonly Leaf[], params: unknown[
   return `EXISTS (SELECT 1 FROM json_each(data, ?) WHERE typeof(key) <> 'text' AND (${tests.join(' OR ')}))`;
 }
 
+function globOf(leaf: Extract<Leaf, { op: 'like' }>): string {
+  return likeToGlob(leaf.caseInsensitive ? asciiLower(leaf.pattern) : leaf.pattern);
+}
+
 /** `_id` lives in its own column: equality and ranges use the primary key. */
 function compileIdLeaves(leaves: readonly Leaf[], params: unknown[]): string {
   const parts: string[] = [];
   const ids: string[] = [];
   for (const leaf of leaves) {
+    if (leaf.op === 'like') {
+      parts.push(leaf.caseInsensitive ? '(lower(id) GLOB ?)' : '(id GLOB ?)');
+      params.push(globOf(leaf));
+      continue;
+    }
     if (typeof leaf.value !== 'string') continue;
     if (leaf.op === 'eq') ids.push(leaf.value);
     else {
