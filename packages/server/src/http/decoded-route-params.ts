@@ -3,18 +3,11 @@
  * percent-encoded, so an id like `run:1@host`, sent as `run%3A1%40host` by every client
  * that encodes path segments, would not be found. This decodes them once, at the edge.
  */
-import { LarderError } from '@larder/protocol';
 import type { FeathersApp } from '../app/feathers-app.js';
+import { decodePathSegment } from './path-segment.js';
 
 function decode(value: unknown): unknown {
-  if (typeof value !== 'string' || !value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch (error) {
-    throw new LarderError('BadRequest', `The path segment "${value.slice(0, 80)}" is not valid percent-encoding`, {
-      cause: error,
-    });
-  }
+  return typeof value === 'string' ? decodePathSegment(value) : value;
 }
 
 export function decodeRouteParams(app: FeathersApp): void {

@@ -10,6 +10,7 @@ import type { FeatureContext } from '../../app/feature.js';
 import { ownershipPolicy } from '../../auth/access-policy.js';
 import type { Actor } from '../../auth/actor.js';
 import { isSha256 } from '../../blobs/blob-store.js';
+import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import type { StoredDocument } from '../../stores/document-store.js';
 import { ASSETS, MEMBERS, memberId } from './datalake-collections.js';
@@ -43,7 +44,7 @@ export function assetFileRoute(context: FeatureContext) {
       throw new LarderError('MethodNotAllowed', `${ctx.method} is not supported on ${ctx.path}`);
     }
     const actor = await context.actorFor(ctx);
-    const id = decodeURIComponent(match[1] as string);
+    const id = decodePathSegment(match[1] as string);
     const asset = await readableAsset(actor, id, ctx.query.version);
     const wanted = match[2] === 'file' ? asset.sha256 : (asset.thumbnail as { sha256?: unknown } | undefined)?.sha256;
     if (!isSha256(wanted)) {

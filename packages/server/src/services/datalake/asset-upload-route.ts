@@ -13,18 +13,15 @@
  * file (`-F photo.png=@photo.png`). A form whose first part is a file under any field other
  * than `file` is theirs: it is passed on untouched to Marcelle's route (services/marcelle).
  */
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
-import busboy from 'busboy';
 import type { Context, Next } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
 import type { Actor } from '../../auth/actor.js';
-import { recordBlobClaim } from '../../auth/blob-access.js';
-import { confirmUpload } from '../../blobs/lifecycle/blob-uploads.js';
+import { type MultipartForm, readMultipartForm } from '../../http/multipart-form.js';
 import type { StoredDocument } from '../../stores/document-store.js';
 
 const PATH = /^\/assets\/upload\/?$/;
-const MAX_FILES = 1000;
 /** Enough bytes to hold the first part's headers. */
 const PEEK_LIMIT = 64 * 1024;
 const FIRST_PART = /content-disposition:[^\r\n]*?\bname="([^"]*)"[^\r\n]*?\bfilename="/i;
@@ -60,67 +57,18 @@ function firstFileField(request: Readable): Promise<string | undefined> {
   });
 }
 
-interface Received {
-  filename: string;
-  stored: Promise<{ sha256: string; size: number }>;
-}
-
 export function assetUploadRoute(context: FeatureContext) {
   const { store, blobs } = context;
 
-  function receive(ctx: Context): Promise<{ files: Received[]; fields: Map<string, string[]> }> {
-    return new Promise((resolve, reject) => {
-      let parser: busboy.Busboy;
-      try {
-        parser = busboy({
-          headers: ctx.req.headers,
-          limits: { files: MAX_FILES, fields: 1000, fieldSize: 64 * 1024 },
-        });
-      } catch (cause) {
-        reject(new LarderError('BadRequest', 'Send the pictures as multipart/form-data', { cause }));
-        return;
-      }
-      const files: Received[] = [];
-      const fields = new Map<string, string[]>();
-      parser.on('file', (_name: string, stream: Readable, info: busboy.FileInfo) => {
-        // Through a pass-through, so that a refusal (too large) stops the store while the
-        // parser keeps draining the request to its end and the client gets its answer.
-        const body = new PassThrough();
-        stream.pipe(body);
-        const stored = blobs.put(body, { maxBytes: context.maxBlobBytes });
-        stored.catch(() => {
-          stream.unpipe(body);
-          stream.resume();
-        });
-        files.push({ filename: info.filename ?? '', stored });
-      });
-      parser.on('field', (name: string, value: string) => {
-        fields.set(name, [...(fields.get(name) ?? []), value]);
-      });
-      parser.on('filesLimit', () =>
-        reject(new LarderError('PayloadTooLarge', `At most ${MAX_FILES} files per upload; send the rest in another`)),
-      );
-      parser.on('error', (cause: unknown) =>
-        reject(new LarderError('BadRequest', `The multipart body is malformed: ${(cause as Error).message}`)),
-      );
-      parser.on('close', () => resolve({ files, fields }));
-      ctx.req.pipe(parser);
-    });
-  }
-
-  async function createAssets(actor: Actor, files: Received[], fields: Map<string, string[]>) {
-    const tags = (fields.get('tags') ?? []).flatMap((value) => value.split(','));
-    const source = fields.get('source')?.[0] ?? 'upload';
-    const isPublic = fields.get('public')?.[0] === 'true';
-    const stored = await Promise.all(files.map((file) => file.stored));
+  async function createAssets(actor: Actor, form: MultipartForm) {
+    const tags = (form.fields.get('tags') ?? []).flatMap((value) => value.split(','));
+    const source = form.fields.get('source')?.[0] ?? 'upload';
+    const isPublic = form.fields.get('public')?.[0] === 'true';
     const params = { provider: 'rest', ...(actor.kind === 'user' ? { user: actor.user } : {}) };
     const assets: StoredDocument[] = [];
-    for (const [index, file] of files.entries()) {
-      const blob = stored[index] as { sha256: string };
-      await confirmUpload(store, blobs, blob.sha256);
-      await recordBlobClaim(store, actor, blob.sha256);
+    for (const file of form.files) {
       const data = {
-        sha256: blob.sha256,
+        sha256: file.sha256,
         filename: file.filename,
         tags,
         source,
@@ -141,16 +89,15 @@ export function assetUploadRoute(context: FeatureContext) {
     if (!ctx.is('multipart/form-data')) throw new LarderError('BadRequest', 'Send the pictures as multipart/form-data');
     const field = await firstFileField(ctx.req);
     if (field !== undefined && field !== 'file') return next();
-    let received: Awaited<ReturnType<typeof receive>>;
-    try {
-      received = await receive(ctx);
-    } catch (error) {
-      ctx.set('Connection', 'close');
-      ctx.req.resume();
-      throw error;
-    }
-    if (received.files.length === 0) throw new LarderError('BadRequest', 'The form holds no file');
+    const form = await readMultipartForm(ctx, {
+      store,
+      blobs,
+      actor,
+      maxBlobBytes: context.maxBlobBytes,
+      noun: 'pictures',
+    });
+    if (form.files.length === 0) throw new LarderError('BadRequest', 'The form holds no file');
     ctx.status = 201;
-    ctx.body = { data: await createAssets(actor, received.files, received.fields) };
+    ctx.body = { data: await createAssets(actor, form) };
   };
 }

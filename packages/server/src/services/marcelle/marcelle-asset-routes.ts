@@ -12,11 +12,11 @@ import { and, eq, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
 import { canReadBlob } from '../../auth/blob-access.js';
+import { readMultipartForm } from '../../http/multipart-form.js';
+import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import { ASSETS } from '../datalake/datalake-collections.js';
 import { extensionOf, isAllowedAsset, type MarcelleSettings } from './marcelle-settings.js';
-import { decode } from './model-file-routes.js';
-import { receiveFileParts } from './multipart-files.js';
 import { downloadCaller, downloadReadFilter } from './route-caller.js';
 
 const UPLOAD = /^\/assets\/upload\/?$/;
@@ -39,11 +39,12 @@ const MEDIA_TYPES: Record<string, string> = {
 export function marcelleAssetRoutes(context: FeatureContext, settings: MarcelleSettings) {
   async function receive(ctx: Context): Promise<void> {
     const actor = await context.actorFor(ctx);
-    const parts = await receiveFileParts(ctx, {
+    const { files: parts } = await readMultipartForm(ctx, {
       store: context.store,
       blobs: context.blobs,
       actor,
       maxBlobBytes: context.maxBlobBytes,
+      noun: 'files',
       accepts: (field) => isAllowedAsset(field, settings),
     });
     ctx.status = parts.length === 0 ? 400 : 200;
@@ -79,6 +80,6 @@ export function marcelleAssetRoutes(context: FeatureContext, settings: MarcelleS
     if (UPLOAD.test(ctx.path) && ctx.method === 'POST') return receive(ctx);
     const match = DOWNLOAD.exec(ctx.path);
     if (!match || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
-    return send(ctx, match[1] as string, decode(match[2] as string));
+    return send(ctx, match[1] as string, decodePathSegment(match[2] as string));
   };
 }

@@ -15,10 +15,11 @@
 import { and, eq, isValidRecordId, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
+import { readMultipartForm } from '../../http/multipart-form.js';
+import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import { type MarcelleModelFormat, modelsPath } from './marcelle-models-service.js';
 import { storedModelFiles } from './model-files-field.js';
-import { receiveFileParts } from './multipart-files.js';
 import { downloadCaller, downloadReadFilter } from './route-caller.js';
 
 /** Which form fields each format's upload keeps, as the reference backend filters them. */
@@ -34,11 +35,12 @@ export function modelFileRoutes(context: FeatureContext, format: MarcelleModelFo
 
   async function receive(ctx: Context): Promise<void> {
     const actor = await context.actorFor(ctx);
-    const parts = await receiveFileParts(ctx, {
+    const { files: parts } = await readMultipartForm(ctx, {
       store: context.store,
       blobs: context.blobs,
       actor,
       maxBlobBytes: context.maxBlobBytes,
+      noun: 'files',
       accepts: (field) => acceptsModelField(format, field),
     });
     ctx.status = 200;
@@ -74,14 +76,6 @@ export function modelFileRoutes(context: FeatureContext, format: MarcelleModelFo
     }
     const match = download.exec(ctx.path);
     if (!match || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
-    return send(ctx, decode(match[1] as string), decode(match[2] as string));
+    return send(ctx, decodePathSegment(match[1] as string), decodePathSegment(match[2] as string));
   };
-}
-
-export function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch (error) {
-    throw new LarderError('BadRequest', `"${segment.slice(0, 80)}" is not valid percent-encoding`, { cause: error });
-  }
 }

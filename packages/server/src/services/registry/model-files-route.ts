@@ -10,6 +10,7 @@ import { and, eq, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
+import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import type { ModelFile } from './model-record.js';
 import type { ModelVersionsService } from './model-versions-service.js';
@@ -58,19 +59,15 @@ export function modelFilesRoute(options: ModelFilesRouteOptions) {
     const actor = await options.actorFor(ctx);
     if (version) {
       const [, id = '', path = ''] = version;
-      const file = await versions.readableFile(decode(id), path.split('/').map(decode).join('/'), actor);
+      const file = await versions.readableFile(
+        decodePathSegment(id),
+        path.split('/').map(decodePathSegment).join('/'),
+        actor,
+      );
       return send(ctx, file.sha256, file.path.split('/').at(-1) ?? 'file');
     }
     const [, id = '', name = ''] = named as RegExpExecArray;
-    const file = await namedFile(decode(id), decode(name), actor);
-    return send(ctx, file.sha256, file.filename || decode(name));
+    const file = await namedFile(decodePathSegment(id), decodePathSegment(name), actor);
+    return send(ctx, file.sha256, file.filename || decodePathSegment(name));
   };
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch (error) {
-    throw new LarderError('BadRequest', `"${segment.slice(0, 80)}" is not valid percent-encoding`, { cause: error });
-  }
 }

@@ -13,6 +13,7 @@ import { isValidRecordId, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import { type BlobStore, isSha256 } from '../../blobs/blob-store.js';
+import { decodePathSegment } from '../../http/path-segment.js';
 import { readJsonBody } from '../../http/read-json-body.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 import { assertRefName } from './stock-names.js';
@@ -83,8 +84,8 @@ export function stockExchangeRoutes(options: StockExchangeOptions) {
     const match = ROUTE.exec(ctx.path);
     if (!match) return next();
     const [, kind, repoSegment = '', second = ''] = match;
-    const repo = decodeSegment(repoSegment);
-    const item = decodeSegment(second);
+    const repo = decodePathSegment(repoSegment);
+    const item = decodePathSegment(second);
     if (!isValidRecordId(repo)) throw new LarderError('NotFound', `No stock route at ${ctx.path}`);
     const method = ctx.method;
     if (kind === 'stock-objects' && item === 'missing' && method === 'POST') {
@@ -100,12 +101,4 @@ export function stockExchangeRoutes(options: StockExchangeOptions) {
     ctx.set('Allow', kind === 'stock-refs' ? 'PUT' : item === 'missing' ? 'POST' : 'GET, HEAD');
     throw new LarderError('MethodNotAllowed', `${method} is not supported on ${ctx.path}`);
   };
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new LarderError('BadRequest', `The path segment "${segment.slice(0, 80)}" is not valid percent-encoding`);
-  }
 }

@@ -13,6 +13,7 @@ import type { Context, Next } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
+import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { ARTIFACTS_COLLECTION } from '../artifacts/artifacts-service.js';
@@ -32,11 +33,12 @@ interface Options {
 export function trackingFileRoutes({ store, blobs, actorFor }: Options) {
   async function readable(ctx: Context, collection: string, id: string, noun: string): Promise<StoredDocument> {
     const actor = await actorFor(ctx);
+    const decoded = decodePathSegment(id);
     const [record] = await store.find(collection, {
-      filter: and(eq(['_id'], decodeURIComponent(id)), folderPolicy.readFilter(actor)),
+      filter: and(eq(['_id'], decoded), folderPolicy.readFilter(actor)),
       limit: 1,
     });
-    if (!record) throw new LarderError('NotFound', `No ${noun} ${decodeURIComponent(id)} that you may see`);
+    if (!record) throw new LarderError('NotFound', `No ${noun} ${decoded.slice(0, 120)} that you may see`);
     return record;
   }
 
@@ -52,7 +54,7 @@ export function trackingFileRoutes({ store, blobs, actorFor }: Options) {
     let match = RUN_FILE.exec(ctx.path);
     if (match) {
       const run = await readable(ctx, RUNS_COLLECTION, match[1] as string, 'run');
-      const name = decodeURIComponent(match[2] as string);
+      const name = decodePathSegment(match[2] as string);
       const files = (run.files ?? {}) as Record<string, { filename?: string }>;
       const file = Object.hasOwn(files, name) ? files[name] : undefined;
       if (!file) throw new LarderError('NotFound', `Run ${run._id} has no file named ${name}`);
@@ -61,7 +63,7 @@ export function trackingFileRoutes({ store, blobs, actorFor }: Options) {
     match = RUN_DATA_IMAGE.exec(ctx.path);
     if (match) {
       const run = await readable(ctx, RUNS_COLLECTION, match[1] as string, 'run');
-      const name = decodeURIComponent(match[2] as string);
+      const name = decodePathSegment(match[2] as string);
       const logs = (run.dataLogs ?? {}) as Record<string, { type?: string; data?: { filename?: string } }>;
       const log = Object.hasOwn(logs, name) ? logs[name] : undefined;
       if (log?.type !== 'image')
@@ -71,7 +73,7 @@ export function trackingFileRoutes({ store, blobs, actorFor }: Options) {
     match = ARTIFACT_OBJECT.exec(ctx.path);
     if (match) {
       const artifact = await readable(ctx, ARTIFACTS_COLLECTION, match[1] as string, 'artifact');
-      const path = decodeURIComponent(match[2] as string);
+      const path = decodePathSegment(match[2] as string);
       const objects = (artifact.objects ?? []) as { path: string; sha256?: string; uri?: string }[];
       const object = objects.find((each) => each.path === path);
       if (!object) throw new LarderError('NotFound', `Artifact ${artifact._id} has no object ${path}`);

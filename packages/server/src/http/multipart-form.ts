@@ -1,0 +1,182 @@
+/**
+ * Reads a `multipart/form-data` request for every upload route (datalake pictures, Marcelle
+ * models and assets): file parts stream into the blob store, hashed as they arrive; fields
+ * are collected. Every parser, request and part-stream error ends in one rejected promise
+ * (a 400 with a sentence for a malformed or truncated body), never an unhandled `error`
+ * event, and no part is left half-written: the form is read whole or refused whole.
+ *
+ * @example
+ * const form = await readMultipartForm(ctx, { store, blobs, actor, maxBlobBytes, noun: 'pictures' });
+ * form.files; // [{ field: 'file', filename: 'a.png', sha256: '…', size: 1234 }]
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { LarderError } from '@larder/protocol';
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import type { Actor } from '../auth/actor.js';
+import { recordBlobClaim } from '../auth/blob-access.js';
+import type { BlobStore, PutResult } from '../blobs/blob-store.js';
+import { confirmUpload } from '../blobs/lifecycle/blob-uploads.js';
+import type { DocumentStore } from '../stores/document-store.js';
+
+export interface FormFile {
+  /** The form field's name. */
+  field: string;
+  /** The file name the client gave (the field name when it gave none). */
+  filename: string;
+  sha256: string;
+  size: number;
+}
+
+export interface MultipartForm {
+  /** The kept file parts, in the order they came. */
+  files: FormFile[];
+  /** Text fields by name, repeated fields in order. */
+  fields: Map<string, string[]>;
+}
+
+export interface ReadFormOptions {
+  store: DocumentStore;
+  blobs: BlobStore;
+  /** Who uploads: each stored file is recorded as their upload (a claim on its bytes). */
+  actor: Actor;
+  maxBlobBytes: number;
+  /** What the files are, for messages ("pictures", "files"). */
+  noun: string;
+  /** Whether a file part with this field name is kept; others are drained. Default: all. */
+  accepts?: (field: string) => boolean;
+}
+
+export const MAX_FORM_FILES = 1000;
+export const MAX_FORM_FIELDS = 1000;
+export const MAX_FORM_FIELD_BYTES = 64 * 1024;
+
+interface Pending {
+  field: string;
+  filename: string;
+  body: PassThrough;
+  stored: Promise<PutResult>;
+}
+
+function malformed(cause: unknown): LarderError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new LarderError('BadRequest', `The multipart body is malformed: ${detail}; send a complete form`, { cause });
+}
+
+/** Parses the request's form into `pending` and `fields`; settles once, on the first failure or at the end. */
+function parseForm(
+  ctx: Context,
+  options: ReadFormOptions,
+  pending: Pending[],
+  fields: Map<string, string[]>,
+): Promise<void> {
+  const request = ctx.req;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let parser: busboy.Busboy | undefined;
+    const fail = (error: LarderError) => {
+      if (settled) return;
+      settled = true;
+      if (parser) request.unpipe(parser);
+      // Stops the blob store's writes still in flight; their temporary data is removed.
+      for (const part of pending) part.body.destroy(error);
+      reject(error);
+    };
+    try {
+      parser = busboy({
+        headers: request.headers,
+        limits: { files: MAX_FORM_FILES, fields: MAX_FORM_FIELDS, fieldSize: MAX_FORM_FIELD_BYTES },
+      });
+    } catch (cause) {
+      reject(
+        new LarderError('BadRequest', `Send the ${options.noun} as multipart/form-data with a boundary`, { cause }),
+      );
+      return;
+    }
+    parser.on('file', (field: string, stream: Readable, info: busboy.FileInfo) => {
+      stream.on('error', (cause: unknown) => fail(malformed(cause)));
+      if (settled || !(options.accepts?.(field) ?? true)) {
+        stream.resume();
+        return;
+      }
+      // Through a pass-through, so that a refusal (too large) stops the store while the
+      // parser keeps draining the request to its end and the client gets its answer.
+      const body = new PassThrough();
+      // The store's promise reports a destroyed body; this keeps the error from being
+      // unhandled while the store has not started reading yet.
+      body.on('error', () => {});
+      stream.on('error', (cause: unknown) => body.destroy(malformed(cause)));
+      stream.pipe(body);
+      const stored = options.blobs.put(body, { maxBytes: options.maxBlobBytes });
+      stored.catch(() => {
+        stream.unpipe(body);
+        stream.resume();
+      });
+      pending.push({ field, filename: info.filename ?? field, body, stored });
+    });
+    parser.on('field', (name: string, value: string, info: busboy.FieldInfo) => {
+      if (info.valueTruncated) {
+        fail(
+          new LarderError('PayloadTooLarge', `Form field "${name.slice(0, 80)}" is over ${MAX_FORM_FIELD_BYTES} bytes`),
+        );
+        return;
+      }
+      fields.set(name, [...(fields.get(name) ?? []), value]);
+    });
+    parser.on('filesLimit', () =>
+      fail(new LarderError('PayloadTooLarge', `At most ${MAX_FORM_FILES} files per upload; send the rest in another`)),
+    );
+    parser.on('fieldsLimit', () =>
+      fail(new LarderError('PayloadTooLarge', `At most ${MAX_FORM_FIELDS} form fields per upload`)),
+    );
+    parser.on('error', (cause: unknown) => fail(malformed(cause)));
+    parser.on('close', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    request.on('error', (cause: unknown) => fail(malformed(cause)));
+    request.on('aborted', () => fail(new LarderError('BadRequest', 'The upload was interrupted')));
+    request.pipe(parser);
+  });
+}
+
+/**
+ * Reads the whole form: answers its kept files once every one is stored, recorded as
+ * uploaded and claimed by the uploader, or throws a LarderError (the request is then
+ * drained and the connection closed after the answer).
+ */
+export async function readMultipartForm(ctx: Context, options: ReadFormOptions): Promise<MultipartForm> {
+  if (!ctx.is('multipart/form-data')) {
+    throw new LarderError('BadRequest', `Send the ${options.noun} as multipart/form-data`);
+  }
+  const pending: Pending[] = [];
+  const fields = new Map<string, string[]>();
+  let stored: PutResult[];
+  try {
+    let parsed: unknown;
+    try {
+      await parseForm(ctx, options, pending, fields);
+    } catch (error) {
+      parsed = error;
+    }
+    // Every write settles (stored, or refused and cleaned up) before the answer.
+    const results = await Promise.allSettled(pending.map((part) => part.stored));
+    if (parsed !== undefined) throw parsed;
+    const refused = results.find((result) => result.status === 'rejected');
+    if (refused) throw (refused as PromiseRejectedResult).reason;
+    stored = results.map((result) => (result as PromiseFulfilledResult<PutResult>).value);
+  } catch (error) {
+    ctx.set('Connection', 'close');
+    ctx.req.resume();
+    throw error;
+  }
+  const files: FormFile[] = [];
+  for (const [index, part] of pending.entries()) {
+    const { sha256, size } = stored[index] as PutResult;
+    await confirmUpload(options.store, options.blobs, sha256);
+    await recordBlobClaim(options.store, options.actor, sha256);
+    files.push({ field: part.field, filename: part.filename, sha256, size });
+  }
+  return { files, fields };
+}
