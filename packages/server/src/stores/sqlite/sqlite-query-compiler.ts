@@ -128,6 +128,7 @@ function compileIndexLookup(
   const strings: string[] = [];
   const numbers: number[] = [];
   for (const leaf of leaves) {
+    if (leaf.op !== 'eq') continue; // only equalities reach the index
     if (typeof leaf.value === 'boolean') tests.push(`kind = ${leaf.value ? 4 : 3}`);
     else if (typeof leaf.value === 'string') strings.push(leaf.value);
     else if (typeof leaf.value === 'number') numbers.push(leaf.value);
