@@ -1,0 +1,171 @@
+/**
+ * MLflow's metric endpoints over Larder's metric store: log-metric, get-history (paged by
+ * offset tokens), get-history-bulk and get-history-bulk-interval (the UI's charts: up to 100
+ * runs, steps sampled evenly with the first and last kept). Reads go through the run's read
+ * permission, writes through its write permission.
+ */
+import type { PointColumns } from '../../../stores/metric-store.js';
+import type { EndpointDeps, EndpointTable, MlflowCall } from '../mlflow-endpoints.js';
+import { MlflowError } from '../mlflow-errors.js';
+import {
+  doubleOf,
+  optionalInteger,
+  optionalString,
+  requiredString,
+  runIdOf,
+  stringList,
+} from '../mlflow-request-fields.js';
+import { offsetOfPageToken, pageTokenOf } from '../search/order-by.js';
+import { seriesOfMetricKey } from './metric-keys.js';
+import { MetricLogging, type MetricPoint } from './metric-logging.js';
+import { RunRecords, wireDouble } from './run-records.js';
+import { assertKey } from './tracking-limits.js';
+
+const MAX_HISTORY = 25_000;
+const MAX_BULK_RUNS = 100;
+const MAX_INTERVAL_RESULTS = 2500;
+
+/** A metric of a request (`{ key, value, timestamp, step }`), checked. */
+export function metricPointOf(entry: unknown, what: string): MetricPoint {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `'${what}' must be { key, value, timestamp, step }`);
+  }
+  const fields = entry as Record<string, unknown>;
+  const key = optionalString(fields, 'key');
+  if (key === undefined)
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.key'`);
+  assertKey(key, 'metric');
+  const value = doubleOf(fields.value, `${what}.value`);
+  if (value === undefined)
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.value'`);
+  const timestamp = optionalInteger(fields, 'timestamp');
+  if (timestamp === undefined) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.timestamp'`);
+  }
+  return { key, value, timestamp, step: optionalInteger(fields, 'step') ?? 0 };
+}
+
+function wireMetrics(key: string, columns: PointColumns, indexes: Iterable<number>, runId?: string) {
+  const out: Record<string, unknown>[] = [];
+  for (const index of indexes) {
+    out.push({
+      key,
+      value: wireDouble(columns.values[index]),
+      timestamp: columns.times[index],
+      step: columns.steps[index],
+      ...(runId ? { run_id: runId } : {}),
+    });
+  }
+  return out;
+}
+
+const range = (start: number, end: number) => Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
+
+export function metricEndpoints(deps: EndpointDeps): EndpointTable {
+  const runs = new RunRecords(deps);
+  const logging = new MetricLogging(deps);
+
+  const history = async (call: MlflowCall, runId: string, key: string) => {
+    const run = await runs.get(call, runId);
+    const columns = await deps.metrics.read({ run: run._id, ...seriesOfMetricKey(key) }, { withTimes: true });
+    return { run, columns };
+  };
+
+  const runIdsOf = (call: MlflowCall, field: string) => {
+    const ids = stringList(call.request, field);
+    if (ids.length === 0) throw new MlflowError('INVALID_PARAMETER_VALUE', `Name at least one run in '${field}'`);
+    if (ids.length > MAX_BULK_RUNS) {
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `At most ${MAX_BULK_RUNS} run ids per request; got ${ids.length}`,
+      );
+    }
+    return [...new Set(ids)].sort();
+  };
+
+  return {
+    'POST /runs/log-metric': async (call) => {
+      const point = metricPointOf(call.request, 'metric');
+      const run = await runs.get(call, runIdOf(call.request));
+      if (run.mlflow?.lifecycleStage === 'deleted') {
+        throw new MlflowError(
+          'INVALID_PARAMETER_VALUE',
+          `The run ${run._id} must be in the 'active' state to be changed`,
+        );
+      }
+      await logging.log(call, run, [point]);
+      return {};
+    },
+
+    'GET /metrics/get-history': async (call) => {
+      const key = requiredString(call.request, 'metric_key');
+      const { columns } = await history(call, runIdOf(call.request), key);
+      const maxResults = optionalInteger(call.request, 'max_results');
+      const total = columns.steps.length;
+      if (maxResults === undefined) return { metrics: wireMetrics(key, columns, range(0, total)) };
+      if (maxResults < 1 || maxResults > MAX_HISTORY) {
+        throw new MlflowError(
+          'INVALID_PARAMETER_VALUE',
+          `max_results must be from 1 to ${MAX_HISTORY}; got ${maxResults}`,
+        );
+      }
+      const offset = offsetOfPageToken(optionalString(call.request, 'page_token'));
+      const end = Math.min(total, offset + maxResults);
+      return {
+        metrics: wireMetrics(key, columns, range(offset, end)),
+        ...(end < total ? { next_page_token: pageTokenOf(end) } : {}),
+      };
+    },
+
+    'GET /metrics/get-history-bulk': async (call) => {
+      const key = requiredString(call.request, 'metric_key');
+      const limit = Math.min(optionalInteger(call.request, 'max_results') ?? MAX_HISTORY, MAX_HISTORY);
+      const metrics: Record<string, unknown>[] = [];
+      for (const runId of runIdsOf(call, 'run_id')) {
+        const { columns } = await history(call, runId, key);
+        metrics.push(...wireMetrics(key, columns, range(0, columns.steps.length), runId));
+      }
+      return { metrics: metrics.slice(0, Math.max(0, limit)) };
+    },
+
+    'GET /metrics/get-history-bulk-interval': async (call) => {
+      const key = requiredString(call.request, 'metric_key');
+      const runIds = runIdsOf(call, 'run_ids');
+      const maxResults = optionalInteger(call.request, 'max_results') ?? MAX_INTERVAL_RESULTS;
+      if (maxResults < 1 || maxResults > MAX_INTERVAL_RESULTS) {
+        throw new MlflowError('INVALID_PARAMETER_VALUE', `max_results must be from 1 to ${MAX_INTERVAL_RESULTS}`);
+      }
+      const startStep = optionalInteger(call.request, 'start_step');
+      const endStep = optionalInteger(call.request, 'end_step');
+      if ((startStep === undefined) !== (endStep === undefined)) {
+        throw new MlflowError('INVALID_PARAMETER_VALUE', 'Give both start_step and end_step, or neither');
+      }
+      if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
+        throw new MlflowError(
+          'INVALID_PARAMETER_VALUE',
+          `end_step (${endStep}) must not be below start_step (${startStep})`,
+        );
+      }
+      const series = [];
+      for (const runId of runIds) series.push({ runId, columns: (await history(call, runId, key)).columns });
+      const inRange = (step: number) => startStep === undefined || (step >= startStep && step <= (endStep as number));
+      const steps = [...new Set(series.flatMap(({ columns }) => Array.from(columns.steps).filter(inRange)))].sort(
+        (a, b) => a - b,
+      );
+      // Evenly spaced steps, the first and last always among them.
+      const chosen = new Set<number>();
+      if (steps.length <= maxResults) for (const step of steps) chosen.add(step);
+      else {
+        for (let index = 0; index < maxResults; index += 1) {
+          chosen.add(steps[Math.round((index * (steps.length - 1)) / Math.max(1, maxResults - 1))] as number);
+        }
+      }
+      const metrics: Record<string, unknown>[] = [];
+      for (const { runId, columns } of series) {
+        const indexes = range(0, columns.steps.length).filter((index) => chosen.has(columns.steps[index] as number));
+        metrics.push(...wireMetrics(key, columns, indexes, runId));
+      }
+      return { metrics };
+    },
+  };
+}
