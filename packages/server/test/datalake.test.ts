@@ -115,7 +115,7 @@ describe.each(TEST_STORES)('datalake on %s', (store) => {
     const hash = await uploadBlob(ada.token, bytes);
     const created = await server.request('POST', '/assets', {
       token: ada.token,
-      body: { sha256: hash, filename: '../../etc/passwd\u0000.png', tags: ['x'], mime: 'text/html', width: 1 },
+      body: { sha256: hash, filename: '../../etc/passwd\u0007.png', tags: ['x'], mime: 'text/html', width: 1 },
     });
     expect(created.status).toBe(201);
     // The name is cleaned to its last segment; the type and size come from the bytes.

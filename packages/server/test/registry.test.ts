@@ -244,7 +244,7 @@ describe.each(TEST_STORES)('model registry on %s', (store) => {
       [withFile('data\\checkpoints\\x'), /separator/],
       [withFile('data//x'), /empty segments/],
       [withFile('data/./x'), /"\.\." segments/],
-      [withFile('evil\u0000.bin'), /control characters/],
+      [withFile('evil\u0007.bin'), /control characters/],
       [withFile('CONFIG.yaml'), /appears twice/],
       [withFile('config.yaml/inner'), /both a file and a folder/],
       [{ ...valid, files: valid.files.filter((file) => file.path !== 'data/checkpoints/1.bin') }, /checkpoint file/],

@@ -81,16 +81,18 @@ export function decodeMetricColumns(bytes: Uint8Array): { run: string; series: C
   if (bytes.length < 8 || MAGIC.some((byte, index) => bytes[index] !== byte)) refuse('it does not start with LMC1');
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) refuse('the header length is out of range');
-  let header: { run?: unknown; series?: unknown };
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     return refuse('the header is not JSON');
   }
+  const header = (parsed !== null && typeof parsed === 'object' ? parsed : {}) as { run?: unknown; series?: unknown };
   if (typeof header.run !== 'string' || !Array.isArray(header.series)) refuse('the header needs run and series');
-  // Copy once into an aligned buffer, then view each column without copying again.
+  // Copy once into a fresh, aligned buffer (a Node Buffer's `slice` would be another view),
+  // then view each column without copying again.
   const start = align8(8 + headerLength);
-  const data = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  const data = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
   let at = start;
   const take = (count: number) => {
     const end = at + 8 * count;

@@ -6,7 +6,7 @@ import { type AuthenticationService, authenticate } from '@feathersjs/authentica
 import { feathers, type HookContext, type NextFunction } from '@feathersjs/feathers';
 import { bodyParser, cors, koa, parseAuthentication, rest } from '@feathersjs/koa';
 import socketio from '@feathersjs/socketio';
-import { assertServiceName, isValidServiceName, LarderError, toLarderError } from '@larder/protocol';
+import { assertServiceName, isValidServiceName } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import { notAuthenticated } from '../auth/access-policy.js';
 import type { Actor } from '../auth/actor.js';
@@ -17,10 +17,13 @@ import { PeriodicCollection } from '../blobs/lifecycle/periodic-collection.js';
 import { blobRoutes } from '../http/blob-routes.js';
 import { decodeRouteParams } from '../http/decoded-route-params.js';
 import { errorHandler } from '../http/error-handler.js';
-import { jsonBodies } from '../http/json-bodies.js';
+import { jsonBodies, jsonBodyLimits } from '../http/json-bodies.js';
+import { describeForLog, publicError } from '../http/public-error.js';
 import { parseQueryString } from '../http/query-string.js';
+import { safeRouteLookup } from '../http/safe-route-lookup.js';
 import { accountRoutes, healthRoute } from '../http/status-routes.js';
 import { configureChannels } from '../realtime/channels.js';
+import { guardSocketPackets } from '../realtime/socket-packets.js';
 import { ApiKeysService } from '../services/api-keys/api-keys-service.js';
 import { installDatalake } from '../services/datalake/install-datalake.js';
 import { DynamicServices } from '../services/documents/dynamic-services.js';
@@ -162,6 +165,7 @@ export async function createApp(
       multipart: false,
     }),
   );
+  app.use(jsonBodyLimits());
   app.use(parseQueryString());
   app.use(async (ctx: Context, next: Next) => {
     // A first path segment that can never be a service gets a clear answer, not a 404.
@@ -174,6 +178,7 @@ export async function createApp(
     socketio(
       { allowEIO3: true, maxHttpBufferSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, cors: { origin: true } },
       (io) => {
+        guardSocketPackets(io, log);
         io.use((socket, next) => {
           (socket as unknown as { feathers: Record<string, unknown> }).feathers.ip = socket.handshake.address;
           next();
@@ -211,14 +216,10 @@ export async function createApp(
     error: {
       all: [
         (context: HookContext) => {
-          // One error table on every transport; unexpected errors keep their cause for logs.
-          const error = toLarderError(context.error);
-          if (error.code >= 500 && !(context.error instanceof LarderError)) {
-            log(`error: ${context.path}.${context.method}: ${(context.error as Error)?.stack ?? context.error}`);
-            context.error = new LarderError('GeneralError', 'Internal server error');
-          } else {
-            context.error = error;
-          }
+          // One error table on every transport; unexpected errors are logged, answered generically.
+          const { error, unexpected } = publicError(context.error);
+          if (unexpected) log(`error: ${context.path}.${context.method}: ${describeForLog(context.error)}`);
+          context.error = error;
         },
       ],
     },
@@ -240,6 +241,7 @@ export async function createApp(
   configureChannels(app, authEnabled);
   await dynamic.install();
   decodeRouteParams(app);
+  safeRouteLookup(app);
   const collection = new PeriodicCollection(store, blobs, {
     intervalMs: options.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS,
     graceMs: gcGraceMs,

@@ -5,6 +5,7 @@
 import { LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import qs from 'qs';
+import { assertJsonInput } from './json-input-limits.js';
 
 /** Deep enough for the query parser's own nesting limit (each level is two brackets). */
 const MAX_BRACKETS = 64;
@@ -30,6 +31,7 @@ function parse(querystring: string): Record<string, unknown> {
 export function parseQueryString() {
   return async (ctx: Context, next: Next): Promise<void> => {
     const query = ctx.querystring ? parse(ctx.querystring) : {};
+    assertJsonInput(query, 'The query string');
     Object.defineProperty(ctx.request, 'query', { value: query, configurable: true, writable: true });
     await next();
   };

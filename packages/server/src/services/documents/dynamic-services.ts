@@ -19,6 +19,25 @@ export interface DynamicServicesOptions {
   paginate?: PaginationOptions;
 }
 
+/**
+ * Names of properties every object has (`constructor`, `toString`, `hasOwnProperty`…) are
+ * never services: Feathers and its transports keep services and routes in plain objects,
+ * where such a name finds the inherited property (a service named `hasOwnProperty` would
+ * break every lookup).
+ */
+function isObjectProperty(name: string): boolean {
+  return name in Object.prototype;
+}
+
+function assertNotObjectProperty(name: string): void {
+  if (isObjectProperty(name)) {
+    throw new LarderError(
+      'BadRequest',
+      `"${name}" cannot be a service name (every JavaScript object has it); choose another`,
+    );
+  }
+}
+
 export class DynamicServices {
   private readonly registered = new Set<string>();
   private readonly whitelist: ReadonlySet<string> | undefined;
@@ -34,7 +53,14 @@ export class DynamicServices {
   async install(): Promise<void> {
     for (const name of await this.options.store.listCollections()) {
       // Collections of Larder's own services (runs, models…) already have theirs.
-      if (!name.startsWith('_') && this.allowed(name) && !(name in this.app.services)) this.register(name);
+      if (
+        !name.startsWith('_') &&
+        this.allowed(name) &&
+        !isObjectProperty(name) &&
+        !Object.hasOwn(this.app.services, name)
+      ) {
+        this.register(name);
+      }
     }
     // Feathers types lookup as never failing; at run time it answers null for unknown paths.
     const lookup = this.app.lookup.bind(this.app) as (path: string) => ReturnType<FeathersApp['lookup']> | null;
@@ -46,6 +72,7 @@ export class DynamicServices {
           .replace(/^\/+/, '')
           .split('/')[0] ?? '';
       if (!isValidServiceName(name) || RESERVED_SERVICE_NAMES.has(name) || this.registered.has(name)) return null;
+      assertNotObjectProperty(name);
       if (!this.allowed(name))
         throw new LarderError('Forbidden', `The service "${name}" is not in this server's whitelist`);
       if (this.registered.size >= MAX_DYNAMIC_SERVICES) {
@@ -58,7 +85,12 @@ export class DynamicServices {
     // `app.service(name)` (used when events arrive from other instances) creates too.
     this.app.defaultService = (location: string) => {
       const name = location.replace(/^\/+|\/+$/g, '');
-      if (!isValidServiceName(name) || RESERVED_SERVICE_NAMES.has(name) || !this.allowed(name)) {
+      if (
+        !isValidServiceName(name) ||
+        RESERVED_SERVICE_NAMES.has(name) ||
+        !this.allowed(name) ||
+        isObjectProperty(name)
+      ) {
         throw new LarderError('NotFound', `No service at ${name}`);
       }
       this.registered.add(name);
@@ -69,7 +101,12 @@ export class DynamicServices {
   /** Names of the services that hold records. */
   async names(): Promise<string[]> {
     const stored = await this.options.store.listCollections();
-    return stored.filter((name) => !name.startsWith('_') && (this.allowed(name) || name in this.app.services));
+    return stored.filter(
+      (name) =>
+        !name.startsWith('_') &&
+        !isObjectProperty(name) &&
+        (this.allowed(name) || Object.hasOwn(this.app.services, name)),
+    );
   }
 
   private allowed(name: string): boolean {

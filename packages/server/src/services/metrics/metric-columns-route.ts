@@ -8,6 +8,7 @@ import { decodeMetricColumns, LarderError, METRIC_COLUMNS_TYPE } from '@larder/p
 import type { Context, Next } from 'koa';
 import type { FeathersApp } from '../../app/feathers-app.js';
 import type { Actor } from '../../auth/actor.js';
+import { assertJsonInput } from '../../http/json-input-limits.js';
 
 export const MAX_COLUMNS_BODY_BYTES = 256 * 1024 * 1024;
 
@@ -37,6 +38,9 @@ export function metricColumnsRoute(app: FeathersApp, actorFor: (ctx: Context) =>
       chunks.push(chunk as Buffer);
     }
     const batch = decodeMetricColumns(Buffer.concat(chunks, size));
+    // The header's text meets the same input limits as a JSON body's.
+    const names = batch.series.map(({ type, name, offset }) => ({ type, name, offset }));
+    assertJsonInput({ run: batch.run, series: names }, 'The metric columns header');
     const params = { provider: 'rest', ...(actor.kind === 'user' ? { user: actor.user } : {}) };
     ctx.status = 201;
     ctx.body = await app.service('metrics').create(batch as never, params as never);
