@@ -169,15 +169,26 @@ describe.each<TransportName>(['rest', 'socket'])('DataStore over %s against a re
       expect(page.data.map((run) => run.name)).toEqual(['r', 'q', 'p']);
     });
 
-    it('keeps a client-chosen _id', async () => {
-      const runs = open({ url: server.url, token: alice.token, transport }).service<Run>(freshName('runs', transport));
+    it('keeps a client-chosen _id where the caller may choose one (admins, --no-auth), refuses it to users', async () => {
+      const name = freshName('runs', transport);
+      const runs = open({ url: server.url, token: server.adminToken, transport }).service<Run>(name);
       const created = await runs.create({ _id: 'my-id.1', name: 'chosen' });
       expect(created._id).toBe('my-id.1');
       expect((await runs.get('my-id.1')).name).toBe('chosen');
+      const local = open({ url: openServer.url, transport }).service<Run>(name);
+      expect((await local.create({ _id: 'my-id.2', name: 'chosen' }))._id).toBe('my-id.2');
+      // An ordinary user on a multi-user server: a taken id would reveal someone else's record.
+      const mine = open({ url: server.url, token: alice.token, transport }).service<Run>(name);
+      await expect(mine.create({ _id: 'my-id.3', name: 'chosen' })).rejects.toMatchObject({
+        code: 400,
+        message: expect.stringMatching(/Larder chooses record ids/),
+      });
     });
 
     it('reads, patches and removes a record whose id holds ":" and "@" (allowed in ids)', async () => {
-      const runs = open({ url: server.url, token: alice.token, transport }).service<Run>(freshName('runs', transport));
+      const runs = open({ url: server.url, token: server.adminToken, transport }).service<Run>(
+        freshName('runs', transport),
+      );
       const id = 'run:2024@host-1';
       await runs.create({ _id: id, name: 'colon' });
       expect((await runs.get(id)).name).toBe('colon');

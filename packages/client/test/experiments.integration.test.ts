@@ -210,7 +210,7 @@ describe('experiments against a real server', () => {
     await bad(experiment.log('bars', { x: ['a'], y: [1, 2] }, 'bar'), /bar/);
     await bad(experiment.log('labels', { cat: 0 } as never, 'labelmap'), /labelmap/);
     await bad(experiment.log('chart', 1 as never, 'chart' as never), /type must be one of/);
-    await bad(experiment.log('picture', { sha256: 'f'.repeat(64), size: 1 }, 'image'), /not a file you have uploaded/);
+    await bad(experiment.log('picture', { sha256: 'f'.repeat(64), size: 1 }, 'image'), /not uploaded by you/);
     await bad(experiment.log('loss', { steps: ['one' as never], values: [1] }, 'line'), /line/);
     await bad(experiment.log('loss', { steps: [1], values: [1, 2] }, 'line'), /one step per value/);
     expect((await refusal(experiment.log('accuracy', 1, 'line'))).name).toBe('Conflict');

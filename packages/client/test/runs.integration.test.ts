@@ -159,9 +159,13 @@ describe('runs SDK with an organisation', () => {
     const bob = await server.createUser('bob@example.org');
     const eve = await server.createUser('eve@example.org');
     const org = await server.request('POST', '/organizations', { token: ada.token, body: { name: 'vision-lab' } });
-    await server.request('PATCH', `/organizations/${org.body._id}`, {
+    const invitation = await server.request('POST', '/organization-invitations', {
       token: ada.token,
-      body: { members: [{ userId: ada.id, role: 'admin' }, { userId: bob.id }] },
+      body: { organizationId: org.body._id, email: 'bob@example.org' },
+    });
+    await server.request('PATCH', `/organization-invitations/${invitation.body._id}`, {
+      token: bob.token,
+      body: { accepted: true },
     });
     const run = await createRun({ name: 'team-run', organization: 'vision-lab' });
     run.log('train', { loss: 0.5 }, 0);

@@ -140,8 +140,9 @@ describe.each(TEST_STORES)('blob lifecycle on %s', (store) => {
     // Bob may not change Ada's record: his patch naming the blob must not keep it alive.
     const refused = await server.request('PATCH', `/owned/${record.body._id}`, { token: bob.token, body: { f: blob } });
     expect(refused.status).toBe(404);
+    // Only an admin may choose an id; a taken one fails the write.
     const duplicate = await server.request('POST', '/owned', {
-      token: ada.token,
+      token: server.adminToken,
       body: { _id: record.body._id, f: blob },
     });
     expect(duplicate.status).toBe(409);

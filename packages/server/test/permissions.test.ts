@@ -400,13 +400,15 @@ describe.each(TEST_STORES)('permissions on %s', (store) => {
         await server.request('GET', `/users/${carol.body._id}`, { token: server.adminToken }),
         await server.request('GET', '/users', { token }),
         await server.request('GET', `/users/${carol.body._id}`, { token }),
-        await server.request('GET', `/users?$select[]=password&$select[]=email`, { token }),
         await server.request('GET', '/whoami', { token }),
         await server.request('PATCH', `/users/${carol.body._id}`, { token, body: { name: 'Carol' } }),
-        await server.request('PATCH', `/users/${carol.body._id}`, { token, body: { password: 'another password' } }),
+        await server.request('PATCH', `/users/${carol.body._id}`, {
+          token,
+          body: { password: 'another password', currentPassword: 'carol password 1' },
+        }),
         await server.request('PUT', `/users/${carol.body._id}`, {
           token,
-          body: { email: 'carol@example.com', password: 'third password' },
+          body: { email: 'carol@example.com', password: 'third password', currentPassword: 'another password' },
         }),
         await server.request('PATCH', '/users', { token: server.adminToken, body: { seen: true } }),
         await server.request('DELETE', `/users/${carol.body._id}`, { token: server.adminToken }),
@@ -415,6 +417,78 @@ describe.each(TEST_STORES)('permissions on %s', (store) => {
         expect(answer.status).toBeLessThan(300);
         expect(JSON.stringify(answer.body)).not.toMatch(/password|\$2[aby]\$/);
       }
+      // Hashes cannot be selected, listed or probed by a filter, not even by an admin.
+      for (const path of [
+        '/users?$select[]=password&$select[]=email',
+        '/users?$distinct=password',
+        '/users?password[$gt]=$2',
+        '/users?$sort[password]=1',
+      ]) {
+        const refused = await server.request('GET', path, { token: server.adminToken });
+        expect(refused.status).toBe(400);
+        expect(JSON.stringify(refused.body)).not.toMatch(/\$2[aby]\$/);
+      }
+    });
+
+    test('an e-mail belongs to one account, and changing it or the password asks for the current password', async () => {
+      const make = async (email: string) => {
+        const made = await server.request('POST', '/users', {
+          token: server.adminToken,
+          body: { email, password: 'a long password' },
+        });
+        expect(made.status).toBe(201);
+        const login = await server.request('POST', '/authentication', {
+          body: { strategy: 'local', email, password: 'a long password' },
+        });
+        return { id: made.body._id as string, token: login.body.accessToken as string };
+      };
+      const dan = await make('dan@example.com');
+      const erin = await make('erin@example.com');
+      const taken = await server.request('POST', '/users', {
+        token: server.adminToken,
+        body: { email: 'DAN@example.com', password: 'a long password' },
+      });
+      expect(taken.status).toBe(409);
+      // Taking Dan's address, with or without the right password, in any case of letters.
+      for (const email of ['dan@example.com', 'Dan@Example.COM']) {
+        const stolen = await server.request('PATCH', `/users/${erin.id}`, {
+          token: erin.token,
+          body: { email, currentPassword: 'a long password' },
+        });
+        expect(stolen.status).toBe(409);
+      }
+      const unproven = await server.request('PATCH', `/users/${erin.id}`, {
+        token: erin.token,
+        body: { email: 'erin2@example.com' },
+      });
+      expect(unproven.status).toBe(400);
+      expect(unproven.body.message).toMatch(/currentPassword/);
+      const wrong = await server.request('PATCH', `/users/${erin.id}`, {
+        token: erin.token,
+        body: { password: 'hijacked password', currentPassword: 'not my password' },
+      });
+      expect(wrong.status).toBe(400);
+      const moved = await server.request('PATCH', `/users/${erin.id}`, {
+        token: erin.token,
+        body: { email: 'erin2@example.com', currentPassword: 'a long password' },
+      });
+      expect(moved.status).toBe(200);
+      // Dan still signs in as Dan; the freed address can be used again.
+      const danAgain = await server.request('POST', '/authentication', {
+        body: { strategy: 'local', email: 'dan@example.com', password: 'a long password' },
+      });
+      expect(danAgain.body.user._id).toBe(dan.id);
+      const reuse = await server.request('POST', '/users', {
+        token: server.adminToken,
+        body: { email: 'erin@example.com', password: 'a long password' },
+      });
+      expect(reuse.status).toBe(201);
+      // Admins change accounts without the password, but not to a taken address.
+      const byAdmin = await server.request('PATCH', `/users/${dan.id}`, {
+        token: server.adminToken,
+        body: { email: 'erin2@example.com' },
+      });
+      expect(byAdmin.status).toBe(409);
     });
 
     test('POST /users without a token is refused when open sign-up is off', async () => {

@@ -98,9 +98,9 @@ describe.each(TEST_STORES)('artifacts, files, data logs and lineage on %s', (sto
       'BadRequest',
       /Two objects/,
     );
-    expectError(await post([{ path: 'x', sha256: mine.sha256, size: 5 }]), 400, 'BadRequest', /100 bytes/);
+    expectError(await post([{ path: 'x', sha256: mine.sha256, size: 5 }]), 400, 'BadRequest', /100 stored/);
     const theirs = await upload(eve, randomBytes(64));
-    expectError(await post([{ path: 'x', ...theirs }]), 400, 'BadRequest', /not a file you have uploaded/);
+    expectError(await post([{ path: 'x', ...theirs }]), 400, 'BadRequest', /not uploaded by you/);
     expectError(await post([{ path: 'x', uri: 'not a uri' }]), 400, 'BadRequest', /URI/);
   });
 
@@ -154,7 +154,7 @@ describe.each(TEST_STORES)('artifacts, files, data logs and lineage on %s', (sto
       await bad({ type: 'image', data: { sha256: 'f'.repeat(64), size: 1 } }),
       400,
       'BadRequest',
-      /not a file you have uploaded/,
+      /not uploaded by you/,
     );
     expect((await bad({ type: 'table', data: { data: [[1, 'a']], rows: ['r1'], columns: ['n', 's'] } })).status).toBe(
       200,

@@ -98,16 +98,43 @@ describe.each(TEST_STORES)('tracking on %s', (store) => {
     it('shares a folder with an organisation: members read, writers write, strangers see nothing', async () => {
       const org = await as(ada).post('/organizations', { name: 'vision-lab' });
       expect(org.status).toBe(201);
-      expect(
-        (
-          await as(ada).patch(`/organizations/${org.body._id}`, {
-            members: [
-              { userId: ada.id, role: 'admin' },
-              { email: 'bob@example.org', role: 'member' },
-            ],
-          })
-        ).status,
-      ).toBe(200);
+      // Nobody is added without consent: Bob is invited, and joins when he accepts.
+      expectError(
+        await as(ada).patch(`/organizations/${org.body._id}`, {
+          members: [
+            { userId: ada.id, role: 'admin' },
+            { email: 'bob@example.org', role: 'member' },
+          ],
+        }),
+        400,
+        'BadRequest',
+        /invite/,
+      );
+      const invited = await as(ada).post('/organization-invitations', {
+        organizationId: org.body._id,
+        email: 'bob@example.org',
+        role: 'member',
+      });
+      expect(invited.status).toBe(201);
+      // Inviting an address without an account answers alike: invitations tell nothing about accounts.
+      const nobody = await as(ada).post('/organization-invitations', {
+        organizationId: org.body._id,
+        email: 'nobody@example.org',
+      });
+      expect(nobody.status).toBe(201);
+      expect(Object.keys(nobody.body).sort()).toEqual(Object.keys(invited.body).sort());
+      expect((await as(eve).get('/organization-invitations')).body.total).toBe(0);
+      expectError(
+        await as(eve).patch(`/organization-invitations/${invited.body._id}`, { accepted: true }),
+        404,
+        'NotFound',
+        /./,
+      );
+      const mine = await as(bob).get('/organization-invitations');
+      expect(mine.body.data.map((each: { _id: string }) => each._id)).toEqual([invited.body._id]);
+      expect((await as(bob).patch(`/organization-invitations/${invited.body._id}`, { accepted: true })).status).toBe(
+        200,
+      );
       const run = await as(ada).post('/runs', { name: 'shared-run', folder: 'shared', makeFolder: true });
       expectError(await as(bob).get(`/runs/${run.body._id}`), 404, 'NotFound', /./);
 
@@ -427,7 +454,11 @@ describe.each(TEST_STORES)('tracking on %s', (store) => {
       const run = await as(ada).post('/runs', { name: 'doomed', folder: 'metrics' });
       await as(ada).post('/metrics', { run: run.body._id, series: [series('train', 'loss', 0, 10, () => 1)] });
       await as(ada).del(`/runs/${run.body._id}`);
-      const again = await as(ada).post('/runs', { name: 'doomed', folder: 'metrics', _id: run.body._id });
+      // Only an admin may choose the id again (ordinary users never choose ids).
+      const again = await server.request('POST', '/runs', {
+        token: server.adminToken,
+        body: { name: 'doomed', folder: '/ada@example.org/metrics', _id: run.body._id },
+      });
       expect(again.status).toBe(201);
       expect((await as(ada).get(`/metrics?run=${run.body._id}`)).body).toEqual([]);
     });

@@ -11,6 +11,7 @@ import type { Context, Next } from 'koa';
 import { notAuthenticated } from '../auth/access-policy.js';
 import type { Actor } from '../auth/actor.js';
 import { createAuthenticationService, loadJwtSecret } from '../auth/authentication.js';
+import { refuseChosenIds } from '../auth/chosen-ids.js';
 import { signInThrottle } from '../auth/sign-in-throttle.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { PeriodicCollection } from '../blobs/lifecycle/periodic-collection.js';
@@ -106,6 +107,7 @@ export async function createApp(
 
   const dynamic = new DynamicServices(app, {
     store,
+    blobs,
     authEnabled,
     whitelist: options.serviceWhitelist,
   });
@@ -143,7 +145,7 @@ export async function createApp(
     return next();
   });
   if (authEnabled) app.use(parseAuthentication());
-  app.use(accountRoutes({ serviceNames: () => dynamic.names(), authEnabled, actorFor }));
+  app.use(accountRoutes({ serviceNames: (actor) => dynamic.namesReadableBy(actor), authEnabled, actorFor }));
   const gcGraceMs = options.gcGraceMs ?? DEFAULT_GC_GRACE_MS;
   app.use(
     blobRoutes({ blobs, store, maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, gcGraceMs, actorFor }),
@@ -213,6 +215,7 @@ export async function createApp(
         },
       ],
     },
+    before: { create: [refuseChosenIds(authEnabled)] },
     error: {
       all: [
         (context: HookContext) => {

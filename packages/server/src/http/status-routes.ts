@@ -7,7 +7,8 @@ import type { Context, Next } from 'koa';
 import type { Actor } from '../auth/actor.js';
 
 export interface StatusRoutesOptions {
-  serviceNames: () => Promise<string[]>;
+  /** The services holding records the actor may read. */
+  serviceNames: (actor: Actor) => Promise<string[]>;
   authEnabled: boolean;
   actorFor: (ctx: Context) => Promise<Actor>;
 }
@@ -32,8 +33,8 @@ export function healthRoute(health: () => Record<string, unknown>) {
 export function accountRoutes(options: StatusRoutesOptions) {
   return async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.method === 'GET' && ctx.path === '/info') {
-      await options.actorFor(ctx);
-      ctx.body = { services: await options.serviceNames() };
+      const actor = await options.actorFor(ctx);
+      ctx.body = { services: await options.serviceNames(actor) };
       return;
     }
     if (ctx.method === 'GET' && ctx.path === '/whoami') {

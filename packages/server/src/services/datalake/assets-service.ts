@@ -9,8 +9,10 @@
  */
 import { and, eq, LarderError } from '@larder/protocol';
 import { ownershipPolicy } from '../../auth/access-policy.js';
-import { canReadBlob } from '../../auth/blob-access.js';
+import type { Actor } from '../../auth/actor.js';
+import { canReadBlob, recordBlobClaim } from '../../auth/blob-access.js';
 import { type BlobStore, isSha256 } from '../../blobs/blob-store.js';
+import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { pictureAssetId } from './asset-ids.js';
@@ -24,9 +26,19 @@ type Id = string | number | null;
 
 /** Fields of a file asset only the server sets. */
 const DERIVED = ['sha256', 'size', 'mime', 'width', 'height', 'thumbnail', 'filenames'] as const;
+/** Fields of any asset only the server sets: the thumbnail route serves `thumbnail`. */
+const SERVER_ONLY = ['thumbnail'] as const;
+
+const UPLOADED_URL = /^([0-9a-f]{64})\//;
 
 export function isFileAsset(record: unknown): boolean {
   return record !== null && typeof record === 'object' && 'sha256' in record;
+}
+
+/** The blob a Marcelle asset document's `url` names (`<sha256>/<field>`, as `POST /assets/upload` answers). */
+export function urlBlob(record: unknown): string | undefined {
+  const url = (record as { url?: unknown } | null)?.url;
+  return typeof url === 'string' ? UPLOADED_URL.exec(url)?.[1] : undefined;
 }
 
 export class AssetsService extends DocumentService {
@@ -42,11 +54,19 @@ export class AssetsService extends DocumentService {
       collection: ASSETS,
       policy: ownershipPolicy,
       authEnabled,
-      holdsBlobs: true,
+      blobs,
       maxBatch: 1000,
       paginate: { default: 100, max: 10_000 },
     });
     this.usage = new AssetUsage(store);
+  }
+
+  /** A file asset names its bytes and thumbnail; a Marcelle document the bytes its `url` names. */
+  protected override blobsNamedBy(record: unknown): Map<string, BlobMention> {
+    const named = super.blobsNamedBy(record);
+    const fromUrl = isFileAsset(record) ? undefined : urlBlob(record);
+    if (fromUrl !== undefined && !named.has(fromUrl)) named.set(fromUrl, { size: undefined, where: 'url' });
+    return named;
   }
 
   protected override parse(params: DocumentParams | undefined) {
@@ -56,14 +76,14 @@ export class AssetsService extends DocumentService {
 
   override async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
     if (Array.isArray(data)) {
-      if (!data.some(isFileAsset)) return super.create(data, params);
+      if (!data.some(isFileAsset)) return super.create(data.map(withoutServerOnly), params);
       if (data.length > 1000)
         throw new LarderError('PayloadTooLarge', 'At most 1000 assets can be created in one call');
       const created: StoredDocument[] = [];
       for (const item of data) created.push((await this.create(item, params)) as StoredDocument);
       return created;
     }
-    if (!isFileAsset(data)) return super.create(data, params);
+    if (!isFileAsset(data)) return super.create(withoutServerOnly(data), params);
     return this.createFileAsset(data as Record<string, unknown>, params);
   }
 
@@ -84,7 +104,9 @@ export class AssetsService extends DocumentService {
       if (isFileAsset(record)) {
         throw new LarderError('BadRequest', 'To store a file as an asset, create a new asset with its "sha256"');
       }
-      return record;
+      const after = withoutServerOnly(record) as StoredDocument;
+      if (before.thumbnail !== undefined) after.thumbnail = before.thumbnail;
+      return after;
     }
     if (record.sha256 !== undefined && record.sha256 !== before.sha256) {
       throw new LarderError('BadRequest', "An asset's file cannot change; upload the new file as a new asset");
@@ -116,6 +138,7 @@ export class AssetsService extends DocumentService {
     const merged = await this.mergeInto(_id, tags, filename, params);
     if (merged) return merged;
     const facts = await inspectFile(this.store, this.blobs, info, filename);
+    await this.holdThumbnail(actor, facts.thumbnail?.sha256);
     const extra = Object.fromEntries(
       Object.entries(data).filter(([key]) => !(DERIVED as readonly string[]).includes(key)),
     );
@@ -129,6 +152,11 @@ export class AssetsService extends DocumentService {
       if (!joined) throw error;
       return joined;
     }
+  }
+
+  /** The server made the thumbnail from bytes the actor holds, so they hold it too. */
+  private async holdThumbnail(actor: Actor, sha256: string | undefined): Promise<void> {
+    if (sha256 !== undefined) await recordBlobClaim(this.store, actor, sha256);
   }
 
   /**
@@ -158,4 +186,11 @@ export class AssetsService extends DocumentService {
     );
     return changed ? this.get(id, params) : undefined;
   }
+}
+
+function withoutServerOnly(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const copy = { ...(data as Record<string, unknown>) };
+  for (const field of SERVER_ONLY) delete copy[field];
+  return copy;
 }

@@ -16,7 +16,11 @@ import {
 } from '@larder/protocol';
 import { type AccessPolicy, notAuthenticated } from '../../auth/access-policy.js';
 import { type Actor, type ActorParams, actorOf } from '../../auth/actor.js';
+import { BlobNaming } from '../../auth/blob-naming.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import { type BlobMention, blobMentionsIn, hashCandidatesIn } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
+import { assertNoHiddenFields, withoutHiddenFields } from './hidden-fields.js';
 import { projectFields } from './project-fields.js';
 import { RecordBlobReferences } from './record-blob-references.js';
 import { applyPatch, assertRecordData, type RecordData, withoutServerFields } from './record-data.js';
@@ -41,8 +45,13 @@ export interface DocumentServiceOptions {
   paginate?: PaginationOptions;
   /** Largest number of records one array `create` may carry. */
   maxBatch?: number;
-  /** Keep the blobs named in records (`{ sha256 }` fields) from garbage collection. */
-  holdsBlobs?: boolean;
+  /**
+   * The blob store, when records name blobs (`{ sha256 }` fields): the named blobs are kept
+   * from garbage collection, and a writer may newly name only blobs they hold (`BlobNaming`).
+   */
+  blobs?: BlobStore;
+  /** Fields that never leave the server and cannot be queried (password hashes). */
+  hiddenFields?: readonly string[];
 }
 
 export interface DocumentParams extends ActorParams {
@@ -62,6 +71,8 @@ export class DocumentService {
   private readonly paginate: PaginationOptions;
   private readonly maxBatch: number;
   private readonly blobReferences: RecordBlobReferences | undefined;
+  private readonly naming: BlobNaming | undefined;
+  private readonly hiddenFields: readonly string[];
 
   constructor(options: DocumentServiceOptions) {
     this.store = options.store;
@@ -70,7 +81,22 @@ export class DocumentService {
     this.authEnabled = options.authEnabled;
     this.paginate = options.paginate ?? { default: 100, max: 1000 };
     this.maxBatch = options.maxBatch ?? 10_000;
-    this.blobReferences = options.holdsBlobs ? new RecordBlobReferences(this.store, this.collection) : undefined;
+    this.hiddenFields = options.hiddenFields ?? [];
+    if (options.blobs) {
+      this.naming = new BlobNaming(this.store, options.blobs);
+      this.blobReferences = new RecordBlobReferences(this.store, this.collection, (record) =>
+        this.blobsNamedBy(record),
+      );
+    }
+  }
+
+  /**
+   * The blobs a record names: what its readers are handed and what it keeps from garbage
+   * collection. `{ sha256 }` objects at any depth; services whose records name blobs another
+   * way (a url holding a hash) add those here.
+   */
+  protected blobsNamedBy(record: unknown): Map<string, BlobMention> {
+    return blobMentionsIn(record);
   }
 
   /** The caller; anonymous callers are refused. */
@@ -86,7 +112,14 @@ export class DocumentService {
   }
 
   protected parse(params: DocumentParams | undefined): ParsedQuery {
-    return parseQuery(params?.query, { loose: params?.provider === 'rest' });
+    const query = parseQuery(params?.query, { loose: params?.provider === 'rest' });
+    if (params?.provider) assertNoHiddenFields(query, this.hiddenFields);
+    return query;
+  }
+
+  /** What an external caller receives of a record: never its hidden fields. */
+  protected shown<T>(record: T, params: DocumentParams | undefined): T {
+    return params?.provider ? withoutHiddenFields(record, this.hiddenFields) : record;
   }
 
   async find(params?: DocumentParams): Promise<Paginated<StoredDocument> | StoredDocument[] | unknown[]> {
@@ -102,7 +135,7 @@ export class DocumentService {
         skip: query.skip,
         limit: query.limit,
       });
-      return data.map((record) => projectFields(record, query.select));
+      return data.map((record) => this.shown(projectFields(record, query.select), params));
     }
     const limit = Math.min(query.limit ?? paginate.default ?? 100, paginate.max ?? 1000);
     const page = await this.store.findPage(this.collection, { filter, sort: query.sort, skip: query.skip, limit });
@@ -110,7 +143,7 @@ export class DocumentService {
       total: page.total,
       limit,
       skip: query.skip,
-      data: page.documents.map((record) => projectFields(record, query.select)),
+      data: page.documents.map((record) => this.shown(projectFields(record, query.select), params)),
     };
   }
 
@@ -123,7 +156,7 @@ export class DocumentService {
       limit: 1,
     });
     if (!record) throw this.notFound(recordId);
-    return projectFields(record, query.select);
+    return this.shown(projectFields(record, query.select), params);
   }
 
   async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
@@ -148,13 +181,21 @@ export class DocumentService {
       record.updatedAt = now;
       return this.prepareForWrite(record as StoredDocument, undefined);
     });
+    if (this.naming && actor.kind !== 'internal') {
+      const named = records.map((record) => this.blobsNamedBy(record));
+      const held = await this.naming.heldAmong(
+        actor,
+        named.flatMap((each) => [...each.keys()]),
+      );
+      for (const each of named) BlobNaming.assertMayName(each, undefined, held);
+    }
     await this.store.ensureCollection(this.collection);
     await this.withReferences(
       records.map((record) => ({ id: record._id, data: record })),
       () => this.store.insert(this.collection, records),
     );
     const select = this.parse(params).select;
-    const created = records.map((record) => projectFields(record, select));
+    const created = records.map((record) => this.shown(projectFields(record, select), params));
     return many ? created : (created[0] as StoredDocument);
   }
 
@@ -199,7 +240,7 @@ export class DocumentService {
     if (id === null) {
       const removed = await this.store.remove(this.collection, and(query.filter, this.policy.writeFilter(actor)));
       await this.blobReferences?.afterRemove(removed);
-      return removed.map((record) => projectFields(record, query.select));
+      return removed.map((record) => this.shown(projectFields(record, query.select), params));
     }
     const recordId = this.recordId(id);
     const [removed] = await this.store.remove(
@@ -208,7 +249,7 @@ export class DocumentService {
     );
     if (!removed) throw await this.whyNotWritable(recordId, actor, query.filter);
     await this.blobReferences?.afterRemove([removed]);
-    return projectFields(removed, query.select);
+    return this.shown(projectFields(removed, query.select), params);
   }
 
   /** A hook for subclasses: last look at a record before it is stored. */
@@ -237,15 +278,36 @@ export class DocumentService {
     const actor = this.actor(params);
     const query = this.parse(params);
     const target = recordId === undefined ? query.filter : and(eq(['_id'], recordId), query.filter);
+    const checked = await this.namingChecked(actor, data, change);
     // One record: its new blob references go in first. Many: only known after the write.
     const modifications = await this.withReferences(recordId === undefined ? [] : [{ id: recordId, data }], () =>
-      this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), change),
+      this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), checked),
     );
     if (recordId !== undefined && modifications.length === 0) {
       throw await this.whyNotWritable(recordId, actor, query.filter);
     }
     await this.blobReferences?.afterModify(modifications);
-    return modifications.map((modification) => projectFields(modification.after, query.select));
+    return modifications.map((modification) => this.shown(projectFields(modification.after, query.select), params));
+  }
+
+  /**
+   * The change, refusing any record it makes name a blob the actor does not hold. A new hash
+   * can only come from the client's input, so the claims looked up are those of the hashes
+   * written anywhere in it; the check itself runs on each record as it will be stored.
+   */
+  private async namingChecked(
+    actor: Actor,
+    data: unknown,
+    change: (before: StoredDocument) => StoredDocument,
+  ): Promise<(before: StoredDocument) => StoredDocument> {
+    const naming = this.naming;
+    if (!naming || actor.kind === 'internal') return change;
+    const held = await naming.heldAmong(actor, hashCandidatesIn(data));
+    return (before) => {
+      const after = change(before);
+      BlobNaming.assertMayName(this.blobsNamedBy(after), this.blobsNamedBy(before), held);
+      return after;
+    };
   }
 
   /** Runs a write with the blob references of `records` recorded first, and withdrawn if it fails. */

@@ -6,6 +6,8 @@
 import { isValidServiceName, LarderError, RESERVED_SERVICE_NAMES } from '@larder/protocol';
 import type { FeathersApp } from '../../app/feathers-app.js';
 import { ownershipPolicy } from '../../auth/access-policy.js';
+import { type Actor, isAllPowerful } from '../../auth/actor.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 import { DocumentService, type PaginationOptions } from './document-service.js';
 
@@ -13,6 +15,8 @@ const MAX_DYNAMIC_SERVICES = 10_000;
 
 export interface DynamicServicesOptions {
   store: DocumentStore;
+  /** Documents hold the blobs they name (`{ sha256 }` fields). */
+  blobs: BlobStore;
   authEnabled: boolean;
   /** When set, only these names may be dynamic services. */
   whitelist?: readonly string[] | undefined;
@@ -109,6 +113,23 @@ export class DynamicServices {
     );
   }
 
+  /**
+   * The names of the services where the actor may read at least one record: what `/info`
+   * tells a caller, so nobody learns the names of other users' private services.
+   */
+  async namesReadableBy(actor: Actor): Promise<string[]> {
+    const names = await this.names();
+    if (isAllPowerful(actor)) return names;
+    const readable: string[] = [];
+    for (const name of names) {
+      const policy = (this.app.services[name] as Partial<DocumentService> | undefined)?.policy;
+      if (!policy) continue;
+      const [record] = await this.options.store.find(name, { filter: policy.readFilter(actor), limit: 1 });
+      if (record) readable.push(name);
+    }
+    return readable;
+  }
+
   private allowed(name: string): boolean {
     return this.whitelist === undefined || this.whitelist.has(name);
   }
@@ -124,7 +145,7 @@ export class DynamicServices {
       collection: name,
       policy: ownershipPolicy,
       authEnabled: this.options.authEnabled,
-      holdsBlobs: true,
+      blobs: this.options.blobs,
       ...(this.options.paginate ? { paginate: this.options.paginate } : {}),
     });
   }

@@ -3,7 +3,7 @@
  * its fields name (`{ sha256: … }` objects, see `blob-hashes-in-document.ts`). References are
  * added before a write and dropped after it, so a record never points at a collected blob.
  */
-import { blobHashesIn } from '../../blobs/lifecycle/blob-hashes-in-document.js';
+import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import { type BlobReference, BlobReferences, ownerOf } from '../../blobs/lifecycle/blob-references.js';
 import type { DocumentStore, Modification, StoredDocument } from '../../stores/document-store.js';
 
@@ -13,15 +13,20 @@ export class RecordBlobReferences {
   constructor(
     store: DocumentStore,
     private readonly collection: string,
+    namedBy: (record: unknown) => Map<string, BlobMention>,
   ) {
     this.references = new BlobReferences(store);
+    this.hashesIn = (record) => new Set(namedBy(record).keys());
   }
+
+  /** The blobs a record holds, as its service reads them. */
+  private readonly hashesIn: (record: unknown) => Set<string>;
 
   /** Before writing records: references for every blob their data names. Answers what was added, for `undo`. */
   async beforeWrite(records: readonly { id: string; data: unknown }[]): Promise<BlobReference[]> {
     const added: BlobReference[] = [];
     for (const record of records) {
-      const hashes = blobHashesIn(record.data);
+      const hashes = this.hashesIn(record.data);
       if (hashes.size > 0) added.push(...(await this.references.add(ownerOf(this.collection, record.id), hashes)));
     }
     return added;
@@ -35,8 +40,8 @@ export class RecordBlobReferences {
   /** After records changed: references for what they name now, none for what they no longer name. */
   async afterModify(modifications: readonly Modification[]): Promise<void> {
     for (const { before, after } of modifications) {
-      const previous = blobHashesIn(before);
-      const current = blobHashesIn(after);
+      const previous = this.hashesIn(before);
+      const current = this.hashesIn(after);
       const owner = ownerOf(this.collection, after._id);
       if (current.size > 0) await this.references.add(owner, current);
       const dropped = [...previous].filter((hash) => !current.has(hash)).map((sha256) => ({ sha256, owner }));
@@ -47,7 +52,7 @@ export class RecordBlobReferences {
   /** After records were removed: their blobs are no longer held by them. */
   async afterRemove(removed: readonly StoredDocument[]): Promise<void> {
     const owners = removed
-      .filter((record) => blobHashesIn(record).size > 0)
+      .filter((record) => this.hashesIn(record).size > 0)
       .map((record) => ownerOf(this.collection, record._id));
     if (owners.length > 0) await this.references.release(owners);
   }

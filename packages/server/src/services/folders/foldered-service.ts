@@ -4,14 +4,12 @@
  * write (`unique-names.ts`), created under a conflict strategy (`skip`, `error`, `new` —
  * the default, under the alternative name — or `replace`), idempotent by alternative name,
  * renamed and moved by claiming the new name first. Server-kept fields never come from
- * clients, and a record may name only blobs its writer could read.
+ * clients; which blobs a record may name is the document service's one check (`BlobNaming`).
  */
 import { and, eq, LarderError } from '@larder/protocol';
 import type { Actor } from '../../auth/actor.js';
-import { canReadBlob } from '../../auth/blob-access.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
-import { blobMentionsIn } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { assertRecordData, type RecordData } from '../documents/record-data.js';
@@ -55,30 +53,12 @@ export class FolderedService extends DocumentService {
       collection: options.collection,
       policy: folderPolicy,
       authEnabled: options.authEnabled,
-      holdsBlobs: true,
+      blobs: options.blobs,
     });
     this.folders = options.folders;
     this.names = new UniqueNames(options.store, `_${options.collection}_names`);
     this.noun = options.noun;
     this.blobs = options.blobs;
-  }
-
-  /**
-   * Files a record names are handed out to whoever may read the record, so a writer may
-   * name only blobs they could read themselves, with their true size.
-   */
-  protected async assertHeldBlobs(fields: unknown, actor: Actor, before?: StoredDocument): Promise<void> {
-    const known = before ? blobMentionsIn(before) : new Map<string, number | undefined>();
-    for (const [sha256, size] of blobMentionsIn(fields)) {
-      if (known.has(sha256)) continue;
-      const info = (await canReadBlob(this.store, actor, sha256)) ? await this.blobs.stat(sha256) : undefined;
-      if (!info) {
-        throw new LarderError('BadRequest', `${sha256} is not a file you have uploaded; upload it first (POST /blobs)`);
-      }
-      if (size !== undefined && size !== info.size) {
-        throw new LarderError('BadRequest', `The file ${sha256} has ${info.size} bytes, not ${size}`);
-      }
-    }
   }
 
   override async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
@@ -92,7 +72,6 @@ export class FolderedService extends DocumentService {
     const { conflictStrategy, makeFolder, ...fields } = data;
     const strategy = conflictStrategyOf(conflictStrategy);
     this.validate(fields, true);
-    await this.assertHeldBlobs(fields, actor);
     const home = homeOf(actor);
     const folder = resolveFolderPath(fields.folder ?? 'default', home);
     // `<home>/default` and an organisation's `/<org>/default` are made on first use.
@@ -172,7 +151,6 @@ export class FolderedService extends DocumentService {
       if (data.name !== undefined || data.folder !== undefined) {
         throw new LarderError('BadRequest', `Rename or move one ${this.noun} at a time`);
       }
-      await this.assertHeldBlobs(data, this.actor(params));
       return super.patch(id, data, params);
     }
     return this.withMove(id, data, params, (moved) => super.patch(id, moved, params) as Promise<StoredDocument>);
@@ -193,7 +171,6 @@ export class FolderedService extends DocumentService {
   ): Promise<StoredDocument> {
     const actor = this.actor(params);
     const before = await this.get(id, params);
-    await this.assertHeldBlobs(data, actor, before);
     const name = typeof data.name === 'string' ? data.name : (before.name as string);
     const folder =
       data.folder === undefined ? (before.folder as string) : resolveFolderPath(data.folder, homeOf(actor));

@@ -9,7 +9,6 @@
  *   as registry versions.
  */
 import type { FeatureContext } from '../../app/feature.js';
-import { installAssetUrlReferences } from './asset-url-references.js';
 import { marcelleAssetRoutes } from './marcelle-asset-routes.js';
 import { MARCELLE_MODEL_FORMATS, MarcelleModelsService, modelsPath } from './marcelle-models-service.js';
 import { installMarcelleRuns } from './marcelle-runs.js';
@@ -29,7 +28,6 @@ export function installMarcelle(context: FeatureContext): void {
       methods: RECORD_METHODS,
     });
   }
-  installAssetUrlReferences(context);
   const bridge = installRegistryBridge(context);
   installMarcelleRuns(context, bridge);
 }

@@ -2,7 +2,8 @@
  * `/tfjs-models` and `/onnx-models`: Marcelle's model documents
  * (`{ name, files: [[filename, id]], format, metadata }`), under the ownership policy.
  *
- * Files are blobs: a document may name only files its writer uploaded, and it holds them
+ * Files are blobs: a document may name only files its writer uploaded (the `blobs` list
+ * derived from `files` goes through the document service's one check), and it holds them
  * (blob references through a server-kept `blobs` list derived from `files`), so replacing
  * `files` or removing the document lets the garbage collector take the bytes nobody else
  * holds. `registry` (the registry model and version mirroring the document) is kept by the
@@ -10,8 +11,6 @@
  */
 import { LarderError, newId } from '@larder/protocol';
 import { ownershipPolicy } from '../../auth/access-policy.js';
-import type { Actor } from '../../auth/actor.js';
-import { canReadBlob } from '../../auth/blob-access.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
@@ -38,7 +37,7 @@ export class MarcelleModelsService extends DocumentService {
     authEnabled: boolean,
     readonly format: MarcelleModelFormat,
   ) {
-    super({ store, collection: modelsPath(format), policy: ownershipPolicy, authEnabled, holdsBlobs: true });
+    super({ store, collection: modelsPath(format), policy: ownershipPolicy, authEnabled, blobs });
   }
 
   override async create(data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
@@ -50,7 +49,6 @@ export class MarcelleModelsService extends DocumentService {
     assertRecordData(data);
     const fields = this.fromClient(data, params);
     const files = parseModelFiles(fields.files ?? []);
-    await this.assertHeld(this.actor(params), files, new Set());
     const created = (await super.create({ _id: newId(), ...fields }, params)) as StoredDocument;
     await this.assertSurvived(created, files);
     return created;
@@ -59,9 +57,7 @@ export class MarcelleModelsService extends DocumentService {
   override async update(id: Id, data: unknown, params?: DocumentParams): Promise<StoredDocument> {
     assertRecordData(data);
     const fields = this.fromClient(data, params);
-    const before = await this.get(id, params);
     const files = parseModelFiles(fields.files ?? []);
-    await this.assertHeld(this.actor(params), files, new Set(storedModelFiles(before).map((pair) => pair[1])));
     const updated = await super.update(id, fields, params);
     await this.assertSurvived(updated, files);
     return updated;
@@ -72,9 +68,7 @@ export class MarcelleModelsService extends DocumentService {
     const fields = this.fromClient(data, params);
     if (fields.files === undefined) return super.patch(id, fields, params);
     if (id === null) throw new LarderError('BadRequest', "Change one model's files at a time: give its id");
-    const before = await this.get(id, params);
     const files = parseModelFiles(fields.files);
-    await this.assertHeld(this.actor(params), files, new Set(storedModelFiles(before).map((pair) => pair[1])));
     const patched = (await super.patch(id, fields, params)) as StoredDocument;
     await this.assertSurvived(patched, files);
     return patched;
@@ -93,20 +87,6 @@ export class MarcelleModelsService extends DocumentService {
     if (params?.provider) for (const field of SERVER_KEPT) delete fields[field];
     else delete fields.blobs;
     return fields;
-  }
-
-  /** Knowing a hash is not holding the file: every new file must be one the writer uploaded. */
-  private async assertHeld(actor: Actor, files: readonly [string, string][], known: ReadonlySet<string>) {
-    for (const [filename, sha256] of files) {
-      if (known.has(sha256)) continue;
-      const held = (await canReadBlob(this.store, actor, sha256)) && (await this.blobs.stat(sha256)) !== undefined;
-      if (!held) {
-        throw new LarderError(
-          'BadRequest',
-          `"${filename.slice(0, 120)}" is not a file you uploaded: upload it with POST /${this.collection}/upload first`,
-        );
-      }
-    }
   }
 
   private async assertSurvived(record: StoredDocument, files: readonly [string, string][]): Promise<void> {

@@ -2,8 +2,10 @@
  * `/organizations`: groups of users that folders (and everything in them) can be shared
  * with. Creating one makes its creator an admin and gives it a home folder `/<name>`
  * that its members may write. Admins of an organisation change its `members`
- * (`[{ userId | email, role: 'admin' | 'member' }]`); each user's record keeps the list
- * of their organisations, which the folder policy reads as `org:<id>` principals.
+ * (`[{ userId | email, role: 'admin' | 'member' }]`: roles and removals of members); new
+ * people join only by accepting an invitation (`organization-invitations.ts`), so nobody is
+ * added without consent and nobody learns which e-mails have accounts. Each user's record
+ * keeps the list of their organisations, which the folder policy reads as `org:<id>` principals.
  */
 import { createHash } from 'node:crypto';
 import { and, eq, type Filter, LarderError, MATCH_ALL, not, or } from '@larder/protocol';
@@ -94,7 +96,7 @@ export class OrganizationsService extends DocumentService {
     }
     const current = await this.get(id, params);
     const before = (current.members ?? []) as Member[];
-    const after = members === undefined ? before : await this.resolveMembers(members);
+    const after = members === undefined ? before : await this.resolveMembers(members, before);
     if (!after.some((member) => member.role === 'admin')) {
       throw new LarderError('BadRequest', 'An organisation keeps at least one admin');
     }
@@ -114,13 +116,30 @@ export class OrganizationsService extends DocumentService {
     return changed.after;
   }
 
+  /** Adds a member who accepted an invitation (or changes nothing when they already are one). */
+  async join(orgId: string, userId: string, role: Role): Promise<void> {
+    let before: Member[] = [];
+    let after: Member[] = [];
+    await this.store.modify(ORGANIZATIONS_COLLECTION, eq(['_id'], orgId), (record) => {
+      before = (record.members ?? []) as Member[];
+      if (before.some((member) => member.userId === userId)) {
+        after = before;
+        return record;
+      }
+      after = [...before, { userId, role }];
+      return { ...record, members: after, ...memberIndexes(after), updatedAt: new Date().toISOString() };
+    });
+    await this.syncUsers(orgId, before, after);
+  }
+
   override async remove(id: Id, params?: DocumentParams): Promise<StoredDocument> {
     const removed = (await super.remove(id, params)) as StoredDocument;
     await this.syncUsers(removed._id, (removed.members ?? []) as Member[], []);
     return removed;
   }
 
-  private async resolveMembers(value: unknown): Promise<Member[]> {
+  /** The new member list: only people who are members already (roles change, members leave). */
+  private async resolveMembers(value: unknown, current: readonly Member[]): Promise<Member[]> {
     if (!Array.isArray(value) || value.length > 10_000) {
       throw new LarderError('BadRequest', '"members" is a list of { userId | email, role: "admin" | "member" }');
     }
@@ -137,7 +156,13 @@ export class OrganizationsService extends DocumentService {
             : undefined;
       if (!filter) throw new LarderError('BadRequest', `Member ${index} needs a "userId" or an "email"`);
       const [user] = await this.store.find(USERS_COLLECTION, { filter, limit: 1 });
-      if (!user) throw new LarderError('BadRequest', `Member ${index}: no such user`);
+      if (!user || !current.some((member) => member.userId === user._id)) {
+        throw new LarderError(
+          'BadRequest',
+          `Member ${index} is not a member yet: invite them (POST /organization-invitations ` +
+            '{ organizationId, email, role }); they join when they accept',
+        );
+      }
       members.set(user._id, { userId: user._id, role });
     }
     return [...members.values()];

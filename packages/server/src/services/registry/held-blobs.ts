@@ -1,14 +1,14 @@
 /**
- * A record may name a blob only when its writer holds it: the bytes are stored, their size is
- * the one declared, and the writer uploaded them (a claim, see `auth/blob-access.ts`).
- * Otherwise knowing a hash would be enough to publish someone else's private file through a
- * model. After the record (and so its blob references) is written, `confirmSurvival`
- * closes the race with a garbage collection that was deciding about the same blobs.
+ * Checks a registry write can make early, before it takes a version number: whether the
+ * writer may name these files, decided by the one rule of `auth/blob-naming.ts` (the document
+ * service applies it again to the record as stored). After the record (and so its blob
+ * references) is written, `confirmSurvival` closes the race with a garbage collection that
+ * was deciding about the same blobs.
  */
-import { LarderError } from '@larder/protocol';
 import type { Actor } from '../../auth/actor.js';
-import { canReadBlob } from '../../auth/blob-access.js';
+import { BlobNaming } from '../../auth/blob-naming.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
+import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import { survivesCollection } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 
@@ -19,8 +19,6 @@ export interface NamedBlob {
   size: number;
 }
 
-const SHOWN = 5;
-
 /** Throws BadRequest naming the files the actor does not hold. */
 export async function assertBlobsHeld(
   store: DocumentStore,
@@ -28,39 +26,12 @@ export async function assertBlobsHeld(
   actor: Actor,
   named: readonly NamedBlob[],
 ): Promise<void> {
-  const missing: string[] = [];
-  const wrongSize: string[] = [];
-  const verdicts = new Map<string, Promise<number | undefined>>();
-  const sizeOf = (sha256: string) => {
-    let verdict = verdicts.get(sha256);
-    if (!verdict) {
-      verdict = (async () => {
-        if (!(await canReadBlob(store, actor, sha256))) return undefined;
-        return (await blobs.stat(sha256))?.size;
-      })();
-      verdicts.set(sha256, verdict);
-    }
-    return verdict;
-  };
+  const mentions = new Map<string, BlobMention>();
   for (const each of named) {
-    const size = await sizeOf(each.sha256);
-    if (size === undefined) missing.push(each.label);
-    else if (size !== each.size) wrongSize.push(`${each.label} (${each.size} declared, ${size} stored)`);
+    if (!mentions.has(each.sha256)) mentions.set(each.sha256, { size: each.size, where: each.label });
   }
-  if (missing.length > 0) {
-    throw new LarderError(
-      'BadRequest',
-      `${count(missing.length)} not on the server or not uploaded by you: ${shown(missing)}. ` +
-        'Upload the bytes first (POST /blobs); a hash alone does not prove you hold a file',
-      { data: { missing } },
-    );
-  }
-  if (wrongSize.length > 0) {
-    throw new LarderError(
-      'BadRequest',
-      `${count(wrongSize.length)} declared with the wrong size: ${shown(wrongSize)}. Send the size the upload answered`,
-    );
-  }
+  const held = await new BlobNaming(store, blobs).heldAmong(actor, mentions.keys());
+  BlobNaming.assertMayName(mentions, undefined, held);
 }
 
 /** Answers whether every blob is still stored once no collection is deciding about it. */
@@ -73,13 +44,4 @@ export async function confirmSurvival(
     if (!(await survivesCollection(store, blobs, sha256))) return false;
   }
   return true;
-}
-
-function count(n: number): string {
-  return n === 1 ? '1 file is' : `${n} files are`;
-}
-
-function shown(labels: readonly string[]): string {
-  const head = labels.slice(0, SHOWN).join(', ');
-  return labels.length > SHOWN ? `${head} and ${labels.length - SHOWN} more` : head;
 }

@@ -51,7 +51,7 @@ export class ModelVersionsService extends DocumentService {
       collection: MODEL_VERSIONS_COLLECTION,
       policy: ownershipPolicy,
       authEnabled: options.authEnabled,
-      holdsBlobs: true,
+      blobs: options.blobs,
     });
     this.blobs = options.blobs;
     this.models = options.models;

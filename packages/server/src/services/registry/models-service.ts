@@ -47,7 +47,7 @@ export class ModelsService extends DocumentService {
       collection: MODELS_COLLECTION,
       policy: ownershipPolicy,
       authEnabled: options.authEnabled,
-      holdsBlobs: true,
+      blobs: options.blobs,
     });
     this.blobs = options.blobs;
     this.names = new ModelNameKeys(options.store);

@@ -8,6 +8,7 @@ import { FoldersService } from '../folders/folders-service.js';
 import { LineageService } from '../lineage/lineage-service.js';
 import { metricColumnsRoute } from '../metrics/metric-columns-route.js';
 import { MetricsService } from '../metrics/metrics-service.js';
+import { OrganizationInvitationsService } from '../organizations/organization-invitations-service.js';
 import { OrganizationsService } from '../organizations/organizations-service.js';
 import { RUNS_COLLECTION, RunsService } from '../runs/runs-service.js';
 import { trackingFileRoutes } from './tracking-file-routes.js';
@@ -20,7 +21,13 @@ export function installTracking(context: FeatureContext): void {
   useRoute(metricColumnsRoute(app, actorFor));
   const folders = new FoldersService(store, authEnabled, [RUNS_COLLECTION, ARTIFACTS_COLLECTION]);
   app.use('folders', folders, { methods: RECORD_METHODS });
-  if (authEnabled) app.use('organizations', new OrganizationsService(store, authEnabled), { methods: RECORD_METHODS });
+  if (authEnabled) {
+    const organizations = new OrganizationsService(store, authEnabled);
+    app.use('organizations', organizations, { methods: RECORD_METHODS });
+    app.use('organization-invitations', new OrganizationInvitationsService(store, authEnabled, organizations), {
+      methods: RECORD_METHODS,
+    });
+  }
   app.use('runs', new RunsService(store, blobs, authEnabled, folders.tree, metrics), { methods: RECORD_METHODS });
   app.use('artifacts', new ArtifactsService(store, blobs, authEnabled, folders.tree), { methods: RECORD_METHODS });
   app.use('lineage', new LineageService(store, authEnabled), { methods: ['find'] });
