@@ -191,9 +191,11 @@ for (const client of CLIENTS) {
           // Runs sort on the summaries MLflow's metrics keep.
           const sorted = (await store.service('runs').find({
             query: { folder: `/ada@example.org/exp-${tag}`, $sort: { 'metrics.mlflow.loss.last': 1 } },
-          })) as { data: { name: string }[] };
+          })) as unknown as { data: { name: string }[] };
           expect(sorted.data.map((each) => each.name)).toEqual(['r1', 'r3', 'r2']);
-          const lineage = (await store.service('lineage').find({ query: { kind: 'run', id: main.runs.r1 } })) as {
+          const lineage = (await store
+            .service('lineage')
+            .find({ query: { kind: 'run', id: main.runs.r1 } })) as unknown as {
             nodes: { kind: string }[];
           };
           expect(lineage.nodes.map((node) => node.kind)).toContain('dataset-version');
