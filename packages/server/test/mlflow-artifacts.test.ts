@@ -4,47 +4,15 @@
  * downloads and deletes artifacts, with a multi-MB file through the proxied multipart upload;
  * the raw routes refuse bad paths with 400 and hide another user's artifacts (404).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableMlflowClients, runMlflowScenario } from './support/mlflow-python.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 const SCRIPT = resolve(import.meta.dirname, 'mlflow/artifacts_scenario.py');
-const CLIENTS = [
-  ['3.x', process.env.LARDER_TEST_MLFLOW_PYTHON],
-  ['2.x', process.env.LARDER_TEST_MLFLOW2_PYTHON],
-] as const;
-
-export function runPython(
-  python: string,
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-  marker: string,
-): Promise<Record<string, any>> {
-  return new Promise((resolveResult, reject) => {
-    execFile(
-      python,
-      [script, ...args],
-      { timeout: 240_000, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const line = stdout.split('\n').find((each) => each.startsWith(`${marker} `));
-        if (error || !line) reject(new Error(`python failed: ${error?.message}\n${stdout}\n${stderr}`));
-        else resolveResult(JSON.parse(line.slice(marker.length + 1)));
-      },
-    );
-  });
-}
-
-if (!CLIENTS.some(([, python]) => python)) {
-  console.warn(
-    'mlflow-artifacts: skipped, LARDER_TEST_MLFLOW_PYTHON / LARDER_TEST_MLFLOW2_PYTHON are unset (.ci/run creates the venvs)',
-  );
-}
-
-describe.each(CLIENTS.filter(([, python]) => python))(
+describe.each(availableMlflowClients('mlflow-artifacts'))(
   "MLflow's artifact proxy with the %s client",
   (_label, python) => {
     let server: TestServer;
@@ -58,8 +26,8 @@ describe.each(CLIENTS.filter(([, python]) => python))(
       work = await mkdtemp(join(tmpdir(), 'larder-mlflow-artifacts-'));
       ada = await server.createUser('ada@example.com');
       bob = await server.createUser('bob@example.com');
-      result = await runPython(
-        python as string,
+      result = await runMlflowScenario(
+        python,
         SCRIPT,
         [work],
         { MLFLOW_TRACKING_URI: server.url, MLFLOW_TRACKING_TOKEN: ada.token },

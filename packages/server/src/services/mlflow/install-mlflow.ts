@@ -7,10 +7,12 @@
 import type { FeatureContext } from '../../app/feature.js';
 import { artifactProxyRoute } from './artifacts/artifact-proxy-route.js';
 import { mlflowApiRoute } from './mlflow-api-route.js';
+import { pathParametersRoute } from './registry/path-parameters.js';
 import { registryEndpoints } from './registry/registry-endpoints.js';
 import { trackingEndpoints } from './tracking/tracking-endpoints.js';
 
 export function installMlflow(context: FeatureContext): void {
   context.useRoute(artifactProxyRoute(context));
+  context.useRoute(pathParametersRoute());
   context.useRoute(mlflowApiRoute(context, { ...trackingEndpoints(context), ...registryEndpoints(context) }));
 }

@@ -1,6 +1,7 @@
 /**
  * The shape of a registry model: Picsellia's network fields (name, type, framework, tags,
- * description, private, labels, base parameters, readme, named files) plus what the server
+ * description, private, labels, base parameters, readme, named files), MLflow's key-value
+ * tags (`mlflowTags`, set through the MLflow face) plus what the server
  * keeps (aliases, the version counter, `public`). The checkers below are the one source of
  * that shape: `ModelFields` is derived from them.
  */
@@ -9,6 +10,7 @@ import type { JsonValue } from '@larder/protocol';
 import { LarderError } from '@larder/protocol';
 import { isSha256 } from '../../blobs/blob-store.js';
 import type { StoredDocument } from '../../stores/document-store.js';
+import { mlflowTags } from './mlflow-version-record.js';
 import { assertAlias, assertFileName, assertModelName } from './registry-names.js';
 
 export const MODELS_COLLECTION = 'models';
@@ -77,6 +79,8 @@ const EDITABLE = {
   baseParameters: jsonObject,
   readme: text(1_000_000),
   files,
+  /** MLflow's key-value tags of a registered model (Picsellia's `tags` are a list of words). */
+  mlflowTags: mlflowTags as Checker<Record<string, string>>,
 } satisfies Record<string, Checker<unknown>>;
 
 export type ModelFields = { [K in keyof typeof EDITABLE]: ReturnType<(typeof EDITABLE)[K]> };
@@ -104,6 +108,7 @@ const DEFAULTS: Omit<ModelFields, 'name'> = {
   baseParameters: {},
   readme: '',
   files: {},
+  mlflowTags: {},
 };
 
 const SERVER_FIELDS = new Set(['_id', 'userId', 'public', 'aliases', 'versionCount', 'createdAt', 'updatedAt']);

@@ -1,7 +1,8 @@
 /**
  * What a model version holds: a PMF model, summarised for queries and display (its
  * metadata, build parameters, configuration, checkpoints, initialisation and training
- * state), and every file of its tree by path and SHA-256. The files are the truth a pull
+ * state), or an MLflow model directory (`format: "mlflow"`, see `mlflow-version-record.ts`),
+ * and every file of its tree by path and SHA-256. The files are the truth a pull
  * writes back; the summary is what the pushing SDK read from the same tree, checked here
  * for shape and for naming only files the version holds.
  */
@@ -18,6 +19,7 @@ import {
   TRAINING_STATUSES,
 } from '@larder/protocol';
 import { isSha256 } from '../../blobs/blob-store.js';
+import { type MlflowVersionFields, parseMlflowFields } from './mlflow-version-record.js';
 import { assertFilePaths, MAX_FILES_PER_VERSION } from './registry-names.js';
 
 export interface VersionFile {
@@ -26,10 +28,8 @@ export interface VersionFile {
   size: number;
 }
 
-/** What a client sends to create a version. */
-export interface VersionBody {
+interface VersionCommon {
   modelId: string;
-  pmf: PmfSummary;
   files: VersionFile[];
   /** Empty folders of the tree (PMF's `data/initialisation` of a model trained from scratch). */
   folders: string[];
@@ -39,33 +39,52 @@ export interface VersionBody {
   usedBy: string[];
 }
 
+/** A PMF model (the default format). */
+export interface PmfVersionBody extends VersionCommon {
+  format: 'pmf';
+  pmf: PmfSummary;
+}
+
+/** An MLflow model directory, registered through the MLflow face (`mlflow-version-record.ts`). */
+export interface MlflowVersionBody extends VersionCommon {
+  format: 'mlflow';
+  mlflow: MlflowVersionFields;
+}
+
+/** What a client sends to create a version. */
+export type VersionBody = PmfVersionBody | MlflowVersionBody;
+
 const MD5 = /^[a-f0-9]{32}$/;
 const PRODUCER_NAME = /^[a-zA-Z][0-9a-zA-Z_]+$/;
 
 /** Checks a create body; throws BadRequest with the first problem found. */
 export function parseVersionBody(data: Record<string, unknown>): VersionBody {
-  const allowed = new Set(['modelId', 'pmf', 'files', 'folders', 'description', 'aliases', 'producedBy', 'usedBy']);
+  const format = data.format ?? 'pmf';
+  if (format !== 'pmf' && format !== 'mlflow') throw bad('format must be "pmf" (the default) or "mlflow"');
+  const allowed = new Set(['modelId', 'files', 'folders', 'description', 'aliases', 'producedBy', 'usedBy', 'format']);
+  allowed.add(format === 'pmf' ? 'pmf' : 'mlflow');
   for (const key of Object.keys(data)) {
-    if (!allowed.has(key)) throw bad(`A version has no field "${key.slice(0, 60)}"`);
+    if (!allowed.has(key)) throw bad(`A ${format} version has no field "${key.slice(0, 60)}"`);
   }
   if (typeof data.modelId !== 'string' || !isValidRecordId(data.modelId)) {
     throw bad('modelId must be the id of the model to add the version to');
   }
   const folders = [...new Set(stringList(data.folders ?? [], 'folders', MAX_FILES_PER_VERSION))];
-  const files = parseFiles(data.files, folders);
-  const pmf = parsePmf(data.pmf);
-  assertTreeComplete(pmf, new Set(files.map((file) => file.path)));
-  const aliases = stringList(data.aliases ?? [], 'aliases', 64);
-  return {
+  // An MLflow version registered from a source outside Larder (s3://…) names no files.
+  const files = parseFiles(data.files ?? (format === 'mlflow' ? [] : undefined), folders, format === 'mlflow');
+  const common: VersionCommon = {
     modelId: data.modelId,
-    pmf,
     files,
     folders,
     description: text(data.description ?? '', 'description', 10_000),
-    aliases,
+    aliases: stringList(data.aliases ?? [], 'aliases', 64),
     producedBy: runIds(data.producedBy ?? [], 'producedBy'),
     usedBy: runIds(data.usedBy ?? [], 'usedBy'),
   };
+  if (format === 'mlflow') return { ...common, format, mlflow: parseMlflowFields(data.mlflow) };
+  const pmf = parsePmf(data.pmf);
+  assertTreeComplete(pmf, new Set(files.map((file) => file.path)));
+  return { ...common, format, pmf };
 }
 
 /** A lineage list: distinct record ids of runs. */
@@ -77,8 +96,8 @@ export function runIds(value: unknown, field: string): string[] {
   return [...new Set(ids)];
 }
 
-function parseFiles(value: unknown, folders: readonly string[]): VersionFile[] {
-  if (!Array.isArray(value) || value.length === 0) throw bad('files must list every file of the PMF tree');
+function parseFiles(value: unknown, folders: readonly string[], mayBeEmpty: boolean): VersionFile[] {
+  if (!Array.isArray(value) || (value.length === 0 && !mayBeEmpty)) throw bad('files must list every file of the tree');
   if (value.length > MAX_FILES_PER_VERSION) throw bad(`A version holds at most ${MAX_FILES_PER_VERSION} files`);
   const files = value.map((file, index): VersionFile => {
     const { path, sha256, size } = object(file, `files[${index}]`);

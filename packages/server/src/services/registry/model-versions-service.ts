@@ -1,8 +1,10 @@
 /**
- * `/model-versions`: the versions of registry models, each a PMF model whose files are
- * blobs. A version is numbered by its model (1, 2, 3… never reused), owned and shared as
- * its model is, immutable once pushed except for its description and its lineage (the runs
- * that produced or used it), and moves `latest` (plus any aliases asked for) when created.
+ * `/model-versions`: the versions of registry models, each a PMF model or an MLflow model
+ * directory (`format: "mlflow"`) whose files are blobs. A version is numbered by its model
+ * (1, 2, 3… never reused), owned and shared as its model is, immutable once pushed except
+ * for its description and its lineage (the runs that produced or used it; MLflow-format
+ * versions also their stage and tags), and moves `latest` (plus any aliases asked for)
+ * when created.
  *
  * Creating one checks everything before anything is written: the body's shape, the model's
  * write permission, and that the caller holds every file it names. A refused push leaves
@@ -21,6 +23,7 @@ import type { DocumentStore, StoredDocument } from '../../stores/document-store.
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { assertRecordData } from '../documents/record-data.js';
 import { assertBlobsHeld, confirmSurvival } from './held-blobs.js';
+import { mlflowStage, mlflowTags } from './mlflow-version-record.js';
 import { parseVersionBody, runIds, type VersionFile } from './model-version-record.js';
 import { MODEL_VERSIONS_COLLECTION, type ModelsService } from './models-service.js';
 import { assertAlias } from './registry-names.js';
@@ -39,6 +42,8 @@ export interface ModelVersionsServiceOptions {
 }
 
 const PATCHABLE = new Set(['description', 'producedBy', 'usedBy']);
+/** MLflow-format versions also change their legacy stage and their key-value tags. */
+const MLFLOW_PATCHABLE = new Set(['mlflow.stage', 'mlflow.tags']);
 
 export class ModelVersionsService extends DocumentService {
   private readonly blobs: BlobStore;
@@ -77,7 +82,9 @@ export class ModelVersionsService extends DocumentService {
       modelName: model.name ?? null,
       version,
       description: body.description,
-      pmf: body.pmf as unknown as StoredDocument[string],
+      ...(body.format === 'pmf'
+        ? { pmf: body.pmf as unknown as StoredDocument[string] }
+        : { format: 'mlflow', mlflow: body.mlflow as unknown as StoredDocument[string] }),
       files: body.files as unknown as StoredDocument[string],
       folders: body.folders,
       size: body.files.reduce((total, file) => total + file.size, 0),
@@ -109,7 +116,7 @@ export class ModelVersionsService extends DocumentService {
     if (id === null) throw new LarderError('BadRequest', 'Change versions one at a time: give the version id');
     assertRecordData(data, 'The patch');
     for (const key of Object.keys(data)) {
-      if (!PATCHABLE.has(key)) {
+      if (!PATCHABLE.has(key) && !MLFLOW_PATCHABLE.has(key)) {
         throw new LarderError(
           'BadRequest',
           `A version is immutable except for ${[...PATCHABLE].join(', ')}: push a new version to change "${key.slice(0, 60)}"`,
@@ -120,6 +127,14 @@ export class ModelVersionsService extends DocumentService {
       throw new LarderError('BadRequest', 'description must be a string of at most 10000 characters');
     }
     const checked = { ...data };
+    if (Object.keys(data).some((key) => MLFLOW_PATCHABLE.has(key))) {
+      const current = (await super.get(id, params)) as StoredDocument;
+      if (current.format !== 'mlflow') {
+        throw new LarderError('BadRequest', 'Only MLflow-format versions have a stage and key-value tags');
+      }
+      if (data['mlflow.stage'] !== undefined) checked['mlflow.stage'] = mlflowStage(data['mlflow.stage']);
+      if (data['mlflow.tags'] !== undefined) checked['mlflow.tags'] = mlflowTags(data['mlflow.tags'], 'mlflow.tags');
+    }
     for (const relation of ['producedBy', 'usedBy'] as const) {
       if (data[relation] !== undefined) checked[relation] = runIds(data[relation], relation);
     }

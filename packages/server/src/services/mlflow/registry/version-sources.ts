@@ -1,0 +1,86 @@
+/**
+ * What a model version registered through MLflow is made of: the files under its `source`,
+ * read through the records the caller may read, and copied (by hash: no bytes move) into the
+ * version. Sources Larder holds are `models:/<model_id>` (a logged model),
+ * `runs:/<run_id>/<path>`, `mlflow-artifacts:/<experiment_id>/…` and the same behind this
+ * server's `http(s)://…/api/2.0/mlflow-artifacts/artifacts/…`; any other source (`s3://…`)
+ * is recorded as given, with no files, as MLflow's registry does with sources it does not serve.
+ * Reading the source is the proof of holding its bytes: the caller never names a hash.
+ */
+import type { Actor } from '../../../auth/actor.js';
+import { artifactOwner } from '../artifacts/artifact-files.js';
+import { type ArtifactLocation, parseArtifactLocation, safeSegments } from '../artifacts/artifact-locations.js';
+import { LOGGED_MODELS_COLLECTION } from '../artifacts/artifact-owners.js';
+import { MlflowError } from '../mlflow-errors.js';
+import type { RegistryContext } from './registry-context.js';
+
+export interface ResolvedSource {
+  files: { path: string; sha256: string; size: number }[];
+  runId: string | null;
+  loggedModelId: string | null;
+}
+
+const HTTP_ANCHOR = '/mlflow-artifacts/artifacts/';
+
+export async function resolveSource(
+  context: RegistryContext,
+  source: string,
+  modelId: string | undefined,
+  actor: Actor,
+): Promise<ResolvedSource> {
+  if (/(^|\/)\.\.(\/|$)/.test(decodeLoosely(source))) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid model version source: '${source.slice(0, 200)}'.`);
+  }
+  const logged = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source)?.[1];
+  if (logged) return fromLoggedModel(context, logged, actor);
+  const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(source);
+  if (runs) {
+    const run = await context.owners.run(runs[1] ?? '', actor, 'read');
+    const dir = safeSegments(runs[2] ?? '', false).join('/');
+    const files = await context.files.filesUnder(artifactOwner('runs', run._id), dir);
+    return { files, runId: run._id, loggedModelId: modelId ?? null };
+  }
+  const location = locationOfSource(source);
+  if (location) {
+    const tree = await context.owners.tree(location.root, actor, 'read');
+    const prefix = location.path === '' ? '' : `${location.path}/`;
+    const files = tree.versionFiles
+      ? tree.versionFiles
+          .filter((file) => file.path.startsWith(prefix))
+          .map((file) => ({ ...file, path: file.path.slice(prefix.length) }))
+      : await context.files.filesUnder(tree.owner, location.path);
+    return {
+      files,
+      runId: location.root.kind === 'run' ? location.root.runId : null,
+      loggedModelId: location.root.kind === 'logged-model' ? location.root.modelId : (modelId ?? null),
+    };
+  }
+  if (modelId) return fromLoggedModel(context, modelId, actor);
+  return { files: [], runId: null, loggedModelId: null };
+}
+
+async function fromLoggedModel(context: RegistryContext, modelId: string, actor: Actor): Promise<ResolvedSource> {
+  const model = await context.owners.loggedModel(modelId, actor, 'read');
+  const files = await context.files.filesUnder(artifactOwner(LOGGED_MODELS_COLLECTION, model._id), '');
+  return { files, runId: model.sourceRunId ? String(model.sourceRunId) : null, loggedModelId: model._id };
+}
+
+function locationOfSource(source: string): ArtifactLocation | undefined {
+  if (source.startsWith('mlflow-artifacts:')) {
+    const rest = source.slice('mlflow-artifacts:'.length).replace(/^\/\/[^/]*/, '');
+    return parseArtifactLocation(rest.replace(/^\/+/, ''), { encoded: false });
+  }
+  if (/^https?:\/\//.test(source)) {
+    const at = source.indexOf(HTTP_ANCHOR);
+    if (at >= 0) return parseArtifactLocation(source.slice(at + HTTP_ANCHOR.length), { encoded: true });
+  }
+  return undefined;
+}
+
+function decodeLoosely(source: string): string {
+  try {
+    return decodeURIComponent(source);
+  } catch {
+    return source;
+  }
+}
