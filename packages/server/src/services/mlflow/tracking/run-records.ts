@@ -11,6 +11,7 @@ import { isValidRecordId, LarderError } from '@larder/protocol';
 import type { Actor } from '../../../auth/actor.js';
 import type { StoredDocument } from '../../../stores/document-store.js';
 import { folderId } from '../../folders/folder-tree.js';
+import { runArtifactUri } from '../artifacts/artifact-locations.js';
 import type { EndpointDeps, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
 import { DEFAULT_EXPERIMENT_ID, defaultFolderOf } from './experiment-folders.js';
@@ -81,11 +82,6 @@ export type RunRecord = StoredDocument & {
   metrics?: Record<string, Record<string, { last?: number | null; step?: number; time?: number }>>;
   mlflow?: RunState;
 };
-
-/** The run's artifact root, as MLflow's server with `--serve-artifacts` names it. */
-export function runArtifactUri(experimentId: string, runId: string): string {
-  return `mlflow-artifacts:/${experimentId}/${runId}/artifacts`;
-}
 
 export function experimentIdOfRun(actor: Actor, record: RunRecord): string {
   const folder = record.folder ?? '';
