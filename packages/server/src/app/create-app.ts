@@ -36,6 +36,7 @@ import { installStock } from '../services/stock/install-stock.js';
 import { installTracking } from '../services/tracking/install-tracking.js';
 import { UsersService } from '../services/users/users-service.js';
 import { installWeb } from '../services/web/install-web.js';
+import { installWebhooks } from '../services/webhooks/install-webhooks.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import type { MetricStore } from '../stores/metric-store.js';
 import type { FeathersApp } from './feathers-app.js';
@@ -58,6 +59,8 @@ export interface LarderApp {
   stopFanOut: (() => Promise<void>) | undefined;
   /** Blob garbage collection on a timer; `start()` it once the server listens. */
   collection: PeriodicCollection;
+  /** Stops what features run in the background (webhook deliveries). */
+  stopFeatures: () => Promise<void>;
 }
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
@@ -67,6 +70,7 @@ const FEATURES: readonly Feature[] = [
   installRegistry,
   installDatalake,
   installStock,
+  installWebhooks,
   installMarcelle,
   installMlflow,
   installWeb,
@@ -228,6 +232,7 @@ export async function createApp(
     },
   });
 
+  const stops: (() => Promise<void>)[] = [];
   const featureContext: FeatureContext = {
     app,
     store,
@@ -238,6 +243,8 @@ export async function createApp(
     log,
     actorFor,
     useRoute: (handler) => featureRoutes.push(handler),
+    onStop: (stop) => stops.push(stop),
+    webhookRetryBaseMs: options.webhookRetryBaseMs,
   };
   for (const feature of FEATURES) await feature(featureContext);
 
@@ -250,5 +257,8 @@ export async function createApp(
     graceMs: gcGraceMs,
     log,
   });
-  return { app, users, apiKeys, stopFanOut, collection };
+  const stopFeatures = async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  };
+  return { app, users, apiKeys, stopFanOut, collection, stopFeatures };
 }

@@ -26,6 +26,9 @@ export interface FeatureContext {
    * uploads). Call it only while the feature is being installed.
    */
   useRoute: (handler: (ctx: Context, next: Next) => Promise<void>) => void;
+  /** Runs when the server stops, before the stores close (timers, queues). */
+  onStop: (stop: () => Promise<void>) => void;
+  webhookRetryBaseMs: number | undefined;
 }
 
 export type Feature = (context: FeatureContext) => Promise<void> | void;

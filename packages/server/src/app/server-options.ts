@@ -30,6 +30,8 @@ export interface ServerOptions {
   gcIntervalMs?: number;
   /** Unreferenced blobs younger than this many milliseconds are kept (default 6 hours). */
   gcGraceMs?: number;
+  /** How long the first retry of a failed webhook delivery waits (each next one twice as long). */
+  webhookRetryBaseMs?: number;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
 }

@@ -80,7 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await store.open();
   await blobs.open();
   await metrics.open();
-  const { app, users, apiKeys, stopFanOut, collection } = await createApp(options, store, blobs, metrics);
+  const { app, users, apiKeys, stopFanOut, collection, stopFeatures } = await createApp(options, store, blobs, metrics);
   // Long `$in` lists travel in the query string: allow request heads up to 1 MiB.
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -109,6 +109,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearTimeout(timer);
       await app.teardown?.().catch(() => {});
       await collection.stop();
+      await stopFeatures();
       await stopFanOut?.();
       await blobs.close();
       await metrics.close();
