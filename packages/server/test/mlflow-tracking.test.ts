@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/test/support/run-cli.js';
 import { DataStore } from '../../client/src/index.js';
 import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
@@ -202,6 +203,24 @@ for (const client of CLIENTS) {
         } finally {
           await store.close();
         }
+      });
+
+      it('lists MLflow runs with `larder runs ls`, hparams and metric summaries as columns', async () => {
+        const listed = await runCli(
+          [
+            'runs',
+            'ls',
+            '--folder',
+            `/ada@example.org/exp-${tag}`,
+            '--columns',
+            'hparams.opt,metrics.mlflow.loss.last',
+          ],
+          { env: { ...process.env, LARDER_URL: server.url, LARDER_TOKEN: ada.token, COLUMNS: '200' } },
+        );
+        expect(listed.code).toBe(0);
+        const rows = listed.stdout.trim().split('\n').slice(1);
+        expect(rows.find((row) => /\sr1\s/.test(row))).toMatch(/Complete\s.*adam\s+0\.1$/);
+        expect(rows.find((row) => /\sr2\s/.test(row))).toMatch(/Failed\s.*sgd\s+3$/);
       });
 
       it("reads a run logged through Larder's own API in MLflow", async () => {
