@@ -5,8 +5,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRun } from '@larder/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRun, loadRun } from '@larder/client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
 import { runCli } from './support/run-cli.js';
 
@@ -68,12 +68,52 @@ describe('larder upload, runs and download', () => {
     expect(JSON.parse(await readFile(join(target, 'run.json'), 'utf8')).hparams).toEqual({ lr: 0.05 });
 
     const again = await runCli(['upload', runDir, '--folder', 'cli'], { env });
-    expect(again.stdout).toMatch(/uploaded\s+0$/m);
+    expect(again.stdout).toMatch(/up to date\s+0$/m);
 
     expect((await runCli(['runs', 'rm', '/ada@example.org/cli/cli-run'], { env })).code).toBe(0);
     const gone = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], { env });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/No run \/ada@example\.org\/cli\/cli-run/);
+  });
+
+  it('uploads an offline run where it was meant to go, and every other run despite a stale one', async () => {
+    const parent = join(dir, 'offline-runs');
+    process.env.LARDER_RUN_PARENT_DIR = parent;
+    try {
+      const stale = await createRun({ name: 'stale' });
+      stale.log('train', { loss: 1 }, 0);
+      await stale.finish();
+      expect((await runCli(['upload', stale.local, '--folder', 'shared', '--make-folder'], { env })).code).toBe(0);
+      const replacing = await createRun({ name: 'stale' });
+      await replacing.finish();
+      await runCli(['upload', replacing.local, '--folder', 'shared', '--conflict', 'replace'], { env });
+      // The stale run has something new to send, to a run that is gone.
+      (await loadRun(stale.local)).params.lr = 0.5;
+      await rm(replacing.local, { recursive: true });
+
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const offline = await createRun({
+        name: 'trained-offline',
+        folder: 'offline',
+        makeFolder: true,
+        autoUpload: true,
+        connection: { url: 'http://127.0.0.1:9', token: 'lk_none' },
+      });
+      offline.log('train', { loss: 0.25 }, 0);
+      await offline.finish();
+      warn.mockRestore();
+
+      const result = await runCli(['upload', parent], { env });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/run\s+stale_\S+\s+failed/);
+      expect(result.stdout).toMatch(/run\s+trained-offline_\S+\s+\S+\s+uploaded\s+1/);
+      expect(result.stderr).toContain(stale.local);
+      expect(result.stderr).toMatch(/1 of 2 could not be uploaded/);
+      const found = await server.request('GET', `/runs?altName=${offline.altName}`, { token: env.LARDER_TOKEN });
+      expect(found.body.data[0]).toMatchObject({ folder: '/ada@example.org/offline', status: 'Complete' });
+    } finally {
+      process.env.LARDER_RUN_PARENT_DIR = join(dir, 'runs');
+    }
   });
 
   it('refuses mistakes in one sentence', async () => {

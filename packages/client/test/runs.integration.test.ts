@@ -135,6 +135,67 @@ describe('runs SDK against a real server', () => {
     expect(loaded.name).toBe('consumer');
     expect(loaded.status).toBe('Complete');
   });
+
+  it('loads a run from another working directory whole, and uploading it again changes nothing', async () => {
+    const run = await createRun({ name: 'roundtrip', hparams: { lr: 0.3 }, labels: ['rt'] });
+    for (let step = 0; step < 3000; step += 1)
+      run.log('train', { loss: 1 / (step + 1) }, step, Math.floor(step / 1000));
+    run.markInput({ kind: 'run', id: (await get('/runs?$limit=1')).body.data[0]._id });
+    await run.finish();
+    const sent = await run.upload({ folder: 'rt', makeFolder: true, connection: connection() });
+    const before = (await get(`/runs/${sent.id}`)).body;
+    expect(before.associations.inputs).toHaveLength(1);
+
+    process.env.LARDER_RUN_PARENT_DIR = join(root, 'elsewhere');
+    try {
+      const loaded = await loadRun('rt/roundtrip', { connection: connection() });
+      expect(loaded.local).toBe(join(root, 'elsewhere', run.altName));
+      expect(loaded.associations).toEqual(before.associations);
+      expect(loaded.platform).toEqual(before.platform);
+      const loss = (await loaded.metrics()).find((each) => each.name === 'loss');
+      expect(loss?.steps).toHaveLength(3000);
+      expect(loss?.epochs.at(-1)).toBe(2);
+      expect(await loaded.upload({ connection: connection() })).toMatchObject({ id: sent.id, pointsSent: 0 });
+      const after = (await get(`/runs/${sent.id}`)).body;
+      expect(after.associations).toEqual(before.associations);
+      expect(after.inputIds).toEqual(before.inputIds);
+      expect(after.updatedAt).toBe(before.updatedAt);
+      expect(after.metrics.train.loss.count).toBe(3000);
+    } finally {
+      process.env.LARDER_RUN_PARENT_DIR = join(root, 'runs');
+    }
+  });
+});
+
+describe('runs SDK on a server without auth', () => {
+  let server: TestServer;
+  let root: string;
+  const saved = process.env.LARDER_RUN_PARENT_DIR;
+
+  beforeAll(async () => {
+    server = await startTestServer({ auth: false, gcIntervalMs: 0 });
+    root = await mkdtemp(join(tmpdir(), 'larder-runs-open-'));
+    process.env.LARDER_RUN_PARENT_DIR = join(root, 'runs');
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.LARDER_RUN_PARENT_DIR;
+    else process.env.LARDER_RUN_PARENT_DIR = saved;
+    await server.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('finds a run by a path relative to the home (/local)', async () => {
+    const run = await createRun({ name: 'run', folder: 'lf', makeFolder: true });
+    run.log('train', { loss: 0.5 }, 0);
+    await run.finish();
+    const connection = { url: server.url, credentialsFile: join(root, 'none.json') };
+    const sent = await run.upload({ connection });
+    process.env.LARDER_RUN_PARENT_DIR = join(root, 'elsewhere');
+    const loaded = await loadRun('lf/run', { connection });
+    expect(loaded.name).toBe('run');
+    expect((await loaded.metrics())[0]?.values).toEqual([0.5]);
+    expect((await loaded.upload({ connection })).id).toBe(sent.id);
+  });
 });
 
 describe('runs SDK with an organisation', () => {

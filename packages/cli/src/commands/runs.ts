@@ -204,19 +204,23 @@ export function registerRuns(program: Command): void {
   program
     .command('upload <path>')
     .description('upload a local run or artifact directory, or every one in a parent directory')
-    .option('--folder <path>', 'server folder (relative paths start at your home)', 'default')
-    .option('--make-folder', 'create the folder and its parents when missing')
-    .option('--conflict <strategy>', `when the name is taken: ${CONFLICTS.join(', ')}`, 'new')
-    .action(async (path: string, options: { folder: string; makeFolder?: boolean; conflict: string }) => {
-      if (!CONFLICTS.includes(options.conflict))
+    .option('--folder <path>', "server folder, relative paths from your home (default: the run's own, else default)")
+    .option('--make-folder', 'create the folder and its parents when missing (default: as the run was created)')
+    .option(
+      '--conflict <strategy>',
+      `when the name is taken: ${CONFLICTS.join(', ')} (default: the run's own, else new)`,
+    )
+    .action(async (path: string, options: { folder?: string; makeFolder?: boolean; conflict?: string }) => {
+      if (options.conflict !== undefined && !CONFLICTS.includes(options.conflict))
         throw new CliError(`--conflict must be one of ${CONFLICTS.join(', ')}`);
       const { url, token } = await connect(program);
       // One progress line per run, over the bytes of its metric log.
       const lines = new Map<string, ReturnType<typeof progressLine>>();
+      // Only what was typed: a run keeps the folder, make-folder and conflict choice it was created with.
       const results = await upload(path, {
-        folder: options.folder,
-        makeFolder: options.makeFolder ?? false,
-        conflictStrategy: options.conflict as 'new',
+        ...(options.folder !== undefined ? { folder: options.folder } : {}),
+        ...(options.makeFolder !== undefined ? { makeFolder: options.makeFolder } : {}),
+        ...(options.conflict !== undefined ? { conflictStrategy: options.conflict as 'new' } : {}),
         connection: { url, ...(token ? { token } : {}) },
         onProgress: ({ directory, bytesRead, bytesTotal }) => {
           let line = lines.get(directory);
@@ -227,17 +231,19 @@ export function registerRuns(program: Command): void {
           line({ sent: bytesRead, total: bytesTotal });
         },
       });
-      const rows = results.map((each) => {
-        const result = each.result as { id: string; skipped?: boolean; pointsSent?: number };
-        return [
-          each.kind,
-          each.local.split(sep).pop() ?? each.local,
-          result.id,
-          result.skipped ? 'skipped' : 'uploaded',
-          show(result.pointsSent ?? ''),
-        ];
-      });
+      const rows = results.map(({ kind, local, result, error }) => [
+        kind,
+        local.split(sep).pop() ?? local,
+        result?.id ?? '',
+        error ? 'failed' : result?.skipped ? 'skipped' : result?.created ? 'uploaded' : 'up to date',
+        show(result?.pointsSent ?? ''),
+      ]);
       console.log(formatTable(['KIND', 'LOCAL', 'ID', 'RESULT', 'POINTS SENT'], rows));
+      const failed = results.filter((each) => each.error);
+      for (const { local, error } of failed) console.error(`${local}: ${error?.message}`);
+      if (failed.length > 0) {
+        throw new CliError(`${failed.length} of ${results.length} could not be uploaded; the others were`);
+      }
     });
 
   program

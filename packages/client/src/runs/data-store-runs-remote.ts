@@ -3,12 +3,13 @@
  * a {@link DataStore} and its blob client.
  */
 
-import { encodeMetricColumns, METRIC_COLUMNS_TYPE } from '@larder/protocol';
+import { encodeMetricColumns, LarderError, METRIC_COLUMNS_TYPE } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
 import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import { errorFromAnswer } from '../datastore/rest-transport.js';
 import type { Paginated } from '../datastore/service-types.js';
+import type { MetricSeries } from './metric-log-reader.js';
 import type {
   ArtifactCreateBody,
   MetricsAnswer,
@@ -25,6 +26,7 @@ export class DataStoreRunsRemote implements RunsRemote {
   readonly #store: DataStore;
   readonly #email: string | undefined;
   readonly #ownsStore: boolean;
+  #home: Promise<string> | undefined;
 
   /**
    * Connects as the options, environment or credentials file say (see {@link resolveConnection}).
@@ -91,6 +93,26 @@ export class DataStoreRunsRemote implements RunsRemote {
     return this.#find('runs', path);
   }
 
+  async readRunMetrics(id: string): Promise<MetricSeries[]> {
+    const metrics = this.#store.service<never>('metrics');
+    const list = (await metrics.find({ query: { run: id } })) as unknown as { type: string; name: string }[];
+    const series: MetricSeries[] = [];
+    for (const { type, name } of list) {
+      const points = (await metrics.find({
+        query: { run: id, type, name, raw: 'true', withTimes: 'true' },
+      })) as unknown as Omit<MetricSeries, 'type' | 'name'>;
+      series.push({
+        type,
+        name,
+        steps: points.steps,
+        values: points.values,
+        epochs: points.epochs,
+        times: points.times,
+      });
+    }
+    return series;
+  }
+
   findArtifact(path: RemotePath): Promise<RemoteRecord | undefined> {
     return this.#find('artifacts', path);
   }
@@ -100,12 +122,29 @@ export class DataStoreRunsRemote implements RunsRemote {
   }
 
   async #find(service: string, { folder, name }: RemotePath): Promise<RemoteRecord | undefined> {
-    // The server resolves relative folders on writes; a query names the folder in full when it can.
-    const absolute = folder.startsWith('/') || !this.#email ? folder : `/${this.#email}/${folder}`;
+    // The server resolves relative folders on writes only; a query names the folder in full.
+    const absolute = folder.startsWith('/') ? folder : `${await this.#homeFolder()}/${folder}`;
     const page: Paginated<RemoteRecord> | RemoteRecord[] = await this.#store
       .service<RemoteRecord>(service)
       .find({ query: { folder: absolute, $or: [{ name }, { altName: name }], $limit: 1 } });
     return Array.isArray(page) ? page[0] : page.data[0];
+  }
+
+  /** `/<e-mail>` of the caller, or `/local` on a server without auth (asked once). */
+  #homeFolder(): Promise<string> {
+    if (this.#email) return Promise.resolve(`/${this.#email}`);
+    this.#home ??= this.#store.request('/whoami').then(async (response) => {
+      const text = await response.text();
+      if (!response.ok) throw errorFromAnswer('GET', response.url, response.status, text);
+      const me = JSON.parse(text) as { auth?: boolean; user?: { email?: string } | null };
+      if (me.user?.email) return `/${me.user.email}`;
+      if (me.auth === false) return '/local';
+      throw new LarderError('NotAuthenticated', 'Sign in (larder login) to find runs by a path relative to your home');
+    });
+    this.#home.catch(() => {
+      this.#home = undefined;
+    });
+    return this.#home;
   }
 }
 

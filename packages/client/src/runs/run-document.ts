@@ -37,6 +37,10 @@ export interface RunDocument {
   associations: Associations<Association>;
   /** Where automatic uploads go; also the default for `upload()`. */
   upload: { autoUpload: boolean; folder: string; makeFolder: boolean; conflictStrategy: ConflictStrategy };
+  /** The run's files on the server (`files.<name>`), for a run brought back from one. */
+  files?: Record<string, JsonValue>;
+  /** Set on a run brought back from a server: no local writer ever ran it. */
+  copiedFrom?: { server: string; id: string };
 }
 
 export interface RunFiles {

@@ -2,7 +2,7 @@
  * Uploading runs against an in-memory server that keeps the contract: resumable, never
  * duplicating a point, idempotent, with folders, conflict strategies and associations.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { describe, expect, it, vi } from 'vitest';
@@ -218,19 +218,82 @@ describe('autoUpload', () => {
     expect(remote.series(record!._id, 'train', 'loss')?.values).toEqual([1]);
   });
 
-  it('does not disturb the training loop when the server is down, and finish says where the run is', async () => {
+  it('never throws out of log or finish when the server is down: finish warns where the run is, upload sends it later', async () => {
     const remote = new FakeRunsRemote();
+    const createOnline = remote.createRun.bind(remote);
     remote.createRun = async () => {
-      throw new LarderError('Unavailable', 'down');
+      throw new LarderError('Unavailable', 'Cannot reach a Larder server at http://fake.example');
     };
-    const run = await createRun({ name: 'offline', autoUpload: true, remote, uploadIntervalMs: 10 });
-    for (let step = 0; step < 100; step++) run.log('train', { loss: step }, step);
-    await expect(run.finish()).rejects.toThrow(new RegExp(`saved in ${run.local.replaceAll('\\', '\\\\')}`));
-    expect((await loadRun(run.local)).status).toBe('Complete');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const run = await createRun({
+        name: 'offline',
+        folder: 'offline',
+        makeFolder: true,
+        conflictStrategy: 'replace',
+        autoUpload: true,
+        remote,
+        uploadIntervalMs: 10,
+      });
+      for (let step = 0; step < 100; step++) run.log('train', { loss: step }, step);
+      await expect(run.finish()).resolves.toBeUndefined();
+      expect(String(run.uploadError)).toContain(`saved in ${run.local}`);
+      expect(warn.mock.calls.map((call) => String(call[0])).join('\n')).toContain(`larder upload ${run.local}`);
+      expect((await loadRun(run.local)).status).toBe('Complete');
+
+      // The server is back: `larder upload .larder/runs` names no folder, and the run lands where it was meant to.
+      remote.createRun = createOnline;
+      const [sent] = await upload(join(run.local, '..'), { remote });
+      expect(sent?.error).toBeUndefined();
+      expect(remote.callsOf('createRun')[0]).toMatchObject({
+        folder: 'offline',
+        makeFolder: true,
+        conflictStrategy: 'replace',
+      });
+      expect(remote.runs.get(sent!.result!.id)?.folder).toBe('/ada@example.org/offline');
+      expect(remote.series(sent!.result!.id, 'train', 'loss')?.steps).toEqual(range(0, 100));
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
 describe('upload(path)', () => {
+  it('uploads every run of a parent directory on its own, naming the stale one and what happened to it', async () => {
+    const remote = new FakeRunsRemote();
+    const stale = await finishedRun('a-stale', 3);
+    const { id } = await stale.upload({ remote, folder: 'x' });
+    // Another upload replaces it on the server.
+    await (await finishedRun('a-stale', 2)).upload({ remote, folder: 'x', conflictStrategy: 'replace' });
+    expect(remote.runs.has(id)).toBe(false);
+    // The stale run has something new to send (a parameter changed after its upload).
+    (await loadRun(stale.local)).params.lr = 0.5;
+    const later = await finishedRun('b-later', 4);
+    const results = await upload(join(stale.local, '..'), { remote });
+    expect(results).toHaveLength(3);
+    const failed = results.find((each) => each.local === stale.local);
+    expect(failed?.error?.message).toContain(stale.local);
+    expect(failed?.error?.message).toMatch(/is gone \(removed, or replaced by another run/);
+    const sent = results.find((each) => each.local === later.local);
+    expect(sent).toMatchObject({ kind: 'run', result: { created: true, pointsSent: 5 } });
+    expect(remote.series(sent!.result!.id, 'train', 'loss')?.steps).toEqual(range(0, 4));
+  });
+
+  it('knows what a finished run sent without reading its metric log again', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('known', 200);
+    await run.upload({ remote });
+    // Damage the log's first line: an upload that read the log again would refuse it.
+    const path = join(run.local, 'metrics.ndjson');
+    const log = await readFile(path, 'utf8');
+    const firstLine = log.indexOf('\n');
+    await writeFile(path, `${'x'.repeat(firstLine)}${log.slice(firstLine)}`);
+    const calls = remote.calls.length;
+    const again = await upload(run.local, { remote });
+    expect(again[0]?.result).toMatchObject({ created: false, pointsSent: 0 });
+    expect(remote.calls.length).toBe(calls);
+  });
+
   it('uploads one directory, or every run or artifact directly inside a parent', async () => {
     const remote = new FakeRunsRemote();
     const one = await finishedRun('one', 3);
@@ -243,5 +306,69 @@ describe('upload(path)', () => {
     expect(remote.runs.size).toBe(2);
     expect(await upload(join(artifact.local, '..'), { remote })).toMatchObject([{ kind: 'artifact' }]);
     await expect(upload(join(one.local, 'nothing-here'), { remote })).rejects.toThrow(/not a directory/);
+  });
+});
+
+describe('loadRun from a server path', () => {
+  it('brings the run back whole, and uploading it again changes nothing', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'whole', hparams: { lr: 0.1 }, labels: ['cnn'] });
+    for (let step = 0; step < 5000; step++) run.log('train', { loss: 1 / (step + 1) }, step, Math.floor(step / 1000));
+    run.log('val', { accuracy: 0.9 }, 4999);
+    run.markInput({ kind: 'dataset-version', id: 'dv1' });
+    run.markOutput({ kind: 'model-version', id: 'mv1' });
+    await run.finish();
+    const { id } = await run.upload({ remote, folder: 'cv' });
+    remote.runs.get(id)!.files = { weights: { sha256: 'a'.repeat(64), size: 3, filename: 'weights.bin' } };
+    // Elsewhere: another machine, another working directory.
+    process.env.LARDER_RUN_PARENT_DIR = join(run.local, '..', '..', 'elsewhere');
+
+    const loaded = await loadRun('cv/whole', { remote });
+    expect(loaded.local).not.toBe(run.local);
+    expect(loaded).toMatchObject({ name: 'whole', altName: run.altName, status: 'Complete', labels: ['cnn'] });
+    expect(loaded.params.toJSON()).toEqual({ lr: 0.1 });
+    expect(loaded.associations).toEqual({
+      inputs: [{ kind: 'dataset-version', id: 'dv1' }],
+      outputs: [{ kind: 'model-version', id: 'mv1' }],
+    });
+    expect(loaded.platform).toEqual(run.platform);
+    expect(loaded.files).toMatchObject({ weights: { filename: 'weights.bin' } });
+    const series = await loaded.metrics();
+    expect(series.find((each) => each.name === 'loss')?.steps).toEqual(range(0, 5000));
+    expect(series.find((each) => each.name === 'loss')?.epochs.at(-1)).toBe(4);
+    expect(series.find((each) => each.name === 'accuracy')?.values).toEqual([0.9]);
+
+    const calls = remote.calls.length;
+    expect(await loaded.upload({ remote })).toMatchObject({ id, created: false, pointsSent: 0 });
+    expect(remote.calls.length).toBe(calls);
+    expect(remote.runs.get(id)?.associations).toEqual(loaded.associations);
+
+    // A change is sent, and only that.
+    loaded.params.lr = 0.2;
+    await loaded.upload({ remote });
+    expect(remote.callsOf('patchRun').at(-1)).toMatchObject({
+      hparams: { lr: 0.2 },
+      associations: { inputs: [{ kind: 'dataset-version', id: 'dv1' }] },
+    });
+    expect(remote.runs.get(id)?.files).toMatchObject({ weights: { filename: 'weights.bin' } });
+  });
+
+  it("opens the local run as it is when loaded from the run's own working directory", async () => {
+    const remote = new FakeRunsRemote();
+    const parent = await finishedRun('parent', 2);
+    const run = await createRun({ name: 'own' });
+    run.markInput(parent);
+    run.log('train', { loss: 1 }, 0);
+    await run.finish();
+    const { id } = await run.upload({ remote, folder: 'x' });
+    const history = await readFile(join(run.local, HISTORY_FILE), 'utf8');
+    const document = await readFile(join(run.local, 'run.json'), 'utf8');
+
+    const loaded = await loadRun(`/ada@example.org/x/own`, { remote });
+    expect(loaded.local).toBe(run.local);
+    expect(loaded.associations.inputs).toEqual([{ kind: 'run', local: parent.local, altName: parent.altName }]);
+    expect(await readFile(join(run.local, HISTORY_FILE), 'utf8')).toBe(history);
+    expect(await readFile(join(run.local, 'run.json'), 'utf8')).toBe(document);
+    expect((await loaded.upload({ remote })).id).toBe(id);
   });
 });

@@ -15,7 +15,14 @@ import { LarderError } from '@larder/protocol';
 import { uploadArtifactDirectory } from '../artifacts/artifact-uploader.js';
 import { type MetricChunk, seriesKey } from './metric-chunk.js';
 import { readMetricLog } from './metric-log-reader.js';
-import { type Association, isLocalAssociation, METRICS_FILE, type RunFiles, readRunFiles } from './run-document.js';
+import {
+  type Association,
+  isLocalAssociation,
+  METRICS_FILE,
+  type RunDocument,
+  type RunFiles,
+  readRunFiles,
+} from './run-document.js';
 import type {
   Associations,
   MetricSeriesBatch,
@@ -25,7 +32,7 @@ import type {
   UploadTarget,
 } from './runs-remote.js';
 import { type ResolvedTarget, uploadTarget } from './runs-remote.js';
-import { findUploadRecord, saveUploadRecord, type UploadRecord } from './upload-history.js';
+import { findUploadRecord, HISTORY_FILE, saveUploadRecord, type UploadRecord } from './upload-history.js';
 
 export interface RunUploadResult {
   id: string;
@@ -88,6 +95,7 @@ export class RunUploader {
     if (!this.#record) {
       this.#record = await findUploadRecord(this.directory, this.remote.server);
       for (const each of this.#record?.series ?? []) this.#counts.set(seriesKey(each.type, each.name), each.count);
+      this.#readFrom = await this.#acknowledgedBytes(this.#record);
     }
     if (!this.#record) {
       const { document, hparams, platform, git } = files;
@@ -119,9 +127,27 @@ export class RunUploader {
       };
       await this.#save();
     }
-    const pointsSent = await this.#uploadMetrics(this.#record.id, target.onProgress);
-    await this.#patchMetadata(this.#record, files, resolved, visiting);
-    return { id: this.#record.id, skipped: false, created, pointsSent };
+    const record = this.#record;
+    try {
+      const pointsSent = await this.#uploadMetrics(record.id, target.onProgress);
+      await this.#patchMetadata(record, files, resolved, visiting);
+      return { id: record.id, skipped: false, created, pointsSent };
+    } catch (error) {
+      if (created || !(error instanceof LarderError && error.name === 'NotFound')) throw error;
+      throw new LarderError(
+        'NotFound',
+        `${this.directory}: run ${record.id}, where it was uploaded to ${record.folder} on ${record.server}, is gone (removed, or replaced by another run with conflict "replace"); delete ${join(this.directory, HISTORY_FILE)} to upload it as a new run`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Where reading the log resumes: after what the server is known to hold, if the log still has it. */
+  async #acknowledgedBytes(record: UploadRecord | undefined): Promise<number> {
+    const bytes = record?.logBytes;
+    if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes <= 0) return 0;
+    const size = (await stat(join(this.directory, METRICS_FILE)).catch(() => undefined))?.size ?? 0;
+    return bytes <= size ? bytes : 0;
   }
 
   async #uploadMetrics(runId: string, onProgress?: UploadTarget['onProgress']): Promise<number> {
@@ -167,6 +193,7 @@ export class RunUploader {
         throw error;
       }
       if (slice.atEnd) {
+        if (this.#record && this.#record.logBytes !== this.#readFrom) await this.#save();
         report(sent);
         return sent;
       }
@@ -254,14 +281,8 @@ export class RunUploader {
     target: ResolvedTarget,
     visiting: Set<string>,
   ): Promise<void> {
-    const patch: RunPatchBody = {
-      status: document.status,
-      endTime: document.endTime,
-      hparams,
-      labels: document.labels,
-      description: document.description,
-      associations: await this.#associations(document.associations, target, visiting, true),
-    };
+    const associations = await this.#associations(document.associations, target, visiting, true);
+    const patch = metadataPatch(document, hparams, associations);
     const json = JSON.stringify(patch);
     if (record.sentMetadata === json) return;
     await this.remote.patchRun(record.id, patch);
@@ -309,9 +330,27 @@ export class RunUploader {
       const [type = '', name = ''] = key.split('\u0000');
       return { type, name, count };
     });
+    // Only with nothing pending is every point before the read position on the server.
+    if (this.#pendingPoints === 0) record.logBytes = this.#readFrom;
     record.uploadedAt = new Date().toISOString();
     await saveUploadRecord(this.directory, record);
   }
+}
+
+/** The metadata a sync patches (and skips when unchanged since the last one). */
+export function metadataPatch(
+  document: RunDocument,
+  hparams: RunFiles['hparams'],
+  associations: Associations,
+): RunPatchBody {
+  return {
+    status: document.status,
+    endTime: document.endTime,
+    hparams,
+    labels: document.labels,
+    description: document.description,
+    associations,
+  };
 }
 
 function definedOnly(target: UploadTarget): UploadTarget {

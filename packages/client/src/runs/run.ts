@@ -54,6 +54,7 @@ export class Run {
   readonly #auto: RunState['autoUpload'];
   #writer: MetricLogWriter | undefined;
   #finished = false;
+  #finalUploadError: unknown;
 
   /** @internal Use {@link createRun} or {@link loadRun}. */
   constructor(state: RunState) {
@@ -94,6 +95,10 @@ export class Run {
   get associations(): Readonly<Associations<Association>> {
     return this.#document.associations;
   }
+  /** The run's files on the server (`{ sha256, size, filename }` by name), for a run loaded from one. */
+  get files(): Readonly<Record<string, JsonValue>> {
+    return this.#document.files ?? {};
+  }
 
   /**
    * The hyperparameters, read and set like properties; each change is saved at once and,
@@ -108,9 +113,12 @@ export class Run {
     return this.#params;
   }
 
-  /** The error of the last failed background upload (it is retried), if any. */
+  /**
+   * The error of the last failed upload (background uploads are retried; after `finish()`
+   * it is the final upload's), if any. Network trouble never throws out of `log` or `finish`.
+   */
   get uploadError(): unknown {
-    return this.#auto?.background.lastError ?? this.#writer?.lastError;
+    return this.#finalUploadError ?? this.#auto?.background.lastError ?? this.#writer?.lastError;
   }
 
   /**
@@ -175,8 +183,9 @@ export class Run {
   /**
    * Ends the run: writes the remaining points, sets the status (`Complete` unless told) and
    * end time, and with autoUpload waits for the final upload. On a loaded run it only stops
-   * the background upload after a last one. If that upload fails the run is
-   * still complete on disk, and the error says so; `upload()` it later.
+   * the background upload after a last one. If that upload fails (the server is down) the
+   * run is still complete on disk: `finish()` warns on stderr, keeps the error in
+   * {@link uploadError} and resolves; `larder upload` (or `upload()`) sends the run later.
    */
   async finish(options: { status?: 'Complete' | 'Failed' } = {}): Promise<void> {
     if (this.#finished) return;
@@ -196,13 +205,14 @@ export class Run {
     try {
       await auto.uploader.sync();
     } catch (cause) {
-      throw new LarderError(
+      this.#finalUploadError = new LarderError(
         'Unavailable',
-        `Run ${this.altName} finished and is saved in ${this.local}, but uploading it failed (${String(cause)}); upload it later with upload('${this.local}')`,
+        `Run ${this.altName} finished and is saved in ${this.local}, but uploading it failed (${describe(cause)}); send it later with: larder upload ${this.local}`,
         { cause },
       );
+      console.warn(`larder: ${(this.#finalUploadError as Error).message}`);
     } finally {
-      if (auto.ownsRemote) await auto.remote.close();
+      if (auto.ownsRemote) await auto.remote.close().catch(() => {});
     }
   }
 
@@ -263,6 +273,10 @@ function toAssociation(resource: RunResource): Association {
     );
   }
   return { kind: resource.kind, id: resource.id };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toNumbers(metrics: Readonly<Record<string, MetricValue>>): Record<string, number> {

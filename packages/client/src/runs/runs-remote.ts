@@ -7,6 +7,7 @@
 import type { JsonValue } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
 import type { MetricChunk } from './metric-chunk.js';
+import type { MetricSeries } from './metric-log-reader.js';
 
 /** What happens when the folder already holds a run or artifact of the same name. */
 export type ConflictStrategy = 'skip' | 'error' | 'new' | 'replace';
@@ -136,7 +137,13 @@ export interface RunsRemote {
   uploadFile(path: string): Promise<BlobRef>;
   /** `POST /artifacts`. */
   createArtifact(body: ArtifactCreateBody): Promise<RemoteRecord>;
+  /**
+   * A run or artifact by server path; a folder without a leading `/` is relative to the
+   * caller's home (`/<e-mail>`, or `/local` on a server without auth).
+   */
   findRun(path: RemotePath): Promise<RemoteRecord | undefined>;
+  /** Every point of every metric series of a run (to bring it back whole). */
+  readRunMetrics(id: string): Promise<MetricSeries[]>;
   findArtifact(path: RemotePath): Promise<RemoteRecord | undefined>;
   /** Releases connections the remote opened itself. */
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 /**
  * `upload(path)`: uploads one local run or artifact directory, or every one found directly
- * inside a parent directory (such as `.larder/runs`).
+ * inside a parent directory (such as `.larder/runs`), each on its own.
  */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,13 +15,21 @@ import type { UploadTarget } from './runs-remote.js';
 export interface DirectoryUploadResult {
   kind: 'run' | 'artifact';
   local: string;
-  result: ResourceUploadResult;
+  /** What the upload did; absent when it failed. */
+  result?: ResourceUploadResult & { pointsSent?: number };
+  /** Why this directory was not uploaded (the others of a parent directory still were). */
+  error?: Error;
 }
 
 /**
+ * Uploads the run or artifact directory at `path`, or each one directly inside it. One
+ * directory's failure ends the call; in a parent directory each run or artifact is
+ * uploaded or reported on its own, and the answer says what happened to every one.
+ *
  * @example
  * await upload('.larder/runs/cnn_keras_250102_093015_k3x9q2', { folder: 'cv/mnist' });
- * await upload('.larder/artifacts'); // every artifact in there
+ * const results = await upload('.larder/artifacts'); // every artifact in there
+ * for (const { local, error } of results) if (error) console.error(local, error.message);
  */
 export async function upload(
   path: string,
@@ -30,33 +38,40 @@ export async function upload(
   const { remote, connection, ...target } = options;
   const root = resolve(path);
   return withRemote({ remote, connection }, async (each) => {
-    const single = await uploadOne(root, each, target);
-    if (single) return [single];
+    const kind = await kindOf(root);
+    if (kind) return [{ kind, local: root, result: await uploadOne(kind, root, each, target) }];
     const entries = await readdir(root, { withFileTypes: true }).catch(() => {
       throw new LarderError('NotFound', `${path} is not a directory`);
     });
     const results: DirectoryUploadResult[] = [];
     for (const entry of entries.filter((one) => one.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-      const result = await uploadOne(join(root, entry.name), each, target);
-      if (result) results.push(result);
+      const local = join(root, entry.name);
+      const found = await kindOf(local);
+      if (!found) continue;
+      try {
+        results.push({ kind: found, local, result: await uploadOne(found, local, each, target) });
+      } catch (error) {
+        results.push({ kind: found, local, error: error instanceof Error ? error : new Error(String(error)) });
+      }
     }
     if (results.length === 0) throw new LarderError('NotFound', `${path} holds no run or artifact to upload`);
     return results;
   });
 }
 
+async function kindOf(directory: string): Promise<DirectoryUploadResult['kind'] | undefined> {
+  if (await readRunFiles(directory).catch(() => undefined)) return 'run';
+  if (await readArtifactDocument(directory).catch(() => undefined)) return 'artifact';
+  return undefined;
+}
+
 async function uploadOne(
+  kind: DirectoryUploadResult['kind'],
   directory: string,
   remote: NonNullable<RemoteOptions['remote']>,
   target: UploadTarget,
-): Promise<DirectoryUploadResult | undefined> {
-  if (await readRunFiles(directory).catch(() => undefined)) {
-    const run = await loadRun(directory);
-    const result = await run.upload({ ...target, remote });
-    return { kind: 'run', local: directory, result };
-  }
-  if (await readArtifactDocument(directory).catch(() => undefined)) {
-    return { kind: 'artifact', local: directory, result: await uploadArtifactDirectory(directory, remote, target) };
-  }
-  return undefined;
+): Promise<NonNullable<DirectoryUploadResult['result']>> {
+  if (kind === 'artifact') return uploadArtifactDirectory(directory, remote, target);
+  const run = await loadRun(directory);
+  return run.upload({ ...target, remote });
 }

@@ -17,6 +17,11 @@ export interface UploadRecord {
   series: { type: string; name: string; count: number }[];
   /** The metadata last sent, as JSON; a patch is skipped when nothing changed. */
   sentMetadata?: string;
+  /**
+   * Bytes at the start of `metrics.ndjson` whose every point the server holds (runs only):
+   * the next upload reads the log from there instead of from the start.
+   */
+  logBytes?: number;
 }
 
 export interface UploadHistory {

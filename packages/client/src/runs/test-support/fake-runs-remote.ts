@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import type { BlobRef } from '../../blobs/blob-client.js';
+import type { MetricSeries } from '../metric-log-reader.js';
 import type {
   ArtifactCreateBody,
   MetricSeriesBatch,
@@ -106,6 +107,13 @@ export class FakeRunsRemote implements RunsRemote {
 
   async findRun(path: RemotePath): Promise<RemoteRecord | undefined> {
     return this.#find(this.runs, path);
+  }
+
+  async readRunMetrics(id: string): Promise<MetricSeries[]> {
+    return [...(this.metrics.get(id) ?? new Map<string, StoredSeries>())].map(([key, stored]) => {
+      const [type = '', name = ''] = key.split('/');
+      return { type, name, ...structuredClone(stored) };
+    });
   }
 
   async findArtifact(path: RemotePath): Promise<RemoteRecord | undefined> {
