@@ -1,6 +1,6 @@
 /** `larder model validate` as a user runs it: the built CLI in a child process on real directories. */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Checkpoint, Model } from '@larder/pmf';
@@ -60,14 +60,16 @@ describe('larder model validate', () => {
     }
   });
 
-  it('checks checksums only with --strict', async () => {
+  it('checks checksums by default: a checkpoint with a byte appended fails; --fast skips them', async () => {
     const weights = join(modelDir, 'data', 'checkpoints', 'weights.bin');
-    await writeFile(weights, 'tampered');
+    await appendFile(weights, '!');
     try {
-      expect((await larder(['model', 'validate', modelDir])).code).toBe(0);
-      const strict = await larder(['model', 'validate', '--strict', modelDir]);
+      const strict = await larder(['model', 'validate', modelDir]);
       expect(strict.code).not.toBe(0);
       expect(strict.stdout).toBe('data/checkpoints/weights.bin: checkpoint "last" does not match its recorded MD5\n');
+      const fast = await larder(['model', 'validate', '--fast', modelDir]);
+      expect(fast.code).toBe(0);
+      expect(fast.stdout).toBe(`OK: ${modelDir} is a valid PMF model (checksums not checked: --fast)\n`);
     } finally {
       await writeFile(weights, 'weights');
     }

@@ -18,17 +18,21 @@ export function registerModel(program: Command): void {
   model
     .command('validate <dir>')
     .description('check that a directory is a valid PMF model and list every offence')
-    .option('--strict', 'also check the MD5 of the configuration, checkpoints and initialisation file')
+    .option('--fast', 'skip the MD5 checks of the configuration, checkpoints and initialisation file')
+    .option('--strict', 'check every MD5 (the default, as plums Model.load(strict=True))')
     .option('--verbose', 'show the offending values')
-    .action(async (dir: string, options: { strict?: boolean; verbose?: boolean }) => {
-      const strict = options.strict ?? false;
+    .action(async (dir: string, options: { fast?: boolean; strict?: boolean; verbose?: boolean }) => {
+      if (options.fast && options.strict) throw new CliError('Choose --fast or --strict, not both');
+      const strict = !options.fast;
       const offences = await validateModel(dir, { strict });
       if (offences.length > 0) {
         for (const offence of offences) console.log(formatOffence(offence, options.verbose ?? false));
         const count = offences.length === 1 ? '1 offence' : `${offences.length} offences`;
         throw new CliError(`${dir} is not a valid PMF model (${count})`);
       }
-      console.log(`OK: ${dir} is a valid PMF model${strict ? ' (checksums verified)' : ''}`);
+      console.log(
+        `OK: ${dir} is a valid PMF model${strict ? ' (checksums verified)' : ' (checksums not checked: --fast)'}`,
+      );
     });
 
   /** Runs `work` with a registry on the configured server, closing it afterwards. */

@@ -3,7 +3,10 @@ import { inspectModel } from './inspect-model.js';
 import type { Offence } from './offence.js';
 
 export interface ValidateOptions {
-  /** Also check the MD5 of the configuration, every checkpoint and the initialisation file. Default `false`. */
+  /**
+   * Check the MD5 of the configuration, every checkpoint and the initialisation file, as
+   * plums' `Model.load(strict=True)` does. Default `true`; `false` checks structure only.
+   */
   strict?: boolean;
 }
 
@@ -12,10 +15,11 @@ export interface ValidateOptions {
  * Malformed trees and YAML become offences; only unexpected I/O failures throw.
  *
  * @example
- * const offences = await validateModel('models/resnet', { strict: true });
+ * const offences = await validateModel('models/resnet'); // MD5s checked
+ * const quick = await validateModel('models/resnet', { strict: false }); // structure only
  * for (const offence of offences) console.log(formatOffence(offence));
  */
 export async function validateModel(root: string, options: ValidateOptions = {}): Promise<Offence[]> {
-  const { offences } = await inspectModel(root, { strict: options.strict ?? false, checkpoints: true });
+  const { offences } = await inspectModel(root, { strict: options.strict ?? true, checkpoints: true });
   return offences;
 }
