@@ -165,6 +165,13 @@ describe('SDK model registry', () => {
     expect(bytes.includes(Buffer.from('ckpt.index'))).toBe(true);
     const plain = await ada.store('zipped', 'readme', join(folder, 'ckpt.index'));
     expect(plain.files.readme).toMatchObject({ filename: 'ckpt.index', size: 5 });
+    // A folder without zip, or a path that is not there, is a sentence naming it, not EISDIR/ENOENT.
+    await expect(ada.store('zipped', 'weights', folder)).rejects.toThrow(
+      `Storing weights: ${folder} is a directory, not a file; store a folder zipped, with { zip: true }`,
+    );
+    await expect(ada.store('zipped', 'weights', join(dir, 'no-such-file'))).rejects.toThrow(
+      `Storing weights: there is no file at ${join(dir, 'no-such-file')}`,
+    );
   });
 
   it('announces alias moves over the event socket to those who may read the model', async () => {

@@ -52,6 +52,21 @@ describe('Artifact', () => {
     expect(loaded.labels).toEqual(['tb']);
   });
 
+  it('names the path in a sentence when addFile or addDir is given a missing or wrong-kind path', async () => {
+    const root = await sources();
+    const artifact = await createArtifact({ name: 'typos' });
+    const missing = join(root, 'weigths.bin');
+    await expect(artifact.addFile(missing)).rejects.toThrow(`addFile: there is no file at ${missing}`);
+    await expect(artifact.addDir(join(root, 'lgos'))).rejects.toThrow(
+      `addDir: there is no directory at ${join(root, 'lgos')}`,
+    );
+    await expect(artifact.addFile(join(root, 'logs'))).rejects.toThrow(/is a directory, not a file; use addDir/);
+    await expect(artifact.addDir(join(root, '1.png'))).rejects.toThrow(
+      /1\.png is a file, not a directory; use addFile/,
+    );
+    expect(artifact.objects).toEqual([]);
+  });
+
   it('replaces an object added twice at the same path', async () => {
     const root = await sources();
     const artifact = await createArtifact({ name: 'twice' });

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { LarderError } from '@larder/protocol';
+import { expectLocalPath } from '../local-files/expect-local-path.js';
 import { type RemoteOptions, withRemote } from '../runs/data-store-runs-remote.js';
 import { writeJsonFileSync } from '../runs/local-json-file.js';
 import type { UploadTarget } from '../runs/runs-remote.js';
@@ -59,6 +60,7 @@ export class Artifact {
    */
   addFile(filePath: string, objPath?: string): Promise<void> {
     return this.#change(async () => {
+      await expectLocalPath(filePath, 'file', { action: 'addFile', hint: 'use addDir for a directory' });
       const target = objectPath(filePath, objPath);
       this.#put(await this.#copy(filePath, target));
     });
@@ -75,6 +77,7 @@ export class Artifact {
    */
   addDir(dirPath: string, objPath?: string): Promise<void> {
     return this.#change(async () => {
+      await expectLocalPath(dirPath, 'directory', { action: 'addDir', hint: 'use addFile for a file' });
       const target = objectPath(dirPath, objPath);
       const entries = await readdir(dirPath, { recursive: true, withFileTypes: true });
       const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));

@@ -7,6 +7,7 @@ import type { UploadOptions } from '../blobs/blob-client.js';
 import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import type { Query } from '../datastore/service-types.js';
+import { expectLocalPath } from '../local-files/expect-local-path.js';
 import {
   downloadVerified,
   downloadVersionFile,
@@ -239,6 +240,10 @@ export class ModelRegistry {
 
   /** Uploads `path` and stores it as the model's named file `name` (e.g. `config`, `thumbnail`). */
   async storeFile(selector: ModelSelector | string, name: string, path: string): Promise<ModelRecord> {
+    await expectLocalPath(path, 'file', {
+      action: `Storing ${name}`,
+      hint: 'store a folder zipped, with { zip: true }',
+    });
     const model = await this.get(select(selector));
     const blob = await this.#store.blobs.upload(path);
     const file = { sha256: blob.sha256, size: blob.size, filename: basename(path) };
@@ -254,6 +259,7 @@ export class ModelRegistry {
    */
   async store(selector: ModelSelector | string, name: string, path: string, options: { zip?: boolean } = {}) {
     if (!options.zip) return this.storeFile(selector, name, path);
+    await expectLocalPath(path, 'file or directory', { action: `Storing ${name}` });
     const zipped = await zipToTemporaryFile(path);
     try {
       return await this.storeFile(selector, name, zipped.path);
