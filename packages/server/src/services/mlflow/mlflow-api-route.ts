@@ -10,9 +10,17 @@ import { readJsonBody } from '../../http/read-json-body.js';
 import { mlflowCaller } from './mlflow-caller.js';
 import type { EndpointTable, MlflowRequest } from './mlflow-endpoints.js';
 import { MlflowError, toMlflowError } from './mlflow-errors.js';
+import { PUBLIC_ENDPOINTS } from './server-info-endpoint.js';
 
 /** Path prefixes of MLflow's REST API; what follows is the endpoint path (`/runs/create`). */
-const PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/2.0/preview/mlflow', '/ajax-api/2.0/preview/mlflow'];
+const PREFIXES = [
+  '/api/2.0/mlflow',
+  '/ajax-api/2.0/mlflow',
+  '/api/2.0/preview/mlflow',
+  '/ajax-api/2.0/preview/mlflow',
+  '/api/3.0/mlflow',
+  '/ajax-api/3.0/mlflow',
+];
 const JSON_LIMIT_BYTES = 64 * 1024 * 1024;
 
 function endpointPath(path: string): string | undefined {
@@ -59,7 +67,9 @@ export function mlflowApiRoute(context: FeatureContext, endpoints: EndpointTable
       if (!handler) {
         throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint ${ctx.method} ${ctx.path}`);
       }
-      const caller = await mlflowCaller(ctx, context);
+      const caller = PUBLIC_ENDPOINTS.has(`${ctx.method} ${path}`)
+        ? { actor: { kind: 'anonymous' } as const, params: { provider: 'rest' } as const }
+        : await mlflowCaller(ctx, context);
       const request = await requestMessage(ctx);
       ctx.body = await handler({ ctx, ...caller, request });
     } catch (thrown) {

@@ -1,6 +1,6 @@
 /**
  * MLflow's `runs/search`: the experiments named (each read as the caller), the lifecycle
- * view, and the filter string compiled to Larder's query language, all in one store query
+ * view (ids naming nothing the caller may see add nothing), and the filter string compiled to Larder's query language, all in one store query
  * ANDed with the runs service's own read filter (the folder policy), sorted by `order_by`
  * and paged by offset tokens. MLflow's limits: at most 50,000 runs a page, 1000 by default.
  */
@@ -36,9 +36,14 @@ export function searchRunsEndpoints(deps: EndpointDeps): EndpointTable {
     const filter = compileRunFilter(parseFilterString(optionalString(request, 'filter')));
     const sort = runSortKeys(stringList(request, 'order_by'));
     const offset = offsetOfPageToken(optionalString(request, 'page_token'));
-    const folders = [];
+    // As in MLflow, an experiment id that names nothing (or nothing the caller may see) adds no runs.
+    const folders: string[] = [];
     for (const id of new Set(stringList(request, 'experiment_ids'))) {
-      folders.push((await experiments.byId(call, id)).path);
+      try {
+        folders.push((await experiments.byId(call, id)).path);
+      } catch (error) {
+        if (!(error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+      }
     }
     if (folders.length === 0) return { runs: [] };
     const policy = (deps.app.service('runs') as unknown as { policy: AccessPolicy }).policy;

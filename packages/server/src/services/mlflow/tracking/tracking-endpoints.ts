@@ -3,6 +3,7 @@
  * over Larder's folders, runs and metric store; the mapping is in `docs/mlflow.md`.
  */
 import type { EndpointDeps, EndpointTable } from '../mlflow-endpoints.js';
+import { serverInfoEndpoints } from '../server-info-endpoint.js';
 import { experimentEndpoints } from './experiment-endpoints.js';
 import { metricEndpoints } from './metric-endpoints.js';
 import { runEndpoints } from './run-endpoints.js';
@@ -14,5 +15,6 @@ export function trackingEndpoints(deps: EndpointDeps): EndpointTable {
     ...runEndpoints(deps),
     ...metricEndpoints(deps),
     ...searchRunsEndpoints(deps),
+    ...serverInfoEndpoints(),
   };
 }
