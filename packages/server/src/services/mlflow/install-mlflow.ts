@@ -5,6 +5,7 @@
  * as MLflow's `{ error_code, message }`.
  */
 import type { FeatureContext } from '../../app/feature.js';
+import { removeArtifactsWithRuns } from './artifacts/artifact-cleanup.js';
 import { artifactProxyRoute } from './artifacts/artifact-proxy-route.js';
 import { mlflowApiRoute } from './mlflow-api-route.js';
 import { pathParametersRoute } from './registry/path-parameters.js';
@@ -13,6 +14,7 @@ import { trackingEndpoints } from './tracking/tracking-endpoints.js';
 
 export function installMlflow(context: FeatureContext): void {
   context.useRoute(artifactProxyRoute(context));
+  removeArtifactsWithRuns(context);
   context.useRoute(pathParametersRoute());
   context.useRoute(mlflowApiRoute(context, { ...trackingEndpoints(context), ...registryEndpoints(context) }));
 }

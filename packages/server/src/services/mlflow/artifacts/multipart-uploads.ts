@@ -19,6 +19,8 @@ import { MlflowError } from '../mlflow-errors.js';
 
 export const UPLOADS_COLLECTION = '_mlflow_uploads';
 export const MAX_PARTS = 10_000;
+/** An upload neither completed nor aborted after this long is dropped, and its parts released. */
+export const ABANDONED_AFTER_MS = 7 * 24 * 3600 * 1000;
 
 export interface OpenUpload {
   /** The tree owner and the path inside it the whole file will be recorded at. */
@@ -46,6 +48,7 @@ export class MultipartUploads {
     if (!Number.isSafeInteger(parts) || parts < 1 || parts > MAX_PARTS) {
       throw new MlflowError('INVALID_PARAMETER_VALUE', `num_parts must be between 1 and ${MAX_PARTS}`);
     }
+    await this.dropAbandoned();
     const id = randomBytes(16).toString('hex');
     await this.store.ensureCollection(UPLOADS_COLLECTION);
     await this.store.insert(UPLOADS_COLLECTION, [
@@ -122,6 +125,13 @@ export class MultipartUploads {
     const upload = await this.upload(uploadId);
     if (upload.owner !== target.owner || upload.path !== target.path) throw notFound(uploadId);
     return upload;
+  }
+
+  /** Uploads a client gave up on (a killed script) would otherwise hold their parts forever. */
+  private async dropAbandoned(): Promise<void> {
+    const before = Date.now() - ABANDONED_AFTER_MS;
+    const stale = await this.store.remove(UPLOADS_COLLECTION, { op: 'lt', path: ['createdAt'], value: before });
+    if (stale.length > 0) await this.references.release(stale.map((upload) => ownerOf(UPLOADS_COLLECTION, upload._id)));
   }
 
   private async upload(uploadId: string): Promise<StoredDocument> {
