@@ -25,6 +25,7 @@ import {
   type TfjsLayersModel,
   Uploader,
   Writer,
+  writeCredentials,
 } from '../src/index.js';
 
 function tinyModel(): tf.Sequential {
@@ -166,6 +167,47 @@ describe('Marcelle SDK', () => {
     expect(await uploader.upload(folder, { overwrite: true })).toBe('created');
     expect((await get('/runs?basename=offline')).body.total).toBe(1);
     expect((await get('/tfjs-models?name=offline-1@final')).body.total).toBe(1);
+  });
+
+  it('finds the server and token in ~/.larder/credentials.json when a Writer is given neither', async () => {
+    const credentials = join(dir, 'credentials.json');
+    await writeCredentials(credentials, server.url, { token, email: 'ada@example.org' });
+    const saved = {
+      url: process.env.LARDER_URL,
+      token: process.env.LARDER_TOKEN,
+      file: process.env.LARDER_CREDENTIALS,
+    };
+    delete process.env.LARDER_URL;
+    delete process.env.LARDER_TOKEN;
+    process.env.LARDER_CREDENTIALS = credentials;
+    try {
+      const warnings: string[] = [];
+      const writer = new Writer({
+        name: 'from-credentials',
+        baseLogDir: join(dir, 'cred-logs'),
+        warn: (message) => warnings.push(message),
+      });
+      await writer.createRun({ runParams: { seed: 1 } });
+      await writer.saveEpoch(1, { loss: 0.5 });
+      expect(warnings).toEqual([]);
+      expect(writer.remote.backendRoot).toBe(server.url);
+      const run = (await get('/runs?basename=from-credentials')).body.data[0];
+      expect(run).toMatchObject({ name: 'from-credentials-1', logs: { loss: [0.5] } });
+
+      // remove_run: true once, false when the run is already gone.
+      const remote = new Remote();
+      expect(await remote.removeRun({ _id: run._id })).toBe(true);
+      expect(await remote.removeRun({ _id: run._id })).toBe(false);
+    } finally {
+      for (const [key, value] of [
+        ['LARDER_URL', saved.url],
+        ['LARDER_TOKEN', saved.token],
+        ['LARDER_CREDENTIALS', saved.file],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 
   it('loads a model pushed to the registry the Marcelle way, by name', async () => {

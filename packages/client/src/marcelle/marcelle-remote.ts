@@ -12,17 +12,28 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { LarderError, toLarderError } from '@larder/protocol';
+import { type ConnectionOptions, type ResolvedConnection, resolveConnection } from '../config/credentials.js';
+import { DEFAULT_SERVER_URL, normalizeServerUrl } from '../config/default-server-url.js';
 import { MODEL_JSON } from './tfjs-model-files.js';
 
 export type SaveFormat = 'tfjs' | 'onnx';
 
 export interface MarcelleRemoteOptions {
-  /** Default `http://localhost:3030`, as Marcelle's clients. */
+  /**
+   * The server. Default: `$LARDER_URL`, else the credentials file's default server, else
+   * `http://127.0.0.1:3030` (Marcelle's `localhost:3030`), as every SDK entry point.
+   */
   backendRoot?: string;
   saveFormat?: SaveFormat;
   source?: string;
-  /** A JWT or a Larder API key, sent as `Authorization: Bearer`; Marcelle's backends without auth need none. */
+  /**
+   * A JWT or a Larder API key, sent as `Authorization: Bearer`. Default: `$LARDER_TOKEN`,
+   * else the token `~/.larder/credentials.json` keeps for the server; Marcelle's backends
+   * without auth need none.
+   */
   token?: string;
+  /** Default `$LARDER_CREDENTIALS`, else `~/.larder/credentials.json`. */
+  credentialsFile?: string;
   fetch?: typeof fetch;
 }
 
@@ -37,20 +48,30 @@ const MEDIA_TYPES: Record<string, string> = {
 };
 
 export class Remote {
-  readonly backendRoot: string;
   readonly saveFormat: SaveFormat;
   readonly source: string;
   /** The run this remote writes to, once created or retrieved. */
   runId: string | undefined;
-  readonly #token: string | undefined;
+  readonly #connectionOptions: ConnectionOptions;
   readonly #fetch: typeof fetch;
+  #backendRoot: string;
+  #resolved: Promise<ResolvedConnection> | undefined;
 
   constructor(options: MarcelleRemoteOptions = {}) {
-    this.backendRoot = (options.backendRoot ?? 'http://localhost:3030').replace(/\/+$/, '');
     this.saveFormat = options.saveFormat ?? 'tfjs';
     this.source = options.source ?? 'tfjs';
-    this.#token = options.token;
+    this.#connectionOptions = {
+      ...(options.backendRoot ? { url: options.backendRoot } : {}),
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.credentialsFile ? { credentialsFile: options.credentialsFile } : {}),
+    };
+    this.#backendRoot = normalizeServerUrl(options.backendRoot ?? DEFAULT_SERVER_URL);
     this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** The server's URL (resolved from the environment or credentials on the first call when not given). */
+  get backendRoot(): string {
+    return this.#backendRoot;
   }
 
   /** Creates the run, named `<basename>-<n+1>` after the latest run of that basename. */
@@ -142,8 +163,14 @@ export class Remote {
     return run;
   }
 
-  /** Removes a run and the checkpoints it lists. */
-  async removeRun(runData: { _id: string; checkpoints?: { id?: string; _id?: string; service?: string }[] }) {
+  /**
+   * Removes a run and the checkpoints it lists: true when the run was removed, false when
+   * the server no longer had it (as Marcelle's `remove_run`).
+   */
+  async removeRun(runData: {
+    _id: string;
+    checkpoints?: { id?: string; _id?: string; service?: string }[];
+  }): Promise<boolean> {
     for (const checkpoint of runData.checkpoints ?? []) {
       const id = checkpoint.id ?? checkpoint._id;
       if (!id) continue;
@@ -152,9 +179,15 @@ export class Remote {
         if (!(error instanceof LarderError && error.name === 'NotFound')) throw error;
       });
     }
-    await this.call('DELETE', `/runs/${encodeURIComponent(runData._id)}`);
+    const removed = await this.call('DELETE', `/runs/${encodeURIComponent(runData._id)}`).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof LarderError && error.name === 'NotFound') return false;
+        throw error;
+      },
+    );
     if (this.runId === runData._id) this.runId = undefined;
-    return true;
+    return removed;
   }
 
   /** A multipart upload whose fields are named after the files, as Marcelle's servers expect. */
@@ -166,9 +199,10 @@ export class Remote {
 
   /** The bytes of a file route (`/tfjs-models/<id>/model.json`…), with this remote's credentials. */
   async download(path: string): Promise<Uint8Array> {
+    const { url, token } = await this.#connection();
     const headers = new Headers();
-    if (this.#token) headers.set('authorization', `Bearer ${this.#token}`);
-    const response = await this.#fetch(`${this.backendRoot}${path}`, { headers });
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    const response = await this.#fetch(`${url}${path}`, { headers });
     if (!response.ok)
       throw toLarderError({ message: `GET ${path} answered ${response.status}`, code: response.status });
     return new Uint8Array(await response.arrayBuffer());
@@ -183,9 +217,10 @@ export class Remote {
   }
 
   private async send(path: string, init: RequestInit): Promise<unknown> {
+    const { url, token } = await this.#connection();
     const headers = new Headers(init.headers);
-    if (this.#token) headers.set('authorization', `Bearer ${this.#token}`);
-    const response = await this.#fetch(`${this.backendRoot}${path}`, { ...init, headers });
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    const response = await this.#fetch(`${url}${path}`, { ...init, headers });
     const text = await response.text();
     let body: unknown;
     try {
@@ -200,5 +235,20 @@ export class Remote {
       throw toLarderError({ ...answer, message, code: response.status });
     }
     return body;
+  }
+
+  /** The URL and token, resolved once as every SDK entry point does (a failure is retried on the next call). */
+  #connection(): Promise<ResolvedConnection> {
+    this.#resolved ??= resolveConnection(this.#connectionOptions).then(
+      (resolved) => {
+        this.#backendRoot = resolved.url;
+        return resolved;
+      },
+      (error: unknown) => {
+        this.#resolved = undefined;
+        throw error;
+      },
+    );
+    return this.#resolved;
   }
 }

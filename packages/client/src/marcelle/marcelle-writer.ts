@@ -29,8 +29,10 @@ export interface WriterOptions {
   remoteSaveFormat?: SaveFormat;
   baseLogDir?: string;
   source?: string;
-  /** A JWT or API key for the server. */
+  /** A JWT or API key for the server; default `$LARDER_TOKEN`, else the credentials file's. */
   token?: string;
+  /** Default `$LARDER_CREDENTIALS`, else `~/.larder/credentials.json`. */
+  credentialsFile?: string;
   /** Use this remote instead of making one. */
   remote?: Remote;
   /** Where warnings go (server unreachable…); default `console.warn`. */
@@ -52,10 +54,11 @@ export class Writer {
     this.remote =
       options.remote ??
       new Remote({
-        backendRoot: options.backendRoot,
+        ...(options.backendRoot ? { backendRoot: options.backendRoot } : {}),
         saveFormat: options.remoteSaveFormat ?? 'tfjs',
         source: options.source ?? 'tfjs',
         ...(options.token ? { token: options.token } : {}),
+        ...(options.credentialsFile ? { credentialsFile: options.credentialsFile } : {}),
       });
   }
 

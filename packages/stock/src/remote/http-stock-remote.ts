@@ -5,20 +5,32 @@
  * chunks), objects down and refs moved through the stock exchange routes.
  *
  * @example
- * const remote = new HttpStockRemote({ url: 'http://127.0.0.1:3030', token });
+ * const remote = new HttpStockRemote(); // $LARDER_URL/$LARDER_TOKEN or ~/.larder/credentials.json
+ * const other = new HttpStockRemote({ url: 'http://127.0.0.1:3030', token });
  * try {
  *   await pushStock(new StockRoom(), remote, { repo: 'mnist' });
  * } finally {
  *   await remote.close();
  * }
  */
-import { DataStore, type Paginated } from '@larder/client';
+import {
+  type ConnectionOptions,
+  DataStore,
+  normalizeServerUrl,
+  type Paginated,
+  type ResolvedConnection,
+  resolveConnection,
+} from '@larder/client';
 import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
 import type { MoveRefOptions, MoveRefResult, RemoteRepository, StockRemote } from './stock-remote.js';
 
 export interface HttpStockRemoteOptions {
-  url: string;
+  /** Default: `$LARDER_URL`, else the credentials file's default server, as every SDK entry point. */
+  url?: string | undefined;
+  /** Default: `$LARDER_TOKEN`, else the token the credentials file keeps for the server. */
   token?: string | undefined;
+  /** Default `$LARDER_CREDENTIALS`, else `~/.larder/credentials.json`. */
+  credentialsFile?: string | undefined;
   /** Milliseconds one request may take (default 10 minutes). */
   timeoutMs?: number;
 }
@@ -26,16 +38,27 @@ export interface HttpStockRemoteOptions {
 const ATTEMPTS = 4;
 
 export class HttpStockRemote implements StockRemote {
-  readonly location: string;
-  readonly #token: string | undefined;
+  readonly #connectionOptions: ConnectionOptions;
   readonly #store: DataStore;
   readonly #timeoutMs: number;
+  #location: string;
+  #resolved: Promise<ResolvedConnection> | undefined;
 
-  constructor(options: HttpStockRemoteOptions) {
-    this.location = options.url.replace(/\/+$/, '');
-    this.#token = options.token;
-    this.#store = new DataStore({ url: this.location, ...(options.token ? { token: options.token } : {}) });
+  /** Connects as the options say, else as the environment or the credentials file say (see `resolveConnection`). */
+  constructor(options: HttpStockRemoteOptions = {}) {
+    this.#connectionOptions = {
+      ...(options.url ? { url: options.url } : {}),
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.credentialsFile ? { credentialsFile: options.credentialsFile } : {}),
+    };
+    this.#location = options.url ? normalizeServerUrl(options.url) : 'the configured Larder server';
+    this.#store = new DataStore(this.#connectionOptions);
     this.#timeoutMs = options.timeoutMs ?? 600_000;
+  }
+
+  /** The server's URL (once a call has resolved it, when the options named none). */
+  get location(): string {
+    return this.#location;
   }
 
   async findRepository(name: string): Promise<RemoteRepository | undefined> {
@@ -95,10 +118,11 @@ export class HttpStockRemote implements StockRemote {
   }
 
   async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    const { url, token } = await this.#connection();
     const headers: Record<string, string> = {};
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const target = `${this.location}${path}`;
+    const target = `${url}${path}`;
     try {
       return await fetch(target, {
         method,
@@ -109,10 +133,25 @@ export class HttpStockRemote implements StockRemote {
     } catch (cause) {
       throw new LarderError(
         'Unavailable',
-        `Could not reach ${target} (${reason(cause)}); is the Larder server running at ${this.location}?`,
+        `Could not reach ${target} (${reason(cause)}); is the Larder server running at ${url}?`,
         { cause },
       );
     }
+  }
+
+  /** The URL and token, resolved once (a failure is retried on the next call). */
+  #connection(): Promise<ResolvedConnection> {
+    this.#resolved ??= resolveConnection(this.#connectionOptions).then(
+      (resolved) => {
+        this.#location = resolved.url;
+        return resolved;
+      },
+      (error: unknown) => {
+        this.#resolved = undefined;
+        throw error;
+      },
+    );
+    return this.#resolved;
   }
 
   /** Retries failures that another attempt may cure (network, 5xx), with a growing pause. */
