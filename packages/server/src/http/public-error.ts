@@ -34,7 +34,8 @@ export function publicError(thrown: unknown): PublicError {
   const error = toLarderError(thrown);
   if (error.code < 500) return { error, unexpected: false };
   // Already made generic by an inner edge (the service error hook), which logged the original.
-  if (error.name === 'GeneralError' && error.message === GENERIC) {
+  const original = thrown instanceof LarderError ? thrown.cause : thrown;
+  if (error.name === 'GeneralError' && error.message === GENERIC && stackOf(original) === undefined) {
     return { error: new LarderError('GeneralError', GENERIC), unexpected: false };
   }
   // A deliberate 5xx other than the catch-all (Unavailable: "try again shortly") is a sentence
@@ -45,8 +46,14 @@ export function publicError(thrown: unknown): PublicError {
   return { error: new LarderError('GeneralError', GENERIC), unexpected: true };
 }
 
+function stackOf(value: unknown): string | undefined {
+  const stack = (value as { stack?: unknown } | null)?.stack;
+  return typeof stack === 'string' ? stack : undefined;
+}
+
 /** The original of an unexpected error, for the log line. */
 export function describeForLog(thrown: unknown): string {
   const cause = thrown instanceof LarderError && thrown.cause !== undefined ? thrown.cause : thrown;
-  return cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
+  if (cause instanceof Error) return cause.stack ?? cause.message;
+  return stackOf(cause) ?? JSON.stringify(cause) ?? String(cause);
 }

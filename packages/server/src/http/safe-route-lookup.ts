@@ -1,13 +1,10 @@
 /**
  * Feathers' router keeps each node's children in a plain object, so a path segment named
  * like a property of every object (`/things/constructor`, `/toString`) finds a function
- * instead of a route node and throws; over socket.io that error went back with its stack
- * trace. Here the children become null-prototype maps (now and after every insert), and
- * whatever a lookup still throws reaches callers as Larder's error, never as a raw one.
+ * instead of a route node and throws (over socket.io that error went back with its stack
+ * trace). Here the children become null-prototype maps, now and after every insert.
  */
-import { LarderError } from '@larder/protocol';
 import type { FeathersApp } from '../app/feathers-app.js';
-import { publicError } from './public-error.js';
 
 interface RouteNode {
   children: Record<string, RouteNode>;
@@ -36,13 +33,4 @@ export function safeRouteLookup(app: FeathersApp): void {
       return inserted;
     };
   }
-  const lookup = app.lookup.bind(app);
-  app.lookup = ((path: string) => {
-    try {
-      return lookup(path);
-    } catch (error) {
-      if (error instanceof LarderError) throw error;
-      throw publicError(error).error;
-    }
-  }) as FeathersApp['lookup'];
 }

@@ -77,6 +77,8 @@ export class DynamicServices {
           .split('/')[0] ?? '';
       if (!isValidServiceName(name) || RESERVED_SERVICE_NAMES.has(name) || this.registered.has(name)) return null;
       assertNotObjectProperty(name);
+      // A feature's own service (`/runs/a/b/c`): the path is not one of its routes.
+      if (Object.hasOwn(this.app.services, name)) return null;
       if (!this.allowed(name))
         throw new LarderError('Forbidden', `The service "${name}" is not in this server's whitelist`);
       if (this.registered.size >= MAX_DYNAMIC_SERVICES) {

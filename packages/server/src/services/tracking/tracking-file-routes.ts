@@ -4,7 +4,7 @@
  * - `GET|HEAD /runs/<id>/files/<name>`: a run's named file;
  * - `GET|HEAD /runs/<id>/data-logs/<name>`: the picture of an `image` data log;
  * - `GET|HEAD /artifacts/<id>/objects/<path>`: one object of an artifact;
- * - `GET /artifacts/<id>/archive`: the whole artifact as one zip stream (files stored, not
+ * - `GET|HEAD /artifacts/<id>/archive`: the whole artifact as one zip stream (files stored, not
  *   recompressed; URI references listed in `references.json`).
  */
 import { and, eq, LarderError } from '@larder/protocol';
@@ -81,15 +81,20 @@ export function trackingFileRoutes({ store, blobs, actorFor }: Options) {
       return send(ctx, object, path.slice(path.lastIndexOf('/') + 1), path);
     }
     match = ARTIFACT_ARCHIVE.exec(ctx.path);
-    if (match && ctx.method === 'GET') {
+    if (match) {
       const artifact = await readable(ctx, ARTIFACTS_COLLECTION, match[1] as string, 'artifact');
-      return sendArchive(ctx, blobs, artifact);
+      return sendArchive(ctx, blobs, artifact, ctx.method === 'GET');
     }
     return next();
   };
 }
 
-async function sendArchive(ctx: Context, blobs: BlobStore, artifact: StoredDocument): Promise<void> {
+async function sendArchive(
+  ctx: Context,
+  blobs: BlobStore,
+  artifact: StoredDocument,
+  bodyWanted: boolean,
+): Promise<void> {
   const objects = (artifact.objects ?? []) as { path: string; sha256?: string; size?: number; uri?: string }[];
   // Every file must be there before the first byte goes out: afterwards no error can be sent.
   for (const object of objects) {
@@ -97,11 +102,12 @@ async function sendArchive(ctx: Context, blobs: BlobStore, artifact: StoredDocum
       throw new LarderError('Unavailable', `The file of ${object.path} is missing from storage`);
     }
   }
-  const zip = new ZipArchive({ store: true });
   const name = String(artifact.name ?? artifact._id);
   ctx.attachment(`${name}.zip`);
   ctx.type = 'application/zip';
   ctx.status = 200;
+  if (!bodyWanted) return;
+  const zip = new ZipArchive({ store: true });
   ctx.body = zip;
   const references = objects.filter((object) => object.uri);
   (async () => {
