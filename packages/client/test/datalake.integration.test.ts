@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
-import { Datalake, LarderError, seededSample } from '../src/index.js';
+import { Datalake, Experiments, LarderError, seededSample } from '../src/index.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -167,6 +167,17 @@ describe('SDK datalake', () => {
       [0, 0, 4, 4],
     ]);
     expect(all.categories.map((c) => c.name)).toEqual(['boat']);
+
+    // Picsellia's experiment.dl_annotations: the annotations of the experiment's dataset.
+    const experiment = await new Experiments(lake.store, 'boat-detection').create({
+      name: 'yolo-1',
+      dataset: 'boats/first',
+    });
+    const fromExperiment = await experiment.dlAnnotations('all');
+    expect(fromExperiment.annotations.map((a) => a.bbox)).toEqual(all.annotations.map((a) => a.bbox));
+    expect(experiment.dictAnnotations).toBe(fromExperiment);
+    const bare = await new Experiments(lake.store, 'boat-detection').create({ name: 'no-dataset' });
+    await expect(bare.dlAnnotations()).rejects.toThrow(/has no dataset: create it with \{ dataset/);
 
     const onlyAnnotations = await lake.pushDataset({
       name: 'boats-again',

@@ -318,6 +318,26 @@ describe('experiments against a real server', () => {
     const got = await cloned.getFile('data-checkpoints-1-bin', join(root, 'cloned.bin'));
     expect((await readFile(got.path as string)).equals(weights)).toBe(true);
 
+    // By name, as the rest of the registry names models: its latest, a version, an alias.
+    for (const [name, source] of [
+      ['by-name', 'resnet'],
+      ['by-version', 'resnet:1'],
+      ['by-alias', 'resnet:latest'],
+    ] as const) {
+      const byName = await experiments.create({ name, source });
+      expect(byName.record.associations?.inputs).toEqual([{ kind: 'model-version', id: pushed.body._id }]);
+      expect(Object.keys(byName.record.files ?? {})).toHaveLength(4);
+    }
+    const unknown = await refusal(experiments.create({ name: 'by-typo', source: 'resnett' }));
+    expect(unknown).toMatchObject({ name: 'NotFound' });
+    expect(unknown.message).toMatch(/No model version resnett that you may read/);
+    await server.request('PATCH', `/models/${model.body._id}`, {
+      token: eve.token,
+      body: { 'files.readme': { ...files[1]!, filename: 'README.md' } },
+    });
+    const namedFiles = await experiments.create({ name: 'model-files', source: { model: 'resnet' } });
+    expect((await namedFiles.getFile('readme')).filename).toBe('README.md');
+
     const listed = await experiments.create({
       name: 'from-files',
       source: { files: { config: { ...files[1]!, filename: 'c.yaml' } } },

@@ -7,13 +7,17 @@
 import { LarderError } from '@larder/protocol';
 import type { DataStore } from '../datastore/data-store.js';
 import type { DataRecord } from '../datastore/service-types.js';
+import { findModelByName, findModelVersion } from '../models/model-lookup.js';
+import { parseModelReference } from '../models/model-reference.js';
 import { holdBlob } from './blob-holding.js';
 import type { DataLog, ExperimentInput, ExperimentRecord, FileAsset } from './experiment-types.js';
 import { runFileRoute } from './run-file-route.js';
 
 /**
- * A registry model to clone: a model-version id (or `{ modelVersion }`), a model's named
- * files (`{ model }`), or the files themselves (`{ files }`, blobs you hold).
+ * A registry model to clone: a model version (its id, or `"<model name>[:<version|alias>]"`
+ * such as `"mnist-cnn"` for its latest or `"mnist-cnn:production"`; or `{ modelVersion }`),
+ * a model's named files (`{ model }`, by id or name), or the files themselves (`{ files }`,
+ * blobs you hold).
  */
 export type ExperimentSource =
   | string
@@ -58,7 +62,7 @@ export async function fromSource(store: DataStore, source: ExperimentSource): Pr
   if (typeof source === 'string') return fromModelVersion(store, source);
   if ('modelVersion' in source) return fromModelVersion(store, source.modelVersion);
   if ('model' in source) {
-    const model = await readRegistry<RegistryModel>(store, 'models', source.model, 'model');
+    const model = await modelByIdOrName(store, source.model);
     const files: Record<string, FileAsset> = {};
     for (const [name, file] of Object.entries(model.files ?? {})) {
       if (!file) continue;
@@ -73,8 +77,44 @@ export async function fromSource(store: DataStore, source: ExperimentSource): Pr
   return { files: { ...source.files }, dataLogs: {}, inputs: [] };
 }
 
-async function fromModelVersion(store: DataStore, id: string): Promise<StartingPoint> {
-  const version = await readRegistry<ModelVersion>(store, 'model-versions', id, 'model version');
+/** A model by id, else by name (as the registry names models). */
+async function modelByIdOrName(store: DataStore, reference: string): Promise<RegistryModel> {
+  const byId = await readRegistry<RegistryModel>(store, 'models', reference, 'model').catch(notFoundAsUndefined);
+  return byId ?? ((await findModelByName(store, reference, () => whoami(store))) as unknown as RegistryModel);
+}
+
+/** A version by id, else by `"<model name>[:<version|alias>]"`. */
+async function versionByIdOrReference(store: DataStore, reference: string): Promise<ModelVersion> {
+  const byId = await readRegistry<ModelVersion>(store, 'model-versions', reference, 'model version').catch(
+    notFoundAsUndefined,
+  );
+  if (byId) return byId;
+  const { name, version } = parseModelReference(reference);
+  const model = await findModelByName(store, name, () => whoami(store)).catch((error: unknown) => {
+    if (!(error instanceof LarderError && error.name === 'NotFound')) throw error;
+    throw new LarderError(
+      'NotFound',
+      `No model version ${reference} that you may read: give a version id, or a model name such as "${name}" or "${name}:production"`,
+      { cause: error },
+    );
+  });
+  return (await findModelVersion(store, model, version)).version as unknown as ModelVersion;
+}
+
+function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof LarderError && error.name === 'NotFound') return undefined;
+  throw error;
+}
+
+async function whoami(store: DataStore): Promise<string | null> {
+  const response = await store.request('/whoami');
+  if (!response.ok) return null;
+  const answer = (await response.json()) as { user?: { _id?: string } | null };
+  return answer.user?._id ?? null;
+}
+
+async function fromModelVersion(store: DataStore, reference: string): Promise<StartingPoint> {
+  const version = await versionByIdOrReference(store, reference);
   const files: Record<string, FileAsset> = {};
   for (const file of version.files ?? []) {
     await holdBlob(

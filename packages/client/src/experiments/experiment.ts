@@ -10,6 +10,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { zipToTemporaryFile } from '../archives/zip-archive.js';
+import type { CocoDocument } from '../datalake/datalake-types.js';
 import type { DataStore } from '../datastore/data-store.js';
 import type { Service } from '../datastore/service.js';
 import { localFilename } from './checkout-paths.js';
@@ -54,6 +55,8 @@ export class Experiment {
   readonly #runs: Service<ExperimentRecord>;
   #record: ExperimentRecord;
   #writes: Promise<unknown> = Promise.resolve();
+  /** The annotations {@link dlAnnotations} last downloaded (Picsellia's `dict_annotations`). */
+  dictAnnotations: CocoDocument | undefined;
 
   constructor(store: DataStore, record: ExperimentRecord) {
     this.#store = store;
@@ -245,6 +248,39 @@ export class Experiment {
         : { [`dataLogs.${name}`]: null, [`dataLogs.${newName}`]: updated },
     );
     return { name: newName, ...updated } as ExperimentData;
+  }
+
+  /**
+   * Picsellia's `experiment.dl_annotations(type)`: the annotations of the experiment's
+   * dataset version (its `dataset-version` input) as COCO, `all` or only `accepted`; also
+   * kept in {@link dictAnnotations}.
+   *
+   * @example
+   * const coco = await experiment.dlAnnotations('accepted');
+   * console.log(coco.annotations.length, coco.categories.map((each) => each.name));
+   */
+  async dlAnnotations(type: 'all' | 'accepted' = 'all'): Promise<CocoDocument> {
+    if (type !== 'all' && type !== 'accepted') throw new LarderError('BadRequest', 'type is "all" or "accepted"');
+    const record = await this.refresh();
+    const datasets = (record.associations?.inputs ?? []).filter((input) => input.kind === 'dataset-version');
+    const [dataset] = datasets;
+    if (!dataset) {
+      throw new LarderError(
+        'BadRequest',
+        `Experiment "${this.name}" has no dataset: create it with { dataset: "<name>/<version>" } to download its annotations`,
+      );
+    }
+    if (datasets.length > 1) {
+      throw new LarderError(
+        'BadRequest',
+        `Experiment "${this.name}" trained on ${datasets.length} dataset versions; download one with Datalake.dlAnnotations`,
+      );
+    }
+    const coco = (await this.#store
+      .service('coco-exports')
+      .get(dataset.id, { query: { status: type } })) as unknown as CocoDocument;
+    this.dictAnnotations = coco;
+    return coco;
   }
 
   /** Lays the experiment out locally (see {@link checkoutExperiment}). */

@@ -15,8 +15,9 @@ import {
   type RegistryHttp,
   registryRequest,
 } from './model-file-download.js';
+import { findModelByName, findModelVersion } from './model-lookup.js';
 import type { ModelFields, ModelRecord, ModelVersionRecord } from './model-records.js';
-import { parseVersionReference, type VersionReference } from './model-reference.js';
+import type { VersionReference } from './model-reference.js';
 import { readPmfTree } from './pmf-tree.js';
 
 export interface ModelRegistryOptions {
@@ -94,16 +95,7 @@ export class ModelRegistry {
   /** A model by id, or by name: yours if you have one of that name, else the one shared with you. */
   async get(selector: ModelSelector): Promise<ModelRecord> {
     if ('id' in selector) return this.#models().get(selector.id);
-    const { data } = await this.#models().find({ query: { name: selector.name, $limit: 50 } });
-    if (data.length === 1) return data[0] as ModelRecord;
-    if (data.length === 0) throw new LarderError('NotFound', `No model named "${selector.name}" that you may read`);
-    const me = await this.#whoami();
-    const own = data.find((model) => model.userId === me);
-    if (own) return own;
-    throw new LarderError(
-      'Conflict',
-      `${data.length} models named "${selector.name}" are shared with you: select one by id (${data.map((model) => model._id).join(', ')})`,
-    );
+    return findModelByName(this.#store, selector.name, () => this.#whoami());
   }
 
   /** Creates a model; it is private unless `private: false`. */
@@ -290,24 +282,11 @@ export class ModelRegistry {
     return this.#store.service<ModelVersionRecord>(VERSIONS);
   }
 
-  async #resolveVersion(
+  #resolveVersion(
     model: ModelRecord,
     reference: VersionReference,
   ): Promise<{ number: number; version: ModelVersionRecord }> {
-    const parsed = parseVersionReference(reference);
-    const number =
-      typeof parsed === 'number' ? parsed : Object.hasOwn(model.aliases, parsed) ? model.aliases[parsed] : undefined;
-    if (number === undefined) {
-      const known = Object.keys(model.aliases);
-      throw new LarderError(
-        'NotFound',
-        `Model "${model.name}" has no alias "${parsed}"${known.length > 0 ? ` (its aliases: ${known.join(', ')})` : ' (it has no versions yet)'}`,
-      );
-    }
-    const { data } = await this.#versions().find({ query: { modelId: model._id, version: number, $limit: 1 } });
-    const version = data[0];
-    if (!version) throw new LarderError('NotFound', `Model "${model.name}" has no version ${number}`);
-    return { number, version };
+    return findModelVersion(this.#store, model, reference);
   }
 
   /** Your model of that name, created when you have none. */
