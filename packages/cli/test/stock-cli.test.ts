@@ -98,6 +98,12 @@ describe('larder stock', () => {
       'tag    lr      0.02 (float)',
       '',
     ]);
+
+    await stock.tag.set('lr', 0.03);
+    const aside = await larder(repo, ['stock', 'commit', '-m', 'try 0.03', '--no-update-head']);
+    expect(aside.stderr).toContain('head.stock was not moved');
+    expect((await readFile(join(repo, 'head.stock'), 'utf8')).trim()).toBe(second);
+    expect(await new StockRoom({ path: repo, commit: commitId(aside) }).tag.get('lr')).toBe(0.03);
     expect((await larder(repo, ['stock', 'ls', first.slice(0, 8)])).stdout).toContain('tag    lr      0.01 (float)');
 
     const sub = join(repo, 'src');

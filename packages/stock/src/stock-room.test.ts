@@ -42,6 +42,21 @@ describe('StockRoom commits', () => {
     expect((await stock.log())[0]).toMatchObject({ author: 'tester' });
   });
 
+  it('commits without moving head.stock with updateHead: false', async () => {
+    const stock = await newStock();
+    await stock.tag.set('epochs', 10);
+    const first = await stock.commit('ten epochs');
+    await stock.tag.set('epochs', 20);
+    const side = await stock.commit('twenty epochs, on the side', { updateHead: false });
+    expect((await readFile(join(stock.root, 'head.stock'), 'utf8')).trim()).toBe(first);
+    expect(await stock.tag.get('epochs')).toBe(10);
+    expect(await stock.status()).toEqual({});
+    expect(await new StockRoom({ path: stock.root, commit: side }).tag.get('epochs')).toBe(20);
+    expect(await stock.commitInfo(side)).toMatchObject({ parents: [first], message: 'twenty epochs, on the side' });
+    await stock.checkout(side);
+    expect(await stock.tag.get('epochs')).toBe(20);
+  });
+
   it('keeps staged changes on disk for another process to commit', async () => {
     const stock = await newStock();
     await stock.data.set('images', 'a', tensor(new Uint8Array([1, 2])));

@@ -154,9 +154,17 @@ export class StockRoom {
 
   /**
    * Records the staged changes as a commit on top of head.stock's commit and moves head.stock
-   * to it. Refuses when nothing changed.
+   * to it, unless `updateHead` is false (stockroom's `commit(message, update_head=False)`):
+   * then head.stock stays where it was, reads keep seeing its commit, and the new one is
+   * reached by the id returned (`checkout(id)`, `new StockRoom({ commit: id })`). Refuses
+   * when nothing changed.
+   *
+   * @example
+   * const id = await stock.commit('try a wider layer', { updateHead: false });
+   * const candidate = new StockRoom({ commit: id });
    */
-  async commit(message: string): Promise<string> {
+  async commit(message: string, options: { updateHead?: boolean } = {}): Promise<string> {
+    const updateHead = options.updateHead ?? true;
     if (typeof message !== 'string' || message.trim() === '') {
       throw new LarderError('BadRequest', 'A commit needs a message saying what changed');
     }
@@ -177,10 +185,12 @@ export class StockRoom {
         columns,
       };
       const id = await this.objects.putJson('commit', record);
-      await writeHead(this.layout, id);
+      if (updateHead) await writeHead(this.layout, id);
       scope.staged.changes = {};
       scope.staged.columns = {};
-      scope.view = new TreeView(this.objects, id, record, scope.staged);
+      scope.view = updateHead
+        ? new TreeView(this.objects, id, record, scope.staged)
+        : await this.#headView(scope.staged);
       return id;
     });
   }

@@ -58,13 +58,15 @@ export function registerStock(program: Command): void {
     .command('commit')
     .description('record the staged changes and move head.stock to the new commit')
     .requiredOption('-m, --message <message>', 'what changed')
+    .option('--no-update-head', 'leave head.stock where it is (check the commit out later by its id)')
     .action(
-      clearly(async (options: { message: string }) => {
+      clearly(async (options: { message: string; updateHead: boolean }) => {
         const room = open();
         const staged = diffLines(await room.status());
-        const id = await room.commit(options.message);
+        const id = await room.commit(options.message, { updateHead: options.updateHead });
         console.log(`Committed ${id} (${staged.length} ${staged.length === 1 ? 'change' : 'changes'})`);
-        console.error(`Commit head.stock with your code to tie this data to it.`);
+        if (options.updateHead) console.error(`Commit head.stock with your code to tie this data to it.`);
+        else console.error(`head.stock was not moved; "larder stock checkout ${id}" moves it there.`);
       }),
     );
 
