@@ -146,3 +146,112 @@ describe.each(
     expect(other.own_versions).toBe(0);
   });
 });
+
+describe('the registry and logged models on the wire', () => {
+  let server: TestServer;
+  let ada: { id: string; token: string };
+  let bob: { id: string; token: string };
+  const api = (path: string) => `/api/2.0/mlflow${path}`;
+
+  beforeAll(async () => {
+    server = await startTestServer({ gcIntervalMs: 0 });
+    ada = await server.createUser('ada@example.com');
+    bob = await server.createUser('bob@example.com');
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers bad input with 4xx and an MLflow error code, never a 5xx', async () => {
+    const created = await server.request('POST', api('/registered-models/create'), {
+      token: ada.token,
+      body: { name: 'wire-model' },
+    });
+    expect(created.status).toBe(200);
+    const cases: [string, string, unknown][] = [
+      ['POST', '/registered-models/create', { name: 42 }],
+      ['POST', '/registered-models/create', { name: 'has spaces' }],
+      ['POST', '/registered-models/create', { name: 'x', tags: 'not-a-list' }],
+      ['POST', '/registered-models/create', {}],
+      ['GET', '/registered-models/search?max_results=abc', undefined],
+      ['GET', '/registered-models/search?max_results=5000', undefined],
+      ['GET', '/registered-models/search?page_token=%25%25', undefined],
+      ['GET', '/registered-models/search?order_by=colour%20ASC', undefined],
+      ['GET', "/registered-models/search?filter=name%20~%20'x'", undefined],
+      ['GET', "/registered-models/search?filter=owner%20%3D%20'x'", undefined],
+      ['GET', '/model-versions/get?name=wire-model&version=abc', undefined],
+      ['GET', '/model-versions/search?filter=name%20IN%20x', undefined],
+      ['POST', '/model-versions/create', { name: 'wire-model', source: 'runs:/../../etc' }],
+      ['POST', '/model-versions/create', { name: 'wire-model', source: 'mlflow-artifacts:/0/run/artifacts/%00' }],
+      ['POST', '/model-versions/transition-stage', { name: 'wire-model', version: '1', stage: 'Staging' }],
+      ['POST', '/registered-models/alias', { name: 'wire-model', alias: 'latest', version: '1' }],
+      ['POST', '/logged-models', {}],
+      ['POST', '/logged-models', { experiment_id: 'no-such-experiment' }],
+      ['POST', '/logged-models/search', {}],
+      ['GET', '/logged-models/%ZZ', undefined],
+      ['PATCH', '/logged-models/m-0', { status: 'DONE' }],
+    ];
+    for (const [method, path, body] of cases) {
+      const answer = await server.request(method, api(path), { token: ada.token, ...(body ? { body } : {}) });
+      expect([400, 404], `${method} ${path}`).toContain(answer.status);
+      expect(answer.body.error_code, `${method} ${path}`).toMatch(/^[A-Z_]+$/);
+    }
+    const twice = await server.request('POST', api('/registered-models/create'), {
+      token: ada.token,
+      body: { name: 'wire-model' },
+    });
+    expect(twice.body).toEqual({
+      error_code: 'RESOURCE_ALREADY_EXISTS',
+      message: 'Registered Model (name=wire-model) already exists.',
+    });
+  });
+
+  it('keeps logged models to whoever may read their experiment, tag keys decoded from the path', async () => {
+    const created = await server.request('POST', api('/logged-models'), {
+      token: ada.token,
+      body: { experiment_id: '0', name: 'wire', tags: [{ key: 'a/b', value: '1' }] },
+    });
+    expect(created.status).toBe(200);
+    const { model_id: id, experiment_id: experimentId, status } = created.body.model.info;
+    expect(id).toMatch(/^m-[0-9a-f]{32}$/);
+    expect(experimentId).toBe('0');
+    expect(status).toBe('LOGGED_MODEL_PENDING');
+    const finalized = await server.request('PATCH', api(`/logged-models/${id}`), {
+      token: ada.token,
+      body: { model_id: id, status: 'LOGGED_MODEL_READY' },
+    });
+    expect(finalized.body.model.info.status).toBe('LOGGED_MODEL_READY');
+    const untag = await server.request('DELETE', api(`/logged-models/${id}/tags/a%2Fb`), { token: ada.token });
+    expect(untag.status).toBe(200);
+    const fetched = await server.request('GET', api(`/logged-models/${id}`), { token: ada.token });
+    expect(fetched.body.model.info.tags).toEqual([]);
+    // Experiment 0 is each caller's own default folder: bob's 0 is not ada's.
+    const hidden = await server.request('GET', api(`/logged-models/${id}`), { token: bob.token });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    const bobSearch = await server.request('POST', api('/logged-models/search'), {
+      token: bob.token,
+      body: { experiment_ids: ['0'] },
+    });
+    expect(bobSearch.body.models ?? []).toEqual([]);
+    const adaSearch = await server.request('POST', api('/logged-models/search'), {
+      token: ada.token,
+      body: { experiment_ids: ['0'], filter: "name = 'wire'" },
+    });
+    expect(adaSearch.body.models.map((model: { info: { model_id: string } }) => model.info.model_id)).toEqual([id]);
+  });
+
+  it('refuses an MLflow-format version over Larder HTTP that names bytes its writer does not hold', async () => {
+    const [model] = (await server.request('GET', '/models?name=wire-model', { token: ada.token })).body.data;
+    const forged = await server.request('POST', '/model-versions', {
+      token: ada.token,
+      body: {
+        format: 'mlflow',
+        modelId: model._id,
+        mlflow: { source: 's3://somewhere' },
+        files: [{ path: 'MLmodel', sha256: 'a'.repeat(64), size: 10 }],
+      },
+    });
+    expect(forged.status).toBe(400);
+  });
+});

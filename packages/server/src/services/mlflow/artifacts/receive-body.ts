@@ -15,7 +15,7 @@ export async function receiveBody(ctx: Context, blobs: BlobStore, maxBytes: numb
     throw new LarderError('PayloadTooLarge', `Artifacts are limited to ${maxBytes} bytes on this server`);
   }
   const request = ctx.req;
-  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const body = new PassThrough();
   const onClose = () => {
     if (!request.complete) body.destroy(new LarderError('BadRequest', 'The upload was interrupted'));
   };

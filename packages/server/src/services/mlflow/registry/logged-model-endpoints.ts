@@ -2,9 +2,13 @@
  * MLflow 3's logged-model endpoints (`service.proto`): create, get, finalize, search, set and
  * delete tags, log params, delete, and the artifact directory listing, over `LoggedModels`.
  */
+
+import { eq, LarderError } from '@larder/protocol';
+import { homeOf } from '../../folders/folder-paths.js';
+import { FOLDERS_COLLECTION, folderId } from '../../folders/folder-tree.js';
 import { childrenOf } from '../artifacts/artifact-files.js';
 import { loggedModelArtifactUri, safeSegments } from '../artifacts/artifact-locations.js';
-import { LOGGED_MODELS_COLLECTION } from '../artifacts/artifact-owners.js';
+import { DEFAULT_EXPERIMENT_ID, LOGGED_MODELS_COLLECTION } from '../artifacts/artifact-owners.js';
 import type { EndpointTable, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
 import type { LoggedModels } from './logged-models.js';
@@ -40,12 +44,25 @@ const ORDER_FIELDS: Record<string, string> = {
   model_id: '_id',
 };
 
-export function loggedModelEndpoints({ loggedModels, owners, files }: RegistryContext): EndpointTable {
+/** MLflow's default experiment always exists: the caller's default folder, made on first use. */
+async function ensureDefaultFolder(feature: RegistryContext['feature'], call: MlflowCall): Promise<void> {
+  const path = `${homeOf(call.actor)}/default`;
+  if ((await feature.store.count(FOLDERS_COLLECTION, eq(['_id'], folderId(path)))) > 0) return;
+  try {
+    await feature.app.service(FOLDERS_COLLECTION).create({ path }, call.params);
+  } catch (error) {
+    if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
+  }
+}
+
+export function loggedModelEndpoints({ feature, loggedModels, owners, files }: RegistryContext): EndpointTable {
   const modelOf = async (call: MlflowCall) =>
     owners.loggedModel(pathParameter(call.ctx, 'model_id'), call.actor, 'read');
 
   return {
-    'POST /logged-models': async ({ request, actor }) => {
+    'POST /logged-models': async (call) => {
+      const { request, actor } = call;
+      if (request.experiment_id === DEFAULT_EXPERIMENT_ID) await ensureDefaultFolder(feature, call);
       const model = await loggedModels.create(
         {
           experimentId: requiredString(request, 'experiment_id'),
