@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
-import { createArtifact, createRun, DataStore, loadRun } from '../src/index.js';
+import { createArtifact, createRun, DataStore, loadRun, login, readCredentials } from '../src/index.js';
 
 describe('runs SDK against a real server', () => {
   let server: TestServer;
@@ -163,6 +163,30 @@ describe('runs SDK against a real server', () => {
       expect(after.metrics.train.loss.count).toBe(3000);
     } finally {
       process.env.LARDER_RUN_PARENT_DIR = join(root, 'runs');
+    }
+  });
+});
+
+describe('login against a real server', () => {
+  it('checks the key: a wrong one is refused and nothing is saved, a right one is saved with its e-mail', async () => {
+    const server = await startTestServer({ gcIntervalMs: 0 });
+    const root = await mkdtemp(join(tmpdir(), 'larder-login-it-'));
+    try {
+      const file = join(root, 'credentials.json');
+      const { token } = await server.createUser('ada@example.org');
+      const key = await server.request('POST', '/api-keys', { token, body: { name: 'script' } });
+      await expect(login({ host: server.url, apiKey: 'lk_wrong', credentialsFile: file })).rejects.toThrow(
+        `${server.url} refused this API key`,
+      );
+      expect(await readCredentials(file)).toEqual({ servers: {} });
+      await login({ host: server.url, apiKey: key.body.token, credentialsFile: file });
+      expect((await readCredentials(file)).servers[server.url]).toEqual({
+        token: key.body.token,
+        email: 'ada@example.org',
+      });
+    } finally {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
