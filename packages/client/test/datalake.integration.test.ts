@@ -189,5 +189,29 @@ describe('SDK datalake', () => {
     expect((await lake.dlAnnotations('accepted')).annotations).toHaveLength(0);
     expect((await lake.dlAnnotations('all')).annotations).toHaveLength(2);
     await expect(lake.pushDataset({ name: 'x', format: 'legacy' })).rejects.toThrow(/convert them to COCO/);
+
+    // Every problem of a file at once, not the first: one fix-and-retry mends them all.
+    const broken = {
+      images: [{ id: 1, file_name: 'shot0.png' }, { id: 'two' }],
+      categories: [{ id: 7, name: 'a/b' }],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 7, bbox: [1, 2, 3] },
+        { id: 2, image_id: 9, category_id: 8, bbox: [0, 0, 1, 1] },
+      ],
+    };
+    const refused = await lake.importCoco({ dataset: 'boats/first', coco: broken }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LarderError);
+    const { message, errors } = refused as LarderError;
+    expect(message).toMatch(/^Not valid COCO \(7 problems\): /);
+    expect(errors).toEqual([
+      'images[1].file_name must be a string',
+      'images[1].id must be an integer',
+      'categories[0].name must be at most 100 characters, without "/"',
+      'annotations[0].bbox must be [x, y, width, height]',
+      'annotations[0].category_id names no category',
+      'annotations[1].image_id names no image',
+      'annotations[1].category_id names no category',
+    ]);
+    expect((await lake.dlAnnotations('all', { dataset: 'boats/first' })).annotations).toHaveLength(2);
   });
 });
