@@ -8,17 +8,15 @@ import { encodeQuery } from '../../api/query-string.js';
 import { Problem } from '../../components/problem.js';
 import { useLoad } from '../../components/use-load.js';
 import { navigate } from '../../router/router.js';
+import { type LineageNode, lineageNames, nodeKey } from './lineage-names.js';
 
-interface NodeRef {
-  kind: string;
-  id: string;
-}
+type NodeRef = LineageNode;
 interface Graph {
   nodes: NodeRef[];
   edges: { from: NodeRef; to: NodeRef }[];
 }
 
-const keyOf = (node: NodeRef) => `${node.kind}:${node.id}`;
+const keyOf = nodeKey;
 const BOX = { width: 170, height: 40, columnGap: 70, rowGap: 16 };
 
 /** Columns by signed distance from the centre: upstream negative, downstream positive. */
@@ -64,7 +62,7 @@ function layout(center: NodeRef, up: Graph, down: Graph) {
   return { placed, edges, width: columns.length * (BOX.width + BOX.columnGap) - BOX.columnGap, height };
 }
 
-export function LineageGraph({ runId, runNames }: { runId: string; runNames?: ReadonlyMap<string, string> }) {
+export function LineageGraph({ runId, runName }: { runId: string; runName?: string }) {
   const graph = useLoad(
     async (signal) => {
       const ask = (direction: string) =>
@@ -74,13 +72,14 @@ export function LineageGraph({ runId, runNames }: { runId: string; runNames?: Re
           undefined,
           signal,
         );
-      return Promise.all([ask('upstream'), ask('downstream')]);
+      const [up, down] = await Promise.all([ask('upstream'), ask('downstream')]);
+      return { up, down, names: await lineageNames([...up.nodes, ...down.nodes], signal) };
     },
     [runId],
   );
   if (graph.state === 'failed') return <Problem error={graph.error} what="lineage" />;
   if (graph.state === 'loading') return null;
-  const [up, down] = graph.value;
+  const { up, down, names } = graph.value;
   if (up.edges.length === 0 && down.edges.length === 0) return <p class="muted">No inputs or outputs recorded.</p>;
   const { placed, edges, width, height } = layout({ kind: 'run', id: runId }, up, down);
   return (
@@ -115,13 +114,14 @@ export function LineageGraph({ runId, runNames }: { runId: string; runNames?: Re
       })}
       {[...placed.values()].map(({ x, y, node }) => {
         const isRun = node.kind === 'run';
-        const label = (isRun && runNames?.get(node.id)) || node.id;
+        const label = names.get(keyOf(node)) ?? (node.id === runId ? runName : undefined) ?? node.id;
         return (
           <g
             key={keyOf(node)}
             class={`lineage-node kind-${node.kind}${node.id === runId ? ' current' : ''}`}
             transform={`translate(${x},${y})`}
           >
+            <title>{`${node.kind} ${node.id}`}</title>
             <rect width={BOX.width} height={BOX.height} rx="6" />
             <text x="8" y="15" class="kind">
               {node.kind}
