@@ -1,4 +1,5 @@
 /** The run's files (`files.<name>`) and the artifacts it used or produced, to browse and download. */
+import type { ComponentChildren } from 'preact';
 import { api } from '../../api/api-client.js';
 import { formatBytes } from '../../components/format.js';
 import { useLoad } from '../../components/use-load.js';
@@ -25,9 +26,22 @@ interface Artifact {
 
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
-export function RunFiles({ runId, files }: { runId: string; files: Record<string, RunFile> }) {
-  const entries = Object.entries(files);
-  if (entries.length === 0) return <p class="muted">No files.</p>;
+/**
+ * The run's named files. A deleted file stays in the record as `files.<name>: null` (a patch
+ * to null deletes it), so entries without a file are skipped. `extra` lists other files the
+ * run holds (a Marcelle run's assets) after its own.
+ */
+export function RunFiles({
+  runId,
+  files,
+  extra,
+}: {
+  runId: string;
+  files: Record<string, RunFile | null>;
+  extra?: ComponentChildren;
+}) {
+  const entries = Object.entries(files).filter((entry): entry is [string, RunFile] => entry[1] !== null);
+  if (entries.length === 0 && !extra) return <p class="muted">No files.</p>;
   return (
     <ul class="files">
       {entries.map(([name, file]) => (
@@ -49,6 +63,7 @@ export function RunFiles({ runId, files }: { runId: string; files: Record<string
           </span>
         </li>
       ))}
+      {extra}
     </ul>
   );
 }
@@ -101,8 +116,9 @@ function ArtifactCard({ id, direction }: { id: string; direction: string }) {
   );
 }
 
+/** The artifacts the run used and produced (nothing when there are none; see `RunOutputs`). */
 export function RunArtifacts({ inputs, outputs }: { inputs: string[]; outputs: string[] }) {
-  if (inputs.length + outputs.length === 0) return <p class="muted">No artifacts.</p>;
+  if (inputs.length + outputs.length === 0) return null;
   return (
     <ul class="artifacts">
       {inputs.map((id) => (

@@ -15,6 +15,7 @@ import { StatusBadge } from '../runs/runs-page.js';
 import { type DataLog, DataLogView } from './data-log-view.js';
 import { LineageGraph } from './lineage-graph.js';
 import { RunArtifacts, RunFiles } from './run-artifacts.js';
+import { assetsOf, checkpointsOf, MarcelleAsset, RunOutputs } from './run-outputs.js';
 
 export interface Run {
   _id: string;
@@ -29,7 +30,11 @@ export interface Run {
   hparams?: Record<string, unknown>;
   platform?: unknown;
   git?: unknown;
-  files?: Record<string, { sha256: string; size: number; filename?: string }>;
+  /** A deleted file is kept as `null`. */
+  files?: Record<string, { sha256: string; size: number; filename?: string } | null>;
+  /** Marcelle runs: the model documents and assets they list (written by Marcelle's clients). */
+  checkpoints?: unknown;
+  assets?: unknown;
   dataLogs?: Record<string, DataLog | null>;
   associations?: { inputs?: { kind: string; id: string }[]; outputs?: { kind: string; id: string }[] };
 }
@@ -63,6 +68,9 @@ export function RunPage({ id }: { id: string }) {
   if (!run) return <Loading what="run" />;
   const ofKind = (list: { kind: string; id: string }[] | undefined, kind: string) =>
     (list ?? []).filter((ref) => ref.kind === kind).map((ref) => ref.id);
+  const artifactInputs = ofKind(run.associations?.inputs, 'artifact');
+  const artifactOutputs = ofKind(run.associations?.outputs, 'artifact');
+  const marcelleAssets = assetsOf(run.assets);
   const dataLogs = Object.entries(run.dataLogs ?? {}).filter((entry): entry is [string, DataLog] => entry[1] !== null);
 
   return (
@@ -111,11 +119,23 @@ export function RunPage({ id }: { id: string }) {
         </section>
         <section>
           <h2>Files</h2>
-          <RunFiles runId={run._id} files={run.files ?? {}} />
+          <RunFiles
+            runId={run._id}
+            files={run.files ?? {}}
+            extra={
+              marcelleAssets.length > 0
+                ? marcelleAssets.map((asset) => (
+                    <MarcelleAsset key={asset.id ?? asset.url ?? asset.filename} asset={asset} />
+                  ))
+                : undefined
+            }
+          />
           <h2>Artifacts</h2>
-          <RunArtifacts
-            inputs={ofKind(run.associations?.inputs, 'artifact')}
-            outputs={ofKind(run.associations?.outputs, 'artifact')}
+          <RunArtifacts inputs={artifactInputs} outputs={artifactOutputs} />
+          <RunOutputs
+            runId={run._id}
+            checkpoints={checkpointsOf(run.checkpoints)}
+            empty={artifactInputs.length + artifactOutputs.length === 0}
           />
         </section>
       </div>
@@ -138,7 +158,7 @@ export function RunPage({ id }: { id: string }) {
 
       <section>
         <h2>Lineage</h2>
-        <LineageGraph runId={run._id} />
+        <LineageGraph runId={run._id} runName={run.name} />
       </section>
     </article>
   );
