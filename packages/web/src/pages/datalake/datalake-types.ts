@@ -1,6 +1,12 @@
-/** The datalake records the pages read (see the server's `services/datalake`). */
+/**
+ * The datalake records the pages read (see the server's `services/datalake`). An asset with
+ * a `sha256` is a file asset (with a thumbnail when it is a picture); one without is a plain
+ * document as Marcelle's clients write them, whose bytes are at `url` (`<sha256>/<file>`).
+ */
 export interface Asset {
   _id: string;
+  url?: string;
+  extension?: string;
   filename?: string;
   filenames?: string[];
   mime?: string;

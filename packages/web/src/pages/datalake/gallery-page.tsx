@@ -1,5 +1,6 @@
 /** Every picture the user may see, as a virtualised gallery filtered by tags (all of them must match). */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { api } from '../../api/api-client.js';
 import { encodeQuery } from '../../api/query-string.js';
 import { AuthImage } from '../../components/auth-image.js';
 import { PagedSource } from '../../components/paged-source.js';
@@ -8,7 +9,32 @@ import { VirtualGrid } from '../../components/virtual-grid.js';
 import { Link } from '../../router/router.js';
 import type { Asset } from './datalake-types.js';
 
+const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * A plain asset document (Marcelle's): no thumbnail exists, so a picture is shown from its
+ * url route itself and anything else as a file tile; a click downloads it.
+ */
+function PlainAssetTile({ asset, url }: { asset: Asset; url: string }) {
+  const name = asset.filename ?? url.split('/').at(-1) ?? asset._id;
+  const path = `/assets/${encodePath(url)}`;
+  const extension = (asset.extension ?? name.split('.').at(-1) ?? '').replace(/^\./, '');
+  return (
+    <button type="button" class="thumb plain-asset" title={name} onClick={() => api.download(path, name)}>
+      {asset.mime?.startsWith('image/') ? (
+        <AuthImage path={path} alt={name} />
+      ) : (
+        <span class="file-tile" role="img" aria-label={`${name} (file)`}>
+          {extension.toUpperCase() || 'FILE'}
+        </span>
+      )}
+      <span class="thumb-name">{name}</span>
+    </button>
+  );
+}
+
 export function Thumbnail({ asset, href, versionId }: { asset: Asset; href: string; versionId?: string }) {
+  if (!asset.sha256 && typeof asset.url === 'string') return <PlainAssetTile asset={asset} url={asset.url} />;
   const suffix = versionId ? `?version=${encodeURIComponent(versionId)}` : '';
   return (
     <Link href={href} class="thumb" title={asset.filename ?? asset._id}>
