@@ -1,14 +1,15 @@
 /**
  * Any generic service's documents (`/info` lists them), browsed with the query language:
- * the query box takes the same text as the runs filter, or a raw query string.
+ * the query box takes the same text as the runs filter, or a raw query string; the documents
+ * are a table whose columns are their fields.
  */
 import { useState } from 'preact/hooks';
 import { api, type Page } from '../../api/api-client.js';
 import { filterQuery } from '../../api/filter-text.js';
-import { JsonView } from '../../components/json-view.js';
 import { Loading, Problem } from '../../components/problem.js';
 import { useLoad } from '../../components/use-load.js';
 import { Link } from '../../router/router.js';
+import { DocumentTable } from './document-table.js';
 
 const PAGE = 50;
 
@@ -62,16 +63,7 @@ function Documents({ name }: { name: string }) {
               Next
             </button>
           </p>
-          <div class="documents">
-            {page.value.data.map((document) => (
-              <details key={String(document._id)} class="document">
-                <summary>
-                  <code>{String(document._id)}</code> {typeof document.name === 'string' ? document.name : ''}
-                </summary>
-                <JsonView value={document} />
-              </details>
-            ))}
-          </div>
+          {page.value.data.length > 0 && <DocumentTable documents={page.value.data} />}
         </>
       )}
     </section>
