@@ -25,6 +25,8 @@ const TICK_SIZE = 4;
 const TICK_GAP = 4;
 /** A drag shorter than this is a click, not a zoom. */
 const SHORTEST_DRAG = 5;
+/** Lines with at most this many points in view (or one per 12 px) show their points. */
+const FEW_POINTS = 20;
 
 export class UPlotChart {
   private plot: uPlot | null = null;
@@ -108,7 +110,7 @@ export class UPlotChart {
         points: { size: 6 },
       },
       scales: {
-        x: { time: false, range: (_plot, min, max) => this.zoom ?? paddedRange(min, max) },
+        x: { time: false, range: (_plot, min, max) => this.zoom ?? this.stepRange(min, max) },
         // Log: round out to the next 1-2-5 step, not to whole decades (which leaves bands empty).
         y: this.options.logY
           ? {
@@ -133,7 +135,13 @@ export class UPlotChart {
       series: [
         { label: 'step' },
         ...this.series.map(
-          (line): uPlot.Series => ({ label: line.label, stroke: line.color, width: 1.5, points: { show: false } }),
+          (line, index): uPlot.Series => ({
+            label: line.label,
+            stroke: line.color,
+            width: 1.5,
+            // A line of a few points (one alone draws no line at all) shows them as dots.
+            points: { show: () => this.fewPoints(index), size: 6, fill: line.color },
+          }),
         ),
       ],
       hooks: {
@@ -143,6 +151,23 @@ export class UPlotChart {
       },
     };
     this.plot = new uPlot(options, this.data(), this.container);
+  }
+
+  /** The steps the data spans; uPlot widens a single step to an arbitrary range of its own. */
+  private stepRange(min: number | null, max: number | null): uPlot.Range.MinMax {
+    const { steps } = this.table;
+    return steps.length > 0 ? paddedRange(steps[0] as number, steps.at(-1) as number) : paddedRange(min, max);
+  }
+
+  /** Whether the line at `index` has few enough points in view to draw each as a dot. */
+  private fewPoints(index: number): boolean {
+    const steps = this.series[index]?.steps;
+    if (!steps || !this.plot) return false;
+    const scale = this.plot.scales.x ?? {};
+    const first = lowerBound(steps, scale.min ?? Number.NEGATIVE_INFINITY);
+    let last = lowerBound(steps, scale.max ?? Number.POSITIVE_INFINITY);
+    if (scale.max !== undefined && steps[last] === scale.max) last += 1;
+    return last - first <= Math.max(FEW_POINTS, this.plot.bbox.width / devicePixelRatio / 12);
   }
 
   private drawn(): void {
