@@ -91,7 +91,7 @@ export function RunsPage() {
       .then((page) => {
         const found = availableColumns(page.data);
         setAvailable(found);
-        if (view.columns === null && found.length > 0) setView({ columns: suggestedColumns(found) });
+        if (view.columns === null && found.length > 0) setView({ columns: suggestedColumns(page.data) });
       })
       .catch(() => {});
     return () => controller.abort();

@@ -10,10 +10,24 @@ export interface RunsView {
   sort: { key: string; direction: 1 | -1 };
   /** Dot paths shown after the fixed columns: `hparams.lr`, `metrics.val.acc.last`. */
   columns: string[] | null;
+  /** Whether the plots (parallel coordinates, scatter) are open above the table. */
+  plots: boolean;
+  /** The parallel coordinates' axes (null: the table's columns). */
+  plotAxes: string[] | null;
+  /** The scatter plot's x and y fields (null: the first two axes). */
+  scatter: [string, string] | null;
 }
 
 const KEY = 'larder.runsView';
-const DEFAULT: RunsView = { folder: null, filter: '', sort: { key: 'createdAt', direction: -1 }, columns: null };
+const DEFAULT: RunsView = {
+  folder: null,
+  filter: '',
+  sort: { key: 'createdAt', direction: -1 },
+  columns: null,
+  plots: false,
+  plotAxes: null,
+  scatter: null,
+};
 
 export function loadRunsView(): RunsView {
   try {
@@ -52,11 +66,39 @@ export function availableColumns(runs: readonly Record<string, unknown>[]): stri
   return [...found].sort();
 }
 
-/** A first choice when the user has made none: a few hparams and the last value of a few metrics. */
-export function suggestedColumns(available: readonly string[]): string[] {
-  const hparams = available.filter((path) => path.startsWith('hparams.')).slice(0, 3);
-  const metrics = available.filter((path) => path.startsWith('metrics.') && path.endsWith('.last')).slice(0, 3);
-  return [...hparams, ...metrics];
+const MOST_HPARAMS = 5;
+const MOST_METRICS = 4;
+/** Metric types by how much a reader wants them first; `system` (CPU, memory) is not shown. */
+const TYPE_ORDER = ['val', 'test', 'eval', 'valid', 'validation', 'train'];
+
+/**
+ * A first choice when the user has made none, from a sample of the runs: the hparams whose
+ * values differ between them (all of them when there is one run), then the last values of
+ * the main metrics (those most runs have, validation before training).
+ */
+export function suggestedColumns(runs: readonly Record<string, unknown>[]): string[] {
+  const available = availableColumns(runs);
+  const hparams = available.filter((path) => path.startsWith('hparams.'));
+  const differing = hparams.filter(
+    (path) => new Set(runs.map((run) => JSON.stringify(valueAt(run, path) ?? null))).size > 1,
+  );
+  const metricCount = new Map<string, number>();
+  for (const path of available.filter((each) => each.startsWith('metrics.') && each.endsWith('.last'))) {
+    metricCount.set(path, runs.filter((run) => valueAt(run, path) !== undefined).length);
+  }
+  const typeRank = (path: string) => {
+    const type = path.split('.')[1] ?? '';
+    const at = TYPE_ORDER.indexOf(type);
+    return at === -1 ? TYPE_ORDER.length : at;
+  };
+  const metrics = [...metricCount.keys()]
+    .filter((path) => path.split('.')[1] !== 'system')
+    .sort(
+      (a, b) =>
+        (metricCount.get(b) ?? 0) - (metricCount.get(a) ?? 0) || typeRank(a) - typeRank(b) || a.localeCompare(b),
+    )
+    .slice(0, MOST_METRICS);
+  return [...(runs.length > 1 ? differing : hparams).slice(0, MOST_HPARAMS), ...metrics];
 }
 
 export function columnLabel(path: string): string {
