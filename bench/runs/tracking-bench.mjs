@@ -92,7 +92,26 @@ async function larderLongSeries(client, points, log) {
     samples.push(answer.ms);
     answered = JSON.parse(answer.text).steps.length;
   }
-  return { points, returnedPoints: answered, ...summarizeLatencies(samples) };
+  // Zoomed in: a window in the middle of the series, as a drag-zoom on a chart asks.
+  const zooms = [];
+  for (const fraction of [0.1, 0.001]) {
+    const width = Math.max(1, Math.floor(points * fraction));
+    const fromStep = Math.floor(points / 2 - width / 2);
+    const toStep = fromStep + width;
+    const zoomSamples = [];
+    let zoomAnswered = 0;
+    for (let read = 0; read < READS; read += 1) {
+      const answer = await client.expect(
+        200,
+        'GET',
+        `/metrics?run=${run._id}&type=train&name=loss&points=2000&fromStep=${fromStep}&toStep=${toStep}`,
+      );
+      zoomSamples.push(answer.ms);
+      zoomAnswered = JSON.parse(answer.text).steps.length;
+    }
+    zooms.push({ fraction, returnedPoints: zoomAnswered, ...summarizeLatencies(zoomSamples) });
+  }
+  return { points, returnedPoints: answered, ...summarizeLatencies(samples), zooms };
 }
 
 async function larderSearch(client, runs, log) {

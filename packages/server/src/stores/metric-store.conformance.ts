@@ -44,6 +44,39 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
     }
     const loss: SeriesKey = { run: 'run-1', type: 'train', name: 'loss' };
 
+    it('keeps an envelope per chunk that matches its points, through appends that refill the open chunk', async () => {
+      const store = await open();
+      // Three appends: the open chunk is rewritten twice, and its envelope with it.
+      await store.append([{ key: loss, offset: 0, points: points(CHUNK_POINTS - 10) }]);
+      await store.append([{ key: loss, offset: 'end', points: points(CHUNK_POINTS + 30, CHUNK_POINTS - 10) }]);
+      const spike = points(5, CHUNK_POINTS * 2 + 20);
+      spike.values[2] = 1e9;
+      spike.values[3] = Number.NaN;
+      await store.append([{ key: loss, offset: 'end', points: spike }]);
+      const { chunks, envelopes } = await store.envelopes(loss);
+      expect(chunks).toBe(3);
+      expect(envelopes.map((each) => each.seq)).toEqual([0, 1, 2]);
+      const read = await store.readChunks(loss, [2, 0, 1, 7]);
+      expect(read.map((each) => each.seq)).toEqual([2, 0, 1]);
+      for (const envelope of envelopes) {
+        const chunk = read.find((each) => each.seq === envelope.seq)?.columns as PointColumns;
+        const values = Array.from(chunk.values);
+        const finite = values.filter(Number.isFinite);
+        expect(envelope.count).toBe(values.length);
+        expect(envelope.minValue).toBe(Math.min(...finite));
+        expect(envelope.maxValue).toBe(Math.max(...finite));
+        expect(chunk.values[envelope.maxIndex]).toBe(envelope.maxValue);
+        expect(chunk.steps[envelope.minIndex]).toBe(envelope.minStep);
+        expect(envelope.firstStep).toBe(chunk.steps[0]);
+        expect(envelope.lastStep).toBe(chunk.steps[chunk.steps.length - 1]);
+        expect(envelope.stepLow).toBe(Math.min(...Array.from(chunk.steps)));
+        expect(envelope.stepHigh).toBe(Math.max(...Array.from(chunk.steps)));
+      }
+      expect(envelopes[2]?.maxValue).toBe(1e9);
+      await store.removeRun(loss.run);
+      expect(await store.envelopes(loss)).toEqual({ chunks: 0, envelopes: [] });
+    });
+
     it('round-trips a series across chunk boundaries, with epochs and times', async () => {
       const store = await open();
       const sent = points(CHUNK_POINTS * 2 + 123, 0, 100);

@@ -9,6 +9,8 @@
  * gap is refused. So a client may resend a batch after any failure.
  */
 
+import type { ChunkEnvelope } from './chunk-envelope.js';
+
 export interface SeriesKey {
   run: string;
   /** `train`, `val`, `test` or a custom type. */
@@ -66,6 +68,13 @@ export interface MetricStore {
   append(batches: readonly AppendBatch[]): Promise<SeriesSummary[]>;
   /** The series' points in order (empty columns when it does not exist). */
   read(key: SeriesKey, options?: ReadOptions): Promise<PointColumns>;
+  /**
+   * The series' chunk count and the envelopes of its chunks in order (a chunk written before
+   * envelopes were kept has none: read its points). For downsampled reads of long series.
+   */
+  envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }>;
+  /** The points of the chunks numbered `seqs` (steps and values only), in the order asked. */
+  readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]>;
   /** Summaries of every series of a run. */
   list(run: string): Promise<SeriesSummary[]>;
   /** Deletes every series of a run. */

@@ -19,6 +19,7 @@ import type { MetricStore, SeriesSummary } from '../../stores/metric-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
 import { RUNS_COLLECTION } from '../runs/runs-service.js';
 import { minMaxIndexes, pick } from './downsample.js';
+import { downsampleFromEnvelopes, planEnvelopeRead, pointsInRange } from './envelope-downsample.js';
 import { normaliseType, parseMetricBatch } from './metric-batch.js';
 
 const DEFAULT_POINTS = 2000;
@@ -117,13 +118,30 @@ export class MetricsService extends EventEmitter {
     const toStep = numberParam(query.toStep, 'toStep');
     const withTimes = query.withTimes === true || query.withTimes === 'true';
     const key = { run: run._id, type: normaliseType(query.type), name: query.name };
+    // `raw=true` answers every point (downloads); charts ask for a downsampled series.
+    const raw = query.raw === true || query.raw === 'true';
+    if (!raw && !withTimes) {
+      // A long series is read from its chunks' envelopes, not point by point.
+      const range = { fromStep, toStep };
+      const { chunks, envelopes } = await this.metrics.envelopes(key);
+      const plan = planEnvelopeRead(chunks, envelopes, range, target);
+      const read = await this.metrics.readChunks(key, plan.read);
+      if (!plan.exact) return { ...key, ...downsampleFromEnvelopes(plan, read, range) };
+      const { steps, values } = pointsInRange(read, range);
+      const indexes = minMaxIndexes(values, target);
+      return {
+        ...key,
+        count: steps.length,
+        downsampled: indexes.length < steps.length,
+        steps: pick(steps, indexes),
+        values: pick(values, indexes).map((value) => (Number.isNaN(value) ? null : value)),
+      };
+    }
     const columns = await this.metrics.read(key, {
       withTimes,
       ...(fromStep !== undefined ? { fromStep } : {}),
       ...(toStep !== undefined ? { toStep } : {}),
     });
-    // `raw=true` answers every point (downloads); charts ask for a downsampled series.
-    const raw = query.raw === true || query.raw === 'true';
     const indexes = raw
       ? Uint32Array.from({ length: columns.steps.length }, (_, index) => index)
       : minMaxIndexes(columns.values, target);

@@ -5,6 +5,7 @@
  */
 import { LarderError } from '@larder/protocol';
 import type pg from 'pg';
+import { type ChunkEnvelope, envelopeOf, packEnvelope, unpackEnvelope } from '../chunk-envelope.js';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -48,6 +49,10 @@ CREATE TABLE IF NOT EXISTS metric_chunks (
   run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL,
   count integer NOT NULL, first_step double precision, last_step double precision,
   steps bytea NOT NULL, vals bytea NOT NULL, epochs bytea NOT NULL, times bytea NOT NULL,
+  PRIMARY KEY (run, type, name, seq)
+);
+CREATE TABLE IF NOT EXISTS metric_chunk_envelopes (
+  run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL, envelope bytea NOT NULL,
   PRIMARY KEY (run, type, name, seq)
 );`;
 
@@ -135,6 +140,11 @@ export class PostgresMetricStore implements MetricStore {
           packColumn(chunk.columns.times),
         ],
       );
+      await client.query(
+        `INSERT INTO metric_chunk_envelopes (run, type, name, seq, envelope) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run, type, name, seq) DO UPDATE SET envelope = excluded.envelope`,
+        [...where, chunk.seq, packEnvelope(envelopeOf(chunk.seq, chunk.columns))],
+      );
     }
     const s = plan.summary;
     await client.query(
@@ -160,6 +170,47 @@ export class PostgresMetricStore implements MetricStore {
     }
   }
 
+  async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
+    const where = [key.run, key.type, key.name];
+    try {
+      const [series, stored] = await Promise.all([
+        this.ready.query<{ chunks: number }>(
+          'SELECT chunks FROM metric_series WHERE run = $1 AND type = $2 AND name = $3',
+          where,
+        ),
+        this.ready.query<{ seq: number; envelope: Buffer }>(
+          'SELECT seq, envelope FROM metric_chunk_envelopes WHERE run = $1 AND type = $2 AND name = $3 ORDER BY seq',
+          where,
+        ),
+      ]);
+      const envelopes: ChunkEnvelope[] = [];
+      for (const row of stored.rows) {
+        const envelope = unpackEnvelope(row.seq, row.envelope);
+        if (envelope) envelopes.push(envelope);
+      }
+      return { chunks: series.rows[0]?.chunks ?? 0, envelopes };
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]> {
+    if (seqs.length === 0) return [];
+    try {
+      const { rows } = await this.ready.query<{ seq: number; steps: Buffer; vals: Buffer }>(
+        'SELECT seq, steps, vals FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3 AND seq = ANY($4::int[])',
+        [key.run, key.type, key.name, [...seqs]],
+      );
+      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      return seqs.flatMap((seq) => {
+        const row = bySeq.get(seq);
+        return row ? [{ seq, columns: unpackRow(row) }] : [];
+      });
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
   async list(run: string): Promise<SeriesSummary[]> {
     try {
       const { rows } = await this.ready.query<SeriesRow>(
@@ -176,6 +227,7 @@ export class PostgresMetricStore implements MetricStore {
     try {
       await inTransaction(this.ready, async (client) => {
         await client.query('DELETE FROM metric_chunks WHERE run = $1', [run]);
+        await client.query('DELETE FROM metric_chunk_envelopes WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_series WHERE run = $1', [run]);
       });
     } catch (error) {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
+import { type ChunkEnvelope, envelopeOf, packEnvelope, unpackEnvelope } from '../chunk-envelope.js';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -32,7 +33,8 @@ import {
   unpackColumn,
 } from '../series-chunks.js';
 
-const SCHEMA_VERSION = 1;
+/** 2: chunk envelopes (a newer schema an older Larder must not write to, or envelopes would go stale). */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (
@@ -47,6 +49,10 @@ CREATE TABLE IF NOT EXISTS chunks (
   steps BLOB NOT NULL, vals BLOB NOT NULL, epochs BLOB NOT NULL, times BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (run, type, name, seq);
+CREATE TABLE IF NOT EXISTS chunk_envelopes (
+  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, envelope BLOB NOT NULL,
+  PRIMARY KEY (run, type, name, seq)
+) WITHOUT ROWID;
 `;
 
 export class SqliteMetricStore implements MetricStore {
@@ -96,6 +102,17 @@ export class SqliteMetricStore implements MetricStore {
            last_step = excluded.last_step, steps = excluded.steps, vals = excluded.vals, epochs = excluded.epochs,
            times = excluded.times`,
       ),
+      writeEnvelope: db.prepare(
+        `INSERT INTO chunk_envelopes (run, type, name, seq, envelope) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run, type, name, seq) DO UPDATE SET envelope = excluded.envelope`,
+      ),
+      envelopes: db.prepare<[string, string, string], { seq: number; envelope: Buffer }>(
+        'SELECT seq, envelope FROM chunk_envelopes WHERE run = ? AND type = ? AND name = ? ORDER BY seq',
+      ),
+      chunkValues: db.prepare<[string, string, string, number], { steps: Buffer; vals: Buffer }>(
+        'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq = ?',
+      ),
+      removeEnvelopes: db.prepare('DELETE FROM chunk_envelopes WHERE run = ?'),
       writeSeries: db.prepare(
         `INSERT INTO series (run, type, name, count, chunks, first_step, last_step, last, min, max, last_epoch, last_time)
          VALUES (@run, @type, @name, @count, @chunks, @firstStep, @lastStep, @last, @min, @max, @lastEpoch, @lastTime)
@@ -148,6 +165,8 @@ export class SqliteMetricStore implements MetricStore {
             epochs: packColumn(chunk.columns.epochs),
             times: packColumn(chunk.columns.times),
           });
+          const envelope = packEnvelope(envelopeOf(chunk.seq, chunk.columns));
+          statements.writeEnvelope.run(key.run, key.type, key.name, chunk.seq, envelope);
         }
         statements.writeSeries.run({ ...plan.summary, chunks: plan.chunks });
         return plan.summary;
@@ -169,6 +188,34 @@ export class SqliteMetricStore implements MetricStore {
     return filterSteps(options.withTimes ? concatColumns(rows) : concatValues(rows), options);
   }
 
+  async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
+    const statements = this.ready;
+    const row = statements.series.get(key.run, key.type, key.name);
+    const envelopes: ChunkEnvelope[] = [];
+    for (const stored of statements.envelopes.all(key.run, key.type, key.name)) {
+      const envelope = unpackEnvelope(stored.seq, stored.envelope);
+      if (envelope) envelopes.push(envelope);
+    }
+    return { chunks: row?.chunks ?? 0, envelopes };
+  }
+
+  async readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]> {
+    const statements = this.ready;
+    const found: { seq: number; columns: PointColumns }[] = [];
+    for (const seq of seqs) {
+      const row = statements.chunkValues.get(key.run, key.type, key.name, seq);
+      if (!row) continue;
+      const columns = {
+        steps: unpackColumn(row.steps),
+        values: unpackColumn(row.vals),
+        epochs: new Float64Array(0),
+        times: new Float64Array(0),
+      };
+      found.push({ seq, columns });
+    }
+    return found;
+  }
+
   async list(run: string): Promise<SeriesSummary[]> {
     return this.ready.list.all(run).map(toSummary);
   }
@@ -177,6 +224,7 @@ export class SqliteMetricStore implements MetricStore {
     const statements = this.ready;
     (this.db as Database.Database).transaction(() => {
       statements.removeChunks.run(run);
+      statements.removeEnvelopes.run(run);
       statements.removeSeries.run(run);
     })();
   }
