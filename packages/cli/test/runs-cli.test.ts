@@ -58,6 +58,15 @@ describe('larder upload, runs and download', () => {
     const shown = await runCli(['runs', 'show', '/ada@example.org/cli/cli-run'], { env });
     expect(shown.stdout).toContain('status     Complete');
     expect(shown.stdout).toMatch(/train\s+loss\s+7\.01\s+7\.01\s+10\s+300\s+299/);
+    // By name, and by a folder path from the home, as well as by id.
+    const id = /\((\S+)\)/.exec(shown.stdout)?.[1] as string;
+    for (const reference of ['cli-run', 'cli/cli-run', id]) {
+      const again = await runCli(['runs', 'show', reference], { env });
+      expect(again.stdout.split('\n')[0]).toBe(`cli-run  (${id})`);
+    }
+    // A narrow terminal cuts other columns, never the id.
+    const narrow = await runCli(['runs', 'ls', '--folder', '/ada@example.org/cli'], { env: { ...env, COLUMNS: '50' } });
+    expect(narrow.stdout.split('\n')[1]?.startsWith(`${id}  `)).toBe(true);
 
     const target = join(dir, 'downloaded');
     const downloaded = await runCli(['download', '/ada@example.org/cli/cli-run', target], { env });

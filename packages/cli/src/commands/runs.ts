@@ -1,20 +1,20 @@
 /**
  * Runs and artifacts from the terminal:
  * - `larder runs ls [--folder] [--where <json>] [--sort <field>] [--columns a,b] [--limit n]`
- * - `larder runs show <run>` and `larder runs rm <run>` (a run is an id or `/<owner>/<folder>/<name>`)
+ * - `larder runs show <run>` and `larder runs rm <run>` (a run is an id, a name, or a path:
+ *   `/<owner>/<folder>/<name>`, or `<folder>/<name>` from your home)
  * - `larder upload <path> [--folder] [--make-folder] [--conflict skip|error|new|replace]`
  * - `larder download <run-or-artifact> <dir>`
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { type DataStore, LarderError, upload } from '@larder/client';
+import { type DataStore, upload } from '@larder/client';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { progressLine } from '../terminal/progress-line.js';
 import { formatTable } from '../terminal/table.js';
 import { connect } from './connection.js';
-
-type RecordLike = Record<string, unknown> & { _id: string };
+import { findRecord, type RecordLike, requireRecord } from './record-reference.js';
 
 const CONFLICTS = ['skip', 'error', 'new', 'replace'];
 
@@ -33,32 +33,6 @@ function show(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
   if (typeof value === 'string') return value;
   return JSON.stringify(value);
-}
-
-/** A run or artifact by id or by server path `/<owner>/<folder…>/<name>`. */
-async function findRecord(store: DataStore, service: string, reference: string): Promise<RecordLike | undefined> {
-  if (!reference.startsWith('/')) {
-    return (await store
-      .service<RecordLike>(service)
-      .get(reference)
-      .catch((error: unknown) => {
-        if (error instanceof LarderError && error.code === 404) return undefined;
-        throw error;
-      })) as RecordLike | undefined;
-  }
-  const cut = reference.lastIndexOf('/');
-  const folder = reference.slice(0, cut);
-  const name = reference.slice(cut + 1);
-  const page = (await store.service<RecordLike>(service).find({
-    query: { folder, $or: [{ name }, { altName: name }], $limit: 1 },
-  })) as { data: RecordLike[] };
-  return page.data[0];
-}
-
-async function requireRecord(store: DataStore, service: string, reference: string, noun: string) {
-  const record = await findRecord(store, service, reference);
-  if (!record) throw new CliError(`No ${noun} ${reference} that you may see`);
-  return record;
 }
 
 export function registerRuns(program: Command): void {
@@ -127,9 +101,10 @@ export function registerRuns(program: Command): void {
     .command('show <run>')
     .description('show a run: status, hparams, metric summaries, files, associations')
     .action(async (reference: string) => {
-      const { store } = await connect(program);
+      const connection = await connect(program);
+      const { store } = connection;
       try {
-        const run = await requireRecord(store, 'runs', reference, 'run');
+        const run = await requireRecord(connection, 'runs', reference, 'run');
         const lines = [
           `${show(run.name)}  (${run._id})`,
           `folder     ${show(run.folder)}`,
@@ -191,9 +166,10 @@ export function registerRuns(program: Command): void {
     .command('rm <run>')
     .description('remove a run and its metric points')
     .action(async (reference: string) => {
-      const { store } = await connect(program);
+      const connection = await connect(program);
+      const { store } = connection;
       try {
-        const run = await requireRecord(store, 'runs', reference, 'run');
+        const run = await requireRecord(connection, 'runs', reference, 'run');
         await store.service('runs').remove(run._id);
         console.error(`Removed run ${show(run.folder)}/${show(run.name)} (${run._id})`);
       } finally {
@@ -250,14 +226,15 @@ export function registerRuns(program: Command): void {
     .command('download <run-or-artifact> <dir>')
     .description('download a run (record, metric points, files) or an artifact (its objects) into a directory')
     .action(async (reference: string, directory: string) => {
-      const { store } = await connect(program);
+      const connection = await connect(program);
+      const { store } = connection;
       try {
-        const run = await findRecord(store, 'runs', reference);
+        const run = await findRecord(connection, 'runs', reference);
         const target = resolve(directory);
         await mkdir(target, { recursive: true });
         if (run) await downloadRun(store, run, target);
         else {
-          const artifact = await findRecord(store, 'artifacts', reference);
+          const artifact = await findRecord(connection, 'artifacts', reference);
           if (!artifact) throw new CliError(`No run or artifact ${reference} that you may see`);
           await downloadArtifact(store, artifact, target);
         }

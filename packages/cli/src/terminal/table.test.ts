@@ -21,4 +21,15 @@ describe('formatTable', () => {
     expect(table).toContain('…');
     expect(table).toContain('short');
   });
+
+  it('never cuts an ID column, whatever the width', () => {
+    const id = '01JH7Q8ZK3M4N5P6Q7R8S9T0VW';
+    const table = formatTable(
+      ['ID', 'NAME', 'FOLDER'],
+      [[id, 'a-rather-long-run-name', '/ada@example.org/cv/mnist']],
+      40,
+    );
+    expect(table.split('\n')[1]?.startsWith(`${id}  `)).toBe(true);
+    expect(table).toContain('…');
+  });
 });

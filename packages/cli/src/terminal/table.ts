@@ -1,6 +1,7 @@
 /**
  * Tables that fit the terminal: columns as wide as their content, the widest ones cut
  * with "…" until the table fits `process.stdout.columns` (`$COLUMNS` or 120 when piped).
+ * An `ID` column is never cut: ids are copied into the next command.
  *
  * @example
  * console.log(formatTable(['NAME', 'STATUS'], [['mnist', 'Complete']]));
@@ -14,9 +15,11 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   );
   const gap = 2;
   const total = () => widths.reduce((sum, each) => sum + each, 0) + gap * (widths.length - 1);
+  const cuttable = (column: number) => headers[column] !== 'ID';
   while (total() > available) {
-    const widest = widths.indexOf(Math.max(...widths));
-    if ((widths[widest] as number) <= MIN_WIDTH) break;
+    const candidates = widths.map((each, column) => (cuttable(column) ? each : 0));
+    const widest = candidates.indexOf(Math.max(...candidates));
+    if ((candidates[widest] as number) <= MIN_WIDTH) break;
     widths[widest] = (widths[widest] as number) - 1;
   }
   const cell = (text: string, column: number) => {
