@@ -11,8 +11,13 @@ function invalid(message: string): MlflowError {
   return new MlflowError('INVALID_PARAMETER_VALUE', message);
 }
 
+/** MLflow's wording for a value of the wrong kind, which clients and tests match on. */
+export function invalidValue(value: unknown, field: string, hint: string): MlflowError {
+  return invalid(`Invalid value ${JSON.stringify(value)?.slice(0, 60)} for parameter '${field}' supplied: ${hint}`);
+}
+
 export function missing(field: string): MlflowError {
-  return invalid(`Missing value for required parameter '${field}'`);
+  return invalid(`Missing value for required parameter '${field}'.`);
 }
 
 /** A string field; `undefined` when absent (an empty string counts as absent only if `emptyIsAbsent`). */
@@ -20,7 +25,7 @@ export function optionalString(request: MlflowRequest, field: string, emptyIsAbs
   const value = request[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {
-    throw invalid(`Invalid value ${JSON.stringify(value)?.slice(0, 60)} for parameter '${field}': expected a string`);
+    throw invalidValue(value, field, 'expected a string');
   }
   return emptyIsAbsent && value === '' ? undefined : value;
 }
@@ -44,9 +49,7 @@ export function optionalInteger(request: MlflowRequest, field: string): number |
   if (value === undefined || value === null || value === '') return undefined;
   const number = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
-    throw invalid(
-      `Invalid value ${JSON.stringify(value)?.slice(0, 60)} for parameter '${field}': expected a whole number`,
-    );
+    throw invalidValue(value, field, 'expected a whole number');
   }
   return number;
 }
@@ -66,18 +69,22 @@ export function doubleOf(value: unknown, field: string): number | undefined {
     if (text === '-Infinity' || text === '-inf') return Number.NEGATIVE_INFINITY;
     if (text !== '' && Number.isFinite(Number(text))) return Number(text);
   }
-  throw invalid(`Invalid value ${JSON.stringify(value)?.slice(0, 60)} for parameter '${field}': expected a number`);
+  throw invalidValue(value, field, 'expected a number');
 }
 
-/** A repeated field: a list, or one value (a GET's single key). */
+/** A repeated field of a JSON body: a list. */
 export function listOf(request: MlflowRequest, field: string): unknown[] {
   const value = request[field];
   if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
+  if (!Array.isArray(value)) throw invalidValue(value, field, 'expected a list');
+  return value;
 }
 
+/** A repeated string field; a GET's query string gives one value for a key given once. */
 export function stringList(request: MlflowRequest, field: string): string[] {
-  return listOf(request, field).map((value, index) => {
+  const value = request[field];
+  const values = typeof value === 'string' ? [value] : listOf(request, field);
+  return values.map((value, index) => {
     if (typeof value !== 'string') throw invalid(`'${field}[${index}]' must be a string`);
     return value;
   });
@@ -91,12 +98,12 @@ export interface KeyValue {
 /** `[{ key, value }]` entries (tags); a missing value is the empty string. */
 export function keyValues(value: unknown, field: string): KeyValue[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalid(`'${field}' must be a list of { key, value }`);
+  if (!Array.isArray(value)) throw invalidValue(value, field, 'expected a list of { key, value }');
   return value.map((entry, index) => {
     const { key, value: text } = (entry ?? {}) as { key?: unknown; value?: unknown };
     if (typeof key !== 'string' || key === '') throw missing(`${field}[${index}].key`);
     if (text !== undefined && text !== null && typeof text !== 'string') {
-      throw invalid(`'${field}[${index}].value' must be a string`);
+      throw invalidValue(text, `${field}[${index}].value`, 'expected a string');
     }
     return { key, value: typeof text === 'string' ? text : '' };
   });
@@ -115,7 +122,5 @@ export function optionalEnum<T extends string>(
   const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
   const named = numbers[number];
   if (named) return named;
-  throw invalid(
-    `Invalid value ${JSON.stringify(value)?.slice(0, 60)} for parameter '${field}': one of ${names.join(', ')}`,
-  );
+  throw invalidValue(value, field, `one of ${names.join(', ')}`);
 }

@@ -4,6 +4,7 @@
  * MLflow does), experiment tags. Renaming is refused: a folder's id derives from its path,
  * and MLflow experiment ids must not change.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { and, eq, type Filter, not } from '@larder/protocol';
 import type { AccessPolicy } from '../../../auth/access-policy.js';
 import { FOLDERS_COLLECTION } from '../../folders/folder-tree.js';
@@ -35,6 +36,12 @@ export function viewFilter(view: ViewType): Filter {
   const deleted = eq(['mlflow', 'lifecycleStage'], 'deleted');
   if (view === 'ALL') return and();
   return view === 'DELETED_ONLY' ? deleted : not(deleted);
+}
+
+/** A plain relative path is resolved against the server's directory, as MLflow's server does; URIs are kept. */
+function resolvedLocation(location: string | undefined): string | undefined {
+  if (location === undefined || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) || isAbsolute(location)) return location;
+  return resolve(process.cwd(), location);
 }
 
 export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
@@ -85,7 +92,7 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
       const name = requiredString(call.request, 'name');
       const tags = keyValues(call.request.tags, 'tags');
       for (const tag of tags) assertTag(tag);
-      const artifactLocation = optionalString(call.request, 'artifact_location', true);
+      const artifactLocation = resolvedLocation(optionalString(call.request, 'artifact_location', true));
       const folder = await experiments.create(call, name);
       const note = tags.find((tag) => tag.key === NOTE_TAG);
       if (note) await experiments.setDescription(call, folder, note.value);

@@ -42,7 +42,14 @@ export function metricPointOf(entry: unknown, what: string): MetricPoint {
   if (timestamp === undefined) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.timestamp'`);
   }
-  return { key, value, timestamp, step: optionalInteger(fields, 'step') ?? 0 };
+  // Infinities are kept as the largest doubles, as MLflow's SQL store keeps them (JSON has no infinity).
+  const finite =
+    value === Number.POSITIVE_INFINITY
+      ? Number.MAX_VALUE
+      : value === Number.NEGATIVE_INFINITY
+        ? -Number.MAX_VALUE
+        : value;
+  return { key, value: finite, timestamp, step: optionalInteger(fields, 'step') ?? 0 };
 }
 
 function wireMetrics(key: string, columns: PointColumns, indexes: Iterable<number>, runId?: string) {
@@ -60,6 +67,41 @@ function wireMetrics(key: string, columns: PointColumns, indexes: Iterable<numbe
 }
 
 const range = (start: number, end: number) => Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
+
+/**
+ * The steps a chart of several runs gets: within the range (all steps when none is given),
+ * `maxResults` picked at even intervals of the sorted distinct steps plus the last one, and
+ * every run's first and last step in the range, so no run's ends are dropped.
+ */
+export function sampledSteps(
+  runs: readonly Float64Array[],
+  maxResults: number,
+  startStep: number | undefined,
+  endStep: number | undefined,
+): Set<number> {
+  const all = [...new Set(runs.flatMap((steps) => Array.from(steps)))].sort((a, b) => a - b);
+  const low = startStep ?? Math.min(0, all[0] ?? 0);
+  const high = endStep ?? all.at(-1) ?? 0;
+  const inRange = all.filter((step) => step >= low && step <= high);
+  const chosen = new Set<number>();
+  if (inRange.length <= maxResults) for (const step of inRange) chosen.add(step);
+  else {
+    const interval = inRange.length / maxResults;
+    for (let index = 0; index < maxResults; index += 1) chosen.add(inRange[Math.floor(index * interval)] as number);
+    chosen.add(inRange.at(-1) as number);
+  }
+  for (const steps of runs) {
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const step of steps) {
+      if (step < low || step > high) continue;
+      if (step < first) first = step;
+      if (step > last) last = step;
+    }
+    if (first <= last) chosen.add(first).add(last);
+  }
+  return chosen;
+}
 
 export function metricEndpoints(deps: EndpointDeps): EndpointTable {
   const runs = new RunRecords(deps);
@@ -85,8 +127,9 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
 
   return {
     'POST /runs/log-metric': async (call) => {
+      const runId = runIdOf(call.request);
       const point = metricPointOf(call.request, 'metric');
-      const run = await runs.get(call, runIdOf(call.request));
+      const run = await runs.get(call, runId);
       if (run.mlflow?.lifecycleStage === 'deleted') {
         throw new MlflowError(
           'INVALID_PARAMETER_VALUE',
@@ -101,15 +144,15 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
       const key = requiredString(call.request, 'metric_key');
       const { columns } = await history(call, runIdOf(call.request), key);
       const maxResults = optionalInteger(call.request, 'max_results');
+      const offset = offsetOfPageToken(optionalString(call.request, 'page_token'));
       const total = columns.steps.length;
-      if (maxResults === undefined) return { metrics: wireMetrics(key, columns, range(0, total)) };
+      if (maxResults === undefined) return { metrics: wireMetrics(key, columns, range(offset, total)) };
       if (maxResults < 1 || maxResults > MAX_HISTORY) {
         throw new MlflowError(
           'INVALID_PARAMETER_VALUE',
           `max_results must be from 1 to ${MAX_HISTORY}; got ${maxResults}`,
         );
       }
-      const offset = offsetOfPageToken(optionalString(call.request, 'page_token'));
       const end = Math.min(total, offset + maxResults);
       return {
         metrics: wireMetrics(key, columns, range(offset, end)),
@@ -148,21 +191,21 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
       }
       const series = [];
       for (const runId of runIds) series.push({ runId, columns: (await history(call, runId, key)).columns });
-      const inRange = (step: number) => startStep === undefined || (step >= startStep && step <= (endStep as number));
-      const steps = [...new Set(series.flatMap(({ columns }) => Array.from(columns.steps).filter(inRange)))].sort(
-        (a, b) => a - b,
+      const chosen = sampledSteps(
+        series.map(({ columns }) => columns.steps),
+        maxResults,
+        startStep,
+        endStep,
       );
-      // Evenly spaced steps, the first and last always among them.
-      const chosen = new Set<number>();
-      if (steps.length <= maxResults) for (const step of steps) chosen.add(step);
-      else {
-        for (let index = 0; index < maxResults; index += 1) {
-          chosen.add(steps[Math.round((index * (steps.length - 1)) / Math.max(1, maxResults - 1))] as number);
-        }
-      }
       const metrics: Record<string, unknown>[] = [];
       for (const { runId, columns } of series) {
-        const indexes = range(0, columns.steps.length).filter((index) => chosen.has(columns.steps[index] as number));
+        const indexes = range(0, columns.steps.length)
+          .filter((index) => chosen.has(columns.steps[index] as number))
+          .sort(
+            (a, b) =>
+              (columns.steps[a] as number) - (columns.steps[b] as number) ||
+              (columns.times[a] as number) - (columns.times[b] as number),
+          );
         metrics.push(...wireMetrics(key, columns, indexes, runId));
       }
       return { metrics };

@@ -10,6 +10,7 @@ import {
   type KeyValue,
   keyValues,
   listOf,
+  missing,
   optionalEnum,
   optionalInteger,
   optionalString,
@@ -159,6 +160,7 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
     'POST /runs/restore': (call) => setStage(call, 'active'),
 
     'POST /runs/set-tag': async (call) => {
+      runIdOf(call.request);
       const tag = { key: requiredString(call.request, 'key'), value: optionalString(call.request, 'value') ?? '' };
       assertTag(tag);
       await changeActive(call, (record) => tagsPatch(record, [tag]));
@@ -166,6 +168,7 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
     },
 
     'POST /runs/delete-tag': async (call) => {
+      runIdOf(call.request);
       const key = requiredString(call.request, 'key');
       await changeActive(call, (record) => {
         if (!Object.hasOwn(record.tags ?? {}, key)) {
@@ -179,6 +182,7 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
     },
 
     'POST /runs/log-parameter': async (call) => {
+      runIdOf(call.request);
       const param = { key: requiredString(call.request, 'key'), value: optionalString(call.request, 'value') ?? '' };
       assertParam(param);
       await changeActive(call, (record) => paramsPatch(record, [param]));
@@ -187,6 +191,7 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
 
     'POST /runs/log-batch': async (call) => {
       const { request } = call;
+      runIdOf(request);
       const points = listOf(request, 'metrics').map((metric, index) => metricPointOf(metric, `metrics[${index}]`));
       const params = keyValues(request.params, 'params');
       const tags = keyValues(request.tags, 'tags');
@@ -234,7 +239,13 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
     },
 
     'POST /runs/log-inputs': async (call) => {
+      runIdOf(call.request);
       const inputs = listOf(call.request, 'datasets').map((entry, index) => datasetInputOf(entry, index));
+      const models = listOf(call.request, 'models').map((entry, index) => {
+        const { model_id: modelId } = (entry ?? {}) as { model_id?: unknown };
+        if (typeof modelId !== 'string' || modelId === '') throw missing(`models[${index}].model_id`);
+        return { model_id: modelId };
+      });
       const run = await runs.get(call, runIdOf(call.request));
       assertActive(run);
       for (const input of inputs) {
@@ -264,7 +275,12 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
         const contexts = datasets.flatMap((each) =>
           each.tags.filter((tag) => tag.key === 'mlflow.data.context').map((tag) => tag.value),
         );
+        const modelInputs = [...(record.mlflow?.modelInputs ?? [])];
+        for (const model of models) {
+          if (!modelInputs.some((each) => each.model_id === model.model_id)) modelInputs.push(model);
+        }
         return {
+          'mlflow.modelInputs': modelInputs,
           'mlflow.datasets': datasets,
           'mlflow.datasetNames': [...new Set(datasets.map((each) => each.name))],
           'mlflow.datasetDigests': [...new Set(datasets.map((each) => each.digest))],

@@ -66,6 +66,7 @@ export interface RunState {
   datasetNames?: string[];
   datasetDigests?: string[];
   datasetContexts?: string[];
+  modelInputs?: { model_id: string }[];
   modelOutputs?: { model_id: string; step: number }[];
   /** Bumped by every MLflow write, so concurrent writers of params and tags never lose one. */
   revision?: number;
@@ -153,6 +154,7 @@ export function toMlflowRun(actor: Actor, record: RunRecord): Record<string, unk
         tags: inputTags,
         dataset,
       })),
+      model_inputs: record.mlflow?.modelInputs ?? [],
     },
     outputs: { model_outputs: record.mlflow?.modelOutputs ?? [] },
   };
