@@ -117,11 +117,25 @@ describe('larder serve with auth, then the account commands', () => {
     ]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
-    expect(wrong.stderr).toMatch(/^larder: /);
+    expect(wrong.stderr.trim()).toBe(
+      `larder: The e-mail or password is wrong for ${server.url}; check them and run larder login again`,
+    );
     const login = await larder(['login', '--url', server.url, '--email', admin.email], `${admin.password}\n`);
     expect(login).toMatchObject({ code: 0 });
     expect(login.stdout).toContain(`Logged in to ${server.url} as admin@localhost`);
     expect((await larder(['whoami'])).stdout).toContain('admin@localhost');
+  });
+
+  it('works under a URL path only where a Larder server answers there, and refuses it at once otherwise', async () => {
+    const withPath = await larder(['--url', `${server.url}/api`, 'runs', 'ls']);
+    expect(withPath.code).toBe(1);
+    expect(withPath.stderr.trim()).toMatch(
+      new RegExp(
+        `^larder: No Larder server answers at ${server.url}/api \\(GET /api/whoami answered \\d+\\): give the server's own URL, such as ${server.url}, with --url or LARDER_URL$`,
+      ),
+    );
+    expect((await larder(['--url', `${server.url}/api`, 'whoami'])).code).toBe(1);
+    expect((await larder(['--url', `${server.url}/`, 'whoami'])).code).toBe(0);
   });
 
   it('explains a revoked or missing key in one sentence', async () => {

@@ -3,7 +3,7 @@
  * saved, so the CLI and SDK stay signed in), and asking who and what the server knows.
  */
 import { hostname } from 'node:os';
-import { DataStore, defaultCredentialsPath, resolveConnection, writeCredentials } from '@larder/client';
+import { DataStore, defaultCredentialsPath, LarderError, resolveConnection, writeCredentials } from '@larder/client';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { connect } from './connection.js';
@@ -35,7 +35,12 @@ export function registerAccount(program: Command): void {
       const password = options.password ?? (await ask('Password: ', true));
       const session = new DataStore({ url });
       try {
-        await session.authenticate({ email, password });
+        await session.authenticate({ email, password }).catch((error: unknown) => {
+          if (error instanceof LarderError && error.name === 'NotAuthenticated') {
+            throw new CliError(`The e-mail or password is wrong for ${url}; check them and run larder login again`);
+          }
+          throw error;
+        });
         const key = (await session.service<{ token: string; name: string }>('api-keys').create({
           name: `larder login on ${hostname()} ${new Date().toISOString().slice(0, 10)}`,
         })) as { token: string };
