@@ -203,7 +203,17 @@ export async function createApp(
     app.use('users', users, { methods: RECORD_METHODS });
     app.use('api-keys', apiKeys, { methods: ['find', 'get', 'create', 'remove'] });
     app.use('authentication', authService);
-    app.service('authentication').hooks({ around: { create: [signInThrottle()] } });
+    app.service('authentication').hooks({
+      around: { create: [signInThrottle()] },
+      // Feathers' sign-out reads the caller's token without checking that one was sent.
+      before: {
+        remove: [
+          (context: HookContext) => {
+            if (!context.params.authentication) throw notAuthenticated();
+          },
+        ],
+      },
+    });
   }
 
   // Authentication of every external service call, on every transport.
