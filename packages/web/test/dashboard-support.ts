@@ -66,3 +66,45 @@ export async function uploadPicture(server: TestServer, token: string, name: str
   if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { data: { _id: string }[] }).data[0] as { _id: string };
 }
+
+/** Raw bytes stored with `POST /blobs`; answers `{ sha256, size }` as run files name them. */
+export async function uploadBlob(server: TestServer, token: string, bytes: Uint8Array) {
+  const response = await fetch(`${server.url}/blobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: new Uint8Array(bytes),
+  });
+  if (!response.ok) throw new Error(`blob: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { sha256: string; size: number };
+}
+
+/** A PNG of one colour, made with sharp. */
+export function solidPng(width: number, height: number, color: string): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: color } })
+    .png()
+    .toBuffer();
+}
+
+/** A form whose fields are named after their files, as Marcelle's clients post them; answers the JSON. */
+export async function postNamedFiles<T = Record<string, string>>(
+  server: TestServer,
+  token: string,
+  path: string,
+  files: { field: string; bytes: Uint8Array | string }[],
+) {
+  const form = new FormData();
+  for (const file of files) {
+    const bytes = typeof file.bytes === 'string' ? new TextEncoder().encode(file.bytes) : file.bytes;
+    form.append(file.field, new Blob([new Uint8Array(bytes)]), file.field);
+  }
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** The page's storage as init scripts and `evaluate` reach it (these tests have no DOM types). */
+export type PageStorage = { setItem(key: string, value: string): void; removeItem(key: string): void };

@@ -5,6 +5,7 @@
  * so every entry is read defensively.
  */
 import { api } from '../../api/api-client.js';
+import type { QueryValue } from '../../api/query-string.js';
 import { useLoad } from '../../components/use-load.js';
 import { Link } from '../../router/router.js';
 
@@ -145,21 +146,29 @@ function Checkpoint({ checkpoint }: { checkpoint: CheckpointEntry }) {
   );
 }
 
-/** The run's checkpoints, then the registry versions it produced; `empty` when there are none. */
+/**
+ * The run's checkpoints, then the registry versions it produced (linked `producedBy` it, or
+ * named as outputs by its associations); "No artifacts" when `empty` and there are none.
+ */
 export function RunOutputs({
   runId,
   checkpoints,
+  outputVersions,
   empty,
 }: {
   runId: string;
   checkpoints: CheckpointEntry[];
+  /** Model versions the run's associations name as outputs. */
+  outputVersions: string[];
   empty: boolean;
 }) {
   const versions = useLoad(
     async (signal) => {
+      const produced: QueryValue[] | null =
+        outputVersions.length > 0 ? [{ producedBy: runId }, { _id: { $in: outputVersions } }] : null;
       const page = await api.find<ModelVersion>(
         'model-versions',
-        { producedBy: runId, $select: ['modelId', 'version'], $limit: 200 },
+        { ...(produced ? { $or: produced } : { producedBy: runId }), $select: ['modelId', 'version'], $limit: 200 },
         signal,
       );
       const modelIds = [...new Set(page.data.map((version) => version.modelId))];
@@ -174,7 +183,7 @@ export function RunOutputs({
       const names = new Map(models.data.map((model) => [model._id, model.name]));
       return page.data.map((version) => ({ ...version, modelName: names.get(version.modelId) ?? version.modelId }));
     },
-    [runId],
+    [runId, outputVersions.join(',')],
   );
   const produced = versions.value ?? [];
   if (empty && checkpoints.length === 0 && versions.state !== 'loading' && produced.length === 0) {

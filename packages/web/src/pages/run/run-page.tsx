@@ -135,6 +135,7 @@ export function RunPage({ id }: { id: string }) {
           <RunOutputs
             runId={run._id}
             checkpoints={checkpointsOf(run.checkpoints)}
+            outputVersions={ofKind(run.associations?.outputs, 'model-version')}
             empty={artifactInputs.length + artifactOutputs.length === 0}
           />
         </section>
