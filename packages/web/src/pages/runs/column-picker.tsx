@@ -1,4 +1,4 @@
-/** Chooses the extra columns of the runs table: hparams and metric summaries found in the runs, or any dot path. */
+/** Chooses the extra columns of the runs table (or a plot's axes): hparams and metric summaries found in the runs, or any dot path. */
 import { useState } from 'preact/hooks';
 import { columnLabel } from './runs-view.js';
 
@@ -6,10 +6,13 @@ export function ColumnPicker({
   available,
   chosen,
   onChange,
+  label = 'Columns',
 }: {
   available: readonly string[];
   chosen: readonly string[];
   onChange: (columns: string[]) => void;
+  /** What the chosen paths are to the reader: columns of the table, axes of a plot. */
+  label?: string;
 }) {
   const [extra, setExtra] = useState('');
   const all = [...new Set([...chosen, ...available])];
@@ -17,7 +20,9 @@ export function ColumnPicker({
     onChange(chosen.includes(path) ? chosen.filter((each) => each !== path) : [...chosen, path]);
   return (
     <details class="column-picker">
-      <summary>Columns ({chosen.length})</summary>
+      <summary>
+        {label} ({chosen.length})
+      </summary>
       <div class="popover">
         {all.length === 0 && <p class="muted">These runs have no hparams or metrics yet.</p>}
         <ul>

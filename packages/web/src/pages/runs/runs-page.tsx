@@ -6,10 +6,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../../api/api-client.js';
 import { filterQuery } from '../../api/filter-text.js';
-import { encodeQuery } from '../../api/query-string.js';
+import { encodeQuery, type Query } from '../../api/query-string.js';
 import { subscribe } from '../../api/realtime.js';
 import { mark, TABLE_RENDERED } from '../../charts/perf-marks.js';
 import { formatDate, formatValue, valueAt } from '../../components/format.js';
+import { lazyPage } from '../../components/lazy-page.js';
 import { Problem } from '../../components/problem.js';
 import { type TableColumn, VirtualTable } from '../../components/virtual-table.js';
 import { Link, navigate } from '../../router/router.js';
@@ -26,6 +27,8 @@ import {
 } from './runs-view.js';
 
 const FIXED_FIELDS = ['name', 'status', 'folder', 'createdAt'];
+// The plots and their chart code load only when opened.
+const RunPlots = lazyPage(() => import('./plots/run-plots.js').then((module) => module.RunPlots));
 
 export function StatusBadge({ status }: { status: unknown }) {
   const text = typeof status === 'string' ? status : '';
@@ -38,6 +41,8 @@ export function RunsPage() {
   const [available, setAvailable] = useState<string[]>([]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [, setVersion] = useState(0);
+  const [brushFilter, setBrushFilter] = useState('');
+  const onPlotFilter = useCallback((query: Query) => setBrushFilter(encodeQuery(query)), []);
   const setView = (change: Partial<RunsView>) =>
     setViewState((current) => {
       const next = { ...current, ...change };
@@ -58,8 +63,8 @@ export function RunsPage() {
       $sort: { [view.sort.key]: view.sort.direction },
       $select: [...FIXED_FIELDS, ...columns],
     });
-    return [baseQuery, order].filter(Boolean).join('&');
-  }, [baseQuery, view.sort, columns]);
+    return [baseQuery, view.plots ? brushFilter : '', order].filter(Boolean).join('&');
+  }, [baseQuery, brushFilter, view.plots, view.sort, columns]);
 
   const rows = useMemo(() => (query === null ? null : new RunRows(query, () => setVersion((v) => v + 1))), [query]);
   useEffect(() => {
@@ -181,6 +186,9 @@ export function RunsPage() {
             <button type="submit">Filter</button>
           </form>
           <ColumnPicker available={available} chosen={columns} onChange={(next) => setView({ columns: next })} />
+          <button type="button" aria-pressed={view.plots} onClick={() => setView({ plots: !view.plots })}>
+            Plots
+          </button>
           <button
             type="button"
             disabled={selected.size < 2}
@@ -196,6 +204,17 @@ export function RunsPage() {
           <p class="problem" role="alert">
             {filter.message}
           </p>
+        )}
+        {view.plots && baseQuery !== null && (
+          <RunPlots
+            baseQuery={baseQuery}
+            available={available}
+            axes={view.plotAxes ?? columns}
+            onAxes={(plotAxes) => setView({ plotAxes })}
+            scatter={view.scatter}
+            onScatter={(scatter) => setView({ scatter })}
+            onFilter={onPlotFilter}
+          />
         )}
         {rows?.error && <Problem error={rows.error} what="runs" />}
         {rows && (

@@ -1,0 +1,126 @@
+/**
+ * Runs as columns for plotting: one typed array per field (an hparam or a metric summary),
+ * read from `find` pages of `$select`ed fields. A field whose values are all numbers is a
+ * numeric axis (logarithmic when positive and spread over three decades or more); any other
+ * is a category axis of its distinct values.
+ */
+import { api } from '../../../api/api-client.js';
+import { encodeQuery } from '../../../api/query-string.js';
+import { valueAt } from '../../../components/format.js';
+
+/** The most runs plotted: the first of them in the table's order beyond that. */
+export const MOST_PLOTTED = 10_000;
+const PAGE = 1000;
+const PARALLEL_PAGES = 4;
+
+export interface PlotAxis {
+  path: string;
+  kind: 'number' | 'category';
+  /** Numbers: the value; categories: the index in `categories`. NaN where a run has none. */
+  values: Float64Array;
+  /** The distinct values of a category axis, sorted. */
+  categories: readonly (string | boolean | number)[];
+  min: number;
+  max: number;
+  log: boolean;
+}
+
+export interface RunColumns {
+  count: number;
+  /** Runs matching the filter (may exceed `count`, which stops at MOST_PLOTTED). */
+  total: number;
+  ids: readonly string[];
+  names: readonly string[];
+  axes: ReadonlyMap<string, PlotAxis>;
+}
+
+/** Builds one axis from the values runs hold at `path`. */
+export function plotAxis(path: string, raw: readonly unknown[]): PlotAxis {
+  const values = new Float64Array(raw.length).fill(Number.NaN);
+  const present = raw.filter((value) => value !== undefined && value !== null);
+  if (present.every((value) => typeof value === 'number' && Number.isFinite(value))) {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    raw.forEach((value, index) => {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return;
+      values[index] = value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    });
+    if (present.length === 0) [min, max] = [0, 1];
+    const log = min > 0 && max / min >= 1000;
+    return { path, kind: 'number', values, categories: [], min, max, log };
+  }
+  const categories = [
+    ...new Set(
+      present.map((value) =>
+        typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number'
+          ? value
+          : JSON.stringify(value),
+      ),
+    ),
+  ].sort((a, b) => String(a).localeCompare(String(b), 'en', { numeric: true }));
+  const index = new Map(categories.map((category, at) => [category, at]));
+  raw.forEach((value, at) => {
+    if (value === undefined || value === null) return;
+    const key = typeof value === 'object' ? JSON.stringify(value) : (value as string | boolean | number);
+    values[at] = index.get(key) ?? Number.NaN;
+  });
+  return { path, kind: 'category', values, categories, min: 0, max: Math.max(0, categories.length - 1), log: false };
+}
+
+/** Where `value` sits on the axis, from 0 (bottom) to 1 (top). */
+export function axisPosition(axis: PlotAxis, value: number): number {
+  if (axis.kind === 'category') return axis.categories.length <= 1 ? 0.5 : value / (axis.categories.length - 1);
+  if (axis.max === axis.min) return 0.5;
+  if (axis.log) return (Math.log10(value) - Math.log10(axis.min)) / (Math.log10(axis.max) - Math.log10(axis.min));
+  return (value - axis.min) / (axis.max - axis.min);
+}
+
+/** The value at position `t` (0 bottom, 1 top) of a numeric axis. */
+export function axisValue(axis: PlotAxis, t: number): number {
+  if (axis.max === axis.min) return axis.min;
+  if (axis.log) return 10 ** (Math.log10(axis.min) + t * (Math.log10(axis.max) - Math.log10(axis.min)));
+  return axis.min + t * (axis.max - axis.min);
+}
+
+/** Runs matching `baseQuery` (the table's filter and folder), with the fields at `paths`. */
+export async function loadRunColumns(
+  baseQuery: string,
+  paths: readonly string[],
+  signal: AbortSignal,
+): Promise<RunColumns> {
+  const select = encodeQuery({ $select: ['name', ...paths], $sort: { createdAt: -1 } });
+  const read = (skip: number) =>
+    api.request<{ total: number; data: Record<string, unknown>[] }>(
+      'GET',
+      `/runs?${[baseQuery, select, `$limit=${PAGE}`, `$skip=${skip}`].filter(Boolean).join('&')}`,
+      undefined,
+      signal,
+    );
+  const first = await read(0);
+  const wanted = Math.min(first.total, MOST_PLOTTED);
+  const pages: Record<string, unknown>[][] = [first.data];
+  const skips: number[] = [];
+  for (let skip = PAGE; skip < wanted; skip += PAGE) skips.push(skip);
+  for (let at = 0; at < skips.length; at += PARALLEL_PAGES) {
+    const answers = await Promise.all(skips.slice(at, at + PARALLEL_PAGES).map(read));
+    for (const answer of answers) pages.push(answer.data);
+  }
+  const runs = pages.flat().slice(0, MOST_PLOTTED);
+  return {
+    count: runs.length,
+    total: first.total,
+    ids: runs.map((run) => String(run._id)),
+    names: runs.map((run) => String(run.name ?? run._id)),
+    axes: new Map(
+      paths.map((path) => [
+        path,
+        plotAxis(
+          path,
+          runs.map((run) => valueAt(run, path)),
+        ),
+      ]),
+    ),
+  };
+}
