@@ -138,11 +138,19 @@ for (const client of CLIENTS) {
         expect(main.bulk_interval).toEqual({ status: 200, runs: [main.runs.r1, main.runs.r3].sort(), count: 6 });
       });
 
-      it('creates, tags, finds, deletes and restores experiments', () => {
+      it('creates, tags, finds, deletes, restores and renames experiments (the id stays)', () => {
         expect(main.experiment).toEqual({
           name: `other-${tag}`,
           tags: { purpose: 'test', owner: 'ada' },
           stage: 'active',
+        });
+        expect(main.renamed).toEqual({
+          name: `renamed-${tag}`,
+          by_new_name: true,
+          old_name_gone: true,
+          run_experiment: true,
+          searched: ['moved'],
+          tags: { purpose: 'test', owner: 'ada' },
         });
         expect(main.by_name).toBe(true);
         expect(main.no_such_name).toBe(true);

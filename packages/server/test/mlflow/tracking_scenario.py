@@ -177,6 +177,16 @@ def main(tag):
     out["deleted_listed"] = eid in [e.experiment_id for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)]
     client.restore_experiment(eid)
     out["restored_stage"] = client.get_experiment(eid).lifecycle_stage
+    moved = client.create_run(eid, run_name="moved").info.run_id
+    client.rename_experiment(eid, f"renamed-{tag}")
+    out["renamed"] = {
+        "name": client.get_experiment(eid).name,
+        "by_new_name": client.get_experiment_by_name(f"renamed-{tag}").experiment_id == eid,
+        "old_name_gone": client.get_experiment_by_name(f"other-{tag}") is None,
+        "run_experiment": client.get_run(moved).info.experiment_id == eid,
+        "searched": [r.info.run_name for r in client.search_runs([eid])],
+        "tags": client.get_experiment(eid).tags,
+    }
 
     # Runs: soft deletion.
     client.delete_run(r2)

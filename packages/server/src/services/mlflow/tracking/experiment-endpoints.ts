@@ -1,8 +1,7 @@
 /**
  * MLflow's experiment endpoints over folders: create, get, get-by-name, search (POST and
  * GET), delete and restore (the folder's MLflow lifecycle stage, and its runs' with it, as
- * MLflow does), experiment tags. Renaming is refused: a folder's id derives from its path,
- * and MLflow experiment ids must not change.
+ * MLflow does), experiment tags, and renames (`experiment-rename.ts`), which keep the id.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { and, eq, type Filter, not } from '@larder/protocol';
@@ -22,6 +21,7 @@ import { compileExperimentFilter, experimentSortKeys } from '../search/experimen
 import { parseFilterString } from '../search/filter-parser.js';
 import { offsetOfPageToken, pageTokenOf } from '../search/order-by.js';
 import { type ExperimentFolder, ExperimentFolders, NOTE_TAG } from './experiment-folders.js';
+import { renameExperiment } from './experiment-rename.js';
 import { assertTag } from './tracking-limits.js';
 
 export const VIEW_TYPES = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] as const;
@@ -102,7 +102,7 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
         tags: Object.fromEntries(tags.filter((tag) => tag.key !== NOTE_TAG).map((tag) => [tag.key, tag.value])),
         ...(artifactLocation ? { artifactLocation } : {}),
       }));
-      return { experiment_id: experiments.idOfPath(call.actor, folder.path, folder._id) };
+      return { experiment_id: experiments.idOf(call.actor, folder) };
     },
 
     'GET /experiments/get': async (call) => {
@@ -136,12 +136,8 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
 
     'POST /experiments/update': async (call) => {
       const folder = await experiments.byId(call, requiredString(call.request, 'experiment_id'));
-      const newName = optionalString(call.request, 'new_name', true);
-      if (newName === undefined || experiments.pathOfName(call.actor, newName) === folder.path) return {};
-      throw new MlflowError(
-        'INVALID_STATE',
-        `Larder cannot rename experiment '${experiments.nameOf(call.actor, folder.path)}': an experiment is a folder, and its id derives from its path. Create an experiment under the new name instead`,
-      );
+      await renameExperiment(deps, experiments, call, folder, requiredString(call.request, 'new_name'));
+      return {};
     },
 
     'POST /experiments/set-experiment-tag': async (call) => {

@@ -10,7 +10,7 @@ import { eq, isValidRecordId, LarderError } from '@larder/protocol';
 import type { Actor } from '../../../auth/actor.js';
 import type { StoredDocument } from '../../../stores/document-store.js';
 import { homeOf, resolveFolderPath } from '../../folders/folder-paths.js';
-import { FOLDERS_COLLECTION, type FolderRecord, type FolderTree } from '../../folders/folder-tree.js';
+import { FOLDERS_COLLECTION, type FolderRecord, type FolderTree, folderId } from '../../folders/folder-tree.js';
 import type { FoldersService } from '../../folders/folders-service.js';
 import type { EndpointDeps, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
@@ -22,6 +22,8 @@ export const NOTE_TAG = 'mlflow.note.content';
 
 export interface ExperimentState {
   lifecycleStage?: 'active' | 'deleted';
+  /** The id the experiment had before it was renamed into this folder (ids never change). */
+  experimentId?: string;
   tags?: Record<string, string>;
   artifactLocation?: string;
 }
@@ -66,9 +68,17 @@ export class ExperimentFolders {
     return path.startsWith(home) ? path.slice(home.length) : path;
   }
 
-  /** The experiment id of a folder path (its folder id; `0` for the caller's default folder). */
-  idOfPath(actor: Actor, path: string, folderId: string): string {
-    return path === defaultFolderOf(actor) ? DEFAULT_EXPERIMENT_ID : folderId;
+  /** The experiment id of a folder: its folder id, the id it kept through a rename, `0` for the default. */
+  idOf(actor: Actor, folder: ExperimentFolder): string {
+    if (folder.path === defaultFolderOf(actor)) return DEFAULT_EXPERIMENT_ID;
+    return folder.mlflow?.experimentId ?? folder._id;
+  }
+
+  /** The experiment id of the folder a run is in. */
+  async idOfPath(actor: Actor, path: string): Promise<string> {
+    if (path === defaultFolderOf(actor)) return DEFAULT_EXPERIMENT_ID;
+    const folder = (await this.tree.get(path)) as ExperimentFolder | undefined;
+    return folder ? this.idOf(actor, folder) : folderId(path);
   }
 
   /** The caller's default folder, made on first use. */
@@ -87,9 +97,16 @@ export class ExperimentFolders {
     try {
       return (await this.folders.get(experimentId, call.params)) as unknown as ExperimentFolder;
     } catch (error) {
-      if (error instanceof LarderError && error.name === 'NotFound') throw notFound;
-      throw error;
+      if (!(error instanceof LarderError && error.name === 'NotFound')) throw error;
     }
+    // A renamed experiment lives on in the folder that took its id.
+    const found = (await this.folders.find({
+      ...call.params,
+      query: { 'mlflow.experimentId': experimentId, $limit: 1 },
+    })) as { data?: ExperimentFolder[] } | ExperimentFolder[];
+    const folder = Array.isArray(found) ? found[0] : found.data?.[0];
+    if (!folder) throw notFound;
+    return folder;
   }
 
   /** The folder of an experiment name, or `undefined` when there is none the caller may read. */
@@ -140,7 +157,7 @@ export class ExperimentFolders {
 
   /** The MLflow Experiment message of a folder. */
   toExperiment(actor: Actor, folder: ExperimentFolder): Record<string, unknown> {
-    const id = this.idOfPath(actor, folder.path, folder._id);
+    const id = this.idOf(actor, folder);
     const state = folder.mlflow ?? {};
     const tags = Object.entries(state.tags ?? {}).map(([key, value]) => ({ key, value }));
     if (folder.description) tags.push({ key: NOTE_TAG, value: folder.description });

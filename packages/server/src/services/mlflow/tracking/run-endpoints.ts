@@ -139,10 +139,13 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
         tags: tagMap,
         mlflow: { lifecycleStage: 'active', userId },
       });
-      return { run: toMlflowRun(actor, created) };
+      return { run: toMlflowRun(actor, created, experiments.idOf(actor, folder)) };
     },
 
-    'GET /runs/get': async (call) => ({ run: toMlflowRun(call.actor, await runs.get(call, runIdOf(call.request))) }),
+    'GET /runs/get': async (call) => {
+      const record = await runs.get(call, runIdOf(call.request));
+      return { run: toMlflowRun(call.actor, record, await experiments.idOfPath(call.actor, record.folder ?? '')) };
+    },
 
     'POST /runs/update': async (call) => {
       const status = optionalEnum(call.request, 'status', MLFLOW_STATUSES, STATUS_NUMBERS);
@@ -153,7 +156,7 @@ export function runEndpoints(deps: EndpointDeps): EndpointTable {
         ...(endTime !== undefined ? { endTime: new Date(endTime).toISOString() } : {}),
         ...(runName !== undefined ? { name: runName } : {}),
       }));
-      return { run_info: runInfoOf(call.actor, updated) };
+      return { run_info: runInfoOf(call.actor, updated, await experiments.idOfPath(call.actor, updated.folder ?? '')) };
     },
 
     'POST /runs/delete': (call) => setStage(call, 'deleted'),

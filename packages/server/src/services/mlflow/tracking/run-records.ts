@@ -114,8 +114,8 @@ export function wireDouble(value: number | null | undefined): number | string {
   return value;
 }
 
-export function runInfoOf(actor: Actor, record: RunRecord): Record<string, unknown> {
-  const experimentId = experimentIdOfRun(actor, record);
+/** `experimentId`: the run's experiment when known (a renamed experiment keeps its old id). */
+export function runInfoOf(actor: Actor, record: RunRecord, experimentId = experimentIdOfRun(actor, record)) {
   const endTime = msOf(record.endTime);
   return {
     run_id: record._id,
@@ -132,7 +132,7 @@ export function runInfoOf(actor: Actor, record: RunRecord): Record<string, unkno
 }
 
 /** The MLflow Run message of a Larder run. */
-export function toMlflowRun(actor: Actor, record: RunRecord): Record<string, unknown> {
+export function toMlflowRun(actor: Actor, record: RunRecord, experimentId?: string): Record<string, unknown> {
   const metrics: Record<string, unknown>[] = [];
   for (const [type, byName] of Object.entries(record.metrics ?? {})) {
     for (const [name, summary] of Object.entries(byName ?? {})) {
@@ -147,7 +147,7 @@ export function toMlflowRun(actor: Actor, record: RunRecord): Record<string, unk
   const tags = Object.entries(record.tags ?? {}).map(([key, value]) => ({ key, value: String(value) }));
   if (!Object.hasOwn(record.tags ?? {}, RUN_NAME_TAG)) tags.push({ key: RUN_NAME_TAG, value: record.name ?? '' });
   return {
-    info: runInfoOf(actor, record),
+    info: runInfoOf(actor, record, experimentId),
     data: { metrics, params: paramsOf(record.hparams), tags },
     inputs: {
       dataset_inputs: (record.mlflow?.datasets ?? []).map(({ tags: inputTags, versionId: _, ...dataset }) => ({

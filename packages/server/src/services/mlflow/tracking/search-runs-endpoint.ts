@@ -38,9 +38,12 @@ export function searchRunsEndpoints(deps: EndpointDeps): EndpointTable {
     const offset = offsetOfPageToken(optionalString(request, 'page_token'));
     // As in MLflow, an experiment id that names nothing (or nothing the caller may see) adds no runs.
     const folders: string[] = [];
+    const experimentIds = new Map<string, string>();
     for (const id of new Set(stringList(request, 'experiment_ids'))) {
       try {
-        folders.push((await experiments.byId(call, id)).path);
+        const folder = await experiments.byId(call, id);
+        folders.push(folder.path);
+        experimentIds.set(folder.path, experiments.idOf(actor, folder));
       } catch (error) {
         if (!(error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
       }
@@ -59,7 +62,9 @@ export function searchRunsEndpoints(deps: EndpointDeps): EndpointTable {
       limit: maxResults + 1,
     });
     return {
-      runs: (found.slice(0, maxResults) as RunRecord[]).map((record) => toMlflowRun(actor, record)),
+      runs: (found.slice(0, maxResults) as RunRecord[]).map((record) =>
+        toMlflowRun(actor, record, experimentIds.get(record.folder ?? '')),
+      ),
       ...(found.length > maxResults ? { next_page_token: pageTokenOf(offset + maxResults) } : {}),
     };
   };
