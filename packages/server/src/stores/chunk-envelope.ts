@@ -1,13 +1,23 @@
 /**
- * A chunk's envelope: what a downsampled read of a long series needs from a chunk instead of
- * its 4,096 points (its two ends, its lowest and highest values with where they are, and the
- * range of its steps). Stored beside each chunk, in a small row of its own, so reading a
- * 100-million-point series at full zoom touches ~25,000 rows of 104 bytes, not 1.6 GB.
+ * Envelopes of a chunked series: what a downsampled read of a long series needs instead of
+ * its points. An envelope covers consecutive points (a 256-point segment of a chunk, or a
+ * whole chunk) and keeps their two ends, their lowest and highest values with where they
+ * are, and the range of their steps. Two levels are stored, in small rows of their own:
+ * - per chunk, the envelopes of its segments (`SEGMENT_POINTS` each);
+ * - per group of `GROUP_CHUNKS` chunks, the envelope of each chunk.
+ * So a full-zoom read of a 100-million-point series reads ~380 group rows (2.5 MB), a read
+ * zoomed to a few million points the segment rows of the chunks it touches, never the points.
  */
 import type { PointColumns } from './metric-store.js';
 
+export const SEGMENT_POINTS = 256;
+export const GROUP_CHUNKS = 64;
+
 export interface ChunkEnvelope {
+  /** The chunk it is in. */
   seq: number;
+  /** Index in the chunk of its first point. */
+  start: number;
   count: number;
   firstStep: number;
   firstValue: number;
@@ -20,21 +30,38 @@ export interface ChunkEnvelope {
   maxIndex: number;
   maxStep: number;
   maxValue: number;
-  /** The lowest and highest step in the chunk (steps need not be in order). */
+  /** The lowest and highest step it holds (steps need not be in order). */
   stepLow: number;
   stepHigh: number;
 }
 
-const FIELDS = 13;
+/** The fields of an envelope, in their packed order. */
+const FIELDS = [
+  'seq',
+  'start',
+  'count',
+  'firstStep',
+  'firstValue',
+  'lastStep',
+  'lastValue',
+  'minIndex',
+  'minStep',
+  'minValue',
+  'maxIndex',
+  'maxStep',
+  'maxValue',
+  'stepLow',
+  'stepHigh',
+] as const satisfies readonly (keyof ChunkEnvelope)[];
 
-export function envelopeOf(seq: number, columns: PointColumns): ChunkEnvelope {
+/** The envelope of points `start..end` of a chunk's columns. */
+export function envelopeOf(seq: number, columns: PointColumns, start = 0, end = columns.steps.length): ChunkEnvelope {
   const { steps, values } = columns;
-  const count = steps.length;
   let minIndex = -1;
   let maxIndex = -1;
   let stepLow = Number.POSITIVE_INFINITY;
   let stepHigh = Number.NEGATIVE_INFINITY;
-  for (let index = 0; index < count; index += 1) {
+  for (let index = start; index < end; index += 1) {
     const step = steps[index] as number;
     if (step < stepLow) stepLow = step;
     if (step > stepHigh) stepHigh = step;
@@ -46,11 +73,12 @@ export function envelopeOf(seq: number, columns: PointColumns): ChunkEnvelope {
   const at = (column: Float64Array, index: number) => (index < 0 ? Number.NaN : (column[index] as number));
   return {
     seq,
-    count,
-    firstStep: at(steps, 0),
-    firstValue: at(values, 0),
-    lastStep: at(steps, count - 1),
-    lastValue: at(values, count - 1),
+    start,
+    count: end - start,
+    firstStep: at(steps, start),
+    firstValue: at(values, start),
+    lastStep: at(steps, end - 1),
+    lastValue: at(values, end - 1),
     minIndex,
     minStep: at(steps, minIndex),
     minValue: at(values, minIndex),
@@ -62,45 +90,83 @@ export function envelopeOf(seq: number, columns: PointColumns): ChunkEnvelope {
   };
 }
 
-export function packEnvelope(envelope: ChunkEnvelope): Buffer {
-  const packed = Float64Array.of(
-    envelope.count,
-    envelope.firstStep,
-    envelope.firstValue,
-    envelope.lastStep,
-    envelope.lastValue,
-    envelope.minIndex,
-    envelope.minStep,
-    envelope.minValue,
-    envelope.maxIndex,
-    envelope.maxStep,
-    envelope.maxValue,
-    envelope.stepLow,
-    envelope.stepHigh,
-  );
+/** The envelopes of a chunk's segments. */
+export function segmentEnvelopes(seq: number, columns: PointColumns): ChunkEnvelope[] {
+  const out: ChunkEnvelope[] = [];
+  for (let start = 0; start < columns.steps.length; start += SEGMENT_POINTS) {
+    out.push(envelopeOf(seq, columns, start, Math.min(columns.steps.length, start + SEGMENT_POINTS)));
+  }
+  return out;
+}
+
+/** One envelope for consecutive envelopes of one chunk (its segments). */
+export function foldEnvelopes(parts: readonly ChunkEnvelope[]): ChunkEnvelope {
+  const first = parts[0] as ChunkEnvelope;
+  const last = parts[parts.length - 1] as ChunkEnvelope;
+  const folded: ChunkEnvelope = {
+    ...first,
+    start: first.start,
+    count: 0,
+    lastStep: last.lastStep,
+    lastValue: last.lastValue,
+  };
+  folded.minIndex = -1;
+  folded.maxIndex = -1;
+  for (const part of parts) {
+    folded.count += part.count;
+    if (part.stepLow < folded.stepLow) folded.stepLow = part.stepLow;
+    if (part.stepHigh > folded.stepHigh) folded.stepHigh = part.stepHigh;
+    if (part.minIndex >= 0 && (folded.minIndex < 0 || part.minValue < folded.minValue)) {
+      folded.minIndex = part.minIndex;
+      folded.minStep = part.minStep;
+      folded.minValue = part.minValue;
+    }
+    if (part.maxIndex >= 0 && (folded.maxIndex < 0 || part.maxValue > folded.maxValue)) {
+      folded.maxIndex = part.maxIndex;
+      folded.maxStep = part.maxStep;
+      folded.maxValue = part.maxValue;
+    }
+  }
+  if (folded.minIndex < 0) {
+    folded.minStep = Number.NaN;
+    folded.minValue = Number.NaN;
+    folded.maxStep = Number.NaN;
+    folded.maxValue = Number.NaN;
+  }
+  return folded;
+}
+
+/** Packs envelopes into one buffer of float64 fields. */
+export function packEnvelopes(envelopes: readonly ChunkEnvelope[]): Buffer {
+  const packed = new Float64Array(envelopes.length * FIELDS.length);
+  let at = 0;
+  for (const envelope of envelopes) for (const field of FIELDS) packed[at++] = envelope[field];
   return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
 }
 
-export function unpackEnvelope(seq: number, bytes: Uint8Array): ChunkEnvelope | undefined {
-  if (bytes.byteLength !== FIELDS * 8) return undefined;
-  const copy = new Float64Array(FIELDS);
-  new Uint8Array(copy.buffer).set(bytes);
-  const [count, firstStep, firstValue, lastStep, lastValue, minIndex, minStep, minValue, maxIndex, maxStep, maxValue] =
-    copy as unknown as number[];
-  return {
-    seq,
-    count: count as number,
-    firstStep: firstStep as number,
-    firstValue: firstValue as number,
-    lastStep: lastStep as number,
-    lastValue: lastValue as number,
-    minIndex: minIndex as number,
-    minStep: minStep as number,
-    minValue: minValue as number,
-    maxIndex: maxIndex as number,
-    maxStep: maxStep as number,
-    maxValue: maxValue as number,
-    stepLow: copy[11] as number,
-    stepHigh: copy[12] as number,
-  };
+export function unpackEnvelopes(bytes: Uint8Array): ChunkEnvelope[] {
+  const width = FIELDS.length * 8;
+  if (bytes.byteLength % width !== 0) return [];
+  const all = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(all.buffer).set(bytes);
+  const out: ChunkEnvelope[] = [];
+  for (let base = 0; base < all.length; base += FIELDS.length) {
+    const envelope = {} as Record<(typeof FIELDS)[number], number>;
+    FIELDS.forEach((field, index) => {
+      envelope[field] = all[base + index] as number;
+    });
+    out.push(envelope);
+  }
+  return out;
+}
+
+/** The group row after `envelope` (a whole chunk's) replaced its entry among `previous`. */
+export function withChunkEnvelope(previous: readonly ChunkEnvelope[], envelope: ChunkEnvelope): ChunkEnvelope[] {
+  const next = previous.filter((each) => each.seq !== envelope.seq);
+  next.push(envelope);
+  return next.sort((a, b) => a.seq - b.seq);
+}
+
+export function groupOf(seq: number): number {
+  return Math.floor(seq / GROUP_CHUNKS);
 }

@@ -4,6 +4,7 @@
  */
 import { LarderError } from '@larder/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { foldEnvelopes, SEGMENT_POINTS } from './chunk-envelope.js';
 import { CHUNK_POINTS, type MetricStore, type PointColumns, type SeriesKey } from './metric-store.js';
 
 export interface MetricStoreSetup {
@@ -73,6 +74,13 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
         expect(envelope.stepHigh).toBe(Math.max(...Array.from(chunk.steps)));
       }
       expect(envelopes[2]?.maxValue).toBe(1e9);
+      // Each chunk's segments fold into its envelope.
+      const segments = await store.segmentEnvelopes(loss, [1, 0]);
+      expect(segments.map((each) => [each.seq, each.start])).toEqual([
+        ...Array.from({ length: CHUNK_POINTS / SEGMENT_POINTS }, (_, index) => [0, index * SEGMENT_POINTS]),
+        ...Array.from({ length: CHUNK_POINTS / SEGMENT_POINTS }, (_, index) => [1, index * SEGMENT_POINTS]),
+      ]);
+      expect(foldEnvelopes(segments.filter((each) => each.seq === 1))).toEqual(envelopes[1]);
       await store.removeRun(loss.run);
       expect(await store.envelopes(loss)).toEqual({ chunks: 0, envelopes: [] });
     });

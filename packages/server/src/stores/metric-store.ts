@@ -69,10 +69,12 @@ export interface MetricStore {
   /** The series' points in order (empty columns when it does not exist). */
   read(key: SeriesKey, options?: ReadOptions): Promise<PointColumns>;
   /**
-   * The series' chunk count and the envelopes of its chunks in order (a chunk written before
-   * envelopes were kept has none: read its points). For downsampled reads of long series.
+   * The series' chunk count and the envelope of each of its chunks, in order (a chunk written
+   * before envelopes were kept has none: read its points). For downsampled reads of long series.
    */
   envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }>;
+  /** The envelopes of the segments of the chunks numbered `seqs`, in series order. */
+  segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]>;
   /** The points of the chunks numbered `seqs` (steps and values only), in the order asked. */
   readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]>;
   /** Summaries of every series of a run. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envelopeOf } from '../../stores/chunk-envelope.js';
+import { envelopeOf, foldEnvelopes, segmentEnvelopes } from '../../stores/chunk-envelope.js';
 import { CHUNK_POINTS, type PointColumns } from '../../stores/metric-store.js';
 import { minMaxIndexes, pick } from './downsample.js';
 import { downsampleFromEnvelopes, planEnvelopeRead } from './envelope-downsample.js';
@@ -26,7 +26,9 @@ function series(chunks: number) {
       columns: { steps: slice(steps), values: slice(values), epochs: new Float64Array(0), times: new Float64Array(0) },
     });
   }
-  return { steps, values, parts, envelopes: parts.map((part) => envelopeOf(part.seq, part.columns)) };
+  const envelopes = parts.map((part) => envelopeOf(part.seq, part.columns));
+  const segments = parts.map((part) => segmentEnvelopes(part.seq, part.columns));
+  return { steps, values, parts, envelopes, segments };
 }
 
 describe('downsampling from chunk envelopes', () => {
@@ -72,9 +74,27 @@ describe('downsampling from chunk envelopes', () => {
 
   it('leaves short ranges to the exact path over the chunks they touch, and reads chunks that have no envelope', () => {
     const short = planEnvelopeRead(400, data.envelopes, { fromStep: 10, toStep: 2 * CHUNK_POINTS * 3 - 1 }, target);
-    expect(short).toMatchObject({ exact: true, inside: [], read: [0, 1, 2] });
+    expect(short).toMatchObject({ mode: 'exact', inside: [], read: [0, 1, 2] });
     const partial = planEnvelopeRead(400, data.envelopes.slice(10), {}, target);
-    expect(partial.exact).toBe(false);
+    expect(partial.mode).toBe('chunks');
     expect(partial.read).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('uses segments when buckets are narrower than two chunks, reading no points inside the zoom', () => {
+    const fromStep = 2 * CHUNK_POINTS * 100;
+    const toStep = 2 * CHUNK_POINTS * 150 - 2;
+    const plan = planEnvelopeRead(400, data.envelopes, { fromStep, toStep }, target);
+    expect(plan.mode).toBe('segments');
+    expect(plan.read).toEqual([]);
+    plan.inside = plan.inside.flatMap((envelope) => data.segments[envelope.seq] ?? []);
+    const result = downsampleFromEnvelopes(plan, [], { fromStep, toStep });
+    expect(result.count).toBe(50 * CHUNK_POINTS);
+    expect(result.steps.length).toBeLessThanOrEqual(target);
+    expect(result.steps.length).toBeGreaterThan(target * 0.9);
+    expect(result.steps[0]).toBe(fromStep);
+    expect(result.steps.at(-1)).toBe(toStep);
+    // The segments' extremes are the chunk's: folding them gives the chunk's envelope.
+    const folded = foldEnvelopes(data.segments[120] ?? []);
+    expect(folded).toEqual(data.envelopes[120]);
   });
 });

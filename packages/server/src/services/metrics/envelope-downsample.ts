@@ -1,12 +1,13 @@
 /**
- * Downsampling a long series from its chunks' envelopes (`stores/chunk-envelope.ts`): when a
- * chart's buckets each span two chunks or more, a bucket's extremes are among its chunks'
- * extremes, so those chunks are never read; only chunks the zoom cuts through (or written
- * before envelopes were kept) are read point by point. The answer keeps what `minMaxIndexes`
- * keeps (each bucket's lowest and highest value in order, and the range's two ends), with
- * buckets of whole chunks: a read touches ~2,000 small rows whatever the series' length.
+ * Downsampling a long series from envelopes (`stores/chunk-envelope.ts`): when a chart's
+ * buckets each span two chunks or more, a bucket's extremes are among its chunks' extremes;
+ * when they span two 256-point segments or more, among its segments'. So those chunks' points
+ * are never read; only chunks the zoom cuts through (or written before envelopes were kept)
+ * are. The answer keeps what `minMaxIndexes` keeps (each bucket's lowest and highest value in
+ * order, and the range's two ends), with buckets of whole envelopes.
  */
 import type { ChunkEnvelope } from '../../stores/chunk-envelope.js';
+import { SEGMENT_POINTS } from '../../stores/chunk-envelope.js';
 import { CHUNK_POINTS, type PointColumns } from '../../stores/metric-store.js';
 
 export interface StepRange {
@@ -15,13 +16,16 @@ export interface StepRange {
 }
 
 export interface EnvelopePlan {
-  /** Chunks wholly inside the range, represented by their envelopes. */
+  /**
+   * `chunks`: chunks inside the range stand for themselves; `segments`: their segments' envelopes
+   * must be fetched to stand for them; `exact`: few enough points to read them all.
+   */
+  mode: 'chunks' | 'segments' | 'exact';
+  /** Envelopes wholly inside the range (of chunks, or, once fetched, of their segments). */
   inside: ChunkEnvelope[];
   /** Chunks to read point by point (cut by the range, or without an envelope). */
   read: number[];
   buckets: number;
-  /** Few enough points to downsample exactly from the chunks read (`inside` is then empty). */
-  exact: boolean;
 }
 
 export interface Downsampled {
@@ -71,12 +75,11 @@ export function planEnvelopeRead(
     }
   }
   const buckets = bucketsFor(target);
-  if (points < buckets * 2 * CHUNK_POINTS) {
-    // Short enough to read every point: but only of the chunks the range touches.
-    const all = [...inside.map((envelope) => envelope.seq), ...read].sort((a, b) => a - b);
-    return { inside: [], read: all, buckets, exact: true };
-  }
-  return { inside, read, buckets, exact: false };
+  if (points >= buckets * 2 * CHUNK_POINTS) return { mode: 'chunks', inside, read, buckets };
+  if (points >= buckets * 2 * SEGMENT_POINTS) return { mode: 'segments', inside, read, buckets };
+  // Short enough to read every point: but only of the chunks the range touches.
+  const all = [...inside.map((envelope) => envelope.seq), ...read].sort((a, b) => a - b);
+  return { mode: 'exact', inside: [], read: all, buckets };
 }
 
 /** The points of the range, from the chunks read (for the exact path). */
@@ -112,17 +115,19 @@ export function downsampleFromEnvelopes(
 ): Downsampled {
   const from = range.fromStep ?? Number.NEGATIVE_INFINITY;
   const to = range.toStep ?? Number.POSITIVE_INFINITY;
-  type Segment = { seq: number; envelope: ChunkEnvelope } | { seq: number; points: Candidate[] };
-  const segments: Segment[] = plan.inside.map((envelope) => ({ seq: envelope.seq, envelope }));
+  type Segment =
+    | { seq: number; start: number; envelope: ChunkEnvelope }
+    | { seq: number; start: number; points: Candidate[] };
+  const segments: Segment[] = plan.inside.map((envelope) => ({ seq: envelope.seq, start: envelope.start, envelope }));
   for (const { seq, columns } of readChunks) {
     const points: Candidate[] = [];
     for (let index = 0; index < columns.steps.length; index += 1) {
       const step = columns.steps[index] as number;
       if (step >= from && step <= to) points.push({ seq, index, step, value: columns.values[index] as number });
     }
-    if (points.length > 0) segments.push({ seq, points });
+    if (points.length > 0) segments.push({ seq, start: 0, points });
   }
-  segments.sort((a, b) => a.seq - b.seq);
+  segments.sort((a, b) => a.seq - b.seq || a.start - b.start);
   const count = segments.reduce(
     (sum, segment) => sum + ('envelope' in segment ? segment.envelope.count : segment.points.length),
     0,
@@ -150,9 +155,9 @@ export function downsampleFromEnvelopes(
       if (envelope.minIndex >= 0) {
         offer(bucket, { seq, index: envelope.minIndex, step: envelope.minStep, value: envelope.minValue });
         offer(bucket, { seq, index: envelope.maxIndex, step: envelope.maxStep, value: envelope.maxValue });
-      } else offer(bucket, { seq, index: 0, step: envelope.firstStep, value: envelope.firstValue });
-      first ??= { seq, index: 0, step: envelope.firstStep, value: envelope.firstValue };
-      last = { seq, index: envelope.count - 1, step: envelope.lastStep, value: envelope.lastValue };
+      } else offer(bucket, { seq, index: envelope.start, step: envelope.firstStep, value: envelope.firstValue });
+      first ??= { seq, index: envelope.start, step: envelope.firstStep, value: envelope.firstValue };
+      last = { seq, index: envelope.start + envelope.count - 1, step: envelope.lastStep, value: envelope.lastValue };
       position += envelope.count;
     } else {
       for (const point of segment.points) {

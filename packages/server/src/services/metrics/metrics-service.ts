@@ -125,8 +125,14 @@ export class MetricsService extends EventEmitter {
       const range = { fromStep, toStep };
       const { chunks, envelopes } = await this.metrics.envelopes(key);
       const plan = planEnvelopeRead(chunks, envelopes, range, target);
+      if (plan.mode === 'segments') {
+        plan.inside = await this.metrics.segmentEnvelopes(
+          key,
+          plan.inside.map((envelope) => envelope.seq),
+        );
+      }
       const read = await this.metrics.readChunks(key, plan.read);
-      if (!plan.exact) return { ...key, ...downsampleFromEnvelopes(plan, read, range) };
+      if (plan.mode !== 'exact') return { ...key, ...downsampleFromEnvelopes(plan, read, range) };
       const { steps, values } = pointsInRange(read, range);
       const indexes = minMaxIndexes(values, target);
       return {

@@ -5,7 +5,15 @@
  */
 import { LarderError } from '@larder/protocol';
 import type pg from 'pg';
-import { type ChunkEnvelope, envelopeOf, packEnvelope, unpackEnvelope } from '../chunk-envelope.js';
+import {
+  type ChunkEnvelope,
+  foldEnvelopes,
+  groupOf,
+  packEnvelopes,
+  segmentEnvelopes,
+  unpackEnvelopes,
+  withChunkEnvelope,
+} from '../chunk-envelope.js';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -51,9 +59,14 @@ CREATE TABLE IF NOT EXISTS metric_chunks (
   steps bytea NOT NULL, vals bytea NOT NULL, epochs bytea NOT NULL, times bytea NOT NULL,
   PRIMARY KEY (run, type, name, seq)
 );
-CREATE TABLE IF NOT EXISTS metric_chunk_envelopes (
-  run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL, envelope bytea NOT NULL,
+DROP TABLE IF EXISTS metric_chunk_envelopes;
+CREATE TABLE IF NOT EXISTS metric_segment_envelopes (
+  run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL, envelopes bytea NOT NULL,
   PRIMARY KEY (run, type, name, seq)
+);
+CREATE TABLE IF NOT EXISTS metric_chunk_envelope_groups (
+  run text NOT NULL, type text NOT NULL, name text NOT NULL, grp integer NOT NULL, envelopes bytea NOT NULL,
+  PRIMARY KEY (run, type, name, grp)
 );`;
 
 export class PostgresMetricStore implements MetricStore {
@@ -140,10 +153,22 @@ export class PostgresMetricStore implements MetricStore {
           packColumn(chunk.columns.times),
         ],
       );
+      const segments = segmentEnvelopes(chunk.seq, chunk.columns);
       await client.query(
-        `INSERT INTO metric_chunk_envelopes (run, type, name, seq, envelope) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (run, type, name, seq) DO UPDATE SET envelope = excluded.envelope`,
-        [...where, chunk.seq, packEnvelope(envelopeOf(chunk.seq, chunk.columns))],
+        `INSERT INTO metric_segment_envelopes (run, type, name, seq, envelopes) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run, type, name, seq) DO UPDATE SET envelopes = excluded.envelopes`,
+        [...where, chunk.seq, packEnvelopes(segments)],
+      );
+      const grp = groupOf(chunk.seq);
+      const stored = await client.query<{ envelopes: Buffer }>(
+        'SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3 AND grp = $4',
+        [...where, grp],
+      );
+      const previous = stored.rows[0] ? unpackEnvelopes(stored.rows[0].envelopes) : [];
+      await client.query(
+        `INSERT INTO metric_chunk_envelope_groups (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
+        [...where, grp, packEnvelopes(withChunkEnvelope(previous, foldEnvelopes(segments)))],
       );
     }
     const s = plan.summary;
@@ -178,17 +203,27 @@ export class PostgresMetricStore implements MetricStore {
           'SELECT chunks FROM metric_series WHERE run = $1 AND type = $2 AND name = $3',
           where,
         ),
-        this.ready.query<{ seq: number; envelope: Buffer }>(
-          'SELECT seq, envelope FROM metric_chunk_envelopes WHERE run = $1 AND type = $2 AND name = $3 ORDER BY seq',
+        this.ready.query<{ envelopes: Buffer }>(
+          'SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3 ORDER BY grp',
           where,
         ),
       ]);
-      const envelopes: ChunkEnvelope[] = [];
-      for (const row of stored.rows) {
-        const envelope = unpackEnvelope(row.seq, row.envelope);
-        if (envelope) envelopes.push(envelope);
-      }
+      const envelopes = stored.rows.flatMap((row) => unpackEnvelopes(row.envelopes));
       return { chunks: series.rows[0]?.chunks ?? 0, envelopes };
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
+    if (seqs.length === 0) return [];
+    try {
+      const { rows } = await this.ready.query<{ envelopes: Buffer }>(
+        `SELECT envelopes FROM metric_segment_envelopes WHERE run = $1 AND type = $2 AND name = $3 AND seq = ANY($4::int[])
+         ORDER BY seq`,
+        [key.run, key.type, key.name, [...seqs]],
+      );
+      return rows.flatMap((row) => unpackEnvelopes(row.envelopes));
     } catch (error) {
       throw translateError(error);
     }
@@ -227,7 +262,8 @@ export class PostgresMetricStore implements MetricStore {
     try {
       await inTransaction(this.ready, async (client) => {
         await client.query('DELETE FROM metric_chunks WHERE run = $1', [run]);
-        await client.query('DELETE FROM metric_chunk_envelopes WHERE run = $1', [run]);
+        await client.query('DELETE FROM metric_segment_envelopes WHERE run = $1', [run]);
+        await client.query('DELETE FROM metric_chunk_envelope_groups WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_series WHERE run = $1', [run]);
       });
     } catch (error) {

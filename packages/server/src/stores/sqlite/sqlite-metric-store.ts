@@ -7,7 +7,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
-import { type ChunkEnvelope, envelopeOf, packEnvelope, unpackEnvelope } from '../chunk-envelope.js';
+import {
+  type ChunkEnvelope,
+  foldEnvelopes,
+  groupOf,
+  packEnvelopes,
+  segmentEnvelopes,
+  unpackEnvelopes,
+  withChunkEnvelope,
+} from '../chunk-envelope.js';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -49,9 +57,14 @@ CREATE TABLE IF NOT EXISTS chunks (
   steps BLOB NOT NULL, vals BLOB NOT NULL, epochs BLOB NOT NULL, times BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (run, type, name, seq);
-CREATE TABLE IF NOT EXISTS chunk_envelopes (
-  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, envelope BLOB NOT NULL,
+DROP TABLE IF EXISTS chunk_envelopes;
+CREATE TABLE IF NOT EXISTS segment_envelopes (
+  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, envelopes BLOB NOT NULL,
   PRIMARY KEY (run, type, name, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunk_envelope_groups (
+  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, grp INTEGER NOT NULL, envelopes BLOB NOT NULL,
+  PRIMARY KEY (run, type, name, grp)
 ) WITHOUT ROWID;
 `;
 
@@ -102,17 +115,28 @@ export class SqliteMetricStore implements MetricStore {
            last_step = excluded.last_step, steps = excluded.steps, vals = excluded.vals, epochs = excluded.epochs,
            times = excluded.times`,
       ),
-      writeEnvelope: db.prepare(
-        `INSERT INTO chunk_envelopes (run, type, name, seq, envelope) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (run, type, name, seq) DO UPDATE SET envelope = excluded.envelope`,
+      writeSegments: db.prepare(
+        `INSERT INTO segment_envelopes (run, type, name, seq, envelopes) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run, type, name, seq) DO UPDATE SET envelopes = excluded.envelopes`,
       ),
-      envelopes: db.prepare<[string, string, string], { seq: number; envelope: Buffer }>(
-        'SELECT seq, envelope FROM chunk_envelopes WHERE run = ? AND type = ? AND name = ? ORDER BY seq',
+      segments: db.prepare<[string, string, string, number], { envelopes: Buffer }>(
+        'SELECT envelopes FROM segment_envelopes WHERE run = ? AND type = ? AND name = ? AND seq = ?',
+      ),
+      group: db.prepare<[string, string, string, number], { envelopes: Buffer }>(
+        'SELECT envelopes FROM chunk_envelope_groups WHERE run = ? AND type = ? AND name = ? AND grp = ?',
+      ),
+      writeGroup: db.prepare(
+        `INSERT INTO chunk_envelope_groups (run, type, name, grp, envelopes) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
+      ),
+      groups: db.prepare<[string, string, string], { envelopes: Buffer }>(
+        'SELECT envelopes FROM chunk_envelope_groups WHERE run = ? AND type = ? AND name = ? ORDER BY grp',
       ),
       chunkValues: db.prepare<[string, string, string, number], { steps: Buffer; vals: Buffer }>(
         'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq = ?',
       ),
-      removeEnvelopes: db.prepare('DELETE FROM chunk_envelopes WHERE run = ?'),
+      removeSegments: db.prepare('DELETE FROM segment_envelopes WHERE run = ?'),
+      removeGroups: db.prepare('DELETE FROM chunk_envelope_groups WHERE run = ?'),
       writeSeries: db.prepare(
         `INSERT INTO series (run, type, name, count, chunks, first_step, last_step, last, min, max, last_epoch, last_time)
          VALUES (@run, @type, @name, @count, @chunks, @firstStep, @lastStep, @last, @min, @max, @lastEpoch, @lastTime)
@@ -165,8 +189,12 @@ export class SqliteMetricStore implements MetricStore {
             epochs: packColumn(chunk.columns.epochs),
             times: packColumn(chunk.columns.times),
           });
-          const envelope = packEnvelope(envelopeOf(chunk.seq, chunk.columns));
-          statements.writeEnvelope.run(key.run, key.type, key.name, chunk.seq, envelope);
+          const segments = segmentEnvelopes(chunk.seq, chunk.columns);
+          statements.writeSegments.run(key.run, key.type, key.name, chunk.seq, packEnvelopes(segments));
+          const grp = groupOf(chunk.seq);
+          const stored = statements.group.get(key.run, key.type, key.name, grp);
+          const group = withChunkEnvelope(stored ? unpackEnvelopes(stored.envelopes) : [], foldEnvelopes(segments));
+          statements.writeGroup.run(key.run, key.type, key.name, grp, packEnvelopes(group));
         }
         statements.writeSeries.run({ ...plan.summary, chunks: plan.chunks });
         return plan.summary;
@@ -191,12 +219,20 @@ export class SqliteMetricStore implements MetricStore {
   async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
     const statements = this.ready;
     const row = statements.series.get(key.run, key.type, key.name);
-    const envelopes: ChunkEnvelope[] = [];
-    for (const stored of statements.envelopes.all(key.run, key.type, key.name)) {
-      const envelope = unpackEnvelope(stored.seq, stored.envelope);
-      if (envelope) envelopes.push(envelope);
-    }
+    const envelopes = statements.groups
+      .all(key.run, key.type, key.name)
+      .flatMap((group) => unpackEnvelopes(group.envelopes));
     return { chunks: row?.chunks ?? 0, envelopes };
+  }
+
+  async segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
+    const statements = this.ready;
+    return [...seqs]
+      .sort((a, b) => a - b)
+      .flatMap((seq) => {
+        const row = statements.segments.get(key.run, key.type, key.name, seq);
+        return row ? unpackEnvelopes(row.envelopes) : [];
+      });
   }
 
   async readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]> {
@@ -224,7 +260,8 @@ export class SqliteMetricStore implements MetricStore {
     const statements = this.ready;
     (this.db as Database.Database).transaction(() => {
       statements.removeChunks.run(run);
-      statements.removeEnvelopes.run(run);
+      statements.removeSegments.run(run);
+      statements.removeGroups.run(run);
       statements.removeSeries.run(run);
     })();
   }
