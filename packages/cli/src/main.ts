@@ -6,6 +6,7 @@ import { registerAccount } from './commands/account.js';
 import { registerBlob } from './commands/blob.js';
 import { registerDatalake } from './commands/datalake.js';
 import { registerModel } from './commands/model.js';
+import { registerRecords } from './commands/records.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerStock } from './commands/stock.js';
@@ -23,6 +24,7 @@ program
 
 registerServe(program);
 registerAccount(program);
+registerRecords(program);
 registerToken(program);
 registerBlob(program);
 registerRuns(program);

@@ -86,6 +86,23 @@ describe('larder serve with auth, then the account commands', () => {
     expect((await larder(['services'])).stdout).toContain('No services hold records yet.');
   });
 
+  it('says when a service was never written to, and which one was meant, without creating it', async () => {
+    const admin = JSON.parse(await readFile(join(data(), 'admin-credentials.json'), 'utf8'));
+    const written = await fetch(`${server.url}/experiments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'baseline' }),
+    });
+    expect(written.status).toBe(201);
+    const typo = await larder(['find', 'experimnets']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim()).toBe("larder: No service 'experimnets' yet; did you mean 'experiments'?");
+    const found = await larder(['find', 'experiments']);
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.stdout.trim())).toMatchObject({ name: 'baseline' });
+    expect((await larder(['services'])).stdout.trim()).toBe('experiments');
+  });
+
   it('creates, lists and revokes API keys', async () => {
     const created = await larder(['token', 'create', '--name', 'from the test']);
     expect(created.code).toBe(0);

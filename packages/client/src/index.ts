@@ -41,3 +41,5 @@ export * from './marcelle/index.js'; // Marcelle's Remote, Writer, Uploader and 
 export * from './models/index.js';
 // Runs and artifacts: local-first experiment tracking (curated list in runs/index.ts).
 export * from './runs/index.js';
+export { nearestName } from './service-catalog/nearest-name.js';
+export { assertServiceWritten, listServices, unwrittenServiceNotice } from './service-catalog/service-catalog.js';
