@@ -11,7 +11,7 @@ const compare = (entity: string, key: string, comparator: string, value: unknown
 
 describe("MLflow's filter grammar", () => {
   it('reads AND-ed comparisons of every entity', () => {
-    expect(parseFilterString("metrics.loss < 0.5 AND params.lr = '0.1' and tags.team != \"vision\"")).toEqual({
+    expect(parseFilterString('metrics.loss < 0.5 AND params.lr = \'0.1\' and tags.team != "vision"')).toEqual({
       kind: 'and',
       clauses: [
         compare('metrics', 'loss', '<', { kind: 'number', text: '0.5', number: 0.5 }),
