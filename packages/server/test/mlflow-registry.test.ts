@@ -142,8 +142,18 @@ describe.each(
       expect(other.load_logged_model).toMatch(/RESOURCE_DOES_NOT_EXIST|404/);
     }
     expect(other.own_model).toBe(name);
-    expect(other.register_their_run).toBe('RESOURCE_DOES_NOT_EXIST');
-    expect(other.own_versions).toBe(0);
+    expect(other.register_their_run).toBeNull();
+    expect(other.own_versions).toBe(1);
+  });
+
+  it('copies no bytes into a version whose source the registering user cannot read', async () => {
+    const [model] = (await server.request('GET', `/models?name=${name}`, { token: bob.token })).body.data;
+    expect(model.userId).toBe(bob.id);
+    const [version] = (await server.request('GET', `/model-versions?modelId=${model._id}`, { token: bob.token })).body
+      .data;
+    expect(version.files).toEqual([]);
+    expect(version.producedBy).toEqual([]);
+    expect(version.mlflow.source).toBe(`runs:/${result.run_id}/model`);
   });
 });
 
@@ -170,7 +180,8 @@ describe('the registry and logged models on the wire', () => {
     expect(created.status).toBe(200);
     const cases: [string, string, unknown][] = [
       ['POST', '/registered-models/create', { name: 42 }],
-      ['POST', '/registered-models/create', { name: 'has spaces' }],
+      ['POST', '/registered-models/create', { name: 'has/slash' }],
+      ['POST', '/registered-models/create', { name: 'trailing space ' }],
       ['POST', '/registered-models/create', { name: 'x', tags: 'not-a-list' }],
       ['POST', '/registered-models/create', {}],
       ['GET', '/registered-models/search?max_results=abc', undefined],
@@ -182,7 +193,7 @@ describe('the registry and logged models on the wire', () => {
       ['GET', '/model-versions/get?name=wire-model&version=abc', undefined],
       ['GET', '/model-versions/search?filter=name%20IN%20x', undefined],
       ['POST', '/model-versions/create', { name: 'wire-model', source: 'runs:/../../etc' }],
-      ['POST', '/model-versions/create', { name: 'wire-model', source: 'mlflow-artifacts:/0/run/artifacts/%00' }],
+      ['POST', '/model-versions/create', { name: 'wire-model', source: 'mlflow-artifacts:/0/run/artifacts/a\u0000b' }],
       ['POST', '/model-versions/transition-stage', { name: 'wire-model', version: '1', stage: 'Staging' }],
       ['POST', '/registered-models/alias', { name: 'wire-model', alias: 'latest', version: '1' }],
       ['POST', '/logged-models', {}],

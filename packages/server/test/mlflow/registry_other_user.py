@@ -39,7 +39,8 @@ if logged_model_id:
 # The other user's names do not block this one: they get a model of their own.
 own = client.create_registered_model(name)
 result["own_model"] = own.name
-# A model of their own, but the first user's run stays unreadable as a source.
+# A model of their own; registering the first user's run records the source as MLflow does,
+# but copies none of its files (the test reads the version through Larder).
 result["register_their_run"] = error_code(lambda: client.create_model_version(name, f"runs:/{run_id}/model", run_id))
 result["own_versions"] = len(client.search_model_versions(f"name = '{name}'"))
 print("REGISTRY-OTHER-RESULT " + json.dumps(result))

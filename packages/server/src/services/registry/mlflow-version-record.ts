@@ -6,7 +6,7 @@
  * key-value tags) and, like every version, every file as `{path, sha256, size}`, copied
  * from the source's artifacts so the version holds its bytes whatever happens to the run.
  */
-import { isValidRecordId, LarderError } from '@larder/protocol';
+import { LarderError } from '@larder/protocol';
 
 export const MLFLOW_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type MlflowStage = (typeof MLFLOW_STAGES)[number];
@@ -19,6 +19,8 @@ export interface MlflowVersionFields {
   runLink: string;
   stage: MlflowStage;
   tags: Record<string, string>;
+  /** Where a version without files of its own is downloaded from (a copied version's origin). */
+  storageLocation: string;
 }
 
 const MAX_TAGS = 1000;
@@ -28,7 +30,7 @@ export function parseMlflowFields(value: unknown): MlflowVersionFields {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('mlflow must be an object');
   const fields = value as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (!['source', 'runId', 'loggedModelId', 'runLink', 'stage', 'tags'].includes(key)) {
+    if (!['source', 'runId', 'loggedModelId', 'runLink', 'stage', 'tags', 'storageLocation'].includes(key)) {
       throw bad(`mlflow has no field "${key.slice(0, 60)}"`);
     }
   }
@@ -37,11 +39,14 @@ export function parseMlflowFields(value: unknown): MlflowVersionFields {
   }
   return {
     source: fields.source,
-    runId: optionalId(fields.runId, 'mlflow.runId'),
-    loggedModelId: optionalId(fields.loggedModelId, 'mlflow.loggedModelId'),
+    // As MLflow's registry, the run and logged model are recorded as given; lineage
+    // (`producedBy`) names only runs the writer could read.
+    runId: optionalText(fields.runId, 'mlflow.runId', 256) || null,
+    loggedModelId: optionalText(fields.loggedModelId, 'mlflow.loggedModelId', 256) || null,
     runLink: optionalText(fields.runLink, 'mlflow.runLink', 4096),
     stage: mlflowStage(fields.stage ?? 'None'),
     tags: mlflowTags(fields.tags ?? {}, 'mlflow.tags'),
+    storageLocation: optionalText(fields.storageLocation, 'mlflow.storageLocation', 4096),
   };
 }
 
@@ -63,12 +68,6 @@ export function mlflowTags(value: unknown, field: string): Record<string, string
       throw bad(`${field}.${key.slice(0, 60)} must be a string of at most 5000 characters`);
   }
   return Object.fromEntries(entries) as Record<string, string>;
-}
-
-function optionalId(value: unknown, field: string): string | null {
-  if (value === null || value === undefined || value === '') return null;
-  if (!isValidRecordId(value)) throw bad(`${field} must be a record id`);
-  return value;
 }
 
 function optionalText(value: unknown, field: string, max: number): string {

@@ -6,8 +6,12 @@
  */
 import { LarderError } from '@larder/protocol';
 
-/** Letters, digits, `.`, `_` and `-`, starting with a letter or digit; no `:` (it separates the version). */
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * Letters, digits, `.`, `_`, `-` and inner spaces (MLflow's registered models are often
+ * named `Fraud detector`), starting with a letter or digit; no `:` (it separates the
+ * version) and no `/`.
+ */
+const MODEL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,126}[A-Za-z0-9._-])?$/;
 /**
  * Starting with a letter, so that an alias is never read as a version number; no `.`, since
  * aliases and file names are also patch keys (`aliases.production`, `files.config`).
@@ -24,7 +28,7 @@ export function assertModelName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !MODEL_NAME.test(name)) {
     throw new LarderError(
       'BadRequest',
-      `Invalid model name ${describe(name)}: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      `Invalid model name ${describe(name)}: use 1-128 letters, digits, spaces, ".", "_" or "-", starting with a letter or digit and not ending with a space`,
     );
   }
 }

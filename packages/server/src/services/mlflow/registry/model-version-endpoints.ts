@@ -42,12 +42,13 @@ const SEARCH_ATTRIBUTES = [
 type Read = (entry: { model: StoredDocument; version: StoredDocument }) => string | number;
 const BY_NAME: Read = ({ model }) => String(model.name);
 const BY_NUMBER: Read = ({ version }) => Number(version.version);
+const BY_UPDATE: Read = ({ version }) => millis(version.updatedAt);
 const ORDER_FIELDS: Record<string, Read> = {
   name: BY_NAME,
   version_number: BY_NUMBER,
   creation_timestamp: ({ version }) => millis(version.createdAt),
-  last_updated_timestamp: ({ version }) => millis(version.updatedAt),
-  timestamp: ({ version }) => millis(version.updatedAt),
+  last_updated_timestamp: BY_UPDATE,
+  timestamp: BY_UPDATE,
 };
 
 export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
@@ -86,8 +87,9 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
       const source = requiredString(request, 'source');
       const runIdParam = optionalString(request, 'run_id') || undefined;
       const resolved = await resolveSource(context, source, optionalString(request, 'model_id') || undefined, actor);
-      if (runIdParam && runIdParam !== resolved.runId) await context.owners.run(runIdParam, actor, 'read');
       const runId = runIdParam ?? resolved.runId;
+      // Lineage names the run only when the caller may read it; MLflow records any run id.
+      const lineage = runId && (runId === resolved.runId || (await readableRun(context, runId, actor))) ? [runId] : [];
       const tags = keyValues(request, 'tags');
       // The caller's write permission is checked above and the files were read through records
       // they may read, so the server vouches for them: an internal create.
@@ -97,7 +99,7 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
           modelId: model._id,
           files: resolved.files,
           description: optionalString(request, 'description') ?? '',
-          producedBy: runId ? [runId] : [],
+          producedBy: lineage,
           mlflow: {
             source,
             runId,
@@ -105,6 +107,7 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
             runLink: optionalString(request, 'run_link') ?? '',
             stage: 'None',
             tags: Object.fromEntries(tags.map((tag) => [tag.key, tag.value])),
+            storageLocation: resolved.storageLocation ?? '',
           },
         },
         {},
@@ -142,6 +145,8 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
           }
         }
       }
+      // As in MLflow, a stage change counts as a change of the registered model.
+      await context.models.patch(model._id, {}, call.params);
       return { model_version: modelVersionMessage(model, after) };
     },
     'POST /model-versions/set-tag': async (call) => {
@@ -163,7 +168,7 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
     },
     'GET /model-versions/get-download-uri': async (call) => {
       const { version } = await found(call);
-      return { artifact_uri: modelVersionArtifactUri(version._id) };
+      return { artifact_uri: downloadUri(version) };
     },
     'GET /model-versions/search': (call) => search(call),
     'POST /model-versions/search': (call) => search(call),
@@ -212,6 +217,24 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
   }
 }
 
+/** A version holding files is served from them; one without (an outside source) points at its source, as in MLflow. */
+function downloadUri(version: StoredDocument): string {
+  const files = Array.isArray(version.files) ? version.files : [];
+  if (files.length > 0 || version.format !== 'mlflow') return modelVersionArtifactUri(version._id);
+  const fields = mlflowFieldsOf(version);
+  return fields.storageLocation || fields.source;
+}
+
+async function readableRun(context: RegistryContext, runId: string, actor: MlflowCall['actor']): Promise<boolean> {
+  try {
+    await context.owners.run(runId, actor, 'read');
+    return true;
+  } catch (error) {
+    if (error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return false;
+    throw error;
+  }
+}
+
 function orderOf(clauses: readonly string[]) {
   const keys = clauses.map((clause) => {
     const match = /^\s*(\S+)(?:\s+(ASC|DESC))?\s*$/i.exec(clause);
@@ -221,7 +244,8 @@ function orderOf(clauses: readonly string[]) {
     }
     return { read, direction: match[2]?.toUpperCase() === 'DESC' ? -1 : 1 };
   });
-  // MLflow's default: by name, newest version first.
+  // MLflow's default: most recently updated first; ties by name, newest version first.
+  if (keys.length === 0) keys.push({ read: BY_UPDATE, direction: -1 });
   if (!keys.some((key) => key.read === BY_NAME)) keys.push({ read: BY_NAME, direction: 1 });
   if (!keys.some((key) => key.read === BY_NUMBER)) keys.push({ read: BY_NUMBER, direction: -1 });
   return (a: Parameters<Read>[0], b: Parameters<Read>[0]): number => {

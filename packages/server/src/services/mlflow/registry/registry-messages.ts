@@ -15,6 +15,7 @@ export interface MlflowFieldsOf {
   runLink: string;
   stage: MlflowStage;
   tags: Record<string, string>;
+  storageLocation?: string;
 }
 
 /** The MLflow view of any version, PMF ones included. */

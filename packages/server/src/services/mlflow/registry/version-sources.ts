@@ -4,7 +4,8 @@
  * version. Sources Larder holds are `models:/<model_id>` (a logged model),
  * `runs:/<run_id>/<path>`, `mlflow-artifacts:/<experiment_id>/…` and the same behind this
  * server's `http(s)://…/api/2.0/mlflow-artifacts/artifacts/…`; any other source (`s3://…`)
- * is recorded as given, with no files, as MLflow's registry does with sources it does not serve.
+ * is recorded as given, with no files, as MLflow's registry does with sources it does not
+ * serve; so is a source the caller may not read (a run of another user, a mistyped run id).
  * Reading the source is the proof of holding its bytes: the caller never names a hash.
  */
 import type { Actor } from '../../../auth/actor.js';
@@ -12,12 +13,16 @@ import { artifactOwner } from '../artifacts/artifact-files.js';
 import { type ArtifactLocation, parseArtifactLocation, safeSegments } from '../artifacts/artifact-locations.js';
 import { LOGGED_MODELS_COLLECTION } from '../artifacts/artifact-owners.js';
 import { MlflowError } from '../mlflow-errors.js';
+import { modelNamed, versionNumbered } from './model-names.js';
 import type { RegistryContext } from './registry-context.js';
+import { mlflowFieldsOf } from './registry-messages.js';
 
 export interface ResolvedSource {
   files: { path: string; sha256: string; size: number }[];
   runId: string | null;
   loggedModelId: string | null;
+  /** For a source without files here: where MLflow would download it from. */
+  storageLocation?: string;
 }
 
 const HTTP_ANCHOR = '/mlflow-artifacts/artifacts/';
@@ -28,11 +33,30 @@ export async function resolveSource(
   modelId: string | undefined,
   actor: Actor,
 ): Promise<ResolvedSource> {
+  try {
+    return await resolveReadable(context, source, modelId, actor);
+  } catch (error) {
+    // A source the caller cannot read is recorded as given, with no files, like one outside
+    // Larder: MLflow's registry takes any run id, and answering otherwise would tell the
+    // caller that someone else's run exists.
+    if (!(error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+    return { files: [], runId: null, loggedModelId: modelId ?? null };
+  }
+}
+
+async function resolveReadable(
+  context: RegistryContext,
+  source: string,
+  modelId: string | undefined,
+  actor: Actor,
+): Promise<ResolvedSource> {
   if (/(^|\/)\.\.(\/|$)/.test(decodeLoosely(source))) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid model version source: '${source.slice(0, 200)}'.`);
   }
   const logged = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source)?.[1];
   if (logged) return fromLoggedModel(context, logged, actor);
+  const registered = /^models:\/([^/@]+)\/(\d+)\/?$/.exec(source);
+  if (registered) return fromVersion(context, registered[1] ?? '', registered[2] ?? '', actor);
   const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(source);
   if (runs) {
     const run = await context.owners.run(runs[1] ?? '', actor, 'read');
@@ -57,6 +81,25 @@ export async function resolveSource(
   }
   if (modelId) return fromLoggedModel(context, modelId, actor);
   return { files: [], runId: null, loggedModelId: null };
+}
+
+/** `models:/<name>/<version>`: a copy of another version (`copy_model_version`). */
+async function fromVersion(
+  context: RegistryContext,
+  name: string,
+  number: string,
+  actor: Actor,
+): Promise<ResolvedSource> {
+  const store = context.feature.store;
+  const version = await versionNumbered(store, await modelNamed(store, name, actor), number);
+  const files = Array.isArray(version.files) ? (version.files as unknown as ResolvedSource['files']) : [];
+  const fields = mlflowFieldsOf(version);
+  return {
+    files,
+    runId: fields.runId,
+    loggedModelId: fields.loggedModelId,
+    storageLocation: fields.storageLocation || fields.source,
+  };
 }
 
 async function fromLoggedModel(context: RegistryContext, modelId: string, actor: Actor): Promise<ResolvedSource> {
