@@ -113,7 +113,7 @@ describe('larder pictures and larder datasets', () => {
     expect(badStatus.stderr).toBe('larder: --status is pending, accepted or rejected\n');
     await writeFile(join(dir, 'broken.json'), '{"images": 3}');
     const broken = await runCli(['datasets', 'import-coco', 'streets/second', join(dir, 'broken.json')], { env });
-    expect(broken.stderr).toMatch(/^larder: Not valid COCO: "images" must be a list/);
+    expect(broken.stderr).toMatch(/^larder: Not valid COCO \(1 problem\): "images" must be a list/);
     const noTags = await runCli(['pictures', 'tag', 'x'], { env });
     expect(noTags.stderr).toBe('larder: Give --add or --remove tags\n');
     const anonymous = await runCli(['pictures', 'ls'], { env: { ...env, LARDER_TOKEN: '' } });
