@@ -61,7 +61,8 @@ const FIELD_QUERIES: [path: (t: string) => string, target: string][] = [
   [(t) => `/runs?name=${encodeURIComponent(t)}&$limit=0`, 'runName'],
   [(t) => `/runs?folder=${encodeURIComponent(t)}`, 'folderPath'],
   [(t) => `/folders?path=${encodeURIComponent(t)}`, 'folderPath'],
-  [(t) => `/folders?ancestors=${encodeURIComponent(t)}`, 'folderPath'],
+  [(t) => `/folders?ancestors=${encodeURIComponent(t)}`, 'home'],
+  [(t) => `/folders?path=${encodeURIComponent(t)}`, 'home'],
   [(t) => `/models?name=${encodeURIComponent(t)}&$limit=0`, 'modelName'],
   [(t) => `/organizations?name=${encodeURIComponent(t)}`, 'organizationName'],
   [(t) => `/users?email=${encodeURIComponent(t)}&$limit=0`, 'email'],
@@ -110,6 +111,41 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
   afterAll(async () => {
     for (const caller of sockets.values()) caller.close();
     await world?.close();
+  });
+
+  test('control: A herself reaches every object and file the probes aim at', async () => {
+    const { server, a, ids } = world;
+    const unreachable: string[] = [];
+    for (const [service, key] of RECORDS) {
+      if (service === 'dataset-members' || service === 'stock-commits') continue;
+      const answer = await server.request('GET', `/${service}/${encodeURIComponent(ids[key] as string)}`, {
+        token: a.token,
+      });
+      if (answer.status !== 200) unreachable.push(`GET /${service}/:${key} → ${answer.status}`);
+    }
+    for (const [path, key] of FILE_ROUTES) {
+      const route = path(ids[key] as string).replace('__OBJECT__', ids.stockObject as string);
+      const response = await fetch(server.url + route, { headers: { authorization: `Bearer ${a.token}` } });
+      if (response.status >= 300) unreachable.push(`GET ${route} → ${response.status}`);
+    }
+    for (const [path, key] of FIELD_QUERIES) {
+      const answer = await server.request('GET', path(ids[key] as string), { token: a.token });
+      const found = answer.body?.total ?? answer.body?.data?.length ?? 1;
+      if (answer.status !== 200 || found === 0)
+        unreachable.push(`GET ${path(`:${key}`)} → ${answer.status}, ${found} found`);
+    }
+    const mlflow = '/api/2.0/mlflow';
+    for (const path of [
+      `${mlflow}/runs/get?run_id=${ids.run}`,
+      `${mlflow}/experiments/get?experiment_id=${ids.folder}`,
+      `${mlflow}/experiments/get-by-name?experiment_name=${encodeURIComponent(ids.folderPath as string)}`,
+      `${mlflow}/registered-models/get?name=${encodeURIComponent(ids.modelName as string)}`,
+    ]) {
+      const answer = await server.request('GET', path, { token: a.token });
+      if (answer.status !== 200)
+        unreachable.push(`GET ${path} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 100)}`);
+    }
+    expect(unreachable).toEqual([]);
   });
 
   test('reads, writes and removals of A’s records by id and by query answer as for made-up ids', async () => {
@@ -234,6 +270,128 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
     }
     for (const [path, target] of FIELD_QUERIES) {
       probes.push({ label: `GET ${path(`:${target}`)}`, target, call: rest('GET', path) });
+    }
+    const mlflow = '/api/2.0/mlflow';
+    const mlflowProbes: [string, string, ProbeCall][] = [
+      ['run', 'GET runs/get', rest('GET', (t) => `${mlflow}/runs/get?run_id=${t}`)],
+      [
+        'run',
+        'GET metrics/get-history',
+        rest('GET', (t) => `${mlflow}/metrics/get-history?run_id=${t}&metric_key=loss`),
+      ],
+      [
+        'run',
+        'POST runs/update',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/update`,
+          (t) => ({ run_id: t, status: 'KILLED' }),
+        ),
+      ],
+      [
+        'run',
+        'POST runs/set-tag',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/set-tag`,
+          (t) => ({ run_id: t, key: 'k', value: 'v' }),
+        ),
+      ],
+      [
+        'run',
+        'POST runs/log-metric',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/log-metric`,
+          (t) => ({ run_id: t, key: 'loss', value: 1, timestamp: 1, step: 9 }),
+        ),
+      ],
+      [
+        'run',
+        'POST runs/delete',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/delete`,
+          (t) => ({ run_id: t }),
+        ),
+      ],
+      ['folder', 'GET experiments/get', rest('GET', (t) => `${mlflow}/experiments/get?experiment_id=${t}`)],
+      [
+        'folderPath',
+        'GET experiments/get-by-name',
+        rest('GET', (t) => `${mlflow}/experiments/get-by-name?experiment_name=${encodeURIComponent(t)}`),
+      ],
+      [
+        'folder',
+        'POST runs/search',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/search`,
+          (t) => ({ experiment_ids: [t] }),
+        ),
+      ],
+      [
+        'folder',
+        'POST runs/create',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/create`,
+          (t) => ({ experiment_id: t }),
+        ),
+      ],
+      [
+        'folder',
+        'POST experiments/delete',
+        rest(
+          'POST',
+          () => `${mlflow}/experiments/delete`,
+          (t) => ({ experiment_id: t }),
+        ),
+      ],
+      [
+        'modelName',
+        'GET registered-models/get',
+        rest('GET', (t) => `${mlflow}/registered-models/get?name=${encodeURIComponent(t)}`),
+      ],
+      [
+        'modelName',
+        'GET model-versions/get',
+        rest('GET', (t) => `${mlflow}/model-versions/get?name=${encodeURIComponent(t)}&version=1`),
+      ],
+      [
+        'runName',
+        'POST experiments/search',
+        rest(
+          'POST',
+          () => `${mlflow}/experiments/search`,
+          (t) => ({ filter: `name = '${t}'` }),
+        ),
+      ],
+      [
+        'runName',
+        'POST runs/search by name',
+        rest(
+          'POST',
+          () => `${mlflow}/runs/search`,
+          (t) => ({ experiment_ids: [], filter: `attributes.run_name = '${t}'` }),
+        ),
+      ],
+    ];
+    for (const [target, label, call] of mlflowProbes) probes.push({ label: `MLflow ${label}`, target, call });
+    // `$distinct` and open finds: whatever comes back, A's canary must not.
+    for (const [service, target] of RECORDS) {
+      for (const field of ['name', 'title', 'description', 'filename', 'email', 'tags', 'secret']) {
+        probes.push({
+          label: `GET /${service}?$distinct=${field}`,
+          target,
+          call: rest('GET', (t) => `/${service}?$distinct=${field}&_id[$ne]=${encodeURIComponent(t)}`),
+        });
+      }
+      probes.push({
+        label: `GET /${service} (all)`,
+        target,
+        call: rest('GET', (t) => `/${service}?$limit=200&_id[$ne]=${encodeURIComponent(t)}`),
+      });
     }
     probes.push(
       {

@@ -244,6 +244,7 @@ export async function startAdversarialWorld(backend: Backend): Promise<Adversari
   ids.service = `svc-${canary}`;
   ids.serviceRecord = (await post(`/${ids.service}`, { secret: canary }))._id;
   ids.user = a.id;
+  ids.home = `/${a.email}`;
   ids.email = a.email;
 
   // B's own objects, which his writes may try to make name A's blobs.
