@@ -9,6 +9,7 @@ import type { EndpointDeps, EndpointTable, MlflowCall } from '../mlflow-endpoint
 import { MlflowError } from '../mlflow-errors.js';
 import {
   doubleOf,
+  missing,
   optionalInteger,
   optionalString,
   requiredString,
@@ -25,23 +26,20 @@ const MAX_HISTORY = 25_000;
 const MAX_BULK_RUNS = 100;
 const MAX_INTERVAL_RESULTS = 2500;
 
-/** A metric of a request (`{ key, value, timestamp, step }`), checked. */
+/** A metric of a request (`{ key, value, timestamp, step }`), checked; `what` prefixes field names (`metrics[3]`). */
 export function metricPointOf(entry: unknown, what: string): MetricPoint {
+  const field = (name: string) => (what ? `${what}.${name}` : name);
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `'${what}' must be { key, value, timestamp, step }`);
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `'${what || 'metric'}' must be { key, value, timestamp, step }`);
   }
   const fields = entry as Record<string, unknown>;
   const key = optionalString(fields, 'key');
-  if (key === undefined)
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.key'`);
+  if (key === undefined) throw missing(field('key'));
   assertKey(key, 'metric');
-  const value = doubleOf(fields.value, `${what}.value`);
-  if (value === undefined)
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.value'`);
+  const value = doubleOf(fields.value, field('value'));
+  if (value === undefined) throw missing(field('value'));
   const timestamp = optionalInteger(fields, 'timestamp');
-  if (timestamp === undefined) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${what}.timestamp'`);
-  }
+  if (timestamp === undefined) throw missing(field('timestamp'));
   // Infinities are kept as the largest doubles, as MLflow's SQL store keeps them (JSON has no infinity).
   const finite =
     value === Number.POSITIVE_INFINITY
@@ -115,7 +113,7 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
 
   const runIdsOf = (call: MlflowCall, field: string) => {
     const ids = stringList(call.request, field);
-    if (ids.length === 0) throw new MlflowError('INVALID_PARAMETER_VALUE', `Name at least one run in '${field}'`);
+    if (ids.length === 0) throw missing(field);
     if (ids.length > MAX_BULK_RUNS) {
       throw new MlflowError(
         'INVALID_PARAMETER_VALUE',
@@ -128,7 +126,7 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
   return {
     'POST /runs/log-metric': async (call) => {
       const runId = runIdOf(call.request);
-      const point = metricPointOf(call.request, 'metric');
+      const point = metricPointOf(call.request, '');
       const run = await runs.get(call, runId);
       if (run.mlflow?.lifecycleStage === 'deleted') {
         throw new MlflowError(
