@@ -38,6 +38,28 @@ describe('runs SDK against a real server', () => {
   const connection = () => ({ url: server.url, token });
   const get = (path: string) => server.request('GET', path, { token });
 
+  it("sends a run's alerts to the webhooks that asked for them, once each", async () => {
+    // A receiver that is not there: the delivery log still shows what was sent, and to whom.
+    const hook = await server.request('POST', '/webhooks', {
+      token,
+      body: { url: 'http://127.0.0.1:9/unreachable', events: ['run.alert'] },
+    });
+    expect(hook.status).toBe(201);
+    const run = await createRun({ name: 'alerting' });
+    run.alert({ title: 'loss is NaN', text: 'at step 12', level: 'error' });
+    await run.finish();
+    const sent = await run.upload({ folder: 'alerts', makeFolder: true, connection: connection() });
+    await run.upload({ connection: connection() });
+    const log = await get(`/webhook-deliveries?webhookId=${hook.body._id}`);
+    expect(
+      log.body.data.map((each: { event: string; payload: { data: { title: string; run: string } } }) => [
+        each.event,
+        each.payload.data.title,
+        each.payload.data.run,
+      ]),
+    ).toEqual([['run.alert', 'loss is NaN', sent.id]]);
+  });
+
   it('uploads an offline run with every point once, and a second upload sends nothing', async () => {
     const run = await createRun({ name: 'offline-cnn', hparams: { lr: 0.01, layers: [32, 64] }, labels: ['cnn'] });
     for (let step = 0; step < 5000; step += 1) {

@@ -10,6 +10,7 @@ import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import { errorFromAnswer } from '../datastore/rest-transport.js';
 import type { Paginated } from '../datastore/service-types.js';
 import type { MetricSeries } from './metric-log-reader.js';
+import type { RunAlert } from './run-alerts.js';
 import type {
   ArtifactCreateBody,
   MetricsAnswer,
@@ -51,6 +52,10 @@ export class DataStoreRunsRemote implements RunsRemote {
 
   createRun(body: RunCreateBody): Promise<RemoteRecord> {
     return this.#store.service<RemoteRecord, RunCreateBody>('runs').create(body);
+  }
+
+  async raiseAlert(runId: string, alert: RunAlert): Promise<void> {
+    await this.#store.service('run-alerts').create({ run: runId, ...alert });
   }
 
   patchRun(id: string, body: RunPatchBody): Promise<RemoteRecord> {

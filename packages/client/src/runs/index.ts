@@ -20,6 +20,7 @@ export type { MetricSeries } from './metric-log-reader.js';
 export { normalizeMetricType } from './metric-types.js';
 export type { GpuInfo, PlatformInfo } from './platform-info.js';
 export { type MetricValue, Run, type RunResource } from './run.js';
+export type { AlertLevel, RunAlert } from './run-alerts.js';
 export type { CreateRunOptions, RunSettings } from './run-config.js';
 export type { ParamsMethods, ParamValue, RunParams } from './run-params.js';
 export type { RunUploadResult } from './run-uploader.js';

@@ -55,6 +55,28 @@ describe('run.upload', () => {
     expect(remote.pointsReceived).toBe(55);
   });
 
+  it('keeps alerts on disk and sends each once, even when the network breaks in between', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'alerting' });
+    run.alert({ title: 'loss diverged', text: 'step 12', level: 'warn' });
+    expect(() => run.alert({ title: '' })).toThrow(/title/);
+    expect(() => run.alert({ title: 'x', level: 'panic' as 'warn' })).toThrow(/level/);
+    run.alert({ title: 'second' });
+    await run.finish();
+    remote.failNextAlertCalls = 1;
+    await expect(run.upload({ remote })).rejects.toThrow(/network broke/);
+    const result = await run.upload({ remote });
+    run.alert({ title: 'after the end', level: 'error' });
+    await run.upload({ remote });
+    await run.upload({ remote });
+    expect(remote.alerts.map((each) => [each.runId, each.alert.title, each.alert.level])).toEqual([
+      [result.id, 'loss diverged', 'warn'],
+      [result.id, 'second', 'info'],
+      [result.id, 'after the end', 'error'],
+    ]);
+    expect(remote.callsOf('raiseAlert')).toHaveLength(4);
+  });
+
   it('resumes after a broken connection without duplicating a point', async () => {
     const remote = new FakeRunsRemote();
     const run = await finishedRun('broken', 1000);

@@ -9,12 +9,14 @@
  * The live run shares this path: its background uploader tails the same file its writer
  * appends to.
  */
+
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { uploadArtifactDirectory } from '../artifacts/artifact-uploader.js';
 import { type MetricChunk, seriesKey } from './metric-chunk.js';
 import { readMetricLog } from './metric-log-reader.js';
+import { type RunAlert, readAlerts } from './run-alerts.js';
 import {
   type Association,
   isLocalAssociation,
@@ -131,6 +133,7 @@ export class RunUploader {
     try {
       const pointsSent = await this.#uploadMetrics(record.id, target.onProgress);
       await this.#patchMetadata(record, files, resolved, visiting);
+      await this.#sendAlerts(record);
       return { id: record.id, skipped: false, created, pointsSent };
     } catch (error) {
       if (created || !(error instanceof LarderError && error.name === 'NotFound')) throw error;
@@ -139,6 +142,16 @@ export class RunUploader {
         `${this.directory}: run ${record.id}, where it was uploaded to ${record.folder} on ${record.server}, is gone (removed, or replaced by another run with conflict "replace"); delete ${join(this.directory, HISTORY_FILE)} to upload it as a new run`,
         { cause: error },
       );
+    }
+  }
+
+  /** Sends the alerts raised since the last sync, one by one, remembering each as it lands. */
+  async #sendAlerts(record: UploadRecord): Promise<void> {
+    const alerts = await readAlerts(this.directory);
+    for (let index = record.alertsSent ?? 0; index < alerts.length; index += 1) {
+      await this.remote.raiseAlert(record.id, alerts[index] as RunAlert);
+      record.alertsSent = index + 1;
+      await this.#save();
     }
   }
 

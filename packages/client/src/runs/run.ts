@@ -13,6 +13,7 @@ import { writeJsonFileSync } from './local-json-file.js';
 import { type MetricSeries, readAllSeries } from './metric-log-reader.js';
 import type { MetricLogWriter } from './metric-log-writer.js';
 import { normalizeMetricType } from './metric-types.js';
+import { type AlertLevel, type RunAlert, recordAlert } from './run-alerts.js';
 import {
   type Association,
   HPARAMS_FILE,
@@ -175,6 +176,19 @@ export class Run {
    * @example
    * const loss = (await run.metrics()).find((s) => s.type === 'train' && s.name === 'loss');
    */
+  /**
+   * Raises an alert: written to the run's directory at once, sent with the next upload (with
+   * autoUpload, in a moment) to the webhooks that asked for `run.alert` (Slack-compatible).
+   *
+   * @example
+   * if (!Number.isFinite(loss)) run.alert({ title: 'loss diverged', text: `step ${step}`, level: 'error' });
+   */
+  alert(options: { title: string; text?: string; level?: AlertLevel }): RunAlert {
+    const alert = recordAlert(this.local, options);
+    this.#auto?.background.nudge();
+    return alert;
+  }
+
   async metrics(): Promise<MetricSeries[]> {
     await this.flush();
     return (await readAllSeries(join(this.local, METRICS_FILE))).series;

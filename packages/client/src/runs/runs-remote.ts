@@ -8,6 +8,7 @@ import type { JsonValue } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
 import type { MetricChunk } from './metric-chunk.js';
 import type { MetricSeries } from './metric-log-reader.js';
+import type { RunAlert } from './run-alerts.js';
 
 /** What happens when the folder already holds a run or artifact of the same name. */
 export type ConflictStrategy = 'skip' | 'error' | 'new' | 'replace';
@@ -124,6 +125,8 @@ export interface RemotePath {
   name: string;
 }
 
+export type { RunAlert } from './run-alerts.js';
+
 export interface RunsRemote {
   /** Identifies the server in a directory's upload history (its URL). */
   readonly server: string;
@@ -145,6 +148,8 @@ export interface RunsRemote {
   /** Every point of every metric series of a run (to bring it back whole). */
   readRunMetrics(id: string): Promise<MetricSeries[]>;
   findArtifact(path: RemotePath): Promise<RemoteRecord | undefined>;
+  /** `POST /run-alerts`: the server notifies the webhooks that asked for `run.alert`. */
+  raiseAlert(runId: string, alert: RunAlert): Promise<void>;
   /** Releases connections the remote opened itself. */
   close(): Promise<void>;
 }

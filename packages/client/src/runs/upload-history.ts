@@ -22,6 +22,8 @@ export interface UploadRecord {
    * the next upload reads the log from there instead of from the start.
    */
   logBytes?: number;
+  /** Alerts of `alerts.ndjson` this server received (runs only). */
+  alertsSent?: number;
 }
 
 export interface UploadHistory {

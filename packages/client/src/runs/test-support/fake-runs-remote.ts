@@ -4,11 +4,13 @@
  * record, per-series counts with already-held points ignored and gaps refused (409).
  * For unit tests of the local-first logic only; integration tests use the real server.
  */
+
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import type { BlobRef } from '../../blobs/blob-client.js';
 import type { MetricSeries } from '../metric-log-reader.js';
+import type { RunAlert } from '../run-alerts.js';
 import type {
   ArtifactCreateBody,
   MetricSeriesBatch,
@@ -39,6 +41,8 @@ export class FakeRunsRemote implements RunsRemote {
   pointsReceived = 0;
   /** Makes the next `n` metric calls fail as if the network broke. */
   failNextMetricCalls = 0;
+  /** Makes the next `n` alert calls fail as if the network broke. */
+  failNextAlertCalls = 0;
   /** Accept at most this many points per series per call (a server that stops short). */
   acceptPerCall = Number.POSITIVE_INFINITY;
   #nextId = 1;
@@ -98,6 +102,17 @@ export class FakeRunsRemote implements RunsRemote {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     this.blobs.set(sha256, bytes);
     return { sha256, size: bytes.byteLength };
+  }
+
+  readonly alerts: { runId: string; alert: RunAlert }[] = [];
+
+  async raiseAlert(runId: string, alert: RunAlert): Promise<void> {
+    this.calls.push({ method: 'raiseAlert', body: alert });
+    if (this.failNextAlertCalls > 0) {
+      this.failNextAlertCalls--;
+      throw new LarderError('Unavailable', 'The network broke');
+    }
+    if (!this.alerts.some((each) => each.alert.id === alert.id)) this.alerts.push({ runId, alert });
   }
 
   async createArtifact(body: ArtifactCreateBody): Promise<RemoteRecord> {

@@ -49,12 +49,16 @@ export class RunAlertsService {
       and(eq(['_id'], run._id), folderPolicy.writeFilter(actor)),
     );
     if (!writable) throw new LarderError('Forbidden', `You may read but not raise alerts on run ${run._id}`);
-    const id = newId();
+    // The SDK names each alert, so a resend after a network failure notifies nobody twice.
+    if (body.id !== undefined && (typeof body.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(body.id))) {
+      throw new LarderError('BadRequest', '"id" is 1 to 64 letters, digits, "_" or "-"');
+    }
+    const id = typeof body.id === 'string' ? body.id : newId();
     const createdAt = new Date().toISOString();
     const alert = { _id: id, run: run._id, title, text: message, level: level as string, createdAt };
     await this.enqueue({
       event: 'run.alert',
-      key: `alert:${id}`,
+      key: `alert:${run._id}:${id}`,
       collection: RUNS_COLLECTION,
       record: run,
       data: { ...alert, runName: run.name, folder: run.folder },
