@@ -59,6 +59,9 @@ export function blobRoutes(options: BlobRoutesOptions) {
   async function receive(ctx: Context, putOptions: PutOptions) {
     const request = ctx.req;
     const body = new PassThrough();
+    // The store's promise reports a destroyed body; until the store reads it (the file or
+    // the S3 upload may still be opening), this keeps that error from going unhandled.
+    body.on('error', () => {});
     const onClose = () => {
       if (!request.complete) body.destroy(new LarderError('BadRequest', 'The upload was interrupted'));
     };

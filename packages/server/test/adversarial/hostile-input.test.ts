@@ -7,6 +7,7 @@
  * read back identical afterwards. Callers are B, anonymous and A herself (creating only, so
  * that her seeded records stay as they were).
  */
+import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type AdversarialWorld, BACKENDS, snapshotOf, startAdversarialWorld } from './support/adversarial-world.js';
@@ -248,6 +249,42 @@ function pastInputLimits(value: unknown): string | undefined {
 }
 
 const SECRETS = /"stack"|node_modules|\/work\/|\/tmp\/|at [A-Za-z.]+ \(|\.ts:\d+|\.js:\d+/;
+
+/**
+ * Sends the headers of a request announcing more body than it sends, then `bytes`, then
+ * drops the connection after `waitMs`: what a client that goes away mid-upload does.
+ */
+function cutOff(
+  url: string,
+  methodName: string,
+  path: string,
+  type: string,
+  token: string,
+  bytes: Buffer,
+  waitMs: number,
+) {
+  return new Promise<void>((resolve) => {
+    const request = http.request(`${url}${path}`, {
+      method: methodName,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': type,
+        'content-length': String(bytes.length + 10_000),
+      },
+    });
+    request.on('error', () => resolve());
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve());
+      response.on('error', () => resolve());
+    });
+    request.write(bytes);
+    setTimeout(() => {
+      request.destroy();
+      resolve();
+    }, waitMs);
+  });
+}
 
 describe.each(BACKENDS)('hostile input on %s', (backend) => {
   let world: AdversarialWorld;
@@ -491,6 +528,49 @@ describe.each(BACKENDS)('hostile input on %s', (backend) => {
         },
       ),
       { seed: SEED + 5, numRuns: RUNS, endOnFailure: true },
+    );
+  });
+
+  test('uploads cut off mid-body leave the server up and answering', async () => {
+    const streaming = [
+      ['POST', '/blobs', 'application/octet-stream'],
+      ['PUT', `/blobs/${'0'.repeat(64)}`, 'application/octet-stream'],
+      ['POST', '/blobs/compose', 'application/json'],
+      ['POST', '/assets/upload', 'multipart/form-data; boundary=x'],
+      ['POST', '/tfjs-models/upload', 'multipart/form-data; boundary=x'],
+      ['POST', '/onnx-models/upload', 'multipart/form-data; boundary=x'],
+      ['POST', '/metrics', 'application/vnd.larder.metric-columns'],
+      ['PUT', `/stock-refs/${world.own.stockRepo}/main`, 'application/json'],
+      ['POST', '/notes', 'application/json'],
+      ['PUT', '/api/2.0/mlflow-artifacts/artifacts/1/x.bin', 'application/octet-stream'],
+    ] as const;
+    const form = (field: string) =>
+      `--x\r\nContent-Disposition: form-data; name="${field}"; filename="a.png"\r\n\r\n${'z'.repeat(2000)}`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...streaming),
+        fc.constantFrom('file', 'model.json', 'net.onnx', 'photo.png'),
+        fc.nat({ max: 2500 }),
+        fc.constantFrom(0, 1, 5, 20),
+        async ([methodName, path, type], field, sent, waitMs) => {
+          figures.attempts += 1;
+          const body = type.startsWith('multipart') ? form(field) : `{"parts":["${'a'.repeat(64)}"]${'x'.repeat(2000)}`;
+          await cutOff(
+            world.server.url,
+            methodName,
+            path,
+            type,
+            world.b.token,
+            Buffer.from(body).subarray(0, sent),
+            waitMs,
+          );
+          const health = await fetch(`${world.server.url}/health`).catch(() => undefined);
+          if (health?.status !== 200) {
+            figures.add('5xx', `${methodName} ${path} cut off after ${sent} bytes: the server stopped answering`);
+          }
+        },
+      ),
+      { seed: SEED + 7, numRuns: RUNS, endOnFailure: true },
     );
   });
 
