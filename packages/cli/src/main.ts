@@ -11,6 +11,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerServe } from './commands/serve.js';
 import { registerStock } from './commands/stock.js';
 import { registerToken } from './commands/token.js';
+import { registerWebhooks } from './commands/webhooks.js';
 
 const program = new Command();
 program
@@ -31,6 +32,7 @@ registerRuns(program);
 registerModel(program);
 registerStock(program);
 registerDatalake(program);
+registerWebhooks(program);
 
 try {
   await program.parseAsync(process.argv);
