@@ -5,14 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 
-export const MLFLOW_CLIENTS = [
+export const MLFLOW_CLIENTS: readonly (readonly [label: string, python: string | undefined])[] = [
   ['3.x', process.env.LARDER_TEST_MLFLOW_PYTHON],
   ['2.x', process.env.LARDER_TEST_MLFLOW2_PYTHON],
-] as const;
+];
 
 /** The clients this machine has, as `[label, python]`. */
 export function availableMlflowClients(suite: string): [string, string][] {
-  const available = MLFLOW_CLIENTS.filter((client): client is [string, string] => Boolean(client[1]));
+  const available = MLFLOW_CLIENTS.flatMap(([label, python]): [string, string][] => (python ? [[label, python]] : []));
   if (available.length === 0) {
     console.warn(
       `${suite}: skipped, LARDER_TEST_MLFLOW_PYTHON / LARDER_TEST_MLFLOW2_PYTHON are unset (.ci/run creates the venvs)`,
