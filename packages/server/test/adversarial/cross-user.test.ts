@@ -52,6 +52,9 @@ const FILE_ROUTES: [path: (t: string) => string, target: string][] = [
   [(t) => `/annotations?versionId=${t}`, 'datasetVersion'],
   [(t) => `/lineage?kind=run&id=${t}`, 'run'],
   [(t) => `/lineage?kind=run&id=${t}&direction=downstream`, 'run'],
+  [(t) => `/lineage?kind=model-version&id=${t}`, 'modelVersion'],
+  [(t) => `/lineage?kind=dataset-version&id=${t}&direction=downstream`, 'datasetVersion'],
+  [(t) => `/lineage?kind=artifact&id=${t}`, 'artifact'],
   [(t) => `/metrics?run=${t}`, 'run'],
   [(t) => `/metrics?run=${t}&type=train&name=loss`, 'run'],
 ];
