@@ -56,6 +56,10 @@ result["pyfunc_same"] = np.asarray(loaded.predict(X)).tolist() == expected
 first = mlflow.register_model(model_uri, name)
 second = mlflow.register_model(model_uri, name)
 result["registered_versions"] = [first.version, second.version]
+if major >= 3:
+    result["logged_model_versions"] = json.loads(
+        client.get_logged_model(logged[0].model_id).tags.get("mlflow.modelVersions", "[]")
+    )
 result["version_status"] = client.get_model_version(name, first.version).status
 result["version_run"] = client.get_model_version(name, first.version).run_id == run_id
 

@@ -102,7 +102,12 @@ export function loggedModelEndpoints({ feature, loggedModels, owners, files }: R
     },
     'DELETE /logged-models/{model_id}/tags/{tag_key}': async ({ ctx, actor }) => {
       const key = pathParameter(ctx, 'tag_key');
-      await loggedModels.change(pathParameter(ctx, 'model_id'), actor, (before) => {
+      const modelId = pathParameter(ctx, 'model_id');
+      const current = await owners.loggedModel(modelId, actor, 'write');
+      if (!Object.hasOwn((current.tags ?? {}) as object, key)) {
+        throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No tag with key '${key}' found for logged model ${modelId}`);
+      }
+      await loggedModels.change(modelId, actor, (before) => {
         const tags = { ...(before.tags as Record<string, string>) };
         delete tags[key];
         return { ...before, tags };

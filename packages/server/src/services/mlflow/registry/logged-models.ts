@@ -41,7 +41,6 @@ export class LoggedModels {
 
   async create(input: NewLoggedModel, actor: Actor): Promise<StoredDocument> {
     const folder = await this.owners.experiment(input.experimentId, actor, 'write');
-    if (input.sourceRunId) await this.owners.run(input.sourceRunId, actor, 'read');
     const now = Date.now();
     const record: StoredDocument = {
       _id: `m-${randomBytes(16).toString('hex')}`,

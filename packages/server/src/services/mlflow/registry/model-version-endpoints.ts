@@ -29,6 +29,7 @@ import {
 } from './request-fields.js';
 import { resolveSource } from './version-sources.js';
 
+const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 const SEARCH_ATTRIBUTES = [
   'name',
   'version_number',
@@ -112,6 +113,9 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
         },
         {},
       )) as StoredDocument;
+      if (resolved.loggedModelId && resolved.files.length > 0) {
+        await noteRegistration(context, resolved.loggedModelId, String(model.name), String(version.version), actor);
+      }
       const after = await modelNamed(store, String(model.name), actor);
       return { model_version: modelVersionMessage(after, version) };
     },
@@ -223,6 +227,33 @@ function downloadUri(version: StoredDocument): string {
   if (files.length > 0 || version.format !== 'mlflow') return modelVersionArtifactUri(version._id);
   const fields = mlflowFieldsOf(version);
   return fields.storageLocation || fields.source;
+}
+
+/** As MLflow's server, a logged model lists the versions registered from it in its `mlflow.modelVersions` tag. */
+async function noteRegistration(
+  context: RegistryContext,
+  modelId: string,
+  name: string,
+  version: string,
+  actor: MlflowCall['actor'],
+): Promise<void> {
+  try {
+    await context.loggedModels.change(modelId, actor, (before) => {
+      const tags = (before.tags ?? {}) as Record<string, string>;
+      let listed: { name: string; version: string }[] = [];
+      try {
+        const parsed: unknown = JSON.parse(tags[MODEL_VERSIONS_TAG] ?? '[]');
+        if (Array.isArray(parsed)) listed = parsed as typeof listed;
+      } catch {
+        // a tag someone overwrote with something else: start the list again
+      }
+      if (!listed.some((each) => each?.name === name && each?.version === version)) listed.push({ name, version });
+      return { ...before, tags: { ...tags, [MODEL_VERSIONS_TAG]: JSON.stringify(listed) } };
+    });
+  } catch (error) {
+    // Registering from a logged model one may read but not write leaves its tags alone.
+    if (!(error instanceof MlflowError && error.errorCode === 'PERMISSION_DENIED')) throw error;
+  }
 }
 
 async function readableRun(context: RegistryContext, runId: string, actor: MlflowCall['actor']): Promise<boolean> {

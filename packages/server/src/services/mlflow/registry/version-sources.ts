@@ -33,6 +33,15 @@ export async function resolveSource(
   modelId: string | undefined,
   actor: Actor,
 ): Promise<ResolvedSource> {
+  if (isLocal(source)) {
+    // MLflow takes a local path only inside a run's local artifact directory; Larder's runs
+    // have none (their artifacts are behind mlflow-artifacts:/).
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid model version source: '${source.slice(0, 200)}'. A local path cannot be a source on this server: ` +
+        'register runs:/<run_id>/<path>, models:/<model_id> or the mlflow-artifacts:/ location instead',
+    );
+  }
   try {
     return await resolveReadable(context, source, modelId, actor);
   } catch (error) {
@@ -118,6 +127,12 @@ function locationOfSource(source: string): ArtifactLocation | undefined {
     if (at >= 0) return parseArtifactLocation(source.slice(at + HTTP_ANCHOR.length), { encoded: true });
   }
   return undefined;
+}
+
+/** A path without a scheme, a `file:` URI or a Windows drive path, as MLflow's `is_local_uri` sees them. */
+function isLocal(source: string): boolean {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(source)?.[1];
+  return scheme === undefined || scheme.length === 1 || scheme.toLowerCase() === 'file';
 }
 
 function decodeLoosely(source: string): string {
