@@ -29,11 +29,17 @@ export class RunRows {
   private generation = 0;
   private closed = false;
 
-  /** `query` is the encoded query string: filter, `$sort` and `$select`. */
+  /**
+   * `query` is the encoded query string: filter, `$sort` and `$select`. `knownTotal` is the
+   * count until the server answers (the same runs in another order or with other columns).
+   */
   constructor(
     private readonly query: string,
     private readonly onChange: () => void,
-  ) {}
+    knownTotal = 0,
+  ) {
+    this.total = knownTotal;
+  }
 
   row(index: number): RunRow | undefined {
     return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];

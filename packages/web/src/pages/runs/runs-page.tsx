@@ -3,7 +3,7 @@
  * columns of hparams and metric summaries the user picks, live status, and a selection to
  * compare. Rows load page by page as they scroll into view (see `run-rows.ts`).
  */
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../../api/api-client.js';
 import { filterQuery } from '../../api/filter-text.js';
 import { encodeQuery, type Query } from '../../api/query-string.js';
@@ -66,7 +66,16 @@ export function RunsPage() {
     return [baseQuery, view.plots ? brushFilter : '', order].filter(Boolean).join('&');
   }, [baseQuery, brushFilter, view.plots, view.sort, columns]);
 
-  const rows = useMemo(() => (query === null ? null : new RunRows(query, () => setVersion((v) => v + 1))), [query]);
+  // Another order or other columns of the same runs: the new rows start from the count the
+  // table has, so its height (and the user's scroll position) stays while they load.
+  const runSet = `${baseQuery}&${view.plots ? brushFilter : ''}`;
+  const previous = useRef<{ runSet: string; rows: RunRows } | null>(null);
+  const rows = useMemo(() => {
+    if (query === null) return null;
+    const known = previous.current?.runSet === runSet ? previous.current.rows.total : 0;
+    return new RunRows(query, () => setVersion((v) => v + 1), known);
+  }, [query]);
+  if (rows) previous.current = { runSet, rows };
   useEffect(() => {
     if (!rows) return;
     void rows.start();
