@@ -5,7 +5,10 @@
  *   frame times while scrolling through all of them;
  * - a chart of 50 runs × 100,000 points (downsampled by the server to `points` per series):
  *   time from navigation to the drawn chart, and the draw itself;
- * - live updates: time from a `points` event reaching the page to the chart redrawn.
+ * - live updates: time from a `points` event reaching the page to the chart redrawn;
+ * - compare at scale: parallel coordinates of the 10,000 runs (time from navigation to the
+ *   first drawing, and the layout and drawing itself), then brushing along an axis (the
+ *   selection and redrawing per frame, and the time between frames while dragging).
  *
  * Usage: node packages/web/bench/web-bench.mjs [--runs 10000] [--series 50] [--points 100000]
  */
@@ -68,7 +71,13 @@ try {
         folder: `bench/group-${index % 20}`,
         makeFolder: true,
         status: statuses[index % 4],
-        hparams: { lr: 10 ** -(1 + (index % 4)), batch: 16 << (index % 5), depth: index % 7 },
+        hparams: {
+          lr: 10 ** -(1 + (index % 4)),
+          batch: 16 << (index % 5),
+          depth: index % 7,
+          dropout: (index % 11) / 20,
+          optimizer: ['adam', 'sgd', 'rmsprop'][index % 3],
+        },
       };
     });
     await call('POST', '/runs', batch);
@@ -90,6 +99,82 @@ try {
     });
   }
   result.seedPointsSeconds = round((performance.now() - started) / 1000);
+
+  // Compare at scale: the plots open above the table (axes: the hparams that differ).
+  const plotsContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await plotsContext.addInitScript((value) => {
+    sessionStorage.setItem('larder.token', value);
+    localStorage.setItem('larder.runsView', JSON.stringify({ plots: true }));
+  }, token);
+  const plotsPage = await plotsContext.newPage();
+  const firstDrawn = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await plotsPage.goto(`${server.url}/runs`);
+    const drawnMark = await plotsPage.waitForFunction(
+      (count) => performance.getEntriesByName('larder:parallel-drawn').find((mark) => mark.detail.runs === count),
+      // Every run seeded, up to the 10,000 the plots read.
+      Math.min(RUNS + SERIES, 10_000),
+      { timeout: 60_000 },
+    );
+    firstDrawn.push(await drawnMark.evaluate((mark) => ({ at: mark.startTime, ...mark.detail })));
+  }
+  const axis = await plotsPage.locator('[data-axis="hparams.depth"]').boundingBox();
+  await plotsPage.evaluate(() => {
+    performance.clearMarks('larder:brush-drawn');
+    // Frame times as the page sees them while the brush is dragged (rAF to rAF).
+    const frames = [];
+    let last = performance.now();
+    const tick = (now) => {
+      frames.push(now - last);
+      last = now;
+      if (!globalThis.stopFrames) requestAnimationFrame(tick);
+    };
+    globalThis.brushFrames = frames;
+    globalThis.stopFrames = false;
+    requestAnimationFrame(tick);
+  });
+  await plotsPage.mouse.move(axis.x, axis.y + 2);
+  await plotsPage.mouse.down();
+  for (let step = 1; step <= 60; step++)
+    await plotsPage.mouse.move(axis.x, axis.y + 2 + ((axis.height - 4) * step) / 60);
+  await plotsPage.mouse.up();
+  const frameTimes = await plotsPage.evaluate(() => {
+    globalThis.stopFrames = true;
+    return globalThis.brushFrames.slice(1);
+  });
+  const brushMarks = await plotsPage.evaluate(() =>
+    performance.getEntriesByName('larder:brush-drawn').map((mark) => ({ at: mark.startTime, ...mark.detail })),
+  );
+  const sortedFrames = [...frameTimes].sort((a, b) => a - b);
+  result.compareAtScale = {
+    runs: firstDrawn[0].runs,
+    axes: firstDrawn[0].axes,
+    parallelDrawnAfterNavigationMs: {
+      median: round(median(firstDrawn.map((mark) => mark.at))),
+      all: firstDrawn.map((mark) => round(mark.at)),
+    },
+    // Of which reading the runs' fields from the server (10 pages of 1,000).
+    readRunsMs: {
+      median: round(median(firstDrawn.map((mark) => mark.loadMs))),
+      all: firstDrawn.map((mark) => round(mark.loadMs)),
+    },
+    parallelLayoutAndDrawMs: {
+      median: round(median(firstDrawn.map((mark) => mark.ms))),
+      all: firstDrawn.map((mark) => round(mark.ms)),
+    },
+    brushFrames: brushMarks.length,
+    brushSelectAndDrawMs: {
+      median: round(median(brushMarks.map((mark) => mark.ms))),
+      max: round(Math.max(...brushMarks.map((mark) => mark.ms))),
+    },
+    framesWhileBrushing: {
+      frames: sortedFrames.length,
+      medianMs: round(median(sortedFrames)),
+      p95Ms: round(sortedFrames[Math.floor(sortedFrames.length * 0.95)]),
+      maxMs: round(sortedFrames.at(-1)),
+    },
+  };
+  await plotsContext.close();
 
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   await context.addInitScript((value) => {

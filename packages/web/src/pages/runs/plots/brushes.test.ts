@@ -11,6 +11,7 @@ const columns = (fields: Record<string, unknown[]>): RunColumns => {
     ids: Array.from({ length: count }, (_, index) => `r${index}`),
     names: Array.from({ length: count }, (_, index) => `run ${index}`),
     axes: new Map(Object.entries(fields).map(([path, values]) => [path, plotAxis(path, values)])),
+    loadMs: 0,
   };
 };
 

@@ -91,7 +91,13 @@ export function ParallelCoordinates({ columns, paths, brushes, onBrush }: Props)
     if (!context) return;
     const drawn = drawSelected(context, layout.made, selected);
     performance.mark(mark, {
-      detail: { ms: performance.now() - started, runs: columns.count, drawn, axes: axes.length },
+      detail: {
+        ms: performance.now() - started,
+        runs: columns.count,
+        drawn,
+        axes: axes.length,
+        loadMs: columns.loadMs,
+      },
     });
   };
 
