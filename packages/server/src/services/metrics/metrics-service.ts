@@ -15,7 +15,7 @@ import type { Actor } from '../../auth/actor.js';
 import { actorOf } from '../../auth/actor.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
-import type { MetricStore, SeriesSummary } from '../../stores/metric-store.js';
+import type { AppendBatch, MetricStore, SeriesSummary } from '../../stores/metric-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
 import { RUNS_COLLECTION } from '../runs/runs-service.js';
 import { minMaxIndexes, pick } from './downsample.js';
@@ -63,13 +63,23 @@ export class MetricsService extends EventEmitter {
     const actor = this.actor(params);
     const batch = parseMetricBatch(data);
     const run = await this.run(batch.run, actor, true);
-    const summaries = await this.metrics.append(
+    const summaries = await this.appendToRun(
+      run,
       batch.series.map((series) => ({
         key: { run: run._id, type: series.type, name: series.name },
         offset: series.offset,
         points: series.points,
       })),
     );
+    return { run: run._id, series: summaries.map(publicSummary) };
+  }
+
+  /**
+   * Appends points to a run the caller may write (checked by the caller), keeps its metric
+   * summaries and sends the `points` event: the one path every face's metrics take.
+   */
+  async appendToRun(run: StoredDocument, batches: readonly AppendBatch[]): Promise<SeriesSummary[]> {
+    const summaries = await this.metrics.append(batches);
     await this.recordSummaries(run._id, summaries);
     const access = Object.fromEntries(
       ACCESS_FIELDS.filter((field) => run[field] !== undefined).map((field) => [field, run[field]]),
@@ -79,16 +89,19 @@ export class MetricsService extends EventEmitter {
       ...access,
       // Points are placed by index (`offset` onwards): a chart that already holds some of
       // them (a resent batch) keeps its own.
-      series: batch.series.map((series, index) => ({
-        type: series.type,
-        name: series.name,
-        count: (summaries[index] as SeriesSummary).count,
-        offset: series.offset,
-        steps: Array.from(series.points.steps),
-        values: nullableArray(series.points.values),
-      })),
+      series: batches.map((batch, index) => {
+        const count = (summaries[index] as SeriesSummary).count;
+        return {
+          type: batch.key.type,
+          name: batch.key.name,
+          count,
+          offset: batch.offset === 'end' ? count - batch.points.steps.length : batch.offset,
+          steps: Array.from(batch.points.steps),
+          values: nullableArray(batch.points.values),
+        };
+      }),
     });
-    return { run: run._id, series: summaries.map(publicSummary) };
+    return summaries;
   }
 
   /** Writes the summaries into the run record, never replacing a newer one with an older. */

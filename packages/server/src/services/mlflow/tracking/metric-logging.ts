@@ -1,14 +1,13 @@
 /**
  * MLflow metric points into Larder's metric store. MLflow's client sends no offsets, and two
  * `log_metric` calls on one series may run at once, so points are appended at the series'
- * end inside the store's own transaction (`offset: 'end'`), never by counting first. Then,
- * as the metrics service does, the run's `metrics.<type>.<name>` summaries are updated
- * (never replaced by an older one) and a `points` event goes out for live charts.
+ * end inside the store's own transaction (`offset: 'end'`), never by counting first, through
+ * the metrics service's own path (run summaries kept, a `points` event for live charts).
  */
 import { and, eq } from '@larder/protocol';
 import type { AccessPolicy } from '../../../auth/access-policy.js';
-import type { StoredDocument } from '../../../stores/document-store.js';
-import type { AppendBatch, SeriesSummary } from '../../../stores/metric-store.js';
+import type { AppendBatch } from '../../../stores/metric-store.js';
+import type { MetricsService } from '../../metrics/metrics-service.js';
 import { RUNS_COLLECTION } from '../../runs/runs-service.js';
 import type { EndpointDeps, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
@@ -21,8 +20,6 @@ export interface MetricPoint {
   timestamp: number;
   step: number;
 }
-
-const ACCESS_FIELDS = ['userId', 'public', 'access'] as const;
 
 export class MetricLogging {
   constructor(private readonly deps: EndpointDeps) {}
@@ -58,47 +55,6 @@ export class MetricLogging {
         times: Float64Array.from(series.points, (point) => point.timestamp),
       },
     }));
-    const summaries = await this.deps.metrics.append(batches);
-    await this.recordSummaries(run._id, summaries);
-    const access = Object.fromEntries(
-      ACCESS_FIELDS.filter((field) => run[field] !== undefined).map((field) => [field, run[field]]),
-    );
-    this.deps.app.service('metrics').emit('points', {
-      run: run._id,
-      ...access,
-      series: batches.map((batch, index) => {
-        const count = (summaries[index] as SeriesSummary).count;
-        return {
-          type: batch.key.type,
-          name: batch.key.name,
-          count,
-          offset: count - batch.points.steps.length,
-          steps: Array.from(batch.points.steps),
-          values: Array.from(batch.points.values, (value) => (Number.isNaN(value) ? null : value)),
-        };
-      }),
-    });
-  }
-
-  private async recordSummaries(runId: string, summaries: readonly SeriesSummary[]): Promise<void> {
-    await this.deps.store.modify(RUNS_COLLECTION, eq(['_id'], runId), (record) => {
-      const metrics = structuredClone((record.metrics ?? {}) as Record<string, Record<string, { count?: number }>>);
-      for (const summary of summaries) {
-        const byName = metrics[summary.type] ?? {};
-        if ((byName[summary.name]?.count ?? -1) <= summary.count) {
-          byName[summary.name] = {
-            last: summary.last,
-            min: summary.min,
-            max: summary.max,
-            count: summary.count,
-            step: summary.lastStep,
-            epoch: summary.lastEpoch,
-            time: summary.lastTime,
-          } as { count: number };
-        }
-        metrics[summary.type] = byName;
-      }
-      return { ...record, metrics: metrics as unknown as StoredDocument['metrics'] };
-    });
+    await (this.deps.app.service('metrics') as unknown as MetricsService).appendToRun(run, batches);
   }
 }
