@@ -8,6 +8,7 @@
  */
 import { and, eq, LarderError, not } from '@larder/protocol';
 import bcrypt from 'bcryptjs';
+import { notAuthenticated } from '../../auth/access-policy.js';
 import { type Actor, isAllPowerful } from '../../auth/actor.js';
 import { selfPolicy } from '../../auth/self-policy.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
@@ -36,6 +37,15 @@ export class UsersService extends DocumentService {
 
   override async create(data: unknown, params?: DocumentParams) {
     if (Array.isArray(data)) throw new LarderError('BadRequest', 'Create one user at a time');
+    // Who may create accounts is decided before anything about the address is looked at.
+    const actor = this.caller(params);
+    if (!this.policy.canCreate(actor)) {
+      if (actor.kind === 'anonymous') throw notAuthenticated();
+      throw new LarderError(
+        'Forbidden',
+        'You may not create records in _users: only an admin creates accounts on this server',
+      );
+    }
     const user = await this.prepareAccount(data, params, true);
     const email = user.email as string;
     await this.claimEmail(email, undefined);
