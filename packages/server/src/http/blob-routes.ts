@@ -7,15 +7,16 @@
  * - `POST /blobs/compose` and `POST /blobs/gc`: see `blob-lifecycle-routes.ts`.
  * Bodies are never buffered, so memory stays flat whatever the size.
  */
-import { PassThrough } from 'node:stream';
+
 import { LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { Actor } from '../auth/actor.js';
 import { canReadBlob, recordBlobClaim } from '../auth/blob-access.js';
-import { type BlobStore, isSha256, type PutOptions } from '../blobs/blob-store.js';
+import { type BlobStore, isSha256 } from '../blobs/blob-store.js';
 import { confirmUpload } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import { collectRoute, composeRoute } from './blob-lifecycle-routes.js';
+import { receiveBlob } from './receive-blob.js';
 import { sendBlob } from './send-blob.js';
 
 export interface BlobRoutesOptions {
@@ -41,7 +42,7 @@ export function blobRoutes(options: BlobRoutesOptions) {
       ctx.set('Connection', 'close');
       throw new LarderError('PayloadTooLarge', `Blobs are limited to ${options.maxBlobBytes} bytes on this server`);
     }
-    const result = await receive(ctx, {
+    const result = await receiveBlob(ctx, blobs, {
       maxBytes: options.maxBlobBytes,
       ...(expected ? { expectedSha256: expected } : {}),
     });
@@ -49,36 +50,6 @@ export function blobRoutes(options: BlobRoutesOptions) {
     await recordBlobClaim(store, actor, result.sha256);
     ctx.status = 201;
     ctx.body = { sha256: result.sha256, size: result.size };
-  }
-
-  /**
-   * Streams the request body into the store through a pass-through, so that a refusal
-   * (too large, wrong hash) stops the store without destroying the request's socket: the
-   * client still gets its 4xx. A client that goes away mid-upload aborts the store's write.
-   */
-  async function receive(ctx: Context, putOptions: PutOptions) {
-    const request = ctx.req;
-    const body = new PassThrough();
-    // The store's promise reports a destroyed body; until the store reads it (the file or
-    // the S3 upload may still be opening), this keeps that error from going unhandled.
-    body.on('error', () => {});
-    const onClose = () => {
-      if (!request.complete) body.destroy(new LarderError('BadRequest', 'The upload was interrupted'));
-    };
-    request.once('close', onClose);
-    request.pipe(body);
-    try {
-      return await blobs.put(body, putOptions);
-    } catch (error) {
-      request.unpipe(body);
-      if (!request.complete) {
-        ctx.set('Connection', 'close');
-        request.resume();
-      }
-      throw error;
-    } finally {
-      request.off('close', onClose);
-    }
   }
 
   async function download(ctx: Context, sha256: string, bodyWanted: boolean): Promise<void> {
