@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
 import {
   type DataRecord,
@@ -754,5 +754,29 @@ describe.each<TransportName>(['rest', 'socket'])('DataStore over %s against a re
       const runs = open({ transport }).service<Run>(freshName('env', transport));
       expect((await rejection(runs.find())).name).toBe('NotAuthenticated');
     });
+  });
+});
+
+describe('a misspelled service name', () => {
+  it('warns once, with the name it most likely meant, when a find comes back empty', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const store = open({ url: server.url, token: alice.token });
+      await store.service('experiments').create({ name: 'kept' });
+      expect((await store.service('experimnets').find()).total).toBe(0);
+      await vi.waitFor(() =>
+        expect(warn).toHaveBeenCalledWith("larder: no service 'experimnets' yet; did you mean 'experiments'?"),
+      );
+      await store.service('experimnets').find();
+      // A service that holds records, or a name close to none, is never warned about.
+      await store.service('experiments').find();
+      await store.service('zzzqqq').find();
+      const quiet = open({ url: server.url, token: alice.token, warnUnwritten: false });
+      await quiet.service('experimnets').find();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(warn.mock.calls.filter(([line]) => String(line).startsWith('larder: no service'))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -3,9 +3,12 @@
  * typed {@link Service}s. Calls go over REST by default or over socket.io; realtime events
  * always use a socket, opened on the first `on()`.
  */
+
 import { assertServiceName, LarderError } from '@larder/protocol';
 import { BlobClient } from '../blobs/blob-client.js';
 import { type ConnectionOptions, resolveConnection } from '../config/credentials.js';
+import { nearestName } from '../service-catalog/nearest-name.js';
+import { listServices } from '../service-catalog/service-catalog.js';
 import { RestTransport, unreachable } from './rest-transport.js';
 import { Service, type ServiceConnection } from './service.js';
 import type { DataRecord } from './service-types.js';
@@ -19,6 +22,11 @@ export interface DataStoreOptions extends ConnectionOptions {
   timeout?: number;
   /** The fetch the REST transport uses; defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * Warn (once per service) when a `find` comes back empty from a service nothing you may
+   * read was ever written to and whose name is close to one that was (a typo). Default true.
+   */
+  warnUnwritten?: boolean;
 }
 
 /** What `POST /authentication` answers. */
@@ -54,6 +62,7 @@ export class DataStore {
   #socket: Promise<SocketTransport> | undefined;
   #closed = false;
   #blobs: BlobClient | undefined;
+  readonly #checkedServices = new Set<string>();
 
   constructor(options: DataStoreOptions = {}) {
     this.#options = options;
@@ -172,7 +181,19 @@ export class DataStore {
     if (transport instanceof RestTransport && this.#socket) {
       await this.#socket.then((socket) => socket.ready()).catch(ignore);
     }
-    return transport.call(call);
+    const result = await transport.call(call);
+    if (call.method === 'find' && isEmpty(result)) this.#noticeUnwritten(call.path);
+    return result;
+  }
+
+  /** A typo in a service name reads as an empty service: say so, once, without delaying the answer. */
+  #noticeUnwritten(path: string): void {
+    if (this.#options.warnUnwritten === false || this.#checkedServices.has(path)) return;
+    this.#checkedServices.add(path);
+    listServices(this).then((services) => {
+      const meant = services.includes(path) ? undefined : nearestName(path, services);
+      if (meant) console.warn(`larder: no service '${path}' yet; did you mean '${meant}'?`);
+    }, ignore);
   }
 
   #mainTransport(): Promise<Transport> {
@@ -224,3 +245,8 @@ function closedError(): LarderError {
 }
 
 function ignore(): void {}
+
+function isEmpty(result: unknown): boolean {
+  if (Array.isArray(result)) return result.length === 0;
+  return (result as { total?: unknown } | null)?.total === 0;
+}
