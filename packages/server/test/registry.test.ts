@@ -3,15 +3,15 @@
  * hold PMF trees as blobs, aliases, lineage, downloads permitted by the records, and every
  * kind of bad input refused with a 4xx that leaves nothing stored.
  */
-import { createHash, randomBytes } from 'node:crypto';
+
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from './support/expect-error.js';
+import { pmfVersionBody } from './support/pmf-version-body.js';
 import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
 type User = { id: string; token: string; email: string };
 type FileRef = { path: string; sha256: string; size: number };
-
-const md5 = (content: string | Buffer) => createHash('md5').update(content).digest('hex');
 
 describe.each(TEST_STORES)('model registry on %s', (store) => {
   let server: TestServer;
@@ -36,39 +36,8 @@ describe.each(TEST_STORES)('model registry on %s', (store) => {
   }
 
   /** A PMF tree's files, uploaded by `token`, and the version body naming them. */
-  async function versionBody(token: string, modelId: string, weights: Buffer = randomBytes(2000)) {
-    const contents: Record<string, Buffer | string> = {
-      'metadata.yaml': `format: {version: '1.0.0'}\nmodel: {id: m-${randomBytes(4).toString('hex')}}\n`,
-      'config.yaml': 'learning_rate: 0.1\n',
-      'data/build_parameters.yaml': 'layers: 3\n',
-      'data/checkpoints/1.bin': weights,
-    };
-    const files: FileRef[] = [];
-    for (const [path, content] of Object.entries(contents)) files.push({ path, ...(await upload(token, content)) });
-    return {
-      modelId,
-      files,
-      pmf: {
-        formatVersion: '1.0.0',
-        producer: { name: 'larder_tests', versionFormat: 'py_pa', version: '1.0' },
-        name: 'resnet',
-        id: 'pmf-id',
-        configuration: { path: 'config.yaml', md5: md5(contents['config.yaml'] as string) },
-        buildParameters: { layers: 3 },
-        initialisation: null,
-        training: {
-          status: 'finished',
-          startEpoch: 0,
-          startTime: 1_700_000_000,
-          latestEpoch: 1,
-          latestTime: 1_700_000_010,
-          endEpoch: 1,
-          endTime: 1_700_000_010,
-          latest: 1,
-        },
-        checkpoints: [{ reference: 1, epoch: 1, path: 'data/checkpoints/1.bin', md5: md5(weights) }],
-      },
-    };
+  function versionBody(token: string, modelId: string, weights: Buffer = randomBytes(2000)) {
+    return pmfVersionBody((content) => upload(token, content), modelId, { weights });
   }
 
   async function createModel(token: string, body: Record<string, unknown>) {

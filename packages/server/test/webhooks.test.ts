@@ -4,10 +4,11 @@
  * receiver answers 500, the delivery log showing each attempt; and nobody hearing of records
  * they may not read.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pmfVersionBody } from './support/pmf-version-body.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 interface Received {
@@ -139,51 +140,17 @@ describe('webhooks', () => {
 
     // A model with two versions; an alias set, then moved.
     const model = await as(ada).post('/models', { name: 'hooked' });
+    const upload = async (content: Buffer | string) => {
+      const response = await fetch(`${server.url}/blobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ada.token}` },
+        body: content,
+      });
+      return (await response.json()) as { sha256: string; size: number };
+    };
     const pushes = [];
     for (let n = 0; n < 2; n++) {
-      const weights = randomBytes(100);
-      const upload = async (content: Buffer | string) => {
-        const response = await fetch(`${server.url}/blobs`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${ada.token}` },
-          body: content,
-        });
-        return (await response.json()) as { sha256: string; size: number };
-      };
-      const config = 'lr: 0.1\n';
-      const files = [
-        { path: 'metadata.yaml', ...(await upload("format: {version: '1.0.0'}\nmodel: {id: m1}\n")) },
-        { path: 'config.yaml', ...(await upload(config)) },
-        { path: 'data/build_parameters.yaml', ...(await upload('layers: 3\n')) },
-        { path: 'data/checkpoints/1.bin', ...(await upload(weights)) },
-      ];
-      const md5 = (content: Buffer | string) => createHash('md5').update(content).digest('hex');
-      pushes.push(
-        await as(ada).post('/model-versions', {
-          modelId: model.body._id,
-          files,
-          pmf: {
-            formatVersion: '1.0.0',
-            producer: { name: 'larder_tests', versionFormat: 'py_pa', version: '1.0' },
-            name: 'hooked',
-            id: 'pmf-id',
-            configuration: { path: 'config.yaml', md5: md5(config) },
-            buildParameters: { layers: 3 },
-            initialisation: null,
-            training: {
-              status: 'finished',
-              startEpoch: 0,
-              startTime: 1_700_000_000,
-              latestEpoch: 1,
-              latestTime: 1_700_000_010,
-              endEpoch: 1,
-              endTime: 1_700_000_010,
-              latest: 1,
-            },
-            checkpoints: [{ reference: 1, epoch: 1, path: 'data/checkpoints/1.bin', md5: md5(weights) }],
-          },
-        }),
-      );
+      pushes.push(await as(ada).post('/model-versions', await pmfVersionBody(upload, model.body._id)));
     }
     for (const push of pushes) expect(push.status, JSON.stringify(push.body)).toBe(201);
     await as(ada).patch(`/models/${model.body._id}`, { 'aliases.production': 1 });

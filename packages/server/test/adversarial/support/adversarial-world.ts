@@ -7,6 +7,7 @@
  * own, and the blobs under them (held by A alone). Every text A wrote carries `canary`, so
  * any answer to someone else that contains it is a leak.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { HttpStockRemote, initStock, pushStock, StockRoom, tensor } from '@larder/stock';
 import sharp from 'sharp';
+import { pmfVersionBody } from '../../support/pmf-version-body.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 export type Backend = 'sqlite + folder' | 'postgres + s3';
@@ -43,7 +45,6 @@ export interface AdversarialWorld {
 }
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-const md5 = (bytes: Buffer | string) => createHash('md5').update(bytes).digest('hex');
 
 async function s3Bucket(): Promise<string> {
   const endpoint = process.env.LARDER_TEST_S3_ENDPOINT as string;
@@ -99,42 +100,11 @@ export async function postForm(server: TestServer, token: string, path: string, 
 }
 
 /** A PMF tree uploaded by `token` and the model version body naming its files. */
-async function versionBody(server: TestServer, token: string, modelId: string, canary: string) {
-  const weights = randomBytes(512);
-  const contents: Record<string, Buffer | string> = {
-    'metadata.yaml': `format: {version: '1.0.0'}\nmodel: {id: m-${randomBytes(4).toString('hex')}}\n`,
-    'config.yaml': `note: ${canary}\n`,
-    'data/build_parameters.yaml': 'layers: 3\n',
-    'data/checkpoints/1.bin': weights,
-  };
-  const files: { path: string; sha256: string; size: number }[] = [];
-  for (const [path, content] of Object.entries(contents))
-    files.push({ path, ...(await upload(server, token, content)) });
-  return {
-    modelId,
+function versionBody(server: TestServer, token: string, modelId: string, canary: string) {
+  return pmfVersionBody((content) => upload(server, token, content), modelId, {
+    config: `note: ${canary}\n`,
     description: canary,
-    files,
-    pmf: {
-      formatVersion: '1.0.0',
-      producer: { name: 'larder_tests', versionFormat: 'py_pa', version: '1.0' },
-      name: 'resnet',
-      id: 'pmf-id',
-      configuration: { path: 'config.yaml', md5: md5(contents['config.yaml'] as string) },
-      buildParameters: { layers: 3 },
-      initialisation: null,
-      training: {
-        status: 'finished',
-        startEpoch: 0,
-        startTime: 1_700_000_000,
-        latestEpoch: 1,
-        latestTime: 1_700_000_010,
-        endEpoch: 1,
-        endTime: 1_700_000_010,
-        latest: 1,
-      },
-      checkpoints: [{ reference: 1, epoch: 1, path: 'data/checkpoints/1.bin', md5: md5(weights) }],
-    },
-  };
+  });
 }
 
 async function pushStockRepository(server: TestServer, token: string, name: string) {
