@@ -51,8 +51,21 @@ async function freshPostgresDatabase(port?: number): Promise<{ url: string; drop
     drop: async () => {
       const client = new pg.Client({ connectionString: base });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      try {
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            return;
+          } catch (error) {
+            // An autovacuum worker (the server's own role) on the database cannot be ended by
+            // the test role: it finishes soon, so try again a little later.
+            if ((error as { code?: string }).code !== '42501' || attempt >= 40) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
+      } finally {
+        await client.end();
+      }
     },
   };
 }
