@@ -52,9 +52,9 @@ function runScenario(
 for (const client of CLIENTS) {
   const python = process.env[client.variable];
   if (!python) {
-    describe.skip(`${client.label} client: skipped because ${client.variable} is not set (.ci/run makes its venv)`, () => {
-      it('needs the venv', () => {});
-    });
+    console.warn(
+      `MLflow tracking: the ${client.label} client's tests are left out: ${client.variable} is not set (.ci/run makes its venv)`,
+    );
     continue;
   }
   for (const storeKind of TEST_STORES) {
