@@ -16,7 +16,7 @@ export {
   encodeMetricColumns,
   METRIC_COLUMNS_TYPE,
 } from './metrics/metric-columns.js';
-export { normalizeMetricType } from './metrics/metric-types.js';
+export { normalizeMetricType, SYSTEM_METRIC_TYPE } from './metrics/metric-types.js';
 export {
   assertRecordId,
   assertServiceName,

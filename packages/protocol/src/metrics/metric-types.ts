@@ -4,6 +4,12 @@
  */
 import { LarderError } from '../errors.js';
 
+/**
+ * The type of the machine's own metrics (CPU, memory, disk, network, GPUs), recorded by the
+ * SDK in the background while a run is open; charted apart from the training metrics.
+ */
+export const SYSTEM_METRIC_TYPE = 'system';
+
 const ALIASES: Readonly<Record<string, string>> = {
   train: 'train',
   training: 'train',

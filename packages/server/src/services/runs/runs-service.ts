@@ -15,6 +15,7 @@ import type { RecordData } from '../documents/record-data.js';
 import type { FolderTree } from '../folders/folder-tree.js';
 import { FolderedService } from '../folders/foldered-service.js';
 import { associationIndexes } from '../lineage/associations.js';
+import { removeRunLogs } from '../run-logs/run-logs-collection.js';
 import { assertRunAttachments } from './data-logs.js';
 import { assertStatus } from './run-fields.js';
 
@@ -57,6 +58,7 @@ export class RunsService extends FolderedService {
 
   protected override async afterRemove(record: StoredDocument): Promise<void> {
     await this.metricStore.removeRun(record._id);
+    await removeRunLogs(this.store, record._id);
   }
 
   /** The flat lineage indexes always follow `associations`. */

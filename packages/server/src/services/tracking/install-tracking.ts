@@ -10,6 +10,7 @@ import { metricColumnsRoute } from '../metrics/metric-columns-route.js';
 import { MetricsService } from '../metrics/metrics-service.js';
 import { OrganizationInvitationsService } from '../organizations/organization-invitations-service.js';
 import { OrganizationsService } from '../organizations/organizations-service.js';
+import { RunLogsService } from '../run-logs/run-logs-service.js';
 import { RUNS_COLLECTION, RunsService } from '../runs/runs-service.js';
 import { trackingFileRoutes } from './tracking-file-routes.js';
 
@@ -35,4 +36,5 @@ export function installTracking(context: FeatureContext): void {
     methods: ['find', 'create'],
     events: ['points'],
   });
+  app.use('run-logs', new RunLogsService(store, authEnabled), { methods: ['find', 'create'], events: ['chunk'] });
 }
