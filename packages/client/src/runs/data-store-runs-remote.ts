@@ -9,6 +9,7 @@ import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import { errorFromAnswer } from '../datastore/rest-transport.js';
 import type { Paginated } from '../datastore/service-types.js';
+import type { RunHistogramBody, RunImageBody } from './media/run-media-upload.js';
 import type { MetricSeries } from './metric-log-reader.js';
 import type { RunAlert } from './run-alerts.js';
 import type {
@@ -56,6 +57,14 @@ export class DataStoreRunsRemote implements RunsRemote {
 
   async raiseAlert(runId: string, alert: RunAlert): Promise<void> {
     await this.#store.service('run-alerts').create({ run: runId, ...alert });
+  }
+
+  async createRunImages(records: RunImageBody[]): Promise<void> {
+    await this.#store.service<RemoteRecord, RunImageBody>('run-images').create(records);
+  }
+
+  async createRunHistograms(records: RunHistogramBody[]): Promise<void> {
+    await this.#store.service<RemoteRecord, RunHistogramBody>('run-histograms').create(records);
   }
 
   patchRun(id: string, body: RunPatchBody): Promise<RemoteRecord> {

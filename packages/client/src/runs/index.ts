@@ -16,6 +16,10 @@ export {
   runParentDir,
 } from './local-directories.js';
 export { type LoginOptions, login, logout } from './login.js';
+export { computeHistogram, type Histogram, type NumericValues } from './media/histogram.js';
+export type { ImageInput, NestedPixels, PixelArray, RawImage } from './media/image-input.js';
+export type { LogHistogramOptions, LogImageOptions } from './media/run-media-log.js';
+export type { RunHistogramBody, RunImageBody } from './media/run-media-upload.js';
 export type { MetricSeries } from './metric-log-reader.js';
 export { normalizeMetricType } from './metric-types.js';
 export type { GpuInfo, PlatformInfo } from './platform-info.js';

@@ -10,6 +10,10 @@ import { Artifact } from '../artifacts/artifact.js';
 import type { BackgroundUpload } from './background-upload.js';
 import { type RemoteOptions, withRemote } from './data-store-runs-remote.js';
 import { writeJsonFileSync } from './local-json-file.js';
+import type { NumericValues } from './media/histogram.js';
+import type { ImageInput } from './media/image-input.js';
+import { MediaLogWriter } from './media/media-log-writer.js';
+import { type LogHistogramOptions, type LogImageOptions, logHistogramTo, logImageTo } from './media/run-media-log.js';
 import { type MetricSeries, readAllSeries } from './metric-log-reader.js';
 import type { MetricLogWriter } from './metric-log-writer.js';
 import { normalizeMetricType } from './metric-types.js';
@@ -54,6 +58,8 @@ export class Run {
   readonly #uploaders = new WeakMap<RunsRemote, RunUploader>();
   readonly #auto: RunState['autoUpload'];
   #writer: MetricLogWriter | undefined;
+  /** Opened by the first image or histogram logged. */
+  #media: MediaLogWriter | undefined;
   #finished = false;
   #finalUploadError: unknown;
 
@@ -119,7 +125,9 @@ export class Run {
    * it is the final upload's), if any. Network trouble never throws out of `log` or `finish`.
    */
   get uploadError(): unknown {
-    return this.#finalUploadError ?? this.#auto?.background.lastError ?? this.#writer?.lastError;
+    return (
+      this.#finalUploadError ?? this.#auto?.background.lastError ?? this.#writer?.lastError ?? this.#media?.lastError
+    );
   }
 
   /**
@@ -155,6 +163,40 @@ export class Run {
     writer.append(normalized, numbers, step, epoch ?? null, Date.now());
   }
 
+  /**
+   * Records a picture at a step: a file path, the bytes of a PNG/JPEG/GIF/WebP, or raw
+   * pixels (`{ data, width, height, channels }`, or nested `[row][column][channel]` arrays;
+   * uint8 0..255 or floats 0..1), encoded to PNG in the background. Kept in the run's
+   * directory and uploaded with it; the run page shows it with a step slider.
+   *
+   * @example
+   * run.logImage('samples', { data: pixels, width: 64, height: 64, channels: 3 }, { step, caption: 'epoch 3' });
+   * run.logImage('confusion', 'plots/confusion.png', { step });
+   */
+  logImage(name: string, image: ImageInput, options: LogImageOptions): void {
+    logImageTo(this.#mediaWriter(), name, image, options);
+    this.#auto?.background.nudge();
+  }
+
+  /**
+   * Records the distribution of a tensor at a step (weights, gradients, activations): the SDK
+   * bins the values (64 equal-width buckets from min to max unless `bins` says otherwise) and
+   * keeps only the bins. The run page draws them as distributions over steps.
+   *
+   * @example
+   * run.logHistogram('dense1/kernel', layer.getWeights()[0].dataSync(), { step });
+   */
+  logHistogram(name: string, values: NumericValues, options: LogHistogramOptions): void {
+    logHistogramTo(this.#mediaWriter(), name, values, options);
+    this.#auto?.background.nudge();
+  }
+
+  #mediaWriter(): MediaLogWriter {
+    if (this.#writer === undefined) throw this.#notWritable();
+    this.#media ??= new MediaLogWriter(this.local);
+    return this.#media;
+  }
+
   /** Records `resource` as read by this run. */
   markInput(resource: RunResource): void {
     this.#associate('inputs', resource);
@@ -168,6 +210,7 @@ export class Run {
   /** Writes every buffered point to disk (fsync'd). */
   async flush(): Promise<void> {
     await this.#writer?.flush();
+    await this.#media?.flush();
   }
 
   /**
@@ -208,6 +251,7 @@ export class Run {
     if (writer) {
       this.#writer = undefined;
       await writer.close();
+      await this.#media?.close();
       this.#document.status = options.status ?? 'Complete';
       this.#document.endTime = new Date().toISOString();
       this.#saveDocument();

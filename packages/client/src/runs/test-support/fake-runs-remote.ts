@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import type { BlobRef } from '../../blobs/blob-client.js';
+import type { RunHistogramBody, RunImageBody } from '../media/run-media-upload.js';
 import type { MetricSeries } from '../metric-log-reader.js';
 import type { RunAlert } from '../run-alerts.js';
 import type {
@@ -105,6 +106,35 @@ export class FakeRunsRemote implements RunsRemote {
   }
 
   readonly alerts: { runId: string; alert: RunAlert }[] = [];
+
+  /** Media records by key, as the server derives ids from them (a resend stores nothing new). */
+  readonly media = new Map<string, RunImageBody | RunHistogramBody>();
+  /** Makes the next `n` media calls fail as if the network broke. */
+  failNextMediaCalls = 0;
+
+  async createRunImages(records: RunImageBody[]): Promise<void> {
+    this.#createMedia('createRunImages', records);
+  }
+
+  async createRunHistograms(records: RunHistogramBody[]): Promise<void> {
+    this.#createMedia('createRunHistograms', records);
+  }
+
+  #createMedia(method: string, records: (RunImageBody | RunHistogramBody)[]): void {
+    this.calls.push({ method, body: records });
+    if (this.failNextMediaCalls > 0) {
+      this.failNextMediaCalls--;
+      throw new LarderError('Unavailable', 'The network broke');
+    }
+    for (const record of records) {
+      if (!this.runs.has(record.run)) throw new LarderError('NotFound', `No run ${record.run}`);
+      if ('image' in record && !this.blobs.has(record.image.sha256)) {
+        throw new LarderError('BadRequest', `Blob ${record.image.sha256} was not uploaded`);
+      }
+      if (!this.media.has(`${record.run}:${record.key}`))
+        this.media.set(`${record.run}:${record.key}`, structuredClone(record));
+    }
+  }
 
   async raiseAlert(runId: string, alert: RunAlert): Promise<void> {
     this.calls.push({ method: 'raiseAlert', body: alert });
