@@ -24,7 +24,9 @@
  *   BENCH_DATALAKE_ANNOTATIONS  annotations of the version exported as COCO (default
  *                   100000; 0 skips the export)
  *   BENCH_STOCK_MODEL_MB  size of the model committed to stock and pushed (default 500; 0
- *                   skips the stock workload)
+ *                   skips the stock model workload)
+ *   BENCH_STOCK_SAMPLES  small samples (784 bytes each) written to stock, read back, pushed
+ *                   and pulled (default 10000; 0 skips the stock samples workload)
  */
 function integer(name, fallback) {
   const text = process.env[name];
@@ -56,5 +58,6 @@ export function readConfig() {
     datalakeAssets: integer('BENCH_DATALAKE_ASSETS', 100_000),
     datalakeAnnotations: integer('BENCH_DATALAKE_ANNOTATIONS', 100_000),
     stockModelMiB: integer('BENCH_STOCK_MODEL_MB', 500),
+    stockSamples: integer('BENCH_STOCK_SAMPLES', 10_000),
   };
 }

@@ -24,6 +24,7 @@ import { benchLarderOnS3 } from './runs/larder-s3-bench.mjs';
 import { benchMarcelle } from './runs/marcelle-bench.mjs';
 import { benchRegistry } from './runs/registry-bench.mjs';
 import { benchStock } from './runs/stock-bench.mjs';
+import { benchStockSamples } from './runs/stock-samples-bench.mjs';
 import { benchTracking } from './runs/tracking-bench.mjs';
 import { prepareDocumentSuite } from './workloads/document-suite.mjs';
 
@@ -77,6 +78,10 @@ try {
     config.stockModelMiB > 0
       ? await benchStock(tempRoot, config.stockModelMiB, log).catch(failed('stock'))
       : { available: false, reason: 'skipped (BENCH_STOCK_MODEL_MB=0)' };
+  report.stockSamples =
+    config.stockSamples > 0
+      ? await benchStockSamples(tempRoot, config.stockSamples, log).catch(failed('stock samples'))
+      : { available: false, reason: 'skipped (BENCH_STOCK_SAMPLES=0)' };
   report.targets = evaluateTargets(report);
   report.finishedAt = new Date().toISOString();
   const file = await writeReport(report);

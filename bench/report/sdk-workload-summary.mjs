@@ -46,6 +46,16 @@ function stockLines(stock) {
   ];
 }
 
+function stockSampleLines(samples) {
+  if (!samples.available) return [`Stock samples not measured: ${samples.reason}`];
+  const { write, read, push, pull, stored, rawDiskWrite: raw } = samples;
+  return [
+    `Stock samples (${samples.samples} of ${samples.sampleBytes} bytes; stored in ${stored.files} files, ${mib(stored.bytes)}):`,
+    `write + commit ${write.samplesPerSec} samples/s (${write.seconds} s); read back ${read.samplesPerSec} samples/s (${read.seconds} s); raw disk write ${raw.mbPerSec} MB/s`,
+    `push ${push.samplesPerSec} samples/s (${push.seconds} s, ${push.objects} objects, ${mib(push.bytes)}); pull ${pull.samplesPerSec} samples/s (${pull.seconds} s), read back after it ${pull.readBackSamplesPerSec} samples/s`,
+  ];
+}
+
 /** @param {any} report @returns {string[]} lines, each section after a blank line */
 export function sdkWorkloadLines(report) {
   const lines = [];
@@ -53,6 +63,7 @@ export function sdkWorkloadLines(report) {
     [report.registry, registryLines],
     [report.datalake, datalakeLines],
     [report.stock, stockLines],
+    [report.stockSamples, stockSampleLines],
   ]) {
     if (section) lines.push('', ...format(section));
   }

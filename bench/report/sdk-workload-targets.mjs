@@ -60,7 +60,32 @@ function stockTargets(stock) {
   ];
 }
 
+/** The issue's goal for small samples: 50,000 samples/s written (commit included) and read. */
+const SAMPLES_PER_SEC = 50_000;
+
+function stockSampleTargets(samples) {
+  if (!samples?.available) return [];
+  const { write, read, push, pull } = samples;
+  return [
+    {
+      target: `stock writes (commit included) and reads at least ${SAMPLES_PER_SEC} small samples/s`,
+      value: `write ${write.samplesPerSec}/s, read ${read.samplesPerSec}/s (${samples.samples} of ${samples.sampleBytes} bytes)`,
+      pass: write.samplesPerSec >= SAMPLES_PER_SEC && read.samplesPerSec >= SAMPLES_PER_SEC,
+    },
+    {
+      target: `stock push and pull at least ${SAMPLES_PER_SEC} small samples/s`,
+      value: `push ${push.samplesPerSec}/s, pull ${pull.samplesPerSec}/s`,
+      pass: push.samplesPerSec >= SAMPLES_PER_SEC && pull.samplesPerSec >= SAMPLES_PER_SEC,
+    },
+  ];
+}
+
 /** @param {any} report */
 export function sdkWorkloadTargets(report) {
-  return [...registryTargets(report.registry), ...datalakeTargets(report.datalake), ...stockTargets(report.stock)];
+  return [
+    ...registryTargets(report.registry),
+    ...datalakeTargets(report.datalake),
+    ...stockTargets(report.stock),
+    ...stockSampleTargets(report.stockSamples),
+  ];
 }

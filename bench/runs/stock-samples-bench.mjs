@@ -1,0 +1,100 @@
+/**
+ * Stock (`@larder/stock`) on many small samples: `count` uint8 pictures of 784 bytes written
+ * into one data column and committed (samples/s, the commit's fsyncs included), read back
+ * by a fresh StockRoom (samples/s, every byte checked), pushed to a real `larder serve` and
+ * pulled into a fresh repository (samples/s), beside the raw disk's fsynced write speed.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { round } from '../measure/percentiles.mjs';
+import { folderBytes } from '../measure/process-writes.mjs';
+import { startLarder } from '../servers/larder-server.mjs';
+import { measureDiskWrite } from '../workloads/disk-write.mjs';
+import { SAMPLE_BYTES, SAMPLE_SHAPE, sampleBytes, sampleName } from '../workloads/stock-samples.mjs';
+
+const STOCK = pathToFileURL(new URL('../../packages/stock/dist/index.js', import.meta.url).pathname).href;
+const COLUMN = 'images';
+
+async function timed(work) {
+  const started = performance.now();
+  const answer = await work();
+  return { answer, seconds: (performance.now() - started) / 1000 };
+}
+
+const perSecond = (count, seconds) => Math.round(count / seconds);
+
+/** Reads every sample back through a read-only view of `commit`, checking each byte. */
+async function readAll(StockRoom, path, commit, count) {
+  const view = new StockRoom({ path, commit });
+  await view.optimize(async () => {
+    for (let index = 0; index < count; index += 1) {
+      const sample = await view.data.get(COLUMN, sampleName(index));
+      const expected = sampleBytes(index);
+      const got = new Uint8Array(sample.data.buffer, sample.data.byteOffset, sample.data.byteLength);
+      if (got.length !== SAMPLE_BYTES || Buffer.compare(got, expected) !== 0) {
+        throw new Error(`Sample ${index} read back differs from the one written`);
+      }
+    }
+  });
+}
+
+/** @returns {Promise<object>} the small-samples figures */
+export async function benchStockSamples(tempRoot, count, log) {
+  const { HttpStockRemote, initStock, pullStock, pushStock, StockRoom, tensor } = await import(STOCK);
+  const path = join(tempRoot, 'stock-samples');
+  await initStock(path);
+  const room = new StockRoom({ path, author: 'bench' });
+  const samples = Array.from({ length: count }, (_, index) => tensor(sampleBytes(index), SAMPLE_SHAPE, 'uint8'));
+  const raw = await measureDiskWrite(join(tempRoot, 'stock-raw.bin'), Math.max(64 * 1024 * 1024, count * SAMPLE_BYTES));
+
+  log(`stock: writing ${count} samples of ${SAMPLE_BYTES} bytes and committing them`);
+  const write = await timed(async () => {
+    await room.optimize(async () => {
+      for (let index = 0; index < count; index += 1) await room.data.set(COLUMN, sampleName(index), samples[index]);
+    });
+    return room.commit(`${count} samples`);
+  });
+  const commit = write.answer;
+  const stored = await folderBytes(join(path, '.stock'));
+  log('stock: reading them back');
+  const read = await timed(() => readAll(StockRoom, path, commit, count));
+
+  log('stock: pushing them to Larder and pulling them into a fresh repository');
+  const server = await startLarder(join(tempRoot, 'stock-samples-data'));
+  const remote = new HttpStockRemote({ url: server.url });
+  try {
+    const push = await timed(() => pushStock(room, remote, { repo: 'samples' }));
+    const copyPath = join(tempRoot, 'stock-samples-copy');
+    await initStock(copyPath);
+    const copy = new StockRoom({ path: copyPath, author: 'bench' });
+    const pull = await timed(() => pullStock(copy, remote, { repo: 'samples' }));
+    if (pull.answer.head !== commit) throw new Error('The pull did not reach the pushed commit');
+    const check = await timed(() => readAll(StockRoom, copyPath, commit, count));
+    return {
+      available: true,
+      samples: count,
+      sampleBytes: SAMPLE_BYTES,
+      rawDiskWrite: raw,
+      stored: { files: stored.files, bytes: stored.bytes },
+      write: { seconds: round(write.seconds, 3), samplesPerSec: perSecond(count, write.seconds) },
+      read: { seconds: round(read.seconds, 3), samplesPerSec: perSecond(count, read.seconds) },
+      push: {
+        seconds: round(push.seconds, 3),
+        objects: push.answer.objects,
+        bytes: push.answer.bytes,
+        samplesPerSec: perSecond(count, push.seconds),
+      },
+      pull: {
+        seconds: round(pull.seconds, 3),
+        objects: pull.answer.objects,
+        bytes: pull.answer.bytes,
+        samplesPerSec: perSecond(count, pull.seconds),
+        readBackSamplesPerSec: perSecond(count, check.seconds),
+      },
+    };
+  } finally {
+    await remote.close();
+    await server.stop();
+  }
+}
