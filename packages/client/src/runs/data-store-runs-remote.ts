@@ -9,6 +9,7 @@ import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import { errorFromAnswer } from '../datastore/rest-transport.js';
 import type { Paginated } from '../datastore/service-types.js';
+import type { RunLogsBody } from './console-capture/console-log-upload.js';
 import type { RunHistogramBody, RunImageBody } from './media/run-media-upload.js';
 import type { MetricSeries } from './metric-log-reader.js';
 import type { RunAlert } from './run-alerts.js';
@@ -57,6 +58,10 @@ export class DataStoreRunsRemote implements RunsRemote {
 
   async raiseAlert(runId: string, alert: RunAlert): Promise<void> {
     await this.#store.service('run-alerts').create({ run: runId, ...alert });
+  }
+
+  async appendRunLogs(body: RunLogsBody): Promise<void> {
+    await this.#store.service<RemoteRecord, RunLogsBody>('run-logs').create(body);
   }
 
   async createRunImages(records: RunImageBody[]): Promise<void> {

@@ -36,6 +36,15 @@ export interface CreateRunOptions extends RunSettings, RemoteOptions {
   flushIntervalMs?: number;
   /** Milliseconds between background uploads. Default 5000. */
   uploadIntervalMs?: number;
+  /**
+   * Record the machine's CPU, memory, disk, network and GPUs as `system` metrics in the
+   * background while the run is open. Default true.
+   */
+  systemMetrics?: boolean;
+  /** Milliseconds between system metric samples (at least 50). Default 10 000. */
+  systemMetricsIntervalMs?: number;
+  /** Record what the process writes to stdout and stderr in the run (`console.ndjson`). Default true. */
+  captureConsole?: boolean;
 }
 
 const SPELLINGS: Record<string, keyof RunSettings> = {

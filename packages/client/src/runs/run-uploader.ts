@@ -14,6 +14,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { uploadArtifactDirectory } from '../artifacts/artifact-uploader.js';
+import { uploadConsoleLog } from './console-capture/console-log-upload.js';
 import { uploadRunMedia } from './media/run-media-upload.js';
 import { type MetricChunk, seriesKey } from './metric-chunk.js';
 import { readMetricLog } from './metric-log-reader.js';
@@ -135,6 +136,7 @@ export class RunUploader {
       const pointsSent = await this.#uploadMetrics(record.id, target.onProgress);
       await this.#patchMetadata(record, files, resolved, visiting);
       await this.#sendAlerts(record);
+      await uploadConsoleLog(this.directory, this.remote, record, () => this.#save());
       await uploadRunMedia(this.directory, this.remote, record, () => this.#save());
       return { id: record.id, skipped: false, created, pointsSent };
     } catch (error) {

@@ -8,6 +8,7 @@ import type { JsonValue } from '@larder/protocol';
 import { LarderError } from '@larder/protocol';
 import { Artifact } from '../artifacts/artifact.js';
 import type { BackgroundUpload } from './background-upload.js';
+import type { ConsoleCapture } from './console-capture/console-capture.js';
 import { type RemoteOptions, withRemote } from './data-store-runs-remote.js';
 import { writeJsonFileSync } from './local-json-file.js';
 import type { NumericValues } from './media/histogram.js';
@@ -29,6 +30,7 @@ import {
 import { createRunParams, type RunParams } from './run-params.js';
 import { RunUploader, type RunUploadResult } from './run-uploader.js';
 import type { Associations, ResourceRef, RunStatus, RunsRemote, UploadTarget } from './runs-remote.js';
+import type { SystemMetricsSampler } from './system-metrics/system-metrics-sampler.js';
 import { releaseWriterLock } from './writer-lock.js';
 
 /** What `markInput` / `markOutput` accept. */
@@ -43,6 +45,9 @@ export interface RunState {
   files: RunFiles;
   /** Present while this process writes the run. */
   writer?: MetricLogWriter;
+  /** Present while this process writes the run, unless turned off. */
+  systemMetrics?: SystemMetricsSampler;
+  console?: ConsoleCapture;
   /** Present with autoUpload. */
   autoUpload?: { remote: RunsRemote; ownsRemote: boolean; uploader: RunUploader; background: BackgroundUpload };
 }
@@ -57,6 +62,8 @@ export class Run {
   readonly #types = new Map<string, string>();
   readonly #uploaders = new WeakMap<RunsRemote, RunUploader>();
   readonly #auto: RunState['autoUpload'];
+  readonly #system: SystemMetricsSampler | undefined;
+  readonly #console: ConsoleCapture | undefined;
   #writer: MetricLogWriter | undefined;
   /** Opened by the first image or histogram logged. */
   #media: MediaLogWriter | undefined;
@@ -71,6 +78,8 @@ export class Run {
     this.git = state.files.git;
     this.#writer = state.writer;
     this.#auto = state.autoUpload;
+    this.#system = state.systemMetrics;
+    this.#console = state.console;
     if (this.#auto) this.#uploaders.set(this.#auto.remote, this.#auto.uploader);
     this.#params = createRunParams(state.files.hparams, (hparams) => {
       writeJsonFileSync(join(this.local, HPARAMS_FILE), hparams);
@@ -210,6 +219,7 @@ export class Run {
   /** Writes every buffered point to disk (fsync'd). */
   async flush(): Promise<void> {
     await this.#writer?.flush();
+    await this.#console?.flush();
     await this.#media?.flush();
   }
 
@@ -250,12 +260,14 @@ export class Run {
     const writer = this.#writer;
     if (writer) {
       this.#writer = undefined;
+      await this.#system?.stop();
       await writer.close();
       await this.#media?.close();
       this.#document.status = options.status ?? 'Complete';
       this.#document.endTime = new Date().toISOString();
       this.#saveDocument();
       releaseWriterLock(this.local);
+      await this.#console?.finish(this.#document.status as 'Complete' | 'Failed');
     }
     const auto = this.#auto;
     if (!auto) return;

@@ -6,6 +6,7 @@
 
 import type { JsonValue } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
+import type { RunLogsBody } from './console-capture/console-log-upload.js';
 import type { RunHistogramBody, RunImageBody } from './media/run-media-upload.js';
 import type { MetricChunk } from './metric-chunk.js';
 import type { MetricSeries } from './metric-log-reader.js';
@@ -151,6 +152,8 @@ export interface RunsRemote {
   findArtifact(path: RemotePath): Promise<RemoteRecord | undefined>;
   /** `POST /run-alerts`: the server notifies the webhooks that asked for `run.alert`. */
   raiseAlert(runId: string, alert: RunAlert): Promise<void>;
+  /** `POST /run-logs`: one chunk of the run's console output (kept once per chunk number). */
+  appendRunLogs(body: RunLogsBody): Promise<void>;
   /** `POST /run-images`: records naming image blobs uploaded first. */
   createRunImages(records: RunImageBody[]): Promise<void>;
   /** `POST /run-histograms`: bins of tensors by step. */

@@ -24,6 +24,8 @@ export interface UploadRecord {
   logBytes?: number;
   /** Alerts of `alerts.ndjson` this server received (runs only). */
   alertsSent?: number;
+  /** Bytes at the start of `console.ndjson` whose chunks this server received (runs only). */
+  consoleBytes?: number;
   /** Entries of `media.ndjson` (images, histograms) this server received (runs only). */
   mediaSent?: number;
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import type { BlobRef } from '../../blobs/blob-client.js';
+import type { RunLogsBody } from '../console-capture/console-log-upload.js';
 import type { RunHistogramBody, RunImageBody } from '../media/run-media-upload.js';
 import type { MetricSeries } from '../metric-log-reader.js';
 import type { RunAlert } from '../run-alerts.js';
@@ -143,6 +144,16 @@ export class FakeRunsRemote implements RunsRemote {
       throw new LarderError('Unavailable', 'The network broke');
     }
     if (!this.alerts.some((each) => each.alert.id === alert.id)) this.alerts.push({ runId, alert });
+  }
+
+  /** Console chunks by run, then chunk number (a resend stores nothing new, as on the server). */
+  readonly runLogs = new Map<string, Map<number, RunLogsBody>>();
+
+  async appendRunLogs(body: RunLogsBody): Promise<void> {
+    this.calls.push({ method: 'appendRunLogs', body });
+    const chunks = this.runLogs.get(body.run) ?? new Map<number, RunLogsBody>();
+    this.runLogs.set(body.run, chunks);
+    if (!chunks.has(body.seq)) chunks.set(body.seq, body);
   }
 
   async createArtifact(body: ArtifactCreateBody): Promise<RemoteRecord> {
