@@ -32,6 +32,7 @@ import { SOCKET_METHODS_ANCHOR_PATH, SocketMethodsAnchor } from '../services/doc
 import { installMarcelle } from '../services/marcelle/install-marcelle.js';
 import { installMlflow } from '../services/mlflow/install-mlflow.js';
 import { installRegistry } from '../services/registry/install-registry.js';
+import { installRunMedia } from '../services/run-media/install-run-media.js';
 import { installStock } from '../services/stock/install-stock.js';
 import { installTracking } from '../services/tracking/install-tracking.js';
 import { UsersService } from '../services/users/users-service.js';
@@ -67,6 +68,7 @@ const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 /** Larder's features, installed in this order. */
 const FEATURES: readonly Feature[] = [
   installTracking,
+  installRunMedia,
   installRegistry,
   installDatalake,
   installStock,
