@@ -22,6 +22,8 @@ export class BackgroundUpload {
   #inFlight: Promise<void> | undefined;
   #lastError: unknown;
   #stopped = false;
+  /** A sync was asked for while one was under way. */
+  #again = false;
 
   constructor(uploader: RunUploader, target: UploadTarget, options: BackgroundUploadOptions = {}) {
     this.#uploader = uploader;
@@ -46,6 +48,13 @@ export class BackgroundUpload {
     this.#nudge.unref();
   }
 
+  /** Syncs now (a full batch of points waits); after the sync under way, if there is one. */
+  soon(): void {
+    if (this.#stopped) return;
+    if (this.#inFlight) this.#again = true;
+    else this.#tick();
+  }
+
   /** Stops the timers and waits for a sync under way. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -56,10 +65,12 @@ export class BackgroundUpload {
 
   #tick(): void {
     if (this.#stopped || this.#inFlight) return;
+    this.#again = false;
     this.#inFlight = this.#uploader.sync(this.#target).then(
       () => {
         this.#lastError = undefined;
         this.#inFlight = undefined;
+        if (this.#again) this.#tick();
       },
       (error: unknown) => {
         this.#lastError = error;

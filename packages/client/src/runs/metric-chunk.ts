@@ -19,9 +19,25 @@ export interface MetricChunk {
   times: number[];
 }
 
-/** A chunk as one NDJSON line, newline included. */
+/**
+ * A chunk as one NDJSON line, newline included: exactly `JSON.stringify(chunk)`, but a
+ * column of finite numbers is written with `join` (several times faster for long columns
+ * of large numbers such as times) and only a column holding null, NaN or ±Infinity goes
+ * through `JSON.stringify`.
+ */
 export function encodeChunk(chunk: MetricChunk): string {
-  return `${JSON.stringify(chunk)}\n`;
+  const epochs = chunk.epochs === null ? 'null' : numbersJson(chunk.epochs);
+  return `{"type":${JSON.stringify(chunk.type)},"name":${JSON.stringify(chunk.name)},"offset":${chunk.offset},"steps":${numbersJson(chunk.steps)},"values":${numbersJson(chunk.values)},"epochs":${epochs},"times":${numbersJson(chunk.times)}}\n`;
+}
+
+/** A column as a JSON array (null, NaN and ±Infinity as null, as JSON.stringify writes them). */
+function numbersJson(column: readonly (number | null)[]): string {
+  for (let index = 0; index < column.length; index += 1) {
+    const value = column[index];
+    // ToString of a finite number is JSON's text for it; anything else takes the slow path.
+    if (typeof value !== 'number' || !Number.isFinite(value)) return JSON.stringify(column);
+  }
+  return `[${column.join(',')}]`;
 }
 
 /** The chunk a line holds, or `undefined` when the line is not a well-formed chunk. */

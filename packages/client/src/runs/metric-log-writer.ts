@@ -4,18 +4,35 @@
  * into one chunk line per series and appends them with a single write followed by fsync, on
  * libuv's thread pool, so the training loop never waits for the disk.
  *
+ * A large flush (a training loop that never yields, then `finish()`) is written in pieces
+ * of at most {@link PIECE_POINTS} points, each fsync'd and then handed to `onDurable` (the
+ * live run's uploader), so the first points are on their way to the server while the rest
+ * are still being encoded, and the uploader need not read back what was just written.
+ *
  * On process exit the columns still in memory are written synchronously; a SIGKILL loses at
  * most the points of the last flush interval.
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { encodeChunk } from './metric-chunk.js';
+import { encodeChunk, type MetricChunk } from './metric-chunk.js';
+
+/** Most points of one write (and of one line): bounds the text held at once. */
+export const PIECE_POINTS = 100_000;
+
+/** Lines that became durable: the bytes `[from, to)` of the log, and the chunks they hold. */
+export interface DurableChunks {
+  from: number;
+  to: number;
+  chunks: MetricChunk[];
+}
 
 export interface MetricLogWriterOptions {
   /** Milliseconds between background flushes. Default 1000. */
   flushIntervalMs?: number;
   /** Buffered points that trigger a flush before the timer does. Default 20 000. */
   maxBufferedPoints?: number;
+  /** Told of every write once it is fsync'd, in file order. */
+  onDurable?: (written: DurableChunks) => void;
 }
 
 interface Columns {
@@ -34,7 +51,25 @@ interface SeriesBuffer extends Columns {
   offset: number;
 }
 
+/** Consecutive points of one series taken from its buffer, not yet durable. */
+interface TakenChunk {
+  series: SeriesBuffer;
+  chunk: MetricChunk;
+  columns: Columns;
+}
+
+/** Chunks written with one write and one fsync; `text` is encoded when its turn comes. */
+interface Piece {
+  chunks: TakenChunk[];
+  text?: string;
+}
+
 const emptyColumns = (): Columns => ({ steps: [], values: [], epochs: [], times: [], hasEpoch: false });
+
+const pieceText = (piece: Piece): string => {
+  piece.text ??= piece.chunks.map((taken) => encodeChunk(taken.chunk)).join('');
+  return piece.text;
+};
 
 export class MetricLogWriter {
   readonly path: string;
@@ -46,8 +81,9 @@ export class MetricLogWriter {
   #buffered = 0;
   #flushing: Promise<void> = Promise.resolve();
   #flushQueued = false;
-  /** Text handed to an asynchronous write that has not been confirmed yet. */
-  #inFlight: string | undefined;
+  /** Pieces taken from the buffers whose write has not been confirmed yet, in file order. */
+  #unconfirmed: Piece[] = [];
+  readonly #onDurable: MetricLogWriterOptions['onDurable'];
   #lastError: unknown;
   #closed = false;
   /** Bytes known to be whole lines on disk; a failed write is cut back to this. */
@@ -58,6 +94,7 @@ export class MetricLogWriter {
     this.#handle = handle;
     this.#durableBytes = size;
     this.#maxBuffered = options.maxBufferedPoints ?? 20_000;
+    this.#onDurable = options.onDurable;
     this.#timer = setInterval(() => this.#flushInBackground(), options.flushIntervalMs ?? 1000);
     this.#timer.unref();
     process.on('exit', this.#onExit);
@@ -140,11 +177,8 @@ export class MetricLogWriter {
    */
   flushSync(): void {
     if (this.#closed) return;
-    const text =
-      (this.#inFlight ?? '') +
-      this.#takeChunks()
-        .map(([, chunk]) => chunk)
-        .join('');
+    const pieces = [...this.#unconfirmed, ...this.#takePieces()];
+    const text = pieces.map(pieceText).join('');
     if (text === '') return;
     const descriptor = openSync(this.path, 'a');
     try {
@@ -153,7 +187,7 @@ export class MetricLogWriter {
     } finally {
       closeSync(descriptor);
     }
-    this.#inFlight = undefined;
+    this.#unconfirmed = [];
   }
 
   #flushInBackground(): void {
@@ -170,54 +204,83 @@ export class MetricLogWriter {
 
   async #flushOnce(): Promise<void> {
     if (this.#closed) return;
-    const taken = this.#takeChunks();
-    if (taken.length === 0) return;
-    const text = taken.map(([, chunk]) => chunk).join('');
-    this.#inFlight = text;
-    try {
-      await this.#handle.appendFile(text);
-      await this.#handle.datasync();
-      this.#inFlight = undefined;
+    const pieces = this.#takePieces();
+    if (pieces.length === 0) return;
+    this.#unconfirmed = pieces;
+    while (this.#unconfirmed.length > 0) {
+      const piece = this.#unconfirmed[0] as Piece;
+      const text = pieceText(piece);
+      const from = this.#durableBytes;
+      try {
+        await this.#handle.appendFile(text);
+        await this.#handle.datasync();
+      } catch (error) {
+        const lost = this.#unconfirmed;
+        this.#unconfirmed = [];
+        await this.#handle.truncate(this.#durableBytes).catch(() => {});
+        // Put the points back in front, last piece first, so a later flush writes them at the same offsets.
+        for (const each of lost.reverse()) {
+          for (const taken of each.chunks.reverse()) this.#restore(taken.series, taken.columns);
+        }
+        throw error;
+      }
+      this.#unconfirmed.shift();
       this.#durableBytes += Buffer.byteLength(text);
-    } catch (error) {
-      this.#inFlight = undefined;
-      await this.#handle.truncate(this.#durableBytes).catch(() => {});
-      // Put the points back in front so a later flush writes them at the same offsets.
-      for (const [series, , columns] of taken) this.#restore(series, columns);
-      throw error;
+      this.#onDurable?.({ from, to: this.#durableBytes, chunks: piece.chunks.map((taken) => taken.chunk) });
     }
   }
 
-  /** Swaps each series' columns for empty ones and encodes what was taken. */
-  #takeChunks(): [SeriesBuffer, string, Columns][] {
-    const taken: [SeriesBuffer, string, Columns][] = [];
+  /**
+   * Swaps each series' columns for empty ones and groups what was taken into pieces of at
+   * most {@link PIECE_POINTS} points (a longer series is cut into several lines).
+   */
+  #takePieces(): Piece[] {
+    const pieces: Piece[] = [];
+    let piece: Piece = { chunks: [] };
+    let room = PIECE_POINTS;
     for (const byName of this.#byType.values()) {
       for (const series of byName.values()) {
-        if (series.steps.length === 0) continue;
-        const columns: Columns = {
+        const length = series.steps.length;
+        if (length === 0) continue;
+        const whole: Columns = {
           steps: series.steps,
           values: series.values,
           epochs: series.epochs,
           times: series.times,
           hasEpoch: series.hasEpoch,
         };
-        const chunk = encodeChunk({
-          type: series.type,
-          name: series.name,
-          offset: series.offset,
-          steps: columns.steps,
-          // JSON.stringify writes NaN and ±Infinity as null.
-          values: columns.values,
-          epochs: columns.hasEpoch ? columns.epochs : null,
-          times: columns.times,
-        });
-        series.offset += columns.steps.length;
         Object.assign(series, emptyColumns());
-        taken.push([series, chunk, columns]);
+        for (let start = 0; start < length; ) {
+          if (room === 0) {
+            pieces.push(piece);
+            piece = { chunks: [] };
+            room = PIECE_POINTS;
+          }
+          const end = Math.min(length, start + room);
+          const columns = start === 0 && end === length ? whole : sliceColumns(whole, start, end);
+          piece.chunks.push({
+            series,
+            columns,
+            chunk: {
+              type: series.type,
+              name: series.name,
+              offset: series.offset,
+              steps: columns.steps,
+              // The encoder writes NaN and ±Infinity as null, as JSON.stringify does.
+              values: columns.values,
+              epochs: columns.hasEpoch ? columns.epochs : null,
+              times: columns.times,
+            },
+          });
+          series.offset += end - start;
+          room -= end - start;
+          start = end;
+        }
       }
     }
+    if (piece.chunks.length > 0) pieces.push(piece);
     this.#buffered = 0;
-    return taken;
+    return pieces;
   }
 
   #restore(series: SeriesBuffer, columns: Columns): void {
@@ -229,4 +292,15 @@ export class MetricLogWriter {
     series.hasEpoch ||= columns.hasEpoch;
     this.#buffered += columns.steps.length;
   }
+}
+
+function sliceColumns(columns: Columns, start: number, end: number): Columns {
+  const epochs = columns.epochs.slice(start, end);
+  return {
+    steps: columns.steps.slice(start, end),
+    values: columns.values.slice(start, end),
+    epochs,
+    times: columns.times.slice(start, end),
+    hasEpoch: columns.hasEpoch && epochs.some((epoch) => epoch !== null),
+  };
 }

@@ -7,7 +7,9 @@
  * nothing.
  *
  * The live run shares this path: its background uploader tails the same file its writer
- * appends to.
+ * appends to, and is handed the chunks of each write as it becomes durable ({@link offer}),
+ * so it sends them without reading them back; whatever it was not handed (or handed too
+ * late) it reads from the file.
  */
 
 import { stat } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { uploadConsoleLog } from './console-capture/console-log-upload.js';
 import { uploadRunMedia } from './media/run-media-upload.js';
 import { type MetricChunk, seriesKey } from './metric-chunk.js';
 import { readMetricLog } from './metric-log-reader.js';
+import type { DurableChunks } from './metric-log-writer.js';
 import { type RunAlert, readAlerts } from './run-alerts.js';
 import {
   type Association,
@@ -64,6 +67,16 @@ export interface RunUploaderOptions {
   batchPoints?: number;
 }
 
+/**
+ * Milliseconds between saves of the acknowledged counts during a sync (each save is an
+ * fsync). Counts older than the server's only make a later sync resend points the server
+ * skips; a sync that ends, or fails, saves them at once.
+ */
+const SAVE_INTERVAL_MS = 1000;
+
+/** Points handed over by the writer kept at most; past that the file is read instead. */
+const MAX_OFFERED_POINTS = 4_000_000;
+
 export class RunUploader {
   readonly directory: string;
   readonly remote: RunsRemote;
@@ -76,11 +89,47 @@ export class RunUploader {
   #readFrom = 0;
   #record: UploadRecord | undefined;
   #running: Promise<unknown> = Promise.resolve();
+  /** Durable writes handed over by the live run's writer, in file order, not yet taken. */
+  #offered: DurableChunks[] = [];
+  #offeredPoints = 0;
+  /** When the record was last saved, and whether acknowledgements came since. */
+  #savedAt = 0;
+  #unsaved = false;
 
   constructor(directory: string, remote: RunsRemote, options: RunUploaderOptions = {}) {
     this.directory = directory;
     this.remote = remote;
     this.#batchPoints = options.batchPoints ?? 50_000;
+  }
+
+  /**
+   * Hands over lines the writer just made durable (bytes `from` to `to` of the log), for the
+   * next sync to send without reading them back. Too much unsent (the server is down) and
+   * the oldest are dropped: the file still holds them. Answers whether a full batch waits.
+   */
+  offer(written: DurableChunks): boolean {
+    this.#offered.push(written);
+    for (const chunk of written.chunks) this.#offeredPoints += chunk.steps.length;
+    while (this.#offeredPoints > MAX_OFFERED_POINTS && this.#offered.length > 0) this.#dropOffered();
+    return this.#offeredPoints >= this.#batchPoints;
+  }
+
+  #dropOffered(): void {
+    const dropped = this.#offered.shift();
+    for (const chunk of dropped?.chunks ?? []) this.#offeredPoints -= chunk.steps.length;
+  }
+
+  #dropOfferedBefore(position: number): void {
+    while (this.#offered.length > 0 && (this.#offered[0] as DurableChunks).from < position) this.#dropOffered();
+  }
+
+  /** The offered write that starts where reading stands, if any; older ones are discarded. */
+  #takeOffered(): DurableChunks | undefined {
+    this.#dropOfferedBefore(this.#readFrom);
+    const next = this.#offered[0];
+    if (next?.from !== this.#readFrom) return undefined;
+    this.#dropOffered();
+    return next;
   }
 
   /** Uploads what is new since the last sync; calls run one at a time. */
@@ -193,24 +242,38 @@ export class RunUploader {
         pointsSent: sentSoFar,
       });
     let sent = 0;
-    let next = readMetricLog(path, { from: this.#readFrom });
+    let next: ReturnType<typeof readMetricLog> | undefined;
     for (;;) {
-      const slice = await next;
-      for (const chunk of slice.chunks) this.#addPending(chunk);
-      this.#readFrom = slice.end;
-      // Read and decode the next slice while this one's batches are on the wire.
-      if (!slice.atEnd) next = readMetricLog(path, { from: slice.end });
+      const offered = next ? undefined : this.#takeOffered();
+      let atEnd: boolean;
+      if (offered) {
+        for (const chunk of offered.chunks) this.#addPending(chunk);
+        this.#readFrom = offered.to;
+        atEnd = this.#offered.length === 0;
+      } else {
+        const slice = await (next ?? readMetricLog(path, { from: this.#readFrom }));
+        next = undefined;
+        for (const chunk of slice.chunks) this.#addPending(chunk);
+        this.#readFrom = slice.end;
+        atEnd = slice.atEnd;
+        // Read and decode the next slice while this one's batches are on the wire.
+        if (!atEnd) next = readMetricLog(path, { from: slice.end });
+        // At the end of the file every durable write was read: what was offered is old.
+        else this.#dropOfferedBefore(this.#readFrom);
+      }
       try {
-        while (this.#pendingPoints >= this.#batchPoints || (slice.atEnd && this.#pendingPoints > 0)) {
+        while (this.#pendingPoints >= this.#batchPoints || (atEnd && this.#pendingPoints > 0)) {
           sent += await this.#sendBatch(runId);
           report(sent);
         }
       } catch (error) {
-        if (!slice.atEnd) await next.catch(() => {});
+        if (next) await next.catch(() => {});
+        if (this.#unsaved) await this.#save();
         throw error;
       }
-      if (slice.atEnd) {
-        if (this.#record && this.#record.logBytes !== this.#readFrom) await this.#save();
+      // Writes made durable while the last batch was on the wire are sent in this sync too.
+      if (atEnd && this.#offered.length === 0) {
+        if (this.#unsaved || (this.#record && this.#record.logBytes !== this.#readFrom)) await this.#save();
         report(sent);
         return sent;
       }
@@ -288,7 +351,8 @@ export class RunUploader {
     if (accepted === 0) {
       throw new LarderError('BadGateway', `The server acknowledged none of the points sent for run ${runId}`);
     }
-    await this.#save();
+    this.#unsaved = true;
+    if (Date.now() - this.#savedAt >= SAVE_INTERVAL_MS) await this.#save();
     return accepted;
   }
 
@@ -351,6 +415,8 @@ export class RunUploader {
     if (this.#pendingPoints === 0) record.logBytes = this.#readFrom;
     record.uploadedAt = new Date().toISOString();
     await saveUploadRecord(this.directory, record);
+    this.#savedAt = Date.now();
+    this.#unsaved = false;
   }
 }
 
