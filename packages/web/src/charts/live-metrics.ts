@@ -86,9 +86,14 @@ export interface LiveMetrics {
 
 /**
  * The series of `runs` (only `names` of them, when given), `points` per series, within
- * `range` of steps (null: all), live.
+ * `range` of steps (null: all), live; only those of the metric types `types` accepts.
  */
-export function useLiveMetrics(runs: readonly string[], points: number, range: [number, number] | null): LiveMetrics {
+export function useLiveMetrics(
+  runs: readonly string[],
+  points: number,
+  range: [number, number] | null,
+  types: (type: string) => boolean = () => true,
+): LiveMetrics {
   const [state, setState] = useState<LiveMetrics>({ series: new Map(), version: 0, loading: true, error: undefined });
   const series = useRef(new Map<string, LiveSeries>());
   const runKey = runs.join(',');
@@ -108,6 +113,7 @@ export function useLiveMetrics(runs: readonly string[], points: number, range: [
       if (!wanted.has(event.run)) return;
       mark(POINTS_ARRIVED);
       for (const batch of event.series) {
+        if (!types(batch.type)) continue;
         const key = seriesKey(event.run, batch.type, batch.name);
         let target = series.current.get(key);
         if (!target) {
@@ -127,7 +133,9 @@ export function useLiveMetrics(runs: readonly string[], points: number, range: [
     (async () => {
       await subscription.ready;
       const lists = await inPool(runs, 8, async (run) =>
-        (await listMetrics(run, signal)).map((summary) => ({ run, ...summary })),
+        (await listMetrics(run, signal))
+          .filter((summary) => types(summary.type))
+          .map((summary) => ({ run, ...summary })),
       );
       const loaded = await inPool(lists.flat(), 8, (each) =>
         readSeries(each.run, each.type, each.name, points, range, signal),

@@ -22,14 +22,18 @@ export interface MetricPanelsProps {
   runs: readonly { id: string; name: string }[];
   /** Points per series asked of the server. */
   points?: number;
+  /** Metric types charted elsewhere on the page (the run page's `system` panel). */
+  exceptTypes?: readonly string[];
 }
 
-export function MetricPanels({ runs, points = 1000 }: MetricPanelsProps) {
+export function MetricPanels({ runs, points = 1000, exceptTypes }: MetricPanelsProps) {
   const [smoothing, setSmoothing] = useState(0);
   const [logY, setLogY] = useState(false);
   const [zoom, setZoom] = useState<[number, number] | null>(null);
   const ids = useMemo(() => runs.map((run) => run.id), [runs]);
-  const live = useLiveMetrics(ids, points, zoom);
+  const exceptKey = exceptTypes?.join('\u0000') ?? '';
+  const accept = useMemo(() => (type: string) => !exceptTypes?.includes(type), [exceptKey]);
+  const live = useLiveMetrics(ids, points, zoom, accept);
   const options = useMemo<ChartOptions>(() => ({ smoothing, logY }), [smoothing, logY]);
   // The chart code downloads while the series are read, not after.
   useEffect(() => void loadChartModule(), []);

@@ -12,10 +12,12 @@ import { Loading, Problem } from '../../components/problem.js';
 import { useLoad } from '../../components/use-load.js';
 import { Link } from '../../router/router.js';
 import { StatusBadge } from '../runs/runs-page.js';
+import { ConsolePanel } from './console-panel.js';
 import { type DataLog, DataLogView } from './data-log-view.js';
 import { LineageGraph } from './lineage-graph.js';
 import { RunArtifacts, RunFiles } from './run-artifacts.js';
 import { assetsOf, checkpointsOf, MarcelleAsset, RunOutputs } from './run-outputs.js';
+import { SYSTEM_TYPE, SystemMetricsPanel } from './system-metrics-panel.js';
 
 export interface Run {
   _id: string;
@@ -94,7 +96,9 @@ export function RunPage({ id }: { id: string }) {
         {run.description && <p>{run.description}</p>}
       </header>
 
-      <MetricPanels runs={runs} />
+      <MetricPanels runs={runs} exceptTypes={[SYSTEM_TYPE]} />
+
+      <SystemMetricsPanel runId={run._id} />
 
       <div class="run-details">
         <section>
@@ -156,6 +160,8 @@ export function RunPage({ id }: { id: string }) {
           </div>
         </section>
       )}
+
+      <ConsolePanel runId={run._id} />
 
       <section>
         <h2>Lineage</h2>
