@@ -15,6 +15,7 @@ import { StatusBadge } from '../runs/runs-page.js';
 import { ConsolePanel } from './console-panel.js';
 import { type DataLog, DataLogView } from './data-log-view.js';
 import { LineageGraph } from './lineage-graph.js';
+import { RunMedia } from './media/run-media.js';
 import { RunArtifacts, RunFiles } from './run-artifacts.js';
 import { assetsOf, checkpointsOf, MarcelleAsset, RunOutputs } from './run-outputs.js';
 import { SYSTEM_TYPE, SystemMetricsPanel } from './system-metrics-panel.js';
@@ -99,6 +100,8 @@ export function RunPage({ id }: { id: string }) {
       <MetricPanels runs={runs} exceptTypes={[SYSTEM_TYPE]} />
 
       <SystemMetricsPanel runId={run._id} />
+
+      <RunMedia runId={run._id} />
 
       <div class="run-details">
         <section>

@@ -1,0 +1,96 @@
+/**
+ * One image name of a run: the picture at the chosen step, its caption and a step slider
+ * (arrow keys step through). Only the picture in view and its neighbours are fetched; the
+ * index of steps came in the page's one request for the run's image records.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { mark } from '../../../charts/perf-marks.js';
+import { formatValue } from '../../../components/format.js';
+import { pictureUrl } from './image-cache.js';
+
+export const IMAGE_SHOWN = 'larder:image-shown';
+
+export interface ImageRecord {
+  _id: string;
+  name: string;
+  step: number;
+  caption?: string;
+  width?: number;
+  height?: number;
+}
+
+const fileOf = (image: ImageRecord) => `/run-images/${encodeURIComponent(image._id)}/file`;
+
+export function ImagePanel({ name, images }: { name: string; images: readonly ImageRecord[] }) {
+  const [index, setIndex] = useState(images.length - 1);
+  const [shown, setShown] = useState<{ id: string; url: string } | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  const at = Math.min(Math.max(0, index), images.length - 1);
+  const image = images[at];
+
+  useEffect(() => {
+    if (!image) return;
+    let current = true;
+    const asked = performance.now();
+    pictureUrl(fileOf(image)).then(
+      (url) => {
+        if (!current) return;
+        setShown({ id: image._id, url });
+        setFailed(null);
+        requestAnimationFrame(() => mark(IMAGE_SHOWN, { name, step: image.step, ms: performance.now() - asked }));
+      },
+      () => current && setFailed(image._id),
+    );
+    // The neighbours, so the next move of the slider finds them fetched.
+    for (const near of [images[at + 1], images[at - 1]]) if (near) void pictureUrl(fileOf(near)).catch(() => {});
+    return () => {
+      current = false;
+    };
+  }, [image?._id]);
+
+  if (!image) return null;
+  const first = images[0]?.step ?? 0;
+  const last = images.at(-1)?.step ?? 0;
+  return (
+    <figure class="chart-card image-panel" data-image-name={name}>
+      <figcaption>
+        {name}
+        <span class="legend">
+          step {formatValue(image.step)} ({at + 1} of {images.length})
+        </span>
+      </figcaption>
+      <div class="image-frame">
+        {failed === image._id ? (
+          <span class="image-missing">
+            {name} at step {formatValue(image.step)}: not available
+          </span>
+        ) : shown ? (
+          <img
+            src={shown.url}
+            alt={`${name} at step ${formatValue(image.step)}`}
+            class={shown.id === image._id ? '' : 'stale'}
+            data-step={image.step}
+            decoding="async"
+          />
+        ) : (
+          <span class="image-loading" aria-busy="true" />
+        )}
+      </div>
+      <p class="image-caption">{image.caption ?? ''}</p>
+      {images.length > 1 && (
+        <label class="step-slider">
+          <span class="muted">{formatValue(first)}</span>
+          <input
+            type="range"
+            min={0}
+            max={images.length - 1}
+            value={at}
+            aria-label={`Step of ${name}`}
+            onInput={(event) => setIndex(Number(event.currentTarget.value))}
+          />
+          <span class="muted">{formatValue(last)}</span>
+        </label>
+      )}
+    </figure>
+  );
+}
