@@ -1,6 +1,6 @@
 import { LarderError } from '@larder/protocol';
 import { describe, expect, test } from 'vitest';
-import { assertJsonInput, jsonInputProblem, MAX_JSON_DEPTH } from './json-input-limits.js';
+import { assertJsonInput, jsonInputProblem, MAX_JSON_DEPTH, parseJsonInput, plainJsonText } from './json-input-limits.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -39,5 +39,47 @@ describe('the JSON input limits', () => {
         message: expect.stringMatching(/^The query string holds/),
       }),
     );
+  });
+});
+
+describe('the scan of raw JSON text', () => {
+  const texts = [
+    '{"a":1,"b":[true,false,null],"c":"x"}',
+    JSON.stringify(nested(MAX_JSON_DEPTH)),
+    JSON.stringify(nested(MAX_JSON_DEPTH + 1)),
+    '{"a":"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]","b":' +
+      JSON.stringify(nested(MAX_JSON_DEPTH + 1)) +
+      '}',
+    '{"a":"\\u0000"}',
+    '{"a":"\\ud800"}',
+    '{"a":"\\ud83d\\ude00"}',
+    '{"\\udc00":1}',
+    '{"a":"\\\\u0000"}',
+    '{"x":1e400}',
+    '{"x":-1E+309}',
+    '{"x":1e308}',
+    `{"x":${'9'.repeat(400)}}`,
+    `{"x":0.${'1'.repeat(400)}}`,
+    '{"a":"😀 é"}',
+    '{"a":"\\"quoted\\" [{"}',
+    '[1,2.5,-3,0]',
+  ];
+
+  test('never vouches for text the walk refuses, and vouches for plain text', () => {
+    for (const text of texts) {
+      const refused = jsonInputProblem(JSON.parse(text)) !== undefined;
+      if (refused) expect(plainJsonText(text), text.slice(0, 60)).toBe(false);
+    }
+    expect(plainJsonText('{"a":1,"b":[true,false,null],"c":"x"}')).toBe(true);
+    expect(plainJsonText(JSON.stringify({ metrics: [{ key: 'loss', value: 0.25, step: 3 }] }))).toBe(true);
+  });
+
+  test('parseJsonInput answers what JSON.parse and the walk answer together', () => {
+    for (const text of texts) {
+      const problem = jsonInputProblem(JSON.parse(text));
+      if (problem) expect(() => parseJsonInput(text, 'The body'), text.slice(0, 60)).toThrow(problem);
+      else expect(parseJsonInput(text, 'The body')).toEqual(JSON.parse(text));
+    }
+    expect(() => parseJsonInput('{"a":', 'The body')).toThrow('The body is not valid JSON');
   });
 });

@@ -1,7 +1,7 @@
 /** Reads a small JSON body on a route that runs before the body parser. */
 import { LarderError } from '@larder/protocol';
 import type { Context } from 'koa';
-import { assertJsonInput } from './json-input-limits.js';
+import { parseJsonInput } from './json-input-limits.js';
 
 export async function readJsonBody(ctx: Context, limitBytes: number): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -16,12 +16,5 @@ export async function readJsonBody(ctx: Context, limitBytes: number): Promise<un
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new LarderError('BadRequest', 'The body is not valid JSON');
-  }
-  assertJsonInput(body, 'The body');
-  return body;
+  return parseJsonInput(text, 'The body');
 }

@@ -4,6 +4,7 @@
  * (JSON body, or the query string for GET) and answers the handler's message as JSON, or an
  * MLflow error. An unknown path under a prefix answers ENDPOINT_NOT_FOUND, as MLflow does.
  */
+import { Readable } from 'node:stream';
 import type { Context, Next } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
 import { readJsonBody } from '../../http/read-json-body.js';
@@ -71,7 +72,9 @@ export function mlflowApiRoute(context: FeatureContext, endpoints: EndpointTable
         ? { actor: { kind: 'anonymous' } as const, params: { provider: 'rest' } as const }
         : await mlflowCaller(ctx, context);
       const request = await requestMessage(ctx);
-      ctx.body = await handler({ ctx, ...caller, request });
+      const answer = await handler({ ctx, ...caller, request });
+      if (answer instanceof Readable) ctx.type = 'application/json';
+      ctx.body = answer;
     } catch (thrown) {
       const error = toMlflowError(thrown);
       if (error.status >= 500)

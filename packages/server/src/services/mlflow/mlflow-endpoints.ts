@@ -4,6 +4,7 @@
  * string as MLflow's server reads it), and answers the response message as a plain object.
  * Tables are keyed `"<METHOD> <path under /api/2.0/mlflow>"`, e.g. `"POST /runs/create"`.
  */
+import type { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
 import type { Actor, UserRecord } from '../../auth/actor.js';
@@ -19,7 +20,8 @@ export interface MlflowCall {
   params: { provider: 'rest'; user?: UserRecord };
 }
 
-export type MlflowHandler = (call: MlflowCall) => Promise<Record<string, unknown>>;
+/** The response message, or its JSON text as a stream (long answers, e.g. a metric history). */
+export type MlflowHandler = (call: MlflowCall) => Promise<Record<string, unknown> | Readable>;
 
 export type EndpointTable = Record<string, MlflowHandler>;
 

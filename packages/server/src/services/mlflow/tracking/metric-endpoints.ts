@@ -4,7 +4,6 @@
  * runs, steps sampled evenly with the first and last kept). Reads go through the run's read
  * permission, writes through its write permission.
  */
-import type { PointColumns } from '../../../stores/metric-store.js';
 import type { EndpointDeps, EndpointTable, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
 import {
@@ -18,8 +17,9 @@ import {
 } from '../mlflow-request-fields.js';
 import { offsetOfPageToken, pageTokenOf } from '../search/order-by.js';
 import { seriesOfMetricKey } from './metric-keys.js';
+import { type HistorySlice, indexRange, metricHistoryJson } from './metric-history-json.js';
 import { MetricLogging, type MetricPoint } from './metric-logging.js';
-import { RunRecords, wireDouble } from './run-records.js';
+import { RunRecords } from './run-records.js';
 import { assertKey } from './tracking-limits.js';
 
 const MAX_HISTORY = 25_000;
@@ -49,22 +49,6 @@ export function metricPointOf(entry: unknown, what: string): MetricPoint {
         : value;
   return { key, value: finite, timestamp, step: optionalInteger(fields, 'step') ?? 0 };
 }
-
-function wireMetrics(key: string, columns: PointColumns, indexes: Iterable<number>, runId?: string) {
-  const out: Record<string, unknown>[] = [];
-  for (const index of indexes) {
-    out.push({
-      key,
-      value: wireDouble(columns.values[index]),
-      timestamp: columns.times[index],
-      step: columns.steps[index],
-      ...(runId ? { run_id: runId } : {}),
-    });
-  }
-  return out;
-}
-
-const range = (start: number, end: number) => Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
 
 /**
  * The steps a chart of several runs gets: within the range (all steps when none is given),
@@ -144,7 +128,7 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
       const maxResults = optionalInteger(call.request, 'max_results');
       const offset = offsetOfPageToken(optionalString(call.request, 'page_token'));
       const total = columns.steps.length;
-      if (maxResults === undefined) return { metrics: wireMetrics(key, columns, range(offset, total)) };
+      if (maxResults === undefined) return metricHistoryJson([{ key, columns, indexes: indexRange(offset, total) }]);
       if (maxResults < 1 || maxResults > MAX_HISTORY) {
         throw new MlflowError(
           'INVALID_PARAMETER_VALUE',
@@ -152,21 +136,23 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
         );
       }
       const end = Math.min(total, offset + maxResults);
-      return {
-        metrics: wireMetrics(key, columns, range(offset, end)),
-        ...(end < total ? { next_page_token: pageTokenOf(end) } : {}),
-      };
+      return metricHistoryJson(
+        [{ key, columns, indexes: indexRange(offset, end) }],
+        end < total ? pageTokenOf(end) : undefined,
+      );
     },
 
     'GET /metrics/get-history-bulk': async (call) => {
       const key = requiredString(call.request, 'metric_key');
-      const limit = Math.min(optionalInteger(call.request, 'max_results') ?? MAX_HISTORY, MAX_HISTORY);
-      const metrics: Record<string, unknown>[] = [];
+      let left = Math.max(0, Math.min(optionalInteger(call.request, 'max_results') ?? MAX_HISTORY, MAX_HISTORY));
+      const slices: HistorySlice[] = [];
       for (const runId of runIdsOf(call, 'run_id')) {
         const { columns } = await history(call, runId, key);
-        metrics.push(...wireMetrics(key, columns, range(0, columns.steps.length), runId));
+        const count = Math.min(left, columns.steps.length);
+        slices.push({ key, columns, indexes: indexRange(0, count), runId });
+        left -= count;
       }
-      return { metrics: metrics.slice(0, Math.max(0, limit)) };
+      return metricHistoryJson(slices);
     },
 
     'GET /metrics/get-history-bulk-interval': async (call) => {
@@ -195,18 +181,18 @@ export function metricEndpoints(deps: EndpointDeps): EndpointTable {
         startStep,
         endStep,
       );
-      const metrics: Record<string, unknown>[] = [];
+      const slices: HistorySlice[] = [];
       for (const { runId, columns } of series) {
-        const indexes = range(0, columns.steps.length)
+        const indexes = Array.from(indexRange(0, columns.steps.length))
           .filter((index) => chosen.has(columns.steps[index] as number))
           .sort(
             (a, b) =>
               (columns.steps[a] as number) - (columns.steps[b] as number) ||
               (columns.times[a] as number) - (columns.times[b] as number),
           );
-        metrics.push(...wireMetrics(key, columns, indexes, runId));
+        slices.push({ key, columns, indexes, runId });
       }
-      return { metrics };
+      return metricHistoryJson(slices);
     },
   };
 }

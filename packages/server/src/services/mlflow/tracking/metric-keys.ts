@@ -24,8 +24,21 @@ const decodeName = (text: string) => text.replace(/%(25|2E|24)/gi, (_, code: str
 
 const validPart = (text: string) => text !== '' && text.length <= MAX_PART && !BAD_PART.test(text);
 
+/** Keys already mapped, so a batch of a thousand points on one key maps it once (bounded). */
+const known = new Map<string, { type: string; name: string }>();
+const KNOWN_LIMIT = 10_000;
+
 /** The Larder series of an MLflow metric key. */
 export function seriesOfMetricKey(key: string): { type: string; name: string } {
+  const hit = known.get(key);
+  if (hit) return { ...hit };
+  const series = mapKey(key);
+  if (known.size >= KNOWN_LIMIT) known.clear();
+  known.set(key, series);
+  return { ...series };
+}
+
+function mapKey(key: string): { type: string; name: string } {
   const cut = key.indexOf('/');
   if (cut > 0) {
     const type = key.slice(0, cut);

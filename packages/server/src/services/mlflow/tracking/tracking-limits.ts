@@ -18,7 +18,18 @@ function invalid(message: string): MlflowError {
   return new MlflowError('INVALID_PARAMETER_VALUE', message);
 }
 
+/** Keys already found valid (validity depends on the key alone), so batches check each key once. */
+const validKeys = new Set<string>();
+const VALID_KEYS_LIMIT = 10_000;
+
 export function assertKey(key: string, what: string): void {
+  if (validKeys.has(key)) return;
+  checkKey(key, what);
+  if (validKeys.size >= VALID_KEYS_LIMIT) validKeys.clear();
+  validKeys.add(key);
+}
+
+function checkKey(key: string, what: string): void {
   if (key === '') throw invalid(`A ${what} key must not be empty`);
   if (key.length > MAX_KEY_LENGTH) {
     throw invalid(`The ${what} key '${key.slice(0, 40)}…' is ${key.length} characters; at most ${MAX_KEY_LENGTH}`);

@@ -1,0 +1,52 @@
+import { describe, expect, test } from 'vitest';
+import { indexRange, metricHistoryPieces } from './metric-history-json.js';
+
+const columns = (values: number[]) => ({
+  steps: Float64Array.from(values, (_, index) => index * 2),
+  values: Float64Array.from(values),
+  times: Float64Array.from(values, (_, index) => 1_700_000_000_000 + index),
+  epochs: new Float64Array(values.length),
+});
+
+const text = (...args: Parameters<typeof metricHistoryPieces>) => [...metricHistoryPieces(...args)].join('');
+
+describe('the JSON text of a metric history', () => {
+  test('is what JSON.parse reads back as the message, doubles written as MLflow writes them', () => {
+    const values = [0.5, -0, 1e-300, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 3];
+    const parsed = JSON.parse(text([{ key: 'loss "a"', columns: columns(values), indexes: [0, 1, 2, 3, 4, 5, 6] }]));
+    expect(parsed).toEqual({
+      metrics: [
+        { key: 'loss "a"', value: 0.5, timestamp: 1_700_000_000_000, step: 0 },
+        { key: 'loss "a"', value: 0, timestamp: 1_700_000_000_001, step: 2 },
+        { key: 'loss "a"', value: 1e-300, timestamp: 1_700_000_000_002, step: 4 },
+        { key: 'loss "a"', value: 'NaN', timestamp: 1_700_000_000_003, step: 6 },
+        { key: 'loss "a"', value: 'Infinity', timestamp: 1_700_000_000_004, step: 8 },
+        { key: 'loss "a"', value: '-Infinity', timestamp: 1_700_000_000_005, step: 10 },
+        { key: 'loss "a"', value: 3, timestamp: 1_700_000_000_006, step: 12 },
+      ],
+    });
+  });
+
+  test('spans pieces, several runs and a page token, in the order of the indexes given', () => {
+    const long = columns(Array.from({ length: 10_000 }, (_, index) => index / 7));
+    const parsed = JSON.parse(
+      text(
+        [
+          { key: 'm', columns: long, indexes: indexRange(5000, 10_000), runId: 'r1' },
+          { key: 'm', columns: columns([1, 2]), indexes: [1, 0], runId: 'r2' },
+          { key: 'm', columns: columns([]), indexes: [], runId: 'r3' },
+        ],
+        'tok',
+      ),
+    );
+    expect(parsed.next_page_token).toBe('tok');
+    expect(parsed.metrics).toHaveLength(5002);
+    expect(parsed.metrics[0]).toEqual({ key: 'm', value: 5000 / 7, timestamp: 1_700_000_005_000, step: 10_000, run_id: 'r1' });
+    expect(parsed.metrics[4999].value).toBe(9999 / 7);
+    expect(parsed.metrics.slice(5000).map((metric: { value: number }) => metric.value)).toEqual([2, 1]);
+  });
+
+  test('of nothing is an empty list', () => {
+    expect(JSON.parse(text([]))).toEqual({ metrics: [] });
+  });
+});
