@@ -6,18 +6,33 @@
  * - a long series read back downsampled to 2000 points (Larder), beside MLflow's full
  *   `metrics/get-history` of its series (MLflow cannot downsample);
  * - runs search over many runs, filtering on an hparam and sorting on a metric summary,
- *   the same query on both.
+ *   the same query on both;
+ * - Larder only: metric ingest end to end (`createRun` with autoUpload to `finish()`, every
+ *   point counted on the server, with the CPU time client and server spent per point);
+ *   many runs logging at once from several processes (aggregate points/s, p95 latency of
+ *   the SDK's batches); and the runs search at scale, over runs written straight into the
+ *   stopped server's store (a fast fill) and queried through the HTTP API.
+ *
+ * Sizes: BENCH_TRACKING_SCALE_RUNS (default 100000; 0 skips), BENCH_WRITER_PROCESSES
+ * (default 10), BENCH_WRITER_RUNS (runs in all, default 100), BENCH_WRITER_POINTS (per
+ * run, default 100000; 0 skips).
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHttpClient, jsonBody } from '../measure/http-client.mjs';
 import { round, summarizeLatencies } from '../measure/percentiles.mjs';
 import { installMlflow, MLFLOW_VERSION, startMlflow } from '../peers/mlflow.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 
 const CLIENT = pathToFileURL(new URL('../../packages/client/dist/index.js', import.meta.url).pathname).href;
+const SQLITE_STORE = pathToFileURL(
+  new URL('../../packages/server/dist/stores/sqlite/sqlite-document-store.js', import.meta.url).pathname,
+).href;
+const WRITER = fileURLToPath(new URL('../workloads/metric-writers.mjs', import.meta.url));
+const SEARCH_PATH = '/runs?hparams.optimizer=adam&$sort[metrics.val.accuracy.last]=-1&$limit=100';
 const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad'];
 const READS = 30;
 const SEARCHES = 50;
@@ -136,7 +151,7 @@ async function larderSearch(client, runs, log) {
       }),
     );
   });
-  const path = '/runs?hparams.optimizer=adam&$sort[metrics.val.accuracy.last]=-1&$limit=100';
+  const path = SEARCH_PATH;
   const samples = [];
   let first;
   for (let query = 0; query < SEARCHES; query += 1) {
@@ -146,6 +161,194 @@ async function larderSearch(client, runs, log) {
   }
   if (first.total !== runs / 4) throw new Error(`The search matched ${first.total} runs, not ${runs / 4}`);
   return { runs, matched: first.total, query: path, ...summarizeLatencies(samples) };
+}
+
+function envInteger(name, fallback) {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not "${text}"`);
+  return value;
+}
+
+/** Points the server holds for a run, summed over its series. */
+async function serverPoints(client, runId) {
+  const series = JSON.parse((await client.expect(200, 'GET', `/metrics?run=${runId}`)).text);
+  return series.reduce((sum, each) => sum + each.count, 0);
+}
+
+/** CPU milliseconds (user + system) a process has used, read from /proc (Linux). */
+async function processCpuMs(pid) {
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return Number.NaN;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** `createRun` with autoUpload, a tight logging loop, `finish()`: the time until the server holds every point. */
+async function larderEndToEnd(server, client, tempRoot, points, log) {
+  process.env.LARDER_RUN_PARENT_DIR = join(tempRoot, 'bench-runs-e2e');
+  const { createRun } = await import(CLIENT);
+  const series = 10;
+  const perSeries = Math.floor(points / series);
+  const names = Array.from({ length: series }, (_, index) => `m${index}`);
+  const metrics = {};
+  log(`Larder: ${perSeries * series} points end to end (createRun with autoUpload to finish)`);
+  const serverCpuBefore = await processCpuMs(server.pid);
+  const clientCpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const run = await createRun({
+    name: 'ingest-e2e',
+    folder: 'bench',
+    makeFolder: true,
+    autoUpload: true,
+    connection: { url: server.url },
+    systemMetrics: false,
+    captureConsole: false,
+  });
+  for (let step = 0; step < perSeries; step += 1) {
+    for (let index = 0; index < series; index += 1) metrics[names[index]] = step * 0.001 + index;
+    run.log('train', metrics, step, Math.floor(step / 1000));
+  }
+  await run.finish();
+  const seconds = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const serverCpuMs = (await processCpuMs(server.pid)) - serverCpuBefore;
+  if (run.uploadError) throw run.uploadError;
+  const found = JSON.parse((await client.expect(200, 'GET', '/runs?name=ingest-e2e&folder=/local/bench')).text);
+  const runId = (found.data ?? found)[0]?._id;
+  const counted = await serverPoints(client, runId);
+  const total = perSeries * series;
+  if (counted !== total) throw new Error(`The server holds ${counted} of the ${total} points logged`);
+  return {
+    points: total,
+    seconds: round(seconds, 3),
+    pointsPerSec: Math.round(total / seconds),
+    clientCpuMicrosPerPoint: round((clientCpu.user + clientCpu.system) / total, 3),
+    serverCpuMicrosPerPoint: round((serverCpuMs * 1000) / total, 3),
+  };
+}
+
+/** `processes` child processes, `runs` live runs in all, each logging `pointsPerRun` points at once. */
+async function larderConcurrentWriters(server, client, tempRoot, { processes, runs, pointsPerRun }, log) {
+  log(`Larder: ${runs} runs logging at once from ${processes} processes, ${pointsPerRun} points each`);
+  const children = Array.from({ length: processes }, (_, index) => {
+    const share = Math.floor(runs / processes) + (index < runs % processes ? 1 : 0);
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [WRITER, server.url, String(share), String(pointsPerRun), join(tempRoot, `writer-runs-${index}`), `w${index}`],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr = (stderr + chunk).slice(-4000);
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code === 0) resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
+        else reject(new Error(`Writer process ${index} exited with ${code}:\n${stderr}`));
+      });
+    });
+  });
+  const results = await Promise.all(children);
+  const startedAt = Math.min(...results.map((each) => each.startedAt));
+  const endedAt = Math.max(...results.map((each) => each.endedAt));
+  const logged = results.reduce((sum, each) => sum + each.logged, 0);
+  const page = JSON.parse((await client.expect(200, 'GET', `/runs?folder=/local/writers&$limit=${runs + 1}`)).text);
+  const ids = (page.data ?? page).map((each) => each._id);
+  let counted = 0;
+  for (const id of ids) counted += await serverPoints(client, id);
+  if (ids.length !== runs || counted !== logged) {
+    throw new Error(`The server holds ${counted} points in ${ids.length} runs; ${logged} were logged in ${runs}`);
+  }
+  const seconds = (endedAt - startedAt) / 1000;
+  return {
+    processes,
+    runs,
+    points: counted,
+    seconds: round(seconds, 3),
+    pointsPerSec: Math.round(counted / seconds),
+    batches: summarizeLatencies(results.flatMap((each) => each.batchMs)),
+  };
+}
+
+/**
+ * The runs search over `runs` runs: one made through the API as the template, the rest
+ * written into the stopped server's SQLite store in batches (hparams and a summary each,
+ * as the services would leave them), then the server restarted and queried over HTTP.
+ */
+async function larderSearchAtScale(tempRoot, runs, log) {
+  const dataDir = join(tempRoot, 'larder-search-scale-data');
+  let server = await startLarder(dataDir);
+  let client = createHttpClient(server.url);
+  try {
+    const made = JSON.parse(
+      (
+        await client.expect(
+          201,
+          'POST',
+          '/runs',
+          jsonBody({ name: 'template', folder: 'sweep', makeFolder: true, hparams: { optimizer: 'adam', lr: 0 } }),
+        )
+      ).text,
+    );
+    await client.expect(
+      201,
+      'POST',
+      '/metrics',
+      jsonBody({ run: made._id, series: [{ type: 'val', name: 'accuracy', offset: 0, steps: [0], values: [0] }] }),
+    );
+    client.close();
+    await server.stop();
+    log(`Larder: filling the store with ${runs} runs`);
+    const { SqliteDocumentStore } = await import(SQLITE_STORE);
+    const store = new SqliteDocumentStore({ file: join(dataDir, 'larder.db'), readers: 0 });
+    await store.open();
+    const [template] = await store.find('runs', { filter: { op: 'eq', path: ['_id'], value: made._id } });
+    const fillStarted = performance.now();
+    const batch = 5000;
+    for (let from = 0; from < runs; from += batch) {
+      const documents = [];
+      for (let i = from; i < Math.min(runs, from + batch); i += 1) {
+        const accuracy = ((i * 7919) % 10_000) / 10_000;
+        documents.push({
+          ...template,
+          _id: `scale${String(i).padStart(19, '0')}`,
+          name: `sweep-${i}`,
+          altName: `sweep-${i}`,
+          hparams: { optimizer: OPTIMIZERS[i % 4], lr: (i % 100) / 10_000 },
+          metrics: {
+            val: { accuracy: { ...template.metrics.val.accuracy, last: accuracy, min: accuracy / 2, max: accuracy } },
+          },
+        });
+      }
+      await store.insert('runs', documents);
+    }
+    await store.remove('runs', { op: 'eq', path: ['_id'], value: made._id });
+    await store.close();
+    const fillSeconds = (performance.now() - fillStarted) / 1000;
+    server = await startLarder(dataDir);
+    client = createHttpClient(server.url);
+    const samples = [];
+    let first;
+    for (let query = 0; query < SEARCHES; query += 1) {
+      const answer = await client.expect(200, 'GET', SEARCH_PATH);
+      samples.push(answer.ms);
+      first ??= JSON.parse(answer.text);
+    }
+    if (first.total !== runs / 4) throw new Error(`The search matched ${first.total} runs, not ${runs / 4}`);
+    return { runs, fillSeconds: round(fillSeconds, 2), matched: first.total, query: SEARCH_PATH, ...summarizeLatencies(samples) };
+  } finally {
+    client.close();
+    await server.stop();
+  }
 }
 
 async function mlflowFigures(tempRoot, points, runs, log) {
@@ -252,11 +455,26 @@ export async function benchTracking(tempRoot, config, log) {
     const ingest = await larderIngest(server.url, tempRoot, config.trackingPoints, log);
     const longSeries = await larderLongSeries(client, config.seriesPoints, log);
     const search = await larderSearch(client, config.trackingRuns, log);
-    larder = { ingest, longSeries, search };
+    const endToEnd = await larderEndToEnd(server, client, tempRoot, config.trackingPoints, log);
+    const writers = {
+      processes: envInteger('BENCH_WRITER_PROCESSES', 10),
+      runs: envInteger('BENCH_WRITER_RUNS', 100),
+      pointsPerRun: envInteger('BENCH_WRITER_POINTS', 100_000),
+    };
+    const concurrentWriters =
+      writers.pointsPerRun > 0 && writers.runs > 0
+        ? await larderConcurrentWriters(server, client, tempRoot, writers, log)
+        : { available: false, reason: 'skipped (BENCH_WRITER_POINTS=0)' };
+    larder = { ingest, endToEnd, concurrentWriters, longSeries, search };
   } finally {
     client.close();
     await server.stop();
   }
+  const scaleRuns = envInteger('BENCH_TRACKING_SCALE_RUNS', 100_000);
+  larder.searchAtScale =
+    scaleRuns > 0
+      ? await larderSearchAtScale(tempRoot, scaleRuns, log)
+      : { available: false, reason: 'skipped (BENCH_TRACKING_SCALE_RUNS=0)' };
   const mlflow =
     config.mlflow === 'none'
       ? { available: false, reason: 'skipped (BENCH_MLFLOW=none)' }
