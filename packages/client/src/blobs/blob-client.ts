@@ -1,11 +1,15 @@
 /**
  * Content-addressed files on a Larder server, with uploads and downloads that survive
  * broken connections:
- * - an upload is hashed locally first; bytes the server already holds (and you uploaded
- *   before) are not sent again;
- * - a large upload goes in chunks (16 MiB by default), each a blob of its own, joined on the
- *   server by `POST /blobs/compose`; a broken chunk is retried by itself, and running the
- *   same upload again after a crash sends only the chunks that are missing;
+ * - a file is hashed first, on a worker thread (one read: the whole and each chunk), so the
+ *   main thread keeps sending; bytes the server already holds (and you uploaded before)
+ *   are not sent again;
+ * - a file's bytes go straight from the disk to the socket (a file-backed `Blob`), so
+ *   memory stays flat whatever the chunk size;
+ * - a large upload goes in chunks (256 MiB by default: below that a file is one request,
+ *   written once by the server), each a blob of its own, joined on the server by
+ *   `POST /blobs/compose`; a broken chunk is retried by itself, and running the same upload
+ *   again after a crash sends only the chunks that are missing;
  * - a download to a file continues from where it broke (HTTP `Range`) and is verified
  *   against its hash before it appears under its name.
  *
@@ -17,9 +21,11 @@
  * await store.blobs.download(sha256, './weights-copy.bin');
  */
 import { createHash } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
 import { LarderError } from '@larder/protocol';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
-import { type BlobSource, bytesSource, fileSource, planChunks } from './blob-source.js';
+import { bytesSource, type ChunkPlan, planChunks } from './blob-source.js';
+import { type FileHashes, HashPool } from './file-hashing.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
 export interface BlobRef {
@@ -34,7 +40,7 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions extends RetryOptions {
-  /** Uploads larger than this go in chunks of this size (default 16 MiB). */
+  /** Uploads larger than this go in chunks of this size (default 256 MiB). */
   chunkBytes?: number;
   onProgress?: (progress: UploadProgress) => void;
   /** Called when the server already held these bytes, so nothing was sent. */
@@ -50,10 +56,14 @@ export interface BlobClientOptions {
   fetch?: typeof fetch;
 }
 
-export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024;
+
+/** What an upload sends: slices of it are request bodies (a file-backed Blob reads lazily). */
+type UploadBody = Blob | Uint8Array;
 
 export class BlobClient {
   readonly #options: BlobClientOptions;
+  #hashing: HashPool | undefined;
 
   constructor(options: BlobClientOptions) {
     this.#options = options;
@@ -61,12 +71,25 @@ export class BlobClient {
 
   /** Uploads a file (by path) or bytes; answers the blob's hash and size. */
   async upload(source: string | Uint8Array, options: UploadOptions = {}): Promise<BlobRef> {
-    const opened = typeof source === 'string' ? await fileSource(source) : bytesSource(source);
-    try {
-      return await this.#upload(opened, options);
-    } finally {
-      await opened.close();
+    const chunkBytes = chunkSize(options);
+    if (typeof source !== 'string') {
+      return this.#upload(source, await planChunks(bytesSource(source), chunkBytes), options);
     }
+    this.#hashing ??= new HashPool();
+    return this.uploadHashed(source, await this.#hashing.hash(source, { chunkBytes }), options);
+  }
+
+  /**
+   * Uploads the file at `path` whose hashes were just computed (`HashPool.hash` with the
+   * same `chunkBytes`), so a caller that needed them anyway reads the file only once more.
+   * The server checks every hash again: a wrong one is refused, never stored.
+   */
+  async uploadHashed(path: string, hashes: FileHashes, options: UploadOptions = {}): Promise<BlobRef> {
+    const body = await openAsBlob(path);
+    if (body.size !== hashes.size) {
+      throw new LarderError('Conflict', `${path} changed while it was being uploaded; upload it again`);
+    }
+    return this.#upload(body, hashes, options);
   }
 
   /** Whether the server holds the blob and lets you read it. */
@@ -140,10 +163,8 @@ export class BlobClient {
     }
   }
 
-  async #upload(source: BlobSource, options: UploadOptions): Promise<BlobRef> {
-    const chunkBytes = Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    const plan = await planChunks(source, chunkBytes);
-    const total = source.size;
+  async #upload(source: UploadBody, plan: ChunkPlan, options: UploadOptions): Promise<BlobRef> {
+    const total = bodySize(source);
     const report = (sent: number) => options.onProgress?.({ sent, total });
     if (await withRetries(() => this.has(plan.sha256), options)) {
       options.onHeld?.();
@@ -151,14 +172,14 @@ export class BlobClient {
       return { sha256: plan.sha256, size: total };
     }
     if (plan.chunks.length === 1) {
-      await this.#put(plan.sha256, await source.slice(0, total), options);
+      await this.#put(plan.sha256, source, options);
       report(total);
       return { sha256: plan.sha256, size: total };
     }
     let sent = 0;
     for (const chunk of plan.chunks) {
       if (!(await withRetries(() => this.has(chunk.sha256), options))) {
-        await this.#put(chunk.sha256, await source.slice(chunk.start, chunk.end), options);
+        await this.#put(chunk.sha256, source.slice(chunk.start, chunk.end), options);
       }
       sent += chunk.end - chunk.start;
       report(sent);
@@ -172,7 +193,7 @@ export class BlobClient {
     }, options);
   }
 
-  async #put(sha256: string, bytes: Uint8Array, options: RetryOptions): Promise<void> {
+  async #put(sha256: string, bytes: UploadBody, options: RetryOptions): Promise<void> {
     await withRetries(async () => {
       const response = await this.#request('PUT', `/blobs/${sha256}`, { body: bytes });
       if (response.status !== 201) throw await errorOf('PUT', response);
@@ -183,7 +204,7 @@ export class BlobClient {
   async #request(
     method: string,
     path: string,
-    extra: { headers?: Record<string, string>; body?: Uint8Array; json?: unknown } = {},
+    extra: { headers?: Record<string, string>; body?: UploadBody; json?: unknown } = {},
   ): Promise<Response> {
     const base = (await this.#options.url()).replace(/\/+$/, '');
     const headers: Record<string, string> = { ...extra.headers };
@@ -205,6 +226,14 @@ export class BlobClient {
       throw unreachable(method, `${base}${path}`, base, timeout, cause);
     }
   }
+}
+
+function chunkSize(options: UploadOptions): number {
+  return Math.max(1, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+}
+
+function bodySize(body: UploadBody): number {
+  return body instanceof Blob ? body.size : body.byteLength;
 }
 
 function hashOf(bytes: Uint8Array): string {

@@ -1,6 +1,6 @@
 /**
- * What can be uploaded: bytes in memory or a file on disk, read in slices so a file of any
- * size costs one chunk of memory.
+ * Bytes in memory as an upload source, and the one-pass chunk plan of a source (files are
+ * planned on a worker thread instead: `file-hashing.ts`).
  */
 import { createHash } from 'node:crypto';
 
@@ -16,26 +16,6 @@ export function bytesSource(bytes: Uint8Array): BlobSource {
     size: bytes.byteLength,
     slice: async (start, end) => bytes.subarray(start, end),
     close: async () => {},
-  };
-}
-
-export async function fileSource(path: string): Promise<BlobSource> {
-  const { open } = await import('node:fs/promises');
-  const handle = await open(path, 'r');
-  const { size } = await handle.stat();
-  return {
-    size,
-    slice: async (start, end) => {
-      const buffer = Buffer.allocUnsafe(end - start);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
-        if (bytesRead === 0) throw new Error(`${path} shrank while it was being uploaded`);
-        filled += bytesRead;
-      }
-      return buffer;
-    },
-    close: () => handle.close(),
   };
 }
 

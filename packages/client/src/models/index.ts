@@ -17,6 +17,7 @@ export {
   ModelRegistry,
   type ModelRegistryOptions,
   type ModelSelector,
+  type PullOptions,
   type PullResult,
   type PushOptions,
   type PushResult,

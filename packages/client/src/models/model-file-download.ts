@@ -3,11 +3,18 @@
  * permitted by the version's read access), each verified against its SHA-256 before it is
  * kept. Paths are checked again here: a file is never written outside the target folder,
  * whatever the server answers.
+ *
+ * A version's files come several at a time, each straight to its place (positional writes
+ * of large batches), and each is hashed on a worker thread once it has landed, beside the
+ * next transfers. A file cut short, by a broken connection or a killed process, is
+ * continued from its last byte (`Range` + `If-Range`); one whose bytes do not match its
+ * hash is fetched again from its start.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { LarderError } from '@larder/protocol';
+import { HashPool } from '../blobs/file-hashing.js';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
 import type { VersionFile } from './model-records.js';
@@ -21,10 +28,16 @@ export interface RegistryHttp {
 }
 
 /** Issues an authenticated request to a registry route; non-2xx answers become LarderErrors. */
-export async function registryRequest(http: RegistryHttp, method: string, path: string): Promise<Response> {
+export async function registryRequest(
+  http: RegistryHttp,
+  method: string,
+  path: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
   const base = http.url.replace(/\/+$/, '');
   const target = `${base}${path}`;
-  const headers: Record<string, string> = http.token ? { authorization: `Bearer ${http.token}` } : {};
+  const headers: Record<string, string> = { ...extraHeaders };
+  if (http.token) headers.authorization = `Bearer ${http.token}`;
   const timeout = http.timeout ?? 600_000;
   let response: Response;
   try {
@@ -57,6 +70,43 @@ export function placeInside(root: string, path: string): string {
   return target;
 }
 
+export interface VersionDownloadOptions extends RetryOptions {
+  /** Files fetched at once (default 4). */
+  concurrency?: number;
+}
+
+/** Downloads every file of version `versionId` into `root`, each verified against its hash. */
+export async function downloadVersionFiles(
+  http: RegistryHttp,
+  versionId: string,
+  files: readonly VersionFile[],
+  root: string,
+  options: VersionDownloadOptions = {},
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const hashing = new HashPool();
+  const worker = async () => {
+    while (!failed && next < files.length) {
+      const file = files[next++] as VersionFile;
+      const target = placeInside(root, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      await downloadInPlace(http, versionFileRoute(versionId, file.path), file, target, options, hashing);
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () =>
+    worker().catch((error: unknown) => {
+      failed = true;
+      throw error;
+    }),
+  );
+  try {
+    await Promise.all(workers);
+  } finally {
+    await hashing.close();
+  }
+}
+
 /** Downloads `file` of version `versionId` into `root`, verified against its hash. */
 export async function downloadVersionFile(
   http: RegistryHttp,
@@ -65,9 +115,110 @@ export async function downloadVersionFile(
   root: string,
   retry: RetryOptions = {},
 ): Promise<void> {
-  const target = placeInside(root, file.path);
-  await mkdir(dirname(target), { recursive: true });
-  await downloadVerified(http, versionFileRoute(versionId, file.path), file.sha256, target, retry);
+  await downloadVersionFiles(http, versionId, [file], root, { ...retry, concurrency: 1 });
+}
+
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Writes `route` at `target` (which may hold a start of it from an interrupted pull), then
+ * has a worker thread hash what landed (from the page cache, off the main thread, beside
+ * the next files' transfers): a mismatch fetches the file again from its start, and after
+ * the last attempt removes it.
+ */
+async function downloadInPlace(
+  http: RegistryHttp,
+  route: string,
+  file: VersionFile,
+  target: string,
+  retry: RetryOptions,
+  hashing: HashPool,
+): Promise<void> {
+  const handle = await open(target, 'a+').then(async (created) => {
+    await created.close();
+    return open(target, 'r+');
+  });
+  let received = (await handle.stat()).size;
+  try {
+    if (received > file.size) {
+      await handle.truncate(0);
+      received = 0;
+    }
+    await withRetries(async () => {
+      if (received < file.size) {
+        const headers: Record<string, string> =
+          received > 0 ? { range: `bytes=${received}-`, 'if-range': `"${file.sha256}"` } : {};
+        const response = await registryRequest(http, 'GET', route, headers);
+        if (received > 0 && response.status !== 206) {
+          // The server sent the whole file: start over.
+          received = 0;
+          await handle.truncate(0);
+        }
+        const progress = { at: received };
+        try {
+          await receiveInto(handle, response, progress, file.size);
+        } finally {
+          received = progress.at;
+        }
+      }
+      const landed =
+        received === file.size ? await hashing.hash(target, { chunkBytes: Math.max(1, file.size) }) : undefined;
+      if (landed?.sha256 !== file.sha256) {
+        received = 0;
+        await handle.truncate(0);
+        throw new LarderError('BadGateway', `The bytes received for ${route} do not match their SHA-256`);
+      }
+    }, retry);
+  } catch (error) {
+    await handle.close().catch(() => {});
+    // Bytes that failed verification are worth nothing; a cut-off start is kept for a resume.
+    if (received === 0) await rm(target, { force: true });
+    throw error;
+  }
+  await handle.close();
+}
+
+/**
+ * Appends the body at `progress.at` in large positional writes (the chunks as they came,
+ * in one `writev`); `progress.at` always ends where the written bytes end, broken body or
+ * not. What goes past `limit` bytes in all is dropped.
+ */
+async function receiveInto(
+  handle: FileHandle,
+  response: Response,
+  progress: { at: number },
+  limit: number,
+): Promise<void> {
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const flush = async () => {
+    if (batched === 0) return;
+    let chunks = batch;
+    let left = batched;
+    batch = [];
+    batched = 0;
+    while (left > 0) {
+      const { bytesWritten } = await handle.writev(chunks, progress.at);
+      progress.at += bytesWritten;
+      left -= bytesWritten;
+      if (left > 0) chunks = [Buffer.concat(chunks).subarray(bytesWritten)];
+    }
+  };
+  try {
+    if (response.body) {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        const room = limit - progress.at - batched;
+        if (room <= 0) break;
+        const kept = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
+        batch.push(kept);
+        batched += kept.byteLength;
+        if (batched >= WRITE_BATCH_BYTES) await flush();
+      }
+    }
+  } finally {
+    // What arrived before a break is kept: a retry (or the next pull) continues after it.
+    await flush();
+  }
 }
 
 /** Streams `route` into `target`, which appears only once its bytes hash to `sha256`. */

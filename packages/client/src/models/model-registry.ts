@@ -4,21 +4,23 @@ import { formatOffence, validateModel } from '@larder/pmf';
 import { LarderError } from '@larder/protocol';
 import { zipToTemporaryFile } from '../archives/zip-archive.js';
 import type { UploadOptions } from '../blobs/blob-client.js';
+import { isRetryable } from '../blobs/retry.js';
 import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import type { Query } from '../datastore/service-types.js';
 import { expectLocalPath } from '../local-files/expect-local-path.js';
 import {
   downloadVerified,
-  downloadVersionFile,
+  downloadVersionFiles,
   placeInside,
   type RegistryHttp,
   registryRequest,
+  type VersionDownloadOptions,
 } from './model-file-download.js';
 import { findModelByName, findModelVersion } from './model-lookup.js';
 import type { ModelFields, ModelRecord, ModelVersionRecord } from './model-records.js';
 import type { VersionReference } from './model-reference.js';
-import { readPmfTree } from './pmf-tree.js';
+import { pushTreeFiles } from './push-tree.js';
 
 export interface ModelRegistryOptions {
   store: DataStore;
@@ -53,6 +55,11 @@ export interface PushResult {
   sent: string[];
   /** Paths the server already held. */
   skipped: string[];
+}
+
+export interface PullOptions {
+  /** Files fetched at once and retries of each. */
+  download?: VersionDownloadOptions;
 }
 
 export interface PullResult {
@@ -145,33 +152,17 @@ export class ModelRegistry {
   }
 
   /**
-   * Pushes the PMF model in `pmfDir` (strictly validated first) as a new version. Each file
-   * is hashed, and only files the server lacks are sent.
+   * Pushes the PMF model in `pmfDir` (strictly validated) as a new version. Each file is
+   * read once for its hashes (SHA-256 and MD5, on worker threads), and only files the server
+   * lacks are sent; the version is recorded once every recorded MD5 matched.
    */
   async pushVersion(pmfDir: string, options: PushOptions = {}): Promise<PushResult> {
-    const tree = await readPmfTree(pmfDir);
-    const name = options.name ?? tree.summary.name ?? basename(resolve(pmfDir));
-    const model = await this.#ownModel(name);
-    const sent: string[] = [];
-    const skipped: string[] = [];
-    const files = [];
-    for (const file of tree.files) {
-      // The upload hashes the file and asks the server first: bytes it holds are not sent.
-      let held = false;
-      const uploaded = await this.#store.blobs.upload(file.absolute, {
-        ...options.upload,
-        onHeld: () => {
-          held = true;
-        },
-      });
-      const sha256 = uploaded.sha256;
-      if (uploaded.size !== file.size) {
-        throw new LarderError('Conflict', `${file.path} changed while it was being pushed; push again`);
-      }
-      (held ? skipped : sent).push(file.path);
-      options.onFile?.({ path: file.path, size: file.size, sent: !held });
-      files.push({ path: file.path, sha256, size: file.size });
-    }
+    const { tree, files, sent, skipped } = await pushTreeFiles(this.#store.blobs, pmfDir, {
+      ...(options.upload ? { upload: options.upload } : {}),
+      ...(options.onFile ? { onFile: options.onFile } : {}),
+    });
+    // Created once the tree proved valid: a refused push leaves no model behind.
+    const model = await this.#ownModel(options.name ?? tree.summary.name ?? basename(resolve(pmfDir)));
     const aliases = options.alias === undefined ? [] : [options.alias].flat();
     const version = (await this.#versions().create({
       modelId: model._id,
@@ -187,12 +178,16 @@ export class ModelRegistry {
 
   /**
    * Writes a version as a PMF tree in `dir` (which must be new or empty). The tree appears
-   * only once every file is verified and it validates strictly.
+   * only once every file is verified and it validates. Files come several at a time, each
+   * hashed as it arrives; a pull that broke off (network, killed process) leaves its
+   * verified start in `<dir>.pulling-<versionId>`, which the next pull of that version
+   * continues instead of fetching again.
    */
   async pullVersion(
     selector: ModelSelector | string,
     version: VersionReference = 'latest',
     dir = '.',
+    options: PullOptions = {},
   ): Promise<PullResult> {
     const model = await this.get(select(selector));
     const { version: record } = await this.#resolveVersion(model, version);
@@ -205,11 +200,12 @@ export class ModelRegistry {
       throw new LarderError('Conflict', `${dir} is not empty: pull into a new or empty folder`);
     }
     await mkdir(dirname(target), { recursive: true });
-    const staging = `${target}.pulling-${process.pid}-${Date.now()}`;
-    await mkdir(staging);
+    // Named by the version: a pull cut short is continued by the next pull of the same version.
+    const staging = `${target}.pulling-${record._id}`;
+    await mkdir(staging, { recursive: true });
     try {
       for (const folder of record.folders ?? []) await mkdir(placeInside(staging, folder), { recursive: true });
-      for (const file of record.files) await downloadVersionFile(this.#http, record._id, file, staging);
+      await downloadVersionFiles(this.#http, record._id, record.files, staging, options.download);
       // Every file was just checked against the SHA-256 recorded at push, when the tree was
       // validated strictly: the MD5s cannot differ, so the tree and metadata checks suffice
       // (a strict pass would read every checkpoint once more).
@@ -224,7 +220,8 @@ export class ModelRegistry {
       if (existing) await rmdir(target);
       await rename(staging, target);
     } catch (error) {
-      await rm(staging, { recursive: true, force: true });
+      // A transfer that broke keeps what arrived, verified so far, for the next pull to continue.
+      if (!isRetryable(error)) await rm(staging, { recursive: true, force: true });
       throw error;
     }
     return { model, version: record, path: target };

@@ -30,19 +30,28 @@ export interface PmfTree {
  * @example
  * const { summary, files } = await readPmfTree('models/resnet');
  */
-export async function readPmfTree(root: string): Promise<PmfTree> {
-  let model: Model;
+export async function readPmfTree(root: string, options: PmfReadOptions = {}): Promise<PmfTree> {
+  const model = await loadPmf(root, true, options.md5);
+  const { files, folders } = await listPmfTree(root);
+  return { summary: await summarise(model, root, options.md5), files, folders };
+}
+
+export interface PmfReadOptions {
+  /** MD5s computed elsewhere (while hashing for the upload), instead of reading each file again. */
+  md5?: (absolutePath: string) => Promise<string>;
+}
+
+/** Loads the tree, strictly (every MD5) or for its structure only; offences become a BadRequest. */
+export async function loadPmf(root: string, strict: boolean, md5?: (path: string) => Promise<string>): Promise<Model> {
   try {
-    model = await Model.load(root, { strict: true });
+    return await Model.load(root, { strict, ...(md5 ? { md5 } : {}) });
   } catch (error) {
     if (error instanceof PmfError) throw new LarderError('BadRequest', error.message, { cause: error });
     throw error;
   }
-  const { files, folders } = await listTree(root);
-  return { summary: await summarise(model, root), files, folders };
 }
 
-async function summarise(model: Model, root: string): Promise<PmfSummary> {
+async function summarise(model: Model, root: string, md5?: (path: string) => Promise<string>): Promise<PmfSummary> {
   const inside = (path: string) => relative(root, path).split(sep).join('/');
   const training = model.training;
   return {
@@ -56,7 +65,7 @@ async function summarise(model: Model, root: string): Promise<PmfSummary> {
     id: model.id,
     configuration: {
       path: inside(model.producer.configuration),
-      md5: await md5File(model.producer.configuration),
+      md5: await (md5 ?? md5File)(model.producer.configuration),
     },
     buildParameters: model.buildParameters as Record<string, JsonValue>,
     initialisation: initialisationOf(model, inside),
@@ -90,7 +99,8 @@ function initialisationOf(model: Model, inside: (path: string) => string): PmfIn
   return null;
 }
 
-async function listTree(root: string): Promise<{ files: LocalFile[]; folders: string[] }> {
+/** The plain files (sorted by path) and empty folders of a tree; anything else is refused. */
+export async function listPmfTree(root: string): Promise<{ files: LocalFile[]; folders: string[] }> {
   const files: LocalFile[] = [];
   const folders: string[] = [];
   const walk = async (folder: string): Promise<void> => {

@@ -14,6 +14,8 @@ export interface LoadModelOptions {
   verbose: boolean;
   /** Whether checkpoint files must be present (`false` for an initialisation model). */
   checkpoints: boolean;
+  /** How strict mode computes a file's MD5 (see `LoadOptions.md5`). */
+  md5?: (absolutePath: string) => Promise<string>;
 }
 
 /** Validates the tree at `root` and builds its model; throws a validation error listing every offence. */

@@ -43,6 +43,12 @@ export interface LoadOptions {
   strict?: boolean;
   /** Include the offending values in error messages. Default `false`. */
   verbose?: boolean;
+  /**
+   * Computes the MD5 of a file the strict check compares (default: read it here). A caller
+   * that reads the files anyway, such as an upload hashing on worker threads, hands its
+   * digests over so each file is read once.
+   */
+  md5?: (absolutePath: string) => Promise<string>;
 }
 
 /** Internal: lets the loader set what a model remembers about where it came from. */
@@ -156,7 +162,12 @@ export class Model {
    * `PmfMetadataValidationError` listing every offence.
    */
   static load(path: string, options: LoadOptions = {}): Promise<Model> {
-    return loadModel(path, { strict: options.strict ?? true, verbose: options.verbose ?? false, checkpoints: true });
+    return loadModel(path, {
+      strict: options.strict ?? true,
+      verbose: options.verbose ?? false,
+      checkpoints: true,
+      ...(options.md5 ? { md5: options.md5 } : {}),
+    });
   }
 
   [restoreOrigin](origin: ModelOrigin): void {

@@ -16,6 +16,8 @@ export interface InspectOptions {
   strict: boolean;
   /** Require checkpoint files; `false` inside an initialisation model, which records checkpoints only. */
   checkpoints: boolean;
+  /** How strict mode computes a file's MD5 (default: `md5File`). */
+  md5?: (absolutePath: string) => Promise<string>;
 }
 
 export interface Inspection {
@@ -46,7 +48,7 @@ export async function inspectModel(root: string, options: InspectOptions): Promi
   if (sections) {
     offences.push(
       ...(await checkReferences({ root, sections, metadataFile: 'metadata.yaml', ...options })),
-      ...(await checkInitialisation(root, sections.initialisation, structure.initialisationEntries, options.strict)),
+      ...(await checkInitialisation(root, sections.initialisation, structure.initialisationEntries, options)),
     );
   }
   const metadata = offences.length === 0 ? (sections?.metadata ?? null) : null;
@@ -57,7 +59,7 @@ async function checkInitialisation(
   root: string,
   record: PmfMetadata['model']['initialisation'] | undefined,
   entries: string[] | null,
-  strict: boolean,
+  options: InspectOptions,
 ): Promise<Offence[]> {
   if (entries === null) return [];
   const isModel = entries.includes('metadata.yaml');
@@ -77,7 +79,7 @@ async function checkInitialisation(
     return [];
   }
   // A PMF tree in data/initialisation is validated even when the metadata record is invalid.
-  const nested = await inspectModel(join(root, 'data', 'initialisation'), { strict, checkpoints: false });
+  const nested = await inspectModel(join(root, 'data', 'initialisation'), { ...options, checkpoints: false });
   const offences = nested.offences.map((offence) => prefixOffence('data/initialisation', offence));
   if (record && 'pmf' in record && nested.metadata) {
     const { id, checkpoint } = record.pmf;
