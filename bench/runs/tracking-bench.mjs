@@ -344,7 +344,13 @@ async function larderSearchAtScale(tempRoot, runs, log) {
       first ??= JSON.parse(answer.text);
     }
     if (first.total !== runs / 4) throw new Error(`The search matched ${first.total} runs, not ${runs / 4}`);
-    return { runs, fillSeconds: round(fillSeconds, 2), matched: first.total, query: SEARCH_PATH, ...summarizeLatencies(samples) };
+    return {
+      runs,
+      fillSeconds: round(fillSeconds, 2),
+      matched: first.total,
+      query: SEARCH_PATH,
+      ...summarizeLatencies(samples),
+    };
   } finally {
     client.close();
     await server.stop();

@@ -67,4 +67,6 @@ const startedAt = Date.now();
 const logged = await Promise.all(Array.from({ length: runs }, (_, index) => oneRun(index)));
 const endedAt = Date.now();
 await remote.close();
-process.stdout.write(`${JSON.stringify({ startedAt, endedAt, logged: logged.reduce((sum, count) => sum + count, 0), batchMs })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ startedAt, endedAt, logged: logged.reduce((sum, count) => sum + count, 0), batchMs })}\n`,
+);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeChunk } from './metric-chunk.js';
 import { readAllSeries, readMetricLog } from './metric-log-reader.js';
-import { MetricLogWriter } from './metric-log-writer.js';
+import { type DurableChunks, MetricLogWriter, PIECE_POINTS } from './metric-log-writer.js';
 
 let directory: string;
 let file: string;
@@ -65,12 +65,69 @@ describe('MetricLogWriter', () => {
     expect(series.map((each) => each.values)).toEqual([[null], [null]]);
   });
 
+  it('writes a large flush in pieces, each told to onDurable with its bytes once it is on disk', async () => {
+    const written: DurableChunks[] = [];
+    const writer = await MetricLogWriter.create(file, { flushIntervalMs: 60_000, onDurable: (w) => written.push(w) });
+    const steps = PIECE_POINTS + PIECE_POINTS / 2;
+    for (let step = 0; step < steps; step++)
+      writer.append('train', { loss: step / 7, acc: step }, step, step % 3, 5000);
+    await writer.close();
+    const bytes = await readFile(file);
+    expect(written.length).toBe(3);
+    expect(written[0]?.from).toBe(0);
+    expect(written.at(-1)?.to).toBe(bytes.length);
+    for (const [index, each] of written.entries()) {
+      if (index > 0) expect(each.from).toBe(written[index - 1]?.to);
+      expect(each.chunks.reduce((sum, chunk) => sum + chunk.steps.length, 0)).toBeLessThanOrEqual(PIECE_POINTS);
+      // What a piece hands over is exactly what its bytes hold.
+      const text = bytes.subarray(each.from, each.to).toString('utf8');
+      expect(
+        text
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+      ).toEqual(each.chunks);
+    }
+    const { series } = await readAllSeries(file);
+    const loss = series.find((each) => each.name === 'loss');
+    expect(loss?.steps).toHaveLength(steps);
+    expect(loss?.values[steps - 1]).toBe((steps - 1) / 7);
+    expect(loss?.epochs?.[4]).toBe(1);
+  });
+
   it('flushSync writes what is buffered (the exit path)', async () => {
     const writer = await MetricLogWriter.create(file, { flushIntervalMs: 60_000 });
     writer.append('train', { loss: 1 }, 0, null, 0);
     writer.flushSync();
     expect((await readAllSeries(file)).series[0]?.steps).toEqual([0]);
     await writer.close();
+  });
+});
+
+describe('encodeChunk', () => {
+  it('writes exactly what JSON.stringify writes, null, NaN, ±Infinity and -0 included', () => {
+    const chunks = [
+      {
+        type: 'train',
+        name: 'loss',
+        offset: 3,
+        steps: [3, 4, 5],
+        values: [0.1 + 0.2, 1e21, -0],
+        epochs: null,
+        times: [1.7e12, 1.7e12 + 1, 5e-324],
+      },
+      {
+        type: 'val',
+        name: 'q"uote\\',
+        offset: 0,
+        steps: [0, 1],
+        values: [Number.NaN, Number.NEGATIVE_INFINITY],
+        epochs: [null, 2],
+        times: [0, 1],
+      },
+      { type: 'test', name: 'empty', offset: 0, steps: [], values: [], epochs: [], times: [] },
+    ];
+    for (const chunk of chunks) expect(encodeChunk(chunk)).toBe(`${JSON.stringify(chunk)}\n`);
   });
 });
 

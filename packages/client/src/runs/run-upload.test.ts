@@ -2,7 +2,7 @@
  * Uploading runs against an in-memory server that keeps the contract: resumable, never
  * duplicating a point, idempotent, with folders, conflict strategies and associations.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { describe, expect, it, vi } from 'vitest';
@@ -93,6 +93,34 @@ describe('run.upload', () => {
     expect(remote.series(result.id, 'val', 'loss')?.steps).toEqual(range(0, 100).map((each) => each * 10));
     expect(remote.pointsReceived).toBe(1100);
     expect(remote.runs.size).toBe(1);
+  });
+
+  it('sends the writes the live writer hands over without reading them back, and reads the file for the rest', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('offered', 300);
+    const file = join(run.local, 'metrics.ndjson');
+    const bytes = await readFile(file);
+    const chunks = bytes
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const uploader = new RunUploader(run.local, remote, { batchPoints: 100 });
+    // Offered as durable, then the file's bytes blanked: only the offered chunks can be sent.
+    expect(uploader.offer({ from: 0, to: bytes.length, chunks })).toBe(true);
+    await writeFile(file, `${' '.repeat(bytes.length - 1)}\n`);
+    const result = await uploader.sync();
+    expect(result.pointsSent).toBe(330);
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 300));
+    // An offer that does not start where reading stands is ignored: the file is read instead.
+    await writeFile(file, bytes);
+    await appendFile(
+      file,
+      `${JSON.stringify({ ...chunks[0], offset: 300, steps: [300], values: [1], epochs: null, times: [1] })}\n`,
+    );
+    uploader.offer({ from: bytes.length + 5, to: bytes.length + 10, chunks: [] });
+    expect((await uploader.sync()).pointsSent).toBe(1);
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 301));
   });
 
   it('keeps sending from the count a server answers when it accepts only part of a batch', async () => {
