@@ -51,6 +51,14 @@ export interface DocumentStore {
   /** Distinct non-null values of a field among matches; array values are unwound. */
   distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]>;
 
+  /**
+   * Keeps an index of a field's values (each element, for an array field such as `tags`), kept
+   * in step with every write, so that equalities on it (`$in`: any of the values; several
+   * equalities under one `$and`: all of them) are answered from the index and not by reading
+   * every document. Idempotent; the first call fills the index from the stored documents.
+   */
+  indexField(collection: string, path: FieldPath): Promise<void>;
+
   /** Inserts all documents or none; a duplicate `_id` is a Conflict. */
   insert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
   /**

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe } from 'vitest';
-import { describeDocumentStoreConformance } from '../document-store.conformance.js';
+import { describeDocumentStoreConformance, type StoreFixture } from '../document-store.conformance.js';
 import { describeQueryDifferential } from '../document-store.differential.js';
+import { describeFieldIndexConformance } from '../field-index.conformance.js';
 import { describeMetricStoreConformance } from '../metric-store.conformance.js';
 import { PostgresDocumentStore } from './postgres-document-store.js';
 import { PostgresMetricStore } from './postgres-metric-store.js';
@@ -28,7 +29,7 @@ async function freshSchema(): Promise<{ schema: string; drop: () => Promise<void
 }
 
 describe.runIf(url)('PostgreSQL adapter', () => {
-  describeDocumentStoreConformance('postgres', async () => {
+  const documentsFixture = async (): Promise<StoreFixture> => {
     const { schema, drop } = await freshSchema();
     const make = () => new PostgresDocumentStore({ connectionString: url as string, schema, maxConnections: 4 });
     let store = make();
@@ -45,9 +46,12 @@ describe.runIf(url)('PostgreSQL adapter', () => {
         await drop();
       },
     };
-  });
+  };
 
-  describeQueryDifferential('postgres', async () => {
+  describeDocumentStoreConformance('postgres', documentsFixture);
+  describeFieldIndexConformance('postgres', documentsFixture);
+
+  const differentialStore = async () => {
     const { schema, drop } = await freshSchema();
     const store = new PostgresDocumentStore({ connectionString: url as string, schema, maxConnections: 4 });
     await store.open();
@@ -58,7 +62,10 @@ describe.runIf(url)('PostgreSQL adapter', () => {
         await drop();
       },
     };
-  });
+  };
+
+  describeQueryDifferential('postgres', differentialStore);
+  describeQueryDifferential('postgres', differentialStore, { indexFields: true });
 
   describeMetricStoreConformance('postgres', async () => {
     const { schema, drop } = await freshSchema();

@@ -10,7 +10,14 @@ import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOption
 import { translateError } from './postgres-errors.js';
 import { MIGRATION_LOCK_KEY, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { assertSchemaName, inTransaction, openPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
-import { compileFilter, compileSort, Parameters, postgresPath } from './postgres-query-compiler.js';
+import {
+  type CompileContext,
+  compileFilter,
+  compileSort,
+  indexedPathKey,
+  Parameters,
+  postgresPath,
+} from './postgres-query-compiler.js';
 
 export type PostgresDocumentStoreOptions = PostgresPoolOptions;
 
@@ -18,6 +25,8 @@ export class PostgresDocumentStore implements DocumentStore {
   readonly kind = 'postgres';
   private pool: pg.Pool | undefined;
   private readonly knownCollections = new Set<string>();
+  /** `collection\0path` of the field indexes known here (postings are kept for all, by a trigger). */
+  private readonly indexedFields = new Set<string>();
 
   constructor(private readonly options: PostgresDocumentStoreOptions) {
     assertSchemaName(options.schema);
@@ -26,6 +35,43 @@ export class PostgresDocumentStore implements DocumentStore {
   async open(): Promise<void> {
     if (this.pool) return;
     this.pool = await openPostgresPool(this.options, 10, MIGRATION_LOCK_KEY, (client) => this.migrate(client));
+    const rows = await this.query<{ collection: string; path: string }>(
+      'SELECT collection, path FROM indexed_fields',
+      [],
+    );
+    for (const row of rows) this.indexedFields.add(`${row.collection}\u0000${row.path}`);
+  }
+
+  /** What the compiler knows of a collection's field indexes. */
+  private context(collection: string): CompileContext {
+    return { collection, indexed: (key) => this.indexedFields.has(`${collection}\u0000${key}`) };
+  }
+
+  async indexField(collection: string, path: FieldPath): Promise<void> {
+    const key = indexedPathKey(path);
+    if (this.indexedFields.has(`${collection}\u0000${key}`)) return;
+    await this.transaction(async (client) => {
+      // Writes wait while the index fills, so that none is missed between the fill and the commit.
+      await client.query('LOCK TABLE documents IN SHARE MODE');
+      const { rowCount } = await client.query(
+        `INSERT INTO indexed_fields (collection, path, segments) VALUES ($1, $2, $3::text[])
+         ON CONFLICT (collection, path) DO NOTHING`,
+        [collection, key, postgresPath(path)],
+      );
+      if (rowCount === 0) return;
+      await client.query(
+        `INSERT INTO field_postings (collection, path, value, id)
+         SELECT d.collection, $2, e.v, d.id FROM documents d
+         CROSS JOIN LATERAL jsonb_array_elements(
+           CASE jsonb_typeof(d.data #> $3::text[]) WHEN 'array' THEN d.data #> $3::text[]
+           ELSE jsonb_build_array(d.data #> $3::text[]) END) AS e(v)
+         WHERE d.collection = $1 AND jsonb_typeof(e.v) IN ('string', 'number', 'boolean')
+         ON CONFLICT DO NOTHING`,
+        [collection, key, postgresPath(path)],
+      );
+    });
+    await this.query('ANALYZE field_postings', []);
+    this.indexedFields.add(`${collection}\u0000${key}`);
   }
 
   private async migrate(client: pg.PoolClient): Promise<void> {
@@ -78,7 +124,7 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   private selectSql(collection: string, options: StoreFindOptions, columns: string, params: Parameters): string {
-    const where = compileFilter(options.filter, params);
+    const where = compileFilter(options.filter, params, this.context(collection));
     let sql = `SELECT ${columns} FROM documents WHERE collection = ${params.bind(collection)} AND ${where}`;
     sql += ` ORDER BY ${options.sort && options.sort.length > 0 ? compileSort(options.sort, params) : 'id ASC'}`;
     if (options.limit !== undefined) sql += ` LIMIT ${params.bind(options.limit)}`;
@@ -101,7 +147,7 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async count(collection: string, filter: Filter): Promise<number> {
     const params = new Parameters();
-    const where = compileFilter(filter, params);
+    const where = compileFilter(filter, params, this.context(collection));
     const rows = await this.query<{ n: number }>(
       `SELECT count(*)::integer AS n FROM documents WHERE collection = ${params.bind(collection)} AND ${where}`,
       params.values,
@@ -112,7 +158,7 @@ export class PostgresDocumentStore implements DocumentStore {
   async distinct(collection: string, path: FieldPath, filter: Filter): Promise<JsonValue[]> {
     const params = new Parameters();
     const value = `data #> ${params.bind(postgresPath(path))}::text[]`;
-    const where = compileFilter(filter, params);
+    const where = compileFilter(filter, params, this.context(collection));
     const rows = await this.query<{ value: JsonValue | null }>(
       `SELECT DISTINCT ${value} AS value FROM documents WHERE collection = ${params.bind(collection)} AND ${where}`,
       params.values,
@@ -165,7 +211,7 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async remove(collection: string, filter: Filter): Promise<StoredDocument[]> {
     const params = new Parameters();
-    const where = compileFilter(filter, params);
+    const where = compileFilter(filter, params, this.context(collection));
     const rows = await this.query<{ id: string; data: StoredDocument }>(
       `DELETE FROM documents WHERE collection = ${params.bind(collection)} AND ${where} RETURNING id, data`,
       params.values,

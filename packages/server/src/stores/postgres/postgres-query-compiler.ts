@@ -21,6 +21,19 @@ export function postgresPath(path: FieldPath): string[] {
   return path.map(String);
 }
 
+/** How a field index names its path (`indexed_fields.path`, `field_postings.path`): the segments as JSON. */
+export function indexedPathKey(path: FieldPath): string {
+  return JSON.stringify(postgresPath(path));
+}
+
+/** What the compiler knows about the collection: its name and which fields have postings. */
+export interface CompileContext {
+  collection: string;
+  indexed?: ((pathKey: string) => boolean) | undefined;
+}
+
+const NO_INDEX: CompileContext = { collection: '' };
+
 const RANGE_SQL = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
 
 /** The field's value: `data #> $n::text[]` (SQL NULL when missing). */
@@ -123,28 +136,76 @@ function compileIdLeaves(leaves: readonly Leaf[], params: Parameters): string {
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 
-function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: Parameters): string {
-  return isIdPath(path) ? compileIdLeaves(leaves, params) : compileProbe(path, leaves, params);
+function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: Parameters, context: CompileContext): string {
+  if (isIdPath(path)) return compileIdLeaves(leaves, params);
+  const values = indexedValues(leaves);
+  const key = indexedPathKey(path);
+  if (values && context.indexed?.(key)) return compilePostingsOfAny(key, values, params, context);
+  return compileProbe(path, leaves, params);
 }
 
-function compileOr(filters: readonly Filter[], params: Parameters): string {
+/** The values of equality leaves as the postings hold them (jsonb text); `undefined` when one is not an equality. */
+function indexedValues(leaves: readonly Leaf[]): string[] | undefined {
+  const values: string[] = [];
+  for (const leaf of leaves) {
+    if (leaf.op !== 'eq' || leaf.value === null || typeof leaf.value === 'object') return undefined;
+    values.push(JSON.stringify(leaf.value));
+  }
+  return values;
+}
+
+/** Equalities on an indexed field (any of the values): the ids come from its postings. */
+function compilePostingsOfAny(key: string, values: readonly string[], params: Parameters, context: CompileContext) {
+  return `(id IN (SELECT p.id FROM field_postings p WHERE p.collection = ${params.bind(context.collection)} AND p.path = ${params.bind(key)} AND p.value = ANY(${params.bind(values)}::jsonb[])))`;
+}
+
+/**
+ * An AND's equalities on indexed fields (all of the tags) as one join of their postings, which
+ * the planner orders by its statistics of each value, before any document is read.
+ */
+function compileAllOf(leaves: readonly { key: string; value: string }[], params: Parameters, context: CompileContext) {
+  const collection = params.bind(context.collection);
+  const [first, ...others] = leaves as [{ key: string; value: string }, ...{ key: string; value: string }[]];
+  const joins = others.map(
+    (leaf, i) =>
+      `JOIN field_postings p${i + 1} ON p${i + 1}.collection = ${collection} AND p${i + 1}.path = ${params.bind(leaf.key)} AND p${i + 1}.value = ${params.bind(leaf.value)}::jsonb AND p${i + 1}.id = p0.id`,
+  );
+  return `(id IN (SELECT p0.id FROM field_postings p0 ${joins.join(' ')} WHERE p0.collection = ${collection} AND p0.path = ${params.bind(first.key)} AND p0.value = ${params.bind(first.value)}::jsonb))`;
+}
+
+function compileAnd(filters: readonly Filter[], params: Parameters, context: CompileContext): string {
+  const indexed: { key: string; value: string }[] = [];
+  const rest: Filter[] = [];
+  for (const filter of filters) {
+    const value = filter.op === 'eq' && !isIdPath(filter.path) ? indexedValues([filter])?.[0] : undefined;
+    const key = value !== undefined && filter.op === 'eq' ? indexedPathKey(filter.path) : undefined;
+    if (value !== undefined && key !== undefined && context.indexed?.(key)) indexed.push({ key, value });
+    else rest.push(filter);
+  }
+  const parts: string[] = [];
+  if (indexed.length > 0) parts.push(compileAllOf(indexed, params, context));
+  for (const filter of rest) parts.push(compileFilter(filter, params, context));
+  return `(${parts.join(' AND ')})`;
+}
+
+function compileOr(filters: readonly Filter[], params: Parameters, context: CompileContext): string {
   const { groups, rest } = groupLeavesByField(filters);
-  const parts = groups.map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params));
-  for (const filter of rest) parts.push(compileFilter(filter, params));
+  const parts = groups.map((leaves) => compileLeaves((leaves[0] as Leaf).path, leaves, params, context));
+  for (const filter of rest) parts.push(compileFilter(filter, params, context));
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 
 /** A boolean SQL expression over the `id` and `data` columns; never NULL. */
-export function compileFilter(filter: Filter, params: Parameters): string {
+export function compileFilter(filter: Filter, params: Parameters, context: CompileContext = NO_INDEX): string {
   switch (filter.op) {
     case 'all':
       return 'true';
     case 'and':
-      return `(${filter.filters.map((part) => compileFilter(part, params)).join(' AND ')})`;
+      return filter.filters.length === 0 ? 'true' : compileAnd(filter.filters, params, context);
     case 'or':
-      return compileOr(filter.filters, params);
+      return compileOr(filter.filters, params, context);
     case 'not':
-      return `NOT ${compileFilter(filter.filter, params)}`;
+      return `NOT ${compileFilter(filter.filter, params, context)}`;
     case 'exists':
       if (isIdPath(filter.path)) return filter.value ? 'true' : 'false';
       return `(${field(filter.path, params)} IS ${filter.value ? 'NOT ' : ''}NULL)`;
@@ -154,9 +215,9 @@ export function compileFilter(filter: Filter, params: Parameters): string {
         const value = field(filter.path, params);
         return `(${value} IS NULL OR jsonb_typeof(${value}) = 'null' OR (jsonb_typeof(${value}) = 'array' AND ${value} @> '[null]'::jsonb))`;
       }
-      return compileLeaves(filter.path, [filter], params);
+      return compileLeaves(filter.path, [filter], params, context);
     default:
-      return compileLeaves(filter.path, [filter], params);
+      return compileLeaves(filter.path, [filter], params, context);
   }
 }
 

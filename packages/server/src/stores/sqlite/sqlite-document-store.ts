@@ -147,13 +147,16 @@ export class SqliteDocumentStore implements DocumentStore {
     if (!index?.paths(collection)) return { collection };
     return {
       collection,
-      useIndex: (jsonPath, values) =>
-        index.paths(collection)?.has(jsonPath) === true && index.useful(collection, jsonPath, values),
+      index: {
+        useful: (jsonPath, values) =>
+          index.paths(collection)?.has(jsonPath) === true && index.useful(collection, jsonPath, values),
+        term: (jsonPath, value) => index.term(collection, jsonPath, value),
+      },
     };
   }
 
-  /** Lets frequently filtered fields of a collection become indexed. */
-  indexField(collection: string, path: FieldPath): void {
+  /** Indexes a field now (its values, or an array field's elements), filling the index from the stored documents. */
+  async indexField(collection: string, path: FieldPath): Promise<void> {
     this.fieldIndex?.create(collection, sqliteJsonPath(path));
   }
 

@@ -10,6 +10,7 @@ import { parseFilter } from '@larder/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteDocumentStore } from './sqlite-document-store.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 const f = (filter: object) => parseFilter(filter);
 
@@ -20,7 +21,7 @@ describe('SQLite field indexes', () => {
   const indexRows = (path: string) =>
     (
       new Database(file(), { readonly: true })
-        .prepare('SELECT count(*) AS n FROM field_values WHERE path = ?')
+        .prepare('SELECT count(*) AS n FROM field_postings JOIN field_terms USING (term) WHERE path = ?')
         .get(path) as {
         n: number;
       }
@@ -52,9 +53,9 @@ describe('SQLite field indexes', () => {
   });
 
   it('keeps type brackets and array elements', async () => {
-    store.indexField('runs', ['n']);
-    store.indexField('runs', ['tags']);
-    store.indexField('runs', ['done']);
+    await store.indexField('runs', ['n']);
+    await store.indexField('runs', ['tags']);
+    await store.indexField('runs', ['done']);
     expect(await ids({ n: 2 })).toEqual(['r2']);
     expect(await ids({ n: '2' })).toEqual(['r3']);
     expect(await ids({ tags: 'y' })).toEqual(['r1', 'r2']);
@@ -64,7 +65,7 @@ describe('SQLite field indexes', () => {
   });
 
   it('follows inserts, changes and removals made after indexing', async () => {
-    store.indexField('runs', ['group']);
+    await store.indexField('runs', ['group']);
     await store.insert('runs', [{ _id: 'r4', group: 'a' }]);
     expect(await ids({ group: 'a' })).toEqual(['r1', 'r3', 'r4']);
     await store.modify('runs', f({ _id: 'r1' }), (doc) => ({ ...doc, group: 'c' }));
@@ -82,8 +83,8 @@ describe('SQLite field indexes', () => {
       'runs',
       Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, owner: 'me', bucket: `b${i % 20}` })),
     );
-    selective.indexField('runs', ['owner']);
-    selective.indexField('runs', ['bucket']);
+    await selective.indexField('runs', ['owner']);
+    await selective.indexField('runs', ['bucket']);
     const plan = (filter: object) => {
       const db = new Database(join(dir, 'other.db'), { readonly: true });
       const { sql, params } = (
@@ -93,19 +94,56 @@ describe('SQLite field indexes', () => {
         .map((r) => r.detail)
         .join(' ');
     };
-    expect(plan({ owner: 'me' })).not.toContain('field_values');
-    expect(plan({ bucket: 'b3' })).toContain('field_values');
+    expect(plan({ owner: 'me' })).not.toContain('(term=?)');
+    expect(plan({ bucket: 'b3' })).toContain('(term=?)');
     expect((await selective.find('runs', { filter: f({ bucket: 'b3', owner: 'me' }) })).length).toBe(5);
     await selective.close();
   });
 
   it('survives a restart', async () => {
-    store.indexField('runs', ['group']);
+    await store.indexField('runs', ['group']);
     await store.close();
     store = new SqliteDocumentStore({ file: file(), maxIndexSelectivity: 1 });
     await store.open();
     await store.insert('runs', [{ _id: 'r5', group: 'b' }]);
     expect(await ids({ group: 'b' })).toEqual(['r2', 'r5']);
     expect(indexRows('$."group"')).toBe(4);
+  });
+
+  it('upgrades a field index kept as schema version 2 kept it (rows of text ids) to postings', async () => {
+    const old = join(dir, 'v2.db');
+    const db = new Database(old);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    for (const migration of SQLITE_MIGRATIONS.slice(0, 2)) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(migration.version, 'then');
+    }
+    const documents = [
+      { _id: 'o1', tags: ['x', 'y', 'x'], done: true },
+      { _id: 'o2', tags: ['y'], done: false },
+      { _id: 'o3', tags: 'x' },
+    ];
+    for (const doc of documents)
+      db.prepare('INSERT INTO documents VALUES (?, ?, jsonb(?))').run('old', doc._id, JSON.stringify(doc));
+    db.exec(`INSERT INTO indexed_fields VALUES ('old', '$."tags"', 'then'), ('old', '$."done"', 'then');
+      INSERT INTO field_values VALUES ('old', '$."tags"', 2, 'x', 'o1'), ('old', '$."tags"', 2, 'y', 'o1'),
+        ('old', '$."tags"', 2, 'x', 'o1'), ('old', '$."tags"', 2, 'y', 'o2'), ('old', '$."tags"', 2, 'x', 'o3'),
+        ('old', '$."done"', 4, NULL, 'o1'), ('old', '$."done"', 3, NULL, 'o2');`);
+    db.close();
+    const upgraded = new SqliteDocumentStore({ file: old, maxIndexSelectivity: 1 });
+    await upgraded.open();
+    const find = async (filter: object) => (await upgraded.find('old', { filter: f(filter) })).map((d) => d._id);
+    const check = new Database(old, { readonly: true });
+    const postings = check.prepare('SELECT count(*) AS n FROM field_postings').get() as { n: number };
+    const version = check.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number };
+    check.close();
+    expect(version.v).toBe(SQLITE_MIGRATIONS.length);
+    expect(postings.n).toBe(6);
+    expect(await find({ $and: [{ tags: 'x' }, { tags: 'y' }] })).toEqual(['o1']);
+    expect(await find({ done: true })).toEqual(['o1']);
+    await upgraded.insert('old', [{ _id: 'o4', tags: ['y', 'x'] }]);
+    await upgraded.remove('old', f({ _id: 'o1' }));
+    expect(await find({ $and: [{ tags: 'x' }, { tags: 'y' }] })).toEqual(['o4']);
+    await upgraded.close();
   });
 });

@@ -1,17 +1,23 @@
 /**
- * Field indexes for the SQLite store. SQLite can index a JSON expression only when the path
- * is written into the SQL, and field names are never spliced into SQL; so values of
- * indexed fields are kept in a side table, `field_values(collection, path, kind, value, id)`,
- * one row per scalar (or per element of an array), with the path as data.
+ * Field indexes for the SQLite store: an inverted index of the values of chosen fields. SQLite
+ * can index a JSON expression only when the path is written into the SQL, and field names are
+ * never spliced into SQL; so the values live in side tables, with the path as data:
+ * - `field_terms(term, collection, path, kind, value, postings)`: one row per distinct scalar
+ *   value of an indexed field (an array field contributes each element), with the number of
+ *   documents holding it;
+ * - `document_numbers(no, collection, id)`: a small integer for each document of a collection
+ *   that has indexed fields;
+ * - `field_postings(term, no)`: which documents hold which term, clustered by term.
+ * Postings are pairs of integers, so a term's documents are read as one short range and an
+ * all-of query intersects them by probing the rarer list into the others.
  *
- * A field becomes indexed once equality filters (`field = v`, `$in`) have used it a few
- * times in a collection; the index is filled in one statement and then kept in step with
- * every insert, change and removal inside the same transaction. Equality leaves on indexed
- * fields compile to index lookups; everything else still reads the documents.
+ * A field becomes indexed when the store is told so (`indexField`) or once equality filters
+ * have used it a few times in a collection; the index is filled in one statement and then
+ * kept in step with every insert, change and removal inside the same transaction.
  */
 import type { Filter } from '@larder/protocol';
 import type Database from 'better-sqlite3';
-import { sqliteJsonPath } from './sqlite-query-compiler.js';
+import { type IndexedValue, sqliteJsonPath } from './sqlite-query-compiler.js';
 
 /** Uses of a field in equality filters after which it is indexed. */
 const USES_BEFORE_INDEXING = 3;
@@ -24,11 +30,11 @@ export const DEFAULT_MAX_SELECTIVITY = 0.2;
 const WRITES_BEFORE_NEW_STATISTICS = 5000;
 
 /** `kind` column: the JSON type of the stored value, so that comparisons stay type-bracketed. */
-export const KIND = { null: 0, number: 1, string: 2, false: 3, true: 4 } as const;
+export const KIND = { number: 1, string: 2, false: 3, true: 4 } as const;
 
-const KIND_OF_TYPE = `CASE e.type WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' THEN 3 WHEN 'true' THEN 4 ELSE 0 END`;
-const VALUE_OF_TYPE = `CASE WHEN e.type IN ('integer', 'real', 'text') THEN e.value END`;
-const SCALAR_ELEMENTS = `typeof(e.key) <> 'text' AND e.type IN ('integer', 'real', 'text', 'true', 'false', 'null')`;
+const KIND_OF_TYPE = `CASE e.type WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' THEN 3 ELSE 4 END`;
+const VALUE_OF_TYPE = `CASE WHEN e.type IN ('integer', 'real', 'text') THEN e.value WHEN e.type = 'true' THEN 1 ELSE 0 END`;
+const SCALAR_ELEMENTS = `typeof(e.key) <> 'text' AND e.type IN ('integer', 'real', 'text', 'true', 'false')`;
 
 /** Paths (JSON path strings) that equality leaves of a filter test, outside any NOT. */
 export function equalityPaths(filter: Filter, out: Set<string> = new Set()): Set<string> {
@@ -55,18 +61,13 @@ export class SqliteFieldIndex {
   /** `collection\0path` → distinct values in the index: the statistic that decides its use. */
   private readonly distinct = new Map<string, number>();
   private readonly writesSinceStatistics = new Map<string, number>();
-  private readonly insertValues: Database.Statement;
-  private readonly deleteValues: Database.Statement;
+  private readonly statements: ReturnType<typeof prepareStatements>;
 
   constructor(
     private readonly db: Database.Database,
     private readonly maxSelectivity: number = DEFAULT_MAX_SELECTIVITY,
   ) {
-    this.insertValues = db.prepare(
-      `INSERT INTO field_values (collection, path, kind, value, id)
-       SELECT ?, ?, ${KIND_OF_TYPE}, ${VALUE_OF_TYPE}, ? FROM json_each(?, ?) e WHERE ${SCALAR_ELEMENTS}`,
-    );
-    this.deleteValues = db.prepare('DELETE FROM field_values WHERE collection = ? AND id = ?');
+    this.statements = prepareStatements(db);
     const rows = db.prepare('SELECT collection, path FROM indexed_fields').all() as {
       collection: string;
       path: string;
@@ -77,9 +78,7 @@ export class SqliteFieldIndex {
 
   private refreshStatistics(collection: string): void {
     const rows = this.db
-      .prepare(
-        "SELECT path, count(DISTINCT kind || ':' || coalesce(value, '')) AS n FROM field_values WHERE collection = ? GROUP BY path",
-      )
+      .prepare('SELECT path, count(*) AS n FROM field_terms WHERE collection = ? AND postings > 0 GROUP BY path')
       .all(collection) as { path: string; n: number }[];
     for (const path of this.pathsOf(collection)) this.distinct.set(`${collection}\u0000${path}`, 0);
     for (const row of rows) this.distinct.set(`${collection}\u0000${row.path}`, row.n);
@@ -94,6 +93,13 @@ export class SqliteFieldIndex {
   useful(collection: string, path: string, values: number): boolean {
     const distinct = this.distinct.get(`${collection}\u0000${path}`) ?? 0;
     return distinct > 0 && values / distinct <= this.maxSelectivity;
+  }
+
+  /** The term of a value and how many documents hold it; `undefined`: no document does. */
+  term(collection: string, path: string, value: IndexedValue): { term: number; postings: number } | undefined {
+    return this.statements.term.get(collection, path, value.kind, value.value) as
+      | { term: number; postings: number }
+      | undefined;
   }
 
   private pathsOf(collection: string): Set<string> {
@@ -126,23 +132,40 @@ export class SqliteFieldIndex {
     }
   }
 
-  /** Indexes a field now, filling the index from the stored documents. */
+  /** Indexes a field now, filling the index from the stored documents in a few set-wise statements. */
   create(collection: string, path: string): void {
     if (this.pathsOf(collection).has(path)) return;
-    this.db
-      .transaction(() => {
-        this.db
-          .prepare('INSERT OR IGNORE INTO indexed_fields (collection, path, created_at) VALUES (?, ?, ?)')
-          .run(collection, path, new Date().toISOString());
-        this.db
-          .prepare(
-            `INSERT INTO field_values (collection, path, kind, value, id)
-             SELECT d.collection, ?, ${KIND_OF_TYPE}, ${VALUE_OF_TYPE}, d.id
-             FROM documents d, json_each(d.data, ?) e WHERE d.collection = ? AND ${SCALAR_ELEMENTS}`,
-          )
-          .run(path, path, collection);
-      })
-      .immediate();
+    const db = this.db;
+    db.transaction(() => {
+      db.prepare('INSERT OR IGNORE INTO indexed_fields (collection, path, created_at) VALUES (?, ?, ?)').run(
+        collection,
+        path,
+        new Date().toISOString(),
+      );
+      db.prepare(
+        `INSERT OR IGNORE INTO document_numbers (collection, id)
+         SELECT collection, id FROM documents WHERE collection = ? ORDER BY id`,
+      ).run(collection);
+      db.prepare(
+        `INSERT OR IGNORE INTO field_terms (collection, path, kind, value, postings)
+         SELECT DISTINCT ?, ?, ${KIND_OF_TYPE}, ${VALUE_OF_TYPE}, 0
+         FROM documents d, json_each(d.data, ?) e WHERE d.collection = ? AND ${SCALAR_ELEMENTS}`,
+      ).run(collection, path, path, collection);
+      db.prepare(
+        `INSERT OR IGNORE INTO field_postings (term, no)
+         SELECT t.term, n.no
+         FROM documents d
+         JOIN document_numbers n ON n.collection = d.collection AND n.id = d.id
+         JOIN json_each(d.data, ?) e
+         JOIN field_terms t ON t.collection = d.collection AND t.path = ?
+           AND t.kind = ${KIND_OF_TYPE} AND t.value = ${VALUE_OF_TYPE}
+         WHERE d.collection = ? AND ${SCALAR_ELEMENTS}`,
+      ).run(path, path, collection);
+      db.prepare(
+        `UPDATE field_terms SET postings = (SELECT count(*) FROM field_postings p WHERE p.term = field_terms.term)
+         WHERE collection = ? AND path = ?`,
+      ).run(collection, path);
+    }).immediate();
     this.pathsOf(collection).add(path);
     this.refreshStatistics(collection);
   }
@@ -150,15 +173,58 @@ export class SqliteFieldIndex {
   /** Call inside the write transaction, after a document was inserted or replaced. */
   written(collection: string, id: string, json: string, replaced: boolean): void {
     const paths = this.paths(collection);
-    if (replaced) this.removed(collection, id);
     if (!paths) return;
+    const s = this.statements;
     this.writesSinceStatistics.set(collection, (this.writesSinceStatistics.get(collection) ?? 0) + 1);
-    for (const path of paths) this.insertValues.run(collection, path, id, json, path);
+    let no = s.number.pluck().get(collection, id) as number | undefined;
+    if (no === undefined) no = Number(s.newNumber.run(collection, id).lastInsertRowid);
+    else if (replaced) this.dropPostings(no);
+    for (const path of paths) {
+      s.newTerms.run(collection, path, json, path);
+      s.addPostings.run(no, json, path, collection, path);
+    }
+    s.countUp.run(no);
   }
 
   /** Call inside the write transaction, after a document was removed. */
   removed(collection: string, id: string): void {
     if (!this.paths(collection)) return;
-    this.deleteValues.run(collection, id);
+    const no = this.statements.number.pluck().get(collection, id) as number | undefined;
+    if (no === undefined) return;
+    this.dropPostings(no);
+    this.statements.dropNumber.run(no);
   }
+
+  private dropPostings(no: number): void {
+    this.statements.countDown.run(no);
+    this.statements.dropPostings.run(no);
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    term: db.prepare(
+      'SELECT term, postings FROM field_terms WHERE collection = ? AND path = ? AND kind = ? AND value = ?',
+    ),
+    number: db.prepare('SELECT no FROM document_numbers WHERE collection = ? AND id = ?'),
+    newNumber: db.prepare('INSERT INTO document_numbers (collection, id) VALUES (?, ?)'),
+    dropNumber: db.prepare('DELETE FROM document_numbers WHERE no = ?'),
+    newTerms: db.prepare(
+      `INSERT OR IGNORE INTO field_terms (collection, path, kind, value, postings)
+       SELECT ?, ?, ${KIND_OF_TYPE}, ${VALUE_OF_TYPE}, 0 FROM json_each(?, ?) e WHERE ${SCALAR_ELEMENTS}`,
+    ),
+    addPostings: db.prepare(
+      `INSERT OR IGNORE INTO field_postings (term, no)
+       SELECT t.term, ? FROM json_each(?, ?) e
+       JOIN field_terms t ON t.collection = ? AND t.path = ? AND t.kind = ${KIND_OF_TYPE} AND t.value = ${VALUE_OF_TYPE}
+       WHERE ${SCALAR_ELEMENTS}`,
+    ),
+    countUp: db.prepare(
+      'UPDATE field_terms SET postings = postings + 1 WHERE term IN (SELECT term FROM field_postings WHERE no = ?)',
+    ),
+    countDown: db.prepare(
+      'UPDATE field_terms SET postings = postings - 1 WHERE term IN (SELECT term FROM field_postings WHERE no = ?)',
+    ),
+    dropPostings: db.prepare('DELETE FROM field_postings WHERE no = ?'),
+  };
 }

@@ -9,11 +9,24 @@
 import { asciiLower, type FieldPath, type Filter, type SortKey } from '@larder/protocol';
 import { groupLeavesByField, isIdPath, type Leaf, likeToGlob } from '../filter-leaves.js';
 
+/** A value as the field index stores it (`sqlite-field-index.ts`): its JSON kind and SQL value. */
+export interface IndexedValue {
+  kind: number;
+  value: string | number;
+}
+
+/** What the compiler may learn of a collection's field indexes. */
+export interface FieldIndexView {
+  /** Whether the index of a JSON path is worth using for this many values. */
+  useful(jsonPath: string, values: number): boolean;
+  /** A value's term and how many documents hold it; `undefined`: none does. */
+  term(jsonPath: string, value: IndexedValue): { term: number; postings: number } | undefined;
+}
+
 /** What the compiler may know about the collection: which fields have a field index. */
 export interface CompileContext {
   collection: string;
-  /** Whether the field index of a JSON path is worth using for this many values (`sqlite-field-index.ts`). */
-  useIndex?: ((jsonPath: string, values: number) => boolean) | undefined;
+  index?: FieldIndexView | undefined;
 }
 
 const NO_INDEX: CompileContext = { collection: '' };
@@ -110,43 +123,84 @@ function compileIdLeaves(leaves: readonly Leaf[], params: unknown[]): string {
 function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: unknown[], context: CompileContext): string {
   if (isIdPath(path)) return compileIdLeaves(leaves, params);
   const jsonPath = sqliteJsonPath(path);
-  if (leaves.every((leaf) => leaf.op === 'eq') && context.useIndex?.(jsonPath, leaves.length)) {
-    return compileIndexLookup(jsonPath, leaves, params, context);
+  const values = indexedValues(leaves);
+  if (values && context.index?.useful(jsonPath, leaves.length)) {
+    return compileIndexLookup(jsonPath, values, params, context.index);
   }
   return compileProbe(path, leaves, params);
 }
 
-/** Equalities on an indexed field: the matching ids come from the field index. */
+/** The values of equality leaves as the index stores them; `undefined` when a leaf is not an equality. */
+function indexedValues(leaves: readonly Leaf[]): IndexedValue[] | undefined {
+  const values: IndexedValue[] = [];
+  for (const leaf of leaves) {
+    if (leaf.op !== 'eq') return undefined;
+    if (typeof leaf.value === 'boolean') values.push({ kind: leaf.value ? 4 : 3, value: leaf.value ? 1 : 0 });
+    else if (typeof leaf.value === 'string') values.push({ kind: 2, value: leaf.value });
+    else if (typeof leaf.value === 'number') values.push({ kind: 1, value: leaf.value });
+    else return undefined;
+  }
+  return values;
+}
+
+/** The documents holding any of the terms, read from their postings. */
+const POSTINGS_OF_ANY = `(id IN (SELECT n.id FROM field_postings p CROSS JOIN document_numbers n ON n.no = p.no
+  WHERE p.term IN (SELECT value FROM json_each(?))))`;
+
+/** Equalities on an indexed field (any of the values): the matching ids come from the postings. */
 function compileIndexLookup(
   jsonPath: string,
-  leaves: readonly Leaf[],
+  values: readonly IndexedValue[],
   params: unknown[],
-  context: CompileContext,
+  index: FieldIndexView,
 ): string {
-  const tests: string[] = [];
-  const testParams: unknown[] = [];
-  const strings: string[] = [];
-  const numbers: number[] = [];
-  for (const leaf of leaves) {
-    if (leaf.op !== 'eq') continue; // only equalities reach the index
-    if (typeof leaf.value === 'boolean') tests.push(`kind = ${leaf.value ? 4 : 3}`);
-    else if (typeof leaf.value === 'string') strings.push(leaf.value);
-    else if (typeof leaf.value === 'number') numbers.push(leaf.value);
+  const terms = values.flatMap((value) => index.term(jsonPath, value)?.term ?? []);
+  if (terms.length === 0) return '0';
+  params.push(JSON.stringify(terms));
+  return POSTINGS_OF_ANY;
+}
+
+/**
+ * An AND's equalities on indexed fields (`tags = a AND tags = b`: all of the tags) as one
+ * intersection of postings: the rarest term's postings are read and each is probed into the
+ * others' (a primary-key lookup of two integers), before any document is read.
+ */
+function compileAllOf(
+  leaves: readonly { jsonPath: string; value: IndexedValue }[],
+  params: unknown[],
+  index: FieldIndexView,
+): string {
+  const terms: { term: number; postings: number }[] = [];
+  for (const { jsonPath, value } of leaves) {
+    const term = index.term(jsonPath, value);
+    if (!term) return '0';
+    terms.push(term);
   }
-  for (const [kind, values] of [
-    [2, strings],
-    [1, numbers],
-  ] as const) {
-    if (values.length === 1) {
-      tests.push(`(kind = ${kind} AND value = ?)`);
-      testParams.push(values[0]);
-    } else if (values.length > 1) {
-      tests.push(`(kind = ${kind} AND value IN (SELECT value FROM json_each(?)))`);
-      testParams.push(JSON.stringify(values));
-    }
+  terms.sort((a, b) => a.postings - b.postings);
+  const [rarest, ...others] = terms;
+  if (!rarest) return '1';
+  const probes = others.map(
+    (other, i) => `CROSS JOIN field_postings p${i + 1} ON p${i + 1}.term = ? AND p${i + 1}.no = p0.no`,
+  );
+  params.push(...others.map((other) => other.term), rarest.term);
+  return `(id IN (SELECT n.id FROM field_postings p0 ${probes.join(' ')} CROSS JOIN document_numbers n ON n.no = p0.no WHERE p0.term = ?))`;
+}
+
+/** An AND: its single equalities on useful indexed fields intersect postings; the rest tests the documents. */
+function compileAnd(filters: readonly Filter[], params: unknown[], context: CompileContext): string {
+  const index = context.index;
+  const indexed: { jsonPath: string; value: IndexedValue }[] = [];
+  const rest: Filter[] = [];
+  for (const filter of filters) {
+    const value = index && filter.op === 'eq' && !isIdPath(filter.path) ? indexedValues([filter])?.[0] : undefined;
+    const jsonPath = value && filter.op === 'eq' ? sqliteJsonPath(filter.path) : undefined;
+    if (value && jsonPath && index?.useful(jsonPath, 1)) indexed.push({ jsonPath, value });
+    else rest.push(filter);
   }
-  params.push(context.collection, jsonPath, ...testParams);
-  return `(id IN (SELECT id FROM field_values WHERE collection = ? AND path = ? AND (${tests.join(' OR ')})))`;
+  const parts: string[] = [];
+  if (index && indexed.length > 0) parts.push(compileAllOf(indexed, params, index));
+  for (const filter of rest) parts.push(compileFilter(filter, params, context));
+  return `(${parts.join(' AND ')})`;
 }
 
 /**
@@ -166,7 +220,7 @@ export function compileFilter(filter: Filter, params: unknown[], context: Compil
     case 'all':
       return '1';
     case 'and':
-      return `(${filter.filters.map((part) => compileFilter(part, params, context)).join(' AND ')})`;
+      return filter.filters.length === 0 ? '1' : compileAnd(filter.filters, params, context);
     case 'or':
       return compileOr(filter.filters, params, context);
     case 'not':

@@ -1,0 +1,124 @@
+/**
+ * The conformance suite of the store's field indexes (`indexField`), run unchanged by every
+ * adapter: once a field is indexed, the answers are the same as without the index (all-of,
+ * any-of, with other filters, pages with exact totals), and stay so through inserts, changes,
+ * removals and a reopen.
+ */
+import { parseFilter, parseQuery } from '@larder/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoreFixture } from './document-store.conformance.js';
+import type { DocumentStore, StoredDocument } from './document-store.js';
+
+const f = (filter: object) => parseFilter(filter);
+const ids = (documents: readonly StoredDocument[]) => documents.map((document) => document._id);
+
+/** 140 pictures tagged `g<i % 10>` and `k<i % 7>` (so `g3` and `k3` together match 1 in 70), half `even`. */
+const pictures: StoredDocument[] = Array.from({ length: 140 }, (_, i) => ({
+  _id: `p${String(i).padStart(3, '0')}`,
+  tags: [`g${i % 10}`, `k${i % 7}`, ...(i % 2 === 0 ? ['even'] : [])],
+  size: i,
+  owner: i % 3 === 0 ? 'ann' : 'bob',
+  createdAt: new Date(Date.UTC(2026, 0, 1) + (140 - i) * 1000).toISOString(),
+}));
+
+export function describeFieldIndexConformance(name: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`field index conformance: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: DocumentStore;
+    const find = async (filter: object) => ids(await store.find('pictures', { filter: f(filter) }));
+    /** What a store without the index answers: the documents filtered in memory, in id order. */
+    const expected = (keep: (picture: StoredDocument) => boolean) => ids(pictures.filter(keep));
+    const has = (picture: StoredDocument, tag: string) => (picture.tags as string[]).includes(tag);
+
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      store = fixture.store;
+      await store.open();
+      await store.insert('pictures', pictures.slice(0, 70));
+      await store.indexField('pictures', ['tags']);
+      await store.indexField('pictures', ['tags']);
+      await store.insert('pictures', pictures.slice(70));
+    });
+
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    it('answers all-of, any-of and none-of the tags as without the index', async () => {
+      expect(await find({ $and: [{ tags: 'g3' }, { tags: 'k3' }] })).toEqual(
+        expected((p) => has(p, 'g3') && has(p, 'k3')),
+      );
+      expect(await find({ $and: [{ tags: 'g3' }, { tags: 'k3' }, { tags: 'even' }] })).toEqual(
+        expected((p) => has(p, 'g3') && has(p, 'k3') && has(p, 'even')),
+      );
+      expect(await find({ tags: { $in: ['g1', 'k2'] } })).toEqual(expected((p) => has(p, 'g1') || has(p, 'k2')));
+      expect(await find({ tags: { $nin: ['even', 'g1'] } })).toEqual(expected((p) => !has(p, 'even') && !has(p, 'g1')));
+      expect(await find({ $and: [{ tags: 'g3' }, { tags: 'nobody' }] })).toEqual([]);
+      expect(await find({ tags: { $in: ['nobody', 'g9'] } })).toEqual(expected((p) => has(p, 'g9')));
+    });
+
+    it('combines the tags with other filters and counts exactly', async () => {
+      const filter = { $and: [{ tags: 'even' }, { tags: 'k1' }], owner: 'ann', size: { $gte: 20 } };
+      const want = expected((p) => has(p, 'even') && has(p, 'k1') && p.owner === 'ann' && (p.size as number) >= 20);
+      expect(want.length).toBeGreaterThan(0);
+      expect(await find(filter)).toEqual(want);
+      expect(await store.count('pictures', f(filter))).toBe(want.length);
+      const anyOf = { $or: [{ tags: { $in: ['g0', 'g5'] } }, { owner: 'nobody' }], size: { $lt: 100 } };
+      expect(await find(anyOf)).toEqual(expected((p) => (has(p, 'g0') || has(p, 'g5')) && (p.size as number) < 100));
+    });
+
+    it('pages the matches in sort order with the exact total', async () => {
+      const { filter, sort } = parseQuery({
+        $and: [{ tags: 'even' }, { tags: { $in: ['k0', 'k1', 'k2'] } }],
+        $sort: { createdAt: 1 },
+      });
+      const all = pictures
+        .filter((p) => has(p, 'even') && ['k0', 'k1', 'k2'].some((tag) => has(p, tag)))
+        .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
+      const page = await store.findPage('pictures', { filter, sort, skip: 5, limit: 10 });
+      expect(page.total).toBe(all.length);
+      expect(ids(page.documents)).toEqual(ids(all.slice(5, 15)));
+      const past = await store.findPage('pictures', { filter, sort, skip: all.length, limit: 10 });
+      expect(past).toEqual({ total: all.length, documents: [] });
+    });
+
+    it('follows inserts, changes and removals', async () => {
+      await store.insert('pictures', [{ _id: 'new', tags: ['g3', 'k3', 'g3'] }]);
+      await store.modify('pictures', f({ _id: 'p003' }), (doc) => ({ ...doc, tags: ['k3'] }));
+      await store.modify('pictures', f({ _id: 'p010' }), (doc) => ({ ...doc, tags: 'g3' }));
+      await store.remove('pictures', f({ _id: 'p073' }));
+      expect(await find({ $and: [{ tags: 'g3' }, { tags: 'k3' }] })).toEqual(['new']);
+      const g3 = new Set(expected((p) => has(p, 'g3')));
+      g3.delete('p003');
+      g3.delete('p073');
+      g3.add('p010');
+      g3.add('new');
+      expect(await find({ tags: 'g3' })).toEqual([...g3].sort());
+      await store.remove('pictures', f({ tags: 'k3' }));
+      expect(await find({ tags: 'k3' })).toEqual([]);
+      expect(await store.count('pictures', f({ tags: { $in: ['k3', 'new'] } }))).toBe(0);
+    });
+
+    it('keeps type brackets: a number, its text and a boolean are different values', async () => {
+      await store.insert('pictures', [
+        { _id: 'n1', tags: [1, true] },
+        { _id: 's1', tags: ['1', 'true'] },
+        { _id: 'f1', tags: [1.5, false, null] },
+      ]);
+      expect(await find({ tags: 1 })).toEqual(['n1']);
+      expect(await find({ tags: '1' })).toEqual(['s1']);
+      expect(await find({ tags: true })).toEqual(['n1']);
+      expect(await find({ tags: { $in: [false, 1.5] } })).toEqual(['f1']);
+      expect(await find({ $and: [{ tags: 1 }, { tags: true }] })).toEqual(['n1']);
+    });
+
+    it('keeps the index across a reopen and goes on following writes', async () => {
+      store = await fixture.reopen();
+      await store.indexField('pictures', ['tags']);
+      await store.insert('pictures', [{ _id: 'late', tags: ['g3', 'k3'] }]);
+      expect(await find({ $and: [{ tags: 'g3' }, { tags: 'k3' }] })).toEqual(
+        ['late', ...expected((p) => has(p, 'g3') && has(p, 'k3'))].sort(),
+      );
+    });
+  });
+}
