@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { mark } from '../../../charts/perf-marks.js';
 import { formatValue } from '../../../components/format.js';
-import { pictureUrl } from './image-cache.js';
+import { fetchedUrl, pictureUrl } from './image-cache.js';
 
 export const IMAGE_SHOWN = 'larder:image-shown';
 
@@ -23,21 +23,29 @@ const fileOf = (image: ImageRecord) => `/run-images/${encodeURIComponent(image._
 
 export function ImagePanel({ name, images }: { name: string; images: readonly ImageRecord[] }) {
   const [index, setIndex] = useState(images.length - 1);
-  const [shown, setShown] = useState<{ id: string; url: string } | null>(null);
+  const [shown, setShown] = useState<{ id: string; url: string; step: number } | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
   const at = Math.min(Math.max(0, index), images.length - 1);
   const image = images[at];
+
+  // A picture fetched before is drawn in this very render; others when they arrive.
+  const ready = image ? fetchedUrl(fileOf(image)) : undefined;
 
   useEffect(() => {
     if (!image) return;
     let current = true;
     const asked = performance.now();
+    if (ready) {
+      requestAnimationFrame(() => mark(IMAGE_SHOWN, { name, step: image.step, ms: performance.now() - asked }));
+    }
     pictureUrl(fileOf(image)).then(
       (url) => {
         if (!current) return;
-        setShown({ id: image._id, url });
+        setShown({ id: image._id, url, step: image.step });
         setFailed(null);
-        requestAnimationFrame(() => mark(IMAGE_SHOWN, { name, step: image.step, ms: performance.now() - asked }));
+        if (!ready) {
+          requestAnimationFrame(() => mark(IMAGE_SHOWN, { name, step: image.step, ms: performance.now() - asked }));
+        }
       },
       () => current && setFailed(image._id),
     );
@@ -49,6 +57,7 @@ export function ImagePanel({ name, images }: { name: string; images: readonly Im
   }, [image?._id]);
 
   if (!image) return null;
+  const picture = ready ? { id: image._id, url: ready, step: image.step } : shown;
   const first = images[0]?.step ?? 0;
   const last = images.at(-1)?.step ?? 0;
   return (
@@ -64,12 +73,12 @@ export function ImagePanel({ name, images }: { name: string; images: readonly Im
           <span class="image-missing">
             {name} at step {formatValue(image.step)}: not available
           </span>
-        ) : shown ? (
+        ) : picture ? (
           <img
-            src={shown.url}
-            alt={`${name} at step ${formatValue(image.step)}`}
-            class={shown.id === image._id ? '' : 'stale'}
-            data-step={image.step}
+            src={picture.url}
+            alt={`${name} at step ${formatValue(picture.step)}`}
+            class={picture.id === image._id ? '' : 'stale'}
+            data-step={picture.step}
             decoding="async"
           />
         ) : (
