@@ -212,6 +212,33 @@ describe.each(TEST_STORES)('datalake on %s', (store) => {
     expect(empty.status).toBe(400);
   });
 
+  it("counts only what the caller may read: another user's tagged pictures are neither listed nor counted", async () => {
+    const dave = await server.createUser('dave@example.org');
+    const erin = await server.createUser('erin@example.org');
+    const files = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => ({ name: `t${i}.png`, bytes: await picture(7, 7 + i, 90 + i) })),
+    );
+    const daves = await uploadForm(dave.token, files.slice(0, 3), { tags: ['secret-x', 'shared-y'] });
+    await uploadForm(erin.token, files.slice(3), { tags: ['secret-x', 'shared-y'] });
+    const find = async (token: string, query: string) =>
+      (await server.request('GET', `/assets?${query}`, { token })).body;
+    const allOf = 'tags[$all][]=secret-x&tags[$all][]=shared-y';
+    expect((await find(dave.token, allOf)).total).toBe(3);
+    const erins = await find(erin.token, allOf);
+    expect(erins.total).toBe(1);
+    expect(erins.data.map((a: any) => a.filename)).toEqual(['t3.png']);
+    expect((await find(erin.token, `${allOf}&$limit=0`)).total).toBe(1);
+    expect((await find(erin.token, 'tags[$in][]=secret-x&tags[$in][]=nothing')).total).toBe(1);
+    expect((await find(erin.token, 'tags=secret-x&$limit=0')).total).toBe(1);
+    // A picture its owner makes public is counted for everyone signed in.
+    const shared = await server.request('PATCH', `/assets/${daves.body.data[0]._id}`, {
+      token: dave.token,
+      body: { public: true },
+    });
+    expect(shared.status).toBe(200);
+    expect((await find(erin.token, allOf)).total).toBe(2);
+  });
+
   it('refuses oversize uploads and bodies that are not multipart', async () => {
     const small = await startTestServer({ store, gcIntervalMs: 0, maxBlobBytes: 1000 });
     try {

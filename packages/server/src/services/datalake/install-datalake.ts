@@ -11,6 +11,7 @@ import { assetUploadRoute } from './asset-upload-route.js';
 import { AssetsService } from './assets-service.js';
 import { CocoExportsService } from './coco-export.js';
 import { CocoImportsService } from './coco-import.js';
+import { ASSETS } from './datalake-collections.js';
 import { DatasetLabelsService } from './dataset-labels-service.js';
 import { DatasetMembersService } from './dataset-members-service.js';
 import { DatasetVersionsService } from './dataset-versions-service.js';
@@ -18,8 +19,10 @@ import { DatasetsService } from './datasets-service.js';
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 
-export function installDatalake(context: FeatureContext): void {
+export async function installDatalake(context: FeatureContext): Promise<void> {
   const { app, store, blobs, authEnabled } = context;
+  // Tag queries (all of, any of) read the postings of `tags`, not every asset.
+  await store.indexField(ASSETS, ['tags']);
   context.useRoute(assetUploadRoute(context));
   context.useRoute(assetFileRoute(context));
   app.use('assets', new AssetsService(store, blobs, authEnabled), { methods: RECORD_METHODS });

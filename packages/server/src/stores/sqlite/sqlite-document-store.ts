@@ -157,7 +157,8 @@ export class SqliteDocumentStore implements DocumentStore {
 
   /** Indexes a field now (its values, or an array field's elements), filling the index from the stored documents. */
   async indexField(collection: string, path: FieldPath): Promise<void> {
-    this.fieldIndex?.create(collection, sqliteJsonPath(path));
+    if (!this.fieldIndex) throw new LarderError('Unavailable', 'The metadata store is closed');
+    this.fieldIndex.create(collection, sqliteJsonPath(path));
   }
 
   private compileMatches(collection: string, options: StoreFindOptions, columns: string): CompiledSql {

@@ -18,7 +18,8 @@ import { LineageGraph } from './lineage-graph.js';
 import { RunMedia } from './media/run-media.js';
 import { RunArtifacts, RunFiles } from './run-artifacts.js';
 import { assetsOf, checkpointsOf, MarcelleAsset, RunOutputs } from './run-outputs.js';
-import { SYSTEM_TYPE, SystemMetricsPanel } from './system-metrics-panel.js';
+import { SYSTEM_TYPE } from './system-metric-charts.js';
+import { SystemMetricsPanel } from './system-metrics-panel.js';
 
 export interface Run {
   _id: string;
