@@ -1,6 +1,7 @@
 /**
  * What the datalake's parts share: the DataStore for service calls, and the resolved URL
- * and token for the file routes (`/assets/<id>/file`) that are not services.
+ * and token for the routes that are not services (`/assets/<id>/file`, `/assets/upload`,
+ * `/dataset-versions/<id>/archive`).
  */
 import type { LarderError } from '@larder/protocol';
 import { resolveConnection } from '../config/credentials.js';
@@ -26,14 +27,21 @@ export class DatalakeConnection {
   }
 
   /** A plain HTTP request to the server, signed in. */
-  async request(method: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  async request(
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: RequestInit['body'],
+  ): Promise<Response> {
     const { url, token } = await this.resolved();
     const all: Record<string, string> = { ...headers };
     if (token) all.authorization = `Bearer ${token}`;
     const fetchFn = this.#options.fetch ?? globalThis.fetch;
     const timeout = 600_000;
     try {
-      return await fetchFn(`${url}${path}`, { method, headers: all, signal: AbortSignal.timeout(timeout) });
+      const init: RequestInit = { method, headers: all, signal: AbortSignal.timeout(timeout) };
+      if (body !== undefined) init.body = body;
+      return await fetchFn(`${url}${path}`, init);
     } catch (cause) {
       throw unreachable(method, `${url}${path}`, url, timeout, cause);
     }

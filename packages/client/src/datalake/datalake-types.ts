@@ -17,7 +17,8 @@ export interface Picture extends DataRecord {
   height?: number;
   tags: string[];
   source: string;
-  thumbnail?: BlobRefRecord;
+  /** Made on the first view of `/assets/<id>/thumbnail`; null when the picture cannot be decoded. */
+  thumbnail?: BlobRefRecord | null;
   userId?: string;
   createdAt: string;
 }

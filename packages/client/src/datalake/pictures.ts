@@ -10,19 +10,19 @@
  * await lake.pictures.addTags(['reviewed']);
  */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import type { Service } from '../datastore/service.js';
 import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
-import { inParallel } from './picture-download.js';
+import { partialUploadError, uploadPictures } from './picture-upload.js';
 import { seededSample } from './seeded-sample.js';
 
 export interface PictureUploadOptions {
   tags?: string[];
   /** Where the pictures come from (default `sdk`). */
   source?: string;
-  /** Files sent at once (default 8). */
+  /** Requests in flight at once (default 4). */
   concurrency?: number;
   onProgress?: (progress: TransferProgress) => void;
 }
@@ -49,7 +49,6 @@ export interface FetchOptions {
   seed?: number;
 }
 
-const CREATE_BATCH = 200;
 const PAGE = 1000;
 const TAG_BATCH = 5000;
 
@@ -64,36 +63,18 @@ export class Pictures {
   }
 
   /**
-   * Uploads files (or every file of the folders given) and makes them pictures. Bytes the
-   * server already holds are not sent again; the same picture uploaded twice stays one
-   * picture and gains the new tags.
+   * Uploads files (or every file of the folders given) and makes them pictures, many files
+   * per request. Bytes the server already holds for you are not sent again; the same
+   * picture uploaded twice stays one picture and gains the new tags. When some files
+   * cannot be made pictures (too large, say), the others still are, and the error thrown
+   * names the failed ones (`error.data.failed`).
    */
   async upload(paths: string | string[], options: PictureUploadOptions = {}): Promise<Picture[]> {
     const files = await expandPaths(Array.isArray(paths) ? paths : [paths]);
-    const uploaded: { sha256: string; filename: string }[] = new Array(files.length);
-    let done = 0;
-    let bytes = 0;
-    await inParallel(
-      files.map((file, index) => ({ file, index })),
-      options.concurrency ?? 8,
-      async ({ file, index }) => {
-        const blob = await this.#connection.store.blobs.upload(file);
-        uploaded[index] = { sha256: blob.sha256, filename: basename(file) };
-        done += 1;
-        bytes += blob.size;
-        options.onProgress?.({ done, total: files.length, bytes });
-      },
-    );
-    const pictures: Picture[] = [];
-    for (let start = 0; start < uploaded.length; start += CREATE_BATCH) {
-      const batch = uploaded.slice(start, start + CREATE_BATCH).map((each) => ({
-        ...each,
-        tags: options.tags ?? [],
-        source: options.source ?? 'sdk',
-      }));
-      pictures.push(...(await this.#assets.create(batch as unknown as Partial<Picture>[])));
-    }
-    return pictures;
+    const { pictures, failed } = await uploadPictures(this.#connection, files, options);
+    const made = pictures.filter((picture): picture is Picture => picture !== undefined);
+    if (failed.length > 0) throw partialUploadError(failed, made.length);
+    return made;
   }
 
   /** Every picture matching `query` (all pictures by default), oldest first. */

@@ -15,12 +15,13 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { BlobMention } from '../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore } from '../stores/document-store.js';
 import type { Actor } from './actor.js';
-import { canReadBlob } from './blob-access.js';
+import { claimedAmong } from './blob-access.js';
 
 /** Blobs a record names, by hash. */
 export type NamedBlobs = ReadonlyMap<string, BlobMention>;
 
 const SHOWN = 5;
+const STATS_AT_ONCE = 16;
 
 export class BlobNaming {
   constructor(
@@ -31,11 +32,17 @@ export class BlobNaming {
   /** Of `hashes`, those the actor holds and that are stored, with their stored sizes. */
   async heldAmong(actor: Actor, hashes: Iterable<string>): Promise<Map<string, number>> {
     const held = new Map<string, number>();
-    for (const sha256 of new Set(hashes)) {
-      if (!(await canReadBlob(this.store, actor, sha256))) continue;
-      const info = await this.blobs.stat(sha256);
-      if (info) held.set(sha256, info.size);
-    }
+    const claimed = [...(await claimedAmong(this.store, actor, hashes))];
+    // A few stats at once: one per hash, and on S3 each is a round trip.
+    let next = 0;
+    const statNext = async () => {
+      while (next < claimed.length) {
+        const sha256 = claimed[next++] as string;
+        const info = await this.blobs.stat(sha256);
+        if (info) held.set(sha256, info.size);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STATS_AT_ONCE, claimed.length) }, statNext));
     return held;
   }
 

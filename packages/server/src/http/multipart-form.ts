@@ -3,7 +3,9 @@
  * models and assets): file parts stream into the blob store, hashed as they arrive; fields
  * are collected. Every parser, request and part-stream error ends in one rejected promise
  * (a 400 with a sentence for a malformed or truncated body), never an unhandled `error`
- * event, and no part is left half-written: the form is read whole or refused whole.
+ * event, and no part is left half-written: the form is read whole or refused whole (with
+ * `perFileFailures`, a file the store refuses, too large say, is reported alone instead).
+ * Stored files are recorded as uploaded and claimed a batch at a time.
  *
  * @example
  * const form = await readMultipartForm(ctx, { store, blobs, actor, maxBlobBytes, noun: 'pictures' });
@@ -14,9 +16,9 @@ import { LarderError } from '@larder/protocol';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import type { Actor } from '../auth/actor.js';
-import { recordBlobClaim } from '../auth/blob-access.js';
+import { recordBlobClaims } from '../auth/blob-access.js';
 import type { BlobStore, PutResult } from '../blobs/blob-store.js';
-import { confirmUpload } from '../blobs/lifecycle/blob-uploads.js';
+import { confirmUploads } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
 
 export interface FormFile {
@@ -26,11 +28,25 @@ export interface FormFile {
   filename: string;
   sha256: string;
   size: number;
+  /** The file's first bytes, when `headBytes` asked for them. */
+  head?: Buffer;
+  /** The part's position among the form's kept file parts. */
+  index: number;
+}
+
+/** A file part the store refused, with `perFileFailures`. */
+export interface FailedFormFile {
+  field: string;
+  filename: string;
+  index: number;
+  error: LarderError;
 }
 
 export interface MultipartForm {
   /** The kept file parts, in the order they came. */
   files: FormFile[];
+  /** With `perFileFailures`: the parts that were not stored, and why. */
+  failed: FailedFormFile[];
   /** Text fields by name, repeated fields in order. */
   fields: Map<string, string[]>;
 }
@@ -45,6 +61,13 @@ export interface ReadFormOptions {
   noun: string;
   /** Whether a file part with this field name is kept; others are drained. Default: all. */
   accepts?: (field: string) => boolean;
+  /**
+   * A file the store refuses (too large) is reported in `failed` and the others are kept,
+   * instead of refusing the whole form. A malformed body still refuses the whole form.
+   */
+  perFileFailures?: boolean;
+  /** Keeps the first this many bytes of each file in `head` (to read a picture's size). */
+  headBytes?: number;
 }
 
 export const MAX_FORM_FILES = 1000;
@@ -56,6 +79,7 @@ interface Pending {
   filename: string;
   body: PassThrough;
   stored: Promise<PutResult>;
+  head: Buffer[];
 }
 
 function malformed(cause: unknown): LarderError {
@@ -106,13 +130,24 @@ function parseForm(
       // unhandled while the store has not started reading yet.
       body.on('error', () => {});
       stream.on('error', (cause: unknown) => body.destroy(malformed(cause)));
+      const head: Buffer[] = [];
+      const headBytes = options.headBytes ?? 0;
+      if (headBytes > 0) {
+        let kept = 0;
+        const keep = (chunk: Buffer) => {
+          head.push(chunk.subarray(0, headBytes - kept));
+          kept += chunk.length;
+          if (kept >= headBytes) stream.off('data', keep);
+        };
+        stream.on('data', keep);
+      }
       stream.pipe(body);
       const stored = options.blobs.put(body, { maxBytes: options.maxBlobBytes });
       stored.catch(() => {
         stream.unpipe(body);
         stream.resume();
       });
-      pending.push({ field, filename: info.filename ?? field, body, stored });
+      pending.push({ field, filename: info.filename ?? field, body, stored, head });
     });
     parser.on('field', (name: string, value: string, info: busboy.FieldInfo) => {
       if (info.valueTruncated) {
@@ -152,7 +187,7 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
   }
   const pending: Pending[] = [];
   const fields = new Map<string, string[]>();
-  let stored: PutResult[];
+  let outcomes: PromiseSettledResult<PutResult>[];
   try {
     let parsed: unknown;
     try {
@@ -164,19 +199,44 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
     const results = await Promise.allSettled(pending.map((part) => part.stored));
     if (parsed !== undefined) throw parsed;
     const refused = results.find((result) => result.status === 'rejected');
-    if (refused) throw (refused as PromiseRejectedResult).reason;
-    stored = results.map((result) => (result as PromiseFulfilledResult<PutResult>).value);
+    if (refused && !options.perFileFailures) throw (refused as PromiseRejectedResult).reason;
+    results.forEach((result) => {
+      if (result.status === 'rejected' && !(result.reason instanceof LarderError)) throw result.reason;
+    });
+    outcomes = results;
   } catch (error) {
     ctx.set('Connection', 'close');
     ctx.req.resume();
     throw error;
   }
+  const stored = outcomes.flatMap((result) => (result.status === 'fulfilled' ? [result.value.sha256] : []));
+  // Recorded as uploaded and claimed a batch at a time: a form may hold a thousand files.
+  const lost = await confirmUploads(options.store, options.blobs, stored);
+  if (lost.size > 0 && !options.perFileFailures) throw collected();
+  await recordBlobClaims(
+    options.store,
+    options.actor,
+    stored.filter((sha256) => !lost.has(sha256)),
+  );
   const files: FormFile[] = [];
+  const failed: FailedFormFile[] = [];
   for (const [index, part] of pending.entries()) {
-    const { sha256, size } = stored[index] as PutResult;
-    await confirmUpload(options.store, options.blobs, sha256);
-    await recordBlobClaim(options.store, options.actor, sha256);
-    files.push({ field: part.field, filename: part.filename, sha256, size });
+    const outcome = outcomes[index] as PromiseSettledResult<PutResult>;
+    const { field, filename } = part;
+    if (outcome.status === 'rejected') failed.push({ field, filename, index, error: outcome.reason as LarderError });
+    else if (lost.has(outcome.value.sha256)) failed.push({ field, filename, index, error: collected() });
+    else {
+      const { sha256, size } = outcome.value;
+      const head = part.head.length > 0 ? { head: Buffer.concat(part.head) } : {};
+      files.push({ field, filename, sha256, size, index, ...head });
+    }
   }
-  return { files, fields };
+  return { files, failed, fields };
+}
+
+function collected(): LarderError {
+  return new LarderError(
+    'Unavailable',
+    'These bytes were garbage-collected while they were being uploaded; upload them again',
+  );
 }

@@ -8,7 +8,7 @@
  * after deleting it. A writer that records an upload or a reference and then finds no mark
  * knows the collector will see its write; one that finds a mark waits for the verdict.
  */
-import { eq, LarderError } from '@larder/protocol';
+import { eq, LarderError, or } from '@larder/protocol';
 import type { DocumentStore } from '../../stores/document-store.js';
 import type { BlobStore } from '../blob-store.js';
 
@@ -56,4 +56,55 @@ export async function confirmUpload(store: DocumentStore, blobs: BlobStore, sha2
       'These bytes were garbage-collected while they were being uploaded; upload them again',
     );
   }
+}
+
+const UPLOAD_BATCH = 500;
+
+/**
+ * `confirmUpload` for many blobs (a form of many files): the uploads recorded and the
+ * collector's marks looked up a batch at a time. Answers the hashes a concurrent collection
+ * took (to be uploaded again); every other one will stay.
+ */
+export async function confirmUploads(
+  store: DocumentStore,
+  blobs: BlobStore,
+  hashes: Iterable<string>,
+): Promise<Set<string>> {
+  const wanted = [...new Set(hashes)];
+  const lost = new Set<string>();
+  await store.ensureCollection(BLOB_UPLOADS_COLLECTION);
+  for (let start = 0; start < wanted.length; start += UPLOAD_BATCH) {
+    const slice = wanted.slice(start, start + UPLOAD_BATCH);
+    const filter = or(...slice.map((sha256) => eq(['_id'], sha256)));
+    const at = Date.now();
+    const changed = await store.modify(BLOB_UPLOADS_COLLECTION, filter, (row) => ({ ...row, at }));
+    const present = new Set(changed.map(({ after }) => after._id));
+    const rows = slice.filter((sha256) => !present.has(sha256)).map((sha256) => ({ _id: sha256, sha256, at }));
+    try {
+      if (rows.length > 0) await store.insert(BLOB_UPLOADS_COLLECTION, rows);
+    } catch (error) {
+      if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
+      for (const row of rows) await recordUpload(store, row.sha256, at);
+    }
+    const marked = new Set((await store.find(BLOB_COLLECTING_COLLECTION, { filter })).map((mark) => mark._id));
+    // A blob a collector is deciding about waits for its verdict; any other one was either
+    // seen by the collector or, if collected just before, is no longer stored.
+    await eachAtOnce(slice, STATS_AT_ONCE, async (sha256) => {
+      const stays = marked.has(sha256)
+        ? await survivesCollection(store, blobs, sha256)
+        : (await blobs.stat(sha256)) !== undefined;
+      if (!stays) lost.add(sha256);
+    });
+  }
+  return lost;
+}
+
+const STATS_AT_ONCE = 16;
+
+async function eachAtOnce<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }

@@ -1,7 +1,7 @@
 /**
  * The bytes of an asset, for whoever may read the asset (not only its uploader):
  * `GET|HEAD /assets/<id>/file` (with `Range`, the asset's type and file name) and
- * `GET /assets/<id>/thumbnail` (WebP). With `?version=<versionId>`, a reader of that dataset
+ * `GET /assets/<id>/thumbnail` (WebP, made on the first view: `picture-thumbnails.ts`). With `?version=<versionId>`, a reader of that dataset
  * version may fetch the pictures it holds, whoever owns them.
  */
 import { and, eq, isValidRecordId, LarderError } from '@larder/protocol';
@@ -14,6 +14,7 @@ import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import type { StoredDocument } from '../../stores/document-store.js';
 import { ASSETS, MEMBERS, memberId } from './datalake-collections.js';
+import { PictureThumbnails } from './picture-thumbnails.js';
 import { VersionAccess } from './version-access.js';
 
 const PATH = /^\/assets\/([^/]+)\/(file|thumbnail)\/?$/;
@@ -21,6 +22,7 @@ const PATH = /^\/assets\/([^/]+)\/(file|thumbnail)\/?$/;
 export function assetFileRoute(context: FeatureContext) {
   const { store, blobs } = context;
   const versions = new VersionAccess(store);
+  const thumbnails = new PictureThumbnails(store, blobs);
 
   async function readableAsset(actor: Actor, id: string, versionId: unknown): Promise<StoredDocument> {
     const notFound = new LarderError('NotFound', `No asset '${id}' that you may read`);
@@ -46,7 +48,7 @@ export function assetFileRoute(context: FeatureContext) {
     const actor = await context.actorFor(ctx);
     const id = decodePathSegment(match[1] as string);
     const asset = await readableAsset(actor, id, ctx.query.version);
-    const wanted = match[2] === 'file' ? asset.sha256 : (asset.thumbnail as { sha256?: unknown } | undefined)?.sha256;
+    const wanted = match[2] === 'file' ? asset.sha256 : (await thumbnails.of(asset))?.sha256;
     if (!isSha256(wanted)) {
       throw new LarderError(
         'NotFound',

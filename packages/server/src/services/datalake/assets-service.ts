@@ -3,29 +3,28 @@
  * schemaless asset documents Marcelle's clients write (`{ filename, extension, mime, url }`).
  *
  * A record with a `sha256` is a file asset: the bytes are a blob the caller uploaded, the
- * server reads their type, pixel size and makes a thumbnail; the same bytes uploaded again
- * by the same owner are the same asset (tags merge). Records without one are plain
+ * server reads their type and pixel size (the thumbnail is made on first view); the same
+ * bytes uploaded again by the same owner are the same asset (tags merge). Records without one are plain
  * documents. Deleting an asset that a published dataset version holds is refused.
  */
-import { and, eq, LarderError } from '@larder/protocol';
+import { and, type ErrorName, eq, LarderError } from '@larder/protocol';
 import { ownershipPolicy } from '../../auth/access-policy.js';
-import type { Actor } from '../../auth/actor.js';
-import { canReadBlob, recordBlobClaim } from '../../auth/blob-access.js';
-import { type BlobStore, isSha256 } from '../../blobs/blob-store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
-import { pictureAssetId } from './asset-ids.js';
+import { type IngestFile, type IngestOutcome, ingestFiles } from './asset-ingest.js';
 import { AssetUsage } from './asset-usage.js';
 import { ASSETS } from './datalake-collections.js';
-import { cleanFileName, optionalText, parseTags } from './datalake-names.js';
-import { inspectFile } from './picture-inspection.js';
+import { cleanFileName, parseTags } from './datalake-names.js';
 import { rewriteAllOperators } from './query-all-operator.js';
 
 type Id = string | number | null;
 
 /** Fields of a file asset only the server sets. */
 const DERIVED = ['sha256', 'size', 'mime', 'width', 'height', 'thumbnail', 'filenames'] as const;
+/** Fields of a created file asset the ingest reads itself. */
+const INGESTED = new Set(['filename', 'tags', 'source']);
 /** Fields of any asset only the server sets: the thumbnail route serves `thumbnail`. */
 const SERVER_ONLY = ['thumbnail'] as const;
 
@@ -79,12 +78,18 @@ export class AssetsService extends DocumentService {
       if (!data.some(isFileAsset)) return super.create(data.map(withoutServerOnly), params);
       if (data.length > 1000)
         throw new LarderError('PayloadTooLarge', 'At most 1000 assets can be created in one call');
-      const created: StoredDocument[] = [];
-      for (const item of data) created.push((await this.create(item, params)) as StoredDocument);
-      return created;
+      if (!data.every(isFileAsset)) {
+        const created: StoredDocument[] = [];
+        for (const item of data) created.push((await this.create(item, params)) as StoredDocument);
+        return created;
+      }
+      return throwFirstFailure(await this.ingest(data.map(asIngestFile), params), true);
     }
     if (!isFileAsset(data)) return super.create(withoutServerOnly(data), params);
-    return this.createFileAsset(data as Record<string, unknown>, params);
+    return throwFirstFailure(
+      await this.ingest([asIngestFile(data as Record<string, unknown>)], params),
+      false,
+    )[0] as StoredDocument;
   }
 
   override async remove(id: Id, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
@@ -122,70 +127,47 @@ export class AssetsService extends DocumentService {
     return after;
   }
 
-  private async createFileAsset(data: Record<string, unknown>, params?: DocumentParams): Promise<StoredDocument> {
-    const actor = this.actor(params);
-    const { sha256 } = data;
-    if (!isSha256(sha256)) {
-      throw new LarderError('BadRequest', '"sha256" must be the 64 lower-case hex digits of an uploaded blob');
-    }
-    const info = (await canReadBlob(this.store, actor, sha256)) ? await this.blobs.stat(sha256) : undefined;
-    if (!info) throw new LarderError('NotFound', `No blob ${sha256} that you uploaded; upload the file first`);
-    const filename = cleanFileName(data.filename);
-    const tags = parseTags(data.tags);
-    const source = optionalText(data.source, '"source"', 200) ?? 'api';
-    const _id = pictureAssetId(actor, sha256);
-
-    const merged = await this.mergeInto(_id, tags, filename, params);
-    if (merged) return merged;
-    const facts = await inspectFile(this.store, this.blobs, info, filename);
-    await this.holdThumbnail(actor, facts.thumbnail?.sha256);
-    const extra = Object.fromEntries(
-      Object.entries(data).filter(([key]) => !(DERIVED as readonly string[]).includes(key)),
-    );
-    const record = { ...extra, _id, sha256, size: info.size, filename, filenames: [filename], tags, source, ...facts };
-    try {
-      return (await super.create(record, params)) as StoredDocument;
-    } catch (error) {
-      // Another upload of the same bytes won the race: join it.
-      if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
-      const joined = await this.mergeInto(_id, tags, filename, params);
-      if (!joined) throw error;
-      return joined;
-    }
-  }
-
-  /** The server made the thumbnail from bytes the actor holds, so they hold it too. */
-  private async holdThumbnail(actor: Actor, sha256: string | undefined): Promise<void> {
-    if (sha256 !== undefined) await recordBlobClaim(this.store, actor, sha256);
-  }
-
   /**
-   * The same bytes again: the existing asset gains the new tags, and remembers the new file
-   * name in `filenames` (COCO import matches any of them).
+   * Makes file assets from blobs the caller uploaded, each with its own outcome (see
+   * `asset-ingest.ts`): the bulk path of `create` and of `POST /assets/upload`.
    */
-  private async mergeInto(
-    id: string,
-    tags: string[],
-    filename: string,
-    params?: DocumentParams,
-  ): Promise<StoredDocument | undefined> {
-    const exists = await this.store.count(this.collection, eq(['_id'], id));
-    if (exists === 0) return undefined;
-    const now = new Date().toISOString();
-    const [changed] = await this.store.modify(
-      this.collection,
-      and(eq(['_id'], id), this.policy.writeFilter(this.actor(params))),
-      (asset) => {
-        const currentTags = Array.isArray(asset.tags) ? (asset.tags as string[]) : [];
-        const names = Array.isArray(asset.filenames) ? (asset.filenames as string[]) : [String(asset.filename)];
-        const nextTags = [...new Set([...currentTags, ...tags])];
-        const nextNames = names.includes(filename) ? names : [...names, filename].slice(-100);
-        if (nextTags.length === currentTags.length && nextNames.length === names.length) return asset;
-        return { ...asset, tags: nextTags, filenames: nextNames, updatedAt: now };
+  async ingest(files: readonly IngestFile[], params?: DocumentParams): Promise<IngestOutcome[]> {
+    const actor = this.caller(params);
+    if (!this.policy.canCreate(actor)) {
+      // Refused exactly as any other create is (401 or 403).
+      await super.create([], params);
+      return [];
+    }
+    return ingestFiles(
+      {
+        store: this.store,
+        blobs: this.blobs,
+        policy: this.policy,
+        insert: async (records, insertParams) => (await super.create(records, insertParams)) as StoredDocument[],
+        shown: (record, shownParams) => this.shown(record, shownParams),
       },
+      actor,
+      files,
+      params,
     );
-    return changed ? this.get(id, params) : undefined;
   }
+}
+
+/** A create's file asset as the ingest takes it: the client's other fields kept aside. */
+function asIngestFile(data: Record<string, unknown>): IngestFile {
+  const extra = Object.fromEntries(
+    Object.entries(data).filter(([key]) => !(DERIVED as readonly string[]).includes(key) && !INGESTED.has(key)),
+  );
+  return { sha256: data.sha256, filename: data.filename, tags: data.tags, source: data.source, extra };
+}
+
+/** The first failure of a create, named by its place in the array when there are several. */
+function throwFirstFailure(outcomes: readonly IngestOutcome[], many: boolean): StoredDocument[] {
+  const failedAt = outcomes.findIndex((outcome) => outcome.error !== undefined);
+  if (failedAt < 0) return outcomes.map((outcome) => outcome.asset as StoredDocument);
+  const { error } = outcomes[failedAt] as { error: LarderError };
+  if (!many) throw error;
+  throw new LarderError(error.name as ErrorName, `Asset ${failedAt} of the array: ${error.message}`, { cause: error });
 }
 
 function withoutServerOnly(data: unknown): unknown {

@@ -1,15 +1,11 @@
 /**
- * What the server learns from a stored file: its type, the pixel size of a picture (read
- * from the file with `image-size`, EXIF rotation applied) and a small WebP thumbnail for
- * galleries (made with `sharp`, stored as a blob of its own). Files that are not pictures
- * get a type from their name and nothing else.
+ * What the server learns from a stored file at upload: its type and, for a picture, its
+ * pixel size (read with `image-size` from the file's first bytes, EXIF rotation applied).
+ * Files that are not pictures get a type from their name and nothing else. Thumbnails are
+ * made later, on first view (`picture-thumbnails.ts`), so an upload never decodes a picture.
  */
-import { Readable } from 'node:stream';
 import { imageSize } from 'image-size';
-import sharp from 'sharp';
 import type { BlobStore } from '../../blobs/blob-store.js';
-import { confirmUpload } from '../../blobs/lifecycle/blob-uploads.js';
-import type { DocumentStore } from '../../stores/document-store.js';
 
 export interface BlobRef {
   sha256: string;
@@ -20,12 +16,12 @@ export interface FileFacts {
   mime: string;
   width?: number;
   height?: number;
-  thumbnail?: BlobRef;
 }
 
-/** Files above this are not read into memory for inspection (they stay plain data files). */
-const MAX_INSPECTED_BYTES = 64 * 1024 * 1024;
-const THUMBNAIL_SIDE = 256;
+/** Files above this are not read whole for inspection (they stay plain data files). */
+export const MAX_INSPECTED_BYTES = 64 * 1024 * 1024;
+/** Bytes read first: enough for the header of nearly every picture (JPEG EXIF included). */
+export const HEAD_BYTES = 128 * 1024;
 
 const MIME_BY_TYPE: Record<string, string> = {
   jpg: 'image/jpeg',
@@ -44,7 +40,7 @@ const MIME_BY_TYPE: Record<string, string> = {
 };
 
 /** Raster types sharp decodes; SVG is left alone (it may reference outside resources). */
-const THUMBNAILED = new Set(['jpg', 'png', 'gif', 'webp', 'tiff', 'heif']);
+const THUMBNAILED = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/tiff', 'image/heif']);
 
 const MIME_BY_EXTENSION: Record<string, string> = {
   json: 'application/json',
@@ -59,55 +55,48 @@ const MIME_BY_EXTENSION: Record<string, string> = {
   pdf: 'application/pdf',
 };
 
+/** Whether pictures of this type get a thumbnail. */
+export function isThumbnailed(mime: unknown): boolean {
+  return typeof mime === 'string' && THUMBNAILED.has(mime);
+}
+
+/**
+ * The facts of a stored file. `head`, when the caller kept the first bytes as they arrived,
+ * spares a read of the blob; the whole file is read only when its header runs past them.
+ */
 export async function inspectFile(
-  store: DocumentStore,
   blobs: BlobStore,
   file: BlobRef,
   filename: string,
+  head?: Buffer,
 ): Promise<FileFacts> {
   const fallback: FileFacts = { mime: mimeFromName(filename) };
   if (file.size === 0 || file.size > MAX_INSPECTED_BYTES) return fallback;
-  const bytes = await readBlob(blobs, file.sha256);
+  const first = head ?? (await readBlob(blobs, file.sha256, Math.min(file.size, HEAD_BYTES)));
+  const facts = factsOf(first);
+  if (facts || first.length >= file.size) return facts ?? fallback;
+  return factsOf(await readBlob(blobs, file.sha256, file.size)) ?? fallback;
+}
+
+function factsOf(bytes: Buffer): FileFacts | undefined {
   let size: ReturnType<typeof imageSize>;
   try {
     size = imageSize(bytes);
   } catch {
-    return fallback;
-  }
-  const type = size.type ?? '';
-  const rotated = (size.orientation ?? 1) >= 5;
-  const facts: FileFacts = {
-    mime: MIME_BY_TYPE[type] ?? fallback.mime,
-    width: rotated ? size.height : size.width,
-    height: rotated ? size.width : size.height,
-  };
-  if (THUMBNAILED.has(type)) {
-    const thumbnail = await makeThumbnail(store, blobs, bytes);
-    if (thumbnail) facts.thumbnail = thumbnail;
-  }
-  return facts;
-}
-
-async function makeThumbnail(store: DocumentStore, blobs: BlobStore, bytes: Buffer): Promise<BlobRef | undefined> {
-  let thumbnail: Buffer;
-  try {
-    thumbnail = await sharp(bytes, { failOn: 'none' })
-      .rotate()
-      .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 75 })
-      .toBuffer();
-  } catch {
-    // A truncated or corrupt picture still becomes an asset, without a thumbnail.
     return undefined;
   }
-  const stored = await blobs.put(Readable.from([thumbnail]));
-  await confirmUpload(store, blobs, stored.sha256);
-  return { sha256: stored.sha256, size: stored.size };
+  const mime = MIME_BY_TYPE[size.type ?? ''];
+  if (mime === undefined) return undefined;
+  const rotated = (size.orientation ?? 1) >= 5;
+  return { mime, width: rotated ? size.height : size.width, height: rotated ? size.width : size.height };
 }
 
-async function readBlob(blobs: BlobStore, sha256: string): Promise<Buffer> {
+/** The first `bytes` bytes of a blob (all of it when it is shorter). */
+export async function readBlob(blobs: BlobStore, sha256: string, bytes: number): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const chunk of await blobs.get(sha256)) parts.push(chunk as Buffer);
+  for await (const chunk of await blobs.get(sha256, { start: 0, end: Math.max(0, bytes - 1) })) {
+    parts.push(chunk as Buffer);
+  }
   return Buffer.concat(parts);
 }
 

@@ -24,12 +24,12 @@ export class RecordBlobReferences {
 
   /** Before writing records: references for every blob their data names. Answers what was added, for `undo`. */
   async beforeWrite(records: readonly { id: string; data: unknown }[]): Promise<BlobReference[]> {
-    const added: BlobReference[] = [];
+    const wanted: BlobReference[] = [];
     for (const record of records) {
-      const hashes = this.hashesIn(record.data);
-      if (hashes.size > 0) added.push(...(await this.references.add(ownerOf(this.collection, record.id), hashes)));
+      const owner = ownerOf(this.collection, record.id);
+      for (const sha256 of this.hashesIn(record.data)) wanted.push({ sha256, owner });
     }
-    return added;
+    return wanted.length > 0 ? this.references.addAll(wanted) : [];
   }
 
   /** The write failed: forget the references `beforeWrite` added. */

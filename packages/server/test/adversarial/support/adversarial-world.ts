@@ -173,7 +173,12 @@ export async function startAdversarialWorld(backend: Backend): Promise<Adversari
   const asset = pictures.data[0];
   ids.asset = asset._id;
   ids.picture = asset.sha256;
-  ids.thumbnail = asset.thumbnail?.sha256 ?? '';
+  // The thumbnail is made on the first view.
+  const thumbnail = await fetch(`${server.url}/assets/${asset._id}/thumbnail`, {
+    headers: { authorization: `Bearer ${a.token}` },
+  });
+  await thumbnail.arrayBuffer();
+  ids.thumbnail = thumbnail.headers.get('x-content-sha256') ?? '';
   const dataset = await post('/datasets', { name: `dataset-${canary}`, description: canary });
   ids.dataset = dataset._id;
   const version = await post('/dataset-versions', { datasetId: dataset._id, name: canary, assets: [asset._id] });

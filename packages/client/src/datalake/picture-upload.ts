@@ -1,0 +1,198 @@
+/**
+ * Uploads many files as pictures, many per request: every file is hashed first (a few read
+ * at once), the hashes go to `POST /assets/upload` as JSON a thousand at a time (files the
+ * server already holds for you become pictures there and then, so uploading a folder again
+ * sends no bytes), and only the files it answers missing go up as multipart forms of many
+ * files each. Large files go alone through the resumable blob upload. A file the server
+ * refuses (too large, a bad name) is reported with its reason; the others are kept.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import type { DatalakeConnection } from './datalake-connection.js';
+import type { Picture, TransferProgress } from './datalake-types.js';
+import { inParallel } from './picture-download.js';
+
+export interface BatchUploadOptions {
+  tags?: string[];
+  source?: string;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/** A file the server did not make a picture, and why. */
+export interface FailedUpload {
+  path: string;
+  name: string;
+  message: string;
+}
+
+interface LocalFile {
+  path: string;
+  filename: string;
+  size: number;
+  sha256: string;
+}
+
+interface UploadAnswer {
+  data: (Picture | null)[];
+  failed: { index: number; filename: string; error: { name: string; message: string } }[];
+}
+
+/** Entries per request: the server's limit. */
+const FILES_PER_REQUEST = 1000;
+/** Bytes per multipart form, so a broken request costs little to send again. */
+const FORM_BYTES = 32 * 1024 * 1024;
+/** Files above this go alone, in resumable chunks. */
+const ALONE_BYTES = 16 * 1024 * 1024;
+const HASHING_AT_ONCE = 8;
+
+export async function uploadPictures(
+  connection: DatalakeConnection,
+  paths: readonly string[],
+  options: BatchUploadOptions = {},
+): Promise<{ pictures: (Picture | undefined)[]; failed: FailedUpload[] }> {
+  const files = await hashAll(paths);
+  const pictures: (Picture | undefined)[] = new Array(files.length);
+  const failed: FailedUpload[] = [];
+  const concurrency = options.concurrency ?? 4;
+  const fields = { tags: options.tags ?? [], source: options.source ?? 'sdk' };
+  let done = 0;
+  let bytes = 0;
+  const settle = (index: number, picture: Picture, sent: number) => {
+    pictures[index] = picture;
+    done += 1;
+    bytes += sent;
+    options.onProgress?.({ done, total: files.length, bytes });
+  };
+
+  // 1. Everything by hash: what the server holds for you is made a picture at once.
+  const missing: number[] = [];
+  const known = slices(
+    files.map((_, index) => index),
+    FILES_PER_REQUEST,
+  );
+  await inParallel(known, concurrency, async (indexes) => {
+    const body = JSON.stringify({
+      files: indexes.map((index) => ({ sha256: files[index]?.sha256, filename: files[index]?.filename })),
+      ...fields,
+    });
+    const answer = await post(connection, body, { 'content-type': 'application/json' });
+    answer.data.forEach((picture, at) => {
+      if (picture) settle(indexes[at] as number, picture, 0);
+    });
+    for (const failure of answer.failed) {
+      const index = indexes[failure.index] as number;
+      if (failure.error.name === 'NotFound') missing.push(index);
+      else failed.push(failureOf(files[index] as LocalFile, failure.error.message));
+    }
+  });
+
+  // 2. The bytes of the others: large files alone, small ones many per form.
+  missing.sort((a, b) => a - b);
+  const alone = missing.filter((index) => (files[index] as LocalFile).size > ALONE_BYTES);
+  for (const index of alone) {
+    const file = files[index] as LocalFile;
+    await connection.store.blobs.upload(file.path);
+    const answer = await post(
+      connection,
+      JSON.stringify({ files: [{ sha256: file.sha256, filename: file.filename }], ...fields }),
+      {
+        'content-type': 'application/json',
+      },
+    );
+    const picture = answer.data[0];
+    if (picture) settle(index, picture, file.size);
+    else failed.push(failureOf(file, answer.failed[0]?.error.message ?? 'not made a picture'));
+  }
+  const forms = formsOf(
+    missing.filter((index) => (files[index] as LocalFile).size <= ALONE_BYTES),
+    files,
+  );
+  await inParallel(forms, concurrency, async (indexes) => {
+    const form = new FormData();
+    for (const tag of fields.tags) form.append('tags', tag);
+    form.append('source', fields.source);
+    for (const index of indexes) {
+      const file = files[index] as LocalFile;
+      form.append('file', await openAsBlob(file.path), file.filename);
+    }
+    const answer = await post(connection, form, {});
+    answer.data.forEach((picture, at) => {
+      const index = indexes[at] as number;
+      if (picture) settle(index, picture, (files[index] as LocalFile).size);
+    });
+    for (const failure of answer.failed) {
+      failed.push(failureOf(files[indexes[failure.index] as number] as LocalFile, failure.error.message));
+    }
+  });
+  return { pictures, failed };
+}
+
+async function post(connection: DatalakeConnection, body: RequestInit['body'], headers: Record<string, string>) {
+  const response = await connection.request('POST', '/assets/upload', headers, body);
+  if (response.status !== 201) throw await connection.errorOf('POST', response);
+  return (await response.json()) as UploadAnswer;
+}
+
+function failureOf(file: LocalFile, message: string): FailedUpload {
+  return { path: file.path, name: file.filename, message };
+}
+
+/** Consecutive slices of at most `size` items. */
+function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+/** Forms of at most a thousand files and about 32 MiB. */
+function formsOf(indexes: readonly number[], files: readonly LocalFile[]): number[][] {
+  const forms: number[][] = [];
+  let form: number[] = [];
+  let formBytes = 0;
+  for (const index of indexes) {
+    const { size } = files[index] as LocalFile;
+    if (form.length > 0 && (form.length >= FILES_PER_REQUEST || formBytes + size > FORM_BYTES)) {
+      forms.push(form);
+      form = [];
+      formBytes = 0;
+    }
+    form.push(index);
+    formBytes += size;
+  }
+  if (form.length > 0) forms.push(form);
+  return forms;
+}
+
+async function hashAll(paths: readonly string[]): Promise<LocalFile[]> {
+  const files: LocalFile[] = new Array(paths.length);
+  await inParallel(
+    paths.map((path, index) => ({ path, index })),
+    HASHING_AT_ONCE,
+    async ({ path, index }) => {
+      const info = await stat(path);
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+      files[index] = { path, filename: basename(path), size: info.size, sha256: hash.digest('hex') };
+    },
+  );
+  return files;
+}
+
+/** The error `upload` throws when some files were not made pictures (the others were). */
+export function partialUploadError(failed: readonly FailedUpload[], made: number): LarderError {
+  const shown = failed
+    .slice(0, 3)
+    .map((each) => `${each.name}: ${each.message}`)
+    .join('; ');
+  const more = failed.length > 3 ? ` and ${failed.length - 3} more` : '';
+  return new LarderError(
+    'BadRequest',
+    `${failed.length} of ${failed.length + made} files were not uploaded (${shown}${more}); the other ${made} are pictures now`,
+    { data: { failed } },
+  );
+}
