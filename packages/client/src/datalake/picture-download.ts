@@ -1,19 +1,23 @@
 /**
- * Downloads pictures into a folder: several at a time, each resumed from its `.partial`
- * file after a broken connection or an interrupted run, verified against its SHA-256 before
- * it takes its name; files already there with the right content are not fetched again.
+ * Downloads pictures into a folder. Files already there with the right content are not
+ * fetched again, so an interrupted download restarts where it stopped. Small files of a
+ * dataset version come many per request, as tar archives of the files still missing
+ * (`POST /dataset-versions/<id>/archive`), each checked against its SHA-256 before it takes
+ * its name; large ones come one by one, several at a time, each resumed from its
+ * `.partial` file with `Range` after a broken connection, verified the same way.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
+import { tarEntries } from './tar-reader.js';
 
 export interface DownloadOptions extends RetryOptions {
-  /** Files fetched at once (default 8). */
+  /** Large files fetched at once (default 8). */
   concurrency?: number;
   onProgress?: (progress: TransferProgress) => void;
 }
@@ -61,6 +65,16 @@ function safeFileName(name: string | undefined, fallback: string): string {
   return clean === '' || clean === '.' || clean === '..' ? fallback : clean;
 }
 
+/** Files up to this size come in archives (held whole in memory while they arrive). */
+const ARCHIVED_BYTES = 1024 * 1024;
+/** An archive holds at most this many files, or bytes. */
+const ARCHIVE_FILES = 2000;
+const ARCHIVE_BYTES = 64 * 1024 * 1024;
+/** Archives in flight at once: one is written while the server reads the next. */
+const ARCHIVES_AT_ONCE = 2;
+/** Local files checked at once on a restart. */
+const CHECKS_AT_ONCE = 8;
+
 export async function downloadPictures(
   connection: DatalakeConnection,
   pictures: readonly Picture[],
@@ -70,23 +84,92 @@ export async function downloadPictures(
 ): Promise<DownloadReport> {
   await mkdir(folder, { recursive: true });
   const names = localNames(pictures);
+  const pathOf = (picture: Picture) => join(folder, names.get(picture._id) as string);
   const total = pictures.length;
   const report: DownloadReport = { files: 0, skipped: 0, bytes: 0 };
-  let done = 0;
-  await inParallel(pictures, options.concurrency ?? 8, async (picture) => {
-    const path = join(folder, names.get(picture._id) as string);
-    if (await holds(path, picture.sha256)) report.skipped += 1;
-    else {
-      // Awaited first, then added: `report.bytes += await …` would add to a stale total
-      // while other downloads run.
-      const bytes = await downloadOne(connection, picture, path, versionId, options);
-      report.bytes += bytes;
-    }
+  const counted = (bytes: number) => {
     report.files += 1;
-    done += 1;
-    options.onProgress?.({ done, total, bytes: report.bytes });
+    report.bytes += bytes;
+    options.onProgress?.({ done: report.files, total, bytes: report.bytes });
+  };
+  const wanted: Picture[] = [];
+  await inParallel(pictures, CHECKS_AT_ONCE, async (picture) => {
+    if (await holds(pathOf(picture), picture.sha256)) {
+      report.skipped += 1;
+      counted(0);
+    } else wanted.push(picture);
+  });
+  const archived = versionId === undefined ? [] : wanted.filter((picture) => picture.size <= ARCHIVED_BYTES);
+  const inArchives = new Set(archived);
+  const alone = wanted.filter((picture) => !inArchives.has(picture));
+  await inParallel(archiveBatches(archived), ARCHIVES_AT_ONCE, async (batch) => {
+    const left = new Map(batch.map((picture) => [picture._id, picture]));
+    // A broken archive is asked again for the files it had not delivered yet.
+    await withRetries(async () => {
+      if (left.size === 0) return;
+      for await (const { picture, bytes } of archiveFiles(connection, versionId as string, [...left.values()])) {
+        await writeVerified(pathOf(picture), picture, bytes);
+        left.delete(picture._id);
+        counted(bytes.length);
+      }
+    }, options);
+  });
+  await inParallel(alone, options.concurrency ?? 8, async (picture) => {
+    // Awaited first, then added: other downloads run meanwhile.
+    const bytes = await downloadOne(connection, picture, pathOf(picture), versionId, options);
+    counted(bytes);
   });
   return report;
+}
+
+/** Batches of at most ARCHIVE_FILES files and about ARCHIVE_BYTES. */
+function archiveBatches(pictures: readonly Picture[]): Picture[][] {
+  const batches: Picture[][] = [];
+  let batch: Picture[] = [];
+  let bytes = 0;
+  for (const picture of pictures) {
+    if (batch.length > 0 && (batch.length >= ARCHIVE_FILES || bytes + picture.size > ARCHIVE_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(picture);
+    bytes += picture.size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/** The files of one archive as they arrive, each matched to the picture asked for. */
+async function* archiveFiles(
+  connection: DatalakeConnection,
+  versionId: string,
+  pictures: readonly Picture[],
+): AsyncGenerator<{ picture: Picture; bytes: Buffer }> {
+  const byId = new Map(pictures.map((picture) => [picture._id, picture]));
+  const response = await connection.request(
+    'POST',
+    `/dataset-versions/${encodeURIComponent(versionId)}/archive`,
+    { 'content-type': 'application/json' },
+    JSON.stringify({ assetIds: pictures.map((picture) => picture._id) }),
+  );
+  if (response.status !== 200) throw await connection.errorOf('POST', response);
+  if (!response.body) throw new LarderError('BadGateway', 'The server answered no body');
+  for await (const entry of tarEntries(response.body as AsyncIterable<Uint8Array>)) {
+    const picture = byId.get(entry.name);
+    if (!picture) throw new LarderError('BadGateway', `The archive holds '${entry.name}', which was not asked for`);
+    yield { picture, bytes: entry.bytes };
+  }
+}
+
+/** Writes `bytes` as `path` once they hash to the picture's SHA-256 (through a `.partial` file). */
+async function writeVerified(path: string, picture: Picture, bytes: Buffer): Promise<void> {
+  if (createHash('sha256').update(bytes).digest('hex') !== picture.sha256) {
+    throw new LarderError('BadGateway', `The bytes received for ${picture.filename} do not match its hash; run again`);
+  }
+  const partial = `${path}.partial`;
+  await writeFile(partial, bytes);
+  await rename(partial, path);
 }
 
 async function downloadOne(
