@@ -1,7 +1,7 @@
 /**
  * The datalake feature: pictures (`assets`, with file, thumbnail and multipart upload
- * routes, and `asset-tags` for bulk tagging), datasets with versions, membership, labels
- * and annotations, and COCO import and export.
+ * routes, and `asset-tags` for bulk tagging), datasets with versions (downloadable as tar
+ * archives), membership, labels and annotations, and COCO import and export.
  */
 import type { FeatureContext } from '../../app/feature.js';
 import { AnnotationsService } from './annotations-service.js';
@@ -16,6 +16,7 @@ import { DatasetLabelsService } from './dataset-labels-service.js';
 import { DatasetMembersService } from './dataset-members-service.js';
 import { DatasetVersionsService } from './dataset-versions-service.js';
 import { DatasetsService } from './datasets-service.js';
+import { versionArchiveRoute } from './version-archive-route.js';
 
 const RECORD_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove'];
 
@@ -25,6 +26,7 @@ export async function installDatalake(context: FeatureContext): Promise<void> {
   await store.indexField(ASSETS, ['tags']);
   context.useRoute(assetUploadRoute(context));
   context.useRoute(assetFileRoute(context));
+  context.useRoute(versionArchiveRoute(context));
   app.use('assets', new AssetsService(store, blobs, authEnabled), { methods: RECORD_METHODS });
   app.use('asset-tags', new AssetTagsService(store, authEnabled), { methods: ['create'] });
   app.use('datasets', new DatasetsService(store, authEnabled), {
