@@ -125,4 +125,31 @@ describe.runIf(HAS_CHROMIUM)('a run page with system metrics and console output'
     await expect.poll(() => page.locator('.console-line').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
+
+  it("draws a chart per GPU quantity with a line per GPU (series as the SDK's sampler names them)", async () => {
+    const as = api(server, ada.token);
+    const run = await as.post('/runs', { name: 'two-gpus', folder: 'system' });
+    const steps = Array.from({ length: 30 }, (_, index) => index * 10);
+    const gpuSeries = ['utilization_percent', 'memory_used_mib', 'temperature_c', 'power_w'].flatMap((quantity) =>
+      [0, 1].map((gpu) => ({
+        type: 'system',
+        name: `gpu${gpu}_${quantity}`,
+        offset: 0,
+        steps,
+        values: steps.map((step) => (gpu + 1) * 20 + Math.sin(step / 40) * 10),
+      })),
+    );
+    await as.post('/metrics', { run: run._id, series: gpuSeries });
+    await page.goto(`${server.url}/runs/${run._id}`);
+    for (const chart of ['GPU utilisation (%)', 'GPU memory (MiB)', 'GPU temperature (°C)', 'GPU power (W)']) {
+      const card = page.locator(`[data-chart="${chart}"]`);
+      await card.locator('canvas').waitFor();
+      expect(await card.locator('.legend-item').allTextContents()).toEqual(['GPU 0', 'GPU 1']);
+    }
+    await expect.poll(() => colouredPixels(page, 'GPU power (W)')).toBeGreaterThan(50);
+    // A run without console output says so.
+    await expect.poll(() => page.locator('.console-panel').textContent()).toContain('No console output captured.');
+    await page.locator('.system-metrics').screenshot({ path: join(SCREENSHOTS, 'run-system-gpus.png') });
+    expect(pageErrors).toEqual([]);
+  });
 });
