@@ -57,6 +57,7 @@ const FILE_ROUTES: [path: (t: string) => string, target: string][] = [
   [(t) => `/lineage?kind=artifact&id=${t}`, 'artifact'],
   [(t) => `/metrics?run=${t}`, 'run'],
   [(t) => `/metrics?run=${t}&type=train&name=loss`, 'run'],
+  [(t) => `/run-logs?run=${t}`, 'run'],
 ];
 
 /** Finds by a field other than the id: names, paths, e-mails. */
@@ -480,6 +481,15 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
             run: t,
             series: [{ type: 'train', name: 'loss', offset: 1, steps: [2], values: [1] }],
           }),
+        ),
+      },
+      {
+        label: 'POST /run-logs to A’s run',
+        target: 'run',
+        call: rest(
+          'POST',
+          () => '/run-logs',
+          (t) => ({ run: t, seq: 7, records: [{ time: 1, stream: 'stdout', text: 'b was here' }] }),
         ),
       },
       {
@@ -967,6 +977,7 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
         '/metrics',
         { run: ids.run, series: [{ type: 'train', name: 'loss', offset: 1, steps: [2], values: [0.4] }] },
       ],
+      ['POST', '/run-logs', { run: ids.run, seq: 9, records: [{ time: 1, stream: 'stdout', text: canary }] }],
       ['PATCH', `/models/${ids.model}`, { description: canary }],
       ['PATCH', `/assets/${ids.asset}`, { tags: [canary] }],
       ['PATCH', `/datasets/${ids.dataset}`, { description: canary }],

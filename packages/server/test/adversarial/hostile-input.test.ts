@@ -74,6 +74,7 @@ const ROUTES = (ids: Record<string, string>): string[] => [
   '/tfjs-models/upload',
   '/onnx-models/upload',
   '/metrics',
+  '/run-logs',
   '/api/2.0/mlflow/experiments/search',
   '/api/2.0/mlflow/runs/search',
   '/api/2.0/mlflow-artifacts/artifacts/x',
