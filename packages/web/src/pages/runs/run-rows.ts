@@ -26,6 +26,8 @@ export class RunRows {
   private readonly indexById = new Map<string, RunRow>();
   private wanted: [number, number] = [0, 0];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its own timer: scrolling (which re-arms `timer`) must not cancel a pending reload. */
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private generation = 0;
   private closed = false;
 
@@ -96,8 +98,8 @@ export class RunRows {
 
   /** Runs were added or removed: reload what is in view (coalesced). */
   reload(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
       this.generation++;
       const keep = this.generation;
       const [first, last] = this.wanted;
@@ -113,6 +115,7 @@ export class RunRows {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.reloadTimer);
   }
 
   private changed(): void {
