@@ -15,7 +15,11 @@ export class ConsoleCapture {
   readonly #stopTap: () => void;
   readonly #onExit = (code: number) => {
     this.#stop();
-    this.#writer.flushSync({ status: 'Interrupted', exitCode: code, time: Date.now() });
+    try {
+      this.#writer.flushSync({ status: 'Interrupted', exitCode: code, time: Date.now() });
+    } catch {
+      // A disk that refuses at exit must not change how the process exits.
+    }
   };
   readonly #onUncaught = (error: unknown) => {
     const text = error instanceof Error ? (error.stack ?? String(error)) : `Uncaught ${String(error)}`;
