@@ -26,8 +26,8 @@ export interface UploadRecord {
   alertsSent?: number;
   /** Bytes at the start of `console.ndjson` whose chunks this server received (runs only). */
   consoleBytes?: number;
-  /** Entries of `media.ndjson` (images, histograms) this server received (runs only). */
-  mediaSent?: number;
+  /** Bytes at the start of `media.ndjson` whose every entry this server holds (runs only). */
+  mediaBytes?: number;
 }
 
 export interface UploadHistory {

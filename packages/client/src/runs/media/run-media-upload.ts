@@ -1,6 +1,7 @@
 /**
  * Sends a run's images and histograms with its upload: the entries of `media.ndjson` past
- * the count this server acknowledged (`mediaSent` in `remote.json`), a batch at a time.
+ * the byte up to which this server holds them (`mediaBytes` in `remote.json`), a batch at a
+ * time, so a sync with nothing new reads nothing.
  * An image's bytes go first as a blob (resumable, skipped when the server holds them), then
  * its record names them; histograms carry their bins. Each entry keeps its key, from which
  * the server derives the record's id, so a batch sent twice stores each entry once.
@@ -8,7 +9,7 @@
 import { join } from 'node:path';
 import type { RunsRemote } from '../runs-remote.js';
 import type { UploadRecord } from '../upload-history.js';
-import { type HistogramEntry, type ImageEntry, readMediaEntries } from './media-entries.js';
+import { type HistogramEntry, type ImageEntry, type MediaLine, readMediaLines } from './media-entries.js';
 
 /** `POST /run-images`: one image of a run at a step. */
 export interface RunImageBody {
@@ -36,13 +37,12 @@ export async function uploadRunMedia(
   record: UploadRecord,
   save: () => Promise<void>,
 ): Promise<number> {
-  const entries = await readMediaEntries(directory);
-  const from = record.mediaSent ?? 0;
-  for (let start = from; start < entries.length; start += BATCH) {
-    const batch = entries.slice(start, start + BATCH);
+  const lines = await readMediaLines(directory, record.mediaBytes ?? 0);
+  for (let start = 0; start < lines.length; start += BATCH) {
+    const batch = lines.slice(start, start + BATCH);
     const images: RunImageBody[] = [];
     const histograms: RunHistogramBody[] = [];
-    for (const entry of batch) {
+    for (const { entry } of batch) {
       if (entry.kind === 'image') images.push(await imageBody(directory, remote, record.id, entry));
       else if (entry.kind === 'histogram') {
         const { kind: _kind, ...fields } = entry;
@@ -51,10 +51,10 @@ export async function uploadRunMedia(
     }
     if (images.length > 0) await remote.createRunImages(images);
     if (histograms.length > 0) await remote.createRunHistograms(histograms);
-    record.mediaSent = start + batch.length;
+    record.mediaBytes = (batch.at(-1) as MediaLine).end;
     await save();
   }
-  return Math.max(0, entries.length - from);
+  return lines.length;
 }
 
 async function imageBody(directory: string, remote: RunsRemote, run: string, entry: ImageEntry): Promise<RunImageBody> {

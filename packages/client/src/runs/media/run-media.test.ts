@@ -4,7 +4,7 @@
  * connection, and written synchronously when the process exits without `finish()`.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRun } from '../create-run.js';
@@ -61,6 +61,9 @@ describe('run media', () => {
     ]);
     expect(images.every((image) => remote.blobs.has(image.image.sha256))).toBe(true);
     expect(histograms.map((each) => each.min)).toEqual([0, 1, 2]);
+    // remote.json says every byte of the log is on the server, so the next sync reads none of it.
+    const history = JSON.parse(await readFile(join(run.local, 'remote.json'), 'utf8'));
+    expect(history.uploads[0].mediaBytes).toBe((await stat(join(run.local, MEDIA_FILE))).size);
     const calls = remote.calls.length;
     await (await loadRun(run.local)).upload({ remote });
     expect(remote.calls.length).toBe(calls);
