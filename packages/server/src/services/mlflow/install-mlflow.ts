@@ -7,6 +7,7 @@
 import type { FeatureContext } from '../../app/feature.js';
 import { removeArtifactsWithRuns } from './artifacts/artifact-cleanup.js';
 import { artifactProxyRoute } from './artifacts/artifact-proxy-route.js';
+import { artifactUiEndpoints, artifactUiPathsRoute } from './artifacts/artifact-ui-endpoints.js';
 import { mlflowApiRoute } from './mlflow-api-route.js';
 import { pathParametersRoute } from './registry/path-parameters.js';
 import { registryEndpoints } from './registry/registry-endpoints.js';
@@ -16,5 +17,12 @@ export function installMlflow(context: FeatureContext): void {
   context.useRoute(artifactProxyRoute(context));
   removeArtifactsWithRuns(context);
   context.useRoute(pathParametersRoute());
-  context.useRoute(mlflowApiRoute(context, { ...trackingEndpoints(context), ...registryEndpoints(context) }));
+  context.useRoute(artifactUiPathsRoute());
+  context.useRoute(
+    mlflowApiRoute(context, {
+      ...trackingEndpoints(context),
+      ...registryEndpoints(context),
+      ...artifactUiEndpoints(context),
+    }),
+  );
 }

@@ -9,7 +9,7 @@ import type { Context, Next } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
 import { readJsonBody } from '../../http/read-json-body.js';
 import { mlflowCaller } from './mlflow-caller.js';
-import type { EndpointTable, MlflowRequest } from './mlflow-endpoints.js';
+import { ANSWERED, type EndpointTable, type MlflowRequest, RAW_BODY_ENDPOINTS } from './mlflow-endpoints.js';
 import { MlflowError, toMlflowError } from './mlflow-errors.js';
 import { PUBLIC_ENDPOINTS } from './server-info-endpoint.js';
 
@@ -43,8 +43,10 @@ function queryMessage(querystring: string): MlflowRequest {
   return message;
 }
 
-async function requestMessage(ctx: Context): Promise<MlflowRequest> {
-  if (ctx.method === 'GET' || ctx.method === 'HEAD') return queryMessage(ctx.querystring);
+async function requestMessage(ctx: Context, endpoint: string): Promise<MlflowRequest> {
+  if (ctx.method === 'GET' || ctx.method === 'HEAD' || RAW_BODY_ENDPOINTS.has(endpoint)) {
+    return queryMessage(ctx.querystring);
+  }
   let body: unknown;
   try {
     body = await readJsonBody(ctx, JSON_LIMIT_BYTES);
@@ -71,8 +73,9 @@ export function mlflowApiRoute(context: FeatureContext, endpoints: EndpointTable
       const caller = PUBLIC_ENDPOINTS.has(`${ctx.method} ${path}`)
         ? { actor: { kind: 'anonymous' } as const, params: { provider: 'rest' } as const }
         : await mlflowCaller(ctx, context);
-      const request = await requestMessage(ctx);
+      const request = await requestMessage(ctx, `${ctx.method} ${path}`);
       const answer = await handler({ ctx, ...caller, request });
+      if (answer === ANSWERED) return;
       if (answer instanceof Readable) ctx.type = 'application/json';
       ctx.body = answer;
     } catch (thrown) {

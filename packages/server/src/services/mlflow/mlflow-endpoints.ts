@@ -20,8 +20,20 @@ export interface MlflowCall {
   params: { provider: 'rest'; user?: UserRecord };
 }
 
-/** The response message, or its JSON text as a stream (long answers, e.g. a metric history). */
-export type MlflowHandler = (call: MlflowCall) => Promise<Record<string, unknown> | Readable>;
+/** What a handler answers when it has written the response itself (a file download). */
+export const ANSWERED: unique symbol = Symbol('answered');
+
+/**
+ * The response message, its JSON text as a stream (long answers, e.g. a metric history), or
+ * {@link ANSWERED} when the handler set the response (status, headers, body) itself.
+ */
+export type MlflowHandler = (call: MlflowCall) => Promise<Record<string, unknown> | Readable | typeof ANSWERED>;
+
+/**
+ * Endpoints whose body is not a JSON message but raw bytes the handler reads (the UI's
+ * `upload-artifact`): their message is the query string, for every method.
+ */
+export const RAW_BODY_ENDPOINTS: ReadonlySet<string> = new Set(['POST /upload-artifact']);
 
 export type EndpointTable = Record<string, MlflowHandler>;
 

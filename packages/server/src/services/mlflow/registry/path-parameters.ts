@@ -8,7 +8,7 @@ import type { Context, Next } from 'koa';
 import { MlflowError } from '../mlflow-errors.js';
 
 const LOGGED_MODEL =
-  /^(\/(?:ajax-)?api\/2\.0\/(?:preview\/)?mlflow)\/logged-models\/([^/]+)(\/tags\/([^/]+)|\/tags|\/params|\/artifacts\/directories)?\/?$/;
+  /^(\/(?:ajax-)?api\/2\.0\/(?:preview\/)?mlflow)\/logged-models\/([^/]+)(\/tags\/([^/]+)|\/tags|\/params|\/artifacts\/directories|\/artifacts\/files)?\/?$/;
 const STATE_KEY = 'mlflowPathParameters';
 
 export function pathParametersRoute() {
