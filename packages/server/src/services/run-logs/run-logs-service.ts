@@ -8,7 +8,7 @@
  *
  * - `create({ run, seq, records, end? })` appends a chunk (see `run-log-chunk.ts`).
  * - `find({ query: { run, after?, limit? } })` answers `{ run, chunks, end, next }`: chunks
- *   in order from the one after `after`, at most `limit` (default 200, at most 1000);
+ *   in order from the one after `after`, at most `limit` (default 50, at most 200; a chunk holds up to about 256 KiB of text);
  *   `next` is the `after` of the next page, or null.
  */
 import { EventEmitter } from 'node:events';
@@ -21,8 +21,8 @@ import { RUNS_COLLECTION } from '../runs/runs-service.js';
 import { type LogEnd, parseLogChunk } from './run-log-chunk.js';
 import { RUN_LOGS_COLLECTION, runLogChunkId } from './run-logs-collection.js';
 
-const DEFAULT_LIMIT = 200;
-const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
 const ACCESS_FIELDS = ['userId', 'public', 'access'] as const;
 const HAS_END: Filter = { op: 'exists', path: ['end'], value: true };
 

@@ -66,7 +66,7 @@ function useConsoleLog(runId: string) {
       for (;;) {
         const page = await api.request<ConsolePage>(
           'GET',
-          `/run-logs?${encodeQuery({ run: runId, after, limit: 200 })}`,
+          `/run-logs?${encodeQuery({ run: runId, after, limit: 50 })}`,
           undefined,
           controller.signal,
         );
