@@ -73,7 +73,10 @@ export class StockRoom {
   constructor(options: StockRoomOptions = {}) {
     this.root = options.path === undefined ? findStockRoot() : resolve(options.path);
     this.layout = stockLayout(this.root);
-    this.objects = new ObjectStore(this.layout.objects, this.layout.scratch, { durable: options.durable ?? false });
+    this.objects = new ObjectStore(this.layout.objects, this.layout.scratch, {
+      durable: options.durable ?? false,
+      packs: this.layout.packs,
+    });
     this.#commits = new CommitReader(this.objects);
     this.#options = options;
     this.#pinned = options.commit;
@@ -140,11 +143,12 @@ export class StockRoom {
       try {
         const staged = await loadStaging(this.layout);
         this.#scope = { lock, staged, view: await this.#headView(staged) };
+        await this.objects.beginBatch();
         try {
           return await work();
         } finally {
           this.#scope = undefined;
-          await saveStaging(this.layout, staged);
+          await this.#endBatch(staged);
         }
       } finally {
         await lock.release();
@@ -184,10 +188,15 @@ export class StockRoom {
         tree,
         columns,
       };
-      const id = await this.objects.putJson('commit', record);
+      // What the commit names is made durable first, with one fsync per pack rather than per
+      // object; then the commit itself, then head.stock.
+      await this.objects.sealBatch({ durable: true });
+      await this.objects.syncPacks(scope.staged.packs);
+      const id = await this.objects.putJson('commit', record, { loose: true, durable: true });
       if (updateHead) await writeHead(this.layout, id);
       scope.staged.changes = {};
       scope.staged.columns = {};
+      scope.staged.packs = [];
       scope.view = updateHead
         ? new TreeView(this.objects, id, record, scope.staged)
         : await this.#headView(scope.staged);
@@ -260,13 +269,27 @@ export class StockRoom {
       try {
         const staged = await loadStaging(this.layout);
         const scope: WriteScope = { lock, staged, view: await this.#headView(staged) };
-        const result = await use(scope.view, scope);
-        await saveStaging(this.layout, staged);
+        await this.objects.beginBatch();
+        let result: T;
+        try {
+          result = await use(scope.view, scope);
+        } catch (error) {
+          await this.objects.discardBatch();
+          throw error;
+        }
+        await this.#endBatch(staged);
         return result;
       } finally {
         await lock.release();
       }
     });
+  }
+
+  /** Makes the scope's objects visible, then records the staged changes that name them. */
+  async #endBatch(staged: StagedChanges): Promise<void> {
+    const sealed = await this.objects.endBatch();
+    staged.packs.push(...sealed.map((pack) => pack.name).filter((name) => !staged.packs.includes(name)));
+    await saveStaging(this.layout, staged);
   }
 
   async #headView(staged?: StagedChanges): Promise<TreeView> {

@@ -5,7 +5,7 @@
  * An object's id is the SHA-256 of all of these bytes, so for a tensor it covers dtype, shape
  * and data.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { LarderError } from '@larder/protocol';
 import { DTYPES, isDType } from '../tensor/dtypes.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
@@ -28,9 +28,32 @@ export type DecodedObject = { kind: 'tensor'; tensor: Tensor } | { kind: JsonObj
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
+/**
+ * Tensor headers by dtype and shape: a column's samples share one, so it is encoded once.
+ * Bounded, since shapes may all differ.
+ */
+const tensorHeads = new Map<string, Uint8Array>();
+const HEAD_CACHE_LIMIT = 4096;
+
 export function encodeTensorObject(t: Tensor): EncodedObject {
-  return encode({ kind: 'tensor', dtype: t.dtype, shape: [...t.shape] }, tensorBytes(t));
+  const key = `${t.dtype}:${t.shape.join(',')}`;
+  let head = tensorHeads.get(key);
+  if (head === undefined) {
+    head = encodeHead({ kind: 'tensor', dtype: t.dtype, shape: [...t.shape] });
+    if (tensorHeads.size >= HEAD_CACHE_LIMIT) tensorHeads.clear();
+    tensorHeads.set(key, head);
+  }
+  const payload = tensorBytes(t);
+  if (payload.byteLength > SMALL_OBJECT_BYTES) return encoded([head, payload]);
+  // Small objects as one contiguous copy, hashed in one call (they are stored in packs by the many).
+  const bytes = Buffer.allocUnsafe(head.byteLength + payload.byteLength);
+  bytes.set(head, 0);
+  bytes.set(payload, head.byteLength);
+  return { hash: oneShotHash('sha256', bytes, 'hex'), chunks: [bytes], size: bytes.byteLength };
 }
+
+/** Below this, an object is copied into one buffer before hashing. */
+const SMALL_OBJECT_BYTES = 64 * 1024;
 
 export function encodeJsonObject(kind: JsonObjectKind, value: unknown): EncodedObject {
   return encode({ kind }, new TextEncoder().encode(canonicalJson(value)));
@@ -38,6 +61,7 @@ export function encodeJsonObject(kind: JsonObjectKind, value: unknown): EncodedO
 
 /** The SHA-256 (hex) of a sequence of byte chunks. */
 export function sha256(chunks: readonly Uint8Array[]): string {
+  if (chunks.length === 1) return oneShotHash('sha256', chunks[0] as Uint8Array, 'hex');
   const hash = createHash('sha256');
   for (const chunk of chunks) hash.update(chunk);
   return hash.digest('hex');
@@ -80,14 +104,22 @@ export function corrupt(hash: string, reason: string, cause?: unknown): never {
 }
 
 function encode(header: Record<string, unknown>, payload: Uint8Array): EncodedObject {
+  return encoded([encodeHead(header), payload]);
+}
+
+function encoded(chunks: Uint8Array[]): EncodedObject {
+  return { hash: sha256(chunks), chunks, size: chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0) };
+}
+
+/** The magic, the header length and the JSON header padded with spaces to an 8-byte boundary. */
+function encodeHead(header: Record<string, unknown>): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil((8 + json.byteLength) / 8) * 8 - 8;
   const head = new Uint8Array(8 + padded).fill(0x20, 8 + json.byteLength);
   head.set(new TextEncoder().encode(OBJECT_MAGIC), 0);
   new DataView(head.buffer).setUint32(4, padded, true);
   head.set(json, 8);
-  const chunks = [head, payload];
-  return { hash: sha256(chunks), chunks, size: head.byteLength + payload.byteLength };
+  return head;
 }
 
 interface ObjectHeader {
@@ -96,18 +128,31 @@ interface ObjectHeader {
   shape?: unknown;
 }
 
+/** Parsed headers by their text: samples of a column share one (frozen: callers only read them). */
+const parsedHeads = new Map<string, ObjectHeader>();
+const MAGIC = [0x4c, 0x53, 0x4f, 0x31];
+
 function split(bytes: Uint8Array, hash: string): { header: ObjectHeader; payload: Uint8Array } {
-  if (bytes.byteLength < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== OBJECT_MAGIC) {
+  if (bytes.byteLength < 8 || MAGIC.some((byte, index) => bytes[index] !== byte)) {
     return corrupt(hash, 'it does not start with the stock object magic');
   }
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (8 + length > bytes.byteLength) return corrupt(hash, 'its header runs past its end');
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
-  } catch (cause) {
-    return corrupt(hash, 'its header does not parse', cause);
+  const text = new TextDecoder().decode(bytes.subarray(8, 8 + length));
+  let header = parsedHeads.get(text);
+  if (header === undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      return corrupt(hash, 'its header does not parse', cause);
+    }
+    if (parsed === null || typeof parsed !== 'object') return corrupt(hash, 'its header is not an object');
+    header = Object.freeze(parsed) as ObjectHeader;
+    if (text.length <= 256) {
+      if (parsedHeads.size >= HEAD_CACHE_LIMIT) parsedHeads.clear();
+      parsedHeads.set(text, header);
+    }
   }
-  if (header === null || typeof header !== 'object') return corrupt(hash, 'its header is not an object');
-  return { header: header as ObjectHeader, payload: bytes.subarray(8 + length) };
+  return { header, payload: bytes.subarray(8 + length) };
 }

@@ -1,7 +1,9 @@
 /**
- * The content-addressed object store: `<dir>/<first 2 hex>/<other 62 hex>`, each file written
- * once through a temporary file and a rename, never modified, and checked against its hash
- * whenever it is read.
+ * The content-addressed object store. Objects live loose (`<dir>/<first 2 hex>/<other 62
+ * hex>`, one file each, written through a temporary file and a rename) or, when small and
+ * written inside a batch (a StockRoom write scope), in packs (`packs/<sha256>.pack` + `.idx`,
+ * see FORMAT.md). Nothing is modified once visible, and every object is checked against its
+ * hash whenever it is read, wherever it lives.
  *
  * @example
  * const store = new ObjectStore('.stock/objects', '.stock/tmp');
@@ -9,8 +11,13 @@
  * const same = await store.getTensor(hash);
  */
 import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LarderError } from '@larder/protocol';
+import { checkPacks, type PackCheck } from '../packs/pack-check.js';
+import { PACK_OBJECT_LIMIT } from '../packs/pack-format.js';
+import { installPack } from '../packs/pack-install.js';
+import { PackSet } from '../packs/pack-set.js';
+import { PackWriter, type SealedPack, syncFolder } from '../packs/pack-writer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomically } from './atomic-file.js';
 import {
@@ -30,18 +37,152 @@ import {
 export interface ObjectStoreOptions {
   /** Fsync every object before it is renamed into place (slower; the commit itself is always fsynced). */
   durable?: boolean;
+  /** The packs folder (default: `packs` beside the loose objects' folder). */
+  packs?: string;
 }
+
+/** How one object is written. */
+export interface PutOptions {
+  /** Its own file even inside a batch (commits: head.stock names them alone). */
+  loose?: boolean;
+  /** Fsync it before it is renamed into place. */
+  durable?: boolean;
+}
+
+/** A batch with fewer objects than this writes them loose: a pack of two would only add a file to search. */
+export const SMALLEST_PACK = 16;
+/** A batch seals its pack at this size and starts another. */
+export const LARGEST_PACK_BYTES = 256 * 1024 * 1024;
 
 export class ObjectStore {
   readonly #directory: string;
   readonly #scratch: string;
   readonly #durable: boolean;
   readonly #madeDirectories = new Set<string>();
+  readonly #packs: PackSet;
+  #batch = false;
+  #writer: PackWriter | undefined;
+  #sealed: SealedPack[] = [];
 
   constructor(directory: string, scratch: string, options: ObjectStoreOptions = {}) {
     this.#directory = directory;
     this.#scratch = scratch;
     this.#durable = options.durable ?? false;
+    this.#packs = new PackSet(options.packs ?? join(dirname(directory), 'packs'));
+  }
+
+  /** The repository's packs. */
+  get packs(): PackSet {
+    return this.#packs;
+  }
+
+  /**
+   * From now until `endBatch`, small objects go into a pack rather than a file each. The
+   * pack is invisible to other processes until the batch ends.
+   */
+  async beginBatch(): Promise<void> {
+    await this.#packs.refresh();
+    this.#batch = true;
+  }
+
+  /**
+   * Makes the batch's objects visible (one pack, or loose files when there are few) and ends
+   * it; answers the packs it sealed, which a commit fsyncs (`syncPacks`).
+   */
+  async endBatch(options: { durable?: boolean } = {}): Promise<SealedPack[]> {
+    try {
+      await this.sealBatch(options);
+    } finally {
+      this.#batch = false;
+    }
+    return this.#sealed.splice(0);
+  }
+
+  /** Drops what the batch wrote and has not sealed (a scope that failed). */
+  async discardBatch(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    this.#batch = false;
+    this.#sealed = [];
+    await writer?.discard();
+  }
+
+  /** Seals the batch's open pack now and keeps the batch open (a commit inside a scope). */
+  async sealBatch(options: { durable?: boolean } = {}): Promise<void> {
+    const writer = this.#writer;
+    if (writer === undefined) return;
+    this.#writer = undefined;
+    const durable = options.durable ?? this.#durable;
+    if (writer.count < SMALLEST_PACK) {
+      for await (const [hash, bytes] of writer.objects()) {
+        await this.#put({ hash, chunks: [bytes], size: bytes.byteLength }, { loose: true, durable });
+      }
+      await writer.discard();
+      return;
+    }
+    const sealed = await writer.seal(this.#packs.folder, durable);
+    await this.#packs.load(sealed.name);
+    this.#sealed.push(sealed);
+  }
+
+  /** Fsyncs packs sealed earlier without `durable` (a commit makes the packs it needs durable). */
+  async syncPacks(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    for (const name of names) {
+      for (const file of [`${name}.pack`, `${name}.idx`]) {
+        const handle = await open(join(this.#packs.folder, file), 'r').catch(() => undefined);
+        if (handle === undefined) continue;
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+    await syncFolder(this.#packs.folder);
+  }
+
+  /** Installs a pack file that arrived (a pull), checking every object in it first; the file is moved. */
+  async installPack(path: string): Promise<SealedPack> {
+    await mkdir(this.#packs.folder, { recursive: true });
+    const sealed = await installPack(path, this.#packs.folder, this.#durable);
+    if (this.#packs.countOf(sealed.name) === undefined) await this.#packs.load(sealed.name);
+    return sealed;
+  }
+
+  /**
+   * Checks every object (packed ones through `checkPacks`, loose ones by reading them);
+   * `repair` rebuilds missing or damaged pack indexes and removes unfinished files.
+   */
+  async check(options: { repair?: boolean } = {}): Promise<PackCheck & { loose: number }> {
+    await mkdir(this.#scratch, { recursive: true });
+    const result = { ...(await checkPacks(this.#packs.folder, this.#scratch, options.repair ?? false)), loose: 0 };
+    for await (const hash of this.#looseHashes()) {
+      result.loose += 1;
+      try {
+        decodeObject(await this.readRaw(hash), hash);
+      } catch (error) {
+        result.problems.push((error as Error).message);
+      }
+    }
+    if (options.repair) this.#packs.forget();
+    return result;
+  }
+
+  /** Whether the object is stored as its own file (push uploads those one by one). */
+  async isLoose(hash: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(hash))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /** The stored size of an object, wherever it lives. */
+  async sizeOf(hash: string): Promise<number> {
+    const packed = await this.#packed(hash);
+    if (packed !== undefined) return packed.length;
+    return (await stat(this.pathOf(hash))).size;
   }
 
   /** Where the object with this hash lives. */
@@ -51,11 +192,30 @@ export class ObjectStore {
   }
 
   async has(hash: string): Promise<boolean> {
-    try {
-      return (await stat(this.pathOf(hash))).isFile();
-    } catch {
-      return false;
+    assertHash(hash);
+    if (this.#writer?.has(hash)) return true;
+    await this.#packs.ready();
+    if (this.#packs.find(hash) !== undefined) return true;
+    if (await this.isLoose(hash)) return true;
+    await this.#packs.refresh();
+    return this.#packs.find(hash) !== undefined;
+  }
+
+  /** The hashes among `hashes` this store lacks, looked up in bulk (a pull asks about every sample). */
+  async missing(hashes: Iterable<string>): Promise<string[]> {
+    await this.#packs.refresh();
+    const absent = [...new Set(hashes)].filter((hash) => {
+      assertHash(hash);
+      return !this.#writer?.has(hash) && this.#packs.find(hash) === undefined;
+    });
+    if (absent.length > 1024) {
+      const loose = new Set<string>();
+      for await (const hash of this.#looseHashes()) loose.add(hash);
+      return absent.filter((hash) => !loose.has(hash));
     }
+    const missing: string[] = [];
+    for (const hash of absent) if (!(await this.isLoose(hash))) missing.push(hash);
+    return missing;
   }
 
   /** Stores a tensor (a no-op when an identical one is stored) and answers its hash. */
@@ -63,24 +223,13 @@ export class ObjectStore {
     return this.#put(encodeTensorObject(t));
   }
 
-  putJson(kind: JsonObjectKind, value: unknown): Promise<string> {
-    return this.#put(encodeJsonObject(kind, value));
+  putJson(kind: JsonObjectKind, value: unknown, options: PutOptions = {}): Promise<string> {
+    return this.#put(encodeJsonObject(kind, value), options);
   }
 
   /** An object's bytes exactly as stored, after checking them against the hash. */
   async readRaw(hash: string): Promise<Uint8Array> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(this.pathOf(hash));
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new LarderError('NotFound', `Stock object ${hash.slice(0, 12)} is missing from this repository`, {
-          data: { hash },
-          cause,
-        });
-      }
-      throw cause;
-    }
+    const bytes = await this.#stored(hash);
     const actual = sha256([bytes]);
     if (actual !== hash) corrupt(hash, `its content hashes to ${actual.slice(0, 12)}`);
     return bytes;
@@ -122,6 +271,7 @@ export class ObjectStore {
 
   /** The kind an object declares, read from its first bytes only (not checked against its hash). */
   async kindOf(hash: string): Promise<ObjectKind> {
+    if (!(await this.isLoose(hash))) return objectKind(await this.#stored(hash), hash);
     const handle = await open(this.pathOf(hash), 'r');
     try {
       const prefix = new Uint8Array(8);
@@ -137,6 +287,36 @@ export class ObjectStore {
 
   /** Hashes of stored objects that start with `prefix` (at least 2 hex characters). */
   async withPrefix(prefix: string): Promise<string[]> {
+    await this.#packs.refresh();
+    return [...new Set([...(await this.#looseWithPrefix(prefix)), ...this.#packs.withPrefix(prefix)])];
+  }
+
+  /** Every stored hash, loose and packed (each once). */
+  async *all(): AsyncGenerator<string> {
+    const seen = new Set<string>();
+    for await (const hash of this.#looseHashes()) {
+      seen.add(hash);
+      yield hash;
+    }
+    await this.#packs.refresh();
+    for (const hash of this.#packs.ids()) {
+      if (!seen.has(hash)) yield hash;
+      seen.add(hash);
+    }
+  }
+
+  /** Loose objects only (the files under the objects folder). */
+  async *#looseHashes(): AsyncGenerator<string> {
+    let folders: string[];
+    try {
+      folders = await readdir(this.#directory);
+    } catch {
+      return;
+    }
+    for (const folder of folders.sort()) yield* await this.#looseWithPrefix(folder);
+  }
+
+  async #looseWithPrefix(prefix: string): Promise<string[]> {
     const folder = prefix.slice(0, 2);
     let names: string[];
     try {
@@ -147,18 +327,42 @@ export class ObjectStore {
     return names.map((name) => folder + name).filter((hash) => HASH_PATTERN.test(hash) && hash.startsWith(prefix));
   }
 
-  /** Every stored hash. */
-  async *all(): AsyncGenerator<string> {
-    let folders: string[];
-    try {
-      folders = await readdir(this.#directory);
-    } catch {
-      return;
-    }
-    for (const folder of folders.sort()) yield* await this.withPrefix(folder);
+  /** Where a packed (or pending) object is, refreshing the packs once if needed. */
+  async #packed(hash: string): Promise<{ length: number } | undefined> {
+    await this.#packs.ready();
+    return this.#packs.find(hash);
   }
 
-  async #put(object: EncodedObject): Promise<string> {
+  /** An object's stored bytes, unchecked: the open batch, the packs, the loose file, then packs again. */
+  async #stored(hash: string): Promise<Buffer> {
+    assertHash(hash);
+    const pending = await this.#writer?.read(hash);
+    if (pending !== undefined) return pending;
+    await this.#packs.ready();
+    const packed = this.#packs.find(hash);
+    if (packed !== undefined) return this.#packs.read(packed);
+    try {
+      return await readFile(this.pathOf(hash));
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+      await this.#packs.refresh();
+      const late = this.#packs.find(hash);
+      if (late !== undefined) return this.#packs.read(late);
+      throw new LarderError('NotFound', `Stock object ${hash.slice(0, 12)} is missing from this repository`, {
+        data: { hash },
+        cause,
+      });
+    }
+  }
+
+  async #put(object: EncodedObject, options: PutOptions = {}): Promise<string> {
+    if (this.#batch && !options.loose && object.size < PACK_OBJECT_LIMIT) {
+      if (this.#writer?.has(object.hash) || this.#packs.find(object.hash) !== undefined) return object.hash;
+      this.#writer ??= new PackWriter(this.#scratch);
+      await this.#writer.add(object.hash, object.chunks, object.size);
+      if (this.#writer.size >= LARGEST_PACK_BYTES) await this.sealBatch();
+      return object.hash;
+    }
     const target = this.pathOf(object.hash);
     // An existing file of the right size is the same content; a short one (a crash on a
     // machine without `durable`) is rewritten.
@@ -169,7 +373,7 @@ export class ObjectStore {
       await mkdir(folder, { recursive: true });
       this.#madeDirectories.add(folder);
     }
-    await writeFileAtomically(target, object.chunks, this.#scratch, this.#durable);
+    await writeFileAtomically(target, object.chunks, this.#scratch, options.durable ?? this.#durable);
     return object.hash;
   }
 }

@@ -13,6 +13,10 @@
  *   await remote.close();
  * }
  */
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
 import {
   type ConnectionOptions,
   DataStore,
@@ -22,7 +26,7 @@ import {
   resolveConnection,
 } from '@larder/client';
 import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
-import type { MoveRefOptions, MoveRefResult, RemoteRepository, StockRemote } from './stock-remote.js';
+import type { MoveRefOptions, MoveRefResult, RemotePack, RemoteRepository, StockRemote } from './stock-remote.js';
 
 export interface HttpStockRemoteOptions {
   /** Default: `$LARDER_URL`, else the credentials file's default server, as every SDK entry point. */
@@ -85,6 +89,63 @@ export class HttpStockRemote implements StockRemote {
     return answer.missing;
   }
 
+  async missingPacked(repo: string, ids: readonly string[]): Promise<string[]> {
+    const answer = await this.#json<{ missing: string[] }>('POST', `/stock-objects/${encode(repo)}/missing`, {
+      packed: ids,
+    });
+    return answer.missing;
+  }
+
+  async uploadPack(repo: string, path: string): Promise<RemotePack> {
+    const uploaded = await this.#store.blobs.upload(path);
+    return this.#retrying(() =>
+      this.#json<RemotePack>('POST', `/stock-packs/${encode(repo)}`, { pack: uploaded.sha256 }),
+    );
+  }
+
+  async locatePacks(repo: string, ids: readonly string[]): Promise<(RemotePack & { wanted: number })[]> {
+    const answer = await this.#json<{ packs: (RemotePack & { wanted: number })[] }>(
+      'POST',
+      `/stock-objects/${encode(repo)}/locate`,
+      { objects: ids },
+    );
+    return answer.packs;
+  }
+
+  async downloadPack(repo: string, pack: string, path: string): Promise<void> {
+    await this.#retrying(async () => {
+      const have = await stat(path).then(
+        (info) => info.size,
+        () => 0,
+      );
+      const response = await this.#fetch('GET', `/stock-packs/${encode(repo)}/${pack}`, undefined, {
+        ...(have > 0 ? { range: `bytes=${have}-` } : {}),
+      });
+      if (response.status === 416) await rm(path, { force: true });
+      if (response.status !== 200 && response.status !== 206) throw await errorOf(response);
+      const append = response.status === 206;
+      const hash = createHash('sha256');
+      if (append) for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+      const file = await open(path, append ? 'a' : 'w');
+      try {
+        for await (const chunk of response.body ?? []) {
+          hash.update(chunk);
+          await file.write(chunk);
+        }
+      } finally {
+        await file.close();
+      }
+      const actual = hash.digest('hex');
+      if (actual !== pack) {
+        await rm(path, { force: true });
+        throw new LarderError(
+          'BadGateway',
+          `Stock pack ${pack.slice(0, 12)} arrived damaged (it hashes to ${actual.slice(0, 12)}): pull again`,
+        );
+      }
+    });
+  }
+
   async uploadObject(id: string, path: string, _size: number): Promise<void> {
     const uploaded = await this.#store.blobs.upload(path);
     if (uploaded.sha256 !== id) {
@@ -117,9 +178,14 @@ export class HttpStockRemote implements StockRemote {
     return (await response.json()) as T;
   }
 
-  async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+  async #fetch(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
     const { url, token } = await this.#connection();
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const target = `${url}${path}`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { scanPack } from '../packs/pack-format.js';
 import type { StockRoom } from '../stock-room.js';
 import { tensor, tensorValues } from '../tensor/tensor.js';
 import { newStock, objectCount } from '../test-support/new-stock.js';
@@ -18,6 +19,26 @@ function memoryRemote(server: StockRoom, options: { damage?: string } = {}) {
       const missing: string[] = [];
       for (const id of ids) if (!(await server.objects.has(id))) missing.push(id);
       return missing;
+    },
+    missingPacked: async (_repo, ids) => {
+      const missing: string[] = [];
+      for (const id of ids) if (!(await server.objects.has(id))) missing.push(id);
+      return missing;
+    },
+    // This server keeps what a pack holds as loose objects, and so never offers packs.
+    uploadPack: async (_repo, path) => {
+      const { readFile } = await import('node:fs/promises');
+      const entries = scanPack(await readFile(path), path);
+      const bytes = await readFile(path);
+      for (const [id, { offset, length }] of entries) {
+        uploads.push(id);
+        await server.objects.writeRaw(id, bytes.subarray(offset, offset + length));
+      }
+      return { pack: 'p', objects: entries.size, bytes: bytes.length };
+    },
+    locatePacks: async () => [],
+    downloadPack: async () => {
+      throw new Error('no packs here');
     },
     uploadObject: async (id, path) => {
       uploads.push(id);

@@ -8,6 +8,8 @@
  * const remote = new HttpStockRemote({ url, token });
  * const { status, head } = await pullStock(new StockRoom(), remote, { repo: 'mnist' });
  */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { type CommitRecord, parseCommit } from '../commits/commit-record.js';
 import { decodeObject, sha256 } from '../objects/object-codec.js';
@@ -47,6 +49,8 @@ export interface PullResult {
   objects: number;
   bytes: number;
 }
+
+const LOCATE_BATCH = 5000;
 
 interface Fetched {
   id: string;
@@ -122,10 +126,29 @@ export async function pullStock(room: StockRoom, remote: StockRemote, options: P
     for (const entry of tensors ?? []) if (typeof entry.hash === 'string') leaves.add(entry.hash);
   }
 
-  // 2. Tensors and tags, written as they arrive; 3. then manifests, then commits, oldest first.
-  const absent: string[] = [];
-  for (const hash of leaves) if (!(await room.objects.has(hash))) absent.push(hash);
+  // 2. Tensors and tags: whole packs holding them, then any left one by one; 3. then manifests,
+  // then commits, oldest first.
+  let absent = await room.objects.missing(leaves);
   progress.totalObjects += absent.length;
+  if (absent.length > 0) {
+    const packs = new Map<string, number>();
+    for (let start = 0; start < absent.length; start += LOCATE_BATCH) {
+      for (const pack of await remote.locatePacks(repository._id, absent.slice(start, start + LOCATE_BATCH))) {
+        packs.set(pack.pack, (packs.get(pack.pack) ?? 0) + pack.wanted);
+      }
+    }
+    for (const [pack, wanted] of packs) {
+      // Named by the pack: an interrupted pull leaves the part, and the next one continues it.
+      const part = join(room.layout.scratch, `${pack}.pull.part`);
+      await mkdir(room.layout.scratch, { recursive: true });
+      await remote.downloadPack(repository._id, pack, part);
+      const installed = await room.objects.installPack(part);
+      progress.objects += wanted;
+      progress.bytes += installed.bytes;
+      options.onProgress?.({ ...progress });
+    }
+    if (packs.size > 0) absent = await room.objects.missing(absent);
+  }
   await forEachConcurrently(absent, options.concurrency ?? 8, async (hash) => {
     await room.objects.writeRaw(hash, await download(hash));
   });

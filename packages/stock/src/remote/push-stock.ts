@@ -1,6 +1,7 @@
 /**
  * `push`: sends head.stock's commit and its history to a server repository, uploading only
- * the objects the server lacks, then moves the repository's ref. A push that would drop the
+ * the objects the server lacks (small ones in packs of up to 64 MiB, large ones one by one),
+ * then moves the repository's ref. A push that would drop the
  * server's commits is refused unless forced.
  *
  * @example
@@ -8,8 +9,9 @@
  * const result = await pushStock(new StockRoom(), remote, { repo: 'mnist' });
  * console.log(`${result.objects} objects, ${result.bytes} bytes sent`);
  */
-import { stat } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
+import { PACK_OBJECT_LIMIT } from '../packs/pack-format.js';
+import { sendInPacks } from '../packs/pack-install.js';
 import type { StockRoom } from '../stock-room.js';
 import { commitAncestry, objectsForCommit } from '../transfer/commit-objects.js';
 import { forEachConcurrently } from './bounded-concurrency.js';
@@ -45,6 +47,15 @@ export interface PushResult {
 }
 
 const ASK_BATCH = 5000;
+/** Packs a push sends are at most this large, so an interrupted push redoes little. */
+const TRANSFER_PACK_BYTES = 64 * 1024 * 1024;
+
+async function inBatches(ids: readonly string[], ask: (slice: string[]) => Promise<string[]>): Promise<string[]> {
+  const answer: string[] = [];
+  for (let start = 0; start < ids.length; start += ASK_BATCH)
+    answer.push(...(await ask(ids.slice(start, start + ASK_BATCH))));
+  return answer;
+}
 
 export async function pushStock(room: StockRoom, remote: StockRemote, options: PushOptions = {}): Promise<PushResult> {
   const ref = options.ref ?? 'main';
@@ -91,28 +102,46 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
   const needed = new Set<string>();
   for (const id of commits) for (const hash of await objectsForCommit(room.objects, id)) needed.add(hash);
 
-  const wanted = [...needed];
-  const missing: string[] = [];
-  for (let start = 0; start < wanted.length; start += ASK_BATCH) {
-    missing.push(...(await remote.missingObjects(repository._id, wanted.slice(start, start + ASK_BATCH))));
-  }
+  // Small objects travel in packs (one upload for thousands of samples), large ones alone.
   const sizes = new Map<string, number>();
-  for (const hash of missing) sizes.set(hash, (await stat(room.objects.pathOf(hash))).size);
+  const alone: string[] = [];
+  const packed: string[] = [];
+  for (const hash of needed) {
+    const size = await room.objects.sizeOf(hash);
+    sizes.set(hash, size);
+    if (size >= PACK_OBJECT_LIMIT && (await room.objects.isLoose(hash))) alone.push(hash);
+    else packed.push(hash);
+  }
+  const missingAlone = await inBatches(alone, (ids) => remote.missingObjects(repository._id, ids));
+  const missingPacked = await inBatches(packed, (ids) => remote.missingPacked(repository._id, ids));
+  const sizeOf = (hash: string): number => sizes.get(hash) ?? 0;
   const progress: TransferProgress = {
     phase: 'upload',
     objects: 0,
-    totalObjects: missing.length,
+    totalObjects: missingAlone.length + missingPacked.length,
     bytes: 0,
-    totalBytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
+    totalBytes: [...missingAlone, ...missingPacked].reduce((sum, hash) => sum + sizeOf(hash), 0),
   };
   options.onProgress?.({ ...progress });
-  await forEachConcurrently(missing, options.concurrency ?? 4, async (hash) => {
-    const size = sizes.get(hash) ?? 0;
-    await remote.uploadObject(hash, room.objects.pathOf(hash), size);
+  await forEachConcurrently(missingAlone, options.concurrency ?? 4, async (hash) => {
+    await remote.uploadObject(hash, room.objects.pathOf(hash), sizeOf(hash));
     progress.objects += 1;
-    progress.bytes += size;
+    progress.bytes += sizeOf(hash);
     options.onProgress?.({ ...progress });
   });
+  await sendInPacks(
+    missingPacked,
+    (hash) => room.objects.readRaw(hash),
+    room.layout.scratch,
+    TRANSFER_PACK_BYTES,
+    async (path, pack) => {
+      await remote.uploadPack(repository._id, path);
+      progress.objects += pack.objects;
+      progress.bytes += pack.bytes;
+      options.onProgress?.({ ...progress });
+    },
+  );
+  const missing = [...missingAlone, ...missingPacked];
 
   const moved = await remote.moveRef(repository._id, ref, {
     commit: head,

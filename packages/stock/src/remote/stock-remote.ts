@@ -14,6 +14,14 @@ export interface RemoteRepository {
   refs: Record<string, string>;
 }
 
+/** A pack a repository holds on the server. */
+export interface RemotePack {
+  /** Its SHA-256, which is also its name. */
+  pack: string;
+  objects: number;
+  bytes: number;
+}
+
 export interface MoveRefOptions {
   commit: string;
   /** Where the pusher saw the ref (null: absent); the server refuses the move if it moved since. */
@@ -39,6 +47,17 @@ export interface StockRemote {
   createRepository(name: string): Promise<RemoteRepository>;
   /** The ids among `ids` the server lacks (or will not let the caller use): those to upload. */
   missingObjects(repo: string, ids: readonly string[]): Promise<string[]>;
+  /** Of `ids` (small objects, sent in packs), those the repository's packs lack. */
+  missingPacked(repo: string, ids: readonly string[]): Promise<string[]>;
+  /** Uploads a pack file (resumable) and has the repository hold it; the server checks every object. */
+  uploadPack(repo: string, path: string): Promise<RemotePack>;
+  /** The repository's packs that hold any of `ids`, with how many of them each holds. */
+  locatePacks(repo: string, ids: readonly string[]): Promise<(RemotePack & { wanted: number })[]>;
+  /**
+   * Downloads a pack of the repository into `path`, continuing a partial file left there by
+   * an interrupted pull; rejects unless the whole file hashes to the pack's name.
+   */
+  downloadPack(repo: string, pack: string, path: string): Promise<void>;
   /** Uploads one object, streamed from its file; the server checks it against its id. */
   uploadObject(id: string, path: string, size: number): Promise<void>;
   /** One object's bytes, read through the repository's permission. */

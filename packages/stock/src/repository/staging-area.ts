@@ -15,10 +15,12 @@ export interface StagedChanges {
   changes: Record<string, Record<string, string | null>>;
   /** dtypes of data columns created since the last commit. */
   columns: Record<string, DType>;
+  /** Packs sealed since the last commit and not yet fsynced: the commit fsyncs them. */
+  packs: string[];
 }
 
 export function emptyStaging(): StagedChanges {
-  return { changes: {}, columns: {} };
+  return { changes: {}, columns: {}, packs: [] };
 }
 
 export function hasChanges(staged: StagedChanges): boolean {
@@ -34,7 +36,8 @@ export async function loadStaging(layout: StockLayout): Promise<StagedChanges> {
   }
   try {
     const parsed = JSON.parse(text) as Partial<StagedChanges>;
-    return { changes: parsed.changes ?? {}, columns: parsed.columns ?? {} };
+    const packs = Array.isArray(parsed.packs) ? parsed.packs.filter((name) => /^[0-9a-f]{64}$/.test(String(name))) : [];
+    return { changes: parsed.changes ?? {}, columns: parsed.columns ?? {}, packs };
   } catch (cause) {
     throw new LarderError(
       'Unprocessable',

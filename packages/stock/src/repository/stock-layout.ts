@@ -14,6 +14,8 @@ export interface StockLayout {
   head: string;
   directory: string;
   objects: string;
+  /** Packs of small objects (`<sha256>.pack` + `<sha256>.idx`). */
+  packs: string;
   scratch: string;
   lock: string;
   staging: string;
@@ -28,6 +30,7 @@ export function stockLayout(root: string): StockLayout {
     head: join(root, HEAD_FILE),
     directory,
     objects: join(directory, 'objects'),
+    packs: join(directory, 'packs'),
     scratch: join(directory, 'tmp'),
     lock: join(directory, 'write.lock'),
     staging: join(directory, 'staging.json'),

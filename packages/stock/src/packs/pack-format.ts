@@ -1,0 +1,191 @@
+/**
+ * The byte layout of pack files and their indexes (FORMAT.md, "Packs"). A pack holds many
+ * small objects back to back, each exactly the bytes a loose object file would hold, so an
+ * object's id and its check are the same wherever it lives. The index lists (id, offset,
+ * length) sorted by id behind a 256-entry fan-out table, so a lookup is a binary search in
+ * one bucket and a read is one `pread`.
+ */
+import { createHash } from 'node:crypto';
+import { LarderError } from '@larder/protocol';
+
+export const PACK_MAGIC = 'LSP1';
+export const INDEX_MAGIC = 'LSX1';
+export const PACK_VERSION = 1;
+/** Pack header: magic, version, 8 reserved bytes. */
+export const PACK_HEADER_BYTES = 16;
+/** Before each object: its 32-byte id, its length (u32), 4 reserved bytes. */
+export const ENTRY_HEADER_BYTES = 40;
+/** Index header: magic, version, count, reserved, pack SHA-256, pack size (u64). */
+export const INDEX_HEADER_BYTES = 56;
+export const FANOUT_BYTES = 256 * 4;
+/** Per entry: id (32), offset of the object's bytes (u64), length (u32), reserved (u32). */
+export const INDEX_ENTRY_BYTES = 48;
+export const INDEX_TRAILER_BYTES = 32;
+const ENTRIES_START = INDEX_HEADER_BYTES + FANOUT_BYTES;
+
+/** Objects of this size or more are kept as their own files, never packed (see FORMAT.md). */
+export const PACK_OBJECT_LIMIT = 1024 * 1024;
+
+export interface IndexEntry {
+  /** The object id, 32 raw bytes. */
+  id: Buffer;
+  /** Where the object's bytes start in the pack. */
+  offset: number;
+  length: number;
+}
+
+export function packHeader(): Buffer {
+  const header = Buffer.alloc(PACK_HEADER_BYTES);
+  header.write(PACK_MAGIC, 0, 'latin1');
+  header.writeUInt32LE(PACK_VERSION, 4);
+  return header;
+}
+
+/** Writes an entry's header (id given in hex) at the start of `entry`. */
+export function writeEntryHeader(entry: Buffer, hash: string, length: number): void {
+  entry.write(hash, 0, 32, 'hex');
+  entry.writeUInt32LE(length, 32);
+  entry.writeUInt32LE(0, 36);
+}
+
+/** Zero bytes that bring an object of `length` bytes to the next 8-byte boundary. */
+export function paddingAfter(length: number): number {
+  return (8 - (length % 8)) % 8;
+}
+
+/** The index of a pack whose SHA-256 is `packHash` (hex) and size `packSize`; entries by hex id. */
+export function encodeIndex(
+  entries: ReadonlyMap<string, { offset: number; length: number }>,
+  packHash: string,
+  packSize: number,
+): Buffer {
+  // Lower-case hex sorts as the bytes do, and strings compare faster than buffers.
+  const sorted = [...entries.keys()].sort().map((hex) => {
+    const { offset, length } = entries.get(hex) as { offset: number; length: number };
+    return { id: Buffer.from(hex, 'hex'), offset, length };
+  });
+  const body = Buffer.alloc(ENTRIES_START + sorted.length * INDEX_ENTRY_BYTES);
+  body.write(INDEX_MAGIC, 0, 'latin1');
+  body.writeUInt32LE(PACK_VERSION, 4);
+  body.writeUInt32LE(sorted.length, 8);
+  Buffer.from(packHash, 'hex').copy(body, 16);
+  body.writeBigUInt64LE(BigInt(packSize), 48);
+  const counts = new Uint32Array(256);
+  sorted.forEach((entry, index) => {
+    counts[entry.id[0] as number] = (counts[entry.id[0] as number] ?? 0) + 1;
+    const at = ENTRIES_START + index * INDEX_ENTRY_BYTES;
+    entry.id.copy(body, at);
+    body.writeBigUInt64LE(BigInt(entry.offset), at + 32);
+    body.writeUInt32LE(entry.length, at + 40);
+  });
+  let running = 0;
+  for (let byte = 0; byte < 256; byte += 1) {
+    running += counts[byte] as number;
+    body.writeUInt32LE(running, INDEX_HEADER_BYTES + byte * 4);
+  }
+  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+}
+
+export interface DecodedIndex {
+  count: number;
+  packHash: string;
+  packSize: number;
+  /** The whole index file: entries are read from it in place. */
+  bytes: Buffer;
+}
+
+/**
+ * Checks an index completely (magic, version, checksum, fan-out, order, bounds) so that
+ * lookups afterwards can trust its layout; the objects themselves are checked when read.
+ */
+export function decodeIndex(bytes: Buffer, where: string): DecodedIndex {
+  const bad = (why: string): never => {
+    throw new LarderError(
+      'Unprocessable',
+      `The stock pack index ${where} is damaged (${why}): run "larder stock fsck --repair" to rebuild it from its pack`,
+    );
+  };
+  if (bytes.length < ENTRIES_START + INDEX_TRAILER_BYTES) bad('too short');
+  if (bytes.toString('latin1', 0, 4) !== INDEX_MAGIC) bad('not a pack index');
+  if (bytes.readUInt32LE(4) !== PACK_VERSION) bad(`version ${bytes.readUInt32LE(4)} is not known to this version`);
+  const count = bytes.readUInt32LE(8);
+  if (bytes.length !== ENTRIES_START + count * INDEX_ENTRY_BYTES + INDEX_TRAILER_BYTES) bad('wrong size');
+  const body = bytes.subarray(0, bytes.length - INDEX_TRAILER_BYTES);
+  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(body.length))) bad('checksum mismatch');
+  const packSize = Number(bytes.readBigUInt64LE(48));
+  let previous = 0;
+  for (let byte = 0; byte < 256; byte += 1) {
+    const value = bytes.readUInt32LE(INDEX_HEADER_BYTES + byte * 4);
+    if (value < previous) bad('fan-out not ascending');
+    previous = value;
+  }
+  if (previous !== count) bad('fan-out does not end at the count');
+  for (let index = 0; index < count; index += 1) {
+    const at = ENTRIES_START + index * INDEX_ENTRY_BYTES;
+    if (
+      index > 0 &&
+      Buffer.compare(bytes.subarray(at - INDEX_ENTRY_BYTES, at - 16), bytes.subarray(at, at + 32)) >= 0
+    ) {
+      bad('ids not in strictly ascending order');
+    }
+    const offset = Number(bytes.readBigUInt64LE(at + 32));
+    if (offset < PACK_HEADER_BYTES || offset + bytes.readUInt32LE(at + 40) > packSize)
+      bad('an entry lies outside the pack');
+  }
+  return { count, packHash: bytes.toString('hex', 16, 48), packSize, bytes };
+}
+
+/** Entry `index` of a decoded index. */
+export function indexEntryAt(index: DecodedIndex, position: number): IndexEntry {
+  const at = ENTRIES_START + position * INDEX_ENTRY_BYTES;
+  return {
+    id: index.bytes.subarray(at, at + 32),
+    offset: Number(index.bytes.readBigUInt64LE(at + 32)),
+    length: index.bytes.readUInt32LE(at + 40),
+  };
+}
+
+/** The position of `id` (32 raw bytes) in the index, or -1: a binary search within its fan-out bucket. */
+export function findInIndex(index: DecodedIndex, id: Buffer): number {
+  const first = id[0] as number;
+  let low = first === 0 ? 0 : index.bytes.readUInt32LE(INDEX_HEADER_BYTES + (first - 1) * 4);
+  let high = index.bytes.readUInt32LE(INDEX_HEADER_BYTES + first * 4) - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = ENTRIES_START + middle * INDEX_ENTRY_BYTES;
+    const order = index.bytes.compare(id, 0, 32, at, at + 32);
+    if (order === 0) return middle;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+/**
+ * Walks a whole pack (to rebuild its index, or to check one that arrived), checking its
+ * header, every entry's bounds and every object's SHA-256 against its id.
+ */
+export function scanPack(pack: Buffer, where: string): Map<string, { offset: number; length: number }> {
+  const bad = (why: string): never => {
+    throw new LarderError('Unprocessable', `The stock pack ${where} is damaged: ${why}`);
+  };
+  if (pack.length < PACK_HEADER_BYTES || pack.toString('latin1', 0, 4) !== PACK_MAGIC) bad('not a stock pack');
+  if (pack.readUInt32LE(4) !== PACK_VERSION) bad(`version ${pack.readUInt32LE(4)} is not known to this version`);
+  const entries = new Map<string, { offset: number; length: number }>();
+  let at = PACK_HEADER_BYTES;
+  while (at < pack.length) {
+    if (at + ENTRY_HEADER_BYTES > pack.length) bad(`it ends inside an entry header at byte ${at}`);
+    const id = pack.subarray(at, at + 32);
+    const length = pack.readUInt32LE(at + 32);
+    const offset = at + ENTRY_HEADER_BYTES;
+    if (offset + length > pack.length) bad(`the object at byte ${offset} runs past its end`);
+    const hex = id.toString('hex');
+    const actual = createHash('sha256')
+      .update(pack.subarray(offset, offset + length))
+      .digest('hex');
+    if (actual !== hex) bad(`object ${hex.slice(0, 12)} at byte ${offset} hashes to ${actual.slice(0, 12)}`);
+    if (!entries.has(hex)) entries.set(hex, { offset, length });
+    at = offset + length + paddingAfter(length);
+  }
+  return entries;
+}

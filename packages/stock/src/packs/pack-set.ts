@@ -1,0 +1,177 @@
+/**
+ * The packs of one repository (`.stock/packs/<sha256>.pack` + `.idx`): their indexes held in
+ * memory (fixed-width entries, read in place), so finding an object is a binary search and
+ * reading it one `pread`. Packs never change once visible; `refresh` picks up packs another
+ * process sealed since.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LarderError } from '@larder/protocol';
+import {
+  type DecodedIndex,
+  decodeIndex,
+  FANOUT_BYTES,
+  findInIndex,
+  INDEX_ENTRY_BYTES,
+  INDEX_HEADER_BYTES,
+  indexEntryAt,
+} from './pack-format.js';
+
+const INDEX_FILE = /^([0-9a-f]{64})\.idx$/;
+
+export interface PackedObject {
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+interface LoadedPack {
+  name: string;
+  index: DecodedIndex;
+  fd: number | undefined;
+}
+
+export class PackSet {
+  readonly #folder: string;
+  readonly #packs = new Map<string, LoadedPack>();
+  #refreshed = false;
+
+  constructor(folder: string) {
+    this.#folder = folder;
+  }
+
+  get folder(): string {
+    return this.#folder;
+  }
+
+  /** Names of the packs loaded so far. */
+  names(): string[] {
+    return [...this.#packs.keys()];
+  }
+
+  /** Loads packs that appeared since the last look (the first call loads them all). */
+  async refresh(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.#folder);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') names = [];
+      else throw cause;
+    }
+    for (const file of names) {
+      const name = INDEX_FILE.exec(file)?.[1];
+      if (name !== undefined && !this.#packs.has(name)) await this.load(name);
+    }
+    this.#refreshed = true;
+  }
+
+  /** Refreshes once, the first time the packs are needed. */
+  async ready(): Promise<void> {
+    if (!this.#refreshed) await this.refresh();
+  }
+
+  /** Loads one pack by name, checking its index and that its pack file has the size it names. */
+  async load(name: string): Promise<void> {
+    const where = join(this.#folder, `${name}.idx`);
+    const index = decodeIndex(await readFile(where), where);
+    if (index.packHash !== name) {
+      throw damaged(where, `it describes pack ${index.packHash.slice(0, 12)}, not ${name.slice(0, 12)}`);
+    }
+    const fd = openPack(join(this.#folder, `${name}.pack`), where);
+    if (fstatSync(fd).size !== index.packSize) {
+      closeSync(fd);
+      throw damaged(where, `its pack is not the ${index.packSize} bytes the index names`);
+    }
+    this.#packs.set(name, { name, index, fd });
+  }
+
+  find(hash: string): PackedObject | undefined {
+    if (this.#packs.size === 0) return undefined;
+    const id = Buffer.from(hash, 'hex');
+    for (const pack of this.#packs.values()) {
+      const position = findInIndex(pack.index, id);
+      if (position >= 0) {
+        const at = INDEX_HEADER_BYTES + FANOUT_BYTES + position * INDEX_ENTRY_BYTES;
+        const bytes = pack.index.bytes;
+        return { pack: pack.name, offset: Number(bytes.readBigUInt64LE(at + 32)), length: bytes.readUInt32LE(at + 40) };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * An object's bytes as stored (not yet checked against its id). Synchronous on purpose:
+   * packed objects are small (under `PACK_OBJECT_LIMIT`), and a thread-pool round trip
+   * would cost more than the read.
+   */
+  read(object: PackedObject): Buffer {
+    const pack = this.#packs.get(object.pack);
+    if (pack === undefined) throw new LarderError('NotFound', `Stock pack ${object.pack.slice(0, 12)} is not loaded`);
+    pack.fd ??= openPack(join(this.#folder, `${pack.name}.pack`), pack.name);
+    const bytes = Buffer.allocUnsafe(object.length);
+    const read = readSync(pack.fd, bytes, 0, object.length, object.offset);
+    if (read !== object.length) throw damaged(pack.name, 'it is shorter than its index says');
+    return bytes;
+  }
+
+  /** Every packed object id (hex), pack by pack, each in ascending order. */
+  *ids(): Generator<string> {
+    for (const pack of this.#packs.values()) {
+      for (let position = 0; position < pack.index.count; position += 1) {
+        yield indexEntryAt(pack.index, position).id.toString('hex');
+      }
+    }
+  }
+
+  /** Ids that start with `prefix` (2+ hex characters). */
+  withPrefix(prefix: string): string[] {
+    const found: string[] = [];
+    const first = Number.parseInt(prefix.slice(0, 2), 16);
+    for (const pack of this.#packs.values()) {
+      const bytes = pack.index.bytes;
+      const start = first === 0 ? 0 : bytes.readUInt32LE(INDEX_HEADER_BYTES + (first - 1) * 4);
+      const end = bytes.readUInt32LE(INDEX_HEADER_BYTES + first * 4);
+      for (let position = start; position < end; position += 1) {
+        const hex = indexEntryAt(pack.index, position).id.toString('hex');
+        if (hex.startsWith(prefix)) found.push(hex);
+      }
+    }
+    return found;
+  }
+
+  /** The object count of a loaded pack. */
+  countOf(name: string): number | undefined {
+    return this.#packs.get(name)?.index.count;
+  }
+
+  /** Closes the open pack files; packs are reopened when read again. */
+  close(): void {
+    for (const pack of this.#packs.values()) {
+      if (pack.fd !== undefined) closeSync(pack.fd);
+      pack.fd = undefined;
+    }
+  }
+
+  /** Forgets every pack (after a repair rewrote the folder). */
+  forget(): void {
+    this.close();
+    this.#packs.clear();
+    this.#refreshed = false;
+  }
+}
+
+function openPack(path: string, where: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (cause) {
+    throw damaged(where, `its pack file is missing (${(cause as NodeJS.ErrnoException).code ?? cause})`);
+  }
+}
+
+function damaged(where: string, why: string): LarderError {
+  return new LarderError(
+    'Unprocessable',
+    `The stock pack index ${where} is damaged (${why}): run "larder stock fsck --repair"`,
+  );
+}
