@@ -21,6 +21,7 @@ import { uploadRunMedia } from './media/run-media-upload.js';
 import { type MetricChunk, seriesKey } from './metric-chunk.js';
 import { readMetricLog } from './metric-log-reader.js';
 import type { DurableChunks } from './metric-log-writer.js';
+import { PendingPoints } from './pending-points.js';
 import { type RunAlert, readAlerts } from './run-alerts.js';
 import {
   type Association,
@@ -50,18 +51,6 @@ export interface RunUploadResult {
   pointsSent: number;
 }
 
-interface PendingSeries {
-  type: string;
-  name: string;
-  /** Index within the series of `steps[0]`. */
-  start: number;
-  steps: number[];
-  values: (number | null)[];
-  epochs: (number | null)[];
-  hasEpoch: boolean;
-  times: number[];
-}
-
 export interface RunUploaderOptions {
   /** Most points in one `POST /metrics`. Default 50 000. */
   batchPoints?: number;
@@ -83,7 +72,7 @@ export class RunUploader {
   readonly #batchPoints: number;
   /** Acknowledged points per series key. */
   readonly #counts = new Map<string, number>();
-  readonly #pending = new Map<string, PendingSeries>();
+  readonly #pending = new Map<string, PendingPoints>();
   #pendingPoints = 0;
   /** Byte position in metrics.ndjson up to which chunks are in `#pending` or acknowledged. */
   #readFrom = 0;
@@ -284,35 +273,16 @@ export class RunUploader {
     const key = seriesKey(chunk.type, chunk.name);
     let pending = this.#pending.get(key);
     if (!pending) {
-      const start = this.#counts.get(key) ?? 0;
-      pending = {
-        type: chunk.type,
-        name: chunk.name,
-        start,
-        steps: [],
-        values: [],
-        epochs: [],
-        hasEpoch: false,
-        times: [],
-      };
+      pending = new PendingPoints(chunk.type, chunk.name, this.#counts.get(key) ?? 0);
       this.#pending.set(key, pending);
     }
-    const have = pending.start + pending.steps.length;
-    if (chunk.offset > have) {
+    if (chunk.offset > pending.end) {
       throw new LarderError(
         'BadRequest',
-        `${this.directory}: ${chunk.type}/${chunk.name} is missing points from ${have}`,
+        `${this.directory}: ${chunk.type}/${chunk.name} is missing points from ${pending.end}`,
       );
     }
-    for (let index = have - chunk.offset; index < chunk.steps.length; index++) {
-      pending.steps.push(chunk.steps[index]!);
-      pending.values.push(chunk.values[index]!);
-      const epoch = chunk.epochs?.[index] ?? null;
-      pending.epochs.push(epoch);
-      if (epoch !== null) pending.hasEpoch = true;
-      pending.times.push(chunk.times[index]!);
-      this.#pendingPoints++;
-    }
+    this.#pendingPoints += pending.add(chunk);
   }
 
   async #sendBatch(runId: string): Promise<number> {
@@ -320,18 +290,10 @@ export class RunUploader {
     let room = this.#batchPoints;
     for (const pending of this.#pending.values()) {
       if (room === 0) break;
-      const take = Math.min(room, pending.steps.length);
-      if (take === 0) continue;
-      room -= take;
-      series.push({
-        type: pending.type,
-        name: pending.name,
-        offset: pending.start,
-        steps: pending.steps.slice(0, take),
-        values: pending.values.slice(0, take),
-        epochs: pending.hasEpoch ? pending.epochs.slice(0, take) : null,
-        times: pending.times.slice(0, take),
-      });
+      if (pending.length === 0) continue;
+      const batch = pending.take(room);
+      room -= batch.steps.length;
+      series.push({ type: pending.type, name: pending.name, ...batch });
     }
     const answer = await this.remote.appendMetrics({ run: runId, series });
     let accepted = 0;
@@ -342,11 +304,7 @@ export class RunUploader {
       this.#counts.set(key, count);
       accepted += count - before;
       const pending = this.#pending.get(key);
-      if (!pending) continue;
-      const drop = Math.min(pending.steps.length, Math.max(0, count - pending.start));
-      pending.start += drop;
-      for (const column of [pending.steps, pending.values, pending.epochs, pending.times]) column.splice(0, drop);
-      this.#pendingPoints -= drop;
+      if (pending) this.#pendingPoints -= pending.acknowledge(count);
     }
     if (accepted === 0) {
       throw new LarderError('BadGateway', `The server acknowledged none of the points sent for run ${runId}`);
