@@ -37,37 +37,64 @@ export function computeHistogram(values: NumericValues, bins = DEFAULT_BINS): Hi
   if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
     throw new LarderError('BadRequest', 'logHistogram needs an array or typed array of numbers');
   }
-  const length = values.length;
+  // Typed arrays of numbers read as one monomorphic loop; anything else is turned into one.
+  const numbers = isNumberArray(values) ? values : toFloat64(values);
+  const length = numbers.length;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let count = 0;
   let sum = 0;
   let sumSquares = 0;
-  let nonFinite = 0;
   for (let index = 0; index < length; index++) {
-    const value = Number(values[index]);
-    if (!Number.isFinite(value)) {
-      if (typeof values[index] !== 'number' && typeof values[index] !== 'bigint') {
-        throw new LarderError('BadRequest', `logHistogram: element ${index} is not a number`);
-      }
-      nonFinite++;
-      continue;
-    }
+    const value = numbers[index] as number;
+    if (value - value !== 0) continue; // NaN or ±Infinity
     if (value < min) min = value;
     if (value > max) max = value;
     count++;
     sum += value;
     sumSquares += value * value;
   }
-  const counts = new Array<number>(bins).fill(0);
-  if (count === 0) return { min: 0, max: 0, counts, count, sum, sumSquares, nonFinite };
-  const width = (max - min) / bins;
-  for (let index = 0; index < length; index++) {
-    const value = Number(values[index]);
-    if (!Number.isFinite(value)) continue;
-    // All values equal (width 0) land in the first bucket; the maximum in the last.
-    const bucket = width === 0 ? 0 : Math.min(bins - 1, Math.floor((value - min) / width));
-    counts[bucket] = (counts[bucket] as number) + 1;
+  const nonFinite = length - count;
+  const bucketCounts = new Float64Array(bins);
+  if (count > 0) {
+    const scale = max === min ? 0 : bins / (max - min);
+    for (let index = 0; index < length; index++) {
+      const value = numbers[index] as number;
+      if (value - value !== 0) continue;
+      // All values equal (scale 0) land in the first bucket; the maximum in the last.
+      const bucket = Math.floor((value - min) * scale);
+      const at = bucket < bins ? bucket : bins - 1;
+      bucketCounts[at] = (bucketCounts[at] as number) + 1;
+    }
   }
+  const counts = Array.from(bucketCounts);
+  if (count === 0) return { min: 0, max: 0, counts, count, sum, sumSquares, nonFinite };
   return { min, max, counts, count, sum, sumSquares, nonFinite };
+}
+
+type NumberArray =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint32Array
+  | Uint16Array
+  | Uint8Array
+  | Uint8ClampedArray;
+
+function isNumberArray(values: NumericValues): values is NumberArray {
+  return ArrayBuffer.isView(values) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array);
+}
+
+function toFloat64(values: ArrayLike<number> | ArrayLike<bigint>): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index];
+    if (typeof value !== 'number' && typeof value !== 'bigint') {
+      throw new LarderError('BadRequest', `logHistogram: element ${index} is not a number`);
+    }
+    out[index] = Number(value);
+  }
+  return out;
 }
