@@ -228,7 +228,9 @@ describe.each(TEST_STORES)('stock push and pull on %s', (store) => {
       /holds no object/,
     );
 
-    // Made public: bob pulls it, cannot push to it, and forks it without uploading anything.
+    // Made public: bob pulls it, cannot push to it, and forks it. Small objects travel in packs,
+    // and a fork holds only packs pushed to it: bob's push uploads ada's three small objects
+    // again (in one pack) beside his tag and commit.
     await server.request('PATCH', `/stock-repos/${repo._id}`, { token: ada.token, body: { public: true } });
     const copy = await newRoom();
     expect(await pullStock(copy, bobRemote, { repo: 'private-model' })).toMatchObject({ status: 'fast-forward', head });
@@ -239,7 +241,86 @@ describe.each(TEST_STORES)('stock push and pull on %s', (store) => {
       message: expect.stringMatching(/pull from .* but not push/),
     });
     const fork = await pushStock(copy, bobRemote, { repo: 'my-fork' });
-    expect(fork).toMatchObject({ created: true, commits: 2, objects: 2 });
+    expect(fork).toMatchObject({ created: true, commits: 2, objects: 5 });
+  });
+
+  it('moves many small samples in packs, resumably, and keeps them invisible to another user', async () => {
+    const room = await newRoom();
+    const sample = (i: number) => {
+      const bytes = new Uint8Array(784);
+      new DataView(bytes.buffer).setUint32(0, i, true);
+      return tensor(bytes, [28, 28], 'uint8');
+    };
+    await room.optimize(async () => {
+      for (let i = 0; i < 300; i++) await room.data.set('images', `s${i}`, sample(i));
+    });
+    const head = await room.commit('300 samples');
+    const pushed = await pushStock(room, remoteAs(ada.token), { repo: 'packed-samples' });
+    expect(pushed).toMatchObject({ commits: 1, objects: 301 });
+    const repo = await repoNamed('packed-samples', ada.token);
+    const listed = await server.request('GET', `/stock-packs/${repo._id}`, { token: ada.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.packs).toEqual([expect.objectContaining({ objects: 301 })]);
+    const pack = listed.body.packs[0].pack as string;
+
+    // Another user can neither list, download, locate, register nor read through the pack.
+    for (const path of [`/stock-packs/${repo._id}`, `/stock-packs/${repo._id}/${pack}`]) {
+      expectError(await server.request('GET', path, { token: bob.token }), 404, 'NotFound', /may read/);
+    }
+    const locate = await server.request('POST', `/stock-objects/${repo._id}/locate`, {
+      token: bob.token,
+      body: { objects: [head] },
+    });
+    expectError(locate, 404, 'NotFound', /may read/);
+    expect((await server.request('GET', `/blobs/${pack}`, { token: bob.token })).status).toBe(404);
+    const loot = await remoteAs(bob.token).createRepository('pack-loot');
+    const claim = await server.request('POST', `/stock-packs/${loot._id}`, { token: bob.token, body: { pack } });
+    expectError(claim, 404, 'NotFound', /No uploaded stock pack/);
+    const unknown = await server.request('POST', `/stock-packs/${loot._id}`, {
+      token: bob.token,
+      body: { pack: 'f'.repeat(64) },
+    });
+    expectError(unknown, 404, 'NotFound', /No uploaded stock pack/);
+
+    // A pull downloads the pack (continuing a partial one) and checks every object in it.
+    const copy = await newRoom();
+    const start = await fetch(`${server.url}/stock-packs/${repo._id}/${pack}`, {
+      headers: { authorization: `Bearer ${ada.token}`, range: 'bytes=0-999' },
+    });
+    expect(start.status).toBe(206);
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(copy.layout.scratch, { recursive: true });
+    await writeFile(join(copy.layout.scratch, `${pack}.pull.part`), Buffer.from(await start.arrayBuffer()));
+    expect(await pullStock(copy, remoteAs(ada.token), { repo: 'packed-samples' })).toMatchObject({
+      status: 'fast-forward',
+      head,
+      objects: 301,
+    });
+    const fresh = new StockRoom({ path: copy.root });
+    for (const i of [0, 150, 299]) expect(bytesOf(await fresh.data.get('images', `s${i}`))).toEqual(bytesOf(sample(i)));
+    expect((await copy.objects.check()).problems).toEqual([]);
+  });
+
+  it('refuses a pack whose objects do not match their ids, and stores nothing of it', async () => {
+    const remote = remoteAs(ada.token);
+    const repo = await remote.createRepository('bad-packs');
+    const object = Buffer.concat([Buffer.from('LSO1'), Buffer.alloc(12)]);
+    const header = Buffer.alloc(16);
+    header.write('LSP1', 0, 'latin1');
+    header.writeUInt32LE(1, 4);
+    const entry = Buffer.alloc(40);
+    entry.write('ab'.repeat(32), 0, 32, 'hex'); // not the object's SHA-256
+    entry.writeUInt32LE(object.length, 32);
+    const dir = await mkdtemp(join(tmpdir(), 'larder-bad-pack-'));
+    directories.push(dir);
+    const path = join(dir, 'bad.pack');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path, Buffer.concat([header, entry, object]));
+    await expect(remote.uploadPack(repo._id, path)).rejects.toMatchObject({
+      name: 'Unprocessable',
+      message: expect.stringMatching(/not valid: object abababababab hashes to/),
+    });
+    expect((await server.request('GET', `/stock-packs/${repo._id}`, { token: ada.token })).body.packs).toEqual([]);
   });
 
   it('garbage collection keeps every object a pushed commit needs, and frees them with the repository', async () => {

@@ -1,11 +1,17 @@
 /**
  * The HTTP side of push and pull (objects themselves go up through `PUT /blobs/<id>`, since a
  * stock object's id is the SHA-256 of its bytes):
- * - `POST /stock-objects/<repo>/missing` `{ objects: [id…] }` → `{ missing: [id…] }`: the
- *   objects the caller must upload before pushing to the repository (those not stored, or
- *   stored but not readable by the caller), in the order asked; 403 for a read-only one;
+ * - `POST /stock-objects/<repo>/missing` `{ objects?: [id…], packed?: [id…] }` → `{ missing:
+ *   [id…] }`: the objects the caller must upload before pushing to the repository, in the
+ *   order asked; 403 for a read-only one. `objects` (sent one by one) count as present when
+ *   in the repository's packs or stored and readable by the caller; `packed` (small objects,
+ *   sent in a pack) only when in the repository's packs;
+ * - `POST /stock-objects/<repo>/locate` `{ objects: [id…] }` → `{ packs: [{ pack, bytes,
+ *   objects, wanted }] }`: which of the repository's packs hold those objects (a pull
+ *   downloads those packs), to whoever may read the repository;
  * - `GET|HEAD /stock-objects/<repo>/<id>`: an object of the repository, to whoever may read
- *   the repository (reads are granted through the repository, not blob claims);
+ *   the repository (reads are granted through the repository, not blob claims), from its
+ *   packs or its own blob;
  * - `PUT /stock-refs/<repo>/<ref>` `{ commit, from?, force? }`: moves the ref (see
  *   `stock-ref-move.ts`); 409 when it is not a fast-forward or moved meanwhile.
  */
@@ -18,6 +24,7 @@ import { readJsonBody } from '../../http/read-json-body.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 import { assertRefName } from './stock-names.js';
 import type { StockObjectAccess } from './stock-object-access.js';
+import type { StockPacks } from './stock-packs.js';
 import type { StockRefMover } from './stock-ref-move.js';
 import { readableRepository, writableRepository } from './stock-repository-access.js';
 
@@ -26,6 +33,7 @@ export interface StockExchangeOptions {
   blobs: BlobStore;
   access: StockObjectAccess;
   mover: StockRefMover;
+  packs: StockPacks;
   actorFor: (ctx: Context) => Promise<Actor>;
 }
 
@@ -34,20 +42,51 @@ export const MAX_MISSING_QUERY = 20_000;
 const ROUTE = /^\/(stock-objects|stock-refs)(?:\/([^/]*))?(?:\/([^/]*))?\/?$/;
 
 export function stockExchangeRoutes(options: StockExchangeOptions) {
-  const { store, blobs, access, mover } = options;
+  const { store, blobs, access, mover, packs } = options;
 
-  async function missing(ctx: Context, actor: Actor, repo: string): Promise<void> {
-    const body = (await readJsonBody(ctx, 100 * MAX_MISSING_QUERY)) as { objects?: unknown };
-    const objects = body?.objects;
-    if (!Array.isArray(objects) || !objects.every(isSha256)) {
-      throw new LarderError('BadRequest', '"objects" must be an array of object ids (64 lower-case hex digits)');
+  async function idsOf(ctx: Context, fields: readonly string[]): Promise<Record<string, string[]>> {
+    const body = (await readJsonBody(ctx, 100 * MAX_MISSING_QUERY)) as Record<string, unknown> | null;
+    const lists: Record<string, string[]> = {};
+    let total = 0;
+    for (const field of fields) {
+      const value = body?.[field] ?? [];
+      if (!Array.isArray(value) || !value.every(isSha256)) {
+        throw new LarderError('BadRequest', `"${field}" must be an array of object ids (64 lower-case hex digits)`);
+      }
+      lists[field] = value;
+      total += value.length;
     }
-    if (objects.length > MAX_MISSING_QUERY) {
+    if (total > MAX_MISSING_QUERY) {
       throw new LarderError('BadRequest', `Ask about at most ${MAX_MISSING_QUERY} objects at a time`);
     }
+    return lists;
+  }
+
+  async function missing(ctx: Context, actor: Actor, repo: string): Promise<void> {
+    const { objects = [], packed = [] } = await idsOf(ctx, ['objects', 'packed']);
     await writableRepository(store, actor, repo);
-    const held = await access.readable(actor, objects);
-    ctx.body = { missing: [...new Set(objects)].filter((hash) => !held.has(hash)) };
+    const asked = [...new Set([...objects, ...packed])];
+    const inPacks = await packs.locate(repo, asked);
+    const rest = objects.filter((hash) => !inPacks.has(hash));
+    const held = rest.length === 0 ? new Map<string, number>() : await access.readable(actor, rest);
+    ctx.body = { missing: asked.filter((hash) => !inPacks.has(hash) && !held.has(hash)) };
+  }
+
+  async function locate(ctx: Context, actor: Actor, repo: string): Promise<void> {
+    const { objects = [] } = await idsOf(ctx, ['objects']);
+    await readableRepository(store, actor, repo);
+    const found = await packs.locate(repo, objects);
+    const wanted = new Map<string, number>();
+    for (const { pack } of found.values()) wanted.set(pack, (wanted.get(pack) ?? 0) + 1);
+    const records = (await packs.packsOf(repo)).filter((record) => wanted.has(record.pack));
+    ctx.body = {
+      packs: records.map(({ pack, bytes, objects: count }) => ({
+        pack,
+        bytes,
+        objects: count,
+        wanted: wanted.get(pack),
+      })),
+    };
   }
 
   async function object(ctx: Context, actor: Actor, repo: string, hash: string, withBody: boolean) {
@@ -55,14 +94,16 @@ export function stockExchangeRoutes(options: StockExchangeOptions) {
       throw new LarderError('BadRequest', 'A stock object is named by the 64 lower-case hex digits of its SHA-256');
     }
     await readableRepository(store, actor, repo);
-    const info = (await access.repositoryHolds(repo, hash)) ? await blobs.stat(hash) : undefined;
-    if (!info) throw new LarderError('NotFound', `This stock repository holds no object ${hash}`);
+    const packed = (await packs.locate(repo, [hash])).get(hash);
+    const info = packed ? undefined : (await access.repositoryHolds(repo, hash)) ? await blobs.stat(hash) : undefined;
+    if (!info && !packed) throw new LarderError('NotFound', `This stock repository holds no object ${hash}`);
     ctx.set('ETag', `"${hash}"`);
     ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
     ctx.type = 'application/octet-stream';
-    ctx.body = withBody ? await blobs.get(hash) : '';
+    if (packed) ctx.body = withBody ? await packs.read(packed) : '';
+    else ctx.body = withBody ? await blobs.get(hash) : '';
     ctx.status = 200;
-    ctx.length = info.size;
+    ctx.length = packed ? packed.length : (info?.size ?? 0);
   }
 
   async function moveRef(ctx: Context, actor: Actor, repo: string, ref: string): Promise<void> {
@@ -91,6 +132,9 @@ export function stockExchangeRoutes(options: StockExchangeOptions) {
     if (kind === 'stock-objects' && item === 'missing' && method === 'POST') {
       return missing(ctx, await options.actorFor(ctx), repo);
     }
+    if (kind === 'stock-objects' && item === 'locate' && method === 'POST') {
+      return locate(ctx, await options.actorFor(ctx), repo);
+    }
     if (kind === 'stock-objects' && item !== '' && (method === 'GET' || method === 'HEAD')) {
       return object(ctx, await options.actorFor(ctx), repo, item, method === 'GET');
     }
@@ -98,7 +142,7 @@ export function stockExchangeRoutes(options: StockExchangeOptions) {
       return moveRef(ctx, await options.actorFor(ctx), repo, item);
     }
     if (item === '') throw new LarderError('NotFound', `No stock route at ${ctx.path}`);
-    ctx.set('Allow', kind === 'stock-refs' ? 'PUT' : item === 'missing' ? 'POST' : 'GET, HEAD');
+    ctx.set('Allow', kind === 'stock-refs' ? 'PUT' : item === 'missing' || item === 'locate' ? 'POST' : 'GET, HEAD');
     throw new LarderError('MethodNotAllowed', `${method} is not supported on ${ctx.path}`);
   };
 }

@@ -7,6 +7,8 @@ import { ownerOf } from '../../blobs/lifecycle/blob-references.js';
 
 export const STOCK_REPOS = 'stock-repos';
 export const STOCK_COMMITS = 'stock-commits';
+/** Internal: the packs each repository holds (read through the repository's routes only). */
+export const STOCK_PACKS = '_stock_packs';
 export const DEFAULT_REF = 'main';
 
 const REPOSITORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

@@ -8,6 +8,21 @@
 import { LarderError } from '@larder/protocol';
 import type { BlobStore } from '../../blobs/blob-store.js';
 
+/** An object's bytes, from a repository's packs or the blob store; undefined when neither holds it. */
+export type StockObjectBytes = (id: string) => Promise<Buffer | undefined>;
+
+/** Reads objects stored as blobs under their own id (pushed before packs existed, or large). */
+export function blobObjectBytes(blobs: BlobStore): StockObjectBytes {
+  return async (id) => {
+    const info = await blobs.stat(id);
+    if (info === undefined) return undefined;
+    if (info.size > MAX_JSON_OBJECT_BYTES) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await blobs.get(id)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+}
+
 /** Commits and manifests are small; anything larger is not one. */
 const MAX_JSON_OBJECT_BYTES = 64 * 1024 * 1024;
 const HASH = /^[0-9a-f]{64}$/;
@@ -22,8 +37,8 @@ export interface StockCommitObject {
 }
 
 /** The commit stored under `id`, checked as far as the server relies on it. */
-export async function readCommitObject(blobs: BlobStore, id: string): Promise<StockCommitObject> {
-  const value = (await readJsonObject(blobs, id, 'commit')) as Partial<StockCommitObject> & { format?: unknown };
+export async function readCommitObject(read: StockObjectBytes, id: string): Promise<StockCommitObject> {
+  const value = (await readJsonObject(read, id, 'commit')) as Partial<StockCommitObject> & { format?: unknown };
   const invalid = (what: string): never => {
     throw new LarderError('Unprocessable', `Stock commit ${id.slice(0, 12)} is invalid: ${what}`);
   };
@@ -44,8 +59,8 @@ export async function readCommitObject(blobs: BlobStore, id: string): Promise<St
 }
 
 /** The tensor ids a model manifest names. */
-export async function readManifestTensors(blobs: BlobStore, id: string): Promise<string[]> {
-  const value = (await readJsonObject(blobs, id, 'model')) as { tensors?: unknown } | null;
+export async function readManifestTensors(read: StockObjectBytes, id: string): Promise<string[]> {
+  const value = (await readJsonObject(read, id, 'model')) as { tensors?: unknown } | null;
   const tensors = value?.tensors;
   if (!Array.isArray(tensors)) {
     throw new LarderError('Unprocessable', `Stock model manifest ${id.slice(0, 12)} has no tensor list`);
@@ -58,13 +73,10 @@ export async function readManifestTensors(blobs: BlobStore, id: string): Promise
   });
 }
 
-async function readJsonObject(blobs: BlobStore, id: string, kind: 'commit' | 'model'): Promise<unknown> {
-  const info = await blobs.stat(id);
-  if (info === undefined) throw new LarderError('NotFound', `Stock object ${id.slice(0, 12)} is not on the server`);
-  if (info.size > MAX_JSON_OBJECT_BYTES) notA(id, kind, 'it is far too large');
-  const chunks: Buffer[] = [];
-  for await (const chunk of await blobs.get(id)) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
+async function readJsonObject(read: StockObjectBytes, id: string, kind: 'commit' | 'model'): Promise<unknown> {
+  const bytes = await read(id);
+  if (bytes === undefined) throw new LarderError('NotFound', `Stock object ${id.slice(0, 12)} is not on the server`);
+  if (bytes.length === 0) notA(id, kind, 'it is far too large');
   if (bytes.length < 8 || bytes.toString('latin1', 0, 4) !== 'LSO1') notA(id, kind, 'it lacks the stock object magic');
   const headerLength = bytes.readUInt32LE(4);
   if (8 + headerLength > bytes.length) notA(id, kind, 'its header runs past its end');

@@ -15,7 +15,14 @@ import { survivesCollection } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { commitRecordId, repositoryOwner, STOCK_COMMITS, STOCK_REPOS } from './stock-names.js';
 import type { StockObjectAccess } from './stock-object-access.js';
-import { readCommitObject, readManifestTensors, type StockCommitObject } from './stock-object-reader.js';
+import {
+  blobObjectBytes,
+  readCommitObject,
+  readManifestTensors,
+  type StockCommitObject,
+  type StockObjectBytes,
+} from './stock-object-reader.js';
+import type { StockPacks } from './stock-packs.js';
 import { writableRepository } from './stock-repository-access.js';
 
 export interface MoveRefRequest {
@@ -42,6 +49,8 @@ interface FreshCommit {
   id: string;
   commit: StockCommitObject;
   sizes: Map<string, number>;
+  /** Of its objects, those stored as blobs of their own (the rest are in the repository's packs). */
+  loose: Set<string>;
 }
 
 export class StockRefMover {
@@ -51,6 +60,7 @@ export class StockRefMover {
     private readonly store: DocumentStore,
     private readonly blobs: BlobStore,
     private readonly access: StockObjectAccess,
+    private readonly packs: StockPacks,
   ) {
     this.references = new BlobReferences(store);
   }
@@ -76,7 +86,7 @@ export class StockRefMover {
     }
 
     const objects = new Set<string>();
-    for (const each of fresh.values()) for (const hash of each.sizes.keys()) objects.add(hash);
+    for (const each of fresh.values()) for (const hash of each.loose) objects.add(hash);
     const added = await this.references.add(repositoryOwner(repo), objects);
     try {
       await this.confirmSurvived(added);
@@ -106,30 +116,46 @@ export class StockRefMover {
   /** The commits from `tip` back that the repository has not recorded, each with its objects' sizes. */
   private async freshCommits(actor: Actor, repo: string, tip: string): Promise<Map<string, FreshCommit>> {
     const fresh = new Map<string, FreshCommit>();
+    const loose = blobObjectBytes(this.blobs);
+    // Objects are read from the repository's packs first, else from their own blobs (which
+    // `assertReadable` has checked the pusher may read before anything is parsed).
+    const read: StockObjectBytes = async (hash) => (await this.packs.objectOf(repo, hash)) ?? loose(hash);
     const stack = [tip];
     while (stack.length > 0) {
       const id = stack.pop() as string;
       if (fresh.has(id) || (await this.isRecorded(repo, id))) continue;
-      await this.assertReadable(actor, [id], id);
-      const commit = await readCommitObject(this.blobs, id);
+      await this.assertReadable(actor, repo, [id], id);
+      const commit = await readCommitObject(read, id);
       const manifests = Object.values(commit.tree.model ?? {});
-      await this.assertReadable(actor, manifests, id);
+      await this.assertReadable(actor, repo, manifests, id);
       const needed = new Set<string>([id]);
       for (const [storage, keys] of Object.entries(commit.tree)) {
         for (const hash of Object.values(keys)) {
           needed.add(hash);
-          if (storage === 'model') for (const tensor of await readManifestTensors(this.blobs, hash)) needed.add(tensor);
+          if (storage === 'model') for (const tensor of await readManifestTensors(read, hash)) needed.add(tensor);
         }
       }
-      fresh.set(id, { id, commit, sizes: await this.assertReadable(actor, [...needed], id) });
+      const { sizes, loose: own } = await this.assertReadable(actor, repo, [...needed], id);
+      fresh.set(id, { id, commit, sizes, loose: own });
       stack.push(...commit.parents);
     }
     return fresh;
   }
 
-  private async assertReadable(actor: Actor, hashes: string[], commit: string): Promise<Map<string, number>> {
-    const readable = await this.access.readable(actor, hashes);
-    const missing = hashes.filter((hash) => !readable.has(hash));
+  /**
+   * Every hash must be in the repository's packs, or stored as a blob the pusher may read;
+   * answers the sizes, and which are blobs of their own.
+   */
+  private async assertReadable(
+    actor: Actor,
+    repo: string,
+    hashes: string[],
+    commit: string,
+  ): Promise<{ sizes: Map<string, number>; loose: Set<string> }> {
+    const packed = await this.packs.locate(repo, hashes);
+    const rest = hashes.filter((hash) => !packed.has(hash));
+    const readable = rest.length === 0 ? new Map<string, number>() : await this.access.readable(actor, rest);
+    const missing = rest.filter((hash) => !readable.has(hash));
     if (missing.length > 0) {
       throw new LarderError(
         'Unprocessable',
@@ -137,7 +163,9 @@ export class StockRefMover {
         { data: { missing: missing.slice(0, 100) } },
       );
     }
-    return readable;
+    const sizes = new Map(readable);
+    for (const [hash, location] of packed) sizes.set(hash, location.length);
+    return { sizes, loose: new Set(readable.keys()) };
   }
 
   private async isRecorded(repo: string, commit: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import { ownershipPolicy } from '../../auth/access-policy.js';
 import { BlobReferences } from '../../blobs/lifecycle/blob-references.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
-import { assertRepositoryName, repositoryOwner, STOCK_COMMITS, STOCK_REPOS } from './stock-names.js';
+import { assertRepositoryName, repositoryOwner, STOCK_COMMITS, STOCK_PACKS, STOCK_REPOS } from './stock-names.js';
 
 type Id = string | number | null;
 
@@ -52,6 +52,8 @@ export class StockReposService extends DocumentService {
     if (repos.length > 0) {
       // Records first, then the references: an object is never collected while a commit names it.
       await this.store.remove(STOCK_COMMITS, or(...repos.map((repo) => eq(['repo'], repo._id))));
+      await this.store.ensureCollection(STOCK_PACKS);
+      await this.store.remove(STOCK_PACKS, or(...repos.map((repo) => eq(['repo'], repo._id))));
       await this.references.release(repos.map((repo) => repositoryOwner(repo._id)));
     }
     return removed;

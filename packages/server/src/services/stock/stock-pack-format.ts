@@ -1,0 +1,146 @@
+/**
+ * The server's reading of stock packs (packages/stock/FORMAT.md, "Packs"): a pack that
+ * arrived is walked as a stream, every object checked against its id, and an index of the
+ * same layout as a local `.idx` built from what was found. The server never trusts an index
+ * a client sent; it only reads the ones it wrote.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { LarderError } from '@larder/protocol';
+
+const PACK_MAGIC = 'LSP1';
+const INDEX_MAGIC = 'LSX1';
+const VERSION = 1;
+const PACK_HEADER = 16;
+const ENTRY_HEADER = 40;
+const INDEX_HEADER = 56;
+const FANOUT = 1024;
+const INDEX_ENTRY = 48;
+const ENTRIES_START = INDEX_HEADER + FANOUT;
+
+/** A packed object larger than this is refused: clients pack only objects under 1 MiB. */
+export const MAX_PACKED_OBJECT_BYTES = 64 * 1024 * 1024;
+
+export interface PackEntry {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Walks a pack, hashing each object as its bytes stream by (memory stays at one chunk), and
+ * answers its entries by hex id. Throws Unprocessable on anything malformed or mis-hashed.
+ */
+export async function verifyPackStream(source: Readable, size: number): Promise<Map<string, PackEntry>> {
+  const entries = new Map<string, PackEntry>();
+  const bad = (why: string): never => {
+    throw new LarderError('Unprocessable', `The stock pack is not valid: ${why}. Push again to send a fresh one`);
+  };
+  let position = 0;
+  let pending = Buffer.alloc(0);
+  let object: { id: string; offset: number; length: number; left: number; hash: Hash } | undefined;
+  let skip = 0;
+  const take = (chunk: Buffer): void => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length - at);
+        if (chunk.subarray(at, at + n).some((byte) => byte !== 0)) bad('padding holds non-zero bytes');
+        skip -= n;
+        at += n;
+        position += n;
+        continue;
+      }
+      if (object !== undefined) {
+        const n = Math.min(object.left, chunk.length - at);
+        const bytes = chunk.subarray(at, at + n);
+        if (object.left === object.length && n >= 4 && bytes.toString('latin1', 0, 4) !== 'LSO1') {
+          bad(`object ${object.id.slice(0, 12)} is not a stock object`);
+        }
+        object.hash.update(bytes);
+        object.left -= n;
+        at += n;
+        position += n;
+        if (object.left === 0) {
+          const actual = object.hash.digest('hex');
+          if (actual !== object.id) bad(`object ${object.id.slice(0, 12)} hashes to ${actual.slice(0, 12)}`);
+          if (!entries.has(object.id)) entries.set(object.id, { offset: object.offset, length: object.length });
+          skip = (8 - (object.length % 8)) % 8;
+          object = undefined;
+        }
+        continue;
+      }
+      const need = position === 0 ? PACK_HEADER : ENTRY_HEADER;
+      const n = Math.min(need - pending.length, chunk.length - at);
+      pending = Buffer.concat([pending, chunk.subarray(at, at + n)]);
+      at += n;
+      position += n;
+      if (pending.length < need) continue;
+      if (position === PACK_HEADER) {
+        if (pending.toString('latin1', 0, 4) !== PACK_MAGIC) bad('it does not start with the pack magic');
+        if (pending.readUInt32LE(4) !== VERSION) bad(`version ${pending.readUInt32LE(4)} is unknown`);
+      } else {
+        const length = pending.readUInt32LE(32);
+        if (length < 8 || length > MAX_PACKED_OBJECT_BYTES) bad(`an object of ${length} bytes cannot be packed`);
+        if (position + length > size) bad('an object runs past its end');
+        const id = pending.toString('hex', 0, 32);
+        object = { id, offset: position, length, left: length, hash: createHash('sha256') };
+      }
+      pending = Buffer.alloc(0);
+    }
+  };
+  for await (const chunk of source) take(chunk as Buffer);
+  if (position !== size) bad('it is not the size it was stored with');
+  if (pending.length > 0 || object !== undefined || skip > 0 || position < PACK_HEADER) bad('it ends inside an entry');
+  return entries;
+}
+
+/** The index of a verified pack, byte for byte what a local `.idx` holds. */
+export function encodePackIndex(entries: ReadonlyMap<string, PackEntry>, packHash: string, packSize: number): Buffer {
+  const ids = [...entries.keys()].sort();
+  const body = Buffer.alloc(ENTRIES_START + ids.length * INDEX_ENTRY);
+  body.write(INDEX_MAGIC, 0, 'latin1');
+  body.writeUInt32LE(VERSION, 4);
+  body.writeUInt32LE(ids.length, 8);
+  body.write(packHash, 16, 32, 'hex');
+  body.writeBigUInt64LE(BigInt(packSize), 48);
+  const counts = new Uint32Array(256);
+  ids.forEach((id, index) => {
+    const entry = entries.get(id) as PackEntry;
+    const at = ENTRIES_START + index * INDEX_ENTRY;
+    body.write(id, at, 32, 'hex');
+    counts[body[at] as number] = (counts[body[at] as number] as number) + 1;
+    body.writeBigUInt64LE(BigInt(entry.offset), at + 32);
+    body.writeUInt32LE(entry.length, at + 40);
+  });
+  let running = 0;
+  for (let byte = 0; byte < 256; byte += 1) {
+    running += counts[byte] as number;
+    body.writeUInt32LE(running, INDEX_HEADER + byte * 4);
+  }
+  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+}
+
+/** An index this server wrote: its count, checked only for shape. */
+export function indexCount(index: Buffer): number {
+  if (index.length < ENTRIES_START + 32 || index.toString('latin1', 0, 4) !== INDEX_MAGIC) {
+    throw new LarderError('Unavailable', 'A stock pack index on the server is damaged: ask an administrator');
+  }
+  return index.readUInt32LE(8);
+}
+
+/** Where object `hash` lies in the pack an index describes, or undefined. */
+export function findInPackIndex(index: Buffer, hash: string): PackEntry | undefined {
+  const id = Buffer.from(hash, 'hex');
+  const first = id[0] as number;
+  let low = first === 0 ? 0 : index.readUInt32LE(INDEX_HEADER + (first - 1) * 4);
+  let high = index.readUInt32LE(INDEX_HEADER + first * 4) - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = ENTRIES_START + middle * INDEX_ENTRY;
+    const order = index.compare(id, 0, 32, at, at + 32);
+    if (order === 0) return { offset: Number(index.readBigUInt64LE(at + 32)), length: index.readUInt32LE(at + 40) };
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}

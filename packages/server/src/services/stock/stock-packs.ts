@@ -1,0 +1,177 @@
+/**
+ * Packs of small stock objects pushed to a repository. A pack travels as one blob (uploaded,
+ * resumable and hash-checked, through `PUT /blobs`), then is registered here: the server walks
+ * it, checks every object against its id, writes its own index of it as a second blob, makes
+ * the repository hold both (blob references, so garbage collection keeps them) and records
+ * `stock-packs` `{ repo, pack, index, objects, bytes }`. A repository holds every object of
+ * its packs; indexes are kept in memory (they never change) for lookups.
+ */
+import { Readable } from 'node:stream';
+import { eq, LarderError } from '@larder/protocol';
+import type { Actor } from '../../auth/actor.js';
+import { canReadBlob } from '../../auth/blob-access.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import { BlobReferences } from '../../blobs/lifecycle/blob-references.js';
+import { recordUpload, survivesCollection } from '../../blobs/lifecycle/blob-uploads.js';
+import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
+import { repositoryOwner, STOCK_PACKS } from './stock-names.js';
+import { encodePackIndex, findInPackIndex, indexCount, type PackEntry, verifyPackStream } from './stock-pack-format.js';
+
+/** One pack may be this large; clients send packs of at most 256 MiB. */
+export const MAX_PACK_BYTES = 1024 * 1024 * 1024;
+const INDEX_CACHE_BYTES = 256 * 1024 * 1024;
+
+export interface StockPackRecord {
+  pack: string;
+  index: string;
+  objects: number;
+  bytes: number;
+}
+
+export interface PackedLocation extends PackEntry {
+  pack: string;
+}
+
+export class StockPacks {
+  private readonly references: BlobReferences;
+  private readonly indexes = new Map<string, Buffer>();
+  private cachedBytes = 0;
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly blobs: BlobStore,
+  ) {
+    this.references = new BlobReferences(store);
+  }
+
+  /**
+   * Verifies an uploaded pack and makes repository `repo` hold it. The caller must have
+   * uploaded the pack (a blob claim) and be allowed to push to `repo` (checked by the route).
+   */
+  async register(actor: Actor, repo: string, pack: string, pusher: string | null): Promise<StockPackRecord> {
+    const existing = await this.record(repo, pack);
+    if (existing) return existing;
+    const info = await this.blobs.stat(pack);
+    if (info === undefined || !(await canReadBlob(this.store, actor, pack))) {
+      throw new LarderError(
+        'NotFound',
+        `No uploaded stock pack ${pack.slice(0, 12)}: upload it first (PUT /blobs/<sha256>)`,
+      );
+    }
+    if (info.size > MAX_PACK_BYTES) {
+      throw new LarderError(
+        'PayloadTooLarge',
+        `A stock pack may hold at most ${MAX_PACK_BYTES} bytes; send smaller ones`,
+      );
+    }
+    const entries = await verifyPackStream(await this.blobs.get(pack), info.size);
+    const indexBytes = encodePackIndex(entries, pack, info.size);
+    const index = await this.blobs.put(Readable.from([indexBytes]));
+    await recordUpload(this.store, index.sha256);
+    const added = await this.references.add(repositoryOwner(repo), [pack, index.sha256]);
+    for (const { sha256 } of added) {
+      if (!(await survivesCollection(this.store, this.blobs, sha256))) {
+        await this.references.remove(added);
+        throw new LarderError('Unavailable', 'The pack was garbage-collected while it was registered: push again');
+      }
+    }
+    const now = new Date().toISOString();
+    const record: StoredDocument = {
+      _id: `${repo}:${pack}`,
+      repo,
+      pack,
+      index: index.sha256,
+      objects: entries.size,
+      bytes: info.size,
+      pushedBy: pusher,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.ensureCollection(STOCK_PACKS);
+    try {
+      await this.store.insert(STOCK_PACKS, [record]);
+    } catch (error) {
+      if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
+    }
+    this.remember(index.sha256, indexBytes);
+    return summary(record);
+  }
+
+  /** The packs repository `repo` holds (its readers may list and download them). */
+  async packsOf(repo: string): Promise<StockPackRecord[]> {
+    await this.store.ensureCollection(STOCK_PACKS);
+    const records = await this.store.find(STOCK_PACKS, { filter: eq(['repo'], repo) });
+    return records.map(summary);
+  }
+
+  async record(repo: string, pack: string): Promise<StockPackRecord | undefined> {
+    await this.store.ensureCollection(STOCK_PACKS);
+    const [record] = await this.store.find(STOCK_PACKS, { filter: eq(['_id'], `${repo}:${pack}`), limit: 1 });
+    return record ? summary(record) : undefined;
+  }
+
+  /** Where the repository's packs hold each of `hashes` (those in none are left out). */
+  async locate(repo: string, hashes: Iterable<string>): Promise<Map<string, PackedLocation>> {
+    const found = new Map<string, PackedLocation>();
+    const packs = await this.packsOf(repo);
+    if (packs.length === 0) return found;
+    const indexes = await Promise.all(packs.map(async (record) => ({ record, index: await this.index(record.index) })));
+    for (const hash of hashes) {
+      if (found.has(hash)) continue;
+      for (const { record, index } of indexes) {
+        const entry = findInPackIndex(index, hash);
+        if (entry) {
+          found.set(hash, { pack: record.pack, ...entry });
+          break;
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The bytes of a packed object (checked against its id when the pack was registered). */
+  async read(location: PackedLocation): Promise<Buffer> {
+    const range = { start: location.offset, end: location.offset + location.length - 1 };
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.blobs.get(location.pack, range)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** A packed object of repository `repo`, or undefined when its packs do not hold it. */
+  async objectOf(repo: string, hash: string): Promise<Buffer | undefined> {
+    const location = (await this.locate(repo, [hash])).get(hash);
+    return location ? this.read(location) : undefined;
+  }
+
+  private async index(sha256: string): Promise<Buffer> {
+    const cached = this.indexes.get(sha256);
+    if (cached) return cached;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.blobs.get(sha256)) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    indexCount(bytes);
+    this.remember(sha256, bytes);
+    return bytes;
+  }
+
+  private remember(sha256: string, bytes: Buffer): void {
+    if (bytes.length > INDEX_CACHE_BYTES) return;
+    while (this.cachedBytes + bytes.length > INDEX_CACHE_BYTES) {
+      const [oldest] = this.indexes;
+      if (!oldest) break;
+      this.indexes.delete(oldest[0]);
+      this.cachedBytes -= oldest[1].length;
+    }
+    if (!this.indexes.has(sha256)) this.cachedBytes += bytes.length;
+    this.indexes.set(sha256, bytes);
+  }
+}
+
+function summary(record: StoredDocument): StockPackRecord {
+  return {
+    pack: String(record.pack),
+    index: String(record.index),
+    objects: Number(record.objects),
+    bytes: Number(record.bytes),
+  };
+}
