@@ -58,6 +58,8 @@ const FILE_ROUTES: [path: (t: string) => string, target: string][] = [
   [(t) => `/metrics?run=${t}`, 'run'],
   [(t) => `/metrics?run=${t}&type=train&name=loss`, 'run'],
   [(t) => `/run-logs?run=${t}`, 'run'],
+  [(t) => `/run-images?run=${t}`, 'run'],
+  [(t) => `/run-histograms?run=${t}`, 'run'],
 ];
 
 /** Finds by a field other than the id: names, paths, e-mails. */
@@ -490,6 +492,27 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
           'POST',
           () => '/run-logs',
           (t) => ({ run: t, seq: 7, records: [{ time: 1, stream: 'stdout', text: 'b was here' }] }),
+        ),
+      },
+      {
+        label: 'POST /run-histograms to A’s run',
+        target: 'run',
+        call: rest(
+          'POST',
+          () => '/run-histograms',
+          (t) => ({
+            run: t,
+            key: 'b',
+            name: 'w',
+            step: 1,
+            min: 0,
+            max: 1,
+            counts: [1],
+            count: 1,
+            sum: 0,
+            sumSquares: 0,
+            nonFinite: 0,
+          }),
         ),
       },
       {
@@ -978,6 +1001,23 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
         { run: ids.run, series: [{ type: 'train', name: 'loss', offset: 1, steps: [2], values: [0.4] }] },
       ],
       ['POST', '/run-logs', { run: ids.run, seq: 9, records: [{ time: 1, stream: 'stdout', text: canary }] }],
+      [
+        'POST',
+        '/run-histograms',
+        {
+          run: ids.run,
+          key: 'k',
+          name: canary,
+          step: 1,
+          min: 0,
+          max: 1,
+          counts: [1],
+          count: 1,
+          sum: 0,
+          sumSquares: 0,
+          nonFinite: 0,
+        },
+      ],
       ['PATCH', `/models/${ids.model}`, { description: canary }],
       ['PATCH', `/assets/${ids.asset}`, { tags: [canary] }],
       ['PATCH', `/datasets/${ids.dataset}`, { description: canary }],

@@ -75,6 +75,8 @@ const ROUTES = (ids: Record<string, string>): string[] => [
   '/onnx-models/upload',
   '/metrics',
   '/run-logs',
+  '/run-images',
+  '/run-histograms',
   '/api/2.0/mlflow/experiments/search',
   '/api/2.0/mlflow/runs/search',
   '/api/2.0/mlflow-artifacts/artifacts/x',

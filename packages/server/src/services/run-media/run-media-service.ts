@@ -100,6 +100,7 @@ export class RunMediaService extends DocumentService {
       throw new LarderError('PayloadTooLarge', `At most ${MAX_BATCH} entries can be added in one call`);
     }
     const records = items.map((item, index) => this.validate(item, index));
+    if (records.length === 0) return [];
     const runs = new Map<string, StoredDocument>();
     for (const runId of new Set(records.map((record) => record.run as string))) {
       runs.set(runId, await this.runs.writable(actor, runId));
