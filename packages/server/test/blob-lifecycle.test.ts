@@ -191,6 +191,33 @@ describe.each(TEST_STORES)('blob lifecycle on %s', (store) => {
     expect(await adminCanRead('0'.repeat(64))).toBe(404);
   });
 
+  it("answers a compose naming a whole its caller holds at once, but never lends another user's whole", async () => {
+    const parts = [randomBytes(70_000), randomBytes(30_000)];
+    const whole = Buffer.concat(parts);
+    const adaParts = [];
+    for (const part of parts) adaParts.push((await upload(ada.token, part)).sha256);
+    const compose = (token: string, body: unknown) => server.request('POST', '/blobs/compose', { token, body });
+    const first = await compose(ada.token, { parts: adaParts, sha256: sha256(whole) });
+    expect(first.status).toBe(201);
+    // Ada holds the whole now: composing it again joins nothing and answers the same.
+    const again = await compose(ada.token, { parts: adaParts, sha256: sha256(whole) });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ sha256: sha256(whole), size: whole.length });
+
+    // Bob names Ada's whole with parts of his own that are something else: refused, and
+    // Bob still cannot read Ada's blob.
+    const decoy = (await upload(bob.token, randomBytes(10_000))).sha256;
+    const borrowed = await compose(bob.token, { parts: [decoy], sha256: sha256(whole) });
+    expectError(borrowed, 400, 'BadRequest', /hash|SHA-256/i);
+    expect((await fetchBlob(bob.token, sha256(whole))).status).toBe(404);
+    // With the very bytes as his own parts, Bob proves he has them and may hold the whole.
+    const bobParts = [];
+    for (const part of parts) bobParts.push((await upload(bob.token, part)).sha256);
+    const proven = await compose(bob.token, { parts: bobParts, sha256: sha256(whole) });
+    expect(proven.status).toBe(201);
+    expect(Buffer.from(await (await fetchBlob(bob.token, sha256(whole))).arrayBuffer()).equals(whole)).toBe(true);
+  });
+
   function fetchBlob(token: string, hash: string) {
     return fetch(`${server.url}/blobs/${hash}`, { headers: { authorization: `Bearer ${token}` } });
   }

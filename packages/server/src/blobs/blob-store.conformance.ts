@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from './blob-store.js';
+import { composeBlobs } from './concatenated-blobs.js';
 import {
   bytesSource,
   collect,
@@ -151,6 +152,71 @@ export function describeBlobStoreConformance(name: string, makeStore: () => Prom
         const results = await Promise.all(contents.map((bytes) => store.put(bytesSource(bytes, 8192))));
         expect(results.map((result) => result.sha256)).toEqual(contents.map(sha256Of));
         expect(await stored()).toEqual(contents.map(sha256Of).sort());
+      });
+    });
+
+    describe('compose (the last step of a chunked upload)', () => {
+      // 6 MiB parts: S3 joins parts of 5 MiB or more on its side; the last may be smaller.
+      const partBytes = [6 * MIB, 6 * MIB, 300_000];
+      const partsOf = () => partBytes.map((length, seed) => patternBytes(length, seed + 20));
+
+      it('joins stored parts in order into one blob checked against the expected hash', async () => {
+        const contents = partsOf();
+        const parts = [];
+        for (const bytes of contents) parts.push((await store.put(bytesSource(bytes, MIB))).sha256);
+        const whole = Buffer.concat(contents);
+        const result = await composeBlobs(store, parts, { expectedSha256: sha256Of(whole) });
+        expect(result).toEqual({ sha256: sha256Of(whole), size: whole.length, created: true });
+        expect((await getBytes(result.sha256)).equals(whole)).toBe(true);
+        expect(await store.stat(result.sha256)).toEqual({ sha256: result.sha256, size: whole.length });
+        const again = await composeBlobs(store, parts);
+        expect(again).toEqual({ sha256: result.sha256, size: whole.length, created: false });
+        // The parts stay as they were.
+        expect((await getBytes(parts[2] as string)).equals(contents[2] as Buffer)).toBe(true);
+      });
+
+      it('joins parts of any size, a part repeated included', async () => {
+        const small = patternBytes(1000, 31);
+        const large = patternBytes(7 * MIB, 32);
+        const a = (await store.put(bytesSource(small))).sha256;
+        const b = (await store.put(bytesSource(large, MIB))).sha256;
+        const whole = Buffer.concat([small, large, small]);
+        const result = await composeBlobs(store, [a, b, a]);
+        expect(result).toMatchObject({ sha256: sha256Of(whole), size: whole.length });
+        expect((await getBytes(result.sha256)).equals(whole)).toBe(true);
+      });
+
+      it('answers a single part as itself, still checking the expected hash and the limit', async () => {
+        const bytes = patternBytes(6 * MIB, 33);
+        const part = (await store.put(bytesSource(bytes, MIB))).sha256;
+        expect(await composeBlobs(store, [part], { expectedSha256: part })).toEqual({
+          sha256: part,
+          size: bytes.length,
+          created: false,
+        });
+        await expectLarderError(composeBlobs(store, [part], { expectedSha256: 'f'.repeat(64) }), 'BadRequest');
+        await expectLarderError(composeBlobs(store, [part], { maxBytes: bytes.length - 1 }), 'PayloadTooLarge');
+        expect(await stored()).toEqual([part]);
+      });
+
+      it('stores nothing when the parts do not hash to the expected hash or pass the limit', async () => {
+        const contents = partsOf();
+        const parts = [];
+        for (const bytes of contents) parts.push((await store.put(bytesSource(bytes, MIB))).sha256);
+        const whole = Buffer.concat(contents);
+        await expectLarderError(composeBlobs(store, parts, { expectedSha256: 'e'.repeat(64) }), 'BadRequest');
+        await expectLarderError(composeBlobs(store, parts, { maxBytes: whole.length - 1 }), 'PayloadTooLarge');
+        expect(await store.stat(sha256Of(whole))).toBeUndefined();
+        expect(await stored()).toEqual([...parts].sort());
+      });
+
+      it('refuses a missing part and stores nothing', async () => {
+        const bytes = patternBytes(6 * MIB, 34);
+        const part = (await store.put(bytesSource(bytes, MIB))).sha256;
+        const missing = sha256Of(Buffer.from('never stored'));
+        await expectLarderError(composeBlobs(store, [part, missing]), 'NotFound');
+        await expectLarderError(composeBlobs(store, [missing]), 'NotFound');
+        expect(await stored()).toEqual([part]);
       });
     });
 

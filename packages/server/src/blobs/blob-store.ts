@@ -49,6 +49,13 @@ export interface BlobStore {
   delete(sha256: string): Promise<boolean>;
   /** Every stored hash (for garbage collection and integrity checks). */
   list(): AsyncIterable<string>;
+  /**
+   * Optional: stores the concatenation of stored blobs `parts`, in order, as `put` of that
+   * stream would (same checks, same answer), but cheaper where the store can: without
+   * moving the bytes through the server again. Callers go through `composeBlobs`, which
+   * falls back to `put` for stores without it.
+   */
+  compose?(parts: readonly string[], options?: PutOptions): Promise<PutResult>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

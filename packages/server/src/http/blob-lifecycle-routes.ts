@@ -1,7 +1,9 @@
 /**
  * - `POST /blobs/compose` `{ parts: [sha256…], sha256? }`: joins blobs the caller may read
  *   into one, in order (the last step of a chunked, resumable upload; `sha256` is checked
- *   when given). Answers 201 `{ sha256, size }` like an upload.
+ *   when given). Answers 201 `{ sha256, size }` like an upload. The store joins them its
+ *   cheapest way (`composeBlobs`); when the caller already holds `sha256` and it is stored,
+ *   nothing is joined (the caller could name that blob anyway).
  * - `POST /blobs/gc` `{ graceSeconds?, dryRun? }` (admins): collects unreferenced blobs now
  *   and answers the report.
  */
@@ -10,7 +12,7 @@ import type { Context } from 'koa';
 import { type Actor, isAllPowerful } from '../auth/actor.js';
 import { canReadBlob, recordBlobClaim } from '../auth/blob-access.js';
 import { type BlobStore, isSha256 } from '../blobs/blob-store.js';
-import { concatenatedBlobs } from '../blobs/concatenated-blobs.js';
+import { composeBlobs } from '../blobs/concatenated-blobs.js';
 import { confirmUpload } from '../blobs/lifecycle/blob-uploads.js';
 import { GarbageCollector } from '../blobs/lifecycle/garbage-collector.js';
 import type { DocumentStore } from '../stores/document-store.js';
@@ -47,10 +49,14 @@ export async function composeRoute(ctx: Context, actor: Actor, options: BlobLife
   if (total > options.maxBlobBytes) {
     throw new LarderError('PayloadTooLarge', `Blobs are limited to ${options.maxBlobBytes} bytes on this server`);
   }
-  const result = await options.blobs.put(concatenatedBlobs(options.blobs, parts), {
-    maxBytes: options.maxBlobBytes,
-    ...(sha256 ? { expectedSha256: sha256 } : {}),
-  });
+  const held =
+    sha256 && (await canReadBlob(options.store, actor, sha256)) ? await options.blobs.stat(sha256) : undefined;
+  const result =
+    held ??
+    (await composeBlobs(options.blobs, parts, {
+      maxBytes: options.maxBlobBytes,
+      ...(sha256 ? { expectedSha256: sha256 } : {}),
+    }));
   await confirmUpload(options.store, options.blobs, result.sha256);
   await recordBlobClaim(options.store, actor, result.sha256);
   ctx.status = 201;

@@ -18,6 +18,7 @@ import {
   type PutOptions,
   type PutResult,
 } from '../blob-store.js';
+import { concatenatedBlobs, singlePartResult } from '../concatenated-blobs.js';
 import { createContentMeter } from '../content-meter.js';
 import { fileSink, syncDirectories } from './durable-files.js';
 import { blobPath, blobsDirectory, listBlobHashes, newTempPath, tempDirectory } from './fs-blob-layout.js';
@@ -105,6 +106,20 @@ export class FsBlobStore implements BlobStore {
     } finally {
       await rm(tempPath, { force: true });
     }
+  }
+
+  /**
+   * One part is already the whole blob: nothing is written. Several are streamed into a
+   * new file through `put` (a folder cannot join files without copying them).
+   */
+  async compose(parts: readonly string[], options: PutOptions = {}): Promise<PutResult> {
+    const [only] = parts;
+    if (parts.length === 1 && only !== undefined) {
+      const info = await this.stat(only);
+      if (!info) throw new LarderError('NotFound', `No blob is stored under ${only}.`);
+      return singlePartResult(only, info.size, options);
+    }
+    return this.put(concatenatedBlobs(this, parts), options);
   }
 
   async stat(sha256: string): Promise<BlobInfo | undefined> {

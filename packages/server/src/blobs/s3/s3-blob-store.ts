@@ -1,14 +1,18 @@
 /**
  * The blob store on S3-compatible object storage, for several server instances sharing
  * one bucket. An upload streams through the content meter (hash, size, limit) into a
- * multipart upload under a temporary key; once its hash is known it is copied on the
- * server side to `<prefix>sha256/ab/cd/<hash>` and the temporary object deleted, so no
- * partial object is ever visible under a hash. Downloads stream, ranges included.
+ * multipart upload under a temporary key (8 MiB parts filled in place, one sent while the
+ * next fills: two part buffers per upload, whatever its size); once its hash is known it
+ * is copied on the server side to `<prefix>sha256/ab/cd/<hash>` and the temporary object
+ * deleted, so no partial object is ever visible under a hash. Composing stored blobs reads
+ * them once to hash them and joins them with `UploadPartCopy`: no byte is uploaded again.
+ * Downloads stream, ranges included.
  */
 import { randomUUID } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
@@ -18,11 +22,12 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   type S3ClientConfig,
+  UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { LarderError } from '@larder/protocol';
 import {
   type BlobInfo,
@@ -32,6 +37,7 @@ import {
   type PutOptions,
   type PutResult,
 } from '../blob-store.js';
+import { concatenatedBlobs, singlePartResult } from '../concatenated-blobs.js';
 import { createContentMeter } from '../content-meter.js';
 
 export interface S3BlobStoreOptions {
@@ -47,6 +53,11 @@ export interface S3BlobStoreOptions {
 }
 
 const PART_BYTES = 8 * 1024 * 1024;
+/** S3's smallest part but the last, and its largest part or single copy. */
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+/** Part copies in flight at once when composing. */
+const COPY_CONCURRENCY = 4;
 const COPY_PART_BYTES = 512 * 1024 * 1024;
 const FIVE_GIB = 5 * 1024 * 1024 * 1024;
 /** Temporary objects older than this are leftovers of crashed uploads. */
@@ -76,6 +87,14 @@ function storageError(error: unknown, bucket?: string): LarderError {
 function assertHash(sha256: string): void {
   if (!isSha256(sha256))
     throw new LarderError('BadRequest', 'A blob is named by the 64 lower-case hex digits of its SHA-256');
+}
+
+interface PartCopy {
+  /** `bucket/key` of the blob copied from. */
+  source: string;
+  bytes: number;
+  /** Only part of it, when it is larger than one copy may be. */
+  range?: string;
 }
 
 export class S3BlobStore implements BlobStore {
@@ -151,20 +170,14 @@ export class S3BlobStore implements BlobStore {
     const bucket = this.options.bucket;
     const temporary = `${this.prefix}tmp/${randomUUID()}`;
     const meter = createContentMeter(options.maxBytes);
-    const body = new PassThrough();
-    const upload = new Upload({
-      client: s3,
-      params: { Bucket: bucket, Key: temporary, Body: body },
-      partSize: PART_BYTES,
-      queueSize: 2,
-      leavePartsOnError: false,
-    });
-    const [piped, uploaded] = await Promise.allSettled([pipeline(source, meter.measure, body), upload.done()]);
-    if (piped.status === 'rejected' || uploaded.status === 'rejected') {
-      await upload.abort().catch(() => {});
+    const sink = new PartSink(s3, bucket, temporary);
+    try {
+      await pipeline(source, meter.measure, sink);
+    } catch (error) {
+      await sink.abort();
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: temporary })).catch(() => {});
-      // The source's own failure (or the size limit) says more than the upload's.
-      throw piped.status === 'rejected' ? piped.reason : storageError((uploaded as PromiseRejectedResult).reason);
+      // The source's own failure (or the size limit) says more than the storage's.
+      throw sink.failure === error ? storageError(error) : error;
     }
     const { sha256, size } = meter.result();
     try {
@@ -192,6 +205,115 @@ export class S3BlobStore implements BlobStore {
       throw storageError(error);
     } finally {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: temporary })).catch(() => {});
+    }
+  }
+
+  /**
+   * Joins stored blobs into one without uploading their bytes again: they are read once to
+   * hash them (the hash is the server's own), then copied part by part (`UploadPartCopy`)
+   * into a multipart upload at the final key, which appears whole on completion. Parts S3
+   * cannot copy as parts (all but the last must be 5 MiB or more) are streamed instead.
+   */
+  async compose(parts: readonly string[], options: PutOptions = {}): Promise<PutResult> {
+    const infos: BlobInfo[] = [];
+    for (const part of parts) {
+      const info = await this.stat(part);
+      if (!info) throw new LarderError('NotFound', `No blob ${part}`);
+      infos.push(info);
+    }
+    const [only] = infos;
+    if (infos.length === 1 && only) return singlePartResult(only.sha256, only.size, options);
+    const copies = this.partCopies(infos);
+    const copyable = copies.length <= MAX_PARTS && copies.slice(0, -1).every((copy) => copy.bytes >= MIN_PART_BYTES);
+    if (!copyable) return this.put(concatenatedBlobs(this, parts), options);
+    if (options.expectedSha256 !== undefined && !isSha256(options.expectedSha256)) {
+      throw new LarderError('BadRequest', 'expectedSha256 must be 64 lower-case hex digits');
+    }
+    const meter = createContentMeter(options.maxBytes);
+    const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    await pipeline(concatenatedBlobs(this, parts), meter.measure, discard);
+    const { sha256, size } = meter.result();
+    if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
+      throw new LarderError(
+        'BadRequest',
+        `The content hashes to ${sha256}, not to the expected ${options.expectedSha256}; nothing was stored`,
+      );
+    }
+    const underway = this.placing.get(sha256);
+    if (underway) {
+      await underway;
+      return { sha256, size, created: false };
+    }
+    if (await this.stat(sha256)) return { sha256, size, created: false };
+    const placing = this.copyParts(copies, this.key(sha256));
+    this.placing.set(sha256, placing);
+    try {
+      await placing;
+    } catch (error) {
+      const placed = await this.stat(sha256).catch(() => undefined);
+      if (placed?.size !== size) throw storageError(error);
+    } finally {
+      this.placing.delete(sha256);
+    }
+    return { sha256, size, created: true };
+  }
+
+  /** The part copies that make `parts`: a blob larger than one copy may be is cut in even ranges. */
+  private partCopies(parts: readonly BlobInfo[]): PartCopy[] {
+    const bucket = this.options.bucket;
+    const maxSingle = Math.min(this.options.maxSingleCopyBytes ?? FIVE_GIB, FIVE_GIB);
+    const copies: PartCopy[] = [];
+    for (const part of parts) {
+      const source = `${bucket}/${this.key(part.sha256).split('/').map(encodeURIComponent).join('/')}`;
+      if (part.size <= maxSingle) {
+        copies.push({ source, bytes: part.size });
+        continue;
+      }
+      const step = Math.ceil(part.size / Math.ceil(part.size / maxSingle));
+      for (let start = 0; start < part.size; start += step) {
+        const end = Math.min(start + step, part.size);
+        copies.push({ source, bytes: end - start, range: `bytes=${start}-${end - 1}` });
+      }
+    }
+    return copies;
+  }
+
+  /** A multipart upload at `to` made of server-side copies, in order. */
+  private async copyParts(copies: readonly PartCopy[], to: string): Promise<void> {
+    const bucket = this.options.bucket;
+    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to }));
+    try {
+      const etags: (string | undefined)[] = new Array(copies.length);
+      let next = 0;
+      const copier = async () => {
+        while (next < copies.length) {
+          const index = next++;
+          const copy = copies[index] as (typeof copies)[number];
+          const answer = await this.s3.send(
+            new UploadPartCopyCommand({
+              Bucket: bucket,
+              Key: to,
+              UploadId,
+              PartNumber: index + 1,
+              CopySource: copy.source,
+              ...(copy.range ? { CopySourceRange: copy.range } : {}),
+            }),
+          );
+          etags[index] = answer.CopyPartResult?.ETag;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, copies.length) }, copier));
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: to,
+          UploadId,
+          MultipartUpload: { Parts: etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+        }),
+      );
+    } catch (error) {
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId })).catch(() => {});
+      throw error;
     }
   }
 
@@ -288,6 +410,134 @@ export class S3BlobStore implements BlobStore {
     for await (const object of this.objects(`${this.prefix}sha256/`)) {
       const name = object.Key?.slice(object.Key.lastIndexOf('/') + 1);
       if (isSha256(name)) yield name;
+    }
+  }
+}
+
+/**
+ * Where an upload's bytes go: copied into an 8 MiB part buffer, sent as `UploadPart` once
+ * full while the next part fills the other buffer (at most one part in flight, so memory
+ * is two buffers whatever the size, and the sender waits when S3 is slower). An upload of
+ * less than one part is a single `PutObject`. `failure` is the storage's own error, if any.
+ */
+class PartSink extends Writable {
+  failure: unknown;
+  private filling: Buffer = Buffer.allocUnsafe(PART_BYTES);
+  private spare: Buffer | undefined = Buffer.allocUnsafe(PART_BYTES);
+  private filled = 0;
+  private uploadId: string | undefined;
+  private readonly etags: (string | undefined)[] = [];
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+  ) {
+    super({ highWaterMark: PART_BYTES });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.take(chunk).then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finish().then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
+  }
+
+  /** Stops a multipart upload begun, so S3 keeps none of its parts. */
+  async abort(): Promise<void> {
+    await this.inFlight?.catch(() => {});
+    if (this.uploadId === undefined) return;
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }))
+      .catch(() => {});
+  }
+
+  private async take(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const copied = chunk.copy(this.filling, this.filled, offset);
+      this.filled += copied;
+      offset += copied;
+      if (this.filled === PART_BYTES) await this.sendPart();
+    }
+  }
+
+  /** Sends the full buffer as the next part once the previous part is in, and fills the other. */
+  private async sendPart(): Promise<void> {
+    await this.settle();
+    if (this.uploadId === undefined) {
+      const created = await this.storage(
+        this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key })),
+      );
+      this.uploadId = created.UploadId;
+    }
+    const body = this.filling.subarray(0, this.filled);
+    const buffer = this.filling;
+    const number = this.etags.length + 1;
+    this.etags.push(undefined);
+    this.filling = this.spare ?? Buffer.allocUnsafe(PART_BYTES);
+    this.spare = undefined;
+    this.filled = 0;
+    const sending = this.storage(
+      this.s3.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          PartNumber: number,
+          Body: body,
+        }),
+      ),
+    ).then((answer) => {
+      this.etags[number - 1] = answer.ETag;
+      this.spare = buffer;
+    });
+    // Awaited by the next part or the end; until then a failure must not go unhandled.
+    sending.catch(() => {});
+    this.inFlight = sending;
+  }
+
+  private async settle(): Promise<void> {
+    const inFlight = this.inFlight;
+    this.inFlight = undefined;
+    await inFlight;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.uploadId === undefined) {
+      const body = this.filling.subarray(0, this.filled);
+      await this.storage(this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body })));
+      return;
+    }
+    if (this.filled > 0) await this.sendPart();
+    await this.settle();
+    await this.storage(
+      this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts: this.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+        }),
+      ),
+    );
+  }
+
+  /** Remembers a storage failure as such, so `put` can tell it from the source's. */
+  private async storage<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      this.failure = error;
+      throw error;
     }
   }
 }
