@@ -5,6 +5,7 @@ export type { ResourceUploadResult } from '../artifacts/artifact-uploader.js';
 export { type CreateArtifactOptions, createArtifact, loadArtifact } from '../artifacts/create-artifact.js';
 export { objectPath } from '../artifacts/object-path.js';
 export type { BackgroundUploadOptions } from './background-upload.js';
+export { type ConsoleChunk, type ConsoleEnd, type ConsoleRecord, readConsoleLog } from './console-capture/index.js';
 export { createRun } from './create-run.js';
 export { DataStoreRunsRemote, type RemoteOptions } from './data-store-runs-remote.js';
 export type { GitInfo } from './git-info.js';
