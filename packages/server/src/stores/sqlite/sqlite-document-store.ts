@@ -18,7 +18,7 @@ import {
   constrainsId,
   sqliteJsonPath,
 } from './sqlite-query-compiler.js';
-import { type ReadMode, SqliteReaderPool } from './sqlite-reader-pool.js';
+import { CACHE_SIZE_PRAGMA, type ReadMode, SqliteReaderPool } from './sqlite-reader-pool.js';
 
 export interface SqliteDocumentStoreOptions {
   /** Database file, or `:memory:`. */
@@ -56,6 +56,7 @@ export class SqliteDocumentStore implements DocumentStore {
     // the last transactions, never the database's integrity.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = ${CACHE_SIZE_PRAGMA}`);
     this.db = db;
     this.migrate(db);
     this.fieldIndex = new SqliteFieldIndex(db, this.options.maxIndexSelectivity);
@@ -252,7 +253,7 @@ export class SqliteDocumentStore implements DocumentStore {
         for (const document of documents) {
           const json = JSON.stringify(document);
           insert.run(collection, document._id, json);
-          this.fieldIndex?.written(collection, document._id, json, false);
+          this.fieldIndex?.written(collection, document._id, json, undefined);
         }
       })();
     } catch (error) {
@@ -274,7 +275,7 @@ export class SqliteDocumentStore implements DocumentStore {
           if (after._id !== before._id) throw new LarderError('BadRequest', 'A record id cannot be changed');
           const json = JSON.stringify(after);
           update.run(json, collection, before._id);
-          this.fieldIndex?.written(collection, before._id, json, true);
+          this.fieldIndex?.written(collection, before._id, json, JSON.stringify(before));
           modifications.push({ before, after });
         }
         return modifications;
@@ -289,7 +290,7 @@ export class SqliteDocumentStore implements DocumentStore {
         const removed = this.selectMatches(collection, { filter });
         for (const document of removed) {
           remove.run(collection, document._id);
-          this.fieldIndex?.removed(collection, document._id);
+          this.fieldIndex?.removed(collection, document._id, JSON.stringify(document));
         }
         return removed;
       })

@@ -35,6 +35,10 @@ export const KIND = { number: 1, string: 2, false: 3, true: 4 } as const;
 const KIND_OF_TYPE = `CASE e.type WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' THEN 3 ELSE 4 END`;
 const VALUE_OF_TYPE = `CASE WHEN e.type IN ('integer', 'real', 'text') THEN e.value WHEN e.type = 'true' THEN 1 ELSE 0 END`;
 const SCALAR_ELEMENTS = `typeof(e.key) <> 'text' AND e.type IN ('integer', 'real', 'text', 'true', 'false')`;
+/** The terms of a document's values at a path; parameters: the document, the path, the collection, the path. */
+const TERMS_OF_VALUES = `SELECT t.term FROM json_each(?, ?) e
+  JOIN field_terms t ON t.collection = ? AND t.path = ? AND t.kind = ${KIND_OF_TYPE} AND t.value = ${VALUE_OF_TYPE}
+  WHERE ${SCALAR_ELEMENTS}`;
 
 /** Paths (JSON path strings) that equality leaves of a filter test, outside any NOT. */
 export function equalityPaths(filter: Filter, out: Set<string> = new Set()): Set<string> {
@@ -170,34 +174,41 @@ export class SqliteFieldIndex {
     this.refreshStatistics(collection);
   }
 
-  /** Call inside the write transaction, after a document was inserted or replaced. */
-  written(collection: string, id: string, json: string, replaced: boolean): void {
+  /**
+   * Call inside the write transaction, after a document was inserted (`previous` undefined)
+   * or replaced (`previous`: the JSON it replaced, whose postings are dropped).
+   */
+  written(collection: string, id: string, json: string, previous: string | undefined): void {
     const paths = this.paths(collection);
     if (!paths) return;
     const s = this.statements;
     this.writesSinceStatistics.set(collection, (this.writesSinceStatistics.get(collection) ?? 0) + 1);
     let no = s.number.pluck().get(collection, id) as number | undefined;
     if (no === undefined) no = Number(s.newNumber.run(collection, id).lastInsertRowid);
-    else if (replaced) this.dropPostings(no);
+    else if (previous !== undefined) this.dropPostings(collection, paths, no, previous);
     for (const path of paths) {
       s.newTerms.run(collection, path, json, path);
       s.addPostings.run(no, json, path, collection, path);
+      s.countUp.run(json, path, collection, path);
     }
-    s.countUp.run(no);
   }
 
-  /** Call inside the write transaction, after a document was removed. */
-  removed(collection: string, id: string): void {
-    if (!this.paths(collection)) return;
+  /** Call inside the write transaction, after a document (`json`) was removed. */
+  removed(collection: string, id: string, json: string): void {
+    const paths = this.paths(collection);
+    if (!paths) return;
     const no = this.statements.number.pluck().get(collection, id) as number | undefined;
     if (no === undefined) return;
-    this.dropPostings(no);
+    this.dropPostings(collection, paths, no, json);
     this.statements.dropNumber.run(no);
   }
 
-  private dropPostings(no: number): void {
-    this.statements.countDown.run(no);
-    this.statements.dropPostings.run(no);
+  /** Postings are found from the document's own values, so that each is one primary-key delete. */
+  private dropPostings(collection: string, paths: ReadonlySet<string>, no: number, json: string): void {
+    for (const path of paths) {
+      this.statements.countDown.run(json, path, collection, path);
+      this.statements.dropPostings.run(json, path, collection, path, no);
+    }
   }
 }
 
@@ -219,12 +230,8 @@ function prepareStatements(db: Database.Database) {
        JOIN field_terms t ON t.collection = ? AND t.path = ? AND t.kind = ${KIND_OF_TYPE} AND t.value = ${VALUE_OF_TYPE}
        WHERE ${SCALAR_ELEMENTS}`,
     ),
-    countUp: db.prepare(
-      'UPDATE field_terms SET postings = postings + 1 WHERE term IN (SELECT term FROM field_postings WHERE no = ?)',
-    ),
-    countDown: db.prepare(
-      'UPDATE field_terms SET postings = postings - 1 WHERE term IN (SELECT term FROM field_postings WHERE no = ?)',
-    ),
-    dropPostings: db.prepare('DELETE FROM field_postings WHERE no = ?'),
+    countUp: db.prepare(`UPDATE field_terms SET postings = postings + 1 WHERE term IN (${TERMS_OF_VALUES})`),
+    countDown: db.prepare(`UPDATE field_terms SET postings = postings - 1 WHERE term IN (${TERMS_OF_VALUES})`),
+    dropPostings: db.prepare(`DELETE FROM field_postings WHERE term IN (${TERMS_OF_VALUES}) AND no = ?`),
   };
 }

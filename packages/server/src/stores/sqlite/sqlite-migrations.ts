@@ -71,7 +71,6 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         no INTEGER NOT NULL,
         PRIMARY KEY (term, no)
       ) WITHOUT ROWID;
-      CREATE INDEX field_postings_by_document ON field_postings (no);
       INSERT INTO document_numbers (collection, id)
         SELECT collection, id FROM documents WHERE collection IN (SELECT collection FROM indexed_fields)
         ORDER BY collection, id;

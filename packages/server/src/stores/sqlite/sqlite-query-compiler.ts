@@ -180,7 +180,7 @@ function compileAllOf(
   const [rarest, ...others] = terms;
   if (!rarest) return '1';
   const probes = others.map(
-    (other, i) => `CROSS JOIN field_postings p${i + 1} ON p${i + 1}.term = ? AND p${i + 1}.no = p0.no`,
+    (_, i) => `CROSS JOIN field_postings p${i + 1} ON p${i + 1}.term = ? AND p${i + 1}.no = p0.no`,
   );
   params.push(...others.map((other) => other.term), rarest.term);
   return `(id IN (SELECT n.id FROM field_postings p0 ${probes.join(' ')} CROSS JOIN document_numbers n ON n.no = p0.no WHERE p0.term = ?))`;

@@ -15,12 +15,19 @@ interface Job {
   reject: (error: Error) => void;
 }
 
+/**
+ * Pages each connection keeps (negative: KiB): 32 MiB, so that the postings of a few tags and
+ * the documents they name stay in memory across queries, instead of SQLite's 2 MiB.
+ */
+export const CACHE_SIZE_PRAGMA = -32_768;
+
 /** The worker's whole program: open the file read-only, run statements, answer rows. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
+db.pragma('cache_size = ${CACHE_SIZE_PRAGMA}');
 const statements = new Map();
 parentPort.on('message', ({ id, sql, params, mode }) => {
   try {
