@@ -12,13 +12,19 @@ const ANNOTATION_BATCH = 10_000;
 export const GROUPS = 10;
 export const KINDS = 7;
 
-/** The tags of filler asset `index`: one of GROUPS groups and one of KINDS kinds. */
-export const fillerTags = (index) => [`group-${index % GROUPS}`, `kind-${index % KINDS}`];
+/**
+ * Groups for `count` fillers: 10 up to 100,000, then one per 10,000, so that a group and a
+ * kind together match ~1,400 assets at any size while each kind is held by 1 in 7.
+ */
+export const groupsFor = (count) => Math.max(GROUPS, Math.round(count / 10_000));
+
+/** The tags of filler asset `index`: one of `groups` groups and one of KINDS kinds. */
+export const fillerTags = (index, groups = GROUPS) => [`group-${index % groups}`, `kind-${index % KINDS}`];
 
 /** How many of `count` filler assets carry both `group-<group>` and `kind-<kind>`. */
-export function expectedMatches(count, group, kind) {
+export function expectedMatches(count, group, kind, groups = GROUPS) {
   let matches = 0;
-  for (let index = 0; index < count; index += 1) if (index % GROUPS === group && index % KINDS === kind) matches += 1;
+  for (let index = 0; index < count; index += 1) if (index % groups === group && index % KINDS === kind) matches += 1;
   return matches;
 }
 
@@ -37,10 +43,10 @@ async function sendForm(url, indexes, tags) {
 }
 
 /** Uploads `count` filler assets, grouped by tags into forms of at most 1000 files, a few forms at once. */
-export async function addFillerAssets(url, count) {
+export async function addFillerAssets(url, count, groups = GROUPS) {
   const byTags = new Map();
   for (let index = 0; index < count; index += 1) {
-    const key = fillerTags(index).join(',');
+    const key = fillerTags(index, groups).join(',');
     byTags.set(key, [...(byTags.get(key) ?? []), index]);
   }
   const forms = [];
@@ -53,7 +59,7 @@ export async function addFillerAssets(url, count) {
     Array.from({ length: FORMS_AT_ONCE }, async () => {
       while (next < forms.length) {
         const part = forms[next++];
-        await sendForm(url, part, fillerTags(part[0]));
+        await sendForm(url, part, fillerTags(part[0], groups));
       }
     }),
   );
