@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun } from '../../client/src/index.js';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
@@ -44,6 +45,7 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
   let page: Page;
   let runId: string;
   let runsDir: string;
+  let adaToken: string;
   const pageErrors: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
@@ -51,6 +53,7 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
     await assertDashboardBuilt();
     server = await startTestServer({ gcIntervalMs: 0 });
     const ada = await server.createUser('ada@example.org', 'correct horse battery');
+    adaToken = ada.token;
     runsDir = await mkdtemp(join(tmpdir(), 'larder-media-runs-'));
     process.env.LARDER_RUN_PARENT_DIR = runsDir;
     const run = await createRun({ name: 'gan' });
@@ -128,6 +131,34 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
     await expect.poll(() => panel.locator('.image-caption').textContent()).toBe('epoch 4');
     await expect.poll(() => shownPixel(0)).toEqual({ red: 80, blue: 0 });
     await shot('run-media-images-step-400');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('grows the slider as the run logs more, holding the step the user chose', async () => {
+    const panel = page.locator('.image-panel[data-image-name="samples"]');
+    expect(await panel.locator('.legend').textContent()).toContain('step 400 (5 of 12)');
+    // A new picture arrives as a training run's upload sends it: its blob, then its record.
+    const pixels = picture(12);
+    const bytes = await sharp(Buffer.from(pixels.data), { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toBuffer();
+    const blob = await (
+      await fetch(`${server.url}/blobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adaToken}` },
+        body: bytes,
+      })
+    ).json();
+    const created = await server.request('POST', '/run-images', {
+      token: adaToken,
+      body: { run: runId, key: 'live', name: 'samples', step: 1200, caption: 'epoch 12', image: blob },
+    });
+    expect(created.status).toBe(201);
+    await expect.poll(() => panel.locator('.legend').textContent()).toContain('step 400 (5 of 13)');
+    await panel.getByRole('slider', { name: 'Step of samples' }).focus();
+    await page.keyboard.press('End');
+    await expect.poll(() => panel.locator('.image-caption').textContent()).toBe('epoch 12');
+    await expect.poll(() => shownPixel(10)).toEqual({ red: 240, blue: 80 });
     expect(pageErrors).toEqual([]);
   });
 

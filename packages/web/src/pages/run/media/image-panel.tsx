@@ -22,10 +22,11 @@ export interface ImageRecord {
 const fileOf = (image: ImageRecord) => `/run-images/${encodeURIComponent(image._id)}/file`;
 
 export function ImagePanel({ name, images }: { name: string; images: readonly ImageRecord[] }) {
-  const [index, setIndex] = useState(images.length - 1);
+  // null follows the latest step as more arrive; moving the slider holds a step.
+  const [index, setIndex] = useState<number | null>(null);
   const [shown, setShown] = useState<{ id: string; url: string; step: number } | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
-  const at = Math.min(Math.max(0, index), images.length - 1);
+  const at = index === null ? images.length - 1 : Math.min(Math.max(0, index), images.length - 1);
   const image = images[at];
 
   // A picture fetched before is drawn in this very render; others when they arrive.
@@ -95,7 +96,10 @@ export function ImagePanel({ name, images }: { name: string; images: readonly Im
             max={images.length - 1}
             value={at}
             aria-label={`Step of ${name}`}
-            onInput={(event) => setIndex(Number(event.currentTarget.value))}
+            onInput={(event) => {
+              const chosen = Number(event.currentTarget.value);
+              setIndex(chosen === images.length - 1 ? null : chosen);
+            }}
           />
           <span class="muted">{formatValue(last)}</span>
         </label>

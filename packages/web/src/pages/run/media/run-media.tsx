@@ -1,10 +1,12 @@
 /**
  * A run's media on its page: an image panel per image name (a step slider over its
  * pictures) and a distribution chart per histogram name. Two requests in all, one per kind,
- * for every record of the run (the records hold no bytes: pictures are fetched as shown).
+ * for every record of the run (the records hold no bytes: pictures are fetched as shown),
+ * read again when the run's writer adds more (their `created` events).
  */
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../../../api/api-client.js';
+import { subscribe } from '../../../api/realtime.js';
 import { Problem } from '../../../components/problem.js';
 import { useLoad } from '../../../components/use-load.js';
 import { DistributionChart } from './distribution-chart.js';
@@ -25,6 +27,23 @@ function byName<T extends { name: string; step: number }>(records: readonly T[])
 }
 
 export function RunMedia({ runId }: { runId: string }) {
+  // Bumped by `created` events of this run's media (a training run logging), to read again.
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const again = (record: { run?: string }) => {
+      if (record.run !== runId || timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        setVersion((value) => value + 1);
+      }, 500);
+    };
+    const subscriptions = [subscribe('run-images', 'created', again), subscribe('run-histograms', 'created', again)];
+    return () => {
+      clearTimeout(timer);
+      for (const subscription of subscriptions) subscription.stop();
+    };
+  }, [runId]);
   const loaded = useLoad(
     (signal) =>
       Promise.all([
@@ -39,10 +58,16 @@ export function RunMedia({ runId }: { runId: string }) {
           signal,
         ),
       ]),
-    [runId],
+    [runId, version],
   );
-  const images = useMemo(() => byName(loaded.value?.[0].data ?? []), [loaded.value]);
-  const histograms = useMemo(() => byName(loaded.value?.[1].data ?? []), [loaded.value]);
+  // While a new read is on its way the page keeps what it shows.
+  const [kept, setKept] = useState<typeof loaded.value>(undefined);
+  useEffect(() => {
+    if (loaded.value) setKept(loaded.value);
+  }, [loaded.value]);
+  const value = loaded.value ?? kept;
+  const images = useMemo(() => byName(value?.[0].data ?? []), [value]);
+  const histograms = useMemo(() => byName(value?.[1].data ?? []), [value]);
   if (loaded.state === 'failed') return <Problem error={loaded.error} what="media" />;
   if (images.length === 0 && histograms.length === 0) return null;
   return (
