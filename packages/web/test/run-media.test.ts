@@ -1,7 +1,8 @@
 /**
  * A run's images and histograms on its page, in Chromium against a real server, logged and
  * uploaded by the SDK itself: the step slider moves through the pictures (checked by their
- * pixels) with their captions, and a histogram is drawn as a distribution over steps whose
+ * pixels) with their captions and grows as the run logs more, holding the step chosen; a
+ * histogram is drawn as a distribution over steps whose
  * hovered quantiles match the logged tensors. Screenshots go to test-screenshots/.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
