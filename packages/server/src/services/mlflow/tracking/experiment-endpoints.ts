@@ -4,8 +4,9 @@
  * MLflow does), experiment tags, and renames (`experiment-rename.ts`), which keep the id.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { and, eq, type Filter, not } from '@larder/protocol';
+import { and, eq, type Filter, not, type SortKey } from '@larder/protocol';
 import type { AccessPolicy } from '../../../auth/access-policy.js';
+import type { StoredDocument } from '../../../stores/document-store.js';
 import { FOLDERS_COLLECTION } from '../../folders/folder-tree.js';
 import type { EndpointDeps, EndpointTable, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
@@ -57,6 +58,32 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
       );
   };
 
+  /**
+   * An order on the name is an order on MLflow's names: the caller's `default` folder is
+   * `Default`, so it sorts among the capitals (byte order, as MLflow's SQL store sorts). The
+   * caller's experiments are ordered here rather than in the store; there are rarely many.
+   */
+  const byMlflowName = async (call: MlflowCall, filter: Filter, sort: SortKey[], skip: number, limit: number) => {
+    const all = (await deps.store.find(FOLDERS_COLLECTION, {
+      filter,
+      limit: MAX_EXPERIMENTS + skip + 1,
+    })) as unknown as ExperimentFolder[];
+    const valueOf = (folder: ExperimentFolder, path: readonly (string | number)[]): unknown =>
+      path.length === 1 && path[0] === 'path'
+        ? experiments.nameOf(call.actor, folder.path)
+        : path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key], folder);
+    const compare = (a: unknown, b: unknown) =>
+      a === b ? 0 : a == null ? -1 : b == null ? 1 : (a as string) < (b as string) ? -1 : 1;
+    all.sort((a, b) => {
+      for (const key of [...sort, { path: ['_id'], direction: 1 } as SortKey]) {
+        const order = compare(valueOf(a, key.path), valueOf(b, key.path)) * key.direction;
+        if (order !== 0) return order;
+      }
+      return 0;
+    });
+    return all.slice(skip, skip + limit) as unknown as StoredDocument[];
+  };
+
   const search = async (call: MlflowCall) => {
     const { request, actor } = call;
     const maxResults = optionalInteger(request, 'max_results') ?? DEFAULT_EXPERIMENTS;
@@ -79,7 +106,9 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
       viewFilter(view),
       compileExperimentFilter(actor, parseFilterString(optionalString(request, 'filter'))),
     );
-    const page = await deps.store.find(FOLDERS_COLLECTION, { filter, sort, skip: offset, limit: maxResults + 1 });
+    const page = sort.some((key) => key.path.length === 1 && key.path[0] === 'path')
+      ? await byMlflowName(call, filter, sort, offset, maxResults + 1)
+      : await deps.store.find(FOLDERS_COLLECTION, { filter, sort, skip: offset, limit: maxResults + 1 });
     const shown = page.slice(0, maxResults) as unknown as ExperimentFolder[];
     return {
       experiments: shown.map((folder) => experiments.toExperiment(actor, folder)),
