@@ -15,6 +15,7 @@
  *   BENCH_TRACKING_RUNS    runs in the search workload (default 10000)
  *   BENCH_MLFLOW_POINTS    points sent to MLflow's log-batch (default 100000: it is slow)
  *   BENCH_MLFLOW       "none" skips the MLflow peer (installed with pip on first use)
+ *   BENCH_DVC          "none" skips the DVC peer of the picture upload (installed with pip on first use)
  *   BENCH_REGISTRY_CHECKPOINT_MB  size of each of the ten checkpoints of the model pushed
  *                   to and pulled from the registry (default 200; 0 skips the registry workload)
  *   BENCH_DATALAKE_PICTURES  pictures uploaded to the datalake (default 10000; 0 skips the
@@ -53,6 +54,7 @@ export function readConfig() {
     trackingRuns: integer('BENCH_TRACKING_RUNS', 10_000),
     mlflowPoints: integer('BENCH_MLFLOW_POINTS', 100_000),
     mlflow: process.env.BENCH_MLFLOW === 'none' ? 'none' : 'mlflow',
+    dvc: process.env.BENCH_DVC === 'none' ? 'none' : 'dvc',
     registryCheckpointMiB: integer('BENCH_REGISTRY_CHECKPOINT_MB', 200),
     datalakePictures: integer('BENCH_DATALAKE_PICTURES', 10_000),
     datalakeAssets: integer('BENCH_DATALAKE_ASSETS', 100_000),

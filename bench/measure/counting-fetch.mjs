@@ -1,7 +1,8 @@
 /**
- * A `fetch` that counts what the SDK sends: requests per method and request body bytes,
- * so a workload can show that a second push or upload sends (almost) nothing. Handed to
- * the SDK through its `fetch` option; headers are not counted.
+ * A `fetch` that counts what the SDK sends: requests per method, request body bytes and the
+ * bytes of files in multipart bodies, so a workload can show that a second push or upload
+ * sends (almost) nothing. Handed to the SDK through its `fetch` option; headers are not
+ * counted.
  */
 
 /** Bytes of a fetch body the SDK may pass; streams are not expected and count as unknown. */
@@ -12,7 +13,14 @@ function bodyBytes(body) {
   if (ArrayBuffer.isView(body)) return body.byteLength;
   if (body instanceof Blob) return body.size;
   if (body instanceof URLSearchParams) return Buffer.byteLength(body.toString());
+  if (body instanceof FormData) return [...body.values()].reduce((sum, value) => sum + bodyBytes(value), 0);
   return Number.NaN;
+}
+
+/** Bytes of the files a multipart body carries. */
+function formFileBytes(body) {
+  if (!(body instanceof FormData)) return 0;
+  return [...body.values()].reduce((sum, value) => sum + (value instanceof Blob ? value.size : 0), 0);
 }
 
 /**
@@ -26,10 +34,11 @@ export function countingFetch(inner = globalThis.fetch) {
   /** @type {typeof fetch} */
   const counted = (input, init = {}) => {
     const method = (init.method ?? 'GET').toUpperCase();
-    const entry = byMethod[method] ?? { requests: 0, bodyBytes: 0 };
+    const entry = byMethod[method] ?? { requests: 0, bodyBytes: 0, formFileBytes: 0 };
     byMethod[method] = entry;
     entry.requests += 1;
     entry.bodyBytes += bodyBytes(init.body);
+    entry.formFileBytes += formFileBytes(init.body);
     return inner(input, init);
   };
   return {
@@ -42,6 +51,7 @@ export function countingFetch(inner = globalThis.fetch) {
       return {
         requests: entries.reduce((sum, entry) => sum + entry.requests, 0),
         bodyBytes: entries.reduce((sum, entry) => sum + entry.bodyBytes, 0),
+        formFileBytes: entries.reduce((sum, entry) => sum + entry.formFileBytes, 0),
         byMethod: structuredClone(byMethod),
       };
     },

@@ -16,19 +16,34 @@ function registryLines(registry) {
 
 function datalakeLines(datalake) {
   if (!datalake.available) return [`Datalake not measured: ${datalake.reason}`];
-  const { upload, uploadAgain, cocoExport, download, tagQuery } = datalake;
+  const { upload, uploadAgain, thumbnails, dvc, cocoExport, download, tagQuery } = datalake;
   const lines = [
     `Datalake (${upload.files} pictures, ${mib(upload.bytes)}):`,
-    `upload ${upload.filesPerSec} files/s (${upload.seconds} s; files sent in ${upload.filesSentSeconds} s, the rest making them pictures)`,
+    `upload ${upload.picturesPerSec ?? upload.filesPerSec} pictures/s (${upload.seconds} s, ${upload.requests ?? '?'} requests, sizes read)`,
     `same folder again: ${uploadAgain.pictureBytesSent} picture bytes, ${uploadAgain.requests} requests (${kib(uploadAgain.bodyBytes)} of JSON), ${uploadAgain.seconds} s`,
   ];
+  if (dvc?.available)
+    lines.push(
+      `DVC add + push of the same folder: ${dvc.picturesPerSec} pictures/s (${dvc.seconds} s: add ${dvc.addSeconds} s, push ${dvc.pushSeconds} s); Larder ${dvc.larderUploadOfDvcSpeed}x its speed`,
+    );
+  else if (dvc) lines.push(`DVC not measured: ${dvc.reason}`);
+  if (thumbnails)
+    lines.push(
+      `gallery of ${thumbnails.thumbnails} thumbnails: first view (made) ${thumbnails.firstView.thumbnailsPerSec}/s, second (stored) ${thumbnails.secondView.thumbnailsPerSec}/s`,
+    );
   if (cocoExport)
     lines.push(
       `COCO export of ${cocoExport.annotations} annotations on ${cocoExport.images} pictures: ${cocoExport.seconds} s`,
     );
+  const raw = download.rawDisk;
   lines.push(
-    `download of the version: ${download.mbPerSec} MB/s, ${download.filesPerSec} files/s (${download.seconds} s)`,
+    `download of the version: ${download.mbPerSec} MB/s, ${download.filesPerSec} files/s (${download.seconds} s)` +
+      (raw
+        ? `; raw disk ${raw.smallFiles.filesPerSec} small files/s (${download.ofRawSmallFileWrites} of it), ${raw.largeFileMBps} MB/s`
+        : ''),
   );
+  if (tagQuery?.fillFilesPerSec)
+    lines.push(`small data files added through the upload route: ${tagQuery.fillFilesPerSec} files/s`);
   if (tagQuery)
     lines.push(
       `tag query over ${tagQuery.assets} assets (~${tagQuery.meanMatches} matches each): p50 ${tagQuery.p50} / p95 ${tagQuery.p95} ms`,

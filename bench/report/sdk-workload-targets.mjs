@@ -30,14 +30,31 @@ function registryTargets(registry) {
 
 function datalakeTargets(datalake) {
   if (!datalake?.available) return [];
-  const { uploadAgain, tagQuery } = datalake;
+  const { upload, uploadAgain, download, tagQuery } = datalake;
   const targets = [
     {
       target: 'datalake upload of the same folder again sends no picture bytes',
       value: `${uploadAgain.pictureBytesSent} picture bytes, ${uploadAgain.requests} requests (${uploadAgain.bodyBytes} bytes of JSON)`,
       pass: uploadAgain.pictureBytesSent === 0,
     },
+    {
+      target: 'datalake upload of small pictures (sizes read) at least 1,000 pictures/s',
+      value: `${upload.picturesPerSec ?? upload.filesPerSec} pictures/s`,
+      pass: (upload.picturesPerSec ?? upload.filesPerSec) >= 1000,
+    },
+    {
+      target: 'dataset version download of small files at least 5,000 files/s',
+      value: `${download.filesPerSec} files/s, ${download.mbPerSec} MB/s`,
+      pass: download.filesPerSec >= 5000,
+    },
   ];
+  if (tagQuery?.fillFilesPerSec) {
+    targets.push({
+      target: 'small data files added to the lake at least 2,000 files/s',
+      value: `${tagQuery.fillFilesPerSec} files/s`,
+      pass: tagQuery.fillFilesPerSec >= 2000,
+    });
+  }
   if (tagQuery) {
     targets.push({
       target: `datalake tag query over ${tagQuery.assets} assets p95 under 50 ms`,
