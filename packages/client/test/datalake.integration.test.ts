@@ -80,11 +80,16 @@ describe('SDK datalake', () => {
     const same = await lake.pictures.fetch({ quantity: 0.5, tags: ['drone', 'coco'], seed: 42 });
     expect(same.map((p) => p._id)).toEqual(half.map((p) => p._id));
     expect(lake.pictures.status()).toEqual({ selected: 5 });
+    // The chosen pictures are whole records.
+    expect(half[0]).toMatchObject({ mime: 'image/png', tags: ['drone', 'coco'] });
     expect(await lake.pictures.addTags(['half'])).toBe(5);
     expect(await lake.pictures.list({ tags: ['half'] })).toHaveLength(5);
     expect(await lake.pictures.removeTags(['half'], half.slice(0, 2))).toBe(2);
     expect(await lake.pictures.list({ tags: ['half'] })).toHaveLength(3);
     expect(await lake.pictures.list({ anyTags: ['half', 'nothing'] })).toHaveLength(3);
+    // A quantity of 1 chooses every match.
+    const every = await lake.pictures.fetch({ tags: ['drone'], seed: 1 });
+    expect(every.map((p) => p._id)).toEqual(pictures.map((p) => p._id).sort());
     await expect(lake.pictures.fetch({ quantity: 2 })).rejects.toBeInstanceOf(LarderError);
     expect(seededSample([1, 2, 3, 4], 0.5, 1)).toEqual(seededSample([1, 2, 3, 4], 0.5, 1));
   });

@@ -51,6 +51,8 @@ export interface FetchOptions {
 
 const PAGE = 1000;
 const TAG_BATCH = 5000;
+/** Ids listed per call by `fetch` (the server's largest page of assets). */
+const ID_PAGE = 10_000;
 
 export class Pictures {
   #fetched: Picture[] = [];
@@ -84,13 +86,46 @@ export class Pictures {
     return pictures;
   }
 
-  /** A fraction of the pictures carrying `tags`, chosen at random (reproducibly with `seed`). */
+  /**
+   * A fraction of the pictures carrying `tags`, chosen at random: the same `seed` over the same
+   * pictures chooses the same ones, whatever their upload times. Only the matching ids are
+   * listed (in id order, each page starting after the last id of the one before); then only
+   * the chosen pictures are read, in that order.
+   */
   async fetch(options: FetchOptions = {}): Promise<Picture[]> {
     const quantity = options.quantity ?? 1;
     if (!(quantity >= 0 && quantity <= 1)) throw new LarderError('BadRequest', 'quantity is a fraction from 0 to 1');
-    const matching = await this.list({ tags: options.tags ?? [] });
-    this.#fetched = seededSample(matching, quantity, options.seed ?? Date.now());
+    const ids = await this.#matchingIds(options.tags ?? []);
+    const chosen = seededSample(ids, quantity, options.seed ?? Date.now());
+    const pictures: Picture[] = [];
+    for (let start = 0; start < chosen.length; start += PAGE) {
+      const batch = chosen.slice(start, start + PAGE);
+      const page = await this.#assets.find({ query: { _id: { $in: batch }, $sort: { _id: 1 }, $limit: PAGE } });
+      pictures.push(...(Array.isArray(page) ? page : page.data));
+    }
+    this.#fetched = pictures;
     return this.#fetched;
+  }
+
+  /** The ids of the pictures carrying every one of `tags`, in id order. */
+  async #matchingIds(tags: string[]): Promise<string[]> {
+    const { $sort: _, ...query } = toServerQuery({ tags });
+    const ids: string[] = [];
+    for (;;) {
+      const after = ids.at(-1);
+      const page = await this.#assets.find({
+        query: {
+          ...query,
+          ...(after === undefined ? {} : { _id: { $gt: after } }),
+          $sort: { _id: 1 },
+          $select: ['_id'],
+          $limit: ID_PAGE,
+        },
+      });
+      const data = Array.isArray(page) ? page : page.data;
+      ids.push(...data.map((picture) => picture._id));
+      if (Array.isArray(page) || data.length === 0 || data.length < Math.min(ID_PAGE, page.limit)) return ids;
+    }
   }
 
   /** The pictures the last `fetch` selected. */
