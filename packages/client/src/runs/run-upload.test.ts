@@ -83,7 +83,9 @@ describe('run.upload', () => {
     const original = remote.appendMetrics.bind(remote);
     let calls = 0;
     remote.appendMetrics = async (body: MetricsBody) => {
-      if (++calls === 3) throw new LarderError('Unavailable', 'The network broke');
+      // Broken for two calls: the uploader's one retry fails too.
+      calls += 1;
+      if (calls === 3 || calls === 4) throw new LarderError('Unavailable', 'The network broke');
       return original(body);
     };
     await expect(new RunUploader(run.local, remote, { batchPoints: 100 }).sync()).rejects.toThrow(/network broke/);
@@ -121,6 +123,21 @@ describe('run.upload', () => {
     uploader.offer({ from: bytes.length + 5, to: bytes.length + 10, chunks: [] });
     expect((await uploader.sync()).pointsSent).toBe(1);
     expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 301));
+  });
+
+  it('sends a batch again at once when its connection dropped (the points land once)', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('dropped', 300);
+    const original = remote.appendMetrics.bind(remote);
+    let calls = 0;
+    remote.appendMetrics = async (body: MetricsBody) => {
+      if (++calls === 2) throw new LarderError('Unavailable', 'read ECONNRESET');
+      return original(body);
+    };
+    const result = await new RunUploader(run.local, remote, { batchPoints: 100 }).sync();
+    expect(result.pointsSent).toBe(330);
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 300));
+    expect(remote.pointsReceived).toBe(330);
   });
 
   it('keeps sending from the count a server answers when it accepts only part of a batch', async () => {

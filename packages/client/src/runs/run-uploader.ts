@@ -295,7 +295,7 @@ export class RunUploader {
       room -= batch.steps.length;
       series.push({ type: pending.type, name: pending.name, ...batch });
     }
-    const answer = await this.remote.appendMetrics({ run: runId, series });
+    const answer = await onceMoreIfUnreachable(() => this.remote.appendMetrics({ run: runId, series }));
     let accepted = 0;
     for (const { type, name, count } of answer.series) {
       const key = seriesKey(type, name);
@@ -324,7 +324,7 @@ export class RunUploader {
     const patch = metadataPatch(document, hparams, associations);
     const json = JSON.stringify(patch);
     if (record.sentMetadata === json) return;
-    await this.remote.patchRun(record.id, patch);
+    await onceMoreIfUnreachable(() => this.remote.patchRun(record.id, patch));
     record.sentMetadata = json;
     await this.#save();
   }
@@ -392,6 +392,20 @@ export function metadataPatch(
     description: document.description,
     associations,
   };
+}
+
+/**
+ * Runs an idempotent call (points by offset, a metadata patch) a second time when the first
+ * did not reach the server: a kept-alive connection the server closed just as it was reused
+ * (ECONNRESET under load) fails a POST, which the HTTP client does not retry by itself.
+ */
+async function onceMoreIfUnreachable<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof LarderError && error.name === 'Unavailable')) throw error;
+    return call();
+  }
 }
 
 function definedOnly(target: UploadTarget): UploadTarget {
