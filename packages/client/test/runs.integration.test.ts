@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
-import { createArtifact, createRun, DataStore, loadRun, login, readCredentials } from '../src/index.js';
+import { createArtifact, createRun, DataStore, loadRun, login, readConsoleLog, readCredentials } from '../src/index.js';
 
 describe('runs SDK against a real server', () => {
   let server: TestServer;
@@ -163,6 +163,7 @@ describe('runs SDK against a real server', () => {
     for (let step = 0; step < 3000; step += 1)
       run.log('train', { loss: 1 / (step + 1) }, step, Math.floor(step / 1000));
     run.markInput({ kind: 'run', id: (await get('/runs?$limit=1')).body.data[0]._id });
+    process.stdout.write('a roundtrip console line\n');
     await run.finish();
     const sent = await run.upload({ folder: 'rt', makeFolder: true, connection: connection() });
     const before = (await get(`/runs/${sent.id}`)).body;
@@ -177,6 +178,9 @@ describe('runs SDK against a real server', () => {
       const loss = (await loaded.metrics()).find((each) => each.name === 'loss');
       expect(loss?.steps).toHaveLength(3000);
       expect(loss?.epochs.at(-1)).toBe(2);
+      const printed = await readConsoleLog(loaded.local);
+      expect(printed.records.map((record) => record.text)).toContain('a roundtrip console line');
+      expect(printed.end).toMatchObject({ status: 'Complete' });
       expect(await loaded.upload({ connection: connection() })).toMatchObject({ id: sent.id, pointsSent: 0 });
       const after = (await get(`/runs/${sent.id}`)).body;
       expect(after.associations).toEqual(before.associations);

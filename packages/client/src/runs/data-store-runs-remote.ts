@@ -10,6 +10,7 @@ import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import { errorFromAnswer } from '../datastore/rest-transport.js';
 import type { Paginated } from '../datastore/service-types.js';
 import type { RunLogsBody } from './console-capture/console-log-upload.js';
+import type { ConsoleChunk } from './console-capture/console-log-writer.js';
 import type { RunHistogramBody, RunImageBody } from './media/run-media-upload.js';
 import type { MetricSeries } from './metric-log-reader.js';
 import type { RunAlert } from './run-alerts.js';
@@ -130,6 +131,20 @@ export class DataStoreRunsRemote implements RunsRemote {
       });
     }
     return series;
+  }
+
+  async readRunLogs(id: string): Promise<ConsoleChunk[]> {
+    const logs = this.#store.service<never>('run-logs');
+    const chunks: ConsoleChunk[] = [];
+    for (let after = -1; ; ) {
+      const page = (await logs.find({ query: { run: id, after, limit: 200 } })) as unknown as {
+        chunks: ConsoleChunk[];
+        next: number | null;
+      };
+      chunks.push(...page.chunks);
+      if (page.next === null) return chunks;
+      after = page.next;
+    }
   }
 
   findArtifact(path: RemotePath): Promise<RemoteRecord | undefined> {

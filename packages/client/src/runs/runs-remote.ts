@@ -7,6 +7,7 @@
 import type { JsonValue } from '@larder/protocol';
 import type { BlobRef } from '../blobs/blob-client.js';
 import type { RunLogsBody } from './console-capture/console-log-upload.js';
+import type { ConsoleChunk } from './console-capture/console-log-writer.js';
 import type { RunHistogramBody, RunImageBody } from './media/run-media-upload.js';
 import type { MetricChunk } from './metric-chunk.js';
 import type { MetricSeries } from './metric-log-reader.js';
@@ -149,6 +150,8 @@ export interface RunsRemote {
   findRun(path: RemotePath): Promise<RemoteRecord | undefined>;
   /** Every point of every metric series of a run (to bring it back whole). */
   readRunMetrics(id: string): Promise<MetricSeries[]>;
+  /** `GET /run-logs?run=<id>`, every page: the run's console output in chunk order. */
+  readRunLogs(id: string): Promise<ConsoleChunk[]>;
   findArtifact(path: RemotePath): Promise<RemoteRecord | undefined>;
   /** `POST /run-alerts`: the server notifies the webhooks that asked for `run.alert`. */
   raiseAlert(runId: string, alert: RunAlert): Promise<void>;

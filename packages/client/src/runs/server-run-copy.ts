@@ -1,6 +1,7 @@
 /**
  * A run brought back from a server into a local run directory, whole: metadata, platform,
- * git state, associations, the references of its files and every metric point, with an
+ * git state, associations, the references of its files, every metric point and its console
+ * output, with an
  * upload record saying the server holds all of it, so uploading the copy again sends
  * nothing that did not change. A directory that already holds the run (loading it from
  * the working directory it was created in) is opened as it is, never overwritten.
@@ -8,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@larder/protocol';
+import { CONSOLE_FILE } from './console-capture/console-log-writer.js';
 import { alternativeName, runParentDir } from './local-directories.js';
 import { writeJsonFileSync } from './local-json-file.js';
 import { encodeChunk } from './metric-chunk.js';
@@ -58,6 +60,7 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
     copiedFrom: { server: remote.server, id: record._id },
   };
   const series = await remote.readRunMetrics(record._id);
+  const consoleLog = (await remote.readRunLogs(record._id)).map((chunk) => `${JSON.stringify(chunk)}\n`).join('');
   await mkdir(directory, { recursive: true });
   const lines: string[] = [];
   for (const each of series) {
@@ -79,6 +82,7 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
   }
   const log = lines.join('');
   await writeFile(join(directory, METRICS_FILE), log);
+  if (consoleLog !== '') await writeFile(join(directory, CONSOLE_FILE), consoleLog);
   writeJsonFileSync(join(directory, HPARAMS_FILE), hparams);
   writeJsonFileSync(join(directory, PLATFORM_FILE), (record.platform ?? null) as JsonValue);
   writeJsonFileSync(join(directory, GIT_FILE), (record.git ?? null) as JsonValue);
@@ -91,6 +95,7 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
     // What an upload of the unchanged copy would patch: nothing, since the server holds it.
     sentMetadata: JSON.stringify(metadataPatch(document, hparams, associations)),
     logBytes: Buffer.byteLength(log),
+    ...(consoleLog === '' ? {} : { consoleBytes: Buffer.byteLength(consoleLog) }),
   });
   // run.json last: a directory without it is not (yet) a run.
   writeJsonFileSync(join(directory, RUN_FILE), document);

@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRun } from '../create-run.js';
+import { loadRun } from '../load-run.js';
 import { FakeRunsRemote } from '../test-support/fake-runs-remote.js';
 import { useTemporaryRunDirectories } from '../test-support/run-directories.js';
 import { readConsoleLog } from './console-log-reader.js';
@@ -55,6 +56,22 @@ describe('console capture', () => {
     const sent = remote.calls.filter((call) => call.method === 'appendRunLogs');
     expect(sent.length).toBe(chunks?.size);
     expect([...(chunks?.values() ?? [])].at(-1)?.end).toMatchObject({ status: 'Complete' });
+  });
+
+  it('comes back with a run loaded from a server path, and uploading the copy sends none of it again', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'printed', systemMetrics: false });
+    process.stdout.write('kept on the server\n');
+    await run.finish();
+    await run.upload({ remote, folder: 'x' });
+    await rm(run.local, { recursive: true });
+    const loaded = await loadRun('/ada@example.org/x/printed', { remote });
+    const log = await readConsoleLog(loaded.local);
+    expect(log.records.map((record) => record.text)).toContain('kept on the server');
+    expect(log.end).toMatchObject({ status: 'Complete' });
+    const sent = remote.callsOf('appendRunLogs').length;
+    await loaded.upload({ remote });
+    expect(remote.callsOf('appendRunLogs')).toHaveLength(sent);
   });
 
   it("keeps a crashed child's output, the error that crashed it and its exit code", async () => {

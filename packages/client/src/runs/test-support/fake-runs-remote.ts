@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import type { BlobRef } from '../../blobs/blob-client.js';
 import type { RunLogsBody } from '../console-capture/console-log-upload.js';
+import type { ConsoleChunk } from '../console-capture/console-log-writer.js';
 import type { RunHistogramBody, RunImageBody } from '../media/run-media-upload.js';
 import type { MetricSeries } from '../metric-log-reader.js';
 import type { RunAlert } from '../run-alerts.js';
@@ -170,6 +171,11 @@ export class FakeRunsRemote implements RunsRemote {
       const [type = '', name = ''] = key.split('/');
       return { type, name, ...structuredClone(stored) };
     });
+  }
+
+  async readRunLogs(id: string): Promise<ConsoleChunk[]> {
+    const chunks = [...(this.runLogs.get(id)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+    return chunks.map(({ run: _run, ...chunk }) => structuredClone(chunk));
   }
 
   async findArtifact(path: RemotePath): Promise<RemoteRecord | undefined> {
