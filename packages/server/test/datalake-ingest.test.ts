@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
+import { BACKENDS, s3Bucket } from './adversarial/support/adversarial-world.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -31,13 +32,18 @@ function untar(archive: Buffer): Map<string, Buffer> {
   return files;
 }
 
-describe.each(TEST_STORES)('datalake bulk ingest and archives on %s', (store) => {
+describe.each(BACKENDS)('datalake bulk ingest and archives on %s', (backend) => {
   let server: TestServer;
   let ada: { id: string; token: string };
   let bob: { id: string; token: string };
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0, maxBlobBytes: 100_000 });
+    const onS3 = backend === 'postgres + s3';
+    server = await startTestServer({
+      gcIntervalMs: 0,
+      maxBlobBytes: 100_000,
+      ...(onS3 ? { store: 'postgres' as const, blobs: await s3Bucket() } : {}),
+    });
     ada = await server.createUser('ada@example.org');
     bob = await server.createUser('bob@example.org');
   });

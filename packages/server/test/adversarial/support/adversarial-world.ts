@@ -46,7 +46,8 @@ export interface AdversarialWorld {
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
-async function s3Bucket(): Promise<string> {
+/** A fresh bucket on the test S3 (moto), as a `--blobs` URL. */
+export async function s3Bucket(): Promise<string> {
   const endpoint = process.env.LARDER_TEST_S3_ENDPOINT as string;
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_S3: endpoint,
