@@ -53,6 +53,8 @@ export interface S3BlobStoreOptions {
 }
 
 const PART_BYTES = 8 * 1024 * 1024;
+/** Parts an upload sends at once (each holds one part buffer). */
+const PARTS_IN_FLIGHT = 2;
 /** S3's smallest part but the last, and its largest part or single copy. */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -416,25 +418,27 @@ export class S3BlobStore implements BlobStore {
 
 /**
  * Where an upload's bytes go: copied into an 8 MiB part buffer, sent as `UploadPart` once
- * full while the next part fills the other buffer (at most one part in flight, so memory
- * is two buffers whatever the size, and the sender waits when S3 is slower). An upload of
- * less than one part is a single `PutObject`. `failure` is the storage's own error, if any.
+ * full while the next part fills another buffer (at most `PARTS_IN_FLIGHT` parts on the
+ * way, so memory is that many buffers plus one whatever the size, and the sender waits
+ * when S3 is slower). An upload of less than one part is a single `PutObject`. `failure`
+ * is the storage's own error, if any.
  */
 class PartSink extends Writable {
   failure: unknown;
   private filling: Buffer = Buffer.allocUnsafe(PART_BYTES);
-  private spare: Buffer | undefined = Buffer.allocUnsafe(PART_BYTES);
+  private readonly spares: Buffer[] = [];
   private filled = 0;
   private uploadId: string | undefined;
   private readonly etags: (string | undefined)[] = [];
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly key: string,
   ) {
-    super({ highWaterMark: PART_BYTES });
+    // Chunks are copied into the part buffer at once: no need to queue more than one.
+    super({ highWaterMark: 64 * 1024 });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -453,7 +457,7 @@ class PartSink extends Writable {
 
   /** Stops a multipart upload begun, so S3 keeps none of its parts. */
   async abort(): Promise<void> {
-    await this.inFlight?.catch(() => {});
+    await Promise.allSettled(this.inFlight);
     if (this.uploadId === undefined) return;
     await this.s3
       .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }))
@@ -470,9 +474,9 @@ class PartSink extends Writable {
     }
   }
 
-  /** Sends the full buffer as the next part once the previous part is in, and fills the other. */
+  /** Sends the full buffer as the next part (once there is room on the way) and fills another. */
   private async sendPart(): Promise<void> {
-    await this.settle();
+    while (this.inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(this.inFlight);
     if (this.uploadId === undefined) {
       const created = await this.storage(
         this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key })),
@@ -483,8 +487,7 @@ class PartSink extends Writable {
     const buffer = this.filling;
     const number = this.etags.length + 1;
     this.etags.push(undefined);
-    this.filling = this.spare ?? Buffer.allocUnsafe(PART_BYTES);
-    this.spare = undefined;
+    this.filling = this.spares.pop() ?? Buffer.allocUnsafe(PART_BYTES);
     this.filled = 0;
     const sending = this.storage(
       this.s3.send(
@@ -498,17 +501,19 @@ class PartSink extends Writable {
       ),
     ).then((answer) => {
       this.etags[number - 1] = answer.ETag;
-      this.spare = buffer;
+      this.spares.push(buffer);
     });
-    // Awaited by the next part or the end; until then a failure must not go unhandled.
-    sending.catch(() => {});
-    this.inFlight = sending;
+    this.inFlight.add(sending);
+    // Awaited by a later part or the end; until then a failure must not go unhandled.
+    sending.then(
+      () => this.inFlight.delete(sending),
+      () => {},
+    );
   }
 
+  /** Waits for every part on the way; the first failure rejects. */
   private async settle(): Promise<void> {
-    const inFlight = this.inFlight;
-    this.inFlight = undefined;
-    await inFlight;
+    await Promise.all(this.inFlight);
   }
 
   private async finish(): Promise<void> {
