@@ -1,7 +1,8 @@
 // Measures what the system metrics sampler costs the training process, in CPU time:
 //  1. per sample, reading the machine's counters (/proc on Linux) and computing the metrics,
 //     measured over many samples back to back (process CPU time, libuv's threads included);
-//  2. per nvidia-smi call, the CPU time of the child (where nvidia-smi is installed);
+//  2. per nvidia-smi call, the CPU time of the child (where nvidia-smi is installed), and how
+//     often the sampler then reads GPUs (every sample unless a call outlasts its budget);
 //  3. in a real run left idle: process CPU with the sampler on (short interval) minus the same
 //     run with it off, per sample (timers, the writer's appends and flushes included).
 // Each figure is turned into percent of one core at the default 10 s interval (the target is
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRun } from '../../../dist/index.js';
 import { NvidiaSmi } from '../../../dist/runs/system-metrics/nvidia-smi.js';
+import { GPU_QUERY_BUDGET } from '../../../dist/runs/system-metrics/system-metrics-sampler.js';
 import { SnapshotReader, systemMetricsBetween } from '../../../dist/runs/system-metrics/system-snapshot.js';
 
 const samples = Number(process.argv[2] ?? 2000);
@@ -55,13 +57,19 @@ if (smi.working) {
   const calls = 20;
   const childBefore = childMicros();
   cpuBefore = cpuMicros();
+  const wallStart = performance.now();
   for (let index = 0; index < calls; index++) await smi.query();
+  const wallPerCall = ((performance.now() - wallStart) * 1000) / calls;
   const perCall = (childMicros() - childBefore) / calls + (cpuMicros() - cpuBefore) / calls;
+  // The sampler reads GPUs every `every`-th sample when a call's wall time exceeds its budget.
+  const every = Math.max(1, Math.ceil(wallPerCall / (INTERVAL_MS * 1000 * GPU_QUERY_BUDGET)));
   result.nvidiaSmi = {
     gpus: first.length,
     calls,
     cpuMicrosPerCall: round(perCall),
-    percentOfOneCoreAt10s: round(percentOfCore(perCall), 4),
+    wallMicrosPerCall: round(wallPerCall),
+    gpuReadEverySamplesAt10s: every,
+    percentOfOneCoreAt10s: round(percentOfCore(perCall / every), 4),
   };
 } else {
   result.nvidiaSmi = { absent: 'nvidia-smi is not installed or found no GPU: no GPU readings, no cost' };
@@ -92,7 +100,7 @@ result.inRun = {
 };
 await rm(directory, { recursive: true, force: true });
 
-const gpuMicros = result.nvidiaSmi.cpuMicrosPerCall ?? 0;
+const gpuMicros = (result.nvidiaSmi.cpuMicrosPerCall ?? 0) / (result.nvidiaSmi.gpuReadEverySamplesAt10s ?? 1);
 result.total = {
   percentOfOneCoreAt10s: round(percentOfCore(Math.max(perSample, inRunPerSample) + gpuMicros), 4),
   target: 1,

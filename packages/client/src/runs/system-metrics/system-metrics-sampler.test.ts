@@ -13,6 +13,8 @@ describe('SystemMetricsSampler', () => {
       intervalMs: 50,
       startTime,
       gpus: { query: async () => [{ index: 1, utilizationPercent: 42, powerW: 100 }] },
+      // However slow this machine is, GPUs are read at every sample here.
+      gpuQueryBudget: 1,
       record: (metrics, step, time) => {
         samples.push({ metrics, step, time });
         if (samples.length === 3) reached();
@@ -33,6 +35,35 @@ describe('SystemMetricsSampler', () => {
     // Stopped means stopped: no sample after stop() resolved.
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(samples.length).toBe(count);
+  });
+
+  it('reads GPUs less often when a query costs more than half a percent of the interval', async () => {
+    const withGpus: boolean[] = [];
+    let reached: () => void = () => {};
+    const enough = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    // Each query takes about 10 ms against a budget of 0.25 ms (0.5 % of 50 ms): one in 40 samples at most.
+    const slowGpus = {
+      query: () =>
+        new Promise<{ index: number; powerW: number }[]>((resolve) =>
+          setTimeout(() => resolve([{ index: 0, powerW: 1 }]), 10),
+        ),
+    };
+    const sampler = new SystemMetricsSampler({
+      intervalMs: 50,
+      startTime: Date.now(),
+      gpus: slowGpus,
+      record: (metrics) => {
+        withGpus.push('gpu0_power_w' in metrics);
+        if (withGpus.length === 6) reached();
+      },
+    });
+    sampler.start();
+    await enough;
+    await sampler.stop();
+    // The first reading (no sample of its own) asked; the next 6 samples did not.
+    expect(withGpus.slice(0, 6)).toEqual([false, false, false, false, false, false]);
   });
 
   it('refuses an interval that would sample too often', () => {
