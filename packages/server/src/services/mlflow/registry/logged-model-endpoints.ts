@@ -4,6 +4,7 @@
  */
 
 import { eq, LarderError } from '@larder/protocol';
+import type { StoredDocument } from '../../../stores/document-store.js';
 import { homeOf } from '../../folders/folder-paths.js';
 import { FOLDERS_COLLECTION, folderId } from '../../folders/folder-tree.js';
 import { childrenOf } from '../artifacts/artifact-files.js';
@@ -12,7 +13,7 @@ import { DEFAULT_EXPERIMENT_ID, LOGGED_MODELS_COLLECTION } from '../artifacts/ar
 import type { EndpointTable, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
 import type { LoggedModels } from './logged-models.js';
-import { experimentIdOf, loggedModelMessage, loggedModelStatus } from './logged-models.js';
+import { experimentIdOf, loggedModelMessage, loggedModelStatus, modelMetricsOf } from './logged-models.js';
 import { pathParameter } from './path-parameters.js';
 import type { RegistryContext } from './registry-context.js';
 import { parseRegistryFilter } from './registry-filter.js';
@@ -142,6 +143,25 @@ export function loggedModelEndpoints({ feature, loggedModels, owners, files }: R
   };
 }
 
+/** `datasets: [{ dataset_name, dataset_digest? }]` of a logged-model search: models with metrics on one of them. */
+function datasetsOf(value: unknown): { name: string; digest?: string }[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', "'datasets' must be a list of { dataset_name, dataset_digest }");
+  }
+  return value.map((entry, index) => {
+    const fields = (entry ?? {}) as Record<string, unknown>;
+    if (typeof fields.dataset_name !== 'string' || fields.dataset_name === '') {
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `datasets[${index}] must name a dataset_name`);
+    }
+    const digest = fields.dataset_digest;
+    if (digest !== undefined && digest !== null && typeof digest !== 'string') {
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `datasets[${index}].dataset_digest must be a string`);
+    }
+    return { name: fields.dataset_name, ...(typeof digest === 'string' && digest !== '' ? { digest } : {}) };
+  });
+}
+
 async function searchLoggedModels(
   loggedModels: LoggedModels,
   request: MlflowCall['request'],
@@ -163,21 +183,33 @@ async function searchLoggedModels(
     return { path, direction: each?.ascending === false ? -1 : 1 };
   });
   if (keys.length === 0) keys.push({ path: 'createdAt', direction: -1 });
-  const models = (await loggedModels.inExperiments(experimentIds, actor)).filter((model) =>
-    matches({
-      attributes: {
-        name: String(model.name),
-        model_id: model._id,
-        model_type: String(model.modelType),
-        status: String(model.status),
-        source_run_id: String(model.sourceRunId),
-        creation_timestamp: Number(model.createdAt),
-        creation_time: Number(model.createdAt),
-        last_updated_timestamp: Number(model.updatedAt),
-      },
-      tags: (model.tags ?? {}) as Record<string, string>,
-      params: (model.params ?? {}) as Record<string, string>,
-    }),
+  const datasets = datasetsOf(request.datasets);
+  const measuredOn = (model: StoredDocument) =>
+    datasets.length === 0 ||
+    modelMetricsOf(model).some((metric) =>
+      datasets.some(
+        (dataset) =>
+          metric.datasetName === dataset.name &&
+          (dataset.digest === undefined || metric.datasetDigest === dataset.digest),
+      ),
+    );
+  const models = (await loggedModels.inExperiments(experimentIds, actor)).filter(
+    (model) =>
+      measuredOn(model) &&
+      matches({
+        attributes: {
+          name: String(model.name),
+          model_id: model._id,
+          model_type: String(model.modelType),
+          status: String(model.status),
+          source_run_id: String(model.sourceRunId),
+          creation_timestamp: Number(model.createdAt),
+          creation_time: Number(model.createdAt),
+          last_updated_timestamp: Number(model.updatedAt),
+        },
+        tags: (model.tags ?? {}) as Record<string, string>,
+        params: (model.params ?? {}) as Record<string, string>,
+      }),
   );
   models.sort((a, b) => {
     for (const key of keys) {

@@ -14,6 +14,7 @@ import { type ArtifactFiles, artifactOwner } from '../artifacts/artifact-files.j
 import { loggedModelArtifactUri } from '../artifacts/artifact-locations.js';
 import { type ArtifactOwners, DEFAULT_EXPERIMENT_ID, LOGGED_MODELS_COLLECTION } from '../artifacts/artifact-owners.js';
 import { MlflowError } from '../mlflow-errors.js';
+import { wireDouble } from '../tracking/run-records.js';
 
 export const LOGGED_MODEL_STATUSES = [
   'LOGGED_MODEL_STATUS_UNSPECIFIED',
@@ -30,6 +31,26 @@ export interface NewLoggedModel {
   sourceRunId: string | undefined;
   tags: { key: string; value: string }[];
   params: { key: string; value: string }[];
+}
+
+/** A metric point as the tracking endpoints read it, naming its dataset when it has one. */
+export interface ModelMetricPoint {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  datasetName?: string;
+  datasetDigest?: string;
+}
+
+/** A metric kept on a logged model. */
+export interface ModelMetric extends ModelMetricPoint {
+  runId: string;
+}
+
+/** The metrics kept on a logged model. */
+export function modelMetricsOf(model: StoredDocument): ModelMetric[] {
+  return Array.isArray(model.metrics) ? (model.metrics as unknown as ModelMetric[]) : [];
 }
 
 export class LoggedModels {
@@ -75,6 +96,43 @@ export class LoggedModels {
     }));
     if (!changed) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${modelId}' not found`);
     return changed.after;
+  }
+
+  /**
+   * Keeps metric points logged with this model's id (`log_metric(..., model_id=)`) on the
+   * model: the latest point (by step, then time) of each key, dataset and run, as the
+   * model's `data.metrics`. The caller must be able to write the model.
+   */
+  async recordMetrics(
+    modelId: string,
+    actor: Actor,
+    runId: string,
+    points: readonly ModelMetricPoint[],
+  ): Promise<void> {
+    await this.change(modelId, actor, (model) => {
+      const kept = new Map<string, ModelMetric>();
+      const identity = (metric: ModelMetric) =>
+        JSON.stringify([metric.key, metric.datasetName ?? '', metric.datasetDigest ?? '', metric.runId]);
+      for (const metric of modelMetricsOf(model)) kept.set(identity(metric), metric);
+      for (const point of points) {
+        const metric: ModelMetric = {
+          key: point.key,
+          value: point.value,
+          timestamp: point.timestamp,
+          step: point.step,
+          runId,
+          ...(point.datasetName ? { datasetName: point.datasetName } : {}),
+          ...(point.datasetDigest ? { datasetDigest: point.datasetDigest } : {}),
+        };
+        const previous = kept.get(identity(metric));
+        const newer =
+          !previous ||
+          metric.step > previous.step ||
+          (metric.step === previous.step && metric.timestamp >= previous.timestamp);
+        if (newer) kept.set(identity(metric), metric);
+      }
+      return { ...model, metrics: [...kept.values()] as unknown as StoredDocument[] };
+    });
   }
 
   /** Removes a model and its files. */
@@ -127,7 +185,19 @@ export function loggedModelMessage(model: StoredDocument, actor: Actor): Record<
       ...(model.statusMessage ? { status_message: String(model.statusMessage) } : {}),
       tags: pairs(model.tags),
     },
-    data: { params: pairs(model.params), metrics: [] },
+    data: {
+      params: pairs(model.params),
+      metrics: modelMetricsOf(model).map((metric) => ({
+        key: metric.key,
+        value: wireDouble(metric.value),
+        timestamp: metric.timestamp,
+        step: metric.step,
+        run_id: metric.runId,
+        model_id: model._id,
+        ...(metric.datasetName ? { dataset_name: metric.datasetName } : {}),
+        ...(metric.datasetDigest ? { dataset_digest: metric.datasetDigest } : {}),
+      })),
+    },
   };
 }
 

@@ -47,7 +47,18 @@ export function metricPointOf(entry: unknown, what: string): MetricPoint {
       : value === Number.NEGATIVE_INFINITY
         ? -Number.MAX_VALUE
         : value;
-  return { key, value: finite, timestamp, step: optionalInteger(fields, 'step') ?? 0 };
+  const modelId = optionalString(fields, 'model_id');
+  const datasetName = optionalString(fields, 'dataset_name');
+  const datasetDigest = optionalString(fields, 'dataset_digest');
+  return {
+    key,
+    value: finite,
+    timestamp,
+    step: optionalInteger(fields, 'step') ?? 0,
+    ...(modelId ? { modelId } : {}),
+    ...(datasetName ? { datasetName } : {}),
+    ...(datasetDigest ? { datasetDigest } : {}),
+  };
 }
 
 /**

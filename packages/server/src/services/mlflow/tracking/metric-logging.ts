@@ -9,8 +9,11 @@ import type { AccessPolicy } from '../../../auth/access-policy.js';
 import type { AppendBatch } from '../../../stores/metric-store.js';
 import type { MetricsService } from '../../metrics/metrics-service.js';
 import { RUNS_COLLECTION } from '../../runs/runs-service.js';
+import { ArtifactFiles } from '../artifacts/artifact-files.js';
+import { ArtifactOwners } from '../artifacts/artifact-owners.js';
 import type { EndpointDeps, MlflowCall } from '../mlflow-endpoints.js';
 import { MlflowError } from '../mlflow-errors.js';
+import { LoggedModels } from '../registry/logged-models.js';
 import { seriesOfMetricKey } from './metric-keys.js';
 import type { RunRecord } from './run-records.js';
 
@@ -19,10 +22,20 @@ export interface MetricPoint {
   value: number;
   timestamp: number;
   step: number;
+  /** MLflow 3: the logged model the metric is also about, and the dataset it was measured on. */
+  modelId?: string;
+  datasetName?: string;
+  datasetDigest?: string;
 }
 
 export class MetricLogging {
-  constructor(private readonly deps: EndpointDeps) {}
+  private readonly owners: ArtifactOwners;
+  private readonly models: LoggedModels;
+
+  constructor(private readonly deps: EndpointDeps) {
+    this.owners = new ArtifactOwners(deps.store);
+    this.models = new LoggedModels(deps.store, this.owners, new ArtifactFiles(deps.store, deps.blobs));
+  }
 
   /** Refuses a run the caller may read but not write. */
   async assertWritable(call: MlflowCall, run: RunRecord): Promise<void> {
@@ -55,6 +68,21 @@ export class MetricLogging {
         times: Float64Array.from(series.points, (point) => point.timestamp),
       },
     }));
+    const byModel = await this.modelPoints(call, points);
     await (this.deps.app.service('metrics') as unknown as MetricsService).appendToRun(run, batches);
+    // Points naming a logged model are kept on that model too (its latest per key and dataset).
+    for (const [modelId, modelPoints] of byModel) {
+      await this.models.recordMetrics(modelId, call.actor, run._id, modelPoints);
+    }
+  }
+
+  /** The logged models points name, grouped; each must be writable by the caller before anything is stored. */
+  private async modelPoints(call: MlflowCall, points: readonly MetricPoint[]): Promise<Map<string, MetricPoint[]>> {
+    const byModel = new Map<string, MetricPoint[]>();
+    for (const point of points) {
+      if (point.modelId) byModel.set(point.modelId, [...(byModel.get(point.modelId) ?? []), point]);
+    }
+    for (const modelId of byModel.keys()) await this.owners.loggedModel(modelId, call.actor, 'write');
+    return byModel;
   }
 }
