@@ -79,6 +79,32 @@ describe.each(TEST_STORES)('run media on %s', (store) => {
     expect((await call(ada, 'GET', `/run-images?run=${run._id}&$limit=0`)).body.total).toBe(2);
   });
 
+  it('answers a smaller copy of a large picture with ?width, and small ones as stored', async () => {
+    const run = (await call(ada, 'POST', '/runs', { name: 'large', folder: 'media', makeFolder: true })).body;
+    const large = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#884422' } })
+      .png()
+      .toBuffer();
+    const small = await png('#224488');
+    const records = (
+      await call(ada, 'POST', '/run-images', [
+        { run: run._id, key: 'l', name: 'big', step: 0, image: await upload(ada, large) },
+        { run: run._id, key: 's', name: 'small', step: 0, image: await upload(ada, small) },
+      ])
+    ).body as { _id: string }[];
+    const get = (path: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${ada.token}` } });
+    const scaled = await get(`/run-images/${records[0]?._id}/file?width=256`);
+    expect(scaled.status).toBe(200);
+    expect(scaled.headers.get('content-type')).toBe('image/webp');
+    const metadata = await sharp(Buffer.from(await scaled.arrayBuffer())).metadata();
+    expect([metadata.width, metadata.height]).toEqual([256, 192]);
+    const kept = await get(`/run-images/${records[1]?._id}/file?width=256`);
+    expect(kept.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await kept.arrayBuffer()).equals(small)).toBe(true);
+    for (const width of ['0', 'abc', '99999', '12']) {
+      expect((await get(`/run-images/${records[0]?._id}/file?width=${width}`)).status).toBe(400);
+    }
+  });
+
   it('refuses an image record naming bytes the writer does not hold, whoever uploaded them', async () => {
     const run = (await call(eve, 'POST', '/runs', { name: 'thief', folder: 'media', makeFolder: true })).body;
     const adaBytes = await png('#aa3366');

@@ -143,7 +143,7 @@ try {
               images: resources.filter((path) => path.startsWith('/run-images?')).length,
               histograms: resources.filter((path) => path.startsWith('/run-histograms?')).length,
             },
-            filesFetched: resources.filter((path) => /^\/run-images\/[^/]+\/file$/.test(path)).length,
+            filesFetched: resources.filter((path) => /^\/run-images\/[^/]+\/file(\?|$)/.test(path)).length,
           };
         },
         HISTOGRAMS,
@@ -188,22 +188,28 @@ try {
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
       })
     ).json();
-    const times = [];
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const started = performance.now();
-      const response = await fetch(`/run-images/${page.data[0]._id}/file?fresh=${attempt}`, {
-        headers: { authorization: `Bearer ${token}` },
-        cache: 'no-store',
-      });
-      await createImageBitmap(await response.blob());
-      times.push(performance.now() - started);
-    }
-    return times;
+    const time = async (query) => {
+      const times = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const started = performance.now();
+        const response = await fetch(`/run-images/${page.data[0]._id}/file${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+          cache: 'no-store',
+        });
+        await createImageBitmap(await response.blob());
+        times.push(performance.now() - started);
+      }
+      return times;
+    };
+    // The stored file (what the panel asks for unless a picture is far wider than it) and a
+    // copy scaled by the server to a panel's width.
+    return { stored: await time(''), scaled: await time('?width=640') };
   }, run._id);
   result.slider = {
     nextStepMs: summary(nextStep),
     farJumpMs: summary(jumps),
-    floorFetchAndDecodeOneFileMs: summary(floor),
+    floorFetchAndDecodeStoredFileMs: summary(floor.stored),
+    fetchAndDecodeScaledCopyMs: summary(floor.scaled),
   };
 
   // Hover on a distribution: the redraw.

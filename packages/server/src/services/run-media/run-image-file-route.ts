@@ -2,8 +2,8 @@
  * `GET|HEAD /run-images/<id>/file`: the bytes of a run's image, to whoever may read the run
  * (not by blob claims: a reader of a shared run sees its images without having uploaded
  * them). The type is read from the bytes (PNG, JPEG, GIF or WebP; anything else is served
- * as `application/octet-stream`), never taken from the writer; answers are cached for good,
- * since a record's image never changes.
+ * as `application/octet-stream`), never taken from the writer; `?width=N` answers a smaller
+ * copy (see `run-image-sizes.ts`). Answers are cached for good: a record's image never changes.
  */
 import { eq, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
@@ -13,6 +13,7 @@ import { decodePathSegment } from '../../http/path-segment.js';
 import { sendBlob } from '../../http/send-blob.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 import { RunAccess } from './run-access.js';
+import { requestedWidth, scaledImage } from './run-image-sizes.js';
 import { RUN_IMAGES_COLLECTION } from './run-media-service.js';
 
 const IMAGE_FILE = /^\/run-images\/([^/]+)\/file$/;
@@ -52,6 +53,24 @@ export function runImageFileRoute(options: {
     const { sha256 } = (record.image ?? {}) as { sha256?: unknown };
     const info = typeof sha256 === 'string' ? await blobs.stat(sha256) : undefined;
     if (!info) throw missing;
+    const width = requestedWidth(ctx.query.width);
+    const scaled = width === undefined ? undefined : await scaledImage(blobs, info, width);
+    if (scaled) {
+      const etag = `"${info.sha256}-w${width}"`;
+      ctx.set('ETag', etag);
+      ctx.set('Cache-Control', 'private, max-age=31536000, immutable');
+      ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      if (ctx.get('if-none-match') === etag) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.status = 200;
+      ctx.type = 'image/webp';
+      ctx.length = scaled.length;
+      ctx.body = ctx.method === 'GET' ? scaled : '';
+      return;
+    }
     const contentType = await sniffedType(blobs, info.sha256, info.size);
     await sendBlob(ctx, blobs, info, { bodyWanted: ctx.method === 'GET', contentType });
   };

@@ -1,7 +1,8 @@
 /**
  * One image name of a run: the picture at the chosen step, its caption and a step slider
- * (arrow keys step through). Only the picture in view and its neighbours are fetched; the
- * index of steps came in the page's one request for the run's image records.
+ * (arrow keys step through). Only the picture in view and its neighbours are fetched, scaled
+ * by the server when far wider than a panel; the index of steps came in the page's one request
+ * for the run's image records.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { mark } from '../../../charts/perf-marks.js';
@@ -19,7 +20,13 @@ export interface ImageRecord {
   height?: number;
 }
 
-const fileOf = (image: ImageRecord) => `/run-images/${encodeURIComponent(image._id)}/file`;
+/** Twice a panel's width on this screen: pictures known to be wider come scaled by the server. */
+const SCALED_ABOVE = Math.min(4096, 1280 * Math.ceil(globalThis.devicePixelRatio || 1));
+const PANEL_WIDTH = SCALED_ABOVE / 2;
+// Scaling costs the server a decode and an encode per request, more than sending a picture of
+// a few megabytes costs on a fast link, so only pictures far wider than a panel are scaled.
+const fileOf = (image: ImageRecord) =>
+  `/run-images/${encodeURIComponent(image._id)}/file${(image.width ?? 0) > SCALED_ABOVE ? `?width=${PANEL_WIDTH}` : ''}`;
 
 export function ImagePanel({ name, images }: { name: string; images: readonly ImageRecord[] }) {
   // null follows the latest step as more arrive; moving the slider holds a step.
