@@ -209,6 +209,33 @@ function fillMode(filler) {
   return filler > 100_000 ? 'store' : 'http';
 }
 
+/**
+ * Where the datalake's server keeps its metadata: SQLite in its data folder, or, with
+ * BENCH_DATALAKE_DB=postgres, a scratch database made from BENCH_POSTGRES_URL (dropped after).
+ */
+async function datalakeDatabase(log) {
+  if (process.env.BENCH_DATALAKE_DB !== 'postgres') return { kind: 'sqlite', args: [], drop: async () => {} };
+  const base = process.env.BENCH_POSTGRES_URL;
+  if (!base) throw new Error('BENCH_DATALAKE_DB=postgres needs BENCH_POSTGRES_URL');
+  const pg = (await import('pg')).default;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  const name = `larder_datalake_bench_${Date.now()}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  log(`datalake: metadata in PostgreSQL (${name})`);
+  return {
+    kind: 'postgres',
+    url: url.toString(),
+    args: ['--db', url.toString()],
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
 async function assetNamed(url, filename) {
   const response = await fetch(`${url}/assets?filename=${encodeURIComponent(filename)}&$limit=1`);
   const [asset] = (await response.json()).data;
@@ -217,7 +244,7 @@ async function assetNamed(url, filename) {
 }
 
 /** Fills the lake to `assets`, then times tag queries through the SDK over HTTP. */
-async function tagQuery({ lake, lakeAt, serving, dataDir, pictureCount, assets, log }) {
+async function tagQuery({ lake, lakeAt, serving, database, dataDir, pictureCount, assets, log }) {
   const filler = Math.max(0, assets - pictureCount);
   const groups = groupsFor(filler);
   const fill = filler > 0 ? fillMode(filler) : 'http';
@@ -232,8 +259,8 @@ async function tagQuery({ lake, lakeAt, serving, dataDir, pictureCount, assets, 
     await addFillerAssets(serving.server.url, 1, groups);
     const template = await assetNamed(serving.server.url, 'asset-0.txt');
     await serving.server.stop();
-    await bulkFillAssets({ dataDir, template, from: 1, to: filler, groups, log });
-    serving.server = await startLarder(dataDir);
+    await bulkFillAssets({ dataDir, postgresUrl: database.url, template, from: 1, to: filler, groups, log });
+    serving.server = await startLarder(dataDir, database.args);
     queried = lakeAt(serving.server.url);
   }
   const fillSeconds = (performance.now() - started) / 1000;
@@ -251,6 +278,7 @@ async function tagQuery({ lake, lakeAt, serving, dataDir, pictureCount, assets, 
   if (queried !== lake) await queried.close();
   return {
     assets: pictureCount + filler,
+    store: database.kind,
     fill,
     fillSeconds: round(fillSeconds, 1),
     // Through the upload route only: the bulk fill writes the store directly.
@@ -272,7 +300,8 @@ export async function benchDatalake(tempRoot, config, log) {
   const pictures = await makePictureFolder(folder, config.datalakePictures);
   const dataDir = join(tempRoot, 'datalake-data');
   // The tag query may restart the server (to fill the store directly): whichever runs is here.
-  const serving = { server: await startLarder(dataDir) };
+  const database = await datalakeDatabase(log);
+  const serving = { server: await startLarder(dataDir, database.args) };
   const counter = countingFetch();
   const credentialsFile = join(tempRoot, 'no-credentials.json');
   const lake = new Datalake({ url: serving.server.url, credentialsFile, fetch: counter.fetch });
@@ -289,6 +318,7 @@ export async function benchDatalake(tempRoot, config, log) {
             lake,
             lakeAt,
             serving,
+            database,
             dataDir,
             pictureCount: ids.length,
             assets: config.datalakeAssets,
@@ -307,6 +337,7 @@ export async function benchDatalake(tempRoot, config, log) {
   } finally {
     await lake.close();
     await serving.server.stop();
+    await database.drop();
     await rm(folder, { recursive: true, force: true });
   }
 }

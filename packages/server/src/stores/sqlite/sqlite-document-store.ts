@@ -19,6 +19,7 @@ import {
   sqliteJsonPath,
 } from './sqlite-query-compiler.js';
 import { CACHE_SIZE_PRAGMA, type ReadMode, SqliteReaderPool } from './sqlite-reader-pool.js';
+import { SqliteSortWalk } from './sqlite-sort-walk.js';
 
 export interface SqliteDocumentStoreOptions {
   /** Database file, or `:memory:`. */
@@ -32,6 +33,11 @@ export interface SqliteDocumentStoreOptions {
    * collection (default 0.2; 1 always uses it, 0 never).
    */
   maxIndexSelectivity?: number;
+  /**
+   * Pages the main connection keeps in memory, in MiB (default 32). Loading a large store in
+   * bulk goes several times faster when the tables being filled fit.
+   */
+  cacheMiB?: number;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -42,6 +48,7 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly statements = new Map<string, Database.Statement>();
   private readers: SqliteReaderPool | undefined;
   private fieldIndex: SqliteFieldIndex | undefined;
+  private sortWalk: SqliteSortWalk | undefined;
   /** Collections known to be recorded, so that creates skip a write. */
   private readonly knownCollections = new Set<string>();
 
@@ -56,10 +63,12 @@ export class SqliteDocumentStore implements DocumentStore {
     // the last transactions, never the database's integrity.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    db.pragma(`cache_size = ${CACHE_SIZE_PRAGMA}`);
+    const cacheMiB = this.options.cacheMiB;
+    db.pragma(`cache_size = ${cacheMiB === undefined ? CACHE_SIZE_PRAGMA : -Math.round(cacheMiB * 1024)}`);
     this.db = db;
     this.migrate(db);
     this.fieldIndex = new SqliteFieldIndex(db, this.options.maxIndexSelectivity);
+    this.sortWalk = new SqliteSortWalk(db, this.fieldIndex);
     const readers = this.options.file === ':memory:' ? 0 : (this.options.readers ?? 2);
     if (readers > 0) this.readers = new SqliteReaderPool(this.options.file, readers);
   }
@@ -70,6 +79,7 @@ export class SqliteDocumentStore implements DocumentStore {
     this.readers = undefined;
     this.statements.clear();
     this.fieldIndex = undefined;
+    this.sortWalk = undefined;
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
     this.db = undefined;
@@ -185,10 +195,28 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
-    if (this.options.autoIndex !== false) this.fieldIndex?.noteQuery(collection, options.filter);
-    const { sql, params } = this.compileMatches(collection, options, 'json(data)');
-    const texts = await this.read<string[]>(sql, params, 'pluck', !constrainsId(options.filter));
+    this.noteQuery(collection, options);
+    const texts = await this.matches(collection, options, 'json(data)');
     return texts.map((text) => JSON.parse(text) as StoredDocument);
+  }
+
+  private noteQuery(collection: string, options: StoreFindOptions): void {
+    if (this.options.autoIndex === false) return;
+    this.fieldIndex?.noteQuery(collection, options.filter);
+    this.sortWalk?.noteSort(collection, options.sort);
+  }
+
+  /** One column of the page's matches: read by a walk of the sort field's index where it is sure, else by the query. */
+  private async matches(collection: string, options: StoreFindOptions, columns: string): Promise<string[]> {
+    const scan = !constrainsId(options.filter);
+    const walk = this.sortWalk?.compile(collection, options, columns, this.context(collection));
+    if (walk) {
+      const rows = await this.read<string[]>(walk.sql, walk.params, 'pluck', scan);
+      // Fewer: the numbers ran out before the page did, and documents without one follow.
+      if (rows.length === options.limit) return rows;
+    }
+    const { sql, params } = this.compileMatches(collection, options, columns);
+    return this.read<string[]>(sql, params, 'pluck', scan);
   }
 
   /**
@@ -196,12 +224,10 @@ export class SqliteDocumentStore implements DocumentStore {
    * threads; then the page's documents are read by primary key.
    */
   async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
-    if (this.options.autoIndex !== false) this.fieldIndex?.noteQuery(collection, options.filter);
-    const scan = !constrainsId(options.filter);
+    this.noteQuery(collection, options);
     const total = this.count(collection, options.filter);
     if (options.limit === 0) return { total: await total, documents: [] };
-    const { sql, params } = this.compileMatches(collection, options, 'id');
-    const [ids, count] = await Promise.all([this.read<string[]>(sql, params, 'pluck', scan), total]);
+    const [ids, count] = await Promise.all([this.matches(collection, options, 'id'), total]);
     if (ids.length === 0) return { total: count, documents: [] };
     const rows = this.statement(
       'SELECT id, json(data) AS data FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
@@ -254,6 +280,7 @@ export class SqliteDocumentStore implements DocumentStore {
           const json = JSON.stringify(document);
           insert.run(collection, document._id, json);
           this.fieldIndex?.written(collection, document._id, json, undefined);
+          this.sortWalk?.written(collection, json);
         }
       })();
     } catch (error) {
@@ -276,6 +303,7 @@ export class SqliteDocumentStore implements DocumentStore {
           const json = JSON.stringify(after);
           update.run(json, collection, before._id);
           this.fieldIndex?.written(collection, before._id, json, JSON.stringify(before));
+          this.sortWalk?.written(collection, json);
           modifications.push({ before, after });
         }
         return modifications;
