@@ -57,8 +57,8 @@ describe.each(
     expect(result.registered_versions).toEqual(['1', '2']);
     if (mlflow3) {
       // Both the server and MLflow's register_model append to the tag, as with MLflow's own server.
-      expect(result.logged_model_versions).toContainEqual({ name, version: '1' });
-      expect(result.logged_model_versions).toContainEqual({ name, version: '2' });
+      expect(result.logged_model_versions).toContainEqual({ name, version: 1 });
+      expect(result.logged_model_versions).toContainEqual({ name, version: 2 });
     }
     expect(result.version_status).toBe('READY');
     expect(result.version_run).toBe(true);

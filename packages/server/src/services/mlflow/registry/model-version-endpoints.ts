@@ -113,8 +113,8 @@ export function modelVersionEndpoints(context: RegistryContext): EndpointTable {
         },
         {},
       )) as StoredDocument;
-      if (resolved.loggedModelId && resolved.files.length > 0) {
-        await noteRegistration(context, resolved.loggedModelId, String(model.name), String(version.version), actor);
+      if (resolved.loggedModelId) {
+        await noteRegistration(context, resolved.loggedModelId, String(model.name), Number(version.version), actor);
       }
       const after = await modelNamed(store, String(model.name), actor);
       return { model_version: modelVersionMessage(after, version) };
@@ -229,26 +229,33 @@ function downloadUri(version: StoredDocument): string {
   return fields.storageLocation || fields.source;
 }
 
-/** As MLflow's server, a logged model lists the versions registered from it in its `mlflow.modelVersions` tag. */
+/**
+ * As MLflow's server, a logged model lists the versions registered from it in its
+ * `mlflow.modelVersions` tag, written as Python's `json.dumps` writes it
+ * (`[{"name": "model", "version": 1}]`), which clients compare as text.
+ */
 async function noteRegistration(
   context: RegistryContext,
   modelId: string,
   name: string,
-  version: string,
+  version: number,
   actor: MlflowCall['actor'],
 ): Promise<void> {
   try {
     await context.loggedModels.change(modelId, actor, (before) => {
       const tags = (before.tags ?? {}) as Record<string, string>;
-      let listed: { name: string; version: string }[] = [];
+      let listed: { name: string; version: number }[] = [];
       try {
         const parsed: unknown = JSON.parse(tags[MODEL_VERSIONS_TAG] ?? '[]');
         if (Array.isArray(parsed)) listed = parsed as typeof listed;
       } catch {
         // a tag someone overwrote with something else: start the list again
       }
-      if (!listed.some((each) => each?.name === name && each?.version === version)) listed.push({ name, version });
-      return { ...before, tags: { ...tags, [MODEL_VERSIONS_TAG]: JSON.stringify(listed) } };
+      if (!listed.some((each) => each?.name === name && Number(each?.version) === version)) {
+        listed.push({ name, version });
+      }
+      const text = `[${listed.map((each) => `{"name": ${JSON.stringify(String(each.name))}, "version": ${Number(each.version)}}`).join(', ')}]`;
+      return { ...before, tags: { ...tags, [MODEL_VERSIONS_TAG]: text } };
     });
   } catch (error) {
     // Registering from a logged model one may read but not write leaves its tags alone.
