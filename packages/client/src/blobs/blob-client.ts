@@ -57,6 +57,8 @@ export interface BlobClientOptions {
 }
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024;
+/** Files up to this size are read and hashed on the calling thread. */
+const INLINE_HASH_BYTES = 1024 * 1024;
 
 /** What an upload sends: slices of it are request bodies (a file-backed Blob reads lazily). */
 type UploadBody = Blob | Uint8Array;
@@ -74,6 +76,12 @@ export class BlobClient {
     const chunkBytes = chunkSize(options);
     if (typeof source !== 'string') {
       return this.#upload(source, await planChunks(bytesSource(source), chunkBytes), options);
+    }
+    const { readFile, stat } = await import('node:fs/promises');
+    if ((await stat(source)).size <= INLINE_HASH_BYTES) {
+      // A small file costs less to hash here than a message to a worker and back.
+      const bytes = await readFile(source);
+      return this.#upload(bytes, await planChunks(bytesSource(bytes), chunkBytes), options);
     }
     this.#hashing ??= new HashPool();
     return this.uploadHashed(source, await this.#hashing.hash(source, { chunkBytes }), options);
