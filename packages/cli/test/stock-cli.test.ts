@@ -143,4 +143,31 @@ describe('larder stock', () => {
     );
     expect((await larder(home, ['stock', '-C', repo, 'ls'])).stdout).toBe('No stock commits yet.\n');
   });
+
+  it('fsck checks packs and loose objects, and --repair rebuilds a lost pack index', async () => {
+    const repo = await project('fsck', true);
+    expect((await larder(repo, ['stock', 'init'])).code).toBe(0);
+    const room = new StockRoom({ path: repo, author: 'cli-test' });
+    await room.optimize(async () => {
+      for (let i = 0; i < 40; i++)
+        await room.data.set('images', `s${i}`, tensor(new Uint8Array([i, 1, 2, 3]), [2, 2], 'uint8'));
+    });
+    await room.commit('forty samples');
+    const sound = await larder(repo, ['stock', 'fsck']);
+    expect(sound).toMatchObject({ code: 0 });
+    expect(sound.stdout).toContain('1 packs (40 objects) and 1 loose objects checked: all sound');
+
+    const packs = join(repo, '.stock', 'packs');
+    const { readdir } = await import('node:fs/promises');
+    const index = (await readdir(packs)).find((file) => file.endsWith('.idx')) as string;
+    await rm(join(packs, index));
+    const broken = await larder(repo, ['stock', 'fsck']);
+    expect(broken.code).not.toBe(0);
+    expect(broken.stderr).toMatch(/has no index/);
+    expect(broken.stderr).toContain('larder stock fsck --repair');
+    const repaired = await larder(repo, ['stock', 'fsck', '--repair']);
+    expect(repaired).toMatchObject({ code: 0 });
+    expect(repaired.stdout).toMatch(/repaired: rebuilt the index of pack [0-9a-f]{12} \(40 objects\)/);
+    expect((await larder(repo, ['stock', 'ls'])).stdout).toContain('images');
+  });
 });

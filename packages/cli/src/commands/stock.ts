@@ -1,5 +1,5 @@
 /**
- * `larder stock init|status|commit|log|diff|ls|checkout|push|pull`: versioned models, data and
+ * `larder stock init|status|commit|log|diff|ls|checkout|fsck|push|pull`: versioned models, data and
  * tags in a stock repository next to the code (`head.stock` committed to git, objects in
  * `.stock/`). All but `push` and `pull` are local; those two exchange commits with a
  * repository on a Larder server, sending only the objects the other side lacks.
@@ -125,6 +125,24 @@ export function registerStock(program: Command): void {
         console.log(`head.stock now names ${id.slice(0, 12)}: ${info?.message ?? ''}`);
         const staged = diffLines(await room.status());
         if (staged.length > 0) console.error(`${staged.length} staged changes will apply on top of it.`);
+      }),
+    );
+
+  stock
+    .command('fsck')
+    .description('check every object (packs against their names and indexes, each object against its id)')
+    .option('--repair', 'rebuild missing or damaged pack indexes, set damaged packs aside, remove unfinished files')
+    .action(
+      clearly(async (options: { repair?: boolean }) => {
+        const report = await open().objects.check({ repair: options.repair === true });
+        for (const line of report.repaired) console.log(`repaired: ${line}`);
+        for (const line of report.problems) console.error(line);
+        console.log(
+          `${report.packs} packs (${report.objects} objects) and ${report.loose} loose objects checked: ${report.problems.length === 0 ? 'all sound' : `${report.problems.length} problems`}`,
+        );
+        if (report.problems.length > 0 && !options.repair) {
+          throw new CliError('Run "larder stock fsck --repair" to rebuild what can be rebuilt.');
+        }
       }),
     );
 

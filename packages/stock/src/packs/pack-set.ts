@@ -88,9 +88,8 @@ export class PackSet {
 
   find(hash: string): PackedObject | undefined {
     if (this.#packs.size === 0) return undefined;
-    const id = Buffer.from(hash, 'hex');
     for (const pack of this.#packs.values()) {
-      const position = findInIndex(pack.index, id);
+      const position = findInIndex(pack.index, hash);
       if (position >= 0) {
         const at = INDEX_HEADER_BYTES + FANOUT_BYTES + position * INDEX_ENTRY_BYTES;
         const bytes = pack.index.bytes;
@@ -138,6 +137,27 @@ export class PackSet {
       }
     }
     return found;
+  }
+
+  /**
+   * Splits `hashes` into whole packs (every object of the pack is among them: such a pack
+   * can be sent as it is) and the rest.
+   */
+  covering(hashes: readonly string[]): { packs: { name: string; path: string }[]; rest: string[] } {
+    const wanted = new Set(hashes);
+    const packs: { name: string; path: string }[] = [];
+    for (const pack of this.#packs.values()) {
+      const ids: string[] = [];
+      for (let position = 0; position < pack.index.count; position += 1) {
+        const id = indexEntryAt(pack.index, position).id.toString('hex');
+        if (!wanted.has(id)) break;
+        ids.push(id);
+      }
+      if (ids.length !== pack.index.count) continue;
+      for (const id of ids) wanted.delete(id);
+      packs.push({ name: pack.name, path: join(this.#folder, `${pack.name}.pack`) });
+    }
+    return { packs, rest: hashes.filter((hash) => wanted.has(hash)) };
   }
 
   /** The object count of a loaded pack. */

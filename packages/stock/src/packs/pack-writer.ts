@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ENTRY_HEADER_BYTES, encodeIndex, packHeader, paddingAfter, writeEntryHeader } from './pack-format.js';
 
 const FLUSH_BYTES = 4 * 1024 * 1024;
+const KEPT_IN_MEMORY = 16;
 
 export interface SealedPack {
   /** The pack's SHA-256 (hex), which is also its file name. */
@@ -25,11 +26,11 @@ export class PackWriter {
   readonly #entries = new Map<string, { offset: number; length: number }>();
   #handle: FileHandle | undefined;
   #buffered: Buffer[] = [];
-  /** Objects not yet written to the file, by id: reads of them need no flush. */
-  readonly #unflushed = new Map<string, Buffer>();
   #bufferedBytes = 0;
   #flushing: Promise<void> = Promise.resolve();
   #flushed = 0;
+  /** The first objects, kept: a scope too small for a pack writes them loose without touching the file. */
+  readonly #first = new Map<string, Buffer>();
   #size = 0;
 
   constructor(scratch: string) {
@@ -64,7 +65,7 @@ export class PackWriter {
     }
     entry.fill(0, at);
     this.#entries.set(hash, { offset: this.#size + ENTRY_HEADER_BYTES, length });
-    this.#unflushed.set(hash, entry);
+    if (this.#first.size < KEPT_IN_MEMORY) this.#first.set(hash, entry);
     this.#append(entry);
     if (this.#bufferedBytes >= FLUSH_BYTES) await this.#flush();
   }
@@ -73,10 +74,11 @@ export class PackWriter {
   async read(hash: string): Promise<Buffer | undefined> {
     const entry = this.#entries.get(hash);
     if (entry === undefined) return undefined;
-    const unflushed = this.#unflushed.get(hash);
-    if (unflushed !== undefined)
-      return Buffer.from(unflushed.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + entry.length));
-    await this.#flushing;
+    const kept = this.#first.get(hash);
+    if (kept !== undefined) return Buffer.from(kept.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + entry.length));
+    // Rare (a scope reading what it just wrote): written out first, then read like the rest.
+    if (entry.offset >= this.#flushed) await this.#flush();
+    else await this.#flushing;
     const bytes = Buffer.alloc(entry.length);
     await (this.#handle as FileHandle).read(bytes, 0, entry.length, entry.offset);
     return bytes;
@@ -151,7 +153,6 @@ export class PackWriter {
     const chunks = this.#buffered;
     this.#buffered = [];
     this.#bufferedBytes = 0;
-    this.#unflushed.clear();
     const joined = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     // Hashed as written, a few MiB at a time: the same bytes in the same order.
     this.#hash.update(joined);

@@ -129,8 +129,17 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
     progress.bytes += sizeOf(hash);
     options.onProgress?.({ ...progress });
   });
+  // A local pack whose every object is missing goes as it is; the others are packed afresh.
+  await room.objects.packs.refresh();
+  const { packs: whole, rest } = room.objects.packs.covering(missingPacked);
+  for (const { path } of whole) {
+    const sent = await remote.uploadPack(repository._id, path);
+    progress.objects += sent.objects;
+    progress.bytes += sent.bytes;
+    options.onProgress?.({ ...progress });
+  }
   await sendInPacks(
-    missingPacked,
+    rest,
     (hash) => room.objects.readRaw(hash),
     room.layout.scratch,
     TRANSFER_PACK_BYTES,
