@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRun } from '../../client/src/index.js';
+import { createRun, loadRun } from '../../client/src/index.js';
+import { readMediaEntries } from '../../client/src/runs/media/media-entries.js';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
 import { assertDashboardBuilt, CHROMIUM, HAS_CHROMIUM, type PageStorage, SCREENSHOTS } from './dashboard-support.js';
 
@@ -47,6 +48,7 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
   let runId: string;
   let runsDir: string;
   let adaToken: string;
+  let runLocal: string;
   const pageErrors: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
@@ -72,6 +74,7 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
       makeFolder: true,
     });
     runId = uploaded.id;
+    runLocal = run.local;
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -196,5 +199,16 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
     expect(shaded).toBeGreaterThan(0.3);
     await shot('run-media-distribution');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('comes back whole when the SDK loads the run from the server', async () => {
+    await rm(runLocal, { recursive: true });
+    const copy = await loadRun('/ada@example.org/media/gan', { connection: { url: server.url, token: adaToken } });
+    const entries = await readMediaEntries(copy.local);
+    expect(entries.filter((entry) => entry.kind === 'image')).toHaveLength(IMAGE_STEPS + 1);
+    expect(entries.filter((entry) => entry.kind === 'histogram')).toHaveLength(HISTOGRAM_STEPS);
+    expect(entries.find((entry) => entry.kind === 'image' && entry.step === 1200)).toMatchObject({
+      caption: 'epoch 12',
+    });
   });
 });

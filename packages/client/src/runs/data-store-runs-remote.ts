@@ -73,6 +73,29 @@ export class DataStoreRunsRemote implements RunsRemote {
     await this.#store.service<RemoteRecord, RunHistogramBody>('run-histograms').create(records);
   }
 
+  async readRunMedia(id: string) {
+    const all = async <T>(service: string): Promise<T[]> => {
+      const records: T[] = [];
+      for (;;) {
+        const page = (await this.#store
+          .service<RemoteRecord>(service)
+          .find({ query: { run: id, $limit: 10_000, $skip: records.length } })) as unknown as Paginated<T>;
+        records.push(...page.data);
+        if (page.data.length === 0 || records.length >= page.total) return records;
+      }
+    };
+    return {
+      images: await all<RunImageBody & { _id: string }>('run-images'),
+      histograms: await all<RunHistogramBody>('run-histograms'),
+    };
+  }
+
+  async readRunImage(imageId: string): Promise<Uint8Array> {
+    const response = await this.#store.request(`/run-images/${encodeURIComponent(imageId)}/file`);
+    if (!response.ok) throw errorFromAnswer('GET', response.url, response.status, await response.text());
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
   patchRun(id: string, body: RunPatchBody): Promise<RemoteRecord> {
     return this.#store.service<RemoteRecord, RunPatchBody>('runs').patch(id, body);
   }

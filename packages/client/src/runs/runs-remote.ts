@@ -161,6 +161,10 @@ export interface RunsRemote {
   createRunImages(records: RunImageBody[]): Promise<void>;
   /** `POST /run-histograms`: bins of tensors by step. */
   createRunHistograms(records: RunHistogramBody[]): Promise<void>;
+  /** Every image and histogram record of a run (to bring it back whole). */
+  readRunMedia(id: string): Promise<{ images: (RunImageBody & { _id: string })[]; histograms: RunHistogramBody[] }>;
+  /** The stored bytes of one of a run's images. */
+  readRunImage(imageId: string): Promise<Uint8Array>;
   /** Releases connections the remote opened itself. */
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * A run brought back from a server into a local run directory, whole: metadata, platform,
- * git state, associations, the references of its files, every metric point and its console
- * output, with an
+ * git state, associations, the references of its files, every metric point, its console
+ * output and its images and histograms, with an
  * upload record saying the server holds all of it, so uploading the copy again sends
  * nothing that did not change. A directory that already holds the run (loading it from
  * the working directory it was created in) is opened as it is, never overwritten.
@@ -12,6 +12,7 @@ import type { JsonValue } from '@larder/protocol';
 import { CONSOLE_FILE } from './console-capture/console-log-writer.js';
 import { alternativeName, runParentDir } from './local-directories.js';
 import { writeJsonFileSync } from './local-json-file.js';
+import { copyRunMedia } from './media/run-media-copy.js';
 import { encodeChunk } from './metric-chunk.js';
 import {
   GIT_FILE,
@@ -83,6 +84,7 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
   const log = lines.join('');
   await writeFile(join(directory, METRICS_FILE), log);
   if (consoleLog !== '') await writeFile(join(directory, CONSOLE_FILE), consoleLog);
+  const mediaBytes = await copyRunMedia(remote, record._id, directory);
   writeJsonFileSync(join(directory, HPARAMS_FILE), hparams);
   writeJsonFileSync(join(directory, PLATFORM_FILE), (record.platform ?? null) as JsonValue);
   writeJsonFileSync(join(directory, GIT_FILE), (record.git ?? null) as JsonValue);
@@ -96,6 +98,7 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
     sentMetadata: JSON.stringify(metadataPatch(document, hparams, associations)),
     logBytes: Buffer.byteLength(log),
     ...(consoleLog === '' ? {} : { consoleBytes: Buffer.byteLength(consoleLog) }),
+    ...(mediaBytes === 0 ? {} : { mediaBytes }),
   });
   // run.json last: a directory without it is not (yet) a run.
   writeJsonFileSync(join(directory, RUN_FILE), document);

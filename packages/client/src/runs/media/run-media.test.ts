@@ -4,7 +4,7 @@
  * connection, and written synchronously when the process exits without `finish()`.
  */
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRun } from '../create-run.js';
@@ -67,6 +67,29 @@ describe('run media', () => {
     const calls = remote.calls.length;
     await (await loadRun(run.local)).upload({ remote });
     expect(remote.calls.length).toBe(calls);
+  });
+
+  it('comes back whole with a run loaded from the server, and uploading the copy sends none of it', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'kept' });
+    run.logImage('samples', pixels(90), { step: 3, caption: 'three' });
+    run.logHistogram('weights', [1, 2, 3], { step: 3 });
+    await run.finish();
+    await run.upload({ remote, folder: 'x' });
+    const before = await readMediaEntries(run.local);
+    await rm(run.local, { recursive: true });
+    const loaded = await loadRun('/ada@example.org/x/kept', { remote });
+    const after = await readMediaEntries(loaded.local);
+    expect(after.map((entry) => [entry.kind, entry.key, entry.step])).toEqual(
+      before.map((entry) => [entry.kind, entry.key, entry.step]),
+    );
+    const image = after.find((entry) => entry.kind === 'image');
+    expect(image).toMatchObject({ caption: 'three', sha256: before[0]?.kind === 'image' ? before[0].sha256 : '' });
+    if (image?.kind !== 'image') throw new Error('no image');
+    expect((await readFile(join(loaded.local, image.file))).length).toBe(image.size);
+    const sent = remote.callsOf('createRunImages').length + remote.callsOf('createRunHistograms').length;
+    await loaded.upload({ remote });
+    expect(remote.callsOf('createRunImages').length + remote.callsOf('createRunHistograms').length).toBe(sent);
   });
 
   it('resends after a broken connection without storing an entry twice', async () => {

@@ -138,6 +138,21 @@ export class FakeRunsRemote implements RunsRemote {
     }
   }
 
+  async readRunMedia(id: string) {
+    const records = [...this.media.values()].filter((record) => record.run === id).map((r) => structuredClone(r));
+    return {
+      images: records.filter((r): r is RunImageBody => 'image' in r).map((r) => ({ ...r, _id: `${r.run}:${r.key}` })),
+      histograms: records.filter((r): r is RunHistogramBody => !('image' in r)),
+    };
+  }
+
+  async readRunImage(imageId: string): Promise<Uint8Array> {
+    const record = this.media.get(imageId);
+    const bytes = record && 'image' in record ? this.blobs.get(record.image.sha256) : undefined;
+    if (!bytes) throw new LarderError('NotFound', `No run image ${imageId}`);
+    return bytes;
+  }
+
   async raiseAlert(runId: string, alert: RunAlert): Promise<void> {
     this.calls.push({ method: 'raiseAlert', body: alert });
     if (this.failNextAlertCalls > 0) {
