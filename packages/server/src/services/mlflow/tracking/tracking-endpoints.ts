@@ -7,6 +7,7 @@ import { serverInfoEndpoints } from '../server-info-endpoint.js';
 import { experimentEndpoints } from './experiment-endpoints.js';
 import { metricEndpoints } from './metric-endpoints.js';
 import { runEndpoints } from './run-endpoints.js';
+import { searchDatasetsEndpoints } from './search-datasets-endpoint.js';
 import { searchRunsEndpoints } from './search-runs-endpoint.js';
 
 export function trackingEndpoints(deps: EndpointDeps): EndpointTable {
@@ -15,6 +16,7 @@ export function trackingEndpoints(deps: EndpointDeps): EndpointTable {
     ...runEndpoints(deps),
     ...metricEndpoints(deps),
     ...searchRunsEndpoints(deps),
+    ...searchDatasetsEndpoints(deps),
     ...serverInfoEndpoints(),
   };
 }
