@@ -68,7 +68,7 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
       filter,
       limit: MAX_EXPERIMENTS + skip + 1,
     })) as unknown as ExperimentFolder[];
-    const valueOf = (folder: ExperimentFolder, path: readonly (string | number)[]): unknown =>
+    const sortValue = (folder: ExperimentFolder, path: readonly (string | number)[]): unknown =>
       path.length === 1 && path[0] === 'path'
         ? experiments.nameOf(call.actor, folder.path)
         : path.reduce<unknown>((value, key) => (value as Record<string | number, unknown> | undefined)?.[key], folder);
@@ -76,7 +76,7 @@ export function experimentEndpoints(deps: EndpointDeps): EndpointTable {
       a === b ? 0 : a == null ? -1 : b == null ? 1 : (a as string) < (b as string) ? -1 : 1;
     all.sort((a, b) => {
       for (const key of [...sort, { path: ['_id'], direction: 1 } as SortKey]) {
-        const order = compare(valueOf(a, key.path), valueOf(b, key.path)) * key.direction;
+        const order = compare(sortValue(a, key.path), sortValue(b, key.path)) * key.direction;
         if (order !== 0) return order;
       }
       return 0;

@@ -41,7 +41,13 @@ describe('the JSON text of a metric history', () => {
     );
     expect(parsed.next_page_token).toBe('tok');
     expect(parsed.metrics).toHaveLength(5002);
-    expect(parsed.metrics[0]).toEqual({ key: 'm', value: 5000 / 7, timestamp: 1_700_000_005_000, step: 10_000, run_id: 'r1' });
+    expect(parsed.metrics[0]).toEqual({
+      key: 'm',
+      value: 5000 / 7,
+      timestamp: 1_700_000_005_000,
+      step: 10_000,
+      run_id: 'r1',
+    });
     expect(parsed.metrics[4999].value).toBe(9999 / 7);
     expect(parsed.metrics.slice(5000).map((metric: { value: number }) => metric.value)).toEqual([2, 1]);
   });
