@@ -100,7 +100,8 @@ describe('larder pictures and larder datasets', () => {
     const refused = await runCli(['pictures', 'rm', firstId], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^larder: 'p0\.jpg' belongs to the published version 'first' of dataset 'streets'/);
-  });
+    // A dozen CLI processes in a row: a ceiling for a loaded machine, not a speed check.
+  }, 180_000);
 
   it('refuses mistakes with one clear sentence', async () => {
     const missing = await runCli(['pictures', 'upload', join(dir, 'nope')], { env });
