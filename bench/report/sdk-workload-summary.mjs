@@ -66,7 +66,7 @@ function stockSampleLines(samples) {
   const { write, read, push, pull, stored, rawDiskWrite: raw } = samples;
   return [
     `Stock samples (${samples.samples} of ${samples.sampleBytes} bytes; stored in ${stored.files} files, ${mib(stored.bytes)}):`,
-    `write + commit ${write.samplesPerSec} samples/s (${write.seconds} s); read back ${read.samplesPerSec} samples/s (${read.seconds} s); raw disk write ${raw.mbPerSec} MB/s`,
+    `write + commit ${write.samplesPerSec} samples/s (${write.seconds} s, the commit ${write.commitSeconds} s; ${write.cpuMicrosPerSample} µs of CPU each); read back ${read.samplesPerSec} samples/s (${read.seconds} s; ${read.cpuMicrosPerSample} µs of CPU each); raw disk write ${raw.mbPerSec} MB/s`,
     `push ${push.samplesPerSec} samples/s (${push.seconds} s, ${push.objects} objects, ${mib(push.bytes)}); pull ${pull.samplesPerSec} samples/s (${pull.seconds} s), read back after it ${pull.readBackSamplesPerSec} samples/s`,
   ];
 }
