@@ -5,8 +5,11 @@ import { freePort } from './free-port.mjs';
 
 const CLI = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
 
-/** @param {string} dataDir @param {string[]} [extraArgs] e.g. `['--db', url]` */
-export async function startLarder(dataDir, extraArgs = []) {
+/**
+ * @param {string} dataDir @param {string[]} [extraArgs] e.g. `['--db', url]`
+ * @param {{ timeoutMs?: number }} [options] how long it may take to answer (default 30 s)
+ */
+export async function startLarder(dataDir, extraArgs = [], options = {}) {
   const port = await freePort();
   return startChildServer({
     name: 'Larder',
@@ -14,5 +17,6 @@ export async function startLarder(dataDir, extraArgs = []) {
     args: [CLI, 'serve', '--no-auth', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, ...extraArgs],
     port,
     readyPath: '/health',
+    timeoutMs: options.timeoutMs,
   });
 }
