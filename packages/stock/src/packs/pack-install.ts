@@ -36,7 +36,7 @@ export async function installPack(path: string, folder: string, durable: boolean
 }
 
 /**
- * Writes packs of at most `maxBytes` holding `hashes` (read, and so checked, through `read`)
+ * Writes packs of at most `maxBytes` and `maxObjects` holding `hashes` (read, and so checked, through `read`)
  * into `scratch`, calling `send` with each finished one and deleting it afterwards.
  */
 export async function sendInPacks(
@@ -44,6 +44,7 @@ export async function sendInPacks(
   read: (hash: string) => Promise<Uint8Array>,
   scratch: string,
   maxBytes: number,
+  maxObjects: number,
   send: (path: string, pack: SealedPack) => Promise<void>,
 ): Promise<void> {
   let writer: PackWriter | undefined;
@@ -62,7 +63,7 @@ export async function sendInPacks(
     const bytes = await read(hash);
     writer ??= new PackWriter(scratch);
     await writer.add(hash, [bytes], bytes.byteLength);
-    if (writer.size >= maxBytes) await flush();
+    if (writer.size >= maxBytes || writer.count >= maxObjects) await flush();
   }
   await flush();
 }

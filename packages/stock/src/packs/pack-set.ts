@@ -140,13 +140,14 @@ export class PackSet {
   }
 
   /**
-   * Splits `hashes` into whole packs (every object of the pack is among them: such a pack
-   * can be sent as it is) and the rest.
+   * Splits `hashes` into whole packs of at most `maxObjects` (every object of the pack is
+   * among them: such a pack can be sent as it is) and the rest.
    */
-  covering(hashes: readonly string[]): { packs: { name: string; path: string }[]; rest: string[] } {
+  covering(hashes: readonly string[], maxObjects: number): { packs: { name: string; path: string }[]; rest: string[] } {
     const wanted = new Set(hashes);
     const packs: { name: string; path: string }[] = [];
     for (const pack of this.#packs.values()) {
+      if (pack.index.count > maxObjects) continue;
       const ids: string[] = [];
       for (let position = 0; position < pack.index.count; position += 1) {
         const id = indexEntryAt(pack.index, position).id.toString('hex');

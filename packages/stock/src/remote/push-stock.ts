@@ -49,6 +49,8 @@ export interface PushResult {
 const ASK_BATCH = 5000;
 /** Packs a push sends are at most this large, so an interrupted push redoes little. */
 const TRANSFER_PACK_BYTES = 64 * 1024 * 1024;
+/** And hold at most this many objects (the server indexes a pack in memory; it takes up to 1,000,000). */
+const TRANSFER_PACK_OBJECTS = 500_000;
 
 async function inBatches(ids: readonly string[], ask: (slice: string[]) => Promise<string[]>): Promise<string[]> {
   const answer: string[] = [];
@@ -131,7 +133,7 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
   });
   // A local pack whose every object is missing goes as it is; the others are packed afresh.
   await room.objects.packs.refresh();
-  const { packs: whole, rest } = room.objects.packs.covering(missingPacked);
+  const { packs: whole, rest } = room.objects.packs.covering(missingPacked, TRANSFER_PACK_OBJECTS);
   for (const { path } of whole) {
     const sent = await remote.uploadPack(repository._id, path);
     progress.objects += sent.objects;
@@ -143,6 +145,7 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
     (hash) => room.objects.readRaw(hash),
     room.layout.scratch,
     TRANSFER_PACK_BYTES,
+    TRANSFER_PACK_OBJECTS,
     async (path, pack) => {
       await remote.uploadPack(repository._id, path);
       progress.objects += pack.objects;

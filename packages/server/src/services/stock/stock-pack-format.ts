@@ -20,6 +20,8 @@ const ENTRIES_START = INDEX_HEADER + FANOUT;
 
 /** A packed object larger than this is refused: clients pack only objects under 1 MiB. */
 export const MAX_PACKED_OBJECT_BYTES = 64 * 1024 * 1024;
+/** A pack may hold this many objects (its index is built in memory); clients send at most 500,000. */
+export const MAX_PACKED_OBJECTS = 1_000_000;
 
 export interface PackEntry {
   offset: number;
@@ -82,6 +84,8 @@ export async function verifyPackStream(source: Readable, size: number): Promise<
         const length = pending.readUInt32LE(32);
         if (length < 8 || length > MAX_PACKED_OBJECT_BYTES) bad(`an object of ${length} bytes cannot be packed`);
         if (position + length > size) bad('an object runs past its end');
+        if (entries.size >= MAX_PACKED_OBJECTS)
+          bad(`it holds more than ${MAX_PACKED_OBJECTS} objects: send smaller packs`);
         const id = pending.toString('hex', 0, 32);
         object = { id, offset: position, length, left: length, hash: createHash('sha256') };
       }
