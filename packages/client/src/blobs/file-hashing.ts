@@ -80,6 +80,8 @@ export class HashPool {
   readonly #idle: Worker[] = [];
   readonly #queue: { id: number; message: object }[] = [];
   readonly #pending = new Map<number, Pending>();
+  /** The job each busy worker is on. */
+  readonly #running = new Map<Worker, number>();
   #nextId = 1;
   #closed = false;
 
@@ -115,6 +117,7 @@ export class HashPool {
       const job = this.#queue.shift() as { id: number; message: object };
       // A busy worker keeps the process alive until it answers; an idle one does not.
       worker.ref();
+      this.#running.set(worker, job.id);
       worker.postMessage(job.message);
     }
   }
@@ -125,6 +128,7 @@ export class HashPool {
     worker.on('message', (answer: Answer) => {
       const pending = this.#pending.get(answer.id);
       this.#pending.delete(answer.id);
+      this.#running.delete(worker);
       worker.unref();
       this.#idle.push(worker);
       if (pending) {
@@ -139,9 +143,22 @@ export class HashPool {
       }
       this.#pump();
     });
-    worker.on('error', (error) => {
-      for (const { reject } of this.#pending.values()) reject(error);
-      this.#pending.clear();
+    // A worker that dies fails its own job only; a fresh one takes the queue on.
+    const lost = (error: Error) => {
+      const id = this.#running.get(worker);
+      this.#running.delete(worker);
+      this.#workers.splice(this.#workers.indexOf(worker), 1);
+      const idle = this.#idle.indexOf(worker);
+      if (idle >= 0) this.#idle.splice(idle, 1);
+      if (id !== undefined) {
+        this.#pending.get(id)?.reject(error);
+        this.#pending.delete(id);
+      }
+      if (!this.#closed) this.#pump();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => {
+      if (this.#workers.includes(worker)) lost(new Error(`A hashing worker stopped (exit code ${code})`));
     });
     this.#workers.push(worker);
     return worker;
