@@ -336,9 +336,8 @@ export class ObjectStore {
   /** An object's stored bytes, unchecked: the open batch, the packs, the loose file, then packs again. */
   async #stored(hash: string): Promise<Buffer> {
     assertHash(hash);
-    const pending = await this.#writer?.read(hash);
-    if (pending !== undefined) return pending;
-    await this.#packs.ready();
+    if (this.#writer?.has(hash)) return (await this.#writer.read(hash)) as Buffer;
+    if (!this.#packs.loaded) await this.#packs.refresh();
     const packed = this.#packs.find(hash);
     if (packed !== undefined) return this.#packs.read(packed);
     try {

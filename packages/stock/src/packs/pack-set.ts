@@ -66,6 +66,11 @@ export class PackSet {
     this.#refreshed = true;
   }
 
+  /** Whether the folder has been read at least once. */
+  get loaded(): boolean {
+    return this.#refreshed;
+  }
+
   /** Refreshes once, the first time the packs are needed. */
   async ready(): Promise<void> {
     if (!this.#refreshed) await this.refresh();
