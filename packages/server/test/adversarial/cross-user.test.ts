@@ -46,6 +46,7 @@ const FILE_ROUTES: [path: (t: string) => string, target: string][] = [
   [(t) => `/blobs/${t}`, 'thumbnail'],
   [(t) => `/stock-objects/${t}/__OBJECT__`, 'stockRepo'],
   [(t) => `/stock-commits?repo=${t}`, 'stockRepo'],
+  [(t) => `/stock-packs/${t}`, 'stockRepo'],
   [(t) => `/coco-exports/${t}`, 'datasetVersion'],
   [(t) => `/dataset-members?versionId=${t}`, 'datasetVersion'],
   [(t) => `/dataset-labels?versionId=${t}`, 'datasetVersion'],
@@ -421,6 +422,15 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
           'POST',
           () => `/stock-objects/${world.own.stockRepo}/missing`,
           (t) => ({ objects: [t] }),
+        ),
+      },
+      {
+        label: 'POST /stock-objects/:stockRepo/locate',
+        target: 'stockRepo',
+        call: rest(
+          'POST',
+          (t) => `/stock-objects/${t}/locate`,
+          () => ({ objects: [world.ids.stockObject] }),
         ),
       },
       {
