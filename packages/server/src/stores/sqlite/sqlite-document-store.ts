@@ -152,15 +152,18 @@ export class SqliteDocumentStore implements DocumentStore {
     return Promise.resolve((mode === 'get' ? statement.get(...params) : statement.all(...params)) as T);
   }
 
-  /** What the compiler knows of a collection's field indexes. */
-  private context(collection: string): CompileContext {
+  /**
+   * What the compiler knows of a collection's field indexes. A count (`counting`) uses an
+   * index however many documents match: it reads postings and keys, never the JSON.
+   */
+  private context(collection: string, counting = false): CompileContext {
     const index = this.fieldIndex;
     if (!index?.paths(collection)) return { collection };
     return {
       collection,
       index: {
         useful: (jsonPath, values) =>
-          index.paths(collection)?.has(jsonPath) === true && index.useful(collection, jsonPath, values),
+          index.paths(collection)?.has(jsonPath) === true && (counting || index.useful(collection, jsonPath, values)),
         term: (jsonPath, value) => index.term(collection, jsonPath, value),
       },
     };
@@ -240,7 +243,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async count(collection: string, filter: Filter): Promise<number> {
     const params: unknown[] = [collection];
-    const where = compileFilter(filter, params, this.context(collection));
+    const where = compileFilter(filter, params, this.context(collection, true));
     const row = await this.read<{ n: number }>(
       `SELECT count(*) AS n FROM documents WHERE collection = ? AND ${where}`,
       params,
