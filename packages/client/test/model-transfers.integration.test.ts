@@ -194,6 +194,27 @@ describe('SDK model registry transfers', () => {
     await Promise.all([ada.close(), healed.close(), hopeless.close()]);
   });
 
+  it('continues from staged bytes over its own HTTP client too, and refetches a staged start that is wrong', async () => {
+    const ada = await registry(adaToken);
+    const pushed = await ada.pushVersion(await pmfModel('staged'));
+    const stage = async (target: string, bytes: Buffer) => {
+      const staged = join(`${target}.pulling-${pushed.version._id}`, CHECKPOINT);
+      await mkdir(join(staged, '..'), { recursive: true });
+      await writeFile(staged, bytes);
+    };
+    const good = join(dir, 'staged-good');
+    await stage(good, weights.subarray(0, 4 * MiB));
+    await ada.pullVersion('staged', 'latest', good);
+    expect((await readFile(join(good, CHECKPOINT))).equals(weights)).toBe(true);
+
+    const wrong = join(dir, 'staged-wrong');
+    await stage(wrong, randomBytes(4 * MiB));
+    await ada.pullVersion('staged', 'latest', wrong, { download: { firstDelayMs: 1 } });
+    expect((await readFile(join(wrong, CHECKPOINT))).equals(weights)).toBe(true);
+    expect(await validateModel(wrong, { strict: true })).toEqual([]);
+    await ada.close();
+  });
+
   it("keeps another user's private version out of reach, whatever is staged", async () => {
     const ada = await registry(adaToken);
     const pushed = await ada.pushVersion(await pmfModel('private-weights'));
