@@ -10,7 +10,7 @@
  * const hash = await store.putTensor(tensor([1, 2, 3]));
  * const same = await store.getTensor(hash);
  */
-import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { checkPacks, type PackCheck } from '../packs/pack-check.js';
@@ -19,7 +19,7 @@ import { installPack } from '../packs/pack-install.js';
 import { PackSet } from '../packs/pack-set.js';
 import { PackWriter, type SealedPack, syncFolder } from '../packs/pack-writer.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { writeFileAtomically } from './atomic-file.js';
+import { LooseObjects } from './loose-objects.js';
 import {
   corrupt,
   type DecodedObject,
@@ -55,17 +55,16 @@ export const SMALLEST_PACK = 16;
 export const LARGEST_PACK_BYTES = 256 * 1024 * 1024;
 
 export class ObjectStore {
-  readonly #directory: string;
+  readonly #loose: LooseObjects;
   readonly #scratch: string;
   readonly #durable: boolean;
-  readonly #madeDirectories = new Set<string>();
   readonly #packs: PackSet;
   #batch = false;
   #writer: PackWriter | undefined;
   #sealed: SealedPack[] = [];
 
   constructor(directory: string, scratch: string, options: ObjectStoreOptions = {}) {
-    this.#directory = directory;
+    this.#loose = new LooseObjects(directory, scratch);
     this.#scratch = scratch;
     this.#durable = options.durable ?? false;
     this.#packs = new PackSet(options.packs ?? join(dirname(directory), 'packs'));
@@ -157,7 +156,7 @@ export class ObjectStore {
   async check(options: { repair?: boolean } = {}): Promise<PackCheck & { loose: number }> {
     await mkdir(this.#scratch, { recursive: true });
     const result = { ...(await checkPacks(this.#packs.folder, this.#scratch, options.repair ?? false)), loose: 0 };
-    for await (const hash of this.#looseHashes()) {
+    for await (const hash of this.#loose.hashes()) {
       result.loose += 1;
       try {
         decodeObject(await this.readRaw(hash), hash);
@@ -170,25 +169,22 @@ export class ObjectStore {
   }
 
   /** Whether the object is stored as its own file (push uploads those one by one). */
-  async isLoose(hash: string): Promise<boolean> {
-    try {
-      return (await stat(this.pathOf(hash))).isFile();
-    } catch {
-      return false;
-    }
+  isLoose(hash: string): Promise<boolean> {
+    assertHash(hash);
+    return this.#loose.has(hash);
   }
 
   /** The stored size of an object, wherever it lives. */
   async sizeOf(hash: string): Promise<number> {
     const packed = await this.#packed(hash);
     if (packed !== undefined) return packed.length;
-    return (await stat(this.pathOf(hash))).size;
+    return this.#loose.size(hash);
   }
 
   /** Where the object with this hash lives. */
   pathOf(hash: string): string {
     assertHash(hash);
-    return join(this.#directory, hash.slice(0, 2), hash.slice(2));
+    return this.#loose.pathOf(hash);
   }
 
   async has(hash: string): Promise<boolean> {
@@ -210,7 +206,7 @@ export class ObjectStore {
     });
     if (absent.length > 1024) {
       const loose = new Set<string>();
-      for await (const hash of this.#looseHashes()) loose.add(hash);
+      for await (const hash of this.#loose.hashes()) loose.add(hash);
       return absent.filter((hash) => !loose.has(hash));
     }
     const missing: string[] = [];
@@ -272,29 +268,19 @@ export class ObjectStore {
   /** The kind an object declares, read from its first bytes only (not checked against its hash). */
   async kindOf(hash: string): Promise<ObjectKind> {
     if (!(await this.isLoose(hash))) return objectKind(await this.#stored(hash), hash);
-    const handle = await open(this.pathOf(hash), 'r');
-    try {
-      const prefix = new Uint8Array(8);
-      await handle.read(prefix, 0, 8, 0);
-      const length = new DataView(prefix.buffer).getUint32(4, true);
-      const head = new Uint8Array(8 + Math.min(length, 1 << 20));
-      const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
-      return objectKind(head.subarray(0, bytesRead), hash);
-    } finally {
-      await handle.close();
-    }
+    return this.#loose.kindOf(hash);
   }
 
   /** Hashes of stored objects that start with `prefix` (at least 2 hex characters). */
   async withPrefix(prefix: string): Promise<string[]> {
     await this.#packs.refresh();
-    return [...new Set([...(await this.#looseWithPrefix(prefix)), ...this.#packs.withPrefix(prefix)])];
+    return [...new Set([...(await this.#loose.withPrefix(prefix)), ...this.#packs.withPrefix(prefix)])];
   }
 
   /** Every stored hash, loose and packed (each once). */
   async *all(): AsyncGenerator<string> {
     const seen = new Set<string>();
-    for await (const hash of this.#looseHashes()) {
+    for await (const hash of this.#loose.hashes()) {
       seen.add(hash);
       yield hash;
     }
@@ -303,28 +289,6 @@ export class ObjectStore {
       if (!seen.has(hash)) yield hash;
       seen.add(hash);
     }
-  }
-
-  /** Loose objects only (the files under the objects folder). */
-  async *#looseHashes(): AsyncGenerator<string> {
-    let folders: string[];
-    try {
-      folders = await readdir(this.#directory);
-    } catch {
-      return;
-    }
-    for (const folder of folders.sort()) yield* await this.#looseWithPrefix(folder);
-  }
-
-  async #looseWithPrefix(prefix: string): Promise<string[]> {
-    const folder = prefix.slice(0, 2);
-    let names: string[];
-    try {
-      names = await readdir(join(this.#directory, folder));
-    } catch {
-      return [];
-    }
-    return names.map((name) => folder + name).filter((hash) => HASH_PATTERN.test(hash) && hash.startsWith(prefix));
   }
 
   /** Where a packed (or pending) object is, refreshing the packs once if needed. */
@@ -341,7 +305,7 @@ export class ObjectStore {
     const packed = this.#packs.find(hash);
     if (packed !== undefined) return this.#packs.read(packed);
     try {
-      return await readFile(this.pathOf(hash));
+      return await this.#loose.read(hash);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
       await this.#packs.refresh();
@@ -362,17 +326,7 @@ export class ObjectStore {
       if (this.#writer.size >= LARGEST_PACK_BYTES) await this.sealBatch();
       return object.hash;
     }
-    const target = this.pathOf(object.hash);
-    // An existing file of the right size is the same content; a short one (a crash on a
-    // machine without `durable`) is rewritten.
-    const existing = await stat(target).catch(() => undefined);
-    if (existing?.size === object.size) return object.hash;
-    const folder = join(this.#directory, object.hash.slice(0, 2));
-    if (!this.#madeDirectories.has(folder)) {
-      await mkdir(folder, { recursive: true });
-      this.#madeDirectories.add(folder);
-    }
-    await writeFileAtomically(target, object.chunks, this.#scratch, options.durable ?? this.#durable);
+    await this.#loose.write(object, options.durable ?? this.#durable);
     return object.hash;
   }
 }
