@@ -34,6 +34,7 @@ export class SqliteSortWalk {
     otherKinds: Database.Statement;
     anyContainer: Database.Statement;
     typeOf: Database.Statement;
+    firstType: Database.Statement;
   };
 
   constructor(
@@ -48,6 +49,11 @@ export class SqliteSortWalk {
         "SELECT 1 FROM documents WHERE collection = ? AND json_type(data, ?) IN ('array', 'object') LIMIT 1",
       ),
       typeOf: db.prepare('SELECT json_type(?, ?)').pluck(),
+      firstType: db
+        .prepare(
+          'SELECT json_type(data, ?) FROM documents WHERE collection = ? AND json_type(data, ?) IS NOT NULL LIMIT 1',
+        )
+        .pluck(),
     };
   }
 
@@ -60,7 +66,11 @@ export class SqliteSortWalk {
     const key = `${collection}\u0000${path}`;
     const uses = (this.uses.get(key) ?? 0) + 1;
     this.uses.set(key, uses);
-    if (uses >= USES_BEFORE_INDEXING) this.fieldIndex.create(collection, path);
+    if (uses < USES_BEFORE_INDEXING) return;
+    // Only number fields are walked: indexing another (`createdAt`, a string) would cost a build
+    // that blocks the store (minutes at a million documents) for nothing.
+    const type = this.statements.firstType.get(path, collection, path);
+    if (type === 'integer' || type === 'real') this.fieldIndex.create(collection, path);
   }
 
   /** Call inside the write transaction, after a document was inserted or replaced. */
