@@ -16,6 +16,11 @@
  *   BENCH_MLFLOW_POINTS    points sent to MLflow's log-batch (default 100000: it is slow)
  *   BENCH_MLFLOW       "none" skips the MLflow peer (installed with pip on first use)
  *   BENCH_DVC          "none" skips the DVC peer of the picture upload (installed with pip on first use)
+ *   BENCH_MLFLOW_CLIENT_POINTS  points MLflow's Python client logs to Larder with log_batch
+ *                   and reads back whole (default 1000000; 0 skips the MLflow client workload;
+ *                   the mlflow server peer gets BENCH_MLFLOW_POINTS)
+ *   BENCH_MLFLOW_CLIENT_RUNS  runs both servers hold for the client's search_runs (default 10000)
+ *   BENCH_MLFLOW_CLIENT_ARTIFACT_MB  the artifact sent through both proxies (default 1024)
  *   BENCH_REGISTRY_CHECKPOINT_MB  size of each of the ten checkpoints of the model pushed
  *                   to and pulled from the registry (default 200; 0 skips the registry workload)
  *   BENCH_DATALAKE_PICTURES  pictures uploaded to the datalake (default 10000; 0 skips the
@@ -55,6 +60,9 @@ export function readConfig() {
     mlflowPoints: integer('BENCH_MLFLOW_POINTS', 100_000),
     mlflow: process.env.BENCH_MLFLOW === 'none' ? 'none' : 'mlflow',
     dvc: process.env.BENCH_DVC === 'none' ? 'none' : 'dvc',
+    mlflowClientPoints: integer('BENCH_MLFLOW_CLIENT_POINTS', 1_000_000),
+    mlflowClientRuns: integer('BENCH_MLFLOW_CLIENT_RUNS', 10_000),
+    mlflowClientArtifactMiB: integer('BENCH_MLFLOW_CLIENT_ARTIFACT_MB', 1024),
     registryCheckpointMiB: integer('BENCH_REGISTRY_CHECKPOINT_MB', 200),
     datalakePictures: integer('BENCH_DATALAKE_PICTURES', 10_000),
     datalakeAssets: integer('BENCH_DATALAKE_ASSETS', 100_000),

@@ -22,6 +22,7 @@ import { benchLarder } from './runs/larder-bench.mjs';
 import { benchLarderOnPostgres } from './runs/larder-postgres-bench.mjs';
 import { benchLarderOnS3 } from './runs/larder-s3-bench.mjs';
 import { benchMarcelle } from './runs/marcelle-bench.mjs';
+import { benchMlflowClient } from './runs/mlflow-client-bench.mjs';
 import { benchRegistry } from './runs/registry-bench.mjs';
 import { benchStock } from './runs/stock-bench.mjs';
 import { benchStockSamples } from './runs/stock-samples-bench.mjs';
@@ -66,6 +67,20 @@ try {
     config.trackingPoints > 0
       ? await benchTracking(tempRoot, config, log)
       : { available: false, reason: 'skipped (BENCH_TRACKING_POINTS=0)' };
+  report.mlflowClient =
+    config.mlflowClientPoints > 0
+      ? await benchMlflowClient(
+          tempRoot,
+          {
+            points: config.mlflowClientPoints,
+            peerPoints: config.mlflowPoints,
+            runs: config.mlflowClientRuns,
+            artifactMiB: config.mlflowClientArtifactMiB,
+            peer: config.mlflow !== 'none',
+          },
+          log,
+        ).catch(failed('mlflow client'))
+      : { available: false, reason: 'skipped (BENCH_MLFLOW_CLIENT_POINTS=0)' };
   report.registry =
     config.registryCheckpointMiB > 0
       ? await benchRegistry(tempRoot, config.registryCheckpointMiB, log).catch(failed('registry'))

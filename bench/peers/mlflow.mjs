@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { startChildServer } from '../servers/child-server.mjs';
 import { freePort } from '../servers/free-port.mjs';
 
-export const MLFLOW_VERSION = '3.6.0';
+export const MLFLOW_VERSION = '3.17.2';
 const VENV = fileURLToPath(new URL('../.peers/mlflow', import.meta.url));
 const PYTHON = join(VENV, 'bin', 'python');
+/** The peer's Python, whose `mlflow` package is also the client of the MLflow client workload. */
+export const MLFLOW_PYTHON = PYTHON;
 const MLFLOW = join(VENV, 'bin', 'mlflow');
 
 function installedVersion() {
@@ -28,8 +30,7 @@ export function installMlflow(log) {
   log(`MLflow: installing ${MLFLOW_VERSION} with pip into ${VENV} (once)`);
   const venv = spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' });
   if (venv.status !== 0) return { ok: false, reason: `python3 -m venv failed: ${venv.stderr.slice(-300)}` };
-  // SQLAlchemy 2.1 dropped a pool class this MLflow imports: keep it below 2.1.
-  const pip = spawnSync(PYTHON, ['-m', 'pip', 'install', '--quiet', `mlflow==${MLFLOW_VERSION}`, 'sqlalchemy<2.1'], {
+  const pip = spawnSync(PYTHON, ['-m', 'pip', 'install', '--quiet', `mlflow==${MLFLOW_VERSION}`], {
     encoding: 'utf8',
     timeout: 15 * 60_000,
   });
@@ -39,8 +40,12 @@ export function installMlflow(log) {
     : { ok: false, reason: 'mlflow did not import after install' };
 }
 
-/** Starts `mlflow server` over a fresh SQLite file and artifact folder. */
-export async function startMlflow(dataDir) {
+/**
+ * Starts `mlflow server` over a fresh SQLite file and artifact folder. `proxyArtifacts`:
+ * clients send artifacts through the server (`--artifacts-destination`, runs get
+ * `mlflow-artifacts:/` locations), as Larder's face does, instead of writing the folder.
+ */
+export async function startMlflow(dataDir, { proxyArtifacts = false } = {}) {
   const port = await freePort();
   return startChildServer({
     name: 'MLflow',
@@ -53,8 +58,9 @@ export async function startMlflow(dataDir) {
       String(port),
       '--backend-store-uri',
       `sqlite:///${join(dataDir, 'mlflow.db')}`,
-      '--default-artifact-root',
-      join(dataDir, 'artifacts'),
+      ...(proxyArtifacts
+        ? ['--artifacts-destination', join(dataDir, 'artifacts')]
+        : ['--default-artifact-root', join(dataDir, 'artifacts')]),
       '--workers',
       '1',
     ],

@@ -1,4 +1,5 @@
 /** The targets, each evaluated on this run's figures: pass true/false, or null when not measured. */
+import { mlflowClientTargets } from './mlflow-client-targets.mjs';
 import { sdkWorkloadTargets } from './sdk-workload-targets.mjs';
 
 /** "lowest ×1.2 (count p95)": the comparable ratio closest to losing. */
@@ -57,6 +58,7 @@ export function evaluateTargets(report) {
     : [];
   return [
     ...trackingTargets,
+    ...mlflowClientTargets(report),
     ...sdkWorkloadTargets(report),
     {
       target: 'Ahead of the Marcelle backend on every document workload',
