@@ -1,6 +1,12 @@
 import { LarderError } from '@larder/protocol';
 import { describe, expect, test } from 'vitest';
-import { assertJsonInput, jsonInputProblem, MAX_JSON_DEPTH, parseJsonInput, plainJsonText } from './json-input-limits.js';
+import {
+  assertJsonInput,
+  jsonInputProblem,
+  MAX_JSON_DEPTH,
+  parseJsonInput,
+  plainJsonText,
+} from './json-input-limits.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
