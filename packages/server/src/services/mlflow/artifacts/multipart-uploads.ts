@@ -4,14 +4,15 @@
  * (MLflow's client sends no credentials with parts, as with presigned S3 URLs, so the
  * unguessable upload id is the capability). Each part is streamed into the blob store and
  * hashed by the server, recorded on the upload and held by a blob reference until the end.
- * `complete` streams the parts, in the order the client lists them, through the blob store
- * into the whole file (`concatenatedBlobs`) and records it as the artifact; the part ETags
- * the client sends back must be the ones the server answered. `abort` forgets it all.
+ * `complete` joins the parts, in the order the client lists them, into the whole file
+ * (`composeBlobs`: the store's cheapest way, on S3 a server-side copy of the parts) and
+ * records it as the artifact; the part ETags the client sends back must be the ones the
+ * server answered. `abort` forgets it all.
  */
 import { randomBytes } from 'node:crypto';
 import { eq, type JsonValue, LarderError } from '@larder/protocol';
 import type { BlobInfo, BlobStore } from '../../../blobs/blob-store.js';
-import { concatenatedBlobs } from '../../../blobs/concatenated-blobs.js';
+import { composeBlobs } from '../../../blobs/concatenated-blobs.js';
 import { BlobReferences, ownerOf } from '../../../blobs/lifecycle/blob-references.js';
 import { confirmUpload } from '../../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../../stores/document-store.js';
@@ -108,7 +109,8 @@ export class MultipartUploads {
       if (!info) throw new LarderError('Unavailable', 'A part was lost before the upload completed; upload again');
       result = info;
     } else {
-      result = await this.blobs.put(concatenatedBlobs(this.blobs, hashes), { maxBytes });
+      // The store joins the parts its cheapest way (UploadPartCopy on S3), hashing the whole.
+      result = await composeBlobs(this.blobs, hashes, { maxBytes });
     }
     await confirmUpload(this.store, this.blobs, result.sha256);
     return result;
