@@ -4,18 +4,10 @@
  * select runs, and the runs table lists exactly those. Screenshots go to test-screenshots/.
  */
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
-import {
-  api,
-  assertDashboardBuilt,
-  CHROMIUM,
-  HAS_CHROMIUM,
-  type PageStorage,
-  SCREENSHOTS,
-  series,
-} from './dashboard-support.js';
+import { api, assertDashboardBuilt, HAS_CHROMIUM, openSignedInPage, SCREENSHOTS, series } from './dashboard-support.js';
 
 const RUNS = 10_000;
 const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'];
@@ -56,15 +48,10 @@ describe.runIf(HAS_CHROMIUM)('compare at scale in Chromium', () => {
       });
     }
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.addInitScript(
-      (token) =>
-        (globalThis as unknown as { sessionStorage: PageStorage }).sessionStorage.setItem('larder.token', token),
-      ada.token,
-    );
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
+    ({ browser, page } = await openSignedInPage(ada.token, {
+      viewport: { width: 1440, height: 900 },
+      timeoutMs: 30_000,
+    }));
   }, 240_000);
 
   afterEach(async (context) => {

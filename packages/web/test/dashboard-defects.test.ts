@@ -6,14 +6,14 @@
  * Screenshots go to test-screenshots/.
  */
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
 import {
   api,
   assertDashboardBuilt,
-  CHROMIUM,
   HAS_CHROMIUM,
+  openSignedInPage,
   type PageStorage,
   postNamedFiles,
   SCREENSHOTS,
@@ -113,16 +113,11 @@ describe.runIf(HAS_CHROMIUM)('the dashboard, as a new user found it', () => {
     await as.post('/experiments', { name: 'first', score: 0.9, optimizer: 'adam' });
     await as.post('/experiments', { name: 'second', score: 0.4, optimizer: 'sgd', notes: 'diverged' });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addInitScript(
-      (token) =>
-        (globalThis as unknown as { sessionStorage: PageStorage }).sessionStorage.setItem('larder.token', token),
-      ada.token,
-    );
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openSignedInPage(ada.token, {
+      viewport: { width: 1280, height: 800 },
+      timeoutMs: 10_000,
+      pageErrors,
+    }));
   });
 
   afterEach(async (context) => {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { TestServer } from '../../server/test/support/test-server.js';
 
@@ -108,3 +109,31 @@ export async function postNamedFiles<T = Record<string, string>>(
 
 /** The page's storage as init scripts and `evaluate` reach it (these tests have no DOM types). */
 export type PageStorage = { setItem(key: string, value: string): void; removeItem(key: string): void };
+
+/**
+ * Chromium with one page signed in as the holder of `token` (the token set in its session
+ * storage before any script runs). Errors thrown in the page are pushed to `pageErrors`
+ * when it is given.
+ */
+export async function openSignedInPage(
+  token: string,
+  options: { viewport: { width: number; height: number }; timeoutMs: number; pageErrors?: string[] },
+): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const context = await browser.newContext({ viewport: options.viewport });
+    await context.addInitScript(
+      (value) =>
+        (globalThis as unknown as { sessionStorage: PageStorage }).sessionStorage.setItem('larder.token', value),
+      token,
+    );
+    const page = await context.newPage();
+    const { pageErrors } = options;
+    if (pageErrors !== undefined) page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.setDefaultTimeout(options.timeoutMs);
+    return { browser, page };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}

@@ -8,13 +8,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun, loadRun } from '../../client/src/index.js';
 import { readMediaEntries } from '../../client/src/runs/media/media-entries.js';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
-import { assertDashboardBuilt, CHROMIUM, HAS_CHROMIUM, type PageStorage, SCREENSHOTS } from './dashboard-support.js';
+import { assertDashboardBuilt, HAS_CHROMIUM, openSignedInPage, SCREENSHOTS } from './dashboard-support.js';
 
 const IMAGE_STEPS = 12;
 const HISTOGRAM_STEPS = 30;
@@ -76,16 +76,11 @@ describe.runIf(HAS_CHROMIUM)('run media on the run page', () => {
     runId = uploaded.id;
     runLocal = run.local;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(
-      (token) =>
-        (globalThis as unknown as { sessionStorage: PageStorage }).sessionStorage.setItem('larder.token', token),
-      ada.token,
-    );
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(15_000);
+    ({ browser, page } = await openSignedInPage(ada.token, {
+      viewport: { width: 1280, height: 900 },
+      timeoutMs: 15_000,
+      pageErrors,
+    }));
   });
 
   afterAll(async () => {

@@ -7,19 +7,12 @@
  * Screenshots go to test-screenshots/.
  */
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun } from '../../client/src/index.js';
 import { useTemporaryRunDirectories } from '../../client/src/runs/test-support/run-directories.js';
 import { startTestServer, type TestServer } from '../../server/test/support/test-server.js';
-import {
-  api,
-  assertDashboardBuilt,
-  CHROMIUM,
-  HAS_CHROMIUM,
-  type PageStorage,
-  SCREENSHOTS,
-} from './dashboard-support.js';
+import { api, assertDashboardBuilt, HAS_CHROMIUM, openSignedInPage, SCREENSHOTS } from './dashboard-support.js';
 
 useTemporaryRunDirectories();
 
@@ -52,16 +45,11 @@ describe.runIf(HAS_CHROMIUM)('a run page with system metrics and console output'
     await assertDashboardBuilt();
     server = await startTestServer({ gcIntervalMs: 0 });
     ada = await server.createUser('ada@example.org', 'correct horse battery');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(
-      (token) =>
-        (globalThis as unknown as { sessionStorage: PageStorage }).sessionStorage.setItem('larder.token', token),
-      ada.token,
-    );
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.setDefaultTimeout(15_000);
+    ({ browser, page } = await openSignedInPage(ada.token, {
+      viewport: { width: 1280, height: 900 },
+      timeoutMs: 15_000,
+      pageErrors,
+    }));
   });
 
   afterAll(async () => {
