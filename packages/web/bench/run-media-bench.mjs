@@ -11,13 +11,10 @@
  *
  * Usage: node packages/web/bench/run-media-bench.mjs [--steps 100] [--histograms 4] [--side 256]
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM, startBuiltServer } from './built-dashboard.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,15 +26,6 @@ const { values: args } = parseArgs({
 const STEPS = Number(args.steps);
 const HISTOGRAMS = Number(args.histograms);
 const SIDE = Number(args.side);
-const CHROMIUM = process.env.LARDER_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const root = new URL('../../', import.meta.url);
-const serverEntry = new URL('server/dist/index.js', root);
-if (!existsSync(new URL('web/dist/index.html', root)) || !existsSync(serverEntry)) {
-  console.error('Build first: npm run build');
-  process.exit(1);
-}
-const { startServer } = await import(serverEntry.href);
-
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const round = (value) => Math.round(value * 10) / 10;
 const summary = (values) => ({
@@ -47,9 +35,7 @@ const summary = (values) => ({
   n: values.length,
 });
 
-const dataDir = await mkdtemp(join(tmpdir(), 'larder-media-bench-'));
-const server = await startServer({ port: 0, dataDir, log: () => {}, gcIntervalMs: 0 });
-const token = server.createdAdmin.token;
+const { server, token, stop } = await startBuiltServer('larder-media-bench-');
 const call = async (method, path, body, raw) => {
   const response = await fetch(server.url + path, {
     method,
@@ -223,7 +209,6 @@ try {
   await context.close();
 } finally {
   await browser.close();
-  await server.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }
 console.log(JSON.stringify(result, null, 2));

@@ -12,12 +12,9 @@
  *
  * Usage: node packages/web/bench/web-bench.mjs [--runs 10000] [--series 50] [--points 100000]
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, startBuiltServer } from './built-dashboard.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,24 +26,13 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const SERIES = Number(args.series);
 const POINTS = Number(args.points);
-const CHROMIUM = process.env.LARDER_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const root = new URL('../../', import.meta.url);
-const serverEntry = new URL('server/dist/index.js', root);
-if (!existsSync(new URL('web/dist/index.html', root)) || !existsSync(serverEntry)) {
-  console.error('Build first: npm run build');
-  process.exit(1);
-}
-const { startServer } = await import(serverEntry.href);
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
 const round = (value) => Math.round(value * 10) / 10;
 
-const dataDir = await mkdtemp(join(tmpdir(), 'larder-web-bench-'));
-const server = await startServer({ port: 0, dataDir, log: () => {}, gcIntervalMs: 0 });
-const token = server.createdAdmin.token;
+const { server, token, stop } = await startBuiltServer('larder-web-bench-');
 const call = async (method, path, body) => {
   const response = await fetch(server.url + path, {
     method,
@@ -295,7 +281,6 @@ try {
   await context.close();
 } finally {
   await browser.close();
-  await server.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }
 console.log(JSON.stringify(result, null, 2));
