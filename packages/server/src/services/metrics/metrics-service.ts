@@ -10,13 +10,14 @@
  * Access follows the run: whoever may read the run reads its metrics, writers write them.
  */
 import { EventEmitter } from 'node:events';
-import { and, eq, LarderError } from '@larder/protocol';
+import { eq, LarderError } from '@larder/protocol';
 import type { Actor } from '../../auth/actor.js';
 import { actorOf } from '../../auth/actor.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { AppendBatch, MetricStore, SeriesSummary } from '../../stores/metric-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
+import { readableRun, writableRun } from '../runs/run-through.js';
 import { RUNS_COLLECTION } from '../runs/runs-service.js';
 import { minMaxIndexes, pick } from './downsample.js';
 import { downsampleFromEnvelopes, planEnvelopeRead, pointsInRange } from './envelope-downsample.js';
@@ -46,23 +47,16 @@ export class MetricsService extends EventEmitter {
     return actor;
   }
 
-  /** The run, if the actor may read it (and write it, when asked); NotFound/Forbidden otherwise. */
-  private async run(id: string, actor: Actor, write: boolean): Promise<StoredDocument> {
-    const [readable] = await this.store.find(RUNS_COLLECTION, {
-      filter: and(eq(['_id'], id), this.policy.readFilter(actor)),
-      limit: 1,
-    });
-    if (!readable) throw new LarderError('NotFound', `No run ${id} that you may see`);
-    if (write && !(await this.store.count(RUNS_COLLECTION, and(eq(['_id'], id), this.policy.writeFilter(actor))))) {
-      throw new LarderError('Forbidden', `You may read but not log to run ${id}`);
-    }
-    return readable;
-  }
-
   async create(data: unknown, params?: DocumentParams) {
     const actor = this.actor(params);
     const batch = parseMetricBatch(data);
-    const run = await this.run(batch.run, actor, true);
+    const run = await writableRun(
+      this.store,
+      this.policy,
+      actor,
+      batch.run,
+      `You may read but not log to run ${batch.run}`,
+    );
     const summaries = await this.appendToRun(
       run,
       batch.series.map((series) => ({
@@ -121,7 +115,7 @@ export class MetricsService extends EventEmitter {
     const actor = this.actor(params);
     const query = (params?.query ?? {}) as Record<string, unknown>;
     if (typeof query.run !== 'string') throw new LarderError('BadRequest', 'Ask for metrics with ?run=<run id>');
-    const run = await this.run(query.run, actor, false);
+    const run = await readableRun(this.store, this.policy, actor, query.run);
     if (query.name === undefined) return (await this.metrics.list(run._id)).map(publicSummary);
     if (typeof query.type !== 'string' || typeof query.name !== 'string') {
       throw new LarderError('BadRequest', 'Ask for a series with ?run=<id>&type=<train|val|test|…>&name=<metric>');

@@ -17,7 +17,7 @@ import { type Actor, actorOf } from '../../auth/actor.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
-import { RUNS_COLLECTION } from '../runs/runs-service.js';
+import { readableRun, writableRun } from '../runs/run-through.js';
 import { type LogEnd, parseLogChunk } from './run-log-chunk.js';
 import { RUN_LOGS_COLLECTION, runLogChunkId } from './run-logs-collection.js';
 
@@ -40,7 +40,13 @@ export class RunLogsService extends EventEmitter {
   async create(data: unknown, params?: DocumentParams) {
     const actor = this.actor(params);
     const chunk = parseLogChunk(data);
-    const run = await this.run(chunk.run, actor, true);
+    const run = await writableRun(
+      this.store,
+      this.policy,
+      actor,
+      chunk.run,
+      `You may read but not write the console output of run ${chunk.run}`,
+    );
     const document: StoredDocument = {
       _id: runLogChunkId(run._id, chunk.seq),
       run: run._id,
@@ -68,7 +74,7 @@ export class RunLogsService extends EventEmitter {
     const actor = this.actor(params);
     const query = (params?.query ?? {}) as Record<string, unknown>;
     if (typeof query.run !== 'string') throw new LarderError('BadRequest', 'Ask for console output with ?run=<run id>');
-    const run = await this.run(query.run, actor, false);
+    const run = await readableRun(this.store, this.policy, actor, query.run);
     const after = wholeNumber(query.after, -1, 'after', -1);
     const limit = wholeNumber(query.limit, DEFAULT_LIMIT, 'limit', 1, MAX_LIMIT);
     const filter = and(eq(['run'], run._id), { op: 'gt', path: ['seq'], value: after });
@@ -99,19 +105,6 @@ export class RunLogsService extends EventEmitter {
     if (actor.kind === 'anonymous')
       throw new LarderError('NotAuthenticated', 'Sign in to read or write console output');
     return actor;
-  }
-
-  /** The run, if the actor may read it (and write it, when asked); NotFound/Forbidden otherwise. */
-  private async run(id: string, actor: Actor, write: boolean): Promise<StoredDocument> {
-    const [readable] = await this.store.find(RUNS_COLLECTION, {
-      filter: and(eq(['_id'], id), this.policy.readFilter(actor)),
-      limit: 1,
-    });
-    if (!readable) throw new LarderError('NotFound', `No run ${id} that you may see`);
-    if (write && !(await this.store.count(RUNS_COLLECTION, and(eq(['_id'], id), this.policy.writeFilter(actor))))) {
-      throw new LarderError('Forbidden', `You may read but not write the console output of run ${id}`);
-    }
-    return readable;
   }
 }
 
