@@ -183,26 +183,7 @@ export class S3BlobStore implements BlobStore {
     }
     const { sha256, size } = meter.result();
     try {
-      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
-        throw new LarderError(
-          'BadRequest',
-          `The content hashes to ${sha256}, not to the expected ${options.expectedSha256}; nothing was stored`,
-        );
-      }
-      const underway = this.placing.get(sha256);
-      if (underway) {
-        await underway;
-        return { sha256, size, created: false };
-      }
-      if (await this.stat(sha256)) return { sha256, size, created: false };
-      const placing = this.place(temporary, sha256, size);
-      this.placing.set(sha256, placing);
-      try {
-        await placing;
-      } finally {
-        this.placing.delete(sha256);
-      }
-      return { sha256, size, created: true };
+      return await this.placeOnce(sha256, size, options, () => this.place(temporary, sha256, size));
     } catch (error) {
       throw storageError(error);
     } finally {
@@ -235,6 +216,31 @@ export class S3BlobStore implements BlobStore {
     const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
     await pipeline(concatenatedBlobs(this, parts), meter.measure, discard);
     const { sha256, size } = meter.result();
+    return this.placeOnce(
+      sha256,
+      size,
+      options,
+      () => this.copyParts(copies, this.key(sha256)),
+      async (error) => {
+        const placed = await this.stat(sha256).catch(() => undefined);
+        if (placed?.size !== size) throw storageError(error);
+      },
+    );
+  }
+
+  /**
+   * Puts content that hashed to `sha256` in place with `place`, unless it is stored already or
+   * being placed by another call (then waits for that one); refuses it when it does not hash to
+   * the expected hash. When placing fails, `recover` (if given) may still accept the outcome by
+   * returning instead of throwing.
+   */
+  private async placeOnce(
+    sha256: string,
+    size: number,
+    options: PutOptions,
+    place: () => Promise<void>,
+    recover?: (error: unknown) => Promise<void>,
+  ): Promise<PutResult> {
     if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
       throw new LarderError(
         'BadRequest',
@@ -247,13 +253,13 @@ export class S3BlobStore implements BlobStore {
       return { sha256, size, created: false };
     }
     if (await this.stat(sha256)) return { sha256, size, created: false };
-    const placing = this.copyParts(copies, this.key(sha256));
+    const placing = place();
     this.placing.set(sha256, placing);
     try {
       await placing;
     } catch (error) {
-      const placed = await this.stat(sha256).catch(() => undefined);
-      if (placed?.size !== size) throw storageError(error);
+      if (recover === undefined) throw error;
+      await recover(error);
     } finally {
       this.placing.delete(sha256);
     }
