@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { indexRange, metricHistoryPieces } from './metric-history-json.js';
+import { indexRange, metricHistoryPieces, timestampText } from './metric-history-json.js';
 
 const columns = (values: number[]) => ({
   steps: Float64Array.from(values, (_, index) => index * 2),
@@ -54,5 +54,14 @@ describe('the JSON text of a metric history', () => {
 
   test('of nothing is an empty list', () => {
     expect(JSON.parse(text([]))).toEqual({ metrics: [] });
+  });
+});
+
+describe('timestamps as text', () => {
+  test('read exactly as String writes them, at the edges and at random', () => {
+    const edges = [0, 1, -5, 999_999_999, 1e9, 1e9 + 1, 1_764_633_600_000, 1_764_633_000_000, 1_764_633_000_009];
+    const more = [8_999_999_999_999_999, 9e15, 2 ** 53, 1.5e12 + 0.5, Number.NaN, -1_764_633_600_000];
+    const random = Array.from({ length: 10_000 }, () => Math.floor(Math.random() * 4e12));
+    for (const value of [...edges, ...more, ...random]) expect(timestampText(value)).toBe(String(value));
   });
 });

@@ -18,6 +18,20 @@ function doubleText(value: number): string {
   return String(value);
 }
 
+const ZEROS = ['', '0', '00', '000', '0000', '00000'];
+
+/**
+ * A timestamp in milliseconds as `String` writes it, cheaper: an integer past 2^31 takes
+ * V8's general double-to-text path, while its two halves below and above 10^6 are small
+ * integers it writes fast (about a third of the cost for a million timestamps).
+ */
+export function timestampText(value: number): string {
+  if (value < 1e9 || value >= 9e15 || !Number.isInteger(value)) return String(value);
+  const high = Math.floor(value / 1e6);
+  const low = String(value - high * 1e6);
+  return `${high}${ZEROS[6 - low.length]}${low}`;
+}
+
 export interface HistorySlice {
   key: string;
   columns: PointColumns;
@@ -36,14 +50,16 @@ export function* metricHistoryPieces(slices: readonly HistorySlice[], nextPageTo
     const tail = runId === undefined ? '}' : `,"run_id":${JSON.stringify(runId)}}`;
     const { values, times, steps } = columns;
     for (let start = 0; start < indexes.length; start += POINTS_PER_PIECE) {
-      let piece = '';
       const end = Math.min(indexes.length, start + POINTS_PER_PIECE);
+      // Joined once: a string grown by += is a rope that costs as much again to flatten.
+      const parts = new Array<string>(end - start);
       for (let at = start; at < end; at += 1) {
         const index = indexes[at] as number;
-        piece += `${first ? '' : ','}${head}${doubleText(values[index] as number)},"timestamp":${times[index]},"step":${steps[index]}${tail}`;
+        parts[at - start] =
+          `${first ? '' : ','}${head}${doubleText(values[index] as number)},"timestamp":${timestampText(times[index] as number)},"step":${steps[index]}${tail}`;
         first = false;
       }
-      yield piece;
+      yield parts.join('');
     }
   }
   yield nextPageToken === undefined ? ']}' : `],"next_page_token":${JSON.stringify(nextPageToken)}}`;
