@@ -80,7 +80,10 @@ export class MetricLogging {
   private async modelPoints(call: MlflowCall, points: readonly MetricPoint[]): Promise<Map<string, MetricPoint[]>> {
     const byModel = new Map<string, MetricPoint[]>();
     for (const point of points) {
-      if (point.modelId) byModel.set(point.modelId, [...(byModel.get(point.modelId) ?? []), point]);
+      if (!point.modelId) continue;
+      const listed = byModel.get(point.modelId);
+      if (listed) listed.push(point);
+      else byModel.set(point.modelId, [point]);
     }
     for (const modelId of byModel.keys()) await this.owners.loggedModel(modelId, call.actor, 'write');
     return byModel;
