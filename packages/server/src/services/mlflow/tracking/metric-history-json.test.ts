@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { indexRange, metricHistoryPieces, timestampText } from './metric-history-json.js';
+import { indexRange, metricHistoryJson, metricHistoryPieces, timestampText } from './metric-history-json.js';
 
 const columns = (values: number[]) => ({
   steps: Float64Array.from(values, (_, index) => index * 2),
@@ -8,7 +8,8 @@ const columns = (values: number[]) => ({
   epochs: new Float64Array(values.length),
 });
 
-const text = (...args: Parameters<typeof metricHistoryPieces>) => [...metricHistoryPieces(...args)].join('');
+const text = (...args: Parameters<typeof metricHistoryPieces>) =>
+  Buffer.concat([...metricHistoryPieces(...args)]).toString('utf8');
 
 describe('the JSON text of a metric history', () => {
   test('is what JSON.parse reads back as the message, doubles written as MLflow writes them', () => {
@@ -50,6 +51,60 @@ describe('the JSON text of a metric history', () => {
     });
     expect(parsed.metrics[4999].value).toBe(9999 / 7);
     expect(parsed.metrics.slice(5000).map((metric: { value: number }) => metric.value)).toEqual([2, 1]);
+  });
+
+  test('is byte for byte what JSON.stringify writes, across pieces, for any number', () => {
+    const length = 30_000; // ~2.5 MB of text: three pieces
+    const random = (index: number) => {
+      switch (index % 6) {
+        case 0:
+          return Math.random() * 10 ** Math.floor(Math.random() * 40 - 20);
+        case 1:
+          return -Math.floor(Math.random() * 2 ** 53);
+        case 2:
+          return Math.floor(Math.random() * 1e7);
+        case 3:
+          return (Math.random() - 0.5) * 1e300;
+        case 4:
+          return 2 ** 53 + index * 2;
+        default:
+          return index % 12 === 5 ? -0 : index;
+      }
+    };
+    const steps = Float64Array.from({ length }, (_, index) => random(index + 1));
+    const values = Float64Array.from({ length }, (_, index) => random(index));
+    const times = Float64Array.from({ length }, (_, index) => random(index + 2));
+    const key = 'perte/é 🙂';
+    const slice = { key, columns: { steps, values, times, epochs: new Float64Array(length) }, runId: 'r"1' };
+    const indexes = indexRange(0, length);
+    const expected = JSON.stringify({
+      metrics: Array.from(indexes, (index) => ({
+        key,
+        value: values[index],
+        timestamp: times[index],
+        step: steps[index],
+        run_id: 'r"1',
+      })),
+      next_page_token: 'p',
+    });
+    const pieces = [...metricHistoryPieces([{ ...slice, indexes }], 'p')];
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(expected);
+  });
+
+  test('written in parts on worker threads is the same bytes as written on one thread', async () => {
+    const long = columns(Array.from({ length: 25_000 }, (_, index) => (index % 3 === 0 ? -index / 3 : index * 1e-7)));
+    const slices = [
+      { key: 'm', columns: long, indexes: indexRange(0, 25_000), runId: 'r1' },
+      { key: 'ü', columns: columns([4, Number.NaN, 6]), indexes: [2, 1, 0], runId: 'r2' },
+      { key: 'm', columns: columns([]), indexes: [], runId: 'r3' },
+      { key: 'm', columns: long, indexes: indexRange(10, 9_000), runId: 'r4' },
+    ];
+    const single = Buffer.concat([...metricHistoryPieces(slices, 'next')]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of metricHistoryJson(slices, 'next', 1)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(single)).toBe(true);
+    expect(JSON.parse(single.toString('utf8')).metrics).toHaveLength(25_000 + 3 + 8_990);
   });
 
   test('of nothing is an empty list', () => {
