@@ -108,10 +108,10 @@ export class DataStoreRunsRemote implements RunsRemote {
         type: series.type,
         name: series.name,
         offset: series.offset,
-        steps: toColumn(series.steps),
-        values: toColumn(series.values),
-        epochs: series.epochs ? toColumn(series.epochs) : undefined,
-        times: toColumn(series.times),
+        steps: series.steps,
+        values: series.values,
+        epochs: series.epochs ?? undefined,
+        times: series.times,
       })),
     );
     const response = await this.#store.request('/metrics', {
@@ -222,11 +222,4 @@ export async function withRemote<T>(options: RemoteOptions, work: (remote: RunsR
   } finally {
     await remote.close();
   }
-}
-
-/** A float64 column of numbers, null as NaN (a plain loop: `Float64Array.from` with a mapper is slow). */
-function toColumn(values: readonly (number | null)[]): Float64Array {
-  const column = new Float64Array(values.length);
-  for (let index = 0; index < values.length; index += 1) column[index] = values[index] ?? Number.NaN;
-  return column;
 }

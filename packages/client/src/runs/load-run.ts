@@ -13,7 +13,7 @@ import { writeJsonFileSync } from './local-json-file.js';
 import { readAllSeries } from './metric-log-reader.js';
 import { splitRemotePath } from './remote-path.js';
 import { Run, type RunState } from './run.js';
-import { METRICS_FILE, RUN_FILE, type RunDocument, readRunFiles } from './run-document.js';
+import { metricLogPath, RUN_FILE, type RunDocument, readRunFiles } from './run-document.js';
 import { RunUploader } from './run-uploader.js';
 import type { UploadTarget } from './runs-remote.js';
 import { copyServerRun } from './server-run-copy.js';
@@ -65,7 +65,7 @@ async function settleStatus(directory: string, document: RunDocument): Promise<v
   if (document.status !== 'Running' || document.copiedFrom) return;
   const state = await writerState(directory);
   if (state === 'alive' || state === 'unknown') return;
-  const { series } = await readAllSeries(join(directory, METRICS_FILE));
+  const { series } = await readAllSeries(metricLogPath(directory));
   const last = Math.max(Date.parse(document.startTime), ...series.map((each) => each.times.at(-1) ?? 0));
   document.status = 'Interrupted';
   document.endTime = new Date(last).toISOString();

@@ -1,29 +1,33 @@
 /**
- * Reads `metrics.ndjson` back: from any byte position, a bounded amount at a time, only
- * whole lines. A last line cut short by a crash is ignored (its points never became
- * durable); a damaged line before the end is an error naming the file.
+ * Reads the local metric log back: from any byte position, a bounded amount at a time, only
+ * whole records (`metrics.lmc`) or whole lines (`metrics.ndjson`, runs written before the
+ * binary log). A last record cut short by a crash is ignored (its points never became
+ * durable); a damaged one before the end is an error naming the file.
  */
 import { open } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
-import { decodeChunk, type MetricChunk, seriesKey } from './metric-chunk.js';
+import { type MetricChunk, nullableNumbers, seriesKey } from './metric-chunk.js';
+import { decodeNdjsonChunks } from './metric-log-ndjson.js';
+import { type DecodedChunks, decodeMetricRecords } from './metric-log-record.js';
 
 export interface MetricLogSlice {
   chunks: MetricChunk[];
-  /** The byte position after the last whole line read; where the next read starts. */
+  /** The byte position after the last whole record read; where the next read starts. */
   end: number;
-  /** True when nothing after `end` is a whole line yet. */
+  /** True when nothing after `end` is a whole record yet. */
   atEnd: boolean;
 }
 
 export interface ReadMetricLogOptions {
-  /** Byte position to start at (a line start). Default 0. */
+  /** Byte position to start at (a record start). Default 0. */
   from?: number;
-  /** Roughly how many bytes to read; a longer line is still read whole. Default 8 MiB. */
+  /** Roughly how many bytes to read; a longer record is still read whole. Default 8 MiB. */
   maxBytes?: number;
 }
 
 /**
- * Whole chunks from `from` on; an absent file reads as empty.
+ * Whole chunks from `from` on; an absent file reads as empty. The format follows the file's
+ * name: `.ndjson` is the first, line-based one.
  *
  * @example
  * let from = 0;
@@ -31,6 +35,7 @@ export interface ReadMetricLogOptions {
  */
 export async function readMetricLog(path: string, options: ReadMetricLogOptions = {}): Promise<MetricLogSlice> {
   const from = options.from ?? 0;
+  const decode = path.endsWith('.ndjson') ? ndjson : decodeMetricRecords;
   let maxBytes = Math.max(1024, options.maxBytes ?? 8 * 1024 * 1024);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -46,38 +51,23 @@ export async function readMetricLog(path: string, options: ReadMetricLogOptions 
       if (length <= 0) return { chunks: [], end: from, atEnd: true };
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await handle.read(buffer, 0, length, from);
-      const lastNewline = buffer.lastIndexOf(0x0a, bytesRead - 1);
-      if (lastNewline < 0) {
-        // No whole line yet: either a torn tail or a line longer than maxBytes.
-        if (from + bytesRead >= size) return { chunks: [], end: from, atEnd: true };
-        maxBytes *= 2;
+      // Bytes after the last whole record are one still being written, or torn by a crash.
+      const readToEnd = from + bytesRead >= size;
+      const decoded = decode(path, buffer, bytesRead, readToEnd);
+      if (decoded.need !== undefined && !readToEnd) {
+        // Nothing whole yet: a record longer than maxBytes.
+        maxBytes = Math.max(maxBytes * 2, decoded.need);
         continue;
       }
-      // Bytes after the last newline are a line still being written, or torn by a crash.
-      const readToEnd = from + bytesRead >= size;
-      const chunks = parseLines(path, buffer.toString('utf8', 0, lastNewline), readToEnd);
-      return { chunks, end: from + lastNewline + 1, atEnd: readToEnd };
+      return { chunks: decoded.chunks, end: from + decoded.used, atEnd: readToEnd };
     }
   } finally {
     await handle.close();
   }
 }
 
-function parseLines(path: string, text: string, lastLineIsFileEnd: boolean): MetricChunk[] {
-  const lines = text.split('\n');
-  const chunks: MetricChunk[] = [];
-  for (const [index, line] of lines.entries()) {
-    if (line === '') continue;
-    const chunk = decodeChunk(line);
-    if (chunk) {
-      chunks.push(chunk);
-      continue;
-    }
-    // A crash can leave a garbled final line even with its newline; anything earlier is damage.
-    if (index === lines.length - 1 && lastLineIsFileEnd) break;
-    throw new LarderError('BadRequest', `${path} holds a damaged line: ${line.slice(0, 80)}`);
-  }
-  return chunks;
+function ndjson(path: string, buffer: Buffer, length: number, atFileEnd: boolean): DecodedChunks {
+  return decodeNdjsonChunks(path, buffer, length, atFileEnd) ?? { chunks: [], used: 0, need: length + 1 };
 }
 
 /** All points of one series, in order. */
@@ -116,12 +106,14 @@ export class SeriesAssembler {
         `${this.#path} is missing points ${have}-${chunk.offset - 1} of ${chunk.type}/${chunk.name}`,
       );
     }
-    for (let index = have - chunk.offset; index < chunk.steps.length; index++) {
-      series.steps.push(chunk.steps[index]!);
-      series.values.push(chunk.values[index]!);
-      series.epochs.push(chunk.epochs?.[index] ?? null);
-      series.times.push(chunk.times[index]!);
-    }
+    const from = have - chunk.offset;
+    if (from >= chunk.steps.length) return;
+    const part = (column: Float64Array) => (from === 0 ? column : column.subarray(from));
+    for (const step of part(chunk.steps)) series.steps.push(step);
+    for (const value of nullableNumbers(part(chunk.values))) series.values.push(value);
+    if (chunk.epochs) for (const epoch of nullableNumbers(part(chunk.epochs))) series.epochs.push(epoch);
+    else for (let index = from; index < chunk.steps.length; index += 1) series.epochs.push(null);
+    for (const time of part(chunk.times)) series.times.push(time);
   }
 
   get series(): MetricSeries[] {
@@ -133,7 +125,7 @@ export class SeriesAssembler {
  * Every series in the file.
  *
  * @example
- * const series = await readAllSeries('.larder/runs/mnist_250102_093015_k3x9q2/metrics.ndjson');
+ * const series = await readAllSeries('.larder/runs/mnist_250102_093015_k3x9q2/metrics.lmc');
  */
 export async function readAllSeries(path: string): Promise<{ series: MetricSeries[]; end: number }> {
   const assembler = new SeriesAssembler(path);

@@ -1,8 +1,9 @@
 /**
- * The write side of `metrics.ndjson`. `append` only pushes numbers onto in-memory columns
- * (one set per series) and returns; a background timer, or a full buffer, turns the columns
- * into one chunk line per series and appends them with a single write followed by fsync, on
- * libuv's thread pool, so the training loop never waits for the disk.
+ * The write side of the local metric log (`metrics.lmc`). `append` only stores numbers into
+ * in-memory float64 columns (one set per series) and returns; a background timer, or a full
+ * buffer, hands the columns (views, not copies) to one binary record and appends it with a
+ * single write followed by fsync, on libuv's thread pool, so the training loop never waits
+ * for the disk, and no number is ever turned into text.
  *
  * A large flush (a training loop that never yields, then `finish()`) is written in pieces
  * of at most {@link PIECE_POINTS} points, each fsync'd and then handed to `onDurable` (the
@@ -12,11 +13,12 @@
  * On process exit the columns still in memory are written synchronously; a SIGKILL loses at
  * most the points of the last flush interval.
  */
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, writevSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { encodeChunk, type MetricChunk } from './metric-chunk.js';
+import type { MetricChunk } from './metric-chunk.js';
+import { encodeMetricRecord } from './metric-log-record.js';
 
-/** Most points of one write (and of one line): bounds the text held at once. */
+/** Most points of one write (and of one record): bounds the bytes held at once. */
 export const PIECE_POINTS = 100_000;
 
 /** Lines that became durable: the bytes `[from, to)` of the log, and the chunks they hold. */
@@ -35,11 +37,14 @@ export interface MetricLogWriterOptions {
   onDurable?: (written: DurableChunks) => void;
 }
 
+/** Columns of buffered points; `length` of each holds points, the rest is room to grow. */
 interface Columns {
-  steps: number[];
-  values: number[];
-  epochs: (number | null)[];
-  times: number[];
+  steps: Float64Array;
+  values: Float64Array;
+  /** NaN where a point has no epoch. */
+  epochs: Float64Array;
+  times: Float64Array;
+  length: number;
   /** Whether any point of these columns has an epoch. */
   hasEpoch: boolean;
 }
@@ -55,21 +60,33 @@ interface SeriesBuffer extends Columns {
 interface TakenChunk {
   series: SeriesBuffer;
   chunk: MetricChunk;
-  columns: Columns;
 }
 
-/** Chunks written with one write and one fsync; `text` is encoded when its turn comes. */
+/** Chunks written with one write and one fsync; `bytes` are encoded when their turn comes. */
 interface Piece {
   chunks: TakenChunk[];
-  text?: string;
+  bytes?: Uint8Array[];
 }
 
-const emptyColumns = (): Columns => ({ steps: [], values: [], epochs: [], times: [], hasEpoch: false });
+/** Points a series' columns hold before they first grow. */
+const FIRST_CAPACITY = 1024;
 
-const pieceText = (piece: Piece): string => {
-  piece.text ??= piece.chunks.map((taken) => encodeChunk(taken.chunk)).join('');
-  return piece.text;
+const emptyColumns = (capacity: number): Columns => ({
+  steps: new Float64Array(capacity),
+  values: new Float64Array(capacity),
+  epochs: new Float64Array(capacity),
+  times: new Float64Array(capacity),
+  length: 0,
+  hasEpoch: false,
+});
+
+const pieceBytes = (piece: Piece): Uint8Array[] => {
+  piece.bytes ??= encodeMetricRecord(piece.chunks.map((taken) => taken.chunk));
+  return piece.bytes;
 };
+
+const byteLength = (buffers: readonly Uint8Array[]): number =>
+  buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
 
 export class MetricLogWriter {
   readonly path: string;
@@ -130,16 +147,22 @@ export class MetricLogWriter {
       this.#byType.set(type, byName);
     }
     let added = 0;
+    const epochValue = epoch ?? Number.NaN;
     for (const name in metrics) {
       let series = byName.get(name);
       if (series === undefined) {
-        series = { type, name, offset: 0, ...emptyColumns() };
+        series = { type, name, offset: 0, ...emptyColumns(FIRST_CAPACITY) };
         byName.set(name, series);
       }
-      series.steps.push(step);
-      series.values.push(metrics[name] as number);
-      series.epochs.push(epoch);
-      series.times.push(time);
+      if (series.length === series.steps.length) grow(series, series.length * 2);
+      const at = series.length;
+      const value = metrics[name] as number;
+      series.steps[at] = step;
+      // NaN and ±Infinity are all "not a number" (JSON's null), as the server stores them.
+      series.values[at] = value - value === 0 ? value : Number.NaN;
+      series.epochs[at] = epochValue;
+      series.times[at] = time;
+      series.length = at + 1;
       if (epoch !== null) series.hasEpoch = true;
       added++;
     }
@@ -178,11 +201,13 @@ export class MetricLogWriter {
   flushSync(): void {
     if (this.#closed) return;
     const pieces = [...this.#unconfirmed, ...this.#takePieces()];
-    const text = pieces.map(pieceText).join('');
-    if (text === '') return;
+    if (pieces.length === 0) return;
+    const buffers = pieces.flatMap(pieceBytes);
     const descriptor = openSync(this.path, 'a');
     try {
-      writeSync(descriptor, text);
+      let written = 0;
+      const total = byteLength(buffers);
+      while (written < total) written += writevSync(descriptor, remainder(buffers, written));
       fdatasyncSync(descriptor);
     } finally {
       closeSync(descriptor);
@@ -209,10 +234,10 @@ export class MetricLogWriter {
     this.#unconfirmed = pieces;
     while (this.#unconfirmed.length > 0) {
       const piece = this.#unconfirmed[0] as Piece;
-      const text = pieceText(piece);
+      const bytes = pieceBytes(piece);
       const from = this.#durableBytes;
       try {
-        await this.#handle.appendFile(text);
+        await writeAll(this.#handle, bytes);
         await this.#handle.datasync();
       } catch (error) {
         const lost = this.#unconfirmed;
@@ -220,19 +245,20 @@ export class MetricLogWriter {
         await this.#handle.truncate(this.#durableBytes).catch(() => {});
         // Put the points back in front, last piece first, so a later flush writes them at the same offsets.
         for (const each of lost.reverse()) {
-          for (const taken of each.chunks.reverse()) this.#restore(taken.series, taken.columns);
+          for (const taken of each.chunks.reverse()) this.#restore(taken.series, taken.chunk);
         }
         throw error;
       }
       this.#unconfirmed.shift();
-      this.#durableBytes += Buffer.byteLength(text);
+      this.#durableBytes += byteLength(bytes);
       this.#onDurable?.({ from, to: this.#durableBytes, chunks: piece.chunks.map((taken) => taken.chunk) });
     }
   }
 
   /**
    * Swaps each series' columns for empty ones and groups what was taken into pieces of at
-   * most {@link PIECE_POINTS} points (a longer series is cut into several lines).
+   * most {@link PIECE_POINTS} points (a longer series is cut into several chunks). Chunks are
+   * views of the columns taken, never copies.
    */
   #takePieces(): Piece[] {
     const pieces: Piece[] = [];
@@ -240,16 +266,11 @@ export class MetricLogWriter {
     let room = PIECE_POINTS;
     for (const byName of this.#byType.values()) {
       for (const series of byName.values()) {
-        const length = series.steps.length;
+        const { length } = series;
         if (length === 0) continue;
-        const whole: Columns = {
-          steps: series.steps,
-          values: series.values,
-          epochs: series.epochs,
-          times: series.times,
-          hasEpoch: series.hasEpoch,
-        };
-        Object.assign(series, emptyColumns());
+        const whole: Columns = { ...series };
+        // The next interval is likely to log as much as this one.
+        Object.assign(series, emptyColumns(Math.max(FIRST_CAPACITY, Math.min(length, PIECE_POINTS))));
         for (let start = 0; start < length; ) {
           if (room === 0) {
             pieces.push(piece);
@@ -257,19 +278,16 @@ export class MetricLogWriter {
             room = PIECE_POINTS;
           }
           const end = Math.min(length, start + room);
-          const columns = start === 0 && end === length ? whole : sliceColumns(whole, start, end);
           piece.chunks.push({
             series,
-            columns,
             chunk: {
               type: series.type,
               name: series.name,
               offset: series.offset,
-              steps: columns.steps,
-              // The encoder writes NaN and ±Infinity as null, as JSON.stringify does.
-              values: columns.values,
-              epochs: columns.hasEpoch ? columns.epochs : null,
-              times: columns.times,
+              steps: whole.steps.subarray(start, end),
+              values: whole.values.subarray(start, end),
+              epochs: whole.hasEpoch ? whole.epochs.subarray(start, end) : null,
+              times: whole.times.subarray(start, end),
             },
           });
           series.offset += end - start;
@@ -283,24 +301,52 @@ export class MetricLogWriter {
     return pieces;
   }
 
-  #restore(series: SeriesBuffer, columns: Columns): void {
-    series.offset -= columns.steps.length;
-    series.steps = columns.steps.concat(series.steps);
-    series.values = columns.values.concat(series.values);
-    series.epochs = columns.epochs.concat(series.epochs);
-    series.times = columns.times.concat(series.times);
-    series.hasEpoch ||= columns.hasEpoch;
-    this.#buffered += columns.steps.length;
+  /** Puts a chunk whose write failed back in front of what was buffered since. */
+  #restore(series: SeriesBuffer, chunk: MetricChunk): void {
+    const count = chunk.steps.length;
+    const later = { ...series };
+    Object.assign(series, emptyColumns(Math.max(FIRST_CAPACITY, count + later.length)));
+    series.offset -= count;
+    const put = (column: keyof Pick<Columns, 'steps' | 'values' | 'epochs' | 'times'>, front: Float64Array | null) => {
+      if (front) series[column].set(front, 0);
+      else series[column].fill(Number.NaN, 0, count);
+      series[column].set(later[column].subarray(0, later.length), count);
+    };
+    put('steps', chunk.steps);
+    put('values', chunk.values);
+    put('epochs', chunk.epochs);
+    put('times', chunk.times);
+    series.length = count + later.length;
+    series.hasEpoch = later.hasEpoch || chunk.epochs !== null;
+    this.#buffered += count;
   }
 }
 
-function sliceColumns(columns: Columns, start: number, end: number): Columns {
-  const epochs = columns.epochs.slice(start, end);
-  return {
-    steps: columns.steps.slice(start, end),
-    values: columns.values.slice(start, end),
-    epochs,
-    times: columns.times.slice(start, end),
-    hasEpoch: columns.hasEpoch && epochs.some((epoch) => epoch !== null),
-  };
+/** Moves a series' points into columns of `capacity` points. */
+function grow(series: Columns, capacity: number): void {
+  for (const column of ['steps', 'values', 'epochs', 'times'] as const) {
+    const larger = new Float64Array(capacity);
+    larger.set(series[column].subarray(0, series.length));
+    series[column] = larger;
+  }
+}
+
+/** Writes every byte of `buffers` at the end of the file (a write may take only part). */
+async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Promise<void> {
+  const total = byteLength(buffers);
+  let written = 0;
+  while (written < total) written += (await handle.writev(remainder(buffers, written))).bytesWritten;
+}
+
+/** What is left of `buffers` after their first `skip` bytes. */
+function remainder(buffers: readonly Uint8Array[], skip: number): Uint8Array[] {
+  if (skip === 0) return [...buffers];
+  const left: Uint8Array[] = [];
+  let passed = 0;
+  for (const buffer of buffers) {
+    const end = passed + buffer.byteLength;
+    if (end > skip) left.push(skip > passed ? buffer.subarray(skip - passed) : buffer);
+    passed = end;
+  }
+  return left;
 }

@@ -2,8 +2,9 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeChunk } from './metric-chunk.js';
+import type { MetricChunk } from './metric-chunk.js';
 import { readAllSeries, readMetricLog } from './metric-log-reader.js';
+import { encodeMetricRecord } from './metric-log-record.js';
 import { type DurableChunks, MetricLogWriter, PIECE_POINTS } from './metric-log-writer.js';
 
 let directory: string;
@@ -11,7 +12,7 @@ let file: string;
 
 beforeEach(async () => {
   directory = await mkdtemp(join(tmpdir(), 'larder-metric-log-'));
-  file = join(directory, 'metrics.ndjson');
+  file = join(directory, 'metrics.lmc');
 });
 afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
@@ -25,11 +26,9 @@ describe('MetricLogWriter', () => {
     expect(await readFile(file, 'utf8')).toBe('');
     expect(writer.bufferedPoints).toBe(3);
     await writer.flush();
-    const lines = (await readFile(file, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    expect(lines).toEqual([
+    const { chunks, end } = await readMetricLog(file);
+    expect(end).toBe((await readFile(file)).length);
+    expect(chunks.map(plain)).toEqual([
       {
         type: 'train',
         name: 'loss',
@@ -80,13 +79,11 @@ describe('MetricLogWriter', () => {
       if (index > 0) expect(each.from).toBe(written[index - 1]?.to);
       expect(each.chunks.reduce((sum, chunk) => sum + chunk.steps.length, 0)).toBeLessThanOrEqual(PIECE_POINTS);
       // What a piece hands over is exactly what its bytes hold.
-      const text = bytes.subarray(each.from, each.to).toString('utf8');
-      expect(
-        text
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line)),
-      ).toEqual(each.chunks);
+      const piece = join(directory, 'piece.lmc');
+      await writeFile(piece, bytes.subarray(each.from, each.to));
+      const read = await readMetricLog(piece);
+      expect(read.end).toBe(each.to - each.from);
+      expect(read.chunks.map(plain)).toEqual(each.chunks.map(plain));
     }
     const { series } = await readAllSeries(file);
     const loss = series.find((each) => each.name === 'loss');
@@ -104,65 +101,146 @@ describe('MetricLogWriter', () => {
   });
 });
 
-describe('encodeChunk', () => {
-  it('writes exactly what JSON.stringify writes, null, NaN, ±Infinity and -0 included', () => {
-    const chunks = [
+describe('metric log records', () => {
+  const chunk = (offset: number, steps: number[]): MetricChunk => ({
+    type: 'train',
+    name: 'loss',
+    offset,
+    steps: Float64Array.from(steps),
+    values: Float64Array.from(steps),
+    epochs: null,
+    times: Float64Array.from(steps),
+  });
+  const record = (...chunks: MetricChunk[]) => Buffer.concat(encodeMetricRecord(chunks));
+
+  it('keeps every number as it was, NaN standing for null; names with quotes and controls too', async () => {
+    const chunks: MetricChunk[] = [
       {
         type: 'train',
         name: 'loss',
         offset: 3,
-        steps: [3, 4, 5],
-        values: [0.1 + 0.2, 1e21, -0],
+        steps: Float64Array.from([3, 4, 5]),
+        values: Float64Array.from([0.1 + 0.2, 1e21, -0]),
         epochs: null,
-        times: [1.7e12, 1.7e12 + 1, 5e-324],
+        times: Float64Array.from([1.7e12, 1.7e12 + 1, 5e-324]),
       },
       {
         type: 'val',
-        name: 'q"uote\\',
+        name: 'q"uote\\\u0001é',
         offset: 0,
-        steps: [0, 1],
-        values: [Number.NaN, Number.NEGATIVE_INFINITY],
-        epochs: [null, 2],
-        times: [0, 1],
+        steps: Float64Array.from([0, 1]),
+        values: Float64Array.from([Number.NaN, 2 ** 53 + 2]),
+        epochs: Float64Array.from([Number.NaN, 2]),
+        times: Float64Array.from([0, 1]),
       },
-      { type: 'test', name: 'empty', offset: 0, steps: [], values: [], epochs: [], times: [] },
+      { ...chunk(0, []), type: 'test', name: 'empty' },
     ];
-    for (const chunk of chunks) expect(encodeChunk(chunk)).toBe(`${JSON.stringify(chunk)}\n`);
+    await writeFile(file, record(...chunks));
+    const read = await readMetricLog(file);
+    expect(read.chunks.map(plain)).toEqual(chunks.map(plain));
+    expect(Object.is(read.chunks[0]?.values[2], -0)).toBe(true);
   });
-});
 
-describe('readMetricLog', () => {
-  const chunk = (offset: number, steps: number[]) =>
-    encodeChunk({ type: 'train', name: 'loss', offset, steps, values: steps, epochs: null, times: steps });
-
-  it('ignores a last line torn by a crash', async () => {
-    await writeFile(file, chunk(0, [0, 1]) + chunk(2, [2]).slice(0, 30));
-    const { series, end } = await readAllSeries(file);
-    expect(series[0]?.steps).toEqual([0, 1]);
-    expect(end).toBe(Buffer.byteLength(chunk(0, [0, 1])));
+  it('ignores a last record torn by a crash, or a tail of zeros the file grew by', async () => {
+    const whole = record(chunk(0, [0, 1]));
+    const torn = record(chunk(2, [2]));
+    for (const tail of [
+      torn.subarray(0, 30),
+      torn.subarray(0, 4),
+      torn.subarray(0, torn.length - 1),
+      Buffer.alloc(64),
+    ]) {
+      await writeFile(file, Buffer.concat([whole, tail]));
+      const { series, end } = await readAllSeries(file);
+      expect(series[0]?.steps).toEqual([0, 1]);
+      expect(end).toBe(whole.length);
+    }
   });
 
   it('skips a chunk written twice and refuses a missing one', async () => {
-    await writeFile(file, chunk(0, [0, 1]) + chunk(1, [1, 2]) + chunk(3, [3]));
+    await writeFile(file, Buffer.concat([record(chunk(0, [0, 1])), record(chunk(1, [1, 2]), chunk(3, [3]))]));
     expect((await readAllSeries(file)).series[0]?.steps).toEqual([0, 1, 2, 3]);
-    await appendFile(file, chunk(9, [9]));
+    await appendFile(file, record(chunk(9, [9])));
     await expect(readAllSeries(file)).rejects.toThrow(/missing points 4-8/);
   });
 
-  it('reads a bounded slice at a time and resumes from where it stopped', async () => {
-    const lines = Array.from({ length: 50 }, (_, index) => chunk(index, [index])).join('');
-    await writeFile(file, lines);
+  it('reads a bounded slice at a time, a record longer than the slice whole, and resumes where it stopped', async () => {
+    const records = Array.from({ length: 50 }, (_, index) => record(chunk(index, [index])));
+    const long = record(
+      chunk(
+        50,
+        Array.from({ length: 1000 }, (_, index) => 50 + index),
+      ),
+    );
+    await writeFile(file, Buffer.concat([...records, long]));
     const first = await readMetricLog(file, { maxBytes: 1024 });
     expect(first.atEnd).toBe(false);
     expect(first.chunks.length).toBeGreaterThan(0);
-    const rest = await readAllSeries(file);
-    expect(rest.series[0]?.steps).toHaveLength(50);
-    const second = await readMetricLog(file, { from: first.end });
-    expect(first.chunks.length + second.chunks.length).toBe(50);
+    let from = first.end;
+    let count = first.chunks.length;
+    for (;;) {
+      const slice = await readMetricLog(file, { from, maxBytes: 1024 });
+      count += slice.chunks.length;
+      from = slice.end;
+      if (slice.atEnd) break;
+    }
+    expect(count).toBe(51);
+    expect((await readAllSeries(file)).series[0]?.steps).toHaveLength(1050);
   });
 
-  it('refuses a damaged line that is not the last', async () => {
-    await writeFile(file, `${chunk(0, [0])}{"not":"a chunk"}\n${chunk(1, [1])}`);
-    await expect(readAllSeries(file)).rejects.toThrow(/damaged line/);
+  it('refuses a damaged record that is not the last', async () => {
+    const damaged = record(chunk(1, [1]));
+    damaged[damaged.length - 1] = 0x21;
+    await writeFile(file, Buffer.concat([record(chunk(0, [0])), damaged, record(chunk(2, [2]))]));
+    await expect(readAllSeries(file)).rejects.toThrow(/damaged record at byte/);
+    await writeFile(file, Buffer.concat([record(chunk(0, [0])), Buffer.from('garbage!'), record(chunk(1, [1]))]));
+    await expect(readAllSeries(file)).rejects.toThrow(/no record starts there/);
   });
 });
+
+describe('metric logs of runs written before the binary log (metrics.ndjson)', () => {
+  const line = (offset: number, steps: number[], values: (number | null)[] = steps) =>
+    `${JSON.stringify({ type: 'train', name: 'loss', offset, steps, values, epochs: null, times: steps })}\n`;
+  let ndjson: string;
+  beforeEach(() => {
+    ndjson = join(directory, 'metrics.ndjson');
+  });
+
+  it('still reads: null values as null, a last line torn by a crash ignored', async () => {
+    await writeFile(ndjson, line(0, [0, 1], [0.5, null]) + line(2, [2]) + line(3, [3]).slice(0, 30));
+    const { series, end } = await readAllSeries(ndjson);
+    expect(series[0]).toMatchObject({ steps: [0, 1, 2], values: [0.5, null, 2], epochs: [null, null, null] });
+    expect(end).toBe(Buffer.byteLength(line(0, [0, 1], [0.5, null]) + line(2, [2])));
+  });
+
+  it('skips a chunk written twice, refuses a missing one and a damaged line that is not the last', async () => {
+    await writeFile(ndjson, line(0, [0, 1]) + line(1, [1, 2]) + line(3, [3]));
+    expect((await readAllSeries(ndjson)).series[0]?.steps).toEqual([0, 1, 2, 3]);
+    await appendFile(ndjson, line(9, [9]));
+    await expect(readAllSeries(ndjson)).rejects.toThrow(/missing points 4-8/);
+    await writeFile(ndjson, `${line(0, [0])}{"not":"a chunk"}\n${line(1, [1])}`);
+    await expect(readAllSeries(ndjson)).rejects.toThrow(/damaged line/);
+  });
+
+  it('reads a bounded slice at a time and resumes from where it stopped', async () => {
+    await writeFile(ndjson, Array.from({ length: 50 }, (_, index) => line(index, [index])).join(''));
+    const first = await readMetricLog(ndjson, { maxBytes: 1024 });
+    expect(first.atEnd).toBe(false);
+    const second = await readMetricLog(ndjson, { from: first.end });
+    expect(first.chunks.length + second.chunks.length).toBe(50);
+  });
+});
+
+/** A chunk with plain arrays (NaN as null), for comparing. */
+function plain(chunk: MetricChunk) {
+  const numbers = (column: Float64Array) => Array.from(column, (value) => (Number.isNaN(value) ? null : value));
+  return {
+    type: chunk.type,
+    name: chunk.name,
+    offset: chunk.offset,
+    steps: numbers(chunk.steps),
+    values: numbers(chunk.values),
+    epochs: chunk.epochs ? numbers(chunk.epochs) : null,
+    times: numbers(chunk.times),
+  };
+}

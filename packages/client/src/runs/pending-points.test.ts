@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricChunk } from './metric-chunk.js';
-import { PendingPoints } from './pending-points.js';
+import { type MetricChunk, nullableNumbers } from './metric-chunk.js';
+import { type PendingBatch, PendingPoints } from './pending-points.js';
 
 const chunk = (offset: number, count: number, epochs = false): MetricChunk => {
   const steps = Array.from({ length: count }, (_, index) => offset + index);
@@ -8,12 +8,21 @@ const chunk = (offset: number, count: number, epochs = false): MetricChunk => {
     type: 'train',
     name: 'loss',
     offset,
-    steps,
-    values: steps.map((step) => step / 2),
-    epochs: epochs ? steps.map((step) => step % 3) : null,
-    times: steps,
+    steps: Float64Array.from(steps),
+    values: Float64Array.from(steps, (step) => step / 2),
+    epochs: epochs ? Float64Array.from(steps, (step) => step % 3) : null,
+    times: Float64Array.from(steps),
   };
 };
+
+/** A batch with plain arrays (NaN as null), for comparing. */
+const plain = (batch: PendingBatch) => ({
+  offset: batch.offset,
+  steps: Array.from(batch.steps),
+  values: nullableNumbers(batch.values),
+  epochs: batch.epochs ? nullableNumbers(batch.epochs) : null,
+  times: Array.from(batch.times),
+});
 
 describe('PendingPoints', () => {
   it('takes batches across chunks, skips what it holds, and forgets what the server acknowledged', () => {
@@ -23,7 +32,7 @@ describe('PendingPoints', () => {
     expect(pending.add(chunk(7, 3))).toBe(3);
     expect(pending.length).toBe(8);
     const batch = pending.take(6);
-    expect(batch).toEqual({
+    expect(plain(batch)).toEqual({
       offset: 2,
       steps: [2, 3, 4, 5, 6, 7],
       values: [1, 1.5, 2, 2.5, 3, 3.5],
@@ -32,11 +41,24 @@ describe('PendingPoints', () => {
     });
     // The server kept only part of it.
     expect(pending.acknowledge(5)).toBe(3);
-    expect(pending.take(100)).toMatchObject({ offset: 5, steps: [5, 6, 7, 8, 9], epochs: [2, 0, null, null, null] });
+    expect(plain(pending.take(100))).toMatchObject({
+      offset: 5,
+      steps: [5, 6, 7, 8, 9],
+      epochs: [2, 0, null, null, null],
+    });
     expect(pending.acknowledge(10)).toBe(5);
     expect(pending.length).toBe(0);
-    expect(pending.take(10).steps).toEqual([]);
+    expect(pending.take(10).steps).toHaveLength(0);
     expect(pending.add(chunk(10, 1)).valueOf()).toBe(1);
-    expect(pending.take(10)).toEqual({ offset: 10, steps: [10], values: [5], epochs: null, times: [10] });
+    expect(plain(pending.take(10))).toEqual({ offset: 10, steps: [10], values: [5], epochs: null, times: [10] });
+  });
+
+  it('hands out a view of a chunk, not a copy, when one chunk holds the batch', () => {
+    const pending = new PendingPoints('train', 'loss', 0);
+    const whole = chunk(0, 10);
+    pending.add(whole);
+    const batch = pending.take(4);
+    expect(batch.steps.buffer).toBe(whole.steps.buffer);
+    expect(Array.from(batch.steps)).toEqual([0, 1, 2, 3]);
   });
 });

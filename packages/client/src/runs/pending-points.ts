@@ -2,7 +2,7 @@
  * The points of one series an uploader holds but the server has not acknowledged: the
  * chunks as they were read or handed over, kept whole (a segment list, not a copy per
  * point), so adding a chunk, taking a batch and dropping what the server acknowledged cost
- * a few array copies rather than a push and a splice per point.
+ * a view or a few column copies rather than a push and a splice per point.
  */
 import type { MetricChunk } from './metric-chunk.js';
 
@@ -15,11 +15,12 @@ interface Segment {
 /** A batch of consecutive points of the series, starting at index `offset`. */
 export interface PendingBatch {
   offset: number;
-  steps: number[];
-  values: (number | null)[];
-  /** `null` when none of the batch's points has an epoch. */
-  epochs: (number | null)[] | null;
-  times: number[];
+  steps: Float64Array;
+  /** NaN stands for not a number. */
+  values: Float64Array;
+  /** NaN where a point has no epoch; `null` when none of the batch's points has one. */
+  epochs: Float64Array | null;
+  times: Float64Array;
 }
 
 export class PendingPoints {
@@ -59,39 +60,39 @@ export class PendingPoints {
     return added;
   }
 
-  /** The first `count` points held (or all of them), copied out of the segments. */
+  /** The first `count` points held (or all of them): a view of one segment, or the segments joined. */
   take(count: number): PendingBatch {
     const take = Math.min(count, this.#length);
-    const steps: number[][] = [];
-    const values: (number | null)[][] = [];
-    const epochs: ((number | null)[] | undefined)[] = [];
-    const times: number[][] = [];
+    const parts: MetricChunk[] = [];
     let hasEpoch = false;
     let room = take;
     for (const { chunk, from } of this.#segments) {
       if (room === 0) break;
       const to = Math.min(chunk.steps.length, from + room);
       const whole = from === 0 && to === chunk.steps.length;
-      steps.push(whole ? chunk.steps : chunk.steps.slice(from, to));
-      values.push(whole ? chunk.values : chunk.values.slice(from, to));
-      times.push(whole ? chunk.times : chunk.times.slice(from, to));
-      if (chunk.epochs) {
-        hasEpoch = true;
-        epochs.push(whole ? chunk.epochs : chunk.epochs.slice(from, to));
-      } else {
-        epochs.push(undefined);
-      }
+      const part = (column: Float64Array) => (whole ? column : column.subarray(from, to));
+      parts.push({
+        ...chunk,
+        steps: part(chunk.steps),
+        values: part(chunk.values),
+        epochs: chunk.epochs ? part(chunk.epochs) : null,
+        times: part(chunk.times),
+      });
+      if (chunk.epochs) hasEpoch = true;
       room -= to - from;
     }
-    const join = <T>(parts: T[][]): T[] => (parts.length === 1 ? (parts[0] as T[]) : ([] as T[]).concat(...parts));
+    if (parts.length === 1) {
+      const [only] = parts as [MetricChunk];
+      return { offset: this.#start, steps: only.steps, values: only.values, epochs: only.epochs, times: only.times };
+    }
     return {
       offset: this.#start,
-      steps: join(steps),
-      values: join(values),
+      steps: joinColumns(parts.map((part) => part.steps)),
+      values: joinColumns(parts.map((part) => part.values)),
       epochs: hasEpoch
-        ? join(epochs.map((part, index) => part ?? new Array<null>((steps[index] as number[]).length).fill(null)))
+        ? joinColumns(parts.map((part) => part.epochs ?? new Float64Array(part.steps.length).fill(Number.NaN)))
         : null,
-      times: join(times),
+      times: joinColumns(parts.map((part) => part.times)),
     };
   }
 
@@ -114,4 +115,14 @@ export class PendingPoints {
     }
     return dropped;
   }
+}
+
+function joinColumns(parts: readonly Float64Array[]): Float64Array {
+  const joined = new Float64Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
 }

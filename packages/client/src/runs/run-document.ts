@@ -2,6 +2,7 @@
  * `run.json`, the metadata of a local run, and the other small files of a run directory.
  * See LOCAL-FORMAT.md.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue } from '@larder/protocol';
 import { LarderError } from '@larder/protocol';
@@ -12,7 +13,18 @@ export const RUN_FILE = 'run.json';
 export const HPARAMS_FILE = 'hparams.json';
 export const PLATFORM_FILE = 'platform.json';
 export const GIT_FILE = 'git.json';
-export const METRICS_FILE = 'metrics.ndjson';
+/** The metric log of runs made now: binary records (see LOCAL-FORMAT.md). */
+export const METRICS_FILE = 'metrics.lmc';
+/** The metric log of runs made before the binary one: JSON lines, still read and uploaded. */
+export const NDJSON_METRICS_FILE = 'metrics.ndjson';
+
+/** The metric log a run directory holds: the binary one, else an older run's JSON lines. */
+export function metricLogPath(directory: string): string {
+  const binary = join(directory, METRICS_FILE);
+  if (existsSync(binary)) return binary;
+  const ndjson = join(directory, NDJSON_METRICS_FILE);
+  return existsSync(ndjson) ? ndjson : binary;
+}
 
 /** An association to a run or artifact that exists only locally until it is uploaded. */
 export interface LocalAssociation {

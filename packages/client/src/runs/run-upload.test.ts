@@ -9,6 +9,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { createArtifact } from '../artifacts/create-artifact.js';
 import { createRun } from './create-run.js';
 import { loadRun } from './load-run.js';
+import type { MetricChunk } from './metric-chunk.js';
+import { readAllSeries, readMetricLog } from './metric-log-reader.js';
+import { encodeMetricRecord } from './metric-log-record.js';
 import type { Run } from './run.js';
 import { RunUploader } from './run-uploader.js';
 import type { MetricsBody, RunCreateBody, RunPatchBody } from './runs-remote.js';
@@ -100,28 +103,54 @@ describe('run.upload', () => {
   it('sends the writes the live writer hands over without reading them back, and reads the file for the rest', async () => {
     const remote = new FakeRunsRemote();
     const run = await finishedRun('offered', 300);
-    const file = join(run.local, 'metrics.ndjson');
+    const file = join(run.local, 'metrics.lmc');
     const bytes = await readFile(file);
-    const chunks = bytes
-      .toString('utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    const { chunks } = await readMetricLog(file);
     const uploader = new RunUploader(run.local, remote, { batchPoints: 100 });
-    // Offered as durable, then the file's bytes blanked: only the offered chunks can be sent.
+    // Offered as durable, then the file's bytes zeroed: only the offered chunks can be sent.
     expect(uploader.offer({ from: 0, to: bytes.length, chunks })).toBe(true);
-    await writeFile(file, `${' '.repeat(bytes.length - 1)}\n`);
+    await writeFile(file, Buffer.alloc(bytes.length));
     const result = await uploader.sync();
     expect(result.pointsSent).toBe(330);
     expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 300));
     // An offer that does not start where reading stands is ignored: the file is read instead.
     await writeFile(file, bytes);
-    await appendFile(
-      file,
-      `${JSON.stringify({ ...chunks[0], offset: 300, steps: [300], values: [1], epochs: null, times: [1] })}\n`,
-    );
+    const one = (value: number) => Float64Array.of(value);
+    const next = { ...(chunks[0] as MetricChunk), offset: 300, steps: one(300), values: one(1), epochs: null };
+    await appendFile(file, Buffer.concat(encodeMetricRecord([{ ...next, times: one(1) }])));
     uploader.offer({ from: bytes.length + 5, to: bytes.length + 10, chunks: [] });
     expect((await uploader.sync()).pointsSent).toBe(1);
+    expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 301));
+  });
+
+  it('uploads a run written before the binary log from its metrics.ndjson, and resumes there', async () => {
+    const remote = new FakeRunsRemote();
+    const run = await finishedRun('ndjson', 300);
+    // The same points as the first format wrote them: one JSON chunk a line, null for NaN.
+    const { series } = await readAllSeries(join(run.local, 'metrics.lmc'));
+    const line = (each: (typeof series)[number], from: number, to: number) =>
+      `${JSON.stringify({
+        type: each.type,
+        name: each.name,
+        offset: from,
+        steps: each.steps.slice(from, to),
+        values: each.values.slice(from, to),
+        epochs: each.epochs.some((epoch) => epoch !== null) ? each.epochs.slice(from, to) : null,
+        times: each.times.slice(from, to),
+      })}\n`;
+    const lines = series.flatMap((each) => [line(each, 0, 20), line(each, 20, each.steps.length)]);
+    await rm(join(run.local, 'metrics.lmc'));
+    await writeFile(join(run.local, 'metrics.ndjson'), lines.join(''));
+    const uploader = new RunUploader(run.local, remote, { batchPoints: 50 });
+    const result = await uploader.sync();
+    expect(result.pointsSent).toBe(330);
+    expect(remote.series(result.id, 'train', 'loss')?.values).toEqual(range(0, 300).map((step) => 1 / (step + 1)));
+    expect(remote.series(result.id, 'val', 'loss')?.steps).toEqual(range(0, 30).map((each) => each * 10));
+    await appendFile(
+      join(run.local, 'metrics.ndjson'),
+      `${JSON.stringify({ type: 'train', name: 'loss', offset: 300, steps: [300], values: [null], epochs: null, times: [1] })}\n`,
+    );
+    expect((await new RunUploader(run.local, remote).sync()).pointsSent).toBe(1);
     expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 301));
   });
 
@@ -350,11 +379,11 @@ describe('upload(path)', () => {
     const remote = new FakeRunsRemote();
     const run = await finishedRun('known', 200);
     await run.upload({ remote });
-    // Damage the log's first line: an upload that read the log again would refuse it.
-    const path = join(run.local, 'metrics.ndjson');
-    const log = await readFile(path, 'utf8');
-    const firstLine = log.indexOf('\n');
-    await writeFile(path, `${'x'.repeat(firstLine)}${log.slice(firstLine)}`);
+    // Damage the log's first record: an upload that read the log again would refuse it.
+    const path = join(run.local, 'metrics.lmc');
+    const log = await readFile(path);
+    log.fill(0x78, 0, 8);
+    await writeFile(path, log);
     const calls = remote.calls.length;
     const again = await upload(run.local, { remote });
     expect(again[0]?.result).toMatchObject({ created: false, pointsSent: 0 });

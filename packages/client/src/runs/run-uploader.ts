@@ -1,6 +1,6 @@
 /**
  * Uploads a run directory to one server, resumably: the record is created once (its id kept
- * in `remote.json`), metric points are read from `metrics.ndjson` and sent in large batches
+ * in `remote.json`), metric points are read from the local metric log and sent in large batches
  * from the per-series count the server last acknowledged, and metadata is patched only when
  * it changed. Interrupted at any point, the next `sync()` (in this process or another one)
  * continues without losing or duplicating a point; a second upload of an unchanged run sends
@@ -26,7 +26,7 @@ import { type RunAlert, readAlerts } from './run-alerts.js';
 import {
   type Association,
   isLocalAssociation,
-  METRICS_FILE,
+  metricLogPath,
   type RunDocument,
   type RunFiles,
   readRunFiles,
@@ -74,7 +74,7 @@ export class RunUploader {
   readonly #counts = new Map<string, number>();
   readonly #pending = new Map<string, PendingPoints>();
   #pendingPoints = 0;
-  /** Byte position in metrics.ndjson up to which chunks are in `#pending` or acknowledged. */
+  /** Byte position in the metric log up to which chunks are in `#pending` or acknowledged. */
   #readFrom = 0;
   #record: UploadRecord | undefined;
   #running: Promise<unknown> = Promise.resolve();
@@ -201,7 +201,7 @@ export class RunUploader {
   async #acknowledgedBytes(record: UploadRecord | undefined): Promise<number> {
     const bytes = record?.logBytes;
     if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes <= 0) return 0;
-    const size = (await stat(join(this.directory, METRICS_FILE)).catch(() => undefined))?.size ?? 0;
+    const size = (await stat(metricLogPath(this.directory)).catch(() => undefined))?.size ?? 0;
     return bytes <= size ? bytes : 0;
   }
 
@@ -221,7 +221,7 @@ export class RunUploader {
   }
 
   async #uploadMetricsFromFile(runId: string, onProgress?: UploadTarget['onProgress']): Promise<number> {
-    const path = join(this.directory, METRICS_FILE);
+    const path = metricLogPath(this.directory);
     const bytesTotal = onProgress ? ((await stat(path).catch(() => undefined))?.size ?? 0) : 0;
     const report = (sentSoFar: number) =>
       onProgress?.({

@@ -23,7 +23,7 @@ describe('createRun', () => {
     expect(run.local).toBe(join(directories.root(), 'runs', run.altName));
     expect(run.status).toBe('Running');
     expect((await readdir(run.local)).sort()).toEqual(
-      ['console.ndjson', 'git.json', 'hparams.json', 'metrics.ndjson', 'platform.json', 'run.json', WRITER_FILE].sort(),
+      ['console.ndjson', 'git.json', 'hparams.json', 'metrics.lmc', 'platform.json', 'run.json', WRITER_FILE].sort(),
     );
     expect(run.platform).toMatchObject({ node: process.version });
     await run.finish();

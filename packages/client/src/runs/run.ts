@@ -22,7 +22,7 @@ import { type AlertLevel, type RunAlert, recordAlert } from './run-alerts.js';
 import {
   type Association,
   HPARAMS_FILE,
-  METRICS_FILE,
+  metricLogPath,
   RUN_FILE,
   type RunDocument,
   type RunFiles,
@@ -244,7 +244,7 @@ export class Run {
 
   async metrics(): Promise<MetricSeries[]> {
     await this.flush();
-    return (await readAllSeries(join(this.local, METRICS_FILE))).series;
+    return (await readAllSeries(metricLogPath(this.local))).series;
   }
 
   /**

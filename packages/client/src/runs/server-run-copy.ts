@@ -13,7 +13,8 @@ import { CONSOLE_FILE } from './console-capture/console-log-writer.js';
 import { alternativeName, runParentDir } from './local-directories.js';
 import { writeJsonFileSync } from './local-json-file.js';
 import { copyRunMedia } from './media/run-media-copy.js';
-import { encodeChunk } from './metric-chunk.js';
+import { numberColumn } from './metric-chunk.js';
+import { encodeMetricRecord } from './metric-log-record.js';
 import {
   GIT_FILE,
   HPARAMS_FILE,
@@ -27,7 +28,7 @@ import { metadataPatch } from './run-uploader.js';
 import type { Associations, RemoteRecord, ResourceRef, RunStatus, RunsRemote } from './runs-remote.js';
 import { saveUploadRecord } from './upload-history.js';
 
-/** Points per line of the metric log written for a copied run. */
+/** Points per record of the metric log written for a copied run. */
 const CHUNK_POINTS = 4096;
 
 /**
@@ -63,26 +64,27 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
   const series = await remote.readRunMetrics(record._id);
   const consoleLog = (await remote.readRunLogs(record._id)).map((chunk) => `${JSON.stringify(chunk)}\n`).join('');
   await mkdir(directory, { recursive: true });
-  const lines: string[] = [];
+  const log: Uint8Array[] = [];
   for (const each of series) {
     const hasEpoch = each.epochs.some((epoch) => epoch !== null);
     for (let offset = 0; offset < each.steps.length; offset += CHUNK_POINTS) {
       const end = offset + CHUNK_POINTS;
-      lines.push(
-        encodeChunk({
+      const record = encodeMetricRecord([
+        {
           type: each.type,
           name: each.name,
           offset,
-          steps: each.steps.slice(offset, end),
-          values: each.values.slice(offset, end),
-          epochs: hasEpoch ? each.epochs.slice(offset, end) : null,
-          times: each.times.slice(offset, end),
-        }),
-      );
+          steps: Float64Array.from(each.steps.slice(offset, end)),
+          values: numberColumn(each.values.slice(offset, end)),
+          epochs: hasEpoch ? numberColumn(each.epochs.slice(offset, end)) : null,
+          times: Float64Array.from(each.times.slice(offset, end)),
+        },
+      ]);
+      log.push(...record);
     }
   }
-  const log = lines.join('');
-  await writeFile(join(directory, METRICS_FILE), log);
+  const logBytes = Buffer.concat(log);
+  await writeFile(join(directory, METRICS_FILE), logBytes);
   if (consoleLog !== '') await writeFile(join(directory, CONSOLE_FILE), consoleLog);
   const mediaBytes = await copyRunMedia(remote, record._id, directory);
   writeJsonFileSync(join(directory, HPARAMS_FILE), hparams);
@@ -96,7 +98,7 @@ export async function copyServerRun(record: RemoteRecord, remote: RunsRemote, fo
     series: series.map((each) => ({ type: each.type, name: each.name, count: each.steps.length })),
     // What an upload of the unchanged copy would patch: nothing, since the server holds it.
     sentMetadata: JSON.stringify(metadataPatch(document, hparams, associations)),
-    logBytes: Buffer.byteLength(log),
+    logBytes: logBytes.length,
     ...(consoleLog === '' ? {} : { consoleBytes: Buffer.byteLength(consoleLog) }),
     ...(mediaBytes === 0 ? {} : { mediaBytes }),
   });

@@ -18,7 +18,7 @@ export interface UploadRecord {
   /** The metadata last sent, as JSON; a patch is skipped when nothing changed. */
   sentMetadata?: string;
   /**
-   * Bytes at the start of `metrics.ndjson` whose every point the server holds (runs only):
+   * Bytes at the start of the metric log whose every point the server holds (runs only):
    * the next upload reads the log from there instead of from the start.
    */
   logBytes?: number;
