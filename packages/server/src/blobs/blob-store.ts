@@ -8,6 +8,8 @@
  *   (a broken or killed upload leaves nothing visible, and removes its temporary data).
  * - Storing bytes that are already present costs no extra space and answers the same hash.
  * - `get` streams, optionally a byte range.
+ * - A batch (`batch`, through `startBlobBatch`) gives each blob the same guarantees as `put`,
+ *   paying for durability once for the whole batch instead of once per blob.
  */
 import type { Readable } from 'node:stream';
 
@@ -56,6 +58,34 @@ export interface BlobStore {
    * falls back to `put` for stores without it.
    */
   compose?(parts: readonly string[], options?: PutOptions): Promise<PutResult>;
+  /**
+   * Optional: a batch of puts made durable together (a form of a thousand small files).
+   * Nothing added to it is visible before `commit`. Callers go through `startBlobBatch`,
+   * which falls back to one `put` per blob for stores without it.
+   */
+  batch?(): BlobBatch;
+}
+
+/**
+ * Many blobs stored as one unit of durability. `add` streams each in and checks it as `put`
+ * does (same errors, the source destroyed past `maxBytes`), answering its hash once staged;
+ * `commit` waits for every `add` still running and then makes the staged blobs durable and
+ * visible; `abort` drops what is staged. Every batch ends in one of the two (temp data stays
+ * until then); after it, `add`, `commit` and `abort` reject.
+ *
+ * @example
+ * const batch = startBlobBatch(blobs);
+ * const staged = files.map((file) => batch.add(file.stream, { maxBytes }));
+ * await Promise.allSettled(staged);
+ * const stored = await batch.commit(); // one PutResult per blob staged, in `add` order
+ */
+export interface BlobBatch {
+  /** Streams `source` in; rejects as `put` would, and then that blob alone is left out. */
+  add(source: Readable, options?: PutOptions): Promise<BlobInfo>;
+  /** Stores every staged blob: answers one PutResult per successful `add`, in `add` order. */
+  commit(): Promise<PutResult[]>;
+  /** Drops every staged blob that is not yet stored (none, with the fallback of one `put` each). */
+  abort(): Promise<void>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -1,5 +1,6 @@
 /** The blob store: its port, and the filesystem adapter. */
 export {
+  type BlobBatch,
   type BlobInfo,
   type BlobStore,
   type ByteRange,
@@ -7,4 +8,5 @@ export {
   type PutOptions,
   type PutResult,
 } from './blob-store.js';
+export { startBlobBatch } from './blob-store-batch.js';
 export { FsBlobStore } from './fs/fs-blob-store.js';

@@ -1,7 +1,7 @@
 /**
  * Reads a `multipart/form-data` request for every upload route (datalake pictures, Marcelle
- * models and assets): file parts stream into the blob store, hashed as they arrive; fields
- * are collected. Every parser, request and part-stream error ends in one rejected promise
+ * models and assets): file parts stream into the blob store, hashed as they arrive, and are
+ * made durable together, one blob batch per form; fields are collected. Every parser, request and part-stream error ends in one rejected promise
  * (a 400 with a sentence for a malformed or truncated body), never an unhandled `error`
  * event, and no part is left half-written: the form is read whole or refused whole (with
  * `perFileFailures`, a file the store refuses, too large say, is reported alone instead).
@@ -17,7 +17,8 @@ import busboy from 'busboy';
 import type { Context } from 'koa';
 import type { Actor } from '../auth/actor.js';
 import { recordBlobClaims } from '../auth/blob-access.js';
-import type { BlobStore, PutResult } from '../blobs/blob-store.js';
+import type { BlobBatch, BlobInfo, BlobStore } from '../blobs/blob-store.js';
+import { startBlobBatch } from '../blobs/blob-store-batch.js';
 import { confirmUploads } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
 
@@ -78,7 +79,7 @@ interface Pending {
   field: string;
   filename: string;
   body: PassThrough;
-  stored: Promise<PutResult>;
+  stored: Promise<BlobInfo>;
   head: Buffer[];
 }
 
@@ -91,6 +92,7 @@ function malformed(cause: unknown): LarderError {
 function parseForm(
   ctx: Context,
   options: ReadFormOptions,
+  batch: BlobBatch,
   pending: Pending[],
   fields: Map<string, string[]>,
 ): Promise<void> {
@@ -142,7 +144,7 @@ function parseForm(
         stream.on('data', keep);
       }
       stream.pipe(body);
-      const stored = options.blobs.put(body, { maxBytes: options.maxBlobBytes });
+      const stored = batch.add(body, { maxBytes: options.maxBlobBytes });
       stored.catch(() => {
         stream.unpipe(body);
         stream.resume();
@@ -187,22 +189,30 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
   }
   const pending: Pending[] = [];
   const fields = new Map<string, string[]>();
-  let outcomes: PromiseSettledResult<PutResult>[];
+  // The files are staged as they arrive and made durable together once the form is whole.
+  const batch = startBlobBatch(options.blobs);
+  let outcomes: PromiseSettledResult<BlobInfo>[];
   try {
     let parsed: unknown;
     try {
-      await parseForm(ctx, options, pending, fields);
+      await parseForm(ctx, options, batch, pending, fields);
     } catch (error) {
       parsed = error;
     }
-    // Every write settles (stored, or refused and cleaned up) before the answer.
+    // Every write settles (staged, or refused and cleaned up) before the answer.
     const results = await Promise.allSettled(pending.map((part) => part.stored));
-    if (parsed !== undefined) throw parsed;
-    const refused = results.find((result) => result.status === 'rejected');
-    if (refused && !options.perFileFailures) throw (refused as PromiseRejectedResult).reason;
-    results.forEach((result) => {
-      if (result.status === 'rejected' && !(result.reason instanceof LarderError)) throw result.reason;
-    });
+    try {
+      if (parsed !== undefined) throw parsed;
+      const refused = results.find((result) => result.status === 'rejected');
+      if (refused && !options.perFileFailures) throw (refused as PromiseRejectedResult).reason;
+      results.forEach((result) => {
+        if (result.status === 'rejected' && !(result.reason instanceof LarderError)) throw result.reason;
+      });
+    } catch (error) {
+      await batch.abort();
+      throw error;
+    }
+    await batch.commit();
     outcomes = results;
   } catch (error) {
     ctx.set('Connection', 'close');
@@ -221,7 +231,7 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
   const files: FormFile[] = [];
   const failed: FailedFormFile[] = [];
   for (const [index, part] of pending.entries()) {
-    const outcome = outcomes[index] as PromiseSettledResult<PutResult>;
+    const outcome = outcomes[index] as PromiseSettledResult<BlobInfo>;
     const { field, filename } = part;
     if (outcome.status === 'rejected') failed.push({ field, filename, index, error: outcome.reason as LarderError });
     else if (lost.has(outcome.value.sha256)) failed.push({ field, filename, index, error: collected() });

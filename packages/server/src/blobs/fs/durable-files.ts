@@ -8,31 +8,80 @@ import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { errorCode } from './fs-errors.js';
 
+export interface FileSinkOptions {
+  /**
+   * Whether the sink finishes only once its bytes are on disk (default true). A batch of
+   * small files leaves it off and syncs them all together afterwards (`syncFile`).
+   */
+  durable?: boolean;
+}
+
 /**
  * A Writable over an open file that only finishes once its bytes are on disk, so that
  * `await pipeline(source, fileSink(handle))` resolves with the data durable.
  * The caller keeps ownership of the handle and closes it.
+ *
+ * A large file is flushed as it grows (a `datasync` every FLUSH_EVERY_BYTES, not waited for
+ * while the next bytes arrive), so the last sync waits on the tail only, not on the whole
+ * dirty file: the disk writes while the network receives.
  */
-export function fileSink(handle: FileHandle): Writable {
+export function fileSink(handle: FileHandle, options: FileSinkOptions = {}): Writable {
+  const durable = options.durable ?? true;
+  let unflushed = 0;
+  let flushing: Promise<void> | undefined;
+  let flushError: unknown;
+  const written = (bytes: number) => {
+    unflushed += bytes;
+    if (!durable || unflushed < FLUSH_EVERY_BYTES || flushing) return;
+    unflushed = 0;
+    flushing = handle.datasync().then(
+      () => {
+        flushing = undefined;
+      },
+      (error: unknown) => {
+        flushError ??= error;
+        flushing = undefined;
+      },
+    );
+  };
   return new Writable({
     // Chunks that arrive while a write is in flight are buffered (up to this much) and go
     // to the disk together in one writev: fewer, larger writes keep up with the network.
     highWaterMark: SINK_BUFFER_BYTES,
     write(chunk: Buffer, _encoding, callback) {
-      writeFully(handle, chunk).then(() => callback(), callback);
+      writeFully(handle, chunk).then(() => {
+        written(chunk.byteLength);
+        callback();
+      }, callback);
     },
     writev(chunks, callback) {
-      writeAll(
-        handle,
-        chunks.map(({ chunk }) => chunk as Buffer),
-      ).then(() => callback(), callback);
+      const buffers = chunks.map(({ chunk }) => chunk as Buffer);
+      writeAll(handle, buffers).then(() => {
+        written(buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0));
+        callback();
+      }, callback);
     },
     final(callback) {
-      handle.sync().then(() => callback(), callback);
+      if (!durable) {
+        callback();
+        return;
+      }
+      const settle = async () => {
+        await flushing;
+        if (flushError !== undefined) throw flushError;
+        await handle.sync();
+      };
+      settle().then(() => callback(), callback);
+    },
+    destroy(error, callback) {
+      // A flush still running holds the handle: let it end before the caller closes it.
+      Promise.resolve(flushing).then(() => callback(error));
     },
   });
 }
 
+/** Flushing a large file every this many bytes as it is written (see `fileSink`). */
+const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
 const SINK_BUFFER_BYTES = 8 * 1024 * 1024;
 
 async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
@@ -64,17 +113,36 @@ async function writeFully(handle: FileHandle, chunk: Buffer): Promise<void> {
  * (`firstCreated` is what `mkdir({ recursive: true })` answered), their parents too.
  */
 export async function syncDirectories(directory: string, firstCreated: string | undefined): Promise<void> {
+  for (const current of directoriesToSync(directory, firstCreated)) await syncDirectory(current);
+}
+
+/**
+ * The directories `syncDirectories` fsyncs, deepest first: a batch gathers them for all its
+ * files and syncs each distinct one once.
+ */
+export function directoriesToSync(directory: string, firstCreated: string | undefined): string[] {
   const stopAt = firstCreated === undefined ? directory : dirname(firstCreated);
+  const directories: string[] = [];
   for (let current = directory; ; current = dirname(current)) {
-    await syncDirectory(current);
-    if (current === stopAt || current === dirname(current)) return;
+    directories.push(current);
+    if (current === stopAt || current === dirname(current)) return directories;
+  }
+}
+
+/** Fsyncs a file already written and closed (a batch's, synced together with the others). */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
 // Some platforms (Windows) cannot open or fsync a directory; there the rename is all we get.
 const CANNOT_SYNC_DIRECTORY = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP']);
 
-async function syncDirectory(directory: string): Promise<void> {
+export async function syncDirectory(directory: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(directory, 'r');

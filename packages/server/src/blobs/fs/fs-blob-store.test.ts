@@ -4,15 +4,19 @@ import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeBlobStoreConformance } from '../blob-store.conformance.js';
+import { describeBlobBatchConformance } from '../blob-store-batch.conformance.js';
 import { bytesSource, collect, patternBytes, sha256Of, stalledSource } from '../test-support/byte-sources.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
 const newRoot = () => mkdtemp(join(tmpdir(), 'larder-blobs-'));
 
-describeBlobStoreConformance('FsBlobStore', async () => {
+async function makeStore() {
   const root = await newRoot();
   return { store: new FsBlobStore({ root }), cleanup: () => rm(root, { recursive: true, force: true }) };
-});
+}
+
+describeBlobStoreConformance('FsBlobStore', makeStore);
+describeBlobBatchConformance('FsBlobStore', makeStore);
 
 /** Every file under `directory`, as paths relative to it. */
 async function filesUnder(directory: string): Promise<string[]> {
@@ -109,5 +113,23 @@ describe('FsBlobStore on disk', () => {
 
   it('asks to be opened before accepting uploads', async () => {
     await expect(store.put(bytesSource(patternBytes(10)))).rejects.toThrow('open()');
+    expect(() => store.batch()).toThrow('open()');
+  });
+
+  it('leaves no temp file after a batch is committed, aborted, or loses a blob to a refusal', async () => {
+    await store.open();
+    const committed = store.batch();
+    await committed.add(bytesSource(patternBytes(300, 1)));
+    await expect(committed.add(bytesSource(patternBytes(5000, 2)), { maxBytes: 10 })).rejects.toBeInstanceOf(
+      LarderError,
+    );
+    expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
+    await committed.commit();
+    const aborted = store.batch();
+    await aborted.add(bytesSource(patternBytes(300, 3)));
+    await aborted.abort();
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const hash = sha256Of(patternBytes(300, 1));
+    expect(await filesUnder(join(root, 'sha256'))).toEqual([join(hash.slice(0, 2), hash.slice(2, 4), hash)]);
   });
 });

@@ -5,23 +5,15 @@
  * blob, and a crash leaves at most a temp file, which the next `open()` removes.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { LarderError } from '@larder/protocol';
-import {
-  type BlobInfo,
-  type BlobStore,
-  type ByteRange,
-  isSha256,
-  type PutOptions,
-  type PutResult,
-} from '../blob-store.js';
+import type { BlobBatch, BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from '../blob-store.js';
 import { concatenatedBlobs, singlePartResult } from '../concatenated-blobs.js';
-import { createContentMeter } from '../content-meter.js';
-import { fileSink, syncDirectories } from './durable-files.js';
-import { blobPath, blobsDirectory, listBlobHashes, newTempPath, tempDirectory } from './fs-blob-layout.js';
+import { syncDirectories } from './durable-files.js';
+import { FsBlobBatch } from './fs-blob-batch.js';
+import { blobPath, blobsDirectory, listBlobHashes, tempDirectory } from './fs-blob-layout.js';
+import { placeBlob, stageBlob } from './fs-blob-writes.js';
 import { errorCode, toStoreError } from './fs-errors.js';
 
 export interface FsBlobStoreOptions {
@@ -31,9 +23,6 @@ export interface FsBlobStoreOptions {
    */
   root: string;
 }
-
-// Filesystems without hard links (FAT, some network mounts): fall back to rename, as git does.
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
 /**
  * Blob store on the local filesystem.
@@ -76,36 +65,23 @@ export class FsBlobStore implements BlobStore {
    * destroyed. Errors of `source` itself are rethrown as they are.
    */
   async put(source: Readable, options: PutOptions = {}): Promise<PutResult> {
-    if (!this.opened) throw new Error('FsBlobStore.open() must be called before put().');
-    const { expectedSha256, maxBytes } = options;
-    if (expectedSha256 !== undefined && !isSha256(expectedSha256)) {
-      throw new LarderError('BadRequest', 'expectedSha256 must be 64 lower-case hex characters (a SHA-256 hash).');
-    }
-    const tempPath = newTempPath(this.root);
-    const meter = createContentMeter(maxBytes);
+    this.assertOpened('put');
+    const staged = await stageBlob(this.root, source, options, true);
     try {
-      const handle = await open(tempPath, 'wx');
-      try {
-        await pipeline(source, meter.measure, fileSink(handle));
-      } finally {
-        await handle.close();
-      }
-      const { sha256, size } = meter.result();
-      if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
-        throw new LarderError(
-          'BadRequest',
-          `The upload hashes to ${sha256}, not to the expected ${expectedSha256}; nothing was stored. ` +
-            'Check that the whole file was sent unchanged.',
-          { data: { expectedSha256, actualSha256: sha256 } },
-        );
-      }
-      const created = await this.moveIntoPlace(tempPath, blobPath(this.root, sha256));
-      return { sha256, size, created };
+      const { created, directory, firstCreated } = await placeBlob(this.root, staged);
+      if (created) await syncDirectories(directory, firstCreated);
+      return { sha256: staged.sha256, size: staged.size, created };
     } catch (error) {
-      throw uploadError(error, source);
+      throw toStoreError(error, 'store the upload');
     } finally {
-      await rm(tempPath, { force: true });
+      await rm(staged.tempPath, { force: true });
     }
+  }
+
+  /** A batch of puts fsynced together when committed (see `FsBlobBatch`). */
+  batch(): BlobBatch {
+    this.assertOpened('batch');
+    return new FsBlobBatch(this.root);
   }
 
   /**
@@ -178,22 +154,8 @@ export class FsBlobStore implements BlobStore {
     return listBlobHashes(this.root);
   }
 
-  /** Links the finished temp file to its final name unless a blob is already there. */
-  private async moveIntoPlace(tempPath: string, target: string): Promise<boolean> {
-    const directory = dirname(target);
-    const firstCreated = await mkdir(directory, { recursive: true });
-    try {
-      // link() fails on an existing target, so concurrent identical uploads get exactly one `created`.
-      await link(tempPath, target);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'EEXIST') return false;
-      if (code === undefined || !NO_HARD_LINKS.has(code)) throw error;
-      if (await exists(target)) return false;
-      await rename(tempPath, target);
-    }
-    await syncDirectories(directory, firstCreated);
-    return true;
+  private assertOpened(action: string): void {
+    if (!this.opened) throw new Error(`FsBlobStore.open() must be called before ${action}().`);
   }
 }
 
@@ -204,24 +166,4 @@ function assertRangeShape({ start, end }: ByteRange): void {
       `Byte range ${start}-${end} is invalid: expected whole numbers with 0 <= start <= end.`,
     );
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-/** The source's own failure is the caller's to interpret; a cut-off upload is the client's doing. */
-function uploadError(error: unknown, source: Readable): unknown {
-  if (error instanceof LarderError) return error;
-  if (error === source.errored) return error;
-  if (errorCode(error) === 'ERR_STREAM_PREMATURE_CLOSE') {
-    return new LarderError('BadRequest', 'The upload stopped before its end; nothing was stored.', { cause: error });
-  }
-  return toStoreError(error, 'store the upload');
 }

@@ -1,0 +1,118 @@
+/**
+ * The two steps of writing a blob on the filesystem, shared by `put` and by a batch:
+ * staging (the bytes streamed into a temp file, hashed, checked against the caller's limits)
+ * and placing (the temp file linked under its hash). `put` syncs each blob between and after
+ * the steps; a batch syncs all its blobs at once between them (see `fs-blob-batch.ts`).
+ */
+import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LarderError } from '@larder/protocol';
+import { isSha256, type PutOptions } from '../blob-store.js';
+import { createContentMeter } from '../content-meter.js';
+import { fileSink } from './durable-files.js';
+import { blobPath, newTempPath } from './fs-blob-layout.js';
+import { errorCode, toStoreError } from './fs-errors.js';
+
+/** A blob written and checked in `tmp/`, not yet under its hash. */
+export interface StagedBlob {
+  tempPath: string;
+  sha256: string;
+  size: number;
+}
+
+/** Where a placed blob went, and what must be fsynced for it to persist. */
+export interface PlacedBlob {
+  /** False when a blob with this hash was already stored. */
+  created: boolean;
+  directory: string;
+  /** What `mkdir({ recursive: true })` answered: the first directory it had to create. */
+  firstCreated: string | undefined;
+}
+
+// Filesystems without hard links (FAT, some network mounts): fall back to rename, as git does.
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/**
+ * Streams `source` into a fresh temp file under `root`, hashing and checking it; fsynced
+ * before answering when `durable`. On any failure the temp file is removed and the error is
+ * a LarderError, or the source's own error as it was.
+ */
+export async function stageBlob(
+  root: string,
+  source: Readable,
+  options: PutOptions,
+  durable: boolean,
+): Promise<StagedBlob> {
+  const { expectedSha256, maxBytes } = options;
+  if (expectedSha256 !== undefined && !isSha256(expectedSha256)) {
+    throw new LarderError('BadRequest', 'expectedSha256 must be 64 lower-case hex characters (a SHA-256 hash).');
+  }
+  const tempPath = newTempPath(root);
+  const meter = createContentMeter(maxBytes);
+  try {
+    const handle = await open(tempPath, 'wx');
+    try {
+      await pipeline(source, meter.measure, fileSink(handle, { durable }));
+    } finally {
+      await handle.close();
+    }
+    const { sha256, size } = meter.result();
+    if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+      throw new LarderError(
+        'BadRequest',
+        `The upload hashes to ${sha256}, not to the expected ${expectedSha256}; nothing was stored. ` +
+          'Check that the whole file was sent unchanged.',
+        { data: { expectedSha256, actualSha256: sha256 } },
+      );
+    }
+    return { tempPath, sha256, size };
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw uploadError(error, source);
+  }
+}
+
+/**
+ * Links the staged file to its final name unless a blob is already there; the temp file
+ * stays for the caller to remove. The new entry persists once the caller has fsynced
+ * `directoriesToSync(directory, firstCreated)`.
+ */
+export async function placeBlob(root: string, staged: StagedBlob): Promise<PlacedBlob> {
+  const target = blobPath(root, staged.sha256);
+  const directory = dirname(target);
+  const firstCreated = await mkdir(directory, { recursive: true });
+  const placed = (created: boolean) => ({ created, directory, firstCreated });
+  try {
+    // link() fails on an existing target, so concurrent identical uploads get exactly one `created`.
+    await link(staged.tempPath, target);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST') return placed(false);
+    if (code === undefined || !NO_HARD_LINKS.has(code)) throw error;
+    if (await exists(target)) return placed(false);
+    await rename(staged.tempPath, target);
+  }
+  return placed(true);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** The source's own failure is the caller's to interpret; a cut-off upload is the client's doing. */
+function uploadError(error: unknown, source: Readable): unknown {
+  if (error instanceof LarderError) return error;
+  if (error === source.errored) return error;
+  if (errorCode(error) === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return new LarderError('BadRequest', 'The upload stopped before its end; nothing was stored.', { cause: error });
+  }
+  return toStoreError(error, 'store the upload');
+}
