@@ -14,23 +14,27 @@ export function assertStockName(role: NameRole, name: unknown): asserts name is 
   if (typeof name !== 'string' || name.length === 0) {
     throw new LarderError('BadRequest', `A ${role} name must be a non-empty string`);
   }
-  const shown = JSON.stringify(name.slice(0, 80));
+  // Only a refusal quotes the name: this runs for every sample written or read.
+  const shown = (): string => JSON.stringify(name.slice(0, 80));
   if (name.length > MAX_LENGTH) {
-    throw new LarderError('BadRequest', `The ${role} name ${shown}… is longer than ${MAX_LENGTH} characters`);
+    throw new LarderError('BadRequest', `The ${role} name ${shown()}… is longer than ${MAX_LENGTH} characters`);
   }
   if (name === '__proto__') throw new LarderError('BadRequest', `"__proto__" cannot name a ${role}`);
   if (hasControlCharacter(name))
-    throw new LarderError('BadRequest', `The ${role} name ${shown} contains control characters`);
+    throw new LarderError('BadRequest', `The ${role} name ${shown()} contains control characters`);
   // Tensor names inside a model follow their framework (tfjs uses "dense/kernel").
   if (role === 'tensor') return;
   if (name === '.' || name === '..') {
-    throw new LarderError('BadRequest', `${shown} cannot name a ${role}: "." and ".." are reserved`);
+    throw new LarderError('BadRequest', `${shown()} cannot name a ${role}: "." and ".." are reserved`);
   }
   if (name.includes('/') || name.includes('\\')) {
-    throw new LarderError('BadRequest', `The ${role} name ${shown} contains a path separator ("/" or "\\"): remove it`);
+    throw new LarderError(
+      'BadRequest',
+      `The ${role} name ${shown()} contains a path separator ("/" or "\\"): remove it`,
+    );
   }
   if (name.trim() !== name) {
-    throw new LarderError('BadRequest', `The ${role} name ${shown} starts or ends with white space`);
+    throw new LarderError('BadRequest', `The ${role} name ${shown()} starts or ends with white space`);
   }
 }
 

@@ -18,7 +18,7 @@ import { type CommitInfo, CommitReader } from './commits/commit-graph.js';
 import { applyChanges, COMMIT_FORMAT, type CommitRecord, EMPTY_COMMIT, sameTree } from './commits/commit-record.js';
 import { ObjectStore } from './objects/object-store.js';
 import { readHead, writeHead } from './repository/head-file.js';
-import { loadStaging, type StagedChanges, saveStaging } from './repository/staging-area.js';
+import { loadStaging, type StagedChanges, type StagingSnapshot, saveStaging } from './repository/staging-area.js';
 import { findStockRoot, type StockLayout, stockLayout } from './repository/stock-layout.js';
 import { acquireWriteLock, type WriteLock } from './repository/write-lock.js';
 import { DataStorage } from './storages/data-storage.js';
@@ -69,6 +69,8 @@ export class StockRoom {
   #scope: WriteScope | undefined;
   #readScope: TreeView | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** What the last scope saved to staging.json, so that the next one need not parse it again. */
+  #staging: StagingSnapshot | undefined;
 
   constructor(options: StockRoomOptions = {}) {
     this.root = options.path === undefined ? findStockRoot() : resolve(options.path);
@@ -141,7 +143,7 @@ export class StockRoom {
     return this.#serialised(async () => {
       const lock = await this.#lock();
       try {
-        const staged = await loadStaging(this.layout);
+        const staged = await this.#loadStaging();
         this.#scope = { lock, staged, view: await this.#headView(staged) };
         await this.objects.beginBatch();
         try {
@@ -255,19 +257,24 @@ export class StockRoom {
     });
   }
 
-  async #read<T>(use: (view: TreeView) => Promise<T>): Promise<T> {
-    const view = this.#scope?.view ?? this.#readScope ?? (await this.#headView());
-    return use(view);
+  // #read and #write hand an open scope's view over without a promise of their own: inside
+  // `optimize`, they run once per sample.
+  #read<T>(use: (view: TreeView) => Promise<T>): Promise<T> {
+    const view = this.#scope?.view ?? this.#readScope;
+    if (view !== undefined) return use(view);
+    return this.#headView().then(use);
   }
 
-  async #write<T>(use: (view: TreeView, scope: WriteScope) => Promise<T>): Promise<T> {
-    if (this.readOnly) throw new LarderError('Forbidden', 'This stock view is read-only: it shows a past commit');
+  #write<T>(use: (view: TreeView, scope: WriteScope) => Promise<T>): Promise<T> {
+    if (this.readOnly) {
+      return Promise.reject(new LarderError('Forbidden', 'This stock view is read-only: it shows a past commit'));
+    }
     const current = this.#scope;
     if (current !== undefined) return use(current.view, current);
     return this.#serialised(async () => {
       const lock = await this.#lock();
       try {
-        const staged = await loadStaging(this.layout);
+        const staged = await this.#loadStaging();
         const scope: WriteScope = { lock, staged, view: await this.#headView(staged) };
         await this.objects.beginBatch();
         let result: T;
@@ -289,7 +296,17 @@ export class StockRoom {
   async #endBatch(staged: StagedChanges): Promise<void> {
     const sealed = await this.objects.endBatch();
     staged.packs.push(...sealed.map((pack) => pack.name).filter((name) => !staged.packs.includes(name)));
-    await saveStaging(this.layout, staged);
+    this.#staging = await saveStaging(this.layout, staged);
+  }
+
+  /**
+   * The staged changes for a new scope. The snapshot is taken, not shared: the scope changes
+   * the object, and only a successful save (`#endBatch`) makes it a snapshot again.
+   */
+  #loadStaging(): Promise<StagedChanges> {
+    const known = this.#staging;
+    this.#staging = undefined;
+    return loadStaging(this.layout, known);
   }
 
   async #headView(staged?: StagedChanges): Promise<TreeView> {

@@ -35,7 +35,10 @@ export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 const tensorHeads = new Map<string, Uint8Array>();
 const HEAD_CACHE_LIMIT = 4096;
 
-export function encodeTensorObject(t: Tensor): EncodedObject {
+/** The bytes a tensor object starts with (magic, length, header): shared, never to be changed. */
+export function tensorHead(t: Tensor): Uint8Array {
+  // A column's samples come one after another with the same dtype and shape.
+  if (t.dtype === last.dtype && sameShape(t.shape, last.shape)) return last.head;
   const key = `${t.dtype}:${t.shape.join(',')}`;
   let head = tensorHeads.get(key);
   if (head === undefined) {
@@ -43,6 +46,24 @@ export function encodeTensorObject(t: Tensor): EncodedObject {
     if (tensorHeads.size >= HEAD_CACHE_LIMIT) tensorHeads.clear();
     tensorHeads.set(key, head);
   }
+  last = { dtype: t.dtype, shape: [...t.shape], head };
+  return head;
+}
+
+let last: { dtype: string; shape: readonly number[]; head: Uint8Array } = {
+  dtype: '',
+  shape: [],
+  head: new Uint8Array(),
+};
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function encodeTensorObject(t: Tensor): EncodedObject {
+  const head = tensorHead(t);
   const payload = tensorBytes(t);
   if (payload.byteLength > SMALL_OBJECT_BYTES) return encoded([head, payload]);
   // Small objects as one contiguous copy, hashed in one call (they are stored in packs by the many).

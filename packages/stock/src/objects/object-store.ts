@@ -10,6 +10,7 @@
  * const hash = await store.putTensor(tensor([1, 2, 3]));
  * const same = await store.getTensor(hash);
  */
+import { hash as oneShotHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LarderError } from '@larder/protocol';
@@ -19,6 +20,7 @@ import { installPack } from '../packs/pack-install.js';
 import { PackSet } from '../packs/pack-set.js';
 import { PackWriter, type SealedPack, syncFolder } from '../packs/pack-writer.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { tensorBytes } from '../tensor/tensor-bytes.js';
 import { LooseObjects } from './loose-objects.js';
 import {
   corrupt,
@@ -32,6 +34,7 @@ import {
   type ObjectKind,
   objectKind,
   sha256,
+  tensorHead,
 } from './object-codec.js';
 
 export interface ObjectStoreOptions {
@@ -216,6 +219,10 @@ export class ObjectStore {
 
   /** Stores a tensor (a no-op when an identical one is stored) and answers its hash. */
   putTensor(t: Tensor): Promise<string> {
+    const head = tensorHead(t);
+    const payload = tensorBytes(t);
+    const size = head.byteLength + payload.byteLength;
+    if (this.#batch && size < PACK_OBJECT_LIMIT) return this.#putPacked(head, payload, size);
     return this.#put(encodeTensorObject(t));
   }
 
@@ -225,7 +232,8 @@ export class ObjectStore {
 
   /** An object's bytes exactly as stored, after checking them against the hash. */
   async readRaw(hash: string): Promise<Uint8Array> {
-    const bytes = await this.#stored(hash);
+    assertHash(hash);
+    const bytes = this.#packedNow(hash) ?? (await this.#stored(hash));
     const actual = sha256([bytes]);
     if (actual !== hash) corrupt(hash, `its content hashes to ${actual.slice(0, 12)}`);
     return bytes;
@@ -254,7 +262,7 @@ export class ObjectStore {
   }
 
   async getTensor(hash: string): Promise<Tensor> {
-    const decoded = await this.get(hash);
+    const decoded = decodeObject(await this.readRaw(hash), hash);
     if (decoded.kind !== 'tensor') corrupt(hash, `a tensor was expected, it holds a ${decoded.kind}`);
     return decoded.tensor;
   }
@@ -297,9 +305,19 @@ export class ObjectStore {
     return this.#packs.find(hash);
   }
 
+  /**
+   * A packed object's stored bytes (unchecked), read at once without a promise: the common
+   * case of a read, which a data loader makes per sample. Undefined when the object is not
+   * in a loaded pack (or may be in the open batch).
+   */
+  #packedNow(hash: string): Buffer | undefined {
+    if (!this.#packs.loaded || this.#writer !== undefined) return undefined;
+    const packed = this.#packs.find(hash);
+    return packed === undefined ? undefined : this.#packs.read(packed);
+  }
+
   /** An object's stored bytes, unchecked: the open batch, the packs, the loose file, then packs again. */
   async #stored(hash: string): Promise<Buffer> {
-    assertHash(hash);
     if (this.#writer?.has(hash)) return (await this.#writer.read(hash)) as Buffer;
     if (!this.#packs.loaded) await this.#packs.refresh();
     const packed = this.#packs.find(hash);
@@ -316,6 +334,23 @@ export class ObjectStore {
         cause,
       });
     }
+  }
+
+  /** A small tensor written inside a batch: encoded straight into the open pack, hashed there. */
+  async #putPacked(head: Uint8Array, payload: Uint8Array, size: number): Promise<string> {
+    this.#writer ??= new PackWriter(this.#scratch);
+    const slot = this.#writer.reserve(size);
+    slot.bytes.set(head, 0);
+    slot.bytes.set(payload, head.byteLength);
+    const hash = oneShotHash('sha256', slot.bytes, 'hex');
+    if (this.#packs.find(hash) !== undefined) {
+      this.#writer.release(slot);
+      return hash;
+    }
+    const waiting = this.#writer.commit(slot, hash);
+    if (waiting !== undefined) await waiting;
+    if (this.#writer.size >= LARGEST_PACK_BYTES) await this.sealBatch();
+    return hash;
   }
 
   async #put(object: EncodedObject, options: PutOptions = {}): Promise<string> {

@@ -41,11 +41,11 @@ export function packHeader(): Buffer {
   return header;
 }
 
-/** Writes an entry's header (id given in hex) at the start of `entry`. */
-export function writeEntryHeader(entry: Buffer, hash: string, length: number): void {
-  entry.write(hash, 0, 32, 'hex');
-  entry.writeUInt32LE(length, 32);
-  entry.writeUInt32LE(0, 36);
+/** Writes an entry's header (id given in hex) at byte `at` of `target`. */
+export function writeEntryHeader(target: Buffer, hash: string, length: number, at = 0): void {
+  target.write(hash, at, 32, 'hex');
+  target.writeUInt32LE(length, at + 32);
+  target.writeUInt32LE(0, at + 36);
 }
 
 /** Zero bytes that bring an object of `length` bytes to the next 8-byte boundary. */
@@ -59,11 +59,9 @@ export function encodeIndex(
   packHash: string,
   packSize: number,
 ): Buffer {
-  // Lower-case hex sorts as the bytes do, and strings compare faster than buffers.
-  const sorted = [...entries.keys()].sort().map((hex) => {
-    const { offset, length } = entries.get(hex) as { offset: number; length: number };
-    return { id: Buffer.from(hex, 'hex'), offset, length };
-  });
+  // Lower-case hex sorts as the bytes do, and strings compare faster than buffers; ids are
+  // written from their hex straight into the index (no buffer per entry).
+  const sorted = [...entries.keys()].sort();
   const body = Buffer.alloc(ENTRIES_START + sorted.length * INDEX_ENTRY_BYTES);
   body.write(INDEX_MAGIC, 0, 'latin1');
   body.writeUInt32LE(PACK_VERSION, 4);
@@ -71,13 +69,17 @@ export function encodeIndex(
   Buffer.from(packHash, 'hex').copy(body, 16);
   body.writeBigUInt64LE(BigInt(packSize), 48);
   const counts = new Uint32Array(256);
-  sorted.forEach((entry, index) => {
-    counts[entry.id[0] as number] = (counts[entry.id[0] as number] ?? 0) + 1;
+  for (let index = 0; index < sorted.length; index += 1) {
+    const hex = sorted[index] as string;
+    const { offset, length } = entries.get(hex) as { offset: number; length: number };
     const at = ENTRIES_START + index * INDEX_ENTRY_BYTES;
-    entry.id.copy(body, at);
-    body.writeBigUInt64LE(BigInt(entry.offset), at + 32);
-    body.writeUInt32LE(entry.length, at + 40);
-  });
+    body.write(hex, at, 32, 'hex');
+    counts[body[at] as number] = (counts[body[at] as number] ?? 0) + 1;
+    // The u64 offset as two u32 halves (offsets stay below 2^53).
+    body.writeUInt32LE(offset % 0x1_0000_0000, at + 32);
+    body.writeUInt32LE(Math.floor(offset / 0x1_0000_0000), at + 36);
+    body.writeUInt32LE(length, at + 40);
+  }
   let running = 0;
   for (let byte = 0; byte < 256; byte += 1) {
     running += counts[byte] as number;

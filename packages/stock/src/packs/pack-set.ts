@@ -30,7 +30,17 @@ interface LoadedPack {
   name: string;
   index: DecodedIndex;
   fd: number | undefined;
+  /** Bytes read ahead, from byte `windowStart` of the pack (sequential reads: see `read`). */
+  window: Buffer | undefined;
+  windowStart: number;
+  /** Where the previous read ended, to tell a sequential walk from random reads. */
+  lastEnd: number;
 }
+
+/** How much a sequential walk reads at once: one `pread` serves about a thousand small samples. */
+const READ_AHEAD_BYTES = 1024 * 1024;
+/** An entry's header and padding: the gap between one object and the next in a pack. */
+const NEXT_OBJECT_GAP = 48;
 
 export class PackSet {
   readonly #folder: string;
@@ -88,7 +98,7 @@ export class PackSet {
       closeSync(fd);
       throw damaged(where, `its pack is not the ${index.packSize} bytes the index names`);
     }
-    this.#packs.set(name, { name, index, fd });
+    this.#packs.set(name, { name, index, fd, window: undefined, windowStart: 0, lastEnd: -1 });
   }
 
   find(hash: string): PackedObject | undefined {
@@ -105,17 +115,36 @@ export class PackSet {
   }
 
   /**
-   * An object's bytes as stored (not yet checked against its id). Synchronous on purpose:
-   * packed objects are small (under `PACK_OBJECT_LIMIT`), and a thread-pool round trip
-   * would cost more than the read.
+   * An object's bytes as stored (not yet checked against its id), a copy the caller owns.
+   * Synchronous on purpose: packed objects are small (under `PACK_OBJECT_LIMIT`), and a
+   * thread-pool round trip would cost more than the read. A read that starts where the
+   * previous one ended (a walk in pack order: samples written together, read together) reads
+   * a megabyte ahead, so that the next thousand small objects cost no system call.
    */
   read(object: PackedObject): Buffer {
     const pack = this.#packs.get(object.pack);
     if (pack === undefined) throw new LarderError('NotFound', `Stock pack ${object.pack.slice(0, 12)} is not loaded`);
+    const { offset, length } = object;
+    const end = offset + length;
+    const sequential = offset >= pack.lastEnd && offset - pack.lastEnd <= NEXT_OBJECT_GAP;
+    pack.lastEnd = end;
+    const window = pack.window;
+    if (window !== undefined && offset >= pack.windowStart && end <= pack.windowStart + window.length) {
+      const bytes = Buffer.allocUnsafe(length);
+      window.copy(bytes, 0, offset - pack.windowStart, end - pack.windowStart);
+      return bytes;
+    }
     pack.fd ??= openPack(join(this.#folder, `${pack.name}.pack`), pack.name);
-    const bytes = Buffer.allocUnsafe(object.length);
-    const read = readSync(pack.fd, bytes, 0, object.length, object.offset);
-    if (read !== object.length) throw damaged(pack.name, 'it is shorter than its index says');
+    if (!sequential || length >= READ_AHEAD_BYTES) {
+      pack.window = undefined;
+      return readFully(pack.fd, length, offset, pack.name);
+    }
+    const ahead = Math.max(length, Math.min(READ_AHEAD_BYTES, pack.index.packSize - offset));
+    const next = readFully(pack.fd, ahead, offset, pack.name, length);
+    pack.window = next;
+    pack.windowStart = offset;
+    const bytes = Buffer.allocUnsafe(length);
+    next.copy(bytes, 0, 0, length);
     return bytes;
   }
 
@@ -176,6 +205,7 @@ export class PackSet {
     for (const pack of this.#packs.values()) {
       if (pack.fd !== undefined) closeSync(pack.fd);
       pack.fd = undefined;
+      pack.window = undefined;
     }
   }
 
@@ -185,6 +215,14 @@ export class PackSet {
     this.#packs.clear();
     this.#refreshed = false;
   }
+}
+
+/** `size` bytes at `offset` (at least `needed` of them, else the pack is short: damaged). */
+function readFully(fd: number, size: number, offset: number, name: string, needed = size): Buffer {
+  const bytes = Buffer.allocUnsafe(size);
+  const read = readSync(fd, bytes, 0, size, offset);
+  if (read < needed) throw damaged(name, 'it is shorter than its index says');
+  return read === size ? bytes : bytes.subarray(0, read);
 }
 
 function openPack(path: string, where: string): number {

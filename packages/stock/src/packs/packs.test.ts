@@ -99,12 +99,13 @@ describe('packs of small objects', () => {
     const stock = await newStock();
     await writeSamples(stock, 30);
     const first = await stock.commit('committed');
-    // Another process writes samples and dies inside optimize(), before the batch ends.
+    // Another process writes samples and dies inside optimize(), before the batch ends (12,000
+    // samples: more than two of the writer's 4 MiB slabs, so the first is on disk by then).
     const script = `
       const { StockRoom, tensor } = await import(${JSON.stringify(DIST_INDEX)});
       const stock = new StockRoom({ path: ${JSON.stringify(stock.root)} });
       await stock.optimize(async () => {
-        for (let i = 0; i < 8000; i++) { const b = new Uint8Array(784); new DataView(b.buffer).setUint32(8, i, true); await stock.data.set('images', 'crash' + i, tensor(b, [28, 28], 'uint8')); }
+        for (let i = 0; i < 12000; i++) { const b = new Uint8Array(784); new DataView(b.buffer).setUint32(8, i, true); await stock.data.set('images', 'crash' + i, tensor(b, [28, 28], 'uint8')); }
         process.exit(3);
       });`;
     const code = await new Promise<number | null>((resolve) => {

@@ -27,13 +27,26 @@ export function hasChanges(staged: StagedChanges): boolean {
   return Object.values(staged.changes).some((keys) => Object.keys(keys).length > 0);
 }
 
-export async function loadStaging(layout: StockLayout): Promise<StagedChanges> {
+/** Staged changes as this process last wrote them, with the exact text it wrote. */
+export interface StagingSnapshot {
+  text: string;
+  staged: StagedChanges;
+}
+
+/**
+ * The staged changes on disk. When the file holds exactly the text of `known` (this process
+ * wrote it last, nobody replaced it since), `known.staged` is answered without parsing it
+ * again: a scope that staged 100,000 samples is followed by a commit that would parse them.
+ * The caller must not reuse `known` if it changed `known.staged` without saving it.
+ */
+export async function loadStaging(layout: StockLayout, known?: StagingSnapshot): Promise<StagedChanges> {
   let text: string;
   try {
     text = await readFile(layout.staging, 'utf8');
   } catch {
     return emptyStaging();
   }
+  if (known !== undefined && text === known.text) return known.staged;
   try {
     const parsed = JSON.parse(text) as Partial<StagedChanges>;
     const packs = Array.isArray(parsed.packs) ? parsed.packs.filter((name) => /^[0-9a-f]{64}$/.test(String(name))) : [];
@@ -47,10 +60,13 @@ export async function loadStaging(layout: StockLayout): Promise<StagedChanges> {
   }
 }
 
-export async function saveStaging(layout: StockLayout, staged: StagedChanges): Promise<void> {
+/** Writes the staged changes (or removes the file when there are none); answers what it wrote. */
+export async function saveStaging(layout: StockLayout, staged: StagedChanges): Promise<StagingSnapshot | undefined> {
   if (!hasChanges(staged) && Object.keys(staged.columns).length === 0) {
     await rm(layout.staging, { force: true });
-    return;
+    return undefined;
   }
-  await writeFileAtomically(layout.staging, JSON.stringify(staged), layout.scratch);
+  const text = JSON.stringify(staged);
+  await writeFileAtomically(layout.staging, text, layout.scratch);
+  return { text, staged };
 }

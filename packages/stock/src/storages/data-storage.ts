@@ -43,7 +43,7 @@ export class DataStorage {
   async get(column: string, sample: string): Promise<Tensor> {
     assertStockName('column', column);
     assertStockName('sample', sample);
-    return this.#access.read(async (view) => {
+    return this.#access.read((view) => {
       const hash = view.lookup(dataStorage(column), sample);
       if (hash === undefined) {
         throw new LarderError('NotFound', `No sample "${sample}" in data column "${column}" of this stock commit`);
