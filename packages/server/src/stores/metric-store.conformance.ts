@@ -194,6 +194,11 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
         { key: loss, offset: 5, points: { ...points(1, 15), values: new Float64Array([Number.NaN]) } },
       ]);
       expect(nanLast).toMatchObject({ count: 6, last: null, min: -2, max: 7 });
+      // Infinities never become min or max; a step below the first one moves firstStep.
+      const odd = { ...points(3, 16), values: Float64Array.of(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5) };
+      odd.steps.set([3, 30, 20]);
+      const [after] = await store.append([{ key: loss, offset: 6, points: odd }]);
+      expect(after).toMatchObject({ count: 9, last: 5, min: -2, max: 7, firstStep: 3, lastStep: 30, lastEpoch: 7 });
     });
 
     it('reads a step range', async () => {

@@ -104,33 +104,42 @@ export function planAppend(
 }
 
 function summarise(key: SeriesKey, before: SeriesSummary | undefined, fresh: PointColumns): SeriesSummary {
-  let min = before?.min ?? null;
-  let max = before?.max ?? null;
-  let firstStep = before?.firstStep ?? (fresh.steps[0] as number);
-  let lastStep = before?.lastStep ?? (fresh.steps[0] as number);
-  let lastEpoch = before?.lastEpoch ?? null;
+  // Numbers only in the loop (no null, no call per point): a comparison with NaN is false,
+  // so points that are not a number, and the infinities (bounded out), never move min or max.
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  let lowStep = Number.POSITIVE_INFINITY;
+  let highStep = Number.NEGATIVE_INFINITY;
+  const { steps, values, epochs } = fresh;
   const n = columnsLength(fresh);
   for (let index = 0; index < n; index += 1) {
-    const value = fresh.values[index] as number;
-    if (Number.isFinite(value)) {
-      if (min === null || value < min) min = value;
-      if (max === null || value > max) max = value;
-    }
-    const step = fresh.steps[index] as number;
-    if (step < firstStep) firstStep = step;
-    if (step > lastStep) lastStep = step;
-    const epoch = fresh.epochs[index] as number;
-    if (!Number.isNaN(epoch)) lastEpoch = epoch;
+    const value = values[index] as number;
+    if (value < low && value > Number.NEGATIVE_INFINITY) low = value;
+    if (value > high && value < Number.POSITIVE_INFINITY) high = value;
+    const step = steps[index] as number;
+    if (step < lowStep) lowStep = step;
+    if (step > highStep) highStep = step;
   }
-  const last = fresh.values[n - 1] as number;
+  let lastEpoch = before?.lastEpoch ?? null;
+  for (let index = n - 1; index >= 0; index -= 1) {
+    const epoch = epochs[index] as number;
+    if (!Number.isNaN(epoch)) {
+      lastEpoch = epoch;
+      break;
+    }
+  }
+  const found = low <= high;
+  const min = before?.min ?? null;
+  const max = before?.max ?? null;
+  const last = values[n - 1] as number;
   return {
     ...key,
     count: (before?.count ?? 0) + n,
-    firstStep,
-    lastStep,
+    firstStep: before ? Math.min(before.firstStep, lowStep) : lowStep,
+    lastStep: before ? Math.max(before.lastStep, highStep) : highStep,
     last: Number.isFinite(last) ? last : null,
-    min,
-    max,
+    min: found ? (min === null ? low : Math.min(min, low)) : min,
+    max: found ? (max === null ? high : Math.max(max, high)) : max,
     lastEpoch,
     lastTime: fresh.times[n - 1] as number,
   };

@@ -85,14 +85,8 @@ export class MetricsService extends EventEmitter {
       // them (a resent batch) keeps its own.
       series: batches.map((batch, index) => {
         const count = (summaries[index] as SeriesSummary).count;
-        return {
-          type: batch.key.type,
-          name: batch.key.name,
-          count,
-          offset: batch.offset === 'end' ? count - batch.points.steps.length : batch.offset,
-          steps: Array.from(batch.points.steps),
-          values: nullableArray(batch.points.values),
-        };
+        const offset = batch.offset === 'end' ? count - batch.points.steps.length : batch.offset;
+        return lazyPoints({ type: batch.key.type, name: batch.key.name, count, offset }, batch.points);
       }),
     });
     return summaries;
@@ -200,6 +194,32 @@ function numberParam(value: unknown, name: string): number | undefined {
   const number = Number(value);
   if (!Number.isFinite(number)) throw new LarderError('BadRequest', `${name} must be a number`);
   return number;
+}
+
+/**
+ * An event's `steps` and `values` as JSON-ready arrays, made when first read (once, however
+ * many sockets it goes to), so an event no connection receives costs nothing per point.
+ */
+function lazyPoints<T extends object>(head: T, points: { steps: Float64Array; values: Float64Array }) {
+  let steps: number[] | undefined;
+  let values: (number | null)[] | undefined;
+  // Accessors, not values: spreading or copying this object would make the arrays at once.
+  return Object.defineProperties(head, {
+    steps: {
+      enumerable: true,
+      get: () => {
+        steps ??= Array.from(points.steps);
+        return steps;
+      },
+    },
+    values: {
+      enumerable: true,
+      get: () => {
+        values ??= nullableArray(points.values);
+        return values;
+      },
+    },
+  }) as T & { readonly steps: number[]; readonly values: (number | null)[] };
 }
 
 /** A column as JSON-ready numbers, NaN as null (a plain loop: a mapping callback is slow). */

@@ -43,6 +43,8 @@ import {
 
 /** 2: chunk envelopes (a newer schema an older Larder must not write to, or envelopes would go stale). */
 const SCHEMA_VERSION = 2;
+/** SQLite's page size for a new metrics.db. */
+const PAGE_BYTES = 32_768;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (
@@ -79,6 +81,9 @@ export class SqliteMetricStore implements MetricStore {
     if (this.db) return;
     mkdirSync(dirname(this.options.file), { recursive: true });
     const db = new Database(this.options.file);
+    // Large pages for a new file (an existing one keeps its own): a chunk's four 32 KiB
+    // columns take a few overflow pages instead of 32, about a third less CPU per point.
+    db.pragma(`page_size = ${PAGE_BYTES}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
