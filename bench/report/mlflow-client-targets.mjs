@@ -7,11 +7,14 @@ export function mlflowClientTargets(report) {
   const { larder, mlflow, ratios } = figures;
   const peer = (value) => (mlflow.available ? value : `not measured: ${mlflow.reason}`);
   const targets = [];
+  const ceiling = figures.clientCeiling
+    ? `; the client alone (a server that stores nothing) ${figures.clientCeiling.pointsPerSecond} points/s, so at most ×${ratios?.ingestCeiling ?? '?'} for any server; Larder at ${Math.round((figures.ingestOfClientCeiling ?? 0) * 100)}% of it`
+    : '';
   if (larder.ingest) {
     targets.push({
       target: `MLflow client log_batch ingest (${larder.ingest.points} points) at least 20× mlflow server's points/s`,
       value: peer(
-        `${larder.ingest.pointsPerSecond} vs ${mlflow.ingest?.pointsPerSecond} points/s → ×${ratios?.ingestPointsPerSecond}`,
+        `${larder.ingest.pointsPerSecond} vs ${mlflow.ingest?.pointsPerSecond} points/s → ×${ratios?.ingestPointsPerSecond}${ceiling}`,
       ),
       pass: mlflow.available ? ratios.ingestPointsPerSecond >= 20 : null,
     });

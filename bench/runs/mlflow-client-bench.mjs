@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { round } from '../measure/percentiles.mjs';
 import { installMlflow, MLFLOW_PYTHON, MLFLOW_VERSION, startMlflow } from '../peers/mlflow.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
+import { startNullMlflow } from '../servers/null-mlflow-server.mjs';
 import { measureDiskWrite } from '../workloads/disk-write.mjs';
 
 const WORKLOAD = fileURLToPath(new URL('../workloads/mlflow_client_workload.py', import.meta.url));
@@ -66,6 +67,20 @@ export async function benchMlflowClient(tempRoot, sizes, log) {
     ? await measureDiskWrite(join(scratch, 'raw-disk.bin'), sizes.artifactMiB * 2 ** 20)
     : undefined;
 
+  // The client's own ceiling: the same ingest against a server that answers at once.
+  let clientCeiling;
+  if (sizes.points) {
+    const nullServer = await startNullMlflow();
+    try {
+      const points = Math.min(sizes.points, 200_000);
+      log(`MLflow client ${MLFLOW_VERSION} → a server that stores nothing: ${points} points (the client's ceiling)`);
+      const { ingest } = await runWorkload(nullServer.url, { points, ingest_only: true }, log);
+      clientCeiling = { ...ingest, requestBytes: nullServer.bodyBytes() };
+    } finally {
+      await nullServer.stop();
+    }
+  }
+
   const larderServer = await startLarder(join(tempRoot, 'larder-mlflow-data'));
   let larder;
   try {
@@ -101,14 +116,18 @@ export async function benchMlflowClient(tempRoot, sizes, log) {
     rawDiskWriteMBps: rawDisk?.mbPerSec,
     larder,
     mlflow: peer,
+    clientCeiling,
     ratios: peer.available
       ? {
           note: 'ratio > 1 means Larder is ahead',
           ingestPointsPerSecond: ratio(larder.ingest?.pointsPerSecond, peer.ingest?.pointsPerSecond),
+          // The most any server could reach with this client: its ceiling over MLflow's figure.
+          ingestCeiling: ratio(clientCeiling?.pointsPerSecond, peer.ingest?.pointsPerSecond),
           searchP95: ratio(peer.search?.p95Ms, larder.search?.p95Ms),
           artifactUpload: ratio(larder.artifact?.uploadMBps, peer.artifact?.uploadMBps),
         }
       : undefined,
+    ingestOfClientCeiling: ratio(larder.ingest?.pointsPerSecond, clientCeiling?.pointsPerSecond),
     artifactUploadOfDisk: rawDisk && larder.artifact ? round(larder.artifact.uploadMBps / rawDisk.mbPerSec) : undefined,
   };
 }

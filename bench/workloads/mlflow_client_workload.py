@@ -2,7 +2,8 @@
 
 Usage: python mlflow_client_workload.py <tracking uri> <settings json>
 Settings: points (log_batch ingest into one series, 1000 per call), runs (for search_runs),
-searches, history_reads, artifact_mib, artifact_dir (where the artifact file is made).
+searches, history_reads, artifact_mib, artifact_dir (where the artifact file is made),
+ingest_only (the ingest alone, nothing read back: for a server that stores nothing).
 Prints one JSON object on its last line of stdout. Every answer is checked (the series read
 back has every point, the search answers the runs the filter selects, in the order asked).
 """
@@ -155,6 +156,9 @@ def main():
     experiment_id = client.create_experiment(f"bench-{int(time.time() * 1000)}")
     if settings.get("points"):
         run_id, result["ingest"] = ingest(client, experiment_id, settings["points"])
+        if settings.get("ingest_only"):
+            print(json.dumps(result))
+            return
         result["history"] = history(client, tracking_uri, run_id, settings["points"], settings.get("history_reads", 3))
         client.set_terminated(run_id)
     if settings.get("runs"):
