@@ -1,9 +1,12 @@
-/** Starts the built Larder CLI (`larder serve --no-auth`) on a free port over a data folder. */
+/**
+ * Starts the built Larder CLI (`larder serve --no-auth`) on a free port over a data folder,
+ * through the `larder` command's own entry (bin/larder.cjs, which sizes libuv's pool).
+ */
 import { fileURLToPath } from 'node:url';
 import { startChildServer } from './child-server.mjs';
 import { freePort } from './free-port.mjs';
 
-const CLI = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/cli/bin/larder.cjs', import.meta.url));
 
 /**
  * @param {string} dataDir @param {string[]} [extraArgs] e.g. `['--db', url]`
