@@ -14,7 +14,7 @@ import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { diffTrees, type TreeDiff } from './commits/commit-diff.js';
-import { type CommitInfo, CommitReader } from './commits/commit-graph.js';
+import { type CommitInfo, type CommitReader, commitsOf } from './commits/commit-graph.js';
 import { applyChanges, COMMIT_FORMAT, type CommitRecord, EMPTY_COMMIT, sameTree } from './commits/commit-record.js';
 import { ObjectStore } from './objects/object-store.js';
 import { readHead, writeHead } from './repository/head-file.js';
@@ -79,7 +79,7 @@ export class StockRoom {
       durable: options.durable ?? false,
       packs: this.layout.packs,
     });
-    this.#commits = new CommitReader(this.objects);
+    this.#commits = commitsOf(this.objects);
     this.#options = options;
     this.#pinned = options.commit;
     const access: StockAccess = {

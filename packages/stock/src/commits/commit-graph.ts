@@ -14,6 +14,21 @@ export interface CommitInfo {
 }
 
 /** Commit records never change, so one cache per store serves every reader. */
+const readers = new WeakMap<ObjectStore, CommitReader>();
+
+/**
+ * The commit reader of a store, shared by everything that reads its commits (the StockRoom,
+ * push, pull): a commit naming 100,000 samples is parsed once, not once per step.
+ */
+export function commitsOf(objects: ObjectStore): CommitReader {
+  let reader = readers.get(objects);
+  if (reader === undefined) {
+    reader = new CommitReader(objects);
+    readers.set(objects, reader);
+  }
+  return reader;
+}
+
 export class CommitReader {
   readonly #objects: ObjectStore;
   readonly #cache = new Map<string, CommitRecord>();
@@ -34,6 +49,11 @@ export class CommitReader {
     const record = parseCommit(await this.#objects.getJson('commit', id), id);
     this.#cache.set(id, record);
     return record;
+  }
+
+  /** Records a commit just stored under `id` (its bytes checked against it), parsed by the caller. */
+  remember(id: string, record: CommitRecord): void {
+    this.#cache.set(id, record);
   }
 
   /** The full id of the commit that `ref` (a full id or a unique prefix of 4+ characters) names. */

@@ -93,13 +93,19 @@ export function decodeObject(bytes: Uint8Array, hash: string): DecodedObject {
   const { header, payload } = split(bytes, hash);
   if (header.kind === 'tensor') {
     const { dtype, shape } = header;
-    if (!isDType(dtype) || !Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      return corrupt(hash, 'its tensor header is invalid');
+    // A column's samples share one parsed header, checked the first time it is seen.
+    if (!checkedTensorHeads.has(header)) {
+      if (!isDType(dtype) || !Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+        return corrupt(hash, 'its tensor header is invalid');
+      }
+      checkedTensorHeads.add(header);
     }
-    if (payload.byteLength !== elementCount(shape) * DTYPES[dtype].bytes) {
+    const tensorType = dtype as keyof typeof DTYPES;
+    const dims = shape as readonly number[];
+    if (payload.byteLength !== elementCount(dims) * DTYPES[tensorType].bytes) {
       return corrupt(hash, 'its data does not match its shape');
     }
-    return { kind: 'tensor', tensor: tensorFromBytes(dtype, shape, payload) };
+    return { kind: 'tensor', tensor: tensorFromBytes(tensorType, dims, payload) };
   }
   if (typeof header.kind !== 'string' || !JSON_KINDS.has(header.kind)) return corrupt(hash, 'its kind is unknown');
   try {
@@ -108,6 +114,9 @@ export function decodeObject(bytes: Uint8Array, hash: string): DecodedObject {
     return corrupt(hash, 'its JSON payload does not parse', cause);
   }
 }
+
+/** Parsed tensor headers whose dtype and shape have been checked. */
+const checkedTensorHeads = new WeakSet<ObjectHeader>();
 
 /** The kind an object's bytes declare, without decoding the payload. */
 export function objectKind(bytes: Uint8Array, hash: string): ObjectKind {
@@ -153,12 +162,20 @@ interface ObjectHeader {
 const parsedHeads = new Map<string, ObjectHeader>();
 const MAGIC = [0x4c, 0x53, 0x4f, 0x31];
 
+/** The header bytes seen last and what they parse to: consecutive reads are mostly of one column. */
+let lastHead: { bytes: Uint8Array; header: ObjectHeader } | undefined;
+
 function split(bytes: Uint8Array, hash: string): { header: ObjectHeader; payload: Uint8Array } {
   if (bytes.byteLength < 8 || MAGIC.some((byte, index) => bytes[index] !== byte)) {
     return corrupt(hash, 'it does not start with the stock object magic');
   }
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
+  const length =
+    ((bytes[4] as number) | ((bytes[5] as number) << 8) | ((bytes[6] as number) << 16)) +
+    (bytes[7] as number) * 2 ** 24;
   if (8 + length > bytes.byteLength) return corrupt(hash, 'its header runs past its end');
+  if (lastHead !== undefined && sameHead(lastHead.bytes, bytes, length)) {
+    return { header: lastHead.header, payload: bytes.subarray(8 + length) };
+  }
   const text = new TextDecoder().decode(bytes.subarray(8, 8 + length));
   let header = parsedHeads.get(text);
   if (header === undefined) {
@@ -170,10 +187,20 @@ function split(bytes: Uint8Array, hash: string): { header: ObjectHeader; payload
     }
     if (parsed === null || typeof parsed !== 'object') return corrupt(hash, 'its header is not an object');
     header = Object.freeze(parsed) as ObjectHeader;
+    // Tensors read through this header share its shape: frozen too.
+    if (Array.isArray(header.shape)) Object.freeze(header.shape);
     if (text.length <= 256) {
       if (parsedHeads.size >= HEAD_CACHE_LIMIT) parsedHeads.clear();
       parsedHeads.set(text, header);
     }
   }
+  if (length <= 256) lastHead = { bytes: bytes.slice(8, 8 + length), header };
   return { header, payload: bytes.subarray(8 + length) };
+}
+
+/** Whether `bytes` holds a header of `length` bytes equal to `head`. */
+function sameHead(head: Uint8Array, bytes: Uint8Array, length: number): boolean {
+  if (head.byteLength !== length) return false;
+  for (let i = 0; i < length; i += 1) if (head[i] !== bytes[8 + i]) return false;
+  return true;
 }

@@ -148,25 +148,22 @@ export function indexEntryAt(index: DecodedIndex, position: number): IndexEntry 
 }
 
 /**
- * The position of object `hash` (hex) in the index, or -1: a binary search within its
- * fan-out bucket on the ids' first four bytes, the whole id compared only on a tie.
+ * The position of the object whose raw id is `id` (32 bytes) in the index, or -1: a binary
+ * search within its fan-out bucket on the ids' first four bytes, the whole id compared only
+ * on a tie.
  */
-export function findInIndex(index: DecodedIndex, hash: string): number {
-  const key = Number.parseInt(hash.slice(0, 8), 16);
+export function findInIndex(index: DecodedIndex, id: Buffer): number {
+  const key = id.readUInt32BE(0);
   const first = key >>> 24;
   const bytes = index.bytes;
   let low = first === 0 ? 0 : bytes.readUInt32LE(INDEX_HEADER_BYTES + (first - 1) * 4);
   let high = bytes.readUInt32LE(INDEX_HEADER_BYTES + first * 4) - 1;
-  let id: Buffer | undefined;
   while (low <= high) {
     const middle = (low + high) >>> 1;
     const at = ENTRIES_START + middle * INDEX_ENTRY_BYTES;
     const prefix = bytes.readUInt32BE(at);
     let order = prefix < key ? -1 : prefix > key ? 1 : 0;
-    if (order === 0) {
-      id ??= Buffer.from(hash, 'hex');
-      order = bytes.compare(id, 0, 32, at, at + 32);
-    }
+    if (order === 0) order = bytes.compare(id, 0, 32, at, at + 32);
     if (order === 0) return middle;
     if (order < 0) low = middle + 1;
     else high = middle - 1;

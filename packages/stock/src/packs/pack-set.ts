@@ -45,6 +45,7 @@ const NEXT_OBJECT_GAP = 48;
 export class PackSet {
   readonly #folder: string;
   readonly #packs = new Map<string, LoadedPack>();
+  readonly #id = Buffer.alloc(32);
   #refreshed = false;
 
   constructor(folder: string) {
@@ -103,8 +104,11 @@ export class PackSet {
 
   find(hash: string): PackedObject | undefined {
     if (this.#packs.size === 0) return undefined;
+    // The raw id, written once into a buffer kept for it (lookups run once per sample).
+    const id = this.#id;
+    if (hash.length !== 64 || id.write(hash, 0, 32, 'hex') !== 32) return undefined;
     for (const pack of this.#packs.values()) {
-      const position = findInIndex(pack.index, hash);
+      const position = findInIndex(pack.index, id);
       if (position >= 0) {
         const at = INDEX_HEADER_BYTES + FANOUT_BYTES + position * INDEX_ENTRY_BYTES;
         const bytes = pack.index.bytes;

@@ -99,7 +99,7 @@ export class PackWriter {
     writeEntryHeader(this.#slab, hash, length, this.#used);
     const end = this.#used + ENTRY_HEADER_BYTES + length;
     const padded = end + paddingAfter(length);
-    this.#slab.fill(0, end, padded);
+    for (let at = end; at < padded; at += 1) this.#slab[at] = 0;
     this.#entries.set(hash, { offset: this.#slabStart + this.#used + ENTRY_HEADER_BYTES, length });
     this.#used = padded;
     return this.#inFlight >= SLABS_IN_FLIGHT ? this.#flushing : undefined;

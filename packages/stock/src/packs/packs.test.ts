@@ -47,6 +47,27 @@ describe('packs of small objects', () => {
     expect((await stock.objects.check()).problems).toEqual([]);
   });
 
+  it('reads samples of two columns, interleaved, each with its own dtype and shape', async () => {
+    const stock = await newStock();
+    await stock.optimize(async () => {
+      for (let i = 0; i < 40; i++) {
+        await stock.data.set('images', `s${i}`, sample(i));
+        await stock.data.set('boxes', `s${i}`, tensor(new Float32Array([i, i + 0.5, -i]), [3], 'float32'));
+      }
+    });
+    const id = await stock.commit('two columns');
+    const view = reopen(stock.root, id);
+    for (let i = 0; i < 40; i++) {
+      const image = await view.data.get('images', `s${i}`);
+      const box = await view.data.get('boxes', `s${i}`);
+      expect([image.dtype, image.shape]).toEqual(['uint8', [28, 28]]);
+      expect(bytesOf(image)).toEqual(bytesOf(sample(i)));
+      expect([box.dtype, box.shape, [...box.data]]).toEqual(['float32', [3], [i, i + 0.5, -i]]);
+      // Samples share their column's parsed shape, which nobody can change for the others.
+      expect(Object.isFrozen(box.shape)).toBe(true);
+    }
+  });
+
   it('writes a handful of objects as files of their own, and reads repositories of loose objects as before', async () => {
     const stock = await newStock();
     await stock.data.set('images', 'one', sample(1));

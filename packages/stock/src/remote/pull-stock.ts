@@ -11,6 +11,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
+import { commitsOf } from '../commits/commit-graph.js';
 import { type CommitRecord, parseCommit } from '../commits/commit-record.js';
 import { decodeObject, sha256 } from '../objects/object-codec.js';
 import type { StockRoom } from '../stock-room.js';
@@ -153,7 +154,10 @@ export async function pullStock(room: StockRoom, remote: StockRemote, options: P
     await room.objects.writeRaw(hash, await download(hash));
   });
   for (const [hash, bytes] of manifests) await room.objects.writeRaw(hash, bytes);
-  for (const { id, bytes } of commits) await room.objects.writeRaw(id, bytes);
+  for (const { id, bytes, record } of commits) {
+    await room.objects.writeRaw(id, bytes);
+    commitsOf(room.objects).remember(id, record);
+  }
 
   Object.assign(result, { commits: commits.length, objects: progress.objects, bytes: progress.bytes });
   result.status = await moveHead(room, localHead, tip);

@@ -33,7 +33,8 @@ export function tensorFromBytes(dtype: DType, shape: readonly number[], bytes: U
   if (!LITTLE_ENDIAN_HOST) source = swapped(bytes, width);
   else if (source.byteOffset % width !== 0) source = source.slice();
   const data = new array(source.buffer, source.byteOffset, length);
-  return { dtype, shape: Object.freeze([...shape]), data } as Tensor;
+  // A frozen shape (a parsed header's, shared by a column's samples) is used as it is.
+  return { dtype, shape: Object.isFrozen(shape) ? shape : Object.freeze([...shape]), data } as Tensor;
 }
 
 function swapped(bytes: Uint8Array, width: number): Uint8Array {

@@ -10,7 +10,7 @@
  * for (const hash of missing) await remote.objects.writeRaw(hash, await stock.objects.readRaw(hash));
  */
 import { LarderError } from '@larder/protocol';
-import { parseCommit } from '../commits/commit-record.js';
+import { commitsOf } from '../commits/commit-graph.js';
 import type { ObjectStore } from '../objects/object-store.js';
 
 /**
@@ -18,7 +18,7 @@ import type { ObjectStore } from '../objects/object-store.js';
  * and tags first, then the model manifests that name tensors, the commit last.
  */
 export async function objectsForCommit(objects: ObjectStore, id: string): Promise<string[]> {
-  const commit = parseCommit(await objects.getJson('commit', id), id);
+  const commit = await commitsOf(objects).read(id);
   const needed = new Set<string>();
   const manifests = new Set<string>();
   for (const [storage, keys] of Object.entries(commit.tree)) {
@@ -54,7 +54,7 @@ export async function commitAncestry(objects: ObjectStore, id: string): Promise<
       if (seen.has(hash)) continue;
       seen.add(hash);
       stack.push([hash, true]);
-      const commit = parseCommit(await objects.getJson('commit', hash), hash);
+      const commit = await commitsOf(objects).read(hash);
       for (const parent of commit.parents) if (!seen.has(parent)) stack.push([parent, false]);
     }
   };

@@ -4,7 +4,7 @@
  * same layout as a local `.idx` built from what was found. The server never trusts an index
  * a client sent; it only reads the ones it wrote.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash as oneShotHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
 
@@ -38,58 +38,87 @@ export async function verifyPackStream(source: Readable, size: number): Promise<
     throw new LarderError('Unprocessable', `The stock pack is not valid: ${why}. Push again to send a fresh one`);
   };
   let position = 0;
+  /** Header bytes that straddle two chunks, gathered until complete. */
   let pending = Buffer.alloc(0);
+  /** An object whose bytes straddle chunks, hashed as they come. */
   let object: { id: string; offset: number; length: number; left: number; hash: Hash } | undefined;
   let skip = 0;
+
+  /** Checks an entry header (`ENTRY_HEADER` bytes of `bytes` from `at`) whose object starts at `offset`. */
+  const entryAt = (bytes: Buffer, at: number, offset: number): { id: string; length: number } => {
+    const length = bytes.readUInt32LE(at + 32);
+    if (length < 8 || length > MAX_PACKED_OBJECT_BYTES) bad(`an object of ${length} bytes cannot be packed`);
+    if (offset + length > size) bad('an object runs past its end');
+    if (entries.size >= MAX_PACKED_OBJECTS) bad(`it holds more than ${MAX_PACKED_OBJECTS} objects: send smaller packs`);
+    return { id: bytes.toString('hex', at, at + 32), length };
+  };
+  const found = (id: string, actual: string, offset: number, length: number): void => {
+    if (actual !== id) bad(`object ${id.slice(0, 12)} hashes to ${actual.slice(0, 12)}`);
+    if (!entries.has(id)) entries.set(id, { offset, length });
+    skip = (8 - (length % 8)) % 8;
+  };
+  const isObjectMagic = (bytes: Buffer, at: number): boolean =>
+    bytes[at] === 0x4c && bytes[at + 1] === 0x53 && bytes[at + 2] === 0x4f && bytes[at + 3] === 0x31;
+
   const take = (chunk: Buffer): void => {
     let at = 0;
     while (at < chunk.length) {
       if (skip > 0) {
-        const n = Math.min(skip, chunk.length - at);
-        if (chunk.subarray(at, at + n).some((byte) => byte !== 0)) bad('padding holds non-zero bytes');
-        skip -= n;
-        at += n;
-        position += n;
+        const end = Math.min(at + skip, chunk.length);
+        for (let i = at; i < end; i += 1) if (chunk[i] !== 0) bad('padding holds non-zero bytes');
+        skip -= end - at;
+        position += end - at;
+        at = end;
         continue;
       }
       if (object !== undefined) {
         const n = Math.min(object.left, chunk.length - at);
-        const bytes = chunk.subarray(at, at + n);
-        if (object.left === object.length && n >= 4 && bytes.toString('latin1', 0, 4) !== 'LSO1') {
+        if (object.left === object.length && n >= 4 && !isObjectMagic(chunk, at)) {
           bad(`object ${object.id.slice(0, 12)} is not a stock object`);
         }
-        object.hash.update(bytes);
+        object.hash.update(chunk.subarray(at, at + n));
         object.left -= n;
         at += n;
         position += n;
         if (object.left === 0) {
-          const actual = object.hash.digest('hex');
-          if (actual !== object.id) bad(`object ${object.id.slice(0, 12)} hashes to ${actual.slice(0, 12)}`);
-          if (!entries.has(object.id)) entries.set(object.id, { offset: object.offset, length: object.length });
-          skip = (8 - (object.length % 8)) % 8;
+          found(object.id, object.hash.digest('hex'), object.offset, object.length);
           object = undefined;
         }
         continue;
       }
-      const need = position === 0 ? PACK_HEADER : ENTRY_HEADER;
-      const n = Math.min(need - pending.length, chunk.length - at);
-      pending = Buffer.concat([pending, chunk.subarray(at, at + n)]);
-      at += n;
-      position += n;
-      if (pending.length < need) continue;
-      if (position === PACK_HEADER) {
-        if (pending.toString('latin1', 0, 4) !== PACK_MAGIC) bad('it does not start with the pack magic');
-        if (pending.readUInt32LE(4) !== VERSION) bad(`version ${pending.readUInt32LE(4)} is unknown`);
-      } else {
-        const length = pending.readUInt32LE(32);
-        if (length < 8 || length > MAX_PACKED_OBJECT_BYTES) bad(`an object of ${length} bytes cannot be packed`);
-        if (position + length > size) bad('an object runs past its end');
-        if (entries.size >= MAX_PACKED_OBJECTS)
-          bad(`it holds more than ${MAX_PACKED_OBJECTS} objects: send smaller packs`);
-        const id = pending.toString('hex', 0, 32);
-        object = { id, offset: position, length, left: length, hash: createHash('sha256') };
+      if (position < PACK_HEADER || pending.length > 0 || at + ENTRY_HEADER > chunk.length) {
+        // The pack's header, or an entry header cut by the chunk's end: gathered first (the
+        // pack's header is whatever starts at byte 0, however few bytes a chunk brings).
+        const need = position - pending.length === 0 ? PACK_HEADER : ENTRY_HEADER;
+        const n = Math.min(need - pending.length, chunk.length - at);
+        pending = Buffer.concat([pending, chunk.subarray(at, at + n)]);
+        at += n;
+        position += n;
+        if (pending.length < need) continue;
+        if (position === PACK_HEADER) {
+          if (pending.toString('latin1', 0, 4) !== PACK_MAGIC) bad('it does not start with the pack magic');
+          if (pending.readUInt32LE(4) !== VERSION) bad(`version ${pending.readUInt32LE(4)} is unknown`);
+        } else {
+          const { id, length } = entryAt(pending, 0, position);
+          object = { id, offset: position, length, left: length, hash: createHash('sha256') };
+        }
+        pending = Buffer.alloc(0);
+        continue;
       }
-      pending = Buffer.alloc(0);
+      // The common case: an entry header inside this chunk, and most often its whole object
+      // too, hashed in one call.
+      const offset = position + ENTRY_HEADER;
+      const { id, length } = entryAt(chunk, at, offset);
+      at += ENTRY_HEADER;
+      position = offset;
+      if (at + length <= chunk.length) {
+        if (length >= 4 && !isObjectMagic(chunk, at)) bad(`object ${id.slice(0, 12)} is not a stock object`);
+        found(id, oneShotHash('sha256', chunk.subarray(at, at + length), 'hex'), offset, length);
+        at += length;
+        position += length;
+      } else {
+        object = { id, offset, length, left: length, hash: createHash('sha256') };
+      }
     }
   };
   for await (const chunk of source) take(chunk as Buffer);
@@ -132,16 +161,26 @@ export function indexCount(index: Buffer): number {
   return index.readUInt32LE(8);
 }
 
-/** Where object `hash` lies in the pack an index describes, or undefined. */
+/** The raw id being looked up, written once per lookup rather than allocated. */
+const wantedId = Buffer.alloc(32);
+
+/**
+ * Where object `hash` (64 lowercase hex characters) lies in the pack an index describes, or
+ * undefined: a binary search in its fan-out bucket on the ids' first four bytes, the whole id
+ * compared only on a tie (a push or pull asks this for every sample).
+ */
 export function findInPackIndex(index: Buffer, hash: string): PackEntry | undefined {
-  const id = Buffer.from(hash, 'hex');
-  const first = id[0] as number;
+  if (hash.length !== 64 || wantedId.write(hash, 0, 32, 'hex') !== 32) return undefined;
+  const key = wantedId.readUInt32BE(0);
+  const first = key >>> 24;
   let low = first === 0 ? 0 : index.readUInt32LE(INDEX_HEADER + (first - 1) * 4);
   let high = index.readUInt32LE(INDEX_HEADER + first * 4) - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
     const at = ENTRIES_START + middle * INDEX_ENTRY;
-    const order = index.compare(id, 0, 32, at, at + 32);
+    const prefix = index.readUInt32BE(at);
+    let order = prefix < key ? -1 : prefix > key ? 1 : 0;
+    if (order === 0) order = index.compare(wantedId, 0, 32, at, at + 32);
     if (order === 0) return { offset: Number(index.readBigUInt64LE(at + 32)), length: index.readUInt32LE(at + 40) };
     if (order < 0) low = middle + 1;
     else high = middle - 1;
