@@ -55,12 +55,13 @@ export function planEnvelopeRead(
 ): EnvelopePlan {
   const from = range.fromStep ?? Number.NEGATIVE_INFINITY;
   const to = range.toStep ?? Number.POSITIVE_INFINITY;
-  const bySeq = new Map(envelopes.map((envelope) => [envelope.seq, envelope]));
+  const bySeq = new Array<ChunkEnvelope | undefined>(chunks);
+  for (const envelope of envelopes) if (envelope.seq >= 0 && envelope.seq < chunks) bySeq[envelope.seq] = envelope;
   const inside: ChunkEnvelope[] = [];
   const read: number[] = [];
   let points = 0;
   for (let seq = 0; seq < chunks; seq += 1) {
-    const envelope = bySeq.get(seq);
+    const envelope = bySeq[seq];
     if (!envelope) {
       read.push(seq);
       points += CHUNK_POINTS;
