@@ -136,39 +136,58 @@ export function downsampleFromEnvelopes(
   const lows: (Candidate | undefined)[] = new Array(plan.buckets);
   const highs: (Candidate | undefined)[] = new Array(plan.buckets);
   const gaps: (Candidate | undefined)[] = new Array(plan.buckets);
-  const offer = (bucket: number, candidate: Candidate) => {
-    if (!Number.isFinite(candidate.value)) {
-      gaps[bucket] ??= candidate;
+  // Candidates are made only when they win their bucket: a full-zoom read of a huge series
+  // offers two per chunk envelope (tens of thousands).
+  const offer = (bucket: number, seq: number, index: number, step: number, value: number) => {
+    if (!Number.isFinite(value)) {
+      gaps[bucket] ??= { seq, index, step, value };
       return;
     }
     const low = lows[bucket];
     const high = highs[bucket];
-    if (!low || candidate.value < low.value) lows[bucket] = candidate;
-    if (!high || candidate.value > high.value) highs[bucket] = candidate;
+    if (!low || value < low.value) lows[bucket] = { seq, index, step, value };
+    if (!high || value > high.value) highs[bucket] = { seq, index, step, value };
   };
   let position = 0;
   let first: Candidate | undefined;
-  let last: Candidate | undefined;
+  let lastEnvelope: ChunkEnvelope | undefined;
+  let lastPoint: Candidate | undefined;
   for (const segment of segments) {
     if ('envelope' in segment) {
       const { envelope, seq } = segment;
       const bucket = Math.min(plan.buckets - 1, Math.floor((position * plan.buckets) / count));
       if (envelope.minIndex >= 0) {
-        offer(bucket, { seq, index: envelope.minIndex, step: envelope.minStep, value: envelope.minValue });
-        offer(bucket, { seq, index: envelope.maxIndex, step: envelope.maxStep, value: envelope.maxValue });
-      } else offer(bucket, { seq, index: envelope.start, step: envelope.firstStep, value: envelope.firstValue });
+        offer(bucket, seq, envelope.minIndex, envelope.minStep, envelope.minValue);
+        offer(bucket, seq, envelope.maxIndex, envelope.maxStep, envelope.maxValue);
+      } else offer(bucket, seq, envelope.start, envelope.firstStep, envelope.firstValue);
       first ??= { seq, index: envelope.start, step: envelope.firstStep, value: envelope.firstValue };
-      last = { seq, index: envelope.start + envelope.count - 1, step: envelope.lastStep, value: envelope.lastValue };
+      lastEnvelope = envelope;
+      lastPoint = undefined;
       position += envelope.count;
     } else {
       for (const point of segment.points) {
-        offer(Math.min(plan.buckets - 1, Math.floor((position * plan.buckets) / count)), point);
+        offer(
+          Math.min(plan.buckets - 1, Math.floor((position * plan.buckets) / count)),
+          point.seq,
+          point.index,
+          point.step,
+          point.value,
+        );
         first ??= point;
-        last = point;
+        lastPoint = point;
+        lastEnvelope = undefined;
         position += 1;
       }
     }
   }
+  const last: Candidate | undefined =
+    lastPoint ??
+    (lastEnvelope && {
+      seq: lastEnvelope.seq,
+      index: lastEnvelope.start + lastEnvelope.count - 1,
+      step: lastEnvelope.lastStep,
+      value: lastEnvelope.lastValue,
+    });
   const picked: Candidate[] = [];
   for (const candidate of [first, last, ...lows, ...highs]) if (candidate) picked.push(candidate);
   // A bucket of nothing but gaps shows one, as the exact path does.
