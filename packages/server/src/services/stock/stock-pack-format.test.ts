@@ -18,7 +18,7 @@ function stockObject(index: number, payloadBytes: number): Buffer {
 
 /** A pack of `count` objects of varied sizes, laid out as FORMAT.md says, and its objects. */
 function pack(count: number): { bytes: Buffer; objects: Map<string, Buffer> } {
-  const parts = [Buffer.from('LSP1\x01\0\0\0\0\0\0\0\0\0\0\0', 'latin1')];
+  const parts: Buffer[] = [Buffer.from('LSP1\x01\0\0\0\0\0\0\0\0\0\0\0', 'latin1')];
   const objects = new Map<string, Buffer>();
   for (let index = 0; index < count; index += 1) {
     const object = stockObject(index, 4 + ((index * 13) % 300));
