@@ -11,7 +11,7 @@
  *   BENCH_S3_BLOB_MB   blob size for the S3 run in MiB (default 256)
  *   BENCH_TRACKING_POINTS  metric points logged through the SDK and uploaded (default
  *                   1000000; 0 skips the tracking workloads)
- *   BENCH_SERIES_POINTS    points of the series read back downsampled (default 1000000)
+ *   BENCH_SERIES_POINTS    points of the series read back downsampled, whole and zoomed (default 100000000)
  *   BENCH_TRACKING_RUNS    runs in the search workload (default 10000)
  *   BENCH_MLFLOW_POINTS    points sent to MLflow's log-batch (default 100000: it is slow)
  *   BENCH_MLFLOW       "none" skips the MLflow peer (installed with pip on first use)
@@ -55,7 +55,7 @@ export function readConfig() {
     s3: process.env.BENCH_S3_ENDPOINT ? 'yes' : 'no',
     s3BlobMiB: integer('BENCH_S3_BLOB_MB', 256),
     trackingPoints: integer('BENCH_TRACKING_POINTS', 1_000_000),
-    seriesPoints: integer('BENCH_SERIES_POINTS', 1_000_000),
+    seriesPoints: integer('BENCH_SERIES_POINTS', 100_000_000),
     trackingRuns: integer('BENCH_TRACKING_RUNS', 10_000),
     mlflowPoints: integer('BENCH_MLFLOW_POINTS', 100_000),
     mlflow: process.env.BENCH_MLFLOW === 'none' ? 'none' : 'mlflow',

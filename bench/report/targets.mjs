@@ -40,9 +40,11 @@ export function evaluateTargets(report) {
           pass: mlflow?.available ? report.tracking.ratios.ingestPointsPerSec >= 100 : null,
         },
         {
-          target: `a ${tracking.longSeries.points}-point series read downsampled to 2000 points under 50 ms`,
-          value: `p95 ${tracking.longSeries.p95} ms`,
-          pass: tracking.longSeries.p95 < 50,
+          target: `a ${tracking.longSeries.points}-point series read downsampled to 2000 points under 50 ms, at any zoom`,
+          value: `p95 ${tracking.longSeries.p95} ms whole; zoomed ${(tracking.longSeries.zooms ?? [])
+            .map((zoom) => `${zoom.fraction * 100}%: ${zoom.p95} ms`)
+            .join(', ')}`,
+          pass: Math.max(tracking.longSeries.p95, ...(tracking.longSeries.zooms ?? []).map((zoom) => zoom.p95)) < 50,
         },
         {
           target: `runs search over ${tracking.search.runs} runs (hparam filter, metric-summary sort) p95 under 50 ms`,

@@ -15,7 +15,9 @@
  *
  * Sizes: BENCH_TRACKING_SCALE_RUNS (default 100000; 0 skips), BENCH_WRITER_PROCESSES
  * (default 10), BENCH_WRITER_RUNS (runs in all, default 100), BENCH_WRITER_POINTS (per
- * run, default 100000; 0 skips).
+ * run, default 100000; 0 skips), BENCH_WRITER_RATE (points a second per run of the paced
+ * writers, default 12000: 1.2 M/s offered by 100 runs; the flat-out writers log as fast as
+ * the CPU allows, where batch latency is the backlog's).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -27,6 +29,7 @@ import { round, summarizeLatencies } from '../measure/percentiles.mjs';
 import { installMlflow, MLFLOW_VERSION, startMlflow } from '../peers/mlflow.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 
+const PROTOCOL = pathToFileURL(new URL('../../packages/protocol/dist/index.js', import.meta.url).pathname).href;
 const CLIENT = pathToFileURL(new URL('../../packages/client/dist/index.js', import.meta.url).pathname).href;
 const SQLITE_STORE = pathToFileURL(
   new URL('../../packages/server/dist/stores/sqlite/sqlite-document-store.js', import.meta.url).pathname,
@@ -83,22 +86,31 @@ async function larderIngest(url, tempRoot, points, log) {
   };
 }
 
-async function larderLongSeries(client, points, log) {
+async function larderLongSeries(client, url, points, log) {
+  const { encodeMetricColumns, METRIC_COLUMNS_TYPE } = await import(PROTOCOL);
   const run = JSON.parse(
     (await client.expect(201, 'POST', '/runs', jsonBody({ name: 'long-series', folder: 'bench' }))).text,
   );
-  const batch = 100_000;
+  // Filled as the SDK sends points (binary columns), a million a request: the fill is not timed.
+  const batch = 1_000_000;
+  const filling = performance.now();
   for (let offset = 0; offset < points; offset += batch) {
     const count = Math.min(batch, points - offset);
-    const steps = Array.from({ length: count }, (_, i) => offset + i);
-    const values = steps.map((step) => Math.sin(step / 5000) + (step % 99_991 === 0 ? 5 : 0));
-    await client.expect(
-      201,
-      'POST',
-      '/metrics',
-      jsonBody({ run: run._id, series: [{ type: 'train', name: 'loss', offset, steps, values }] }),
-    );
+    const steps = new Float64Array(count);
+    const values = new Float64Array(count);
+    for (let at = 0; at < count; at += 1) {
+      const step = offset + at;
+      steps[at] = step;
+      values[at] = Math.sin(step / 5000) + (step % 99_991 === 0 ? 5 : 0);
+    }
+    const answer = await fetch(`${url}/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': METRIC_COLUMNS_TYPE },
+      body: encodeMetricColumns(run._id, [{ type: 'train', name: 'loss', offset, steps, values }]),
+    });
+    if (answer.status !== 201) throw new Error(`POST /metrics answered ${answer.status}: ${await answer.text()}`);
   }
+  const fillSeconds = round((performance.now() - filling) / 1000);
   log(`Larder: a ${points}-point series stored; reading it downsampled to 2000 points ${READS} times`);
   const samples = [];
   let answered = 0;
@@ -109,7 +121,7 @@ async function larderLongSeries(client, points, log) {
   }
   // Zoomed in: a window in the middle of the series, as a drag-zoom on a chart asks.
   const zooms = [];
-  for (const fraction of [0.1, 0.001]) {
+  for (const fraction of [0.1, 0.001, 0.00001]) {
     const width = Math.max(1, Math.floor(points * fraction));
     const fromStep = Math.floor(points / 2 - width / 2);
     const toStep = fromStep + width;
@@ -126,7 +138,7 @@ async function larderLongSeries(client, points, log) {
     }
     zooms.push({ fraction, returnedPoints: zoomAnswered, ...summarizeLatencies(zoomSamples) });
   }
-  return { points, returnedPoints: answered, ...summarizeLatencies(samples), zooms };
+  return { points, fillSeconds, returnedPoints: answered, ...summarizeLatencies(samples), zooms };
 }
 
 async function larderSearch(client, runs, log) {
@@ -231,15 +243,30 @@ async function larderEndToEnd(server, client, tempRoot, points, log) {
   };
 }
 
-/** `processes` child processes, `runs` live runs in all, each logging `pointsPerRun` points at once. */
-async function larderConcurrentWriters(server, client, tempRoot, { processes, runs, pointsPerRun }, log) {
-  log(`Larder: ${runs} runs logging at once from ${processes} processes, ${pointsPerRun} points each`);
+/**
+ * `processes` child processes, `runs` live runs in all, each logging `pointsPerRun` points at
+ * once, at `rate` points a second per run (0: flat out); `folder` holds this round's runs.
+ */
+async function larderConcurrentWriters(server, client, tempRoot, { processes, runs, pointsPerRun, rate, folder }, log) {
+  log(
+    `Larder: ${runs} runs logging at once from ${processes} processes, ${pointsPerRun} points each, ${rate > 0 ? `${rate} points/s per run` : 'flat out'}`,
+  );
+  const serverCpuBefore = await processCpuMs(server.pid);
   const children = Array.from({ length: processes }, (_, index) => {
     const share = Math.floor(runs / processes) + (index < runs % processes ? 1 : 0);
     return new Promise((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        [WRITER, server.url, String(share), String(pointsPerRun), join(tempRoot, `writer-runs-${index}`), `w${index}`],
+        [
+          WRITER,
+          server.url,
+          String(share),
+          String(pointsPerRun),
+          join(tempRoot, `${folder}-runs-${index}`),
+          `w${index}`,
+          String(rate),
+          folder,
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stdout = '';
@@ -258,10 +285,11 @@ async function larderConcurrentWriters(server, client, tempRoot, { processes, ru
     });
   });
   const results = await Promise.all(children);
+  const serverCpuMs = (await processCpuMs(server.pid)) - serverCpuBefore;
   const startedAt = Math.min(...results.map((each) => each.startedAt));
   const endedAt = Math.max(...results.map((each) => each.endedAt));
   const logged = results.reduce((sum, each) => sum + each.logged, 0);
-  const page = JSON.parse((await client.expect(200, 'GET', `/runs?folder=/local/writers&$limit=${runs + 1}`)).text);
+  const page = JSON.parse((await client.expect(200, 'GET', `/runs?folder=/local/${folder}&$limit=${runs + 1}`)).text);
   const ids = (page.data ?? page).map((each) => each._id);
   let counted = 0;
   for (const id of ids) counted += await serverPoints(client, id);
@@ -272,9 +300,11 @@ async function larderConcurrentWriters(server, client, tempRoot, { processes, ru
   return {
     processes,
     runs,
+    ...(rate > 0 ? { offeredPointsPerSec: rate * runs } : { offered: 'flat out' }),
     points: counted,
     seconds: round(seconds, 3),
     pointsPerSec: Math.round(counted / seconds),
+    serverCpuMicrosPerPoint: round((serverCpuMs * 1000) / counted, 3),
     batches: summarizeLatencies(results.flatMap((each) => each.batchMs)),
   };
 }
@@ -459,7 +489,7 @@ export async function benchTracking(tempRoot, config, log) {
   let larder;
   try {
     const ingest = await larderIngest(server.url, tempRoot, config.trackingPoints, log);
-    const longSeries = await larderLongSeries(client, config.seriesPoints, log);
+    const longSeries = await larderLongSeries(client, server.url, config.seriesPoints, log);
     const search = await larderSearch(client, config.trackingRuns, log);
     const endToEnd = await larderEndToEnd(server, client, tempRoot, config.trackingPoints, log);
     const writers = {
@@ -467,11 +497,22 @@ export async function benchTracking(tempRoot, config, log) {
       runs: envInteger('BENCH_WRITER_RUNS', 100),
       pointsPerRun: envInteger('BENCH_WRITER_POINTS', 100_000),
     };
-    const concurrentWriters =
-      writers.pointsPerRun > 0 && writers.runs > 0
-        ? await larderConcurrentWriters(server, client, tempRoot, writers, log)
-        : { available: false, reason: 'skipped (BENCH_WRITER_POINTS=0)' };
-    larder = { ingest, endToEnd, concurrentWriters, longSeries, search };
+    const writing = writers.pointsPerRun > 0 && writers.runs > 0;
+    const skipped = { available: false, reason: 'skipped (BENCH_WRITER_POINTS=0)' };
+    const rate = envInteger('BENCH_WRITER_RATE', 12_000);
+    const concurrentWriters = writing
+      ? await larderConcurrentWriters(server, client, tempRoot, { ...writers, rate, folder: 'writers' }, log)
+      : skipped;
+    const concurrentWritersFlatOut = writing
+      ? await larderConcurrentWriters(
+          server,
+          client,
+          tempRoot,
+          { ...writers, rate: 0, folder: 'writers-flat-out' },
+          log,
+        )
+      : skipped;
+    larder = { ingest, endToEnd, concurrentWriters, concurrentWritersFlatOut, longSeries, search };
   } finally {
     client.close();
     await server.stop();
