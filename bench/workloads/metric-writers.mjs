@@ -1,22 +1,25 @@
 /**
  * One process of the concurrent-writers workload: `runs` live runs (createRun with
  * autoUpload) logging at once, each `points` points over 10 series, yielding to the event
- * loop every 100 steps as a training loop does between batches. Every `POST /metrics` the
+ * loop every 100 steps as a training loop does between batches; at `rate` points a second
+ * per run when given (a training loop's pace: it waits between batches when ahead), else
+ * as fast as the CPU allows. Every `POST /metrics` the
  * SDK sends is timed through a wrapped remote. Prints one JSON line: the wall-clock span
  * (epoch milliseconds, so spans of several processes combine), points logged, and the
  * batch latencies (the bench counts the points on the server).
  *
- * Usage: node metric-writers.mjs <server url> <runs> <points per run> <run parent dir> <label>
+ * Usage: node metric-writers.mjs <server url> <runs> <points per run> <run parent dir> <label> [points/s per run] [folder]
  */
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
 const CLIENT = pathToFileURL(new URL('../../packages/client/dist/index.js', import.meta.url).pathname).href;
 const SERIES = 10;
 const STEPS_PER_YIELD = 100;
 
-const [url, runsText, pointsText, parentDir, label] = process.argv.slice(2);
+const [url, runsText, pointsText, parentDir, label, rateText = '0', folder = 'writers'] = process.argv.slice(2);
+const rate = Number(rateText);
 const runs = Number(runsText);
 const pointsPerRun = Number(pointsText);
 process.env.LARDER_RUN_PARENT_DIR = parentDir;
@@ -43,7 +46,7 @@ const timed = new Proxy(remote, {
 async function oneRun(index) {
   const run = await createRun({
     name: `${label}-${index}`,
-    folder: 'writers',
+    folder,
     makeFolder: true,
     autoUpload: true,
     remote: timed,
@@ -53,10 +56,14 @@ async function oneRun(index) {
   const names = Array.from({ length: SERIES }, (_, i) => `m${i}`);
   const metrics = {};
   const steps = Math.floor(pointsPerRun / SERIES);
+  const started = performance.now();
   for (let step = 0; step < steps; step += 1) {
     for (let i = 0; i < SERIES; i += 1) metrics[names[i]] = Math.sin(step / 100 + i);
     run.log('train', metrics, step, Math.floor(step / 1000));
-    if (step % STEPS_PER_YIELD === STEPS_PER_YIELD - 1) await yieldToLoop();
+    if (step % STEPS_PER_YIELD === STEPS_PER_YIELD - 1) {
+      const ahead = rate > 0 ? started + (((step + 1) * SERIES) / rate) * 1000 - performance.now() : 0;
+      await (ahead > 0 ? sleep(ahead) : yieldToLoop());
+    }
   }
   await run.finish();
   if (run.uploadError) throw run.uploadError;

@@ -1,6 +1,8 @@
 /**
  * Uploads a live run in the background: every few seconds, and soon after a metadata change,
- * it syncs the run directory. A failure (server down) is kept and retried on the next tick;
+ * it syncs the run directory; as soon as the writer fills a batch of points it sends full
+ * batches (and while batches keep filling, the timer sends only full ones too, so the
+ * server gets large appends rather than every second's rest). A failure (server down) is kept and retried on the next tick;
  * it never reaches the training loop.
  */
 import type { RunUploader } from './run-uploader.js';
@@ -22,14 +24,20 @@ export class BackgroundUpload {
   #inFlight: Promise<void> | undefined;
   #lastError: unknown;
   #stopped = false;
-  /** A sync was asked for while one was under way. */
-  #again = false;
+  /** What was asked for while a sync was under way: full batches of points, or everything. */
+  #again: 'batches' | 'all' | undefined;
+  /** The writer filled a batch since the last tick. */
+  #filling = false;
 
   constructor(uploader: RunUploader, target: UploadTarget, options: BackgroundUploadOptions = {}) {
     this.#uploader = uploader;
     this.#target = target;
     this.#debounceMs = options.debounceMs ?? 200;
-    this.#timer = setInterval(() => this.#tick(), options.intervalMs ?? 5000);
+    this.#timer = setInterval(() => {
+      // A run that filled a batch since the last tick keeps its rest for the next full one.
+      this.#tick(this.#filling ? 'batches' : 'all');
+      this.#filling = false;
+    }, options.intervalMs ?? 5000);
     this.#timer.unref();
   }
 
@@ -48,11 +56,15 @@ export class BackgroundUpload {
     this.#nudge.unref();
   }
 
-  /** Syncs now (a full batch of points waits); after the sync under way, if there is one. */
+  /**
+   * Sends the full batches of points waiting now (the writer just filled one), after the
+   * sync under way if there is one; the rest goes with the next.
+   */
   soon(): void {
     if (this.#stopped) return;
-    if (this.#inFlight) this.#again = true;
-    else this.#tick();
+    this.#filling = true;
+    if (this.#inFlight) this.#again ??= 'batches';
+    else this.#tick('batches');
   }
 
   /** Stops the timers and waits for a sync under way. */
@@ -63,14 +75,19 @@ export class BackgroundUpload {
     await this.#inFlight;
   }
 
-  #tick(): void {
-    if (this.#stopped || this.#inFlight) return;
-    this.#again = false;
-    this.#inFlight = this.#uploader.sync(this.#target).then(
+  #tick(what: 'batches' | 'all' = 'all'): void {
+    if (this.#stopped) return;
+    if (this.#inFlight) {
+      if (what === 'all') this.#again = 'all';
+      return;
+    }
+    this.#again = undefined;
+    const sync = what === 'batches' ? this.#uploader.sendFullBatches(this.#target) : this.#uploader.sync(this.#target);
+    this.#inFlight = sync.then(
       () => {
         this.#lastError = undefined;
         this.#inFlight = undefined;
-        if (this.#again) this.#tick();
+        if (this.#again) this.#tick(this.#again);
       },
       (error: unknown) => {
         this.#lastError = error;

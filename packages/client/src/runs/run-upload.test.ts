@@ -154,6 +154,27 @@ describe('run.upload', () => {
     expect(remote.series(result.id, 'train', 'loss')?.steps).toEqual(range(0, 301));
   });
 
+  it("sends a live run's points in full batches only when asked to, the rest with the next sync", async () => {
+    const remote = new FakeRunsRemote();
+    const run = await createRun({ name: 'batches' });
+    for (let step = 0; step < 10; step++) run.log('train', { loss: step }, step);
+    await run.flush();
+    const uploader = new RunUploader(run.local, remote, { batchPoints: 100 });
+    // Before the first sync there is no record to send to: it is a whole sync.
+    expect(await uploader.sendFullBatches()).toBe(10);
+    for (let step = 10; step < 260; step++) run.log('train', { loss: step }, step);
+    await run.flush();
+    const before = remote.calls.length;
+    expect(await uploader.sendFullBatches()).toBe(200);
+    const sizes = remote.calls
+      .slice(before)
+      .filter((call) => call.method === 'appendMetrics')
+      .map((call) => (call.body as MetricsBody).series.reduce((sum, each) => sum + each.steps.length, 0));
+    expect(sizes).toEqual([100, 100]);
+    expect(remote.series((await uploader.sync()).id, 'train', 'loss')?.steps).toEqual(range(0, 260));
+    await run.finish();
+  });
+
   it('sends a batch again at once when its connection dropped (the points land once)', async () => {
     const remote = new FakeRunsRemote();
     const run = await finishedRun('dropped', 300);

@@ -128,6 +128,22 @@ export class RunUploader {
     return next;
   }
 
+  /**
+   * Sends what the live run's writer handed over (or logged) in full batches only, keeping a
+   * smaller rest for later: fewer, larger batches, so the server appends whole chunks instead
+   * of rewriting a partial one per series for every small batch. Before the run's first
+   * sync it is a whole sync. Answers the points sent.
+   */
+  sendFullBatches(target: UploadTarget = {}): Promise<number> {
+    const next = this.#running.then(async () => {
+      const record = this.#record;
+      if (!record) return (await this.#sync(target, new Set())).pointsSent;
+      return this.#uploadMetrics(record.id, target.onProgress, true);
+    });
+    this.#running = next.catch(() => {});
+    return next;
+  }
+
   async #sync(target: UploadTarget, visiting: Set<string>): Promise<RunUploadResult> {
     visiting.add(this.directory);
     const files = await readRunFiles(this.directory);
@@ -205,9 +221,9 @@ export class RunUploader {
     return bytes <= size ? bytes : 0;
   }
 
-  async #uploadMetrics(runId: string, onProgress?: UploadTarget['onProgress']): Promise<number> {
+  async #uploadMetrics(runId: string, onProgress?: UploadTarget['onProgress'], fullOnly = false): Promise<number> {
     try {
-      return await this.#uploadMetricsFromFile(runId, onProgress);
+      return await this.#uploadMetricsFromFile(runId, onProgress, fullOnly);
     } catch (error) {
       if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
       // The server holds fewer points than recorded here (a gap): resend from the start;
@@ -216,11 +232,15 @@ export class RunUploader {
       this.#pending.clear();
       this.#pendingPoints = 0;
       this.#readFrom = 0;
-      return this.#uploadMetricsFromFile(runId, onProgress);
+      return this.#uploadMetricsFromFile(runId, onProgress, fullOnly);
     }
   }
 
-  async #uploadMetricsFromFile(runId: string, onProgress?: UploadTarget['onProgress']): Promise<number> {
+  async #uploadMetricsFromFile(
+    runId: string,
+    onProgress: UploadTarget['onProgress'] | undefined,
+    fullOnly: boolean,
+  ): Promise<number> {
     const path = metricLogPath(this.directory);
     const bytesTotal = onProgress ? ((await stat(path).catch(() => undefined))?.size ?? 0) : 0;
     const report = (sentSoFar: number) =>
@@ -251,7 +271,7 @@ export class RunUploader {
         else this.#dropOfferedBefore(this.#readFrom);
       }
       try {
-        while (this.#pendingPoints >= this.#batchPoints || (atEnd && this.#pendingPoints > 0)) {
+        while (this.#pendingPoints >= this.#batchPoints || (atEnd && !fullOnly && this.#pendingPoints > 0)) {
           sent += await this.#sendBatch(runId);
           report(sent);
         }
