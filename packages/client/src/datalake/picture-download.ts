@@ -14,6 +14,7 @@ import { LarderError } from '@larder/protocol';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
+import { forEachAtOnce } from './for-each-at-once.js';
 import { tarEntries } from './tar-reader.js';
 
 export interface DownloadOptions extends RetryOptions {
@@ -72,6 +73,11 @@ const ARCHIVE_FILES = 2000;
 const ARCHIVE_BYTES = 64 * 1024 * 1024;
 /** Archives in flight at once: one is written while the server reads the next. */
 const ARCHIVES_AT_ONCE = 2;
+/**
+ * Files of one archive written at once: each write waits on the disk (open, write, close,
+ * rename), so one at a time would leave the disk idle between small files.
+ */
+const WRITES_AT_ONCE = 16;
 /** Local files checked at once on a restart. */
 const CHECKS_AT_ONCE = 8;
 
@@ -107,11 +113,12 @@ export async function downloadPictures(
     // A broken archive is asked again for the files it had not delivered yet.
     await withRetries(async () => {
       if (left.size === 0) return;
-      for await (const { picture, bytes } of archiveFiles(connection, versionId as string, [...left.values()])) {
+      const files = archiveFiles(connection, versionId as string, [...left.values()]);
+      await forEachAtOnce(files, WRITES_AT_ONCE, async ({ picture, bytes }) => {
         await writeVerified(pathOf(picture), picture, bytes);
         left.delete(picture._id);
         counted(bytes.length);
-      }
+      });
     }, options);
   });
   await inParallel(alone, options.concurrency ?? 8, async (picture) => {
