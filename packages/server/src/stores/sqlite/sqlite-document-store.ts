@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
 import { SqliteFieldIndex } from './sqlite-field-index.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { compilePostingsCount } from './sqlite-postings-set.js';
 import {
   type CompileContext,
   type CompiledSql,
@@ -162,6 +163,7 @@ export class SqliteDocumentStore implements DocumentStore {
     return {
       collection,
       index: {
+        indexed: (jsonPath) => index.paths(collection)?.has(jsonPath) === true,
         useful: (jsonPath, values) =>
           index.paths(collection)?.has(jsonPath) === true && (counting || index.useful(collection, jsonPath, values)),
         term: (jsonPath, value) => index.term(collection, jsonPath, value),
@@ -241,9 +243,20 @@ export class SqliteDocumentStore implements DocumentStore {
     return { total: count, documents };
   }
 
+  /**
+   * A filter the field index answers whole (its equalities, the permission filter's
+   * included) is counted from postings, without reading a document; any other through the
+   * documents, with the index narrowing them where it can.
+   */
   async count(collection: string, filter: Filter): Promise<number> {
+    const context = this.context(collection, true);
+    const fromPostings = context.index && compilePostingsCount(collection, filter, context.index);
+    if (fromPostings) {
+      const row = await this.read<{ n: number }>(fromPostings.sql, fromPostings.params, 'get', true);
+      return row.n;
+    }
     const params: unknown[] = [collection];
-    const where = compileFilter(filter, params, this.context(collection, true));
+    const where = compileFilter(filter, params, context);
     const row = await this.read<{ n: number }>(
       `SELECT count(*) AS n FROM documents WHERE collection = ? AND ${where}`,
       params,

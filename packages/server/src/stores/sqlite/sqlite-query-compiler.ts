@@ -17,6 +17,8 @@ export interface IndexedValue {
 
 /** What the compiler may learn of a collection's field indexes. */
 export interface FieldIndexView {
+  /** Whether a JSON path has an index, however selective. */
+  indexed(jsonPath: string): boolean;
   /** Whether the index of a JSON path is worth using for this many values. */
   useful(jsonPath: string, values: number): boolean;
   /** A value's term and how many documents hold it; `undefined`: none does. */
@@ -131,7 +133,7 @@ function compileLeaves(path: FieldPath, leaves: readonly Leaf[], params: unknown
 }
 
 /** The values of equality leaves as the index stores them; `undefined` when a leaf is not an equality. */
-function indexedValues(leaves: readonly Leaf[]): IndexedValue[] | undefined {
+export function indexedValues(leaves: readonly Leaf[]): IndexedValue[] | undefined {
   const values: IndexedValue[] = [];
   for (const leaf of leaves) {
     if (leaf.op !== 'eq') return undefined;

@@ -17,6 +17,7 @@ import type Database from 'better-sqlite3';
 import type { StoreFindOptions } from '../document-store.js';
 import { isIdPath } from '../filter-leaves.js';
 import type { SqliteFieldIndex } from './sqlite-field-index.js';
+import { postingsSet } from './sqlite-postings-set.js';
 import { type CompileContext, type CompiledSql, compileFilter, sqliteJsonPath } from './sqlite-query-compiler.js';
 
 /** Sorts on a field after which it is indexed for walks. */
@@ -107,6 +108,7 @@ export class SqliteSortWalk {
     const watching: CompileContext = {
       collection,
       index: index && {
+        indexed: (jsonPath) => index.indexed(jsonPath),
         useful: (jsonPath, values) => {
           const useful = index.useful(jsonPath, values);
           selective ||= useful;
@@ -115,20 +117,28 @@ export class SqliteSortWalk {
         term: (jsonPath, value) => index.term(jsonPath, value),
       },
     };
-    const params: unknown[] = [collection, path, collection];
-    const where = compileFilter(options.filter, params, watching);
+    const filterParams: unknown[] = [];
+    const where = compileFilter(options.filter, filterParams, watching);
     if (selective) return undefined;
+    // A filter the index answers whole is tested on each visited document's postings (a few
+    // primary-key probes), and a page of ids then reads no document at all.
+    const set = index && postingsSet(collection, options.filter, index);
+    // Parameters in the order of the SQL text: the walk, the documents' join, the filter.
+    const readsDocuments = !set || columns !== 'id';
+    const params: unknown[] = [collection, path, ...(readsDocuments ? [collection] : [])];
+    const test = set ? set.test('walk.sort_no', params) : where;
+    if (!set) params.push(...filterParams);
     params.push(options.limit, skip);
     // The walk's rows in a subquery of their own, so the filter's `id` and `data` are the
     // document's; CROSS JOIN keeps SQLite to this order: terms by value, postings, documents.
-    const sql = `SELECT ${columns} FROM (
-        SELECT sort_n.id AS sort_id, sort_t.value AS sort_value FROM field_terms AS sort_t
+    const sql = `SELECT ${readsDocuments ? columns : 'walk.sort_id AS id'} FROM (
+        SELECT sort_n.no AS sort_no, sort_n.id AS sort_id, sort_t.value AS sort_value FROM field_terms AS sort_t
         CROSS JOIN field_postings AS sort_p ON sort_p.term = sort_t.term
         CROSS JOIN document_numbers AS sort_n ON sort_n.no = sort_p.no
         WHERE sort_t.collection = ? AND sort_t.path = ? AND sort_t.kind = 1 AND sort_t.postings > 0
       ) AS walk
-      CROSS JOIN documents ON documents.collection = ? AND documents.id = walk.sort_id
-      WHERE ${where}
+      ${readsDocuments ? 'CROSS JOIN documents ON documents.collection = ? AND documents.id = walk.sort_id' : ''}
+      WHERE ${test}
       ORDER BY walk.sort_value DESC, walk.sort_id ASC LIMIT ? OFFSET ?`;
     return { sql, params };
   }
