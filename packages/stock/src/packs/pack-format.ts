@@ -5,7 +5,7 @@
  * length) sorted by id behind a 256-entry fan-out table, so a lookup is a binary search in
  * one bucket and a read is one `pread`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { LarderError } from '@larder/protocol';
 
 export const PACK_MAGIC = 'LSP1';
@@ -190,9 +190,7 @@ export function scanPack(pack: Buffer, where: string): Map<string, { offset: num
     const offset = at + ENTRY_HEADER_BYTES;
     if (offset + length > pack.length) bad(`the object at byte ${offset} runs past its end`);
     const hex = id.toString('hex');
-    const actual = createHash('sha256')
-      .update(pack.subarray(offset, offset + length))
-      .digest('hex');
+    const actual = oneShotHash('sha256', pack.subarray(offset, offset + length), 'hex');
     if (actual !== hex) bad(`object ${hex.slice(0, 12)} at byte ${offset} hashes to ${actual.slice(0, 12)}`);
     if (!entries.has(hex)) entries.set(hex, { offset, length });
     at = offset + length + paddingAfter(length);
