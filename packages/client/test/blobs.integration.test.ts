@@ -132,4 +132,21 @@ describe('SDK blobs', () => {
     expect((await readdir(dir)).some((name) => name.startsWith('missing.bin'))).toBe(false);
     await store.close();
   });
+
+  it('a file whose bytes do not match the hashes it is sent with is refused with a 400, and nothing is stored', async () => {
+    const bytes = randomBytes(3 * MiB);
+    const path = join(dir, 'mislabelled.bin');
+    await writeFile(path, bytes);
+    const store = new DataStore({ url: server.url, token });
+    const other = randomBytes(3 * MiB);
+    const wrong = {
+      size: bytes.length,
+      sha256: sha256(other),
+      chunks: [{ start: 0, end: bytes.length, sha256: sha256(other) }],
+    };
+    await expect(store.blobs.uploadHashed(path, wrong)).rejects.toMatchObject({ name: 'BadRequest', code: 400 });
+    expect(await store.blobs.has(sha256(other))).toBe(false);
+    expect(await store.blobs.has(sha256(bytes))).toBe(false);
+    await store.close();
+  });
 });

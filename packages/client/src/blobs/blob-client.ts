@@ -4,7 +4,8 @@
  * - a file is hashed first, on a worker thread (one read: the whole and each chunk), so the
  *   main thread keeps sending; bytes the server already holds (and you uploaded before)
  *   are not sent again;
- * - a file's bytes go straight from the disk to the socket (a file-backed `Blob`), so
+ * - a file's bytes go straight from the disk to the socket (read in 1 MiB pieces through
+ *   `node:http`, or a file-backed `Blob` when a `fetch` was given), so
  *   memory stays flat whatever the chunk size;
  * - a large upload goes in chunks (256 MiB by default: below that a file is one request,
  *   written once by the server), each a blob of its own, joined on the server by
@@ -26,6 +27,7 @@ import { LarderError } from '@larder/protocol';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
 import { bytesSource, type ChunkPlan, planChunks } from './blob-source.js';
 import { type FileHashes, HashPool } from './file-hashing.js';
+import { answerError, type FileRange, sendFileRange } from './file-put.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
 export interface BlobRef {
@@ -97,7 +99,7 @@ export class BlobClient {
     if (body.size !== hashes.size) {
       throw new LarderError('Conflict', `${path} changed while it was being uploaded; upload it again`);
     }
-    return this.#upload(body, hashes, options);
+    return this.#upload(body, hashes, options, path);
   }
 
   /** Whether the server holds the blob and lets you read it. */
@@ -171,7 +173,8 @@ export class BlobClient {
     }
   }
 
-  async #upload(source: UploadBody, plan: ChunkPlan, options: UploadOptions): Promise<BlobRef> {
+  /** `path`: the file `source` reads, sent through `node:http` when no `fetch` was given. */
+  async #upload(source: UploadBody, plan: ChunkPlan, options: UploadOptions, path?: string): Promise<BlobRef> {
     const total = bodySize(source);
     const report = (sent: number) => options.onProgress?.({ sent, total });
     if (await withRetries(() => this.has(plan.sha256), options)) {
@@ -180,14 +183,15 @@ export class BlobClient {
       return { sha256: plan.sha256, size: total };
     }
     if (plan.chunks.length === 1) {
-      await this.#put(plan.sha256, source, options);
+      await this.#put(plan.sha256, source, options, path === undefined ? undefined : { path, start: 0, end: total });
       report(total);
       return { sha256: plan.sha256, size: total };
     }
     let sent = 0;
     for (const chunk of plan.chunks) {
       if (!(await withRetries(() => this.has(chunk.sha256), options))) {
-        await this.#put(chunk.sha256, source.slice(chunk.start, chunk.end), options);
+        const range = path === undefined ? undefined : { path, start: chunk.start, end: chunk.end };
+        await this.#put(chunk.sha256, source.slice(chunk.start, chunk.end), options, range);
       }
       sent += chunk.end - chunk.start;
       report(sent);
@@ -201,8 +205,18 @@ export class BlobClient {
     }, options);
   }
 
-  async #put(sha256: string, bytes: UploadBody, options: RetryOptions): Promise<void> {
+  async #put(sha256: string, bytes: UploadBody, options: RetryOptions, range?: FileRange): Promise<void> {
     await withRetries(async () => {
+      if (range && !this.#options.fetch) {
+        const base = (await this.#options.url()).replace(/\/+$/, '');
+        const target = `${base}/blobs/${sha256}`;
+        const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+        const token = this.#options.token();
+        if (token) headers.authorization = `Bearer ${token}`;
+        const answer = await sendFileRange('PUT', target, base, headers, range, this.#options.timeout ?? 600_000);
+        if (answer.status !== 201) throw answerError('PUT', target, answer);
+        return;
+      }
       const response = await this.#request('PUT', `/blobs/${sha256}`, { body: bytes });
       if (response.status !== 201) throw await errorOf('PUT', response);
       await response.arrayBuffer();
