@@ -39,6 +39,8 @@ export function RunsPage() {
   const [view, setViewState] = useState<RunsView>(loadRunsView);
   const [filterText, setFilterText] = useState(view.filter);
   const [available, setAvailable] = useState<string[]>([]);
+  // The filter and folder whose runs `available` was sampled from.
+  const [sampled, setSampled] = useState<string | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [, setVersion] = useState(0);
   const [brushFilter, setBrushFilter] = useState('');
@@ -105,6 +107,7 @@ export function RunsPage() {
       .then((page) => {
         const found = availableColumns(page.data);
         setAvailable(found);
+        setSampled(baseQuery);
         if (view.columns === null && found.length > 0) setView({ columns: suggestedColumns(page.data) });
       })
       .catch(() => {});
@@ -217,7 +220,7 @@ export function RunsPage() {
         {view.plots && baseQuery !== null && (
           <RunPlots
             baseQuery={baseQuery}
-            available={available}
+            available={sampled === baseQuery ? available : null}
             axes={view.plotAxes ?? columns}
             onAxes={(plotAxes) => setView({ plotAxes })}
             scatter={view.scatter}

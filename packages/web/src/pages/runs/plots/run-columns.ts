@@ -86,22 +86,37 @@ export function axisValue(axis: PlotAxis, t: number): number {
   return axis.min + t * (axis.max - axis.min);
 }
 
-/** Runs matching `baseQuery` (the table's filter and folder), with the fields at `paths`. */
+/**
+ * Runs matching `baseQuery` (the table's filter and folder), with the fields at `paths`.
+ *
+ * Pages are read in id order, which the stores walk by their primary key; a page sorted on
+ * `createdAt` (a string, never walked by an index) sorts every matching run again, ten times
+ * for ten pages, which was most of the time to first drawing at 10,000 runs. The order only
+ * matters past MOST_PLOTTED, where the newest runs are the ones plotted: only then are the
+ * pages read again by `createdAt`.
+ */
 export async function loadRunColumns(
   baseQuery: string,
   paths: readonly string[],
   signal: AbortSignal,
 ): Promise<RunColumns> {
   const started = performance.now();
-  const select = encodeQuery({ $select: ['name', ...paths], $sort: { createdAt: -1 } });
-  const read = (skip: number) =>
-    api.request<{ total: number; data: Record<string, unknown>[] }>(
-      'GET',
-      `/runs?${[baseQuery, select, `$limit=${PAGE}`, `$skip=${skip}`].filter(Boolean).join('&')}`,
-      undefined,
-      signal,
-    );
-  const first = await read(0);
+  const reader = (sort: Record<string, 1 | -1>) => {
+    const select = encodeQuery({ $select: ['name', ...paths], $sort: sort });
+    return (skip: number) =>
+      api.request<{ total: number; data: Record<string, unknown>[] }>(
+        'GET',
+        `/runs?${[baseQuery, select, `$limit=${PAGE}`, `$skip=${skip}`].filter(Boolean).join('&')}`,
+        undefined,
+        signal,
+      );
+  };
+  let read = reader({ _id: 1 });
+  let first = await read(0);
+  if (first.total > MOST_PLOTTED) {
+    read = reader({ createdAt: -1 });
+    first = await read(0);
+  }
   const wanted = Math.min(first.total, MOST_PLOTTED);
   const pages: Record<string, unknown>[][] = [first.data];
   const skips: number[] = [];
@@ -111,9 +126,10 @@ export async function loadRunColumns(
     for (const answer of answers) pages.push(answer.data);
   }
   const runs = pages.flat().slice(0, MOST_PLOTTED);
+  const total = first.total;
   return {
     count: runs.length,
-    total: first.total,
+    total,
     ids: runs.map((run) => String(run._id)),
     names: runs.map((run) => String(run.name ?? run._id)),
     axes: new Map(

@@ -18,8 +18,8 @@ import { ScatterPlot } from './scatter-plot.js';
 export interface RunPlotsProps {
   /** The table's filter and folder, as a query string. */
   baseQuery: string;
-  /** Fields the runs offer (hparams, metric summaries). */
-  available: readonly string[];
+  /** Fields the runs offer (hparams, metric summaries); null while they are being sampled. */
+  available: readonly string[] | null;
   axes: readonly string[];
   onAxes: (axes: string[]) => void;
   scatter: readonly [string, string] | null;
@@ -89,11 +89,17 @@ function FieldChoice({
 
 export function RunPlots({ baseQuery, available, axes, onAxes, scatter, onScatter, onFilter }: RunPlotsProps) {
   const [brushes, setBrushes] = useState<Brush[]>([]);
-  const fields = useMemo(() => [...new Set([...axes, ...available])], [axes, available]);
+  const fields = useMemo(() => [...new Set([...axes, ...(available ?? [])])], [axes, available]);
   const [x, y] = scatter ?? [fields[0] ?? '', fields[1] ?? fields[0] ?? ''];
   const paths = useMemo(() => [...new Set([...axes, x, y].filter(Boolean))], [axes, x, y]);
-  const loaded = useLoad((signal) => loadRunColumns(baseQuery, paths, signal), [baseQuery, paths.join('\n')]);
-  const columns = loaded.value;
+  // No field to plot yet (the sample that suggests them is on its way): reading 10,000 runs'
+  // names alone would only compete with the read that follows.
+  const loaded = useLoad(
+    (signal) => (paths.length === 0 ? Promise.resolve(null) : loadRunColumns(baseQuery, paths, signal)),
+    [baseQuery, paths.join('\n')],
+  );
+  const columns = loaded.value ?? undefined;
+  const nothingToPlot = loaded.state === 'ready' && columns === undefined && available !== null;
 
   const conditions = useMemo(() => (columns ? brushConditions(columns, brushes) : []), [columns, brushes]);
   const selected = useMemo(() => (columns ? selectRuns(columns, conditions) : null), [columns, conditions]);
@@ -109,7 +115,7 @@ export function RunPlots({ baseQuery, available, axes, onAxes, scatter, onScatte
   return (
     <section class="run-plots" aria-label="Compare runs at scale">
       <div class="toolbar">
-        <ColumnPicker label="Axes" available={available} chosen={axes} onChange={onAxes} />
+        <ColumnPicker label="Axes" available={available ?? []} chosen={axes} onChange={onAxes} />
         <span class="muted">Scatter</span>
         <FieldChoice label="x" value={x} fields={fields} onChange={(value) => onScatter([value, y])} />
         <FieldChoice label="y" value={y} fields={fields} onChange={(value) => onScatter([x, value])} />
@@ -128,8 +134,8 @@ export function RunPlots({ baseQuery, available, axes, onAxes, scatter, onScatte
         </span>
       </div>
       {loaded.state === 'failed' && <Problem error={loaded.error} what="runs to plot" />}
-      {loaded.state === 'loading' && !columns && <Loading what="runs to plot" />}
-      {columns && axes.length === 0 && <p class="muted">Choose axes to plot.</p>}
+      {!columns && !nothingToPlot && loaded.state !== 'failed' && <Loading what="runs to plot" />}
+      {(nothingToPlot || (columns && axes.length === 0)) && <p class="muted">Choose axes to plot.</p>}
       {columns && (
         <div class="plots">
           <ParallelCoordinates columns={columns} paths={axes} brushes={brushes} onBrush={setBrushes} />
