@@ -130,18 +130,21 @@ export class ObjectStore {
   /** Fsyncs packs sealed earlier without `durable` (a commit makes the packs it needs durable). */
   async syncPacks(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
-    for (const name of names) {
-      for (const file of [`${name}.pack`, `${name}.idx`]) {
+    // All at once: the files were renamed into the folder when sealed, and nothing depends on
+    // them until the commit that follows (a commit's wait is one fsync, not three per pack).
+    const files = names.flatMap((name) => [`${name}.pack`, `${name}.idx`]);
+    await Promise.all([
+      ...files.map(async (file) => {
         const handle = await open(join(this.#packs.folder, file), 'r').catch(() => undefined);
-        if (handle === undefined) continue;
+        if (handle === undefined) return;
         try {
           await handle.sync();
         } finally {
           await handle.close();
         }
-      }
-    }
-    await syncFolder(this.#packs.folder);
+      }),
+      syncFolder(this.#packs.folder),
+    ]);
   }
 
   /** Installs a pack file that arrived (a pull), checking every object in it first; the file is moved. */

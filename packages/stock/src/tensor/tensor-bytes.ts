@@ -11,6 +11,8 @@ const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 /** The tensor's elements as little-endian bytes. */
 export function tensorBytes(t: Tensor): Uint8Array {
+  // uint8 and bool data are their own bytes: no view to make, whatever the host.
+  if (t.data instanceof Uint8Array) return t.data;
   const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return LITTLE_ENDIAN_HOST ? bytes : swapped(bytes, DTYPES[t.dtype].bytes);
 }
