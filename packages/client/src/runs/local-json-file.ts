@@ -1,11 +1,12 @@
 /**
  * Small JSON files of a run or artifact directory, replaced atomically (write a temporary
  * file, fsync it, rename it over the old one) so a crash leaves the old or the new content,
- * never half of one. Synchronous on purpose: they change rarely (a status, a parameter), and
- * a change must be on disk before the call that made it returns.
+ * never half of one. Synchronous where a change must be on disk before the call that made
+ * it returns (a status, a parameter); the upload record, saved after batches while the
+ * training loop runs, is written off the main thread instead.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 
 let sequence = 0;
@@ -20,6 +21,19 @@ export function writeJsonFileSync(path: string, value: unknown): void {
     closeSync(descriptor);
   }
   renameSync(temporary, path);
+}
+
+/** {@link writeJsonFileSync} with the write and fsync on libuv's thread pool, so the event loop never waits on the disk. */
+export async function writeJsonFile(path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.${process.pid}.${sequence++}.tmp`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
 }
 
 /** The parsed file; `undefined` when it does not exist; a BadRequest naming it when it is not JSON. */

@@ -4,7 +4,7 @@
  * stopped and a second upload sends nothing new.
  */
 import { join } from 'node:path';
-import { isObject, readJsonFile, writeJsonFileSync } from './local-json-file.js';
+import { isObject, readJsonFile, writeJsonFile } from './local-json-file.js';
 
 export const HISTORY_FILE = 'remote.json';
 
@@ -45,7 +45,7 @@ export async function saveUploadRecord(directory: string, record: UploadRecord):
   const history = await readUploadHistory(directory);
   history.uploads = history.uploads.filter((each) => each.server !== record.server);
   history.uploads.push(record);
-  writeJsonFileSync(join(directory, HISTORY_FILE), history);
+  await writeJsonFile(join(directory, HISTORY_FILE), history);
 }
 
 export async function findUploadRecord(directory: string, server: string): Promise<UploadRecord | undefined> {
