@@ -13,6 +13,8 @@ import { axisPosition, axisValue, type PlotAxis, type RunColumns } from './run-c
 
 export const PARALLEL_DRAWN = 'larder:parallel-drawn';
 export const BRUSH_DRAWN = 'larder:brush-drawn';
+/** Two frames after the first drawing: the canvases' pixels are on screen (their raster is not in PARALLEL_DRAWN). */
+export const PARALLEL_SHOWN = 'larder:parallel-shown';
 
 const HEIGHT = 340;
 const MARGIN = { top: 40, bottom: 28, left: 56, right: 56 };
@@ -106,6 +108,12 @@ export function ParallelCoordinates({ columns, paths, brushes, onBrush }: Props)
     const context = prepareCanvas(under.current, frame);
     if (context) drawMuted(context, layout.made);
     paint(live, PARALLEL_DRAWN, layout.started);
+    const { started } = layout;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() =>
+        performance.mark(PARALLEL_SHOWN, { detail: { ms: performance.now() - started, runs: columns.count } }),
+      ),
+    );
   }, [layout]);
 
   const axisAt = (x: number): PlotAxis | undefined => {

@@ -1,9 +1,11 @@
 /**
- * Drawing parallel coordinates on a canvas: every run a polyline across the axes, coloured
- * by its value on the last well-filled axis, one path per colour so 10,000 runs are a handful of strokes. Positions are computed once per layout
- * (`lineLayout`); brushing only redraws the highlighted runs over a cached layer of all of
- * them in grey.
+ * Drawing parallel coordinates on a canvas: every run a line across the axes, coloured by
+ * its value on the last well-filled axis, one path per colour of the distinct segments
+ * (`distinct-segments.ts`) so 10,000 runs are a handful of strokes. Positions are computed
+ * once per layout (`lineLayout`); brushing only redraws the highlighted runs over a cached
+ * layer of all of them in grey.
  */
+import { type ColourSegments, distinctSegments } from './distinct-segments.js';
 import { axisPosition, type PlotAxis } from './run-columns.js';
 
 /** Colours from low to high on the last axis (a perceptually even blue-to-amber ramp). */
@@ -11,7 +13,8 @@ export const RAMP = ['#3b4cc0', '#4f79d8', '#6aa4e0', '#8dc5d6', '#c7d38f', '#e8
 /** Runs without a value on the colouring axis. */
 const NO_VALUE = '#8a93a3';
 const COLORS = [...RAMP, NO_VALUE];
-const MUTED = 'rgba(140, 148, 160, 0.18)';
+const MUTED = 'rgb(140, 148, 160)';
+const MUTED_ALPHA = 0.18;
 
 export interface Frame {
   width: number;
@@ -85,51 +88,52 @@ export function prepareCanvas(canvas: HTMLCanvasElement, frame: Frame): CanvasRe
   return context;
 }
 
-function tracePolyline(context: CanvasRenderingContext2D, layout: LineLayout, row: number): void {
-  let drawing = false;
-  for (let axis = 0; axis < layout.axes; axis++) {
-    const y = layout.ys[axis * layout.count + row] as number;
-    const x = layout.xs[axis] as number;
-    if (Number.isNaN(y)) {
-      drawing = false;
-    } else if (drawing) {
-      context.lineTo(x, y);
-    } else {
-      context.moveTo(x, y);
-      drawing = true;
+/**
+ * Segments of one colour, each as opaque as its runs drawn `alpha` over one another would be
+ * (1 - (1 - alpha)^runs): one path per number of runs, up to where that is all but opaque.
+ */
+function strokeSegments(context: CanvasRenderingContext2D, drawn: ColourSegments, color: string, alpha: number) {
+  const { segments, runs } = drawn;
+  const opaque = Math.max(1, Math.ceil(Math.log(0.01) / Math.log(1 - alpha)));
+  context.strokeStyle = color;
+  for (let shared = 1; shared <= opaque; shared++) {
+    context.beginPath();
+    let any = false;
+    for (let at = 0; at < runs.length; at++) {
+      const along = runs[at] as number;
+      if (along !== shared && !(shared === opaque && along > opaque)) continue;
+      any = true;
+      context.moveTo(segments[at * 4] as number, segments[at * 4 + 1] as number);
+      context.lineTo(segments[at * 4 + 2] as number, segments[at * 4 + 3] as number);
     }
+    if (!any) continue;
+    context.globalAlpha = 1 - (1 - alpha) ** shared;
+    context.stroke();
   }
+  context.globalAlpha = 1;
 }
 
 /** Every run in grey: the layer under a brushed selection. */
 export function drawMuted(context: CanvasRenderingContext2D, layout: LineLayout): void {
-  context.beginPath();
-  for (let row = 0; row < layout.count; row++) tracePolyline(context, layout, row);
-  context.strokeStyle = MUTED;
+  const [grey] = distinctSegments(layout, 1, () => 0);
   context.lineWidth = 1;
-  context.stroke();
+  strokeSegments(context, grey as ColourSegments, MUTED, MUTED_ALPHA);
 }
 
-/** The selected runs (all when `selected` is null), in their colours. */
+/** The selected runs (all when `selected` is null), in their colours; answers how many. */
 export function drawSelected(
   context: CanvasRenderingContext2D,
   layout: LineLayout,
   selected: Uint8Array | null,
 ): number {
   let drawn = 0;
+  const byColour = distinctSegments(layout, COLORS.length, (row) => {
+    if (selected && selected[row] === 0) return -1;
+    drawn++;
+    return layout.bucket[row] as number;
+  });
   const alpha = layout.count > 2000 ? 0.25 : layout.count > 200 ? 0.5 : 0.85;
   context.lineWidth = 1;
-  context.globalAlpha = alpha;
-  for (let color = 0; color < COLORS.length; color++) {
-    context.beginPath();
-    for (let row = 0; row < layout.count; row++) {
-      if (layout.bucket[row] !== color || (selected && selected[row] === 0)) continue;
-      tracePolyline(context, layout, row);
-      drawn++;
-    }
-    context.strokeStyle = COLORS[color] as string;
-    context.stroke();
-  }
-  context.globalAlpha = 1;
+  for (const [color, segments] of byColour.entries()) strokeSegments(context, segments, COLORS[color] as string, alpha);
   return drawn;
 }
