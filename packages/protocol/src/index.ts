@@ -1,3 +1,4 @@
+export { eachAtOnce } from './concurrency/each-at-once.js';
 export { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 export {
   ERROR_CODES,

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
-import { LarderError } from '@larder/protocol';
+import { eachAtOnce, LarderError } from '@larder/protocol';
 import { HashPool } from '../blobs/file-hashing.js';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
@@ -83,25 +83,13 @@ export async function downloadVersionFiles(
   root: string,
   options: VersionDownloadOptions = {},
 ): Promise<void> {
-  let next = 0;
-  let failed = false;
   const hashing = new HashPool();
-  const worker = async () => {
-    while (!failed && next < files.length) {
-      const file = files[next++] as VersionFile;
+  try {
+    await eachAtOnce(files, Math.max(1, options.concurrency ?? 4), async (file) => {
       const target = placeInside(root, file.path);
       await mkdir(dirname(target), { recursive: true });
       await downloadInPlace(http, versionFileRoute(versionId, file.path), file, target, options, hashing);
-    }
-  };
-  const workers = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () =>
-    worker().catch((error: unknown) => {
-      failed = true;
-      throw error;
-    }),
-  );
-  try {
-    await Promise.all(workers);
+    });
   } finally {
     await hashing.close();
   }

@@ -8,7 +8,7 @@
  * after deleting it. A writer that records an upload or a reference and then finds no mark
  * knows the collector will see its write; one that finds a mark waits for the verdict.
  */
-import { eq, LarderError, or } from '@larder/protocol';
+import { eachAtOnce, eq, LarderError, or } from '@larder/protocol';
 import type { DocumentStore } from '../../stores/document-store.js';
 import type { BlobStore } from '../blob-store.js';
 
@@ -100,11 +100,3 @@ export async function confirmUploads(
 }
 
 const STATS_AT_ONCE = 16;
-
-async function eachAtOnce<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-}
