@@ -6,10 +6,12 @@
  * fsynced once saved, so no timed phase competes with the setup's writeback; push and pull
  * go through the SDK's own HTTP client, the second push through a counting `fetch`.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { readConfig } from '../config.mjs';
 import { countingFetch } from '../measure/counting-fetch.mjs';
 import { round } from '../measure/percentiles.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
@@ -23,10 +25,12 @@ const MIB = 1024 * 1024;
 /** The raw yardstick writes at most this much each time: enough to leave the page cache behind. */
 const RAW_WRITE_BYTES = 1024 * MIB;
 
+/** The work's answer and seconds, with the 1-minute load average as it started. */
 async function timed(work) {
+  const load = round(loadavg()[0], 2);
   const started = performance.now();
   const answer = await work();
-  return { answer, seconds: (performance.now() - started) / 1000 };
+  return { answer, seconds: (performance.now() - started) / 1000, load };
 }
 
 const mbPerSec = (bytes, seconds) => Math.round(bytes / 1e6 / seconds);
@@ -72,15 +76,28 @@ export async function benchRegistry(tempRoot, checkpointMiB, log) {
     counter.reset();
     const again = await timed(() => counted.pushVersion(tree));
     const sentAgain = counter.totals();
+    const raw = Math.max(before.mbPerSec, after.mbPerSec);
+    const pushRate = mbPerSec(totalBytes, push.seconds);
+    const pullRate = mbPerSec(totalBytes, pull.seconds);
     return {
       available: true,
       checkpoints: CHECKPOINTS,
       checkpointMiB,
       modelBytes: totalBytes,
       files: push.answer.version.files.length,
-      rawDiskWrite: { mbPerSec: Math.max(before.mbPerSec, after.mbPerSec), before, after },
-      push: { seconds: round(push.seconds, 3), mbPerSec: mbPerSec(totalBytes, push.seconds) },
-      pull: { seconds: round(pull.seconds, 3), mbPerSec: mbPerSec(totalBytes, pull.seconds) },
+      rawDiskWrite: { mbPerSec: raw, before, after },
+      push: {
+        seconds: round(push.seconds, 3),
+        mbPerSec: pushRate,
+        ofRawDisk: round(pushRate / raw, 2),
+        load: push.load,
+      },
+      pull: {
+        seconds: round(pull.seconds, 3),
+        mbPerSec: pullRate,
+        ofRawDisk: round(pullRate / raw, 2),
+        load: pull.load,
+      },
       pushAfterOneChange: {
         seconds: round(again.seconds, 3),
         savedFiles: save.copied,
@@ -101,5 +118,18 @@ export async function benchRegistry(tempRoot, checkpointMiB, log) {
     await server.stop();
     await rm(sources, { recursive: true, force: true });
     await rm(tree, { recursive: true, force: true });
+  }
+}
+
+// Alone: `BENCH_REGISTRY_CHECKPOINT_MB=100 node bench/runs/registry-bench.mjs` prints the figures.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const tempRoot = await mkdtemp(join(tmpdir(), 'larder-registry-bench-'));
+  try {
+    const figures = await benchRegistry(tempRoot, readConfig().registryCheckpointMiB, (line) =>
+      process.stderr.write(`${line}\n`),
+    );
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  } finally {
+    await rm(tempRoot, { recursive: true, force: true });
   }
 }
