@@ -1,7 +1,7 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MetricChunk } from './metric-chunk.js';
 import { readAllSeries, readMetricLog } from './metric-log-reader.js';
 import { encodeMetricRecord } from './metric-log-record.js';
@@ -90,6 +90,26 @@ describe('MetricLogWriter', () => {
     expect(loss?.steps).toHaveLength(steps);
     expect(loss?.values[steps - 1]).toBe((steps - 1) / 7);
     expect(loss?.epochs?.[4]).toBe(1);
+  });
+
+  it('puts the points of a failed write back in front, so the next flush writes them at the same offsets', async () => {
+    const writer = await MetricLogWriter.create(file, { flushIntervalMs: 60_000 });
+    const probe = await open(join(directory, 'probe'), 'w');
+    const handlePrototype = Object.getPrototypeOf(probe) as { writev: (...args: never[]) => Promise<unknown> };
+    await probe.close();
+    writer.append('train', { loss: 0 }, 0, null, 0);
+    await writer.flush();
+    for (let step = 1; step < 5; step++) writer.append('train', { loss: step, acc: step }, step, step, step);
+    const failing = vi.spyOn(handlePrototype, 'writev').mockRejectedValueOnce(new Error('ENOSPC: no space left'));
+    await expect(writer.flush()).rejects.toThrow(/ENOSPC/);
+    failing.mockRestore();
+    expect(writer.bufferedPoints).toBe(8);
+    writer.append('train', { loss: 5 }, 5, null, 5);
+    await writer.close();
+    const { series } = await readAllSeries(file);
+    const loss = series.find((each) => each.name === 'loss');
+    expect(loss).toMatchObject({ steps: [0, 1, 2, 3, 4, 5], epochs: [null, 1, 2, 3, 4, null] });
+    expect(series.find((each) => each.name === 'acc')).toMatchObject({ steps: [1, 2, 3, 4], values: [1, 2, 3, 4] });
   });
 
   it('flushSync writes what is buffered (the exit path)', async () => {
