@@ -168,3 +168,25 @@ export function compilePostingsCount(
   const params: unknown[] = [];
   return { sql: `SELECT count(*) AS n FROM (${set.select(params)})`, params };
 }
+
+/**
+ * At most how many documents can match, from the postings of the equalities that every match
+ * must pass (an AND's parts, an OR's sum); `Infinity` where nothing bounds it.
+ */
+export function matchBound(filter: Filter, index: FieldIndexView): number {
+  switch (filter.op) {
+    case 'eq': {
+      if (isIdPath(filter.path) || filter.value === null) return Number.POSITIVE_INFINITY;
+      const jsonPath = sqliteJsonPath(filter.path);
+      const value = indexedValues([filter])?.[0];
+      if (!value || !index.indexed(jsonPath)) return Number.POSITIVE_INFINITY;
+      return index.term(jsonPath, value)?.postings ?? 0;
+    }
+    case 'and':
+      return Math.min(Number.POSITIVE_INFINITY, ...filter.filters.map((part) => matchBound(part, index)));
+    case 'or':
+      return filter.filters.reduce((sum, part) => sum + matchBound(part, index), 0);
+    default:
+      return Number.POSITIVE_INFINITY;
+  }
+}
