@@ -163,7 +163,7 @@ export function findInIndex(index: DecodedIndex, id: Buffer): number {
     const at = ENTRIES_START + middle * INDEX_ENTRY_BYTES;
     const prefix = bytes.readUInt32BE(at);
     let order = prefix < key ? -1 : prefix > key ? 1 : 0;
-    if (order === 0) order = bytes.compare(id, 0, 32, at, at + 32);
+    for (let i = 4; order === 0 && i < 32; i += 1) order = (bytes[at + i] as number) - (id[i] as number);
     if (order === 0) return middle;
     if (order < 0) low = middle + 1;
     else high = middle - 1;

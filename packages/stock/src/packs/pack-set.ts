@@ -135,7 +135,7 @@ export class PackSet {
     const window = pack.window;
     if (window !== undefined && offset >= pack.windowStart && end <= pack.windowStart + window.length) {
       const bytes = Buffer.allocUnsafe(length);
-      window.copy(bytes, 0, offset - pack.windowStart, end - pack.windowStart);
+      bytes.set(window.subarray(offset - pack.windowStart, end - pack.windowStart));
       return bytes;
     }
     pack.fd ??= openPack(join(this.#folder, `${pack.name}.pack`), pack.name);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporaryDirectory } from '../test-support/temp-directory.js';
-import { scanPack } from './pack-format.js';
+import { decodeIndex, encodeIndex, findInIndex, scanPack } from './pack-format.js';
 import { PackSet } from './pack-set.js';
 import { PackWriter } from './pack-writer.js';
 
@@ -67,5 +67,16 @@ describe('PackWriter and PackSet', () => {
     expect(second.equals(secondBytes)).toBe(true);
     expect(packs.read(packs.find(firstId) as NonNullable<ReturnType<PackSet['find']>>).equals(firstBytes)).toBe(true);
     packs.close();
+  });
+
+  it('finds ids that share their first bytes, and none that is absent', () => {
+    // Ids alike in their first four bytes (the search's fast comparison) differ only later.
+    const ids = Array.from({ length: 200 }, (_, index) => `abcd1234${hash('sha256', String(index), 'hex').slice(8)}`);
+    const absent = Array.from({ length: 50 }, (_, index) => `abcd1234${hash('sha256', `x${index}`, 'hex').slice(8)}`);
+    const entries = new Map(ids.map((id, index) => [id, { offset: 16 + index * 48, length: 8 }]));
+    const index = decodeIndex(encodeIndex(entries, 'e'.repeat(64), 16 + 200 * 48), 'test');
+    const sorted = [...ids].sort();
+    for (const id of ids) expect(findInIndex(index, Buffer.from(id, 'hex'))).toBe(sorted.indexOf(id));
+    for (const id of absent) expect(findInIndex(index, Buffer.from(id, 'hex'))).toBe(-1);
   });
 });
