@@ -10,7 +10,9 @@ import { artifactProxyRoute } from './artifacts/artifact-proxy-route.js';
 import { artifactUiEndpoints, artifactUiPathsRoute } from './artifacts/artifact-ui-endpoints.js';
 import { mlflowApiRoute } from './mlflow-api-route.js';
 import { pathParametersRoute } from './registry/path-parameters.js';
+import { registryContext } from './registry/registry-context.js';
 import { registryEndpoints } from './registry/registry-endpoints.js';
+import { traceEndpoints } from './tracing/trace-endpoints.js';
 import { trackingEndpoints } from './tracking/tracking-endpoints.js';
 
 export function installMlflow(context: FeatureContext): void {
@@ -22,6 +24,7 @@ export function installMlflow(context: FeatureContext): void {
     mlflowApiRoute(context, {
       ...trackingEndpoints(context),
       ...registryEndpoints(context),
+      ...traceEndpoints(registryContext(context)),
       ...artifactUiEndpoints(context),
     }),
   );

@@ -1,7 +1,8 @@
 /**
  * Where an MLflow artifact path points. MLflow's server with `--serve-artifacts` lays
  * artifacts out as `<experiment_id>/<run_id>/artifacts/<path>` for runs and
- * `<experiment_id>/models/<model_id>/artifacts/<path>` for logged models; Larder adds the
+ * `<experiment_id>/models/<model_id>/artifacts/<path>` for logged models and
+ * `<experiment_id>/traces/<trace_id>/artifacts/<path>` for MLflow 3 traces; Larder adds the
  * read-only `model-versions/<version_id>/artifacts/<path>` for registry versions. Paths are
  * checked segment by segment here, so nothing below ever sees `..`, an absolute path, a
  * backslash, a control character or broken percent-encoding.
@@ -11,6 +12,7 @@ import { MlflowError } from '../mlflow-errors.js';
 export type ArtifactRoot =
   | { kind: 'run'; experimentId: string; runId: string }
   | { kind: 'logged-model'; experimentId: string; modelId: string }
+  | { kind: 'trace'; experimentId: string; traceId: string }
   | { kind: 'model-version'; versionId: string };
 
 export interface ArtifactLocation {
@@ -32,6 +34,11 @@ export function runArtifactUri(experimentId: string, runId: string): string {
 /** The `artifact_uri` of an MLflow 3 logged model. */
 export function loggedModelArtifactUri(experimentId: string, modelId: string): string {
   return `mlflow-artifacts:/${experimentId}/models/${modelId}/${ARTIFACTS}`;
+}
+
+/** Where a trace's data (`traces.json`) lives, as MLflow's server tags it (`mlflow.artifactLocation`). */
+export function traceArtifactUri(experimentId: string, traceId: string): string {
+  return `mlflow-artifacts:/${experimentId}/traces/${traceId}/${ARTIFACTS}`;
 }
 
 /** Where a registry version's files are served from (what get-download-uri answers). */
@@ -84,6 +91,9 @@ function locationOf(segments: string[], raw: string): ArtifactLocation {
   }
   if (first !== undefined && second === 'models' && third !== undefined && fourth === ARTIFACTS) {
     return { root: { kind: 'logged-model', experimentId: first, modelId: third }, path: rest.join('/') };
+  }
+  if (first !== undefined && second === 'traces' && third !== undefined && fourth === ARTIFACTS) {
+    return { root: { kind: 'trace', experimentId: first, traceId: third }, path: rest.join('/') };
   }
   if (first !== undefined && second !== undefined && third === ARTIFACTS) {
     return {

@@ -2,7 +2,7 @@
  * Who may read and write an artifact tree: the owning record decides, through its own
  * access policy, at the time of the call. A run's tree follows the run (the folder policy:
  * its owner, its folder's readers and writers); a logged model's follows its experiment's
- * folder; a registry version's follows the version (read-only here: versions are
+ * folder, and so does a trace's; a registry version's follows the version (read-only here: versions are
  * immutable). Unreadable owners answer RESOURCE_DOES_NOT_EXIST, readable but unwritable ones
  * PERMISSION_DENIED, as everywhere in Larder.
  *
@@ -23,6 +23,7 @@ import { artifactOwner } from './artifact-files.js';
 import type { ArtifactRoot } from './artifact-locations.js';
 
 export const LOGGED_MODELS_COLLECTION = '_mlflow_logged_models';
+export const TRACES_COLLECTION = '_mlflow_traces';
 /** MLflow's default experiment: the caller's own default folder. */
 export const DEFAULT_EXPERIMENT_ID = '0';
 
@@ -96,6 +97,20 @@ export class ArtifactOwners {
     return model;
   }
 
+  /** An MLflow 3 trace, permitted by its experiment's folder as a logged model is. */
+  async trace(traceId: string, actor: Actor, access: Access): Promise<StoredDocument> {
+    const [trace] = await this.store.find(TRACES_COLLECTION, { filter: eq(['_id'], traceId), limit: 1 });
+    const missing = new MlflowError('RESOURCE_DOES_NOT_EXIST', `Trace with ID '${traceId.slice(0, 80)}' not found.`);
+    if (!trace) throw missing;
+    try {
+      await this.folder(String(trace.folderId), actor, access);
+    } catch (error) {
+      if (error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') throw missing;
+      throw error;
+    }
+    return trace;
+  }
+
   /** The tree a root names, checked for `access`. */
   async tree(root: ArtifactRoot, actor: Actor, access: Access): Promise<ArtifactTree> {
     if (root.kind === 'run') {
@@ -105,6 +120,10 @@ export class ArtifactOwners {
     if (root.kind === 'logged-model') {
       const record = await this.loggedModel(root.modelId, actor, access);
       return { owner: artifactOwner(LOGGED_MODELS_COLLECTION, record._id), record };
+    }
+    if (root.kind === 'trace') {
+      const record = await this.trace(root.traceId, actor, access);
+      return { owner: artifactOwner(TRACES_COLLECTION, record._id), record };
     }
     if (access === 'write') {
       throw new MlflowError('PERMISSION_DENIED', 'Model version files are immutable: register a new version instead');

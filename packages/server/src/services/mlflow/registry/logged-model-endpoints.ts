@@ -46,7 +46,7 @@ const ORDER_FIELDS: Record<string, string> = {
 };
 
 /** MLflow's default experiment always exists: the caller's default folder, made on first use. */
-async function ensureDefaultFolder(feature: RegistryContext['feature'], call: MlflowCall): Promise<void> {
+export async function ensureDefaultFolder(feature: RegistryContext['feature'], call: MlflowCall): Promise<void> {
   const path = `${homeOf(call.actor)}/default`;
   if ((await feature.store.count(FOLDERS_COLLECTION, eq(['_id'], folderId(path)))) > 0) return;
   try {

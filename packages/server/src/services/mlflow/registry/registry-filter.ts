@@ -28,20 +28,30 @@ interface Comparison {
 
 const OPERATORS = ['!=', '<=', '>=', '=', '<', '>'];
 
+/**
+ * Other spellings of the entities, for the searches that have them: trace searches read
+ * `metadata.<key>` (kept as `params`) and `trace.<attribute>`.
+ */
+export interface FilterEntities {
+  params?: readonly string[];
+  attributes?: readonly string[];
+}
+
 export function parseRegistryFilter(
   filter: string | undefined,
   attributes: readonly string[],
+  entities: FilterEntities = {},
 ): (candidate: Searchable) => boolean {
   if (filter === undefined || filter.trim() === '') return () => true;
-  const comparisons = parseComparisons(filter, attributes);
+  const comparisons = parseComparisons(filter, attributes, entities);
   return (candidate) => comparisons.every((comparison) => holds(comparison, candidate));
 }
 
-function parseComparisons(filter: string, attributes: readonly string[]): Comparison[] {
+function parseComparisons(filter: string, attributes: readonly string[], entities: FilterEntities): Comparison[] {
   const comparisons: Comparison[] = [];
   let rest = filter.trim();
   for (;;) {
-    const [comparison, after] = parseComparison(rest, attributes, filter);
+    const [comparison, after] = parseComparison(rest, attributes, filter, entities);
     comparisons.push(comparison);
     rest = after.trim();
     if (rest === '') return comparisons;
@@ -51,17 +61,23 @@ function parseComparisons(filter: string, attributes: readonly string[]): Compar
   }
 }
 
-function parseComparison(text: string, attributes: readonly string[], filter: string): [Comparison, string] {
+function parseComparison(
+  text: string,
+  attributes: readonly string[],
+  filter: string,
+  entities: FilterEntities,
+): [Comparison, string] {
   const [identifier, afterIdentifier] = parseIdentifier(text, filter);
   let kind: Comparison['kind'] = 'attributes';
   let key = identifier;
   const dot = identifier.indexOf('.');
   const prefix = dot > 0 ? identifier.slice(0, dot).toLowerCase() : '';
-  if (prefix === 'tags' || prefix === 'tag' || prefix === 'params' || prefix === 'param') {
+  const paramPrefixes = ['params', 'param', ...(entities.params ?? [])];
+  if (prefix === 'tags' || prefix === 'tag' || paramPrefixes.includes(prefix)) {
     kind = prefix.startsWith('tag') ? 'tags' : 'params';
     key = unquote(identifier.slice(dot + 1));
   } else {
-    if (prefix === 'attributes' || prefix === 'attribute') key = identifier.slice(dot + 1);
+    if (['attributes', 'attribute', ...(entities.attributes ?? [])].includes(prefix)) key = identifier.slice(dot + 1);
     if (!attributes.includes(key)) {
       throw invalid(filter, `invalid attribute key '${key.slice(0, 60)}': use ${attributes.join(', ')} or tags.<key>`);
     }
