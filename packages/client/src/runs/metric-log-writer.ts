@@ -37,7 +37,7 @@ export interface MetricLogWriterOptions {
   onDurable?: (written: DurableChunks) => void;
 }
 
-/** Columns of buffered points; `length` of each holds points, the rest is room to grow. */
+/** A block of buffered points: the first `length` entries of each column hold points, the rest is room. */
 interface Columns {
   steps: Float64Array;
   values: Float64Array;
@@ -49,11 +49,15 @@ interface Columns {
   hasEpoch: boolean;
 }
 
-interface SeriesBuffer extends Columns {
+interface SeriesBuffer {
   type: string;
   name: string;
   /** Index within the series of the first buffered point. */
   offset: number;
+  /** Filled columns, oldest first, never written again: a full block is sealed, not copied. */
+  sealed: Columns[];
+  /** The columns `append` writes into. */
+  current: Columns;
 }
 
 /** Consecutive points of one series taken from its buffer, not yet durable. */
@@ -68,8 +72,9 @@ interface Piece {
   bytes?: Uint8Array[];
 }
 
-/** Points a series' columns hold before they first grow. */
+/** Points of a series' first block; each next one is twice as large, up to the last. */
 const FIRST_CAPACITY = 1024;
+const LARGEST_BLOCK = 65_536;
 
 const emptyColumns = (capacity: number): Columns => ({
   steps: new Float64Array(capacity),
@@ -151,19 +156,24 @@ export class MetricLogWriter {
     for (const name in metrics) {
       let series = byName.get(name);
       if (series === undefined) {
-        series = { type, name, offset: 0, ...emptyColumns(FIRST_CAPACITY) };
+        series = { type, name, offset: 0, sealed: [], current: emptyColumns(FIRST_CAPACITY) };
         byName.set(name, series);
       }
-      if (series.length === series.steps.length) grow(series, series.length * 2);
-      const at = series.length;
+      let columns = series.current;
+      if (columns.length === columns.steps.length) {
+        series.sealed.push(columns);
+        columns = emptyColumns(Math.min(columns.steps.length * 2, LARGEST_BLOCK));
+        series.current = columns;
+      }
+      const at = columns.length;
       const value = metrics[name] as number;
-      series.steps[at] = step;
+      columns.steps[at] = step;
       // NaN and ±Infinity are all "not a number" (JSON's null), as the server stores them.
-      series.values[at] = value - value === 0 ? value : Number.NaN;
-      series.epochs[at] = epochValue;
-      series.times[at] = time;
-      series.length = at + 1;
-      if (epoch !== null) series.hasEpoch = true;
+      columns.values[at] = value - value === 0 ? value : Number.NaN;
+      columns.epochs[at] = epochValue;
+      columns.times[at] = time;
+      columns.length = at + 1;
+      if (epoch !== null) columns.hasEpoch = true;
       added++;
     }
     this.#buffered += added;
@@ -266,33 +276,36 @@ export class MetricLogWriter {
     let room = PIECE_POINTS;
     for (const byName of this.#byType.values()) {
       for (const series of byName.values()) {
-        const { length } = series;
-        if (length === 0) continue;
-        const whole: Columns = { ...series };
+        const blocks = series.current.length > 0 ? [...series.sealed, series.current] : series.sealed;
+        if (blocks.length === 0) continue;
+        const taken = blocks.reduce((sum, block) => sum + block.length, 0);
+        series.sealed = [];
         // The next interval is likely to log as much as this one.
-        Object.assign(series, emptyColumns(Math.max(FIRST_CAPACITY, Math.min(length, PIECE_POINTS))));
-        for (let start = 0; start < length; ) {
-          if (room === 0) {
-            pieces.push(piece);
-            piece = { chunks: [] };
-            room = PIECE_POINTS;
+        series.current = emptyColumns(Math.max(FIRST_CAPACITY, Math.min(taken, LARGEST_BLOCK)));
+        for (const block of blocks) {
+          for (let start = 0; start < block.length; ) {
+            if (room === 0) {
+              pieces.push(piece);
+              piece = { chunks: [] };
+              room = PIECE_POINTS;
+            }
+            const end = Math.min(block.length, start + room);
+            piece.chunks.push({
+              series,
+              chunk: {
+                type: series.type,
+                name: series.name,
+                offset: series.offset,
+                steps: block.steps.subarray(start, end),
+                values: block.values.subarray(start, end),
+                epochs: block.hasEpoch ? block.epochs.subarray(start, end) : null,
+                times: block.times.subarray(start, end),
+              },
+            });
+            series.offset += end - start;
+            room -= end - start;
+            start = end;
           }
-          const end = Math.min(length, start + room);
-          piece.chunks.push({
-            series,
-            chunk: {
-              type: series.type,
-              name: series.name,
-              offset: series.offset,
-              steps: whole.steps.subarray(start, end),
-              values: whole.values.subarray(start, end),
-              epochs: whole.hasEpoch ? whole.epochs.subarray(start, end) : null,
-              times: whole.times.subarray(start, end),
-            },
-          });
-          series.offset += end - start;
-          room -= end - start;
-          start = end;
         }
       }
     }
@@ -301,33 +314,19 @@ export class MetricLogWriter {
     return pieces;
   }
 
-  /** Puts a chunk whose write failed back in front of what was buffered since. */
+  /** Puts a chunk whose write failed back in front of what was buffered since, as a sealed block. */
   #restore(series: SeriesBuffer, chunk: MetricChunk): void {
     const count = chunk.steps.length;
-    const later = { ...series };
-    Object.assign(series, emptyColumns(Math.max(FIRST_CAPACITY, count + later.length)));
+    series.sealed.unshift({
+      steps: chunk.steps,
+      values: chunk.values,
+      epochs: chunk.epochs ?? new Float64Array(count).fill(Number.NaN),
+      times: chunk.times,
+      length: count,
+      hasEpoch: chunk.epochs !== null,
+    });
     series.offset -= count;
-    const put = (column: keyof Pick<Columns, 'steps' | 'values' | 'epochs' | 'times'>, front: Float64Array | null) => {
-      if (front) series[column].set(front, 0);
-      else series[column].fill(Number.NaN, 0, count);
-      series[column].set(later[column].subarray(0, later.length), count);
-    };
-    put('steps', chunk.steps);
-    put('values', chunk.values);
-    put('epochs', chunk.epochs);
-    put('times', chunk.times);
-    series.length = count + later.length;
-    series.hasEpoch = later.hasEpoch || chunk.epochs !== null;
     this.#buffered += count;
-  }
-}
-
-/** Moves a series' points into columns of `capacity` points. */
-function grow(series: Columns, capacity: number): void {
-  for (const column of ['steps', 'values', 'epochs', 'times'] as const) {
-    const larger = new Float64Array(capacity);
-    larger.set(series[column].subarray(0, series.length));
-    series[column] = larger;
   }
 }
 
