@@ -8,7 +8,7 @@ import { api } from '../../../api/api-client.js';
 import { encodeQuery } from '../../../api/query-string.js';
 import { valueAt } from '../../../components/format.js';
 
-/** The most runs plotted: the first of them in the table's order beyond that. */
+/** The most runs plotted: the newest of them beyond that. */
 export const MOST_PLOTTED = 10_000;
 const PAGE = 1000;
 const PARALLEL_PAGES = 4;
@@ -92,8 +92,9 @@ export function axisValue(axis: PlotAxis, t: number): number {
  * Pages are read in id order, which the stores walk by their primary key; a page sorted on
  * `createdAt` (a string, never walked by an index) sorts every matching run again, ten times
  * for ten pages, which was most of the time to first drawing at 10,000 runs. The order only
- * matters past MOST_PLOTTED, where the newest runs are the ones plotted: only then are the
- * pages read again by `createdAt`.
+ * matters past MOST_PLOTTED, where the newest runs are the ones plotted: then the pages are
+ * read again newest id first (the server's ids grow with time, as `createdAt` does). Below
+ * it, oldest first, so runs created meanwhile land after the pages already read.
  */
 export async function loadRunColumns(
   baseQuery: string,
@@ -114,7 +115,7 @@ export async function loadRunColumns(
   let read = reader({ _id: 1 });
   let first = await read(0);
   if (first.total > MOST_PLOTTED) {
-    read = reader({ createdAt: -1 });
+    read = reader({ _id: -1 });
     first = await read(0);
   }
   const wanted = Math.min(first.total, MOST_PLOTTED);
