@@ -151,6 +151,12 @@ describe.each(TEST_STORES)('MLflow trace endpoints on the wire (%s)', (store) =>
     expect((await server.request('GET', path, { token: bob.token })).status).toBe(404);
     expect((await server.request('PUT', path, { token: bob.token, raw: '{}' })).status).toBe(404);
     expect((await server.request('GET', path, { token: ada.token })).body).toEqual({ spans: [] });
+    // The UI's download of a trace's spans, by the trace id.
+    const ui = `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-wire2`;
+    const download = await server.request('GET', ui, { token: ada.token });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="?traces\.json"?$/);
+    expect((await server.request('GET', ui, { token: bob.token })).status).toBe(404);
   });
 
   it("refuses traces in another user's experiment, and ids taken, storing nothing", async () => {

@@ -3,6 +3,7 @@
  * a file by its run (or logged model, or registered version) and a path in a query string.
  * - `GET /artifacts/list?run_id&path`: a run's directory, paths relative to the run's root;
  * - `GET /get-artifact?run_id|run_uuid&path`: one file of a run, as an attachment;
+ * - `GET /get-trace-artifact?request_id`: a trace's spans (`traces.json`), as an attachment;
  * - `GET /model-versions/get-artifact?name&version&path`: one file of a registered version;
  * - `GET /logged-models/{model_id}/artifacts/files?artifact_file_path`: one file of a logged model;
  * - `POST /upload-artifact?run_uuid&path` with the file as the raw body (at most 10 MB, as
@@ -26,7 +27,7 @@ import { pathParameter } from '../registry/path-parameters.js';
 import { runInfoOf } from '../tracking/run-records.js';
 import { type ArtifactFile, ArtifactFiles, artifactOwner } from './artifact-files.js';
 import { safeSegments } from './artifact-locations.js';
-import { ArtifactOwners, LOGGED_MODELS_COLLECTION } from './artifact-owners.js';
+import { ArtifactOwners, LOGGED_MODELS_COLLECTION, TRACES_COLLECTION } from './artifact-owners.js';
 import { receiveBody } from './receive-body.js';
 
 /** MLflow's server refuses UI uploads over 10 MB; larger files go through the proxy. */
@@ -81,6 +82,16 @@ export function artifactUiEndpoints(context: FeatureContext): EndpointTable {
           return entry.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: entry.size };
         }),
       };
+    },
+
+    // The UI's trace view: a trace's spans, `traces.json`, by the trace's id.
+    'GET /get-trace-artifact': async (call) => {
+      const trace = await owners.trace(requiredString(call.request, 'request_id'), call.actor, 'read');
+      return send(
+        call.ctx,
+        await files.file(artifactOwner(TRACES_COLLECTION, trace._id), 'traces.json'),
+        'traces.json',
+      );
     },
 
     'GET /get-artifact': async (call) => {
