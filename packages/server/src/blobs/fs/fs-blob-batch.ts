@@ -13,6 +13,13 @@ import { directoriesToSync, syncDirectory, syncFile } from './durable-files.js';
 import { placeBlob, type StagedBlob, stageBlob } from './fs-blob-writes.js';
 import { toStoreError } from './fs-errors.js';
 
+/**
+ * Files or directories open for an fsync at once: enough to keep every pool thread and the
+ * disk's queue busy, few enough that several large forms at once stay far below the limit
+ * of open files.
+ */
+const SYNCS_AT_ONCE = 64;
+
 export class FsBlobBatch implements BlobBatch {
   private readonly adds: Promise<StagedBlob>[] = [];
   private ended = false;
@@ -30,13 +37,13 @@ export class FsBlobBatch implements BlobBatch {
   async commit(): Promise<PutResult[]> {
     const staged = await this.end();
     try {
-      await Promise.all(staged.map((blob) => syncFile(blob.tempPath)));
+      await atMost(staged, SYNCS_AT_ONCE, (blob) => syncFile(blob.tempPath));
       const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, blob)));
       const directories = new Set<string>();
       for (const { created, directory, firstCreated } of placed) {
         if (created) for (const each of directoriesToSync(directory, firstCreated)) directories.add(each);
       }
-      await Promise.all([...directories].map(syncDirectory));
+      await atMost([...directories], SYNCS_AT_ONCE, syncDirectory);
       return staged.map(({ sha256, size }, index) => ({ sha256, size, created: placed[index]?.created ?? false }));
     } catch (error) {
       throw toStoreError(error, 'store the batch of uploads');
@@ -60,4 +67,15 @@ export class FsBlobBatch implements BlobBatch {
 
 function removeTempFiles(staged: readonly StagedBlob[]): Promise<unknown> {
   return Promise.all(staged.map((blob) => rm(blob.tempPath, { force: true })));
+}
+
+/** `work` over `items`, at most `limit` running at once; rejects with the first failure once all have stopped. */
+async function atMost<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
