@@ -89,12 +89,12 @@ export function axisValue(axis: PlotAxis, t: number): number {
 /**
  * Runs matching `baseQuery` (the table's filter and folder), with the fields at `paths`.
  *
- * Pages are read in id order, which the stores walk by their primary key; a page sorted on
- * `createdAt` (a string, never walked by an index) sorts every matching run again, ten times
- * for ten pages, which was most of the time to first drawing at 10,000 runs. The order only
- * matters past MOST_PLOTTED, where the newest runs are the ones plotted: then the pages are
- * read again newest id first (the server's ids grow with time, as `createdAt` does). Below
- * it, oldest first, so runs created meanwhile land after the pages already read.
+ * Pages are read newest id first (the server's ids grow with time, as `createdAt` does),
+ * which the stores walk by their primary key; a page sorted on `createdAt` (a string, never
+ * walked by an index) sorts every matching run again, ten times for ten pages, which was
+ * most of the time to first drawing at 10,000 runs. The first PARALLEL_PAGES pages are asked
+ * for before the total is known. A run created meanwhile pushes the later pages down by one:
+ * the run read twice is kept once.
  */
 export async function loadRunColumns(
   baseQuery: string,
@@ -102,32 +102,27 @@ export async function loadRunColumns(
   signal: AbortSignal,
 ): Promise<RunColumns> {
   const started = performance.now();
-  const reader = (sort: Record<string, 1 | -1>) => {
-    const select = encodeQuery({ $select: ['name', ...paths], $sort: sort });
-    return (skip: number) =>
-      api.request<{ total: number; data: Record<string, unknown>[] }>(
-        'GET',
-        `/runs?${[baseQuery, select, `$limit=${PAGE}`, `$skip=${skip}`].filter(Boolean).join('&')}`,
-        undefined,
-        signal,
-      );
+  const select = encodeQuery({ $select: ['name', ...paths], $sort: { _id: -1 } });
+  const read = (skip: number) =>
+    api.request<{ total: number; data: Record<string, unknown>[] }>(
+      'GET',
+      `/runs?${[baseQuery, select, `$limit=${PAGE}`, `$skip=${skip}`].filter(Boolean).join('&')}`,
+      undefined,
+      signal,
+    );
+  const batch = (from: number, until: number) => {
+    const skips: number[] = [];
+    for (let skip = from; skip < until && skips.length < PARALLEL_PAGES; skip += PAGE) skips.push(skip);
+    return Promise.all(skips.map(read));
   };
-  let read = reader({ _id: 1 });
-  let first = await read(0);
-  if (first.total > MOST_PLOTTED) {
-    read = reader({ _id: -1 });
-    first = await read(0);
-  }
-  const wanted = Math.min(first.total, MOST_PLOTTED);
-  const pages: Record<string, unknown>[][] = [first.data];
-  const skips: number[] = [];
-  for (let skip = PAGE; skip < wanted; skip += PAGE) skips.push(skip);
-  for (let at = 0; at < skips.length; at += PARALLEL_PAGES) {
-    const answers = await Promise.all(skips.slice(at, at + PARALLEL_PAGES).map(read));
-    for (const answer of answers) pages.push(answer.data);
-  }
-  const runs = pages.flat().slice(0, MOST_PLOTTED);
-  const total = first.total;
+  const answers = await batch(0, MOST_PLOTTED);
+  const total = answers[0]?.total ?? 0;
+  const wanted = Math.min(total, MOST_PLOTTED);
+  for (let skip = answers.length * PAGE; skip < wanted; skip = answers.length * PAGE)
+    answers.push(...(await batch(skip, wanted)));
+  const byId = new Map<unknown, Record<string, unknown>>();
+  for (const answer of answers) for (const run of answer.data) if (!byId.has(run._id)) byId.set(run._id, run);
+  const runs = [...byId.values()].slice(0, MOST_PLOTTED);
   return {
     count: runs.length,
     total,
