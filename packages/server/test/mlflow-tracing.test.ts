@@ -77,12 +77,18 @@ describe.each(clients.flatMap((client) => TEST_STORES.map((store) => [...client,
       expect(result.after_delete).not.toContain(result.failed_id);
     });
 
+    it('finds the traces of a run, recorded in it or linked to it', () => {
+      expect(result.by_run).toEqual(result.expected_by_run);
+      expect(result.by_run).toHaveLength(2);
+    });
+
     it("keeps another user's traces invisible and unchanged", async () => {
       expect(other.get_trace).toBe('RESOURCE_DOES_NOT_EXIST');
       expect(other.get_missing).toBe(other.get_trace);
       expect(other.set_tag).toBe('RESOURCE_DOES_NOT_EXIST');
       expect(other.delete_tag).toBe('RESOURCE_DOES_NOT_EXIST');
       expect(other.delete).toBe('RESOURCE_DOES_NOT_EXIST');
+      expect(other.link).toBe('RESOURCE_DOES_NOT_EXIST');
       // A search of an experiment the caller cannot read finds nothing, as for runs.
       expect(other.search).toBeNull();
       expect(other.own_search).toBe(0);

@@ -29,6 +29,9 @@ result = {
     "delete_tag": error_code(lambda: client.delete_trace_tag(trace_id, "mlflow.traceName")),
     "delete": error_code(lambda: client.delete_traces(experiment_id, trace_ids=[trace_id])),
     "search": error_code(lambda: client.search_traces(locations=[experiment_id])),
+    "link": error_code(
+        lambda: client.link_traces_to_run([trace_id], client.create_run("0").info.run_id)
+    ),
     "own_search": len(mlflow.search_traces(locations=["0"], return_type="list")),
 }
 print("TRACING-OTHER-RESULT " + json.dumps(result))

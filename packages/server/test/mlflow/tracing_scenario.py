@@ -1,6 +1,6 @@
 """MLflow 3 tracing with MLflow's own client: `@mlflow.trace` and `mlflow.start_span` record
 traces in an experiment, which `get_trace` and `search_traces` read back with their spans;
-trace tags, a filtered search and deleting traces. Prints `TRACING-RESULT <json>`.
+trace tags, a filtered search, deleting traces and linking traces to a run. Prints `TRACING-RESULT <json>`.
 
 Usage: python tracing_scenario.py <experiment-name>
 """
@@ -68,6 +68,15 @@ paged = client.search_traces(locations=[experiment_id], max_results=2)
 deleted = client.delete_traces(experiment_id, trace_ids=[failed_id])
 after_delete = mlflow.search_traces(locations=[experiment_id], return_type="list")
 
+# Traces of a run: recorded inside it, or linked to it afterwards.
+with mlflow.start_run() as run:
+    pipeline(5)
+    in_run_id = mlflow.get_last_active_trace_id()
+client.link_traces_to_run([first_id], run.info.run_id)
+by_run = mlflow.search_traces(
+    locations=[experiment_id], filter_string=f"attribute.run_id = '{run.info.run_id}'", return_type="list"
+)
+
 result = {
     "experiment_id": experiment_id,
     "outputs": outputs,
@@ -93,5 +102,7 @@ result = {
     "paged_token": bool(paged.token),
     "deleted": deleted,
     "after_delete": [t.info.trace_id for t in after_delete],
+    "by_run": sorted(t.info.trace_id for t in by_run),
+    "expected_by_run": sorted([in_run_id, first_id]),
 }
 print("TRACING-RESULT " + json.dumps(result))

@@ -2,7 +2,7 @@
  * MLflow 3's trace endpoints (`service.proto`) over `Traces`: StartTraceV3 (`POST /traces`),
  * GetTraceInfoV3 (`GET /traces/{trace_id}`), SearchTracesV3 (`POST /traces/search`),
  * DeleteTraces (`POST /traces/delete-traces`), SetTraceTag and DeleteTraceTag
- * (`PATCH`/`DELETE /traces/{trace_id}/tags`), under `/api/2.0/mlflow` and `/api/3.0/mlflow`.
+ * (`PATCH`/`DELETE /traces/{trace_id}/tags`) and LinkTracesToRun (`POST /traces/link-to-run`), under `/api/2.0/mlflow` and `/api/3.0/mlflow`.
  * The spans travel through the artifact proxy (`traces.json` under the trace's
  * `mlflow.artifactLocation` tag), as with MLflow's own server over an artifact store.
  */
@@ -32,6 +32,7 @@ const MAX_VALUE_LENGTH = 8000;
 const MAX_ENTRIES = 1000;
 const MAX_PREVIEW_LENGTH = 1000;
 const SEARCH_DEFAULT = 100;
+const MAX_LINKED_TRACES = 100;
 const SEARCH_CEILING = 50_000;
 /** Trace ids are path segments of the artifact proxy: letters, digits, `-`, `_`, `.`. */
 const TRACE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
@@ -181,7 +182,18 @@ function searchedExperiments(request: MlflowRequest): string[] {
   return ids;
 }
 
-function searchable(trace: StoredDocument): Searchable {
+/**
+ * A trace as the filter reads it: one candidate for each run it belongs to (the run it was
+ * recorded in and the runs linked to it), so `run_id = '<run>'` finds it by any of them.
+ */
+function searchables(trace: StoredDocument): Searchable[] {
+  const metadata = (trace.metadata ?? {}) as Record<string, string>;
+  const runs = [metadata['mlflow.sourceRun'], ...(Array.isArray(trace.runIds) ? trace.runIds.map(String) : [])];
+  const distinct = [...new Set(runs.filter((run): run is string => typeof run === 'string' && run !== ''))];
+  return (distinct.length === 0 ? [null] : distinct).map((runId) => searchable(trace, runId));
+}
+
+function searchable(trace: StoredDocument, runId: string | null): Searchable {
   const tags = (trace.tags ?? {}) as Record<string, string>;
   const metadata = (trace.metadata ?? {}) as Record<string, string>;
   return {
@@ -198,7 +210,7 @@ function searchable(trace: StoredDocument): Searchable {
       execution_time_ms: typeof trace.executionDuration === 'number' ? trace.executionDuration : null,
       execution_duration: typeof trace.executionDuration === 'number' ? trace.executionDuration : null,
       name: tags['mlflow.traceName'] ?? null,
-      run_id: metadata['mlflow.sourceRun'] ?? null,
+      run_id: runId,
     },
     tags,
     params: metadata,
@@ -257,7 +269,7 @@ export function traceEndpoints({ feature, owners, files }: RegistryContext): End
       const order = sorter(stringList(request, 'order_by'));
       const limit = maxResults(request, SEARCH_DEFAULT, SEARCH_CEILING);
       const offset = pageOffset(request);
-      const found = (await traces.inExperiments(experiments, actor)).filter((trace) => match(searchable(trace)));
+      const found = (await traces.inExperiments(experiments, actor)).filter((trace) => searchables(trace).some(match));
       found.sort(order);
       const page = found.slice(offset, offset + limit);
       const token = nextPageToken(offset, page.length, found.length);
@@ -282,6 +294,14 @@ export function traceEndpoints({ feature, owners, files }: RegistryContext): End
       const selection =
         maxTimestamp === undefined ? { traceIds: ids } : { maxTimestamp, maxTraces: maxTraces ?? undefined };
       return { traces_deleted: await traces.remove(experimentId, selection, actor) };
+    },
+    'POST /traces/link-to-run': async (call) => {
+      const traceIds = stringList(call.request, 'trace_ids');
+      if (traceIds.length > MAX_LINKED_TRACES) {
+        throw invalidValue(traceIds.length, 'trace_ids', `at most ${MAX_LINKED_TRACES} traces a request`);
+      }
+      await traces.linkRun(traceIds, requiredString(call.request, 'run_id'), call.actor);
+      return {};
     },
     'PATCH /traces/{trace_id}/tags': async (call) => {
       const key = requiredString(call.request, 'key');

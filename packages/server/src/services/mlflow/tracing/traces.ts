@@ -111,6 +111,20 @@ export class Traces {
     });
   }
 
+  /**
+   * Links traces the actor may write to a run they may read (`link_traces_to_run`): a trace
+   * searched with `run_id = '<run>'` is found by its linked runs as by the run it was recorded in.
+   * Every trace is checked before any changes.
+   */
+  async linkRun(traceIds: readonly string[], runId: string, actor: Actor): Promise<void> {
+    await this.owners.run(runId, actor, 'read');
+    for (const traceId of traceIds) await this.owners.trace(traceId, actor, 'write');
+    await this.store.modify(TRACES_COLLECTION, anyOf('_id', traceIds), (trace) => {
+      const runIds = Array.isArray(trace.runIds) ? trace.runIds.map(String) : [];
+      return runIds.includes(runId) ? trace : { ...trace, runIds: [...runIds, runId], updatedAt: Date.now() };
+    });
+  }
+
   /** Every trace of the experiments the actor may read among `experimentIds`, newest first. */
   async inExperiments(experimentIds: readonly string[], actor: Actor): Promise<StoredDocument[]> {
     const folders = new Set<string>();
