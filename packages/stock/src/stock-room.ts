@@ -196,7 +196,7 @@ export class StockRoom {
       await this.objects.syncPacks(scope.staged.packs);
       const id = await this.objects.putJson('commit', record, { loose: true, durable: true });
       if (updateHead) await writeHead(this.layout, id);
-      scope.staged.changes = {};
+      scope.staged.changes = new Map();
       scope.staged.columns = {};
       scope.staged.packs = [];
       scope.view = updateHead
@@ -251,7 +251,7 @@ export class StockRoom {
   /** Drops every staged change. */
   async discard(): Promise<void> {
     await this.#write(async (_view, scope) => {
-      scope.staged.changes = {};
+      scope.staged.changes = new Map();
       scope.staged.columns = {};
       scope.view = await this.#headView(scope.staged);
     });

@@ -29,15 +29,15 @@ export class TreeView {
 
   /** The object hash stored under `key`, if any. */
   lookup(storage: string, key: string): string | undefined {
-    const staged = this.#staged?.changes[storage];
-    if (staged !== undefined && Object.hasOwn(staged, key)) return staged[key] ?? undefined;
+    const staged = this.#staged?.changes.get(storage);
+    if (staged?.has(key)) return staged.get(key) ?? undefined;
     const keys = this.#base.tree[storage];
     return keys !== undefined && Object.hasOwn(keys, key) ? keys[key] : undefined;
   }
 
   keys(storage: string): string[] {
     const keys = new Set(Object.keys(this.#base.tree[storage] ?? {}));
-    for (const [key, hash] of Object.entries(this.#staged?.changes[storage] ?? {})) {
+    for (const [key, hash] of this.#staged?.changes.get(storage) ?? []) {
       if (hash === null) keys.delete(key);
       else keys.add(key);
     }
@@ -46,7 +46,7 @@ export class TreeView {
 
   /** Data columns holding at least one sample. */
   columns(): string[] {
-    const storages = new Set([...Object.keys(this.#base.tree), ...Object.keys(this.#staged?.changes ?? {})]);
+    const storages = new Set([...Object.keys(this.#base.tree), ...(this.#staged?.changes.keys() ?? [])]);
     const columns: string[] = [];
     for (const storage of storages) {
       const column = columnOf(storage);
@@ -63,9 +63,12 @@ export class TreeView {
 
   stage(storage: string, key: string, hash: string | null): void {
     const staged = this.#writable();
-    const changes = staged.changes[storage] ?? {};
-    changes[key] = hash;
-    staged.changes[storage] = changes;
+    let changes = staged.changes.get(storage);
+    if (changes === undefined) {
+      changes = new Map();
+      staged.changes.set(storage, changes);
+    }
+    changes.set(key, hash);
     if (hash === null) this.#nonEmpty.delete(storage);
     else this.#nonEmpty.add(storage);
   }
@@ -77,9 +80,9 @@ export class TreeView {
   /** Whether a storage holds any key, without listing them all (writes ask this for every sample). */
   #holdsAny(storage: string): boolean {
     if (this.#nonEmpty.has(storage)) return true;
-    const staged = this.#staged?.changes[storage] ?? {};
-    for (const key in staged) if (staged[key] !== null) return this.#remember(storage);
-    for (const key in this.#base.tree[storage] ?? {}) if (!Object.hasOwn(staged, key)) return this.#remember(storage);
+    const staged = this.#staged?.changes.get(storage);
+    if (staged !== undefined) for (const hash of staged.values()) if (hash !== null) return this.#remember(storage);
+    for (const key in this.#base.tree[storage] ?? {}) if (!staged?.has(key)) return this.#remember(storage);
     return false;
   }
 

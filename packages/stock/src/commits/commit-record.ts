@@ -63,10 +63,10 @@ export function parseCommit(value: unknown, id: string): CommitRecord {
 export function applyChanges(base: CommitRecord, staged: StagedChanges): Pick<CommitRecord, 'tree' | 'columns'> {
   const tree: Tree = {};
   for (const [storage, keys] of Object.entries(base.tree)) tree[storage] = { ...keys };
-  for (const [storage, changes] of Object.entries(staged.changes)) {
+  for (const [storage, changes] of staged.changes) {
     const keys = tree[storage] ?? {};
     tree[storage] = keys;
-    for (const [key, hash] of Object.entries(changes)) {
+    for (const [key, hash] of changes) {
       if (hash === null) delete keys[key];
       else keys[key] = hash;
     }
