@@ -7,6 +7,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { eachAtOnce } from '@larder/protocol';
 import type { BlobBatch, BlobInfo, PutOptions, PutResult } from '../blob-store.js';
 import { assertBatchOpen } from '../blob-store-batch.js';
 import { directoriesToSync, syncDirectory, syncFile } from './durable-files.js';
@@ -37,13 +38,13 @@ export class FsBlobBatch implements BlobBatch {
   async commit(): Promise<PutResult[]> {
     const staged = await this.end();
     try {
-      await atMost(staged, SYNCS_AT_ONCE, (blob) => syncFile(blob.tempPath));
+      await eachAtOnce(staged, SYNCS_AT_ONCE, (blob) => syncFile(blob.tempPath));
       const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, blob)));
       const directories = new Set<string>();
       for (const { created, directory, firstCreated } of placed) {
         if (created) for (const each of directoriesToSync(directory, firstCreated)) directories.add(each);
       }
-      await atMost([...directories], SYNCS_AT_ONCE, syncDirectory);
+      await eachAtOnce([...directories], SYNCS_AT_ONCE, (directory) => syncDirectory(directory));
       return staged.map(({ sha256, size }, index) => ({ sha256, size, created: placed[index]?.created ?? false }));
     } catch (error) {
       throw toStoreError(error, 'store the batch of uploads');
@@ -67,15 +68,4 @@ export class FsBlobBatch implements BlobBatch {
 
 function removeTempFiles(staged: readonly StagedBlob[]): Promise<unknown> {
   return Promise.all(staged.map((blob) => rm(blob.tempPath, { force: true })));
-}
-
-/** `work` over `items`, at most `limit` running at once; rejects with the first failure once all have stopped. */
-async function atMost<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const failed = settled.find((outcome) => outcome.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
