@@ -81,6 +81,9 @@ const FIELD_QUERIES: [path: (t: string) => string, target: string][] = [
 
 const random = () => Math.random().toString(36).slice(2, 10);
 
+/** A sweep sends hundreds of paired probes: on a loaded 2-core machine it can pass 30 s. */
+const PROBE_SWEEP_TIMEOUT_MS = 120_000;
+
 describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
   let world: AdversarialWorld;
   const figures = new Figures(`adversarial-${backend.replace(/ \+ /g, '-')}`);
@@ -265,7 +268,7 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
       },
     );
     await runPairedProbes(probes, callers, world.ids, fakes, world.canary, figures);
-  });
+  }, PROBE_SWEEP_TIMEOUT_MS);
 
   test('file, download, lineage, metrics and name queries answer as for made-up targets', async () => {
     const probes: Probe[] = [];
@@ -545,7 +548,7 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
       },
     );
     await runPairedProbes(probes, callers, world.ids, fakes, world.canary, figures);
-  });
+  }, PROBE_SWEEP_TIMEOUT_MS);
 
   /** GET with a Range header, answered with the bytes' hash (so equal bytes compare equal). */
   function rangeGet(path: (t: string) => string): ProbeCall {
