@@ -158,397 +158,405 @@ describe.each(BACKENDS)('A, B and anonymous callers on %s', (backend) => {
     expect(unreachable).toEqual([]);
   });
 
-  test('reads, writes and removals of A’s records by id and by query answer as for made-up ids', async () => {
-    const probes: Probe[] = [];
-    for (const [service, target] of RECORDS) {
-      const at = (suffix: string) => (t: string) => `/${service}/${encodeURIComponent(t)}${suffix}`;
-      const query = (q: (t: string) => string) => (t: string) => `/${service}?${q(encodeURIComponent(t))}`;
-      const add = (label: string, call: ProbeCall) => probes.push({ label: `${label} on ${service}`, target, call });
-      add('GET by id', rest('GET', at('')));
-      add('GET by id with $select', rest('GET', at('?$select[]=_id&$select[]=name')));
-      add('HEAD by id', rest('HEAD', at('')));
-      add(
-        'find by _id',
-        rest(
-          'GET',
-          query((t) => `_id=${t}`),
-        ),
+  test(
+    'reads, writes and removals of A’s records by id and by query answer as for made-up ids',
+    async () => {
+      const probes: Probe[] = [];
+      for (const [service, target] of RECORDS) {
+        const at = (suffix: string) => (t: string) => `/${service}/${encodeURIComponent(t)}${suffix}`;
+        const query = (q: (t: string) => string) => (t: string) => `/${service}?${q(encodeURIComponent(t))}`;
+        const add = (label: string, call: ProbeCall) => probes.push({ label: `${label} on ${service}`, target, call });
+        add('GET by id', rest('GET', at('')));
+        add('GET by id with $select', rest('GET', at('?$select[]=_id&$select[]=name')));
+        add('HEAD by id', rest('HEAD', at('')));
+        add(
+          'find by _id',
+          rest(
+            'GET',
+            query((t) => `_id=${t}`),
+          ),
+        );
+        add(
+          'find by _id $in',
+          rest(
+            'GET',
+            query((t) => `_id[$in][]=${t}&_id[$in][]=nothing`),
+          ),
+        );
+        add(
+          'find by $or',
+          rest(
+            'GET',
+            query((t) => `$or[0][_id]=${t}&$or[1][_id]=nothing`),
+          ),
+        );
+        add(
+          'count by _id',
+          rest(
+            'GET',
+            query((t) => `_id=${t}&$limit=0`),
+          ),
+        );
+        add(
+          'find $select by _id',
+          rest(
+            'GET',
+            query((t) => `_id=${t}&$select[]=_id`),
+          ),
+        );
+        add(
+          'PATCH by id',
+          rest('PATCH', at(''), () => ({ description: 'taken by B' })),
+        );
+        add(
+          'PUT by id',
+          rest('PUT', at(''), () => ({ name: 'taken by B' })),
+        );
+        add('DELETE by id', rest('DELETE', at('')));
+        add(
+          'multi PATCH by _id',
+          rest(
+            'PATCH',
+            query((t) => `_id=${t}`),
+            () => ({ description: 'taken by B' }),
+          ),
+        );
+        add(
+          'multi DELETE by _id',
+          rest(
+            'DELETE',
+            query((t) => `_id=${t}`),
+          ),
+        );
+        add(
+          'socket get',
+          socket('get', service, (t) => [t, {}]),
+        );
+        add(
+          'socket find by _id',
+          socket('find', service, (t) => [{ _id: t }]),
+        );
+        add(
+          'socket find $in',
+          socket('find', service, (t) => [{ _id: { $in: [t] }, $limit: 0 }]),
+        );
+        add(
+          'socket patch',
+          socket('patch', service, (t) => [t, { description: 'taken by B' }, {}]),
+        );
+        add(
+          'socket update',
+          socket('update', service, (t) => [t, { name: 'taken by B' }, {}]),
+        );
+        add(
+          'socket remove',
+          socket('remove', service, (t) => [t, {}]),
+        );
+        add(
+          'socket multi patch',
+          socket('patch', service, (t) => [null, { description: 'x' }, { _id: t }]),
+        );
+      }
+      probes.push(
+        {
+          label: 'GET by id on A’s own service',
+          target: 'serviceRecord',
+          call: rest('GET', (t) => `/${world.ids.service}/${t}`),
+        },
+        {
+          label: 'organization home folder',
+          target: 'organizationName',
+          call: rest('GET', (t) => `/folders?path=/${t}`),
+        },
       );
-      add(
-        'find by _id $in',
-        rest(
-          'GET',
-          query((t) => `_id[$in][]=${t}&_id[$in][]=nothing`),
-        ),
-      );
-      add(
-        'find by $or',
-        rest(
-          'GET',
-          query((t) => `$or[0][_id]=${t}&$or[1][_id]=nothing`),
-        ),
-      );
-      add(
-        'count by _id',
-        rest(
-          'GET',
-          query((t) => `_id=${t}&$limit=0`),
-        ),
-      );
-      add(
-        'find $select by _id',
-        rest(
-          'GET',
-          query((t) => `_id=${t}&$select[]=_id`),
-        ),
-      );
-      add(
-        'PATCH by id',
-        rest('PATCH', at(''), () => ({ description: 'taken by B' })),
-      );
-      add(
-        'PUT by id',
-        rest('PUT', at(''), () => ({ name: 'taken by B' })),
-      );
-      add('DELETE by id', rest('DELETE', at('')));
-      add(
-        'multi PATCH by _id',
-        rest(
-          'PATCH',
-          query((t) => `_id=${t}`),
-          () => ({ description: 'taken by B' }),
-        ),
-      );
-      add(
-        'multi DELETE by _id',
-        rest(
-          'DELETE',
-          query((t) => `_id=${t}`),
-        ),
-      );
-      add(
-        'socket get',
-        socket('get', service, (t) => [t, {}]),
-      );
-      add(
-        'socket find by _id',
-        socket('find', service, (t) => [{ _id: t }]),
-      );
-      add(
-        'socket find $in',
-        socket('find', service, (t) => [{ _id: { $in: [t] }, $limit: 0 }]),
-      );
-      add(
-        'socket patch',
-        socket('patch', service, (t) => [t, { description: 'taken by B' }, {}]),
-      );
-      add(
-        'socket update',
-        socket('update', service, (t) => [t, { name: 'taken by B' }, {}]),
-      );
-      add(
-        'socket remove',
-        socket('remove', service, (t) => [t, {}]),
-      );
-      add(
-        'socket multi patch',
-        socket('patch', service, (t) => [null, { description: 'x' }, { _id: t }]),
-      );
-    }
-    probes.push(
-      {
-        label: 'GET by id on A’s own service',
-        target: 'serviceRecord',
-        call: rest('GET', (t) => `/${world.ids.service}/${t}`),
-      },
-      {
-        label: 'organization home folder',
-        target: 'organizationName',
-        call: rest('GET', (t) => `/folders?path=/${t}`),
-      },
-    );
-    await runPairedProbes(probes, callers, world.ids, fakes, world.canary, figures);
-  }, PROBE_SWEEP_TIMEOUT_MS);
+      await runPairedProbes(probes, callers, world.ids, fakes, world.canary, figures);
+    },
+    PROBE_SWEEP_TIMEOUT_MS,
+  );
 
-  test('file, download, lineage, metrics and name queries answer as for made-up targets', async () => {
-    const probes: Probe[] = [];
-    for (const [path, target] of FILE_ROUTES) {
-      const route = (t: string) => path(t).replace('__OBJECT__', world.ids.stockObject as string);
-      probes.push({ label: `GET ${path(`:${target}`)}`, target, call: rest('GET', route) });
-      probes.push({ label: `HEAD ${path(`:${target}`)}`, target, call: rest('HEAD', route) });
-      probes.push({ label: `GET ${path(`:${target}`)} with a range`, target, call: rangeGet(route) });
-    }
-    for (const [path, target] of FIELD_QUERIES) {
-      probes.push({ label: `GET ${path(`:${target}`)}`, target, call: rest('GET', path) });
-    }
-    const mlflow = '/api/2.0/mlflow';
-    const mlflowProbes: [string, string, ProbeCall][] = [
-      ['run', 'GET runs/get', rest('GET', (t) => `${mlflow}/runs/get?run_id=${t}`)],
-      [
-        'run',
-        'GET metrics/get-history',
-        rest('GET', (t) => `${mlflow}/metrics/get-history?run_id=${t}&metric_key=loss`),
-      ],
-      [
-        'run',
-        'POST runs/update',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/update`,
-          (t) => ({ run_id: t, status: 'KILLED' }),
-        ),
-      ],
-      [
-        'run',
-        'POST runs/set-tag',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/set-tag`,
-          (t) => ({ run_id: t, key: 'k', value: 'v' }),
-        ),
-      ],
-      [
-        'run',
-        'POST runs/log-metric',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/log-metric`,
-          (t) => ({ run_id: t, key: 'loss', value: 1, timestamp: 1, step: 9 }),
-        ),
-      ],
-      [
-        'run',
-        'POST runs/delete',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/delete`,
-          (t) => ({ run_id: t }),
-        ),
-      ],
-      ['folder', 'GET experiments/get', rest('GET', (t) => `${mlflow}/experiments/get?experiment_id=${t}`)],
-      [
-        'folderPath',
-        'GET experiments/get-by-name',
-        rest('GET', (t) => `${mlflow}/experiments/get-by-name?experiment_name=${encodeURIComponent(t)}`),
-      ],
-      [
-        'folder',
-        'POST runs/search',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/search`,
-          (t) => ({ experiment_ids: [t] }),
-        ),
-      ],
-      [
-        'folder',
-        'POST runs/create',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/create`,
-          (t) => ({ experiment_id: t }),
-        ),
-      ],
-      [
-        'folder',
-        'POST experiments/delete',
-        rest(
-          'POST',
-          () => `${mlflow}/experiments/delete`,
-          (t) => ({ experiment_id: t }),
-        ),
-      ],
-      [
-        'modelName',
-        'GET registered-models/get',
-        rest('GET', (t) => `${mlflow}/registered-models/get?name=${encodeURIComponent(t)}`),
-      ],
-      [
-        'modelName',
-        'GET model-versions/get',
-        rest('GET', (t) => `${mlflow}/model-versions/get?name=${encodeURIComponent(t)}&version=1`),
-      ],
-      [
-        'runName',
-        'POST experiments/search',
-        rest(
-          'POST',
-          () => `${mlflow}/experiments/search`,
-          (t) => ({ filter: `name = '${t}'` }),
-        ),
-      ],
-      [
-        'runName',
-        'POST runs/search by name',
-        rest(
-          'POST',
-          () => `${mlflow}/runs/search`,
-          (t) => ({ experiment_ids: [], filter: `attributes.run_name = '${t}'` }),
-        ),
-      ],
-    ];
-    for (const [target, label, call] of mlflowProbes) probes.push({ label: `MLflow ${label}`, target, call });
-    // `$distinct` and open finds: whatever comes back, A's canary must not.
-    for (const [service, target] of RECORDS) {
-      for (const field of ['name', 'title', 'description', 'filename', 'email', 'tags', 'secret']) {
+  test(
+    'file, download, lineage, metrics and name queries answer as for made-up targets',
+    async () => {
+      const probes: Probe[] = [];
+      for (const [path, target] of FILE_ROUTES) {
+        const route = (t: string) => path(t).replace('__OBJECT__', world.ids.stockObject as string);
+        probes.push({ label: `GET ${path(`:${target}`)}`, target, call: rest('GET', route) });
+        probes.push({ label: `HEAD ${path(`:${target}`)}`, target, call: rest('HEAD', route) });
+        probes.push({ label: `GET ${path(`:${target}`)} with a range`, target, call: rangeGet(route) });
+      }
+      for (const [path, target] of FIELD_QUERIES) {
+        probes.push({ label: `GET ${path(`:${target}`)}`, target, call: rest('GET', path) });
+      }
+      const mlflow = '/api/2.0/mlflow';
+      const mlflowProbes: [string, string, ProbeCall][] = [
+        ['run', 'GET runs/get', rest('GET', (t) => `${mlflow}/runs/get?run_id=${t}`)],
+        [
+          'run',
+          'GET metrics/get-history',
+          rest('GET', (t) => `${mlflow}/metrics/get-history?run_id=${t}&metric_key=loss`),
+        ],
+        [
+          'run',
+          'POST runs/update',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/update`,
+            (t) => ({ run_id: t, status: 'KILLED' }),
+          ),
+        ],
+        [
+          'run',
+          'POST runs/set-tag',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/set-tag`,
+            (t) => ({ run_id: t, key: 'k', value: 'v' }),
+          ),
+        ],
+        [
+          'run',
+          'POST runs/log-metric',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/log-metric`,
+            (t) => ({ run_id: t, key: 'loss', value: 1, timestamp: 1, step: 9 }),
+          ),
+        ],
+        [
+          'run',
+          'POST runs/delete',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/delete`,
+            (t) => ({ run_id: t }),
+          ),
+        ],
+        ['folder', 'GET experiments/get', rest('GET', (t) => `${mlflow}/experiments/get?experiment_id=${t}`)],
+        [
+          'folderPath',
+          'GET experiments/get-by-name',
+          rest('GET', (t) => `${mlflow}/experiments/get-by-name?experiment_name=${encodeURIComponent(t)}`),
+        ],
+        [
+          'folder',
+          'POST runs/search',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/search`,
+            (t) => ({ experiment_ids: [t] }),
+          ),
+        ],
+        [
+          'folder',
+          'POST runs/create',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/create`,
+            (t) => ({ experiment_id: t }),
+          ),
+        ],
+        [
+          'folder',
+          'POST experiments/delete',
+          rest(
+            'POST',
+            () => `${mlflow}/experiments/delete`,
+            (t) => ({ experiment_id: t }),
+          ),
+        ],
+        [
+          'modelName',
+          'GET registered-models/get',
+          rest('GET', (t) => `${mlflow}/registered-models/get?name=${encodeURIComponent(t)}`),
+        ],
+        [
+          'modelName',
+          'GET model-versions/get',
+          rest('GET', (t) => `${mlflow}/model-versions/get?name=${encodeURIComponent(t)}&version=1`),
+        ],
+        [
+          'runName',
+          'POST experiments/search',
+          rest(
+            'POST',
+            () => `${mlflow}/experiments/search`,
+            (t) => ({ filter: `name = '${t}'` }),
+          ),
+        ],
+        [
+          'runName',
+          'POST runs/search by name',
+          rest(
+            'POST',
+            () => `${mlflow}/runs/search`,
+            (t) => ({ experiment_ids: [], filter: `attributes.run_name = '${t}'` }),
+          ),
+        ],
+      ];
+      for (const [target, label, call] of mlflowProbes) probes.push({ label: `MLflow ${label}`, target, call });
+      // `$distinct` and open finds: whatever comes back, A's canary must not.
+      for (const [service, target] of RECORDS) {
+        for (const field of ['name', 'title', 'description', 'filename', 'email', 'tags', 'secret']) {
+          probes.push({
+            label: `GET /${service}?$distinct=${field}`,
+            target,
+            call: rest('GET', (t) => `/${service}?$distinct=${field}&_id[$ne]=${encodeURIComponent(t)}`),
+          });
+        }
         probes.push({
-          label: `GET /${service}?$distinct=${field}`,
+          label: `GET /${service} (all)`,
           target,
-          call: rest('GET', (t) => `/${service}?$distinct=${field}&_id[$ne]=${encodeURIComponent(t)}`),
+          call: rest('GET', (t) => `/${service}?$limit=200&_id[$ne]=${encodeURIComponent(t)}`),
         });
       }
-      probes.push({
-        label: `GET /${service} (all)`,
-        target,
-        call: rest('GET', (t) => `/${service}?$limit=200&_id[$ne]=${encodeURIComponent(t)}`),
-      });
-    }
-    probes.push(
-      {
-        label: 'GET /stock-objects/<B’s repo>/:stockObject',
-        target: 'stockObject',
-        call: rest('GET', (t) => `/stock-objects/${world.own.stockRepo}/${t}`),
-      },
-      {
-        label: 'POST /stock-objects/:stockRepo/missing',
-        target: 'stockRepo',
-        call: rest(
-          'POST',
-          (t) => `/stock-objects/${t}/missing`,
-          () => ({ objects: [world.ids.stockObject] }),
-        ),
-      },
-      {
-        label: 'POST /stock-objects/<B’s repo>/missing naming A’s object',
-        target: 'stockObject',
-        call: rest(
-          'POST',
-          () => `/stock-objects/${world.own.stockRepo}/missing`,
-          (t) => ({ objects: [t] }),
-        ),
-      },
-      {
-        label: 'POST /stock-objects/:stockRepo/locate',
-        target: 'stockRepo',
-        call: rest(
-          'POST',
-          (t) => `/stock-objects/${t}/locate`,
-          () => ({ objects: [world.ids.stockObject] }),
-        ),
-      },
-      {
-        label: 'PUT /stock-refs/:stockRepo/main',
-        target: 'stockRepo',
-        call: rest(
-          'PUT',
-          (t) => `/stock-refs/${t}/main`,
-          () => ({ commit: world.ids.stockCommit }),
-        ),
-      },
-      {
-        label: 'PUT /stock-refs/<B’s repo>/main naming A’s commit',
-        target: 'stockCommit',
-        call: rest(
-          'PUT',
-          () => `/stock-refs/${world.own.stockRepo}/main`,
-          (t) => ({ commit: t }),
-        ),
-      },
-      {
-        label: 'GET /assets/:asset/file?version=<A’s version>',
-        target: 'datasetVersion',
-        call: rest('GET', (t) => `/assets/${world.ids.asset}/file?version=${t}`),
-      },
-      {
-        label: 'POST /dataset-members into A’s version',
-        target: 'datasetVersion',
-        call: rest(
-          'POST',
-          () => '/dataset-members',
-          (t) => ({ versionId: t, assetIds: [world.own.asset] }),
-        ),
-      },
-      {
-        label: 'POST /dataset-versions from A’s dataset',
-        target: 'dataset',
-        call: rest(
-          'POST',
-          () => '/dataset-versions',
-          (t) => ({ datasetId: t, name: 'b-version' }),
-        ),
-      },
-      {
-        label: 'POST /model-versions into A’s model',
-        target: 'model',
-        call: rest(
-          'POST',
-          () => '/model-versions',
-          (t) => ({ modelId: t, files: [], pmf: {} }),
-        ),
-      },
-      {
-        label: 'POST /metrics to A’s run',
-        target: 'run',
-        call: rest(
-          'POST',
-          () => '/metrics',
-          (t) => ({
-            run: t,
-            series: [{ type: 'train', name: 'loss', offset: 1, steps: [2], values: [1] }],
-          }),
-        ),
-      },
-      {
-        label: 'POST /run-logs to A’s run',
-        target: 'run',
-        call: rest(
-          'POST',
-          () => '/run-logs',
-          (t) => ({ run: t, seq: 7, records: [{ time: 1, stream: 'stdout', text: 'b was here' }] }),
-        ),
-      },
-      {
-        label: 'POST /run-histograms to A’s run',
-        target: 'run',
-        call: rest(
-          'POST',
-          () => '/run-histograms',
-          (t) => ({
-            run: t,
-            key: 'b',
-            name: 'w',
-            step: 1,
-            min: 0,
-            max: 1,
-            counts: [1],
-            count: 1,
-            sum: 0,
-            sumSquares: 0,
-            nonFinite: 0,
-          }),
-        ),
-      },
-      {
-        label: 'POST /asset-tags on A’s picture',
-        target: 'asset',
-        call: rest(
-          'POST',
-          () => '/asset-tags',
-          (t) => ({ ids: [t], add: ['b-was-here'] }),
-        ),
-      },
-      {
-        label: 'POST /coco-imports into A’s version',
-        target: 'datasetVersion',
-        call: rest(
-          'POST',
-          () => '/coco-imports',
-          (t) => ({ versionId: t, coco: { images: [], annotations: [], categories: [] } }),
-        ),
-      },
-    );
-    await runPairedProbes(probes, callers, world.ids, fakes, world.canary, figures);
-  }, PROBE_SWEEP_TIMEOUT_MS);
+      probes.push(
+        {
+          label: 'GET /stock-objects/<B’s repo>/:stockObject',
+          target: 'stockObject',
+          call: rest('GET', (t) => `/stock-objects/${world.own.stockRepo}/${t}`),
+        },
+        {
+          label: 'POST /stock-objects/:stockRepo/missing',
+          target: 'stockRepo',
+          call: rest(
+            'POST',
+            (t) => `/stock-objects/${t}/missing`,
+            () => ({ objects: [world.ids.stockObject] }),
+          ),
+        },
+        {
+          label: 'POST /stock-objects/<B’s repo>/missing naming A’s object',
+          target: 'stockObject',
+          call: rest(
+            'POST',
+            () => `/stock-objects/${world.own.stockRepo}/missing`,
+            (t) => ({ objects: [t] }),
+          ),
+        },
+        {
+          label: 'POST /stock-objects/:stockRepo/locate',
+          target: 'stockRepo',
+          call: rest(
+            'POST',
+            (t) => `/stock-objects/${t}/locate`,
+            () => ({ objects: [world.ids.stockObject] }),
+          ),
+        },
+        {
+          label: 'PUT /stock-refs/:stockRepo/main',
+          target: 'stockRepo',
+          call: rest(
+            'PUT',
+            (t) => `/stock-refs/${t}/main`,
+            () => ({ commit: world.ids.stockCommit }),
+          ),
+        },
+        {
+          label: 'PUT /stock-refs/<B’s repo>/main naming A’s commit',
+          target: 'stockCommit',
+          call: rest(
+            'PUT',
+            () => `/stock-refs/${world.own.stockRepo}/main`,
+            (t) => ({ commit: t }),
+          ),
+        },
+        {
+          label: 'GET /assets/:asset/file?version=<A’s version>',
+          target: 'datasetVersion',
+          call: rest('GET', (t) => `/assets/${world.ids.asset}/file?version=${t}`),
+        },
+        {
+          label: 'POST /dataset-members into A’s version',
+          target: 'datasetVersion',
+          call: rest(
+            'POST',
+            () => '/dataset-members',
+            (t) => ({ versionId: t, assetIds: [world.own.asset] }),
+          ),
+        },
+        {
+          label: 'POST /dataset-versions from A’s dataset',
+          target: 'dataset',
+          call: rest(
+            'POST',
+            () => '/dataset-versions',
+            (t) => ({ datasetId: t, name: 'b-version' }),
+          ),
+        },
+        {
+          label: 'POST /model-versions into A’s model',
+          target: 'model',
+          call: rest(
+            'POST',
+            () => '/model-versions',
+            (t) => ({ modelId: t, files: [], pmf: {} }),
+          ),
+        },
+        {
+          label: 'POST /metrics to A’s run',
+          target: 'run',
+          call: rest(
+            'POST',
+            () => '/metrics',
+            (t) => ({
+              run: t,
+              series: [{ type: 'train', name: 'loss', offset: 1, steps: [2], values: [1] }],
+            }),
+          ),
+        },
+        {
+          label: 'POST /run-logs to A’s run',
+          target: 'run',
+          call: rest(
+            'POST',
+            () => '/run-logs',
+            (t) => ({ run: t, seq: 7, records: [{ time: 1, stream: 'stdout', text: 'b was here' }] }),
+          ),
+        },
+        {
+          label: 'POST /run-histograms to A’s run',
+          target: 'run',
+          call: rest(
+            'POST',
+            () => '/run-histograms',
+            (t) => ({
+              run: t,
+              key: 'b',
+              name: 'w',
+              step: 1,
+              min: 0,
+              max: 1,
+              counts: [1],
+              count: 1,
+              sum: 0,
+              sumSquares: 0,
+              nonFinite: 0,
+            }),
+          ),
+        },
+        {
+          label: 'POST /asset-tags on A’s picture',
+          target: 'asset',
+          call: rest(
+            'POST',
+            () => '/asset-tags',
+            (t) => ({ ids: [t], add: ['b-was-here'] }),
+          ),
+        },
+        {
+          label: 'POST /coco-imports into A’s version',
+          target: 'datasetVersion',
+          call: rest(
+            'POST',
+            () => '/coco-imports',
+            (t) => ({ versionId: t, coco: { images: [], annotations: [], categories: [] } }),
+          ),
+        },
+      );
+      await runPairedProbes(probes, callers, world.ids, fakes, world.canary, figures);
+    },
+    PROBE_SWEEP_TIMEOUT_MS,
+  );
 
   /** GET with a Range header, answered with the bytes' hash (so equal bytes compare equal). */
   function rangeGet(path: (t: string) => string): ProbeCall {
