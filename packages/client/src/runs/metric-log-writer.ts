@@ -93,13 +93,19 @@ const pieceBytes = (piece: Piece): Uint8Array[] => {
 const byteLength = (buffers: readonly Uint8Array[]): number =>
   buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
 
+/** Writers not closed yet: one exit listener flushes them all, however many runs a process opens. */
+const openWriters = new Set<MetricLogWriter>();
+
+function flushOpenWriters(): void {
+  for (const writer of openWriters) writer.flushSync();
+}
+
 export class MetricLogWriter {
   readonly path: string;
   readonly #handle: FileHandle;
   readonly #byType = new Map<string, Map<string, SeriesBuffer>>();
   readonly #maxBuffered: number;
   readonly #timer: NodeJS.Timeout;
-  readonly #onExit = () => this.flushSync();
   #buffered = 0;
   #flushing: Promise<void> = Promise.resolve();
   #flushQueued = false;
@@ -119,7 +125,8 @@ export class MetricLogWriter {
     this.#onDurable = options.onDurable;
     this.#timer = setInterval(() => this.#flushInBackground(), options.flushIntervalMs ?? 1000);
     this.#timer.unref();
-    process.on('exit', this.#onExit);
+    openWriters.add(this);
+    if (openWriters.size === 1) process.on('exit', flushOpenWriters);
   }
 
   /** Creates the log of a new run (every series starts at offset 0). */
@@ -199,7 +206,8 @@ export class MetricLogWriter {
       await this.flush();
     } finally {
       this.#closed = true;
-      process.off('exit', this.#onExit);
+      openWriters.delete(this);
+      if (openWriters.size === 0) process.off('exit', flushOpenWriters);
       await this.#handle.close();
     }
   }

@@ -112,6 +112,16 @@ describe('MetricLogWriter', () => {
     expect(series.find((each) => each.name === 'acc')).toMatchObject({ steps: [1, 2, 3, 4], values: [1, 2, 3, 4] });
   });
 
+  it('shares one exit listener among all its open writers, and removes it when the last closes', async () => {
+    const before = process.listenerCount('exit');
+    const writers = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => MetricLogWriter.create(join(directory, `many-${index}.lmc`))),
+    );
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    for (const writer of writers) await writer.close();
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
   it('flushSync writes what is buffered (the exit path)', async () => {
     const writer = await MetricLogWriter.create(file, { flushIntervalMs: 60_000 });
     writer.append('train', { loss: 1 }, 0, null, 0);
