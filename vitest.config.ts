@@ -16,8 +16,10 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A guard against hangs, not a speed check: the heaviest end-to-end tests (probe sweeps,
+    // CLI round trips through a real server) pass 30 s on a loaded 2-core machine.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     pool: 'forks',
   },
 });
