@@ -222,6 +222,21 @@ describe('the registry and logged models on the wire', () => {
     });
   });
 
+  it('records mlflow-artifacts sources outside its layout as given, and refuses relative references', async () => {
+    const create = (source: string) =>
+      server.request('POST', api('/model-versions/create'), { token: ada.token, body: { name: 'wire-model', source } });
+    for (const source of ['mlflow-artifacts:/models', 'mlflow-artifacts://host:9000/models/artifact/..../']) {
+      const answer = await create(source);
+      expect(answer.status, source).toBe(200);
+      expect(answer.body.model_version.source).toBe(source);
+    }
+    for (const source of ['mlflow-artifacts://host:9000/models/../../../', 'http://host:9000/models/../../../']) {
+      const answer = await create(source);
+      expect(answer.status, source).toBe(400);
+      expect(answer.body.message).toContain('If supplying a source as an http, https,');
+    }
+  });
+
   it('keeps logged models to whoever may read their experiment, tag keys decoded from the path', async () => {
     const created = await server.request('POST', api('/logged-models'), {
       token: ada.token,

@@ -60,7 +60,13 @@ async function resolveReadable(
   actor: Actor,
 ): Promise<ResolvedSource> {
   if (/(^|\/)\.\.(\/|$)/.test(decodeLoosely(source))) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid model version source: '${source.slice(0, 200)}'.`);
+    // MLflow's own sentence for relative references in a source.
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid model version source: '${source.slice(0, 200)}'. If supplying a source as an http, https, ` +
+        'local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided ' +
+        'without relative path references present. Please provide an absolute path.',
+    );
   }
   const logged = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source)?.[1];
   if (logged) return fromLoggedModel(context, logged, actor);
@@ -119,8 +125,18 @@ async function fromLoggedModel(context: RegistryContext, modelId: string, actor:
 
 function locationOfSource(source: string): ArtifactLocation | undefined {
   if (source.startsWith('mlflow-artifacts:')) {
-    const rest = source.slice('mlflow-artifacts:'.length).replace(/^\/\/[^/]*/, '');
-    return parseArtifactLocation(rest.replace(/^\/+/, ''), { encoded: false });
+    const path = source
+      .slice('mlflow-artifacts:'.length)
+      .replace(/^\/\/[^/]*/, '')
+      .replace(/^\/+/, '');
+    // Unsafe paths are refused; a safe one outside Larder's layout (`mlflow-artifacts:/models`,
+    // another server's) names nothing here and is recorded as given, as MLflow records any URI.
+    safeSegments(path, false);
+    try {
+      return parseArtifactLocation(path, { encoded: false });
+    } catch {
+      return undefined;
+    }
   }
   if (/^https?:\/\//.test(source)) {
     const at = source.indexOf(HTTP_ANCHOR);
