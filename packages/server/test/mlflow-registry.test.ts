@@ -230,7 +230,12 @@ describe('the registry and logged models on the wire', () => {
       expect(answer.status, source).toBe(200);
       expect(answer.body.model_version.source).toBe(source);
     }
-    for (const source of ['mlflow-artifacts://host:9000/models/../../../', 'http://host:9000/models/../../../']) {
+    for (const source of [
+      'mlflow-artifacts://host:9000/models/../../../',
+      'http://host:9000/models/../../../',
+      'mlflow-artifacts://host:9000/models/..%2f..%2fartifacts',
+      'mlflow-artifacts://host:9000/models/artifact%00',
+    ]) {
       const answer = await create(source);
       expect(answer.status, source).toBe(400);
       expect(answer.body.message).toContain('If supplying a source as an http, https,');

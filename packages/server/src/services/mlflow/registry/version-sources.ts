@@ -59,7 +59,9 @@ async function resolveReadable(
   modelId: string | undefined,
   actor: Actor,
 ): Promise<ResolvedSource> {
-  if (/(^|\/)\.\.(\/|$)/.test(decodeLoosely(source))) {
+  const decoded = decodeLoosely(source);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/(^|\/)\.\.(\/|$)/.test(decoded) || /[\u0000-\u001f\u007f]/.test(decoded)) {
     // MLflow's own sentence for relative references in a source.
     throw new MlflowError(
       'INVALID_PARAMETER_VALUE',
