@@ -2,7 +2,9 @@
  * The metadata store on PostgreSQL, for several server instances sharing one database:
  * documents in `jsonb`, the query language compiled by `postgres-query-compiler.ts`,
  * changes in transactions with row locks, a connection pool (a paginated find runs its
- * page and its count on two connections at once).
+ * page and its count on two connections at once). Fields filtered by equality three times get
+ * postings (`automatic`: used for counts only) and fields sorted on three times an expression
+ * index (`postgres-sort-index.ts`), built in the background one at a time.
  */
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
 import type pg from 'pg';
@@ -10,6 +12,7 @@ import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOption
 import { translateError } from './postgres-errors.js';
 import { MIGRATION_LOCK_KEY, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { assertSchemaName, inTransaction, openPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
+import { compilePostingsCount, equalityPathKeys } from './postgres-postings-count.js';
 import {
   type CompileContext,
   compileFilter,
@@ -18,15 +21,35 @@ import {
   Parameters,
   postgresPath,
 } from './postgres-query-compiler.js';
+import { PostgresSortIndexes } from './postgres-sort-index.js';
 
-export type PostgresDocumentStoreOptions = PostgresPoolOptions;
+export interface PostgresDocumentStoreOptions extends PostgresPoolOptions {
+  /** Index fields from their use in filters and sorts (default true). */
+  autoIndex?: boolean;
+}
+
+/** Equality filters on a field after which it gets postings (as on SQLite). */
+const USES_BEFORE_INDEXING = 3;
+/** Most field indexes in a collection made from use. */
+const MAX_AUTOMATIC_FIELDS = 16;
 
 export class PostgresDocumentStore implements DocumentStore {
   readonly kind = 'postgres';
   private pool: pg.Pool | undefined;
   private readonly knownCollections = new Set<string>();
-  /** `collection\0path` of the field indexes known here (postings are kept for all, by a trigger). */
-  private readonly indexedFields = new Set<string>();
+  /**
+   * `collection\0path` of the field indexes known here (postings are kept for all, by a
+   * trigger) → whether the store made it from use (`true`: it answers counts only; a feature's
+   * index also narrows the documents' queries).
+   */
+  private readonly indexedFields = new Map<string, boolean>();
+  private readonly equalityUses = new Map<string, number>();
+  private readonly automaticFields = new Map<string, number>();
+  /** Index builds run one after another, off the request; `close` waits for them. */
+  private background: Promise<void> = Promise.resolve();
+  private readonly sortIndexes = new PostgresSortIndexes((build) =>
+    this.inBackground(() => build((sql) => this.query(sql, []))),
+  );
 
   constructor(private readonly options: PostgresDocumentStoreOptions) {
     assertSchemaName(options.schema);
@@ -35,30 +58,70 @@ export class PostgresDocumentStore implements DocumentStore {
   async open(): Promise<void> {
     if (this.pool) return;
     this.pool = await openPostgresPool(this.options, 10, MIGRATION_LOCK_KEY, (client) => this.migrate(client));
-    const rows = await this.query<{ collection: string; path: string }>(
-      'SELECT collection, path FROM indexed_fields',
+    const rows = await this.query<{ collection: string; path: string; automatic: boolean }>(
+      'SELECT collection, path, automatic FROM indexed_fields',
       [],
     );
-    for (const row of rows) this.indexedFields.add(`${row.collection}\u0000${row.path}`);
+    for (const row of rows) this.indexedFields.set(`${row.collection}\u0000${row.path}`, row.automatic);
   }
 
   /** What the compiler knows of a collection's field indexes. */
   private context(collection: string): CompileContext {
-    return { collection, indexed: (key) => this.indexedFields.has(`${collection}\u0000${key}`) };
+    return { collection, indexed: (key) => this.indexedFields.get(`${collection}\u0000${key}`) === false };
+  }
+
+  private inBackground(work: () => Promise<void>): void {
+    this.background = this.background.then(work).catch(() => undefined);
+  }
+
+  /** Counts the equality fields and the sort of a query, indexing those used often enough. */
+  private noteQuery(collection: string, filter: Filter, sort?: StoreFindOptions['sort']): void {
+    if (this.options.autoIndex === false) return;
+    this.sortIndexes.noteSort(collection, sort);
+    for (const [key, path] of equalityPathKeys(filter)) {
+      const name = `${collection}\u0000${key}`;
+      if (this.indexedFields.has(name) || (this.automaticFields.get(collection) ?? 0) >= MAX_AUTOMATIC_FIELDS) continue;
+      const uses = (this.equalityUses.get(name) ?? 0) + 1;
+      this.equalityUses.set(name, uses);
+      if (uses !== USES_BEFORE_INDEXING) continue;
+      this.automaticFields.set(collection, (this.automaticFields.get(collection) ?? 0) + 1);
+      this.inBackground(() => this.fillIndex(collection, path, true));
+    }
   }
 
   async indexField(collection: string, path: FieldPath): Promise<void> {
+    await this.fillIndex(collection, path, false);
+  }
+
+  private async fillIndex(collection: string, path: FieldPath, automatic: boolean): Promise<void> {
     const key = indexedPathKey(path);
-    if (this.indexedFields.has(`${collection}\u0000${key}`)) return;
+    const known = this.indexedFields.get(`${collection}\u0000${key}`);
+    if (known === false || (known === true && automatic)) return;
+    if (known === true) {
+      // A feature asks for a field the store indexed from use: the postings are there already.
+      await this.query('UPDATE indexed_fields SET automatic = false WHERE collection = $1 AND path = $2', [
+        collection,
+        key,
+      ]);
+      this.indexedFields.set(`${collection}\u0000${key}`, false);
+      return;
+    }
     await this.transaction(async (client) => {
       // Writes wait while the index fills, so that none is missed between the fill and the commit.
       await client.query('LOCK TABLE documents IN SHARE MODE');
       const { rowCount } = await client.query(
-        `INSERT INTO indexed_fields (collection, path, segments) VALUES ($1, $2, $3::text[])
+        `INSERT INTO indexed_fields (collection, path, segments, automatic) VALUES ($1, $2, $3::text[], $4)
          ON CONFLICT (collection, path) DO NOTHING`,
-        [collection, key, postgresPath(path)],
+        [collection, key, postgresPath(path), automatic],
       );
-      if (rowCount === 0) return;
+      if (rowCount === 0) {
+        if (!automatic)
+          await client.query('UPDATE indexed_fields SET automatic = false WHERE collection = $1 AND path = $2', [
+            collection,
+            key,
+          ]);
+        return;
+      }
       await client.query(
         `INSERT INTO field_postings (collection, path, value, id)
          SELECT d.collection, $2, e.v, d.id FROM documents d
@@ -70,8 +133,13 @@ export class PostgresDocumentStore implements DocumentStore {
         [collection, key, postgresPath(path)],
       );
     });
-    await this.query('ANALYZE field_postings', []);
-    this.indexedFields.add(`${collection}\u0000${key}`);
+    // The visibility map lets a count read the postings' key alone; the statistics weigh each value.
+    await this.query('VACUUM (ANALYZE) field_postings', []);
+    const row = await this.query<{ automatic: boolean }>(
+      'SELECT automatic FROM indexed_fields WHERE collection = $1 AND path = $2',
+      [collection, key],
+    );
+    this.indexedFields.set(`${collection}\u0000${key}`, row[0]?.automatic ?? automatic);
   }
 
   private async migrate(client: pg.PoolClient): Promise<void> {
@@ -89,6 +157,7 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async close(): Promise<void> {
+    await this.background;
     const pool = this.pool;
     this.pool = undefined;
     await pool?.end();
@@ -133,19 +202,38 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async find(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
+    this.noteQuery(collection, options.filter, options.sort);
+    return this.findRows(collection, options);
+  }
+
+  private async findRows(collection: string, options: StoreFindOptions): Promise<StoredDocument[]> {
     const params = new Parameters();
     const sql = this.selectSql(collection, options, 'data', params);
     return (await this.query<{ data: StoredDocument }>(sql, params.values)).map((row) => row.data);
   }
 
   async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
-    const total = this.count(collection, options.filter);
+    this.noteQuery(collection, options.filter, options.sort);
+    const total = this.countRows(collection, options.filter);
     if (options.limit === 0) return { total: await total, documents: [] };
-    const [documents, count] = await Promise.all([this.find(collection, options), total]);
+    const [documents, count] = await Promise.all([this.findRows(collection, options), total]);
     return { total: count, documents };
   }
 
   async count(collection: string, filter: Filter): Promise<number> {
+    this.noteQuery(collection, filter);
+    return this.countRows(collection, filter);
+  }
+
+  private async countRows(collection: string, filter: Filter): Promise<number> {
+    const postingsParams = new Parameters();
+    const fromPostings = compilePostingsCount(filter, postingsParams, {
+      collection,
+      hasPostings: (key) => this.indexedFields.has(`${collection}\u0000${key}`),
+    });
+    if (fromPostings !== undefined) {
+      return (await this.query<{ n: number }>(fromPostings, postingsParams.values))[0]?.n ?? 0;
+    }
     const params = new Parameters();
     const where = compileFilter(filter, params, this.context(collection));
     const rows = await this.query<{ n: number }>(

@@ -68,4 +68,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION field_postings_follow();
     `,
   },
+  {
+    version: 3,
+    description: 'field indexes the store made from use (counts only) told apart from those a feature asked for',
+    sql: 'ALTER TABLE indexed_fields ADD COLUMN automatic boolean NOT NULL DEFAULT false',
+  },
 ];

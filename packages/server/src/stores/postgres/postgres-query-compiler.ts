@@ -221,7 +221,34 @@ export function compileFilter(filter: Filter, params: Parameters, context: Compi
   }
 }
 
-/** ORDER BY: type rank (missing/null, numbers, strings, objects, arrays, booleans), value, id. */
+/** Path segments spliced into SQL only when they need no quoting in a `text[]` literal. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The path as a `text[]` literal (`'{"a","b"}'::text[]`) when every segment is plain, so an
+ * expression index on it can match a query's sort; `undefined` otherwise (then it is bound).
+ */
+export function pathLiteral(path: FieldPath): string | undefined {
+  const segments = postgresPath(path);
+  if (!segments.every((segment) => PLAIN_SEGMENT.test(segment))) return undefined;
+  return `'{${segments.map((segment) => `"${segment}"`).join(',')}}'::text[]`;
+}
+
+/**
+ * The sort terms of one field over `value` (its `data #> path`): type rank (missing/null,
+ * numbers, strings, objects, arrays, booleans), then the value in its type's order. The sort
+ * index (`postgres-sort-index.ts`) is built on exactly these expressions.
+ */
+export function sortTerms(value: string): string[] {
+  return [
+    `CASE jsonb_typeof(${value}) WHEN 'number' THEN 2 WHEN 'string' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 5 WHEN 'boolean' THEN 6 ELSE 1 END`,
+    `CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${value} #>> '{}')::numeric END`,
+    `(CASE WHEN jsonb_typeof(${value}) IN ('string', 'boolean') THEN ${value} #>> '{}' END) COLLATE "C"`,
+    `(CASE WHEN jsonb_typeof(${value}) IN ('object', 'array') THEN ${value}::text END) COLLATE "C"`,
+  ];
+}
+
+/** ORDER BY: each key's {@link sortTerms}, then id (ascending unless a key sorts on it). */
 export function compileSort(sort: readonly SortKey[], params: Parameters): string {
   const terms: string[] = [];
   for (const key of sort) {
@@ -230,13 +257,8 @@ export function compileSort(sort: readonly SortKey[], params: Parameters): strin
       terms.push(`id ${direction}`);
       continue;
     }
-    const value = field(key.path, params);
-    terms.push(
-      `CASE jsonb_typeof(${value}) WHEN 'number' THEN 2 WHEN 'string' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 5 WHEN 'boolean' THEN 6 ELSE 1 END ${direction}`,
-      `CASE WHEN jsonb_typeof(${value}) = 'number' THEN (${value} #>> '{}')::numeric END ${direction}`,
-      `(CASE WHEN jsonb_typeof(${value}) IN ('string', 'boolean') THEN ${value} #>> '{}' END) COLLATE "C" ${direction}`,
-      `(CASE WHEN jsonb_typeof(${value}) IN ('object', 'array') THEN ${value}::text END) COLLATE "C" ${direction}`,
-    );
+    const path = pathLiteral(key.path) ?? `${params.bind(postgresPath(key.path))}::text[]`;
+    for (const term of sortTerms(`(data #> ${path})`)) terms.push(`${term} ${direction}`);
   }
   if (!sort.some((key) => isIdPath(key.path))) terms.push('id ASC');
   return terms.join(', ');
