@@ -10,6 +10,11 @@ import type { BlobInfo } from './blob-store.js';
 export interface ContentMeter {
   /** A `stream.pipeline` stage that passes the bytes through unchanged while measuring them. */
   measure(chunks: AsyncIterable<unknown>): AsyncGenerator<Buffer>;
+  /**
+   * Measures one chunk read by the caller (a small body staged without a pipeline) and
+   * answers it as bytes; throws PayloadTooLarge past the limit, before hashing it.
+   */
+  take(chunk: unknown): Buffer;
   /** Hash and size of everything measured; call once, after the stream has ended. */
   result(): BlobInfo;
 }
@@ -23,20 +28,22 @@ export interface ContentMeter {
 export function createContentMeter(maxBytes?: number): ContentMeter {
   const hash = createHash('sha256');
   let size = 0;
+  const take = (chunk: unknown): Buffer => {
+    const bytes = toBuffer(chunk);
+    size += bytes.byteLength;
+    if (maxBytes !== undefined && size > maxBytes) {
+      throw new LarderError('PayloadTooLarge', `The upload is larger than the limit of ${maxBytes} bytes.`, {
+        data: { maxBytes },
+      });
+    }
+    hash.update(bytes);
+    return bytes;
+  };
   return {
     async *measure(chunks) {
-      for await (const chunk of chunks) {
-        const bytes = toBuffer(chunk);
-        size += bytes.byteLength;
-        if (maxBytes !== undefined && size > maxBytes) {
-          throw new LarderError('PayloadTooLarge', `The upload is larger than the limit of ${maxBytes} bytes.`, {
-            data: { maxBytes },
-          });
-        }
-        hash.update(bytes);
-        yield bytes;
-      }
+      for await (const chunk of chunks) yield take(chunk);
     },
+    take,
     result: () => ({ sha256: hash.digest('hex'), size }),
   };
 }

@@ -84,7 +84,8 @@ export function fileSink(handle: FileHandle, options: FileSinkOptions = {}): Wri
 const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
 const SINK_BUFFER_BYTES = 8 * 1024 * 1024;
 
-async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
+/** Writes `chunks` at the file's current position, in one vectored write when the system takes it whole. */
+export async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
   const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   const { bytesWritten } = await handle.writev(chunks);
   if (bytesWritten === total) return;

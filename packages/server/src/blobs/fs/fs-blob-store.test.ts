@@ -7,6 +7,7 @@ import { describeBlobStoreConformance } from '../blob-store.conformance.js';
 import { describeBlobBatchConformance } from '../blob-store-batch.conformance.js';
 import { bytesSource, collect, patternBytes, sha256Of, stalledSource } from '../test-support/byte-sources.js';
 import { FsBlobStore } from './fs-blob-store.js';
+import { SMALL_BODY_BYTES } from './fs-blob-writes.js';
 
 const newRoot = () => mkdtemp(join(tmpdir(), 'larder-blobs-'));
 
@@ -131,5 +132,41 @@ describe('FsBlobStore on disk', () => {
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     const hash = sha256Of(patternBytes(300, 1));
     expect(await filesUnder(join(root, 'sha256'))).toEqual([join(hash.slice(0, 2), hash.slice(2, 4), hash)]);
+  });
+
+  it('stores bodies on both sides of the small-body size whole and unchanged, in any chunking', async () => {
+    await store.open();
+    const cases: [number, number][] = [
+      [SMALL_BODY_BYTES - 1, 64 * 1024],
+      [SMALL_BODY_BYTES, 64 * 1024],
+      [SMALL_BODY_BYTES + 1, 64 * 1024],
+      [SMALL_BODY_BYTES * 3 + 7, 100_003],
+      [5000, 1],
+    ];
+    for (const [length, chunkSize] of cases) {
+      const bytes = patternBytes(length, length % 251);
+      const { sha256, size } = await store.put(bytesSource(bytes, chunkSize), { expectedSha256: sha256Of(bytes) });
+      expect({ sha256, size }).toEqual({ sha256: sha256Of(bytes), size: length });
+      expect((await readFile(join(root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256))).equals(bytes)).toBe(
+        true,
+      );
+    }
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses a body past maxBytes within its first bytes or in its streamed rest, leaving no temp file', async () => {
+    await store.open();
+    for (const maxBytes of [1000, SMALL_BODY_BYTES + 10]) {
+      const source = bytesSource(patternBytes(SMALL_BODY_BYTES * 2), 64 * 1024);
+      await expect(store.put(source, { maxBytes })).rejects.toMatchObject({ name: 'PayloadTooLarge' });
+      expect(source.destroyed).toBe(true);
+      const batch = store.batch();
+      await expect(batch.add(bytesSource(patternBytes(SMALL_BODY_BYTES * 2)), { maxBytes })).rejects.toMatchObject({
+        name: 'PayloadTooLarge',
+      });
+      await batch.commit();
+    }
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await filesUnder(join(root, 'sha256'))).toEqual([]);
   });
 });

@@ -30,6 +30,12 @@ export interface IngestFile {
   extra?: Record<string, unknown>;
   /** The file's first bytes, when they were kept as it was received. */
   head?: Buffer;
+  /**
+   * The size this very request stored the bytes with, once the upload was confirmed to stay
+   * (`readMultipartForm`): the blob is then not looked up again. Set by the server only,
+   * never from a client's fields.
+   */
+  uploadedSize?: number;
 }
 
 export type IngestOutcome = { asset: StoredDocument; error?: undefined } | { error: LarderError; asset?: undefined };
@@ -43,6 +49,7 @@ interface Checked {
   source: string;
   extra: Record<string, unknown>;
   head: Buffer | undefined;
+  uploadedSize: number | undefined;
 }
 
 export interface IngestPorts {
@@ -101,6 +108,7 @@ function checkFile(actor: Actor, file: IngestFile, index: number): Checked {
     source: optionalText(file.source, '"source"', 200) ?? 'api',
     extra: file.extra ?? {},
     head: file.head,
+    uploadedSize: file.uploadedSize,
   };
 }
 
@@ -117,7 +125,16 @@ async function ingestBatch(
     actor,
     files.map((file) => file.sha256),
   );
-  const stored = await statAll(ports.blobs, [...claimed]);
+  // A blob this request uploaded and confirmed is known; only the others are looked up.
+  const known = new Map<string, BlobInfo>();
+  for (const { sha256, uploadedSize } of files) {
+    if (uploadedSize !== undefined && claimed.has(sha256)) known.set(sha256, { sha256, size: uploadedSize });
+  }
+  const stored = await statAll(
+    ports.blobs,
+    [...claimed].filter((sha256) => !known.has(sha256)),
+  );
+  for (const [sha256, info] of known) stored.set(sha256, info);
   const usable: Checked[] = [];
   for (const file of files) {
     if (stored.has(file.sha256)) usable.push(file);

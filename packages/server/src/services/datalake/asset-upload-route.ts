@@ -104,7 +104,13 @@ export function assetUploadRoute(context: FeatureContext) {
       public: form.fields.get('public')?.[0] === 'true',
     });
     const outcomes = await assets().ingest(
-      form.files.map((file) => ({ sha256: file.sha256, filename: file.filename, head: file.head, ...common })),
+      form.files.map((file) => ({
+        sha256: file.sha256,
+        filename: file.filename,
+        head: file.head,
+        uploadedSize: file.size,
+        ...common,
+      })),
       paramsOf(actor),
     );
     const answer: UploadAnswer = { data: new Array(parts).fill(null), failed: [] };
