@@ -2,6 +2,7 @@
  * Writing files that survive a crash or power cut: data is fsynced before a file is
  * declared written, and directories are fsynced after entries are added to them.
  */
+import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -130,14 +131,48 @@ export function directoriesToSync(directory: string, firstCreated: string | unde
   }
 }
 
+/**
+ * Writes a whole body into the new file `path` (which must not exist), fsynced before
+ * answering when `durable`. Through a plain descriptor: a `FileHandle` per small file costs
+ * more CPU (its object, its finalizer) than the file's own write.
+ */
+export async function writeNewFile(path: string, chunks: readonly Buffer[], durable: boolean): Promise<void> {
+  const fd = await descriptorCall<number>((done) => fs.open(path, 'wx', done));
+  try {
+    let rest = chunks.filter((chunk) => chunk.byteLength > 0);
+    while (rest.length > 0) {
+      let written = await descriptorCall<number>((done) => fs.writev(fd, rest, (error, bytes) => done(error, bytes)));
+      // A short vectored write: go on from where it stopped.
+      const next: Buffer[] = [];
+      for (const chunk of rest) {
+        if (written >= chunk.byteLength) written -= chunk.byteLength;
+        else {
+          next.push(written > 0 ? chunk.subarray(written) : chunk);
+          written = 0;
+        }
+      }
+      rest = next;
+    }
+    if (durable) await descriptorCall<void>((done) => fs.fsync(fd, done));
+  } finally {
+    await descriptorCall<void>((done) => fs.close(fd, done));
+  }
+}
+
 /** Fsyncs a file already written and closed (a batch's, synced together with the others). */
 export async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
+  const fd = await descriptorCall<number>((done) => fs.open(path, 'r+', done));
   try {
-    await handle.sync();
+    await descriptorCall<void>((done) => fs.fsync(fd, done));
   } finally {
-    await handle.close();
+    await descriptorCall<void>((done) => fs.close(fd, done));
   }
+}
+
+function descriptorCall<T>(call: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    call((error, value) => (error ? reject(error) : resolve(value as T)));
+  });
 }
 
 // Some platforms (Windows) cannot open or fsync a directory; there the rename is all we get.

@@ -67,7 +67,8 @@ describe('FsBlobStore on disk', () => {
 
   it('leaves no blob and no temp file after a killed upload', async () => {
     await store.open();
-    const upload = stalledSource(patternBytes(200_000), patternBytes(10));
+    // Past the small-body size: a smaller body is held in memory until its end (next test).
+    const upload = stalledSource(patternBytes(SMALL_BODY_BYTES + 200_000), patternBytes(10));
     const putting = store.put(upload.stream);
     await upload.stalled;
     expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
@@ -76,6 +77,16 @@ describe('FsBlobStore on disk', () => {
     await expect(putting).rejects.toMatchObject({ name: 'BadRequest', message: expect.stringContaining('stopped') });
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     expect(await filesUnder(join(root, 'sha256'))).toEqual([]);
+  });
+
+  it('leaves nothing after a killed small upload, which never reached the disk', async () => {
+    await store.open();
+    const upload = stalledSource(patternBytes(200_000), patternBytes(10));
+    const putting = store.put(upload.stream);
+    await upload.stalled;
+    upload.stream.destroy();
+    await expect(putting).rejects.toMatchObject({ name: 'BadRequest', message: expect.stringContaining('stopped') });
+    expect(await filesUnder(root)).toEqual([]);
   });
 
   it('leaves no temp file after a refused upload', async () => {

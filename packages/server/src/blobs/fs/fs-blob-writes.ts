@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { LarderError } from '@larder/protocol';
 import { isSha256, type PutOptions } from '../blob-store.js';
 import { type ContentMeter, createContentMeter } from '../content-meter.js';
-import { fileSink, writeAll } from './durable-files.js';
+import { fileSink, writeAll, writeNewFile } from './durable-files.js';
 import { blobPath, newTempPath } from './fs-blob-layout.js';
 import { errorCode, toStoreError } from './fs-errors.js';
 
@@ -59,14 +59,16 @@ export async function stageBlob(
   const tempPath = newTempPath(root);
   const meter = createContentMeter(maxBytes);
   try {
-    const handle = await open(tempPath, 'wx');
-    try {
-      const head = await readHead(source, meter, SMALL_BODY_BYTES);
-      await writeAll(handle, head.chunks);
-      if (!head.ended) await pipeline(source, meter.measure, fileSink(handle, { durable }));
-      else if (durable) await handle.sync();
-    } finally {
-      await handle.close();
+    const head = await readHead(source, meter, SMALL_BODY_BYTES);
+    if (head.ended) await writeNewFile(tempPath, head.chunks, durable);
+    else {
+      const handle = await open(tempPath, 'wx');
+      try {
+        await writeAll(handle, head.chunks);
+        await pipeline(source, meter.measure, fileSink(handle, { durable }));
+      } finally {
+        await handle.close();
+      }
     }
     const { sha256, size } = meter.result();
     if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
