@@ -4,7 +4,6 @@
  */
 import * as fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { errorCode } from './fs-errors.js';
@@ -178,14 +177,17 @@ function descriptorCall<T>(call: (done: (error: NodeJS.ErrnoException | null, va
 // Some platforms (Windows) cannot open or fsync a directory; there the rename is all we get.
 const CANNOT_SYNC_DIRECTORY = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP']);
 
+/** Through a plain descriptor, as `syncFile`: a batch syncs a directory per new shard. */
 export async function syncDirectory(directory: string): Promise<void> {
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(directory, 'r');
-    await handle.sync();
+    fd = await descriptorCall<number>((done) => fs.open(directory, 'r', done));
+    const opened = fd;
+    await descriptorCall<void>((done) => fs.fsync(opened, done));
   } catch (error) {
     if (!CANNOT_SYNC_DIRECTORY.has(errorCode(error) ?? '')) throw error;
   } finally {
-    await handle?.close();
+    const opened = fd;
+    if (opened !== undefined) await descriptorCall<void>((done) => fs.close(opened, done));
   }
 }
