@@ -62,7 +62,10 @@ export class PostgresDocumentStore implements DocumentStore {
       'SELECT collection, path, automatic FROM indexed_fields',
       [],
     );
-    for (const row of rows) this.indexedFields.set(`${row.collection}\u0000${row.path}`, row.automatic);
+    for (const row of rows) {
+      this.indexedFields.set(`${row.collection}\u0000${row.path}`, row.automatic);
+      if (row.automatic) this.automaticFields.set(row.collection, (this.automaticFields.get(row.collection) ?? 0) + 1);
+    }
   }
 
   /** What the compiler knows of a collection's field indexes. */

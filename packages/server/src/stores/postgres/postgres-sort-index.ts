@@ -13,6 +13,8 @@ import { pathLiteral, sortTerms } from './postgres-query-compiler.js';
 const USES_BEFORE_INDEXING = 3;
 /** Most sort indexes this instance builds for one collection. */
 const MAX_SORT_INDEXES = 16;
+/** Most sort indexes on the documents table, whatever built them (instances, restarts). */
+const MAX_SORT_INDEXES_IN_TABLE = 64;
 
 /** A deterministic name, so that every instance building the same index names it alike. */
 export function sortIndexName(collection: string, path: FieldPath, direction: 1 | -1): string {
@@ -39,7 +41,7 @@ export class PostgresSortIndexes {
 
   /** @param schedule runs one build after those already scheduled (one at a time). */
   constructor(
-    private readonly schedule: (build: (query: (sql: string) => Promise<unknown>) => Promise<void>) => void,
+    private readonly schedule: (build: (query: (sql: string) => Promise<{ n?: number }[]>) => Promise<void>) => void,
   ) {}
 
   /** Counts a page's sort; a single-field sort used often enough gets its index built. */
@@ -58,6 +60,10 @@ export class PostgresSortIndexes {
     this.perCollection.set(collection, (this.perCollection.get(collection) ?? 0) + 1);
     this.schedule(async (query) => {
       try {
+        const existing = await query(
+          "SELECT count(*)::integer AS n FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'documents' AND indexname LIKE 'documents\\_sort\\_%'",
+        );
+        if ((existing[0]?.n ?? 0) >= MAX_SORT_INDEXES_IN_TABLE) return;
         await query(sql);
         // The planner's statistics of the new expressions, which it weighs against sorting.
         await query('ANALYZE documents');
