@@ -14,6 +14,7 @@ import {
   unpackEnvelopes,
   withChunkEnvelope,
 } from '../chunk-envelope.js';
+import { EnvelopeCache, seriesStamp } from '../envelope-cache.js';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS metric_chunk_envelope_groups (
 export class PostgresMetricStore implements MetricStore {
   readonly kind = 'postgres';
   private pool: pg.Pool | undefined;
+  private readonly envelopeCache = new EnvelopeCache();
 
   constructor(private readonly options: PostgresMetricStoreOptions) {
     assertSchemaName(options.schema);
@@ -87,6 +89,7 @@ export class PostgresMetricStore implements MetricStore {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
+    this.envelopeCache.clear();
     await pool?.end();
   }
 
@@ -198,18 +201,27 @@ export class PostgresMetricStore implements MetricStore {
   async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
     const where = [key.run, key.type, key.name];
     try {
-      const [series, stored] = await Promise.all([
-        this.ready.query<{ chunks: number }>(
-          'SELECT chunks FROM metric_series WHERE run = $1 AND type = $2 AND name = $3',
-          where,
-        ),
-        this.ready.query<{ envelopes: Buffer }>(
+      const series = await this.ready.query<{
+        count: number;
+        chunks: number;
+        last_step: unknown;
+        last_time: unknown;
+        last: unknown;
+      }>(
+        'SELECT count, chunks, last_step, last_time, last FROM metric_series WHERE run = $1 AND type = $2 AND name = $3',
+        where,
+      );
+      const row = series.rows[0];
+      if (!row) return { chunks: 0, envelopes: [] };
+      // The series row is read first, so envelopes cached under it are at least as new as it.
+      const envelopes = await this.envelopeCache.get(key, seriesStamp(row), async () => {
+        const stored = await this.ready.query<{ envelopes: Buffer }>(
           'SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3 ORDER BY grp',
           where,
-        ),
-      ]);
-      const envelopes = stored.rows.flatMap((row) => unpackEnvelopes(row.envelopes));
-      return { chunks: series.rows[0]?.chunks ?? 0, envelopes };
+        );
+        return stored.rows.flatMap((group) => unpackEnvelopes(group.envelopes));
+      });
+      return { chunks: row.chunks, envelopes };
     } catch (error) {
       throw translateError(error);
     }

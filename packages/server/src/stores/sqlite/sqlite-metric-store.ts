@@ -16,6 +16,7 @@ import {
   unpackEnvelopes,
   withChunkEnvelope,
 } from '../chunk-envelope.js';
+import { EnvelopeCache, seriesStamp } from '../envelope-cache.js';
 import {
   type AppendBatch,
   CHUNK_POINTS,
@@ -74,6 +75,7 @@ export class SqliteMetricStore implements MetricStore {
   readonly kind = 'sqlite';
   private db: Database.Database | undefined;
   private statements: ReturnType<SqliteMetricStore['prepare']> | undefined;
+  private readonly envelopeCache = new EnvelopeCache();
 
   constructor(private readonly options: { file: string }) {}
 
@@ -101,6 +103,7 @@ export class SqliteMetricStore implements MetricStore {
   async close(): Promise<void> {
     this.db?.close();
     this.db = undefined;
+    this.envelopeCache.clear();
     this.statements = undefined;
   }
 
@@ -224,10 +227,11 @@ export class SqliteMetricStore implements MetricStore {
   async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
     const statements = this.ready;
     const row = statements.series.get(key.run, key.type, key.name);
-    const envelopes = statements.groups
-      .all(key.run, key.type, key.name)
-      .flatMap((group) => unpackEnvelopes(group.envelopes));
-    return { chunks: row?.chunks ?? 0, envelopes };
+    if (!row) return { chunks: 0, envelopes: [] };
+    const envelopes = await this.envelopeCache.get(key, seriesStamp(row), async () =>
+      statements.groups.all(key.run, key.type, key.name).flatMap((group) => unpackEnvelopes(group.envelopes)),
+    );
+    return { chunks: row.chunks, envelopes };
   }
 
   async segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {

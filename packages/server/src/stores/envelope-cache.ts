@@ -1,0 +1,72 @@
+/**
+ * The chunk envelopes of long series, kept between reads: a chart of a 100-million-point
+ * series reads its ~24,000 envelopes on every zoom and pan, and reading and unpacking them
+ * is most of such a read. An entry holds while the series' row is unchanged (its count,
+ * chunks and last point: any append changes them), so a read never answers stale envelopes;
+ * the adapter reads that row on every call anyway. Only series with many envelopes are kept,
+ * least recently used first out past a bound on the envelopes held (~150 bytes each).
+ * Callers must treat the arrays as read-only.
+ */
+import type { ChunkEnvelope } from './chunk-envelope.js';
+import type { SeriesKey } from './metric-store.js';
+
+/** Series with fewer envelopes are cheap to read again. */
+const CACHE_FROM_ENVELOPES = 1024;
+/** About 30 MB: a dozen series of 100 million points. */
+const MAX_CACHED_ENVELOPES = 200_000;
+
+interface Entry {
+  stamp: string;
+  envelopes: ChunkEnvelope[];
+}
+
+export class EnvelopeCache {
+  private readonly entries = new Map<string, Entry>();
+  private held = 0;
+
+  constructor(private readonly maxEnvelopes = MAX_CACHED_ENVELOPES) {}
+
+  /** The envelopes of `key` cached under `stamp`, or what `load` answers (then cached when long). */
+  async get(key: SeriesKey, stamp: string, load: () => Promise<ChunkEnvelope[]>): Promise<ChunkEnvelope[]> {
+    const id = `${key.run}\u0000${key.type}\u0000${key.name}`;
+    const entry = this.entries.get(id);
+    if (entry && entry.stamp === stamp) {
+      // Most recently used last.
+      this.entries.delete(id);
+      this.entries.set(id, entry);
+      return entry.envelopes;
+    }
+    if (entry) this.drop(id, entry);
+    const envelopes = await load();
+    if (envelopes.length >= CACHE_FROM_ENVELOPES && envelopes.length <= this.maxEnvelopes) {
+      this.entries.set(id, { stamp, envelopes });
+      this.held += envelopes.length;
+      for (const [oldest, old] of this.entries) {
+        if (this.held <= this.maxEnvelopes) break;
+        this.drop(oldest, old);
+      }
+    }
+    return envelopes;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.held = 0;
+  }
+
+  private drop(id: string, entry: Entry): void {
+    this.entries.delete(id);
+    this.held -= entry.envelopes.length;
+  }
+}
+
+/** What changes whenever a series gets points: the cache's validity stamp. */
+export function seriesStamp(row: {
+  count: number;
+  chunks: number;
+  last_step?: unknown;
+  last_time?: unknown;
+  last?: unknown;
+}): string {
+  return `${row.count}|${row.chunks}|${String(row.last_step)}|${String(row.last_time)}|${String(row.last)}`;
+}
