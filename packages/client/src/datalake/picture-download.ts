@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LarderError } from '@larder/protocol';
+import { eachAtOnce, LarderError } from '@larder/protocol';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
@@ -28,15 +28,6 @@ export interface DownloadReport {
   /** Files already present and correct, not fetched. */
   skipped: number;
   bytes: number;
-}
-
-/** Runs `work` over `items`, `concurrency` at a time. */
-export async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
 }
 
 /** Local names for pictures: their file names made safe, made unique when two collide. */
@@ -99,7 +90,7 @@ export async function downloadPictures(
     options.onProgress?.({ done: report.files, total, bytes: report.bytes });
   };
   const wanted: Picture[] = [];
-  await inParallel(pictures, CHECKS_AT_ONCE, async (picture) => {
+  await eachAtOnce(pictures, CHECKS_AT_ONCE, async (picture) => {
     if (await holds(pathOf(picture), picture.sha256)) {
       report.skipped += 1;
       counted(0);
@@ -108,7 +99,7 @@ export async function downloadPictures(
   const archived = versionId === undefined ? [] : wanted.filter((picture) => picture.size <= ARCHIVED_BYTES);
   const inArchives = new Set(archived);
   const alone = wanted.filter((picture) => !inArchives.has(picture));
-  await inParallel(archiveBatches(archived), ARCHIVES_AT_ONCE, async (batch) => {
+  await eachAtOnce(archiveBatches(archived), ARCHIVES_AT_ONCE, async (batch) => {
     const left = new Map(batch.map((picture) => [picture._id, picture]));
     // A broken archive is asked again for the files it had not delivered yet.
     await withRetries(async () => {
@@ -121,7 +112,7 @@ export async function downloadPictures(
       });
     }, options);
   });
-  await inParallel(alone, options.concurrency ?? 8, async (picture) => {
+  await eachAtOnce(alone, options.concurrency ?? 8, async (picture) => {
     // Awaited first, then added: other downloads run meanwhile.
     const bytes = await downloadOne(connection, picture, pathOf(picture), versionId, options);
     counted(bytes);

@@ -10,10 +10,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LarderError } from '@larder/protocol';
+import { eachAtOnce, LarderError } from '@larder/protocol';
 import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
-import { inParallel } from './picture-download.js';
 
 export interface BatchUploadOptions {
   tags?: string[];
@@ -75,7 +74,7 @@ export async function uploadPictures(
     files.map((_, index) => index),
     FILES_PER_REQUEST,
   );
-  await inParallel(known, concurrency, async (indexes) => {
+  await eachAtOnce(known, concurrency, async (indexes) => {
     const body = JSON.stringify({
       files: indexes.map((index) => ({ sha256: files[index]?.sha256, filename: files[index]?.filename })),
       ...fields,
@@ -112,7 +111,7 @@ export async function uploadPictures(
     missing.filter((index) => (files[index] as LocalFile).size <= ALONE_BYTES),
     files,
   );
-  await inParallel(forms, concurrency, async (indexes) => {
+  await eachAtOnce(forms, concurrency, async (indexes) => {
     const form = new FormData();
     for (const tag of fields.tags) form.append('tags', tag);
     form.append('source', fields.source);
@@ -170,7 +169,7 @@ function formsOf(indexes: readonly number[], files: readonly LocalFile[]): numbe
 
 async function hashAll(paths: readonly string[]): Promise<LocalFile[]> {
   const files: LocalFile[] = new Array(paths.length);
-  await inParallel(
+  await eachAtOnce(
     paths.map((path, index) => ({ path, index })),
     HASHING_AT_ONCE,
     async ({ path, index }) => {

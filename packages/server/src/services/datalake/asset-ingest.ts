@@ -9,7 +9,7 @@
  * const outcomes = await ingest.run(actor, [{ sha256, filename: 'a.jpg' }], { tags: ['cat'] }, params);
  * // [{ asset: { _id: 'p…', width: 640, … } }] or [{ error: LarderError('NotFound', …) }]
  */
-import { and, eq, LarderError, or } from '@larder/protocol';
+import { and, eachAtOnce, eq, LarderError, or } from '@larder/protocol';
 import type { AccessPolicy } from '../../auth/access-policy.js';
 import type { Actor } from '../../auth/actor.js';
 import { claimedAmong } from '../../auth/blob-access.js';
@@ -162,7 +162,7 @@ async function ingestBatch(
   }
 
   const fresh = [...byId.entries()].filter(([id]) => !existing.has(id));
-  const records = await mapAtOnce(fresh, async ([id, group]) => {
+  const records = await eachAtOnce(fresh, AT_ONCE, async ([id, group]) => {
     const first = group[0] as Checked;
     const info = stored.get(first.sha256) as BlobInfo;
     const facts = await inspectFile(ports.blobs, info, first.filename, first.head);
@@ -202,24 +202,10 @@ function mergedAsset(asset: StoredDocument, group: readonly Checked[], now: stri
 }
 
 async function statAll(blobs: BlobStore, hashes: readonly string[]): Promise<Map<string, BlobInfo>> {
-  const infos = await mapAtOnce(hashes, (sha256) => blobs.stat(sha256));
+  const infos = await eachAtOnce(hashes, AT_ONCE, (sha256) => blobs.stat(sha256));
   const found = new Map<string, BlobInfo>();
   for (const info of infos) if (info) found.set(info.sha256, info);
   return found;
-}
-
-/** `work` over `items`, a few at a time, answers in order. */
-async function mapAtOnce<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(AT_ONCE, items.length) }, worker));
-  return results;
 }
 
 function asLarderError(error: unknown): LarderError {

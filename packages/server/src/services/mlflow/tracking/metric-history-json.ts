@@ -9,18 +9,12 @@
  */
 import { Readable } from 'node:stream';
 import type { PointColumns } from '../../../stores/metric-store.js';
-import { type Cursor, copyText, fillPiece, POINT_BYTES, type PointRun, writeNumber } from './history-bytes.js';
+import { type Cursor, copyText, fillPiece, POINT_BYTES, type PointRun } from './history-bytes.js';
 import { type GatheredRun, historyFormatThreads } from './history-format-threads.js';
 
 const PIECE_BYTES = 1 << 20;
 /** Answers with fewer points are written on the main thread alone. */
 export const PARALLEL_HISTORY_POINTS = 200_000;
-
-/** A timestamp in milliseconds as `String` writes it (kept for callers writing text). */
-export function timestampText(value: number): string {
-  const bytes = new Uint8Array(32);
-  return Buffer.from(bytes.buffer, 0, writeNumber(bytes, 0, value)).toString('latin1');
-}
 
 export interface HistorySlice {
   key: string;
