@@ -51,8 +51,11 @@ export interface FetchOptions {
 
 const PAGE = 1000;
 const TAG_BATCH = 5000;
-/** Ids listed per call by `fetch` (the server's largest page of assets). */
-const ID_PAGE = 10_000;
+/**
+ * Records read per call by `list` and ids by `fetch`: the server's largest page of assets, so
+ * that a listing of a few thousand pictures is one round trip.
+ */
+const LIST_PAGE = 10_000;
 
 export class Pictures {
   #fetched: Picture[] = [];
@@ -82,7 +85,8 @@ export class Pictures {
   /** Every picture matching `query` (all pictures by default), oldest first. */
   async list(query: PictureQuery = {}): Promise<Picture[]> {
     const pictures: Picture[] = [];
-    for await (const picture of this.#assets.items(toServerQuery(query), { pageSize: PAGE })) pictures.push(picture);
+    for await (const picture of this.#assets.items(toServerQuery(query), { pageSize: LIST_PAGE }))
+      pictures.push(picture);
     return pictures;
   }
 
@@ -119,12 +123,12 @@ export class Pictures {
           ...(after === undefined ? {} : { _id: { $gt: after } }),
           $sort: { _id: 1 },
           $select: ['_id'],
-          $limit: ID_PAGE,
+          $limit: LIST_PAGE,
         },
       });
       const data = Array.isArray(page) ? page : page.data;
       ids.push(...data.map((picture) => picture._id));
-      if (Array.isArray(page) || data.length === 0 || data.length < Math.min(ID_PAGE, page.limit)) return ids;
+      if (Array.isArray(page) || data.length === 0 || data.length < Math.min(LIST_PAGE, page.limit)) return ids;
     }
   }
 

@@ -136,6 +136,37 @@ export function describeFieldIndexConformance(name: string, makeFixture: () => P
       expect(past).toEqual({ total: all.length, documents: [] });
     });
 
+    it('answers each page of a listing as of the last write, however the writes fall between its pages', async () => {
+      const { filter, sort } = parseQuery({ $and: [{ tags: 'g4' }, { tags: 'even' }], $sort: { createdAt: 1 } });
+      let current = pictures.filter((p) => has(p, 'g4') && has(p, 'even'));
+      const inOrder = () => ids([...current].sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt))));
+      const page = async (skip: number) => {
+        const answer = await store.findPage('pictures', { filter, sort, skip, limit: 2 });
+        return { total: answer.total, ids: ids(answer.documents) };
+      };
+      expect(await page(0)).toEqual({ total: current.length, ids: inOrder().slice(0, 2) });
+      // A new match sorted first: the next page shifts by one.
+      const early = { _id: 'early', tags: ['g4', 'even'], createdAt: '2025-01-01T00:00:00.000Z' };
+      await store.insert('pictures', [early]);
+      current = [...current, early];
+      expect(await page(2)).toEqual({ total: current.length, ids: inOrder().slice(2, 4) });
+      // A match moved last by its sort field, and another no longer matching.
+      const [moved, dropped] = current.filter((p) => p._id !== 'early');
+      await store.modify('pictures', f({ _id: moved?._id }), (doc) => ({
+        ...doc,
+        createdAt: '2030-01-01T00:00:00.000Z',
+      }));
+      await store.modify('pictures', f({ _id: dropped?._id }), (doc) => ({ ...doc, tags: ['g4'] }));
+      current = current
+        .filter((p) => p._id !== dropped?._id)
+        .map((p) => (p._id === moved?._id ? { ...p, createdAt: '2030-01-01T00:00:00.000Z' } : p));
+      expect(await page(0)).toEqual({ total: current.length, ids: inOrder().slice(0, 2) });
+      expect((await page(current.length - 1)).ids).toEqual([moved?._id]);
+      await store.remove('pictures', f({ _id: 'early' }));
+      current = current.filter((p) => p._id !== 'early');
+      expect(await page(0)).toEqual({ total: current.length, ids: inOrder().slice(0, 2) });
+    });
+
     it('follows inserts, changes and removals', async () => {
       await store.insert('pictures', [{ _id: 'new', tags: ['g3', 'k3', 'g3'] }]);
       await store.modify('pictures', f({ _id: 'p003' }), (doc) => ({ ...doc, tags: ['k3'] }));

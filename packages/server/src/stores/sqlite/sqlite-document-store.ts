@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import { ListingCache } from '../listing-cache.js';
 import { SqliteFieldIndex } from './sqlite-field-index.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { compilePostingsCount, matchBound } from './sqlite-postings-set.js';
@@ -57,6 +58,9 @@ export class SqliteDocumentStore implements DocumentStore {
   private sortWalk: SqliteSortWalk | undefined;
   /** Collections known to be recorded, so that creates skip a write. */
   private readonly knownCollections = new Set<string>();
+  /** Writes made through this store, by collection: part of a listing's stamp. */
+  private readonly writes = new Map<string, number>();
+  private readonly listings = new ListingCache();
 
   constructor(private readonly options: SqliteDocumentStoreOptions) {}
 
@@ -84,6 +88,7 @@ export class SqliteDocumentStore implements DocumentStore {
     await this.readers?.close();
     this.readers = undefined;
     this.statements.clear();
+    this.listings.clear();
     this.fieldIndex = undefined;
     this.sortWalk = undefined;
     this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -154,7 +159,9 @@ export class SqliteDocumentStore implements DocumentStore {
    */
   private read<T>(sql: string, params: unknown[], mode: ReadMode, scan: boolean): Promise<T> {
     if (this.readers && scan) return this.readers.run<T>(sql, params, mode);
-    const statement = this.statement(sql).pluck(mode === 'pluck');
+    const statement = this.statement(sql);
+    if (mode === 'raw') statement.raw(true);
+    else statement.raw(false).pluck(mode === 'pluck');
     return Promise.resolve((mode === 'get' ? statement.get(...params) : statement.all(...params)) as T);
   }
 
@@ -240,25 +247,25 @@ export class SqliteDocumentStore implements DocumentStore {
     const total = this.count(collection, options.filter);
     if (options.limit === 0) return { total: await total, documents: [] };
     const [ids, count] = await Promise.all([this.matches(collection, options, 'id'), total]);
-    if (ids.length === 0) return { total: count, documents: [] };
+    return { total: count, documents: this.documentsById(collection, ids) };
+  }
+
+  /** The documents of `ids`, in that order; one removed since the ids were read is left out. */
+  private documentsById(collection: string, ids: readonly string[]): StoredDocument[] {
+    if (ids.length === 0) return [];
     const rows = this.statement(
       'SELECT id, json(data) AS data FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
     ).all(collection, JSON.stringify(ids)) as { id: string; data: string }[];
     const byId = new Map(rows.map((row) => [row.id, JSON.parse(row.data) as StoredDocument]));
-    // A document removed between the two reads is simply left out.
-    const documents = ids.map((id) => byId.get(id)).filter((doc): doc is StoredDocument => doc !== undefined);
-    return { total: count, documents };
+    return ids.map((id) => byId.get(id)).filter((doc): doc is StoredDocument => doc !== undefined);
   }
 
   /**
-   * A filter the field index answers whole (its equalities, the permission filter's
-   * included) is counted from postings, without reading a document; any other through the
-   * documents, with the index narrowing them where it can.
-   */
-  /**
-   * A page of few matches (the field index bounds them: all of two tags, say) in one query:
-   * each match is read once, for the filter, the sort and the total together (a window
-   * count), and the page's documents come with it. `undefined`: the usual two reads.
+   * A page of few matches (the field index bounds them: all of two tags, say): one query
+   * reads each match once, for the filter and the sort, and answers every match's id in sort
+   * order with the page's documents. The ids are kept while the collection is unchanged, so
+   * the next pages of the same listing read only their own documents, by primary key.
+   * `undefined`: the usual two reads.
    */
   private async narrowedPage(collection: string, options: StoreFindOptions): Promise<Page | undefined> {
     if (options.limit === 0) return undefined;
@@ -266,13 +273,65 @@ export class SqliteDocumentStore implements DocumentStore {
     if (!context.index || matchBound(options.filter, context.index) > MAX_ONE_QUERY_PAGE) return undefined;
     // The sort walk answers sorted pages of an indexed number field without reading the other matches.
     if (this.sortWalk?.compile(collection, options, 'id', context)) return undefined;
-    const { sql, params } = this.compileMatches(collection, options, 'json(data) AS data, count(*) OVER () AS total');
-    const rows = await this.read<{ data: string; total: number }[]>(sql, params, 'all', !constrainsId(options.filter));
-    // Past the last match no row carries the total.
-    const total = rows[0]?.total ?? (await this.count(collection, options.filter));
-    return { total, documents: rows.map((row) => JSON.parse(row.data) as StoredDocument) };
+    const key = JSON.stringify([collection, options.filter, options.sort ?? null]);
+    const start = options.skip ?? 0;
+    const end = options.limit === undefined ? undefined : start + options.limit;
+    // Taken before the read: a write while it runs leaves the entry stale at once.
+    const stamp = this.writeStamp(collection);
+    const listed = this.listings.get(key, stamp);
+    if (listed) return { total: listed.length, documents: this.documentsById(collection, listed.slice(start, end)) };
+    const { sql, params } = this.compileListing(collection, options.filter, options.sort, start, end);
+    const rows = await this.read<[string, string | null][]>(sql, params, 'raw', !constrainsId(options.filter));
+    this.listings.set(
+      key,
+      stamp,
+      rows.map(([id]) => id),
+    );
+    const documents: StoredDocument[] = [];
+    for (const [, text] of rows) if (text !== null) documents.push(JSON.parse(text) as StoredDocument);
+    return { total: rows.length, documents };
   }
 
+  /**
+   * Every match's id in sort order, with the document of those placed `start` to `end - 1`:
+   * they are read by primary key on the connection that has just read them for the sort,
+   * so their pages are in its cache (the sorter carries ids, not documents).
+   */
+  private compileListing(
+    collection: string,
+    filter: Filter,
+    sort: StoreFindOptions['sort'],
+    start: number,
+    end: number | undefined,
+  ): CompiledSql {
+    const params: unknown[] = [start, end ?? Number.MAX_SAFE_INTEGER, collection];
+    const order = compileSort(sort ?? [], params);
+    params.push(collection);
+    const where = compileFilter(filter, params, this.context(collection));
+    const placed = `SELECT id, row_number() OVER (ORDER BY ${order}) AS place FROM documents WHERE collection = ? AND ${where}`;
+    const sql = `SELECT m.id, CASE WHEN m.place > ? AND m.place <= ? THEN (SELECT json(d.data) FROM documents AS d WHERE d.collection = ? AND d.id = m.id) END FROM (${placed}) AS m ORDER BY m.place`;
+    return { sql, params };
+  }
+
+  /**
+   * What changes whenever the collection may have: this store's writes to it, and SQLite's
+   * `data_version`, which moves when another connection to the file commits.
+   */
+  private writeStamp(collection: string): string {
+    const external = this.database.pragma('data_version', { simple: true }) as number;
+    return `${this.writes.get(collection) ?? 0}:${external}`;
+  }
+
+  /** Called before each write (the write runs in the same tick: no read sees it unstamped). */
+  private wrote(collection: string): void {
+    this.writes.set(collection, (this.writes.get(collection) ?? 0) + 1);
+  }
+
+  /**
+   * A filter the field index answers whole (its equalities, the permission filter's
+   * included) is counted from postings, without reading a document; any other through the
+   * documents, with the index narrowing them where it can.
+   */
   async count(collection: string, filter: Filter): Promise<number> {
     const context = this.context(collection, true);
     const fromPostings = context.index && compilePostingsCount(collection, filter, context.index);
@@ -315,6 +374,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async insert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
     const insert = this.statement('INSERT INTO documents (collection, id, data) VALUES (?, ?, jsonb(?))');
+    this.wrote(collection);
     try {
       this.database.transaction(() => {
         for (const document of documents) {
@@ -335,6 +395,7 @@ export class SqliteDocumentStore implements DocumentStore {
     change: (document: StoredDocument) => StoredDocument,
   ): Promise<Modification[]> {
     const update = this.statement('UPDATE documents SET data = jsonb(?) WHERE collection = ? AND id = ?');
+    this.wrote(collection);
     return this.database
       .transaction(() => {
         const modifications: Modification[] = [];
@@ -354,6 +415,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async remove(collection: string, filter: Filter): Promise<StoredDocument[]> {
     const remove = this.statement('DELETE FROM documents WHERE collection = ? AND id = ?');
+    this.wrote(collection);
     return this.database
       .transaction(() => {
         const removed = this.selectMatches(collection, { filter });

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { LarderError } from '@larder/protocol';
 
-export type ReadMode = 'all' | 'pluck' | 'get';
+/** How a read answers: every row as an object (`all`) or as an array of its columns (`raw`), every row's first column (`pluck`), the first row (`get`). */
+export type ReadMode = 'all' | 'raw' | 'pluck' | 'get';
 
 interface Job {
   resolve: (rows: unknown) => void;
@@ -37,7 +38,8 @@ parentPort.on('message', ({ id, sql, params, mode }) => {
       statements.set(sql, statement);
       if (statements.size > 500) statements.delete(statements.keys().next().value);
     }
-    statement.pluck(mode === 'pluck');
+    if (mode === 'raw') statement.raw(true);
+    else statement.raw(false).pluck(mode === 'pluck');
     const rows = mode === 'get' ? statement.get(...params) : statement.all(...params);
     parentPort.postMessage({ id, rows });
   } catch (error) {
