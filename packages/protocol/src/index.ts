@@ -41,7 +41,7 @@ export {
   type Scalar,
   type SortKey,
 } from './query/ast.js';
-export { parseFieldPath, readPath } from './query/field-path.js';
+export { parseFieldPath, readPath, writePath } from './query/field-path.js';
 export { matchFilter } from './query/match-filter.js';
 export { type ParseQueryOptions, parseFilter, parseQuery } from './query/parse-query.js';
 export {

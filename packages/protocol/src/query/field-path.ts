@@ -47,3 +47,18 @@ export function readPath(doc: unknown, path: FieldPath): unknown {
   }
   return current;
 }
+
+/**
+ * Sets `value` at `path` in `target`, making objects on the way (an existing non-object on
+ * the way is replaced): how a projection (`$select`) rebuilds the fields it keeps.
+ */
+export function writePath(target: Record<string, unknown>, path: FieldPath, value: unknown): void {
+  let at = target;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = String(path[i]);
+    const next = at[key];
+    if (next === null || typeof next !== 'object') at[key] = {};
+    at = at[key] as Record<string, unknown>;
+  }
+  at[String(path[path.length - 1])] = value;
+}

@@ -4,6 +4,7 @@
  */
 import { LarderError, parseFilter, parseQuery } from '@larder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { projectFields } from '../services/documents/project-fields.js';
 import type { DocumentStore, StoredDocument } from './document-store.js';
 
 export interface StoreFixture {
@@ -157,6 +158,31 @@ export function describeDocumentStoreConformance(name: string, makeFixture: () =
       });
       const all = await store.findPage('things', { filter: f({}), sort: q({ $sort: { n: -1 } }).sort });
       expect(ids(all.documents)).toEqual(['a4', 'a5', 'a3', 'a2', 'a1']);
+    });
+
+    it("answers a page's selected fields as $select keeps them: nested, null, missing and array elements", async () => {
+      const page = async (fields: string[]) => {
+        const { sort, select } = q({ $sort: { _id: 1 }, $select: fields });
+        const answer = await store.findPage('things', { filter: f({}), sort, limit: 10, select });
+        expect(answer.total).toBe(5);
+        for (const document of answer.documents) expect(Object.keys(document)).toContain('_id');
+        // An adapter may answer whole documents: what the caller keeps of them is what counts.
+        return answer.documents.map((document) => projectFields(document, select));
+      };
+      expect(await page(['nested.lr', 'flag', 'nope', '_id', 'nested.opt'])).toEqual([
+        { _id: 'a1', nested: { lr: 0.1, opt: 'adam' }, flag: true },
+        { _id: 'a2', nested: { lr: 0.01, opt: 'sgd' }, flag: false },
+        { _id: 'a3', nested: { lr: 0.001 }, flag: true },
+        { _id: 'a4', flag: null },
+        { _id: 'a5' },
+      ]);
+      expect(await page(['tags.0', 'nested'])).toEqual([
+        { _id: 'a1', tags: { 0: 'x' }, nested: seed[0]?.nested },
+        { _id: 'a2', tags: { 0: 'y' }, nested: seed[1]?.nested },
+        { _id: 'a3', nested: seed[2]?.nested },
+        { _id: 'a4' },
+        { _id: 'a5' },
+      ]);
     });
 
     it('counts matches', async () => {

@@ -18,6 +18,12 @@ export interface StoreFindOptions {
   skip?: number;
   /** `undefined`: no limit. */
   limit?: number | undefined;
+  /**
+   * The fields the caller will keep (`$select`; `_id` always): an adapter may answer only
+   * these of each document, as `projectFields` keeps them, or whole documents. Callers
+   * project what they are given either way. `undefined`: whole documents.
+   */
+  select?: readonly FieldPath[] | undefined;
 }
 
 export interface Page {

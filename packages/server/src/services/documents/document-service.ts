@@ -138,7 +138,13 @@ export class DocumentService {
       return data.map((record) => this.shown(projectFields(record, query.select), params));
     }
     const limit = Math.min(query.limit ?? paginate.default ?? 100, paginate.max ?? 1000);
-    const page = await this.store.findPage(this.collection, { filter, sort: query.sort, skip: query.skip, limit });
+    const page = await this.store.findPage(this.collection, {
+      filter,
+      sort: query.sort,
+      skip: query.skip,
+      limit,
+      select: query.select,
+    });
     return {
       total: page.total,
       limit,

@@ -5,9 +5,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
+import { type FieldPath, type Filter, type JsonValue, LarderError, writePath } from '@larder/protocol';
 import Database from 'better-sqlite3';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import { isIdPath } from '../filter-leaves.js';
 import { ListingCache } from '../listing-cache.js';
 import { SqliteFieldIndex } from './sqlite-field-index.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -247,16 +248,38 @@ export class SqliteDocumentStore implements DocumentStore {
     const total = this.count(collection, options.filter);
     if (options.limit === 0) return { total: await total, documents: [] };
     const [ids, count] = await Promise.all([this.matches(collection, options, 'id'), total]);
-    return { total: count, documents: this.documentsById(collection, ids) };
+    return { total: count, documents: this.documentsById(collection, ids, options.select) };
   }
 
-  /** The documents of `ids`, in that order; one removed since the ids were read is left out. */
-  private documentsById(collection: string, ids: readonly string[]): StoredDocument[] {
+  /**
+   * The documents of `ids`, in that order; one removed since the ids were read is left out.
+   * With `select` (of named fields), only those fields are read out of each document (SQLite's
+   * `->`, SQL NULL where a path is missing), so a page of a few fields never parses whole
+   * documents.
+   */
+  private documentsById(collection: string, ids: readonly string[], select?: readonly FieldPath[]): StoredDocument[] {
     if (ids.length === 0) return [];
-    const rows = this.statement(
-      'SELECT id, json(data) AS data FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
-    ).all(collection, JSON.stringify(ids)) as { id: string; data: string }[];
-    const byId = new Map(rows.map((row) => [row.id, JSON.parse(row.data) as StoredDocument]));
+    // A path through an array element is kept whole: `$select` rebuilds it as an object, which
+    // a second projection (the caller's) would not read again.
+    const named = select?.every((path) => path.every((segment) => typeof segment === 'string'));
+    const paths = named ? select?.filter((path) => !isIdPath(path)) : undefined;
+    let byId: Map<string, StoredDocument>;
+    if (paths) {
+      const columns = paths.map(() => ', data -> ?').join('');
+      const rows = this.statement(
+        `SELECT id${columns} FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))`,
+      )
+        .raw(true)
+        .all(...paths.map(sqliteJsonPath), collection, JSON.stringify(ids)) as (string | null)[][];
+      byId = new Map(rows.map((row) => [row[0] as string, projectedDocument(row, paths)]));
+    } else {
+      const rows = this.statement(
+        'SELECT id, json(data) AS data FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
+      )
+        .raw(false)
+        .all(collection, JSON.stringify(ids)) as { id: string; data: string }[];
+      byId = new Map(rows.map((row) => [row.id, JSON.parse(row.data) as StoredDocument]));
+    }
     return ids.map((id) => byId.get(id)).filter((doc): doc is StoredDocument => doc !== undefined);
   }
 
@@ -279,7 +302,12 @@ export class SqliteDocumentStore implements DocumentStore {
     // Taken before the read: a write while it runs leaves the entry stale at once.
     const stamp = this.writeStamp(collection);
     const listed = this.listings.get(key, stamp);
-    if (listed) return { total: listed.length, documents: this.documentsById(collection, listed.slice(start, end)) };
+    if (listed) {
+      return {
+        total: listed.length,
+        documents: this.documentsById(collection, listed.slice(start, end), options.select),
+      };
+    }
     const { sql, params } = this.compileListing(collection, options.filter, options.sort, start, end);
     const rows = await this.read<[string, string | null][]>(sql, params, 'raw', !constrainsId(options.filter));
     this.listings.set(
@@ -427,6 +455,16 @@ export class SqliteDocumentStore implements DocumentStore {
       })
       .immediate();
   }
+}
+
+/** A document of `_id` (the row's first column) and the JSON text of each path (`null`: missing). */
+function projectedDocument(row: readonly (string | null)[], paths: readonly FieldPath[]): StoredDocument {
+  const document: StoredDocument = { _id: row[0] as string };
+  paths.forEach((path, at) => {
+    const text = row[at + 1];
+    if (text !== null && text !== undefined) writePath(document, path, JSON.parse(text));
+  });
+  return document;
 }
 
 function translateDriverError(error: unknown): LarderError {
