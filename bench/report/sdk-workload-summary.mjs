@@ -9,7 +9,7 @@ function registryLines(registry) {
   const { rawDiskWrite, push, pull, pushAfterOneChange: again } = registry;
   return [
     `Model registry (PMF model, ${registry.checkpoints} checkpoints of ${registry.checkpointMiB} MiB, ${registry.files} files):`,
-    `push ${push.mbPerSec} MB/s, pull ${pull.mbPerSec} MB/s; raw disk write ${rawDiskWrite.mbPerSec} MB/s (before ${rawDiskWrite.before.mbPerSec}, after ${rawDiskWrite.after.mbPerSec})`,
+    `push ${push.mbPerSec} MB/s, pull ${pull.mbPerSec} MB/s; raw disk write ${rawDiskWrite.mbPerSec} MB/s (median of ${rawDiskWrite.writesMBps.join(', ')})`,
     `push after one checkpoint changed: ${mib(again.fileBytesSent)} of files sent (${again.sentFiles.join(', ')}), ${again.requests} requests, ${again.seconds} s`,
   ];
 }

@@ -60,7 +60,7 @@ export function formatSummary(report) {
   } else if (onPostgres) lines.push(`Larder on PostgreSQL not measured: ${onPostgres.reason}`);
   if (larder.blobs) {
     const { rawDiskWrite, upload, download } = larder.blobs;
-    const raw = `${rawDiskWrite.mbPerSec} MB/s (before ${rawDiskWrite.before.mbPerSec}, after ${rawDiskWrite.after.mbPerSec})`;
+    const raw = `${rawDiskWrite.mbPerSec} MB/s (median of ${rawDiskWrite.writesMBps.join(', ')})`;
     lines.push('');
     lines.push(
       `blob ${report.config.blobMiB} MiB: raw disk write ${raw}, upload ${upload.mbPerSec} MB/s, download ${download.mbPerSec} MB/s`,

@@ -9,27 +9,22 @@ import { round } from '../measure/percentiles.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 import { makeRandomFile } from '../workloads/blob-file.mjs';
 import { measureDownload, measureUpload } from '../workloads/blob-transfer.mjs';
-import { measureDiskWrite } from '../workloads/disk-write.mjs';
+import { measureDiskYardstick, settleWriteback } from '../workloads/disk-write.mjs';
 import { runDocumentSuite } from '../workloads/document-suite.mjs';
 import { restartFigures } from './restart-figures.mjs';
 
-/**
- * Raw disk speed is measured just before and just after the upload, because a VM's disk
- * drifts; the upload is compared with the faster of the two.
- */
+/** The upload and download are compared with the raw disk's median speed for the same size (see `measureDiskYardstick`). */
 async function benchBlobs(server, tempRoot, blobMiB, log) {
   const bytes = blobMiB * 1024 * 1024;
   const rawPath = join(tempRoot, 'raw-disk-write.bin');
   log(`blob: writing a ${blobMiB} MiB random file`);
   const file = await makeRandomFile(join(tempRoot, 'blob-source.bin'), bytes);
   try {
-    log(`blob: raw disk write, upload, raw disk write again, download (${blobMiB} MiB each)`);
-    const before = await measureDiskWrite(rawPath, bytes);
+    log(`blob: raw disk writes, upload, download (${blobMiB} MiB each)`);
+    const rawDiskWrite = await measureDiskYardstick(rawPath, bytes);
     const upload = await measureUpload(server, file);
-    const after = await measureDiskWrite(rawPath, bytes);
+    settleWriteback();
     const download = await measureDownload(server, file);
-    // The faster of the two raw writes is the yardstick: the conservative comparison.
-    const rawDiskWrite = { mbPerSec: Math.max(before.mbPerSec, after.mbPerSec), before, after };
     return { rawDiskWrite, upload, download };
   } finally {
     await rm(file.path, { force: true });
