@@ -36,13 +36,16 @@ export function App() {
       () => setAuthOff(false),
     );
   }, []);
+  // Asked once a session can answer: a token needs no word from /health first.
+  const signedIn = Boolean(token) || authOff === true;
   useEffect(() => {
     setWho(null);
-    if (!token && !authOff) return;
+    if (!signedIn) return;
     api.request<Who>('GET', '/whoami').then(setWho, () => {});
-  }, [token, authOff]);
+  }, [token, signedIn]);
 
-  if (authOff === undefined) return null;
+  // With a token the page starts at once; without one, /health says whether to sign in.
+  if (authOff === undefined && !token) return null;
   if (!token && !authOff) return <SignInPage />;
 
   const page = routeFor(path);
