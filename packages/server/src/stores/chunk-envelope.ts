@@ -1,29 +1,38 @@
 /**
  * Envelopes of a chunked series: what a downsampled read of a long series needs instead of
- * its points. An envelope covers consecutive points (a 256-point segment of a chunk, or a
- * whole chunk) and keeps their two ends, their lowest and highest values with where they
- * are, and the range of their steps. Two levels are stored, in small rows of their own:
+ * its points. An envelope covers consecutive points (a 256-point segment of a chunk, a whole
+ * chunk, or a span of `SPAN_CHUNKS` chunks) and keeps their two ends, their lowest and highest
+ * values with where they are, and the range of their steps. Three levels are stored, in small
+ * rows of their own:
  * - per chunk, the envelopes of its segments (`SEGMENT_POINTS` each);
- * - per group of `GROUP_CHUNKS` chunks, the envelope of each chunk.
- * So a full-zoom read of a 100-million-point series reads ~380 group rows (2.5 MB), a read
- * zoomed to a few million points the segment rows of the chunks it touches, never the points.
+ * - per group of `GROUP_CHUNKS` chunks, the envelope of each chunk;
+ * - per group, the envelope of each of its spans.
+ * So a full-zoom read of a 100-million-point series reads ~380 span rows (3,052 envelopes,
+ * 370 kB), a read zoomed to a few million points the group or segment rows of the chunks it
+ * touches, never the points.
  */
 import type { PointColumns } from './metric-store.js';
 
 export const SEGMENT_POINTS = 256;
 export const GROUP_CHUNKS = 64;
+/** Chunks per span (a group holds `GROUP_CHUNKS / SPAN_CHUNKS` spans, each starting at a multiple of it). */
+export const SPAN_CHUNKS = 8;
 
 export interface ChunkEnvelope {
-  /** The chunk it is in. */
+  /** The chunk it is in (a span's first chunk). */
   seq: number;
-  /** Index in the chunk of its first point. */
+  /** Index in the chunk of its first point (0 for a span). */
   start: number;
   count: number;
   firstStep: number;
   firstValue: number;
   lastStep: number;
   lastValue: number;
-  /** Index in the chunk of its lowest finite value, -1 when it has none. */
+  /**
+   * Index in the chunk of its lowest finite value, -1 when it has none. A span's indexes (this
+   * and `maxIndex`) count from the first point of its first chunk, so `(seq, index)` orders
+   * points as the series does.
+   */
   minIndex: number;
   minStep: number;
   minValue: number;
@@ -150,8 +159,8 @@ export function unpackEnvelopes(bytes: Uint8Array): ChunkEnvelope[] {
   const all = new Float64Array(bytes.byteLength / 8);
   new Uint8Array(all.buffer).set(bytes);
   const out = new Array<ChunkEnvelope>(all.length / FIELDS.length);
-  // One literal of a fixed shape per envelope (in FIELDS' order): a 100-million-point series
-  // has ~24,000 chunk envelopes, read on every full-zoom chart.
+  // One literal of a fixed shape per envelope (in FIELDS' order): a read zoomed to a few
+  // million points unpacks up to ~16,000 segment envelopes.
   for (let base = 0, at = 0; base < all.length; base += FIELDS.length, at += 1) {
     out[at] = {
       seq: all[base] as number,
@@ -174,13 +183,68 @@ export function unpackEnvelopes(bytes: Uint8Array): ChunkEnvelope[] {
   return out;
 }
 
-/** The group row after `envelope` (a whole chunk's) replaced its entry among `previous`. */
-export function withChunkEnvelope(previous: readonly ChunkEnvelope[], envelope: ChunkEnvelope): ChunkEnvelope[] {
-  const next = previous.filter((each) => each.seq !== envelope.seq);
-  next.push(envelope);
+/** The group row after `envelopes` (whole chunks') replaced their entries among `previous`. */
+export function withChunkEnvelopes(
+  previous: readonly ChunkEnvelope[],
+  envelopes: readonly ChunkEnvelope[],
+): ChunkEnvelope[] {
+  const replaced = new Set(envelopes.map((envelope) => envelope.seq));
+  const next = previous.filter((each) => !replaced.has(each.seq));
+  next.push(...envelopes);
   return next.sort((a, b) => a.seq - b.seq);
+}
+
+/** Chunk envelopes by the group they fall in, so that an append reads and writes each group row once. */
+export function byGroup(envelopes: readonly ChunkEnvelope[]): Map<number, ChunkEnvelope[]> {
+  const groups = new Map<number, ChunkEnvelope[]>();
+  for (const envelope of envelopes) {
+    const grp = groupOf(envelope.seq);
+    const group = groups.get(grp);
+    if (group) group.push(envelope);
+    else groups.set(grp, [envelope]);
+  }
+  return groups;
 }
 
 export function groupOf(seq: number): number {
   return Math.floor(seq / GROUP_CHUNKS);
+}
+
+/**
+ * The span envelopes of a group, from its chunk envelopes (`group`, in order) when the series
+ * has `chunks` chunks. A span gets one only when every chunk of it that the series holds has an
+ * envelope (chunks written before envelopes were kept have none), so a span always stands for
+ * the chunks `seq .. min(seq + SPAN_CHUNKS, chunks) - 1`, all of them.
+ */
+export function spansOf(group: readonly ChunkEnvelope[], chunks: number): ChunkEnvelope[] {
+  const spans: ChunkEnvelope[] = [];
+  for (let from = 0; from < group.length; ) {
+    const first = (group[from] as ChunkEnvelope).seq;
+    const spanStart = first - (first % SPAN_CHUNKS);
+    const spanEnd = Math.min(spanStart + SPAN_CHUNKS, chunks);
+    let to = from;
+    while (to < group.length && (group[to] as ChunkEnvelope).seq < spanStart + SPAN_CHUNKS) to += 1;
+    const parts = group.slice(from, to);
+    const whole = first === spanStart && parts.length === spanEnd - spanStart;
+    if (whole && parts.every((part, index) => part.seq === spanStart + index)) spans.push(foldChunks(parts));
+    from = to;
+  }
+  return spans;
+}
+
+/** One envelope for the envelopes of consecutive whole chunks (a span's). */
+function foldChunks(parts: readonly ChunkEnvelope[]): ChunkEnvelope {
+  // Each part's extremes are moved to indexes counted from the span's first point.
+  let offset = 0;
+  const shifted = parts.map((part) => {
+    const moved = {
+      ...part,
+      start: offset,
+      minIndex: part.minIndex < 0 ? -1 : offset + part.minIndex,
+      maxIndex: part.maxIndex < 0 ? -1 : offset + part.maxIndex,
+    };
+    offset += part.count;
+    return moved;
+  });
+  return { ...foldEnvelopes(shifted), start: 0 };
 }

@@ -1,18 +1,18 @@
 /**
- * The chunk envelopes of long series, kept between reads: a chart of a 100-million-point
- * series reads its ~24,000 envelopes on every zoom and pan, and reading and unpacking them
- * is most of such a read. An entry holds while the series' row is unchanged (its count,
- * chunks and last point: any append changes them), so a read never answers stale envelopes;
- * the adapter reads that row on every call anyway. Only series with many envelopes are kept,
- * least recently used first out past a bound on the envelopes held (~150 bytes each).
- * Callers must treat the arrays as read-only.
+ * The span envelopes of long series, kept between reads: a chart of a 100-million-point
+ * series reads its ~3,000 spans on every zoom and pan (each read starts from them), and
+ * reading and unpacking them is a good part of a whole-series read. An entry holds while the
+ * series' row is unchanged (its count, chunks and last point: any append changes them), so a
+ * read never answers stale envelopes; the adapter reads that row on every call anyway. Only
+ * series with many envelopes are kept, least recently used first out past a bound on the
+ * envelopes held (~150 bytes each). Callers must treat the arrays as read-only.
  */
 import type { ChunkEnvelope } from './chunk-envelope.js';
 import type { SeriesKey } from './metric-store.js';
 
 /** Series with fewer envelopes are cheap to read again. */
 const CACHE_FROM_ENVELOPES = 1024;
-/** About 30 MB: a dozen series of 100 million points. */
+/** About 30 MB: some sixty series of 100 million points. */
 const MAX_CACHED_ENVELOPES = 200_000;
 
 interface Entry {

@@ -4,8 +4,10 @@
  */
 import { LarderError } from '@larder/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldEnvelopes, SEGMENT_POINTS } from './chunk-envelope.js';
+import { readDownsampled } from '../services/metrics/downsampled-read.js';
+import { envelopeOf, foldEnvelopes, GROUP_CHUNKS, SEGMENT_POINTS, SPAN_CHUNKS } from './chunk-envelope.js';
 import { CHUNK_POINTS, type MetricStore, type PointColumns, type SeriesKey } from './metric-store.js';
+import { concatColumns } from './series-chunks.js';
 
 export interface MetricStoreSetup {
   store: MetricStore;
@@ -54,8 +56,8 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
       spike.values[2] = 1e9;
       spike.values[3] = Number.NaN;
       await store.append([{ key: loss, offset: 'end', points: spike }]);
-      const { chunks, envelopes } = await store.envelopes(loss);
-      expect(chunks).toBe(3);
+      expect((await store.spanEnvelopes(loss)).chunks).toBe(3);
+      const envelopes = await store.chunkEnvelopes(loss, [2, 0, 1, 7]);
       expect(envelopes.map((each) => each.seq)).toEqual([0, 1, 2]);
       const read = await store.readChunks(loss, [2, 0, 1, 7]);
       expect(read.map((each) => each.seq)).toEqual([2, 0, 1]);
@@ -82,7 +84,94 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
       ]);
       expect(foldEnvelopes(segments.filter((each) => each.seq === 1))).toEqual(envelopes[1]);
       await store.removeRun(loss.run);
-      expect(await store.envelopes(loss)).toEqual({ chunks: 0, envelopes: [] });
+      expect(await store.spanEnvelopes(loss)).toEqual({ chunks: 0, spans: [] });
+      expect(await store.chunkEnvelopes(loss, [0, 1, 2])).toEqual([]);
+    });
+
+    it('keeps an envelope per span that matches its chunks, through appends across spans and groups', async () => {
+      const store = await open();
+      // Batches of odd sizes: the open chunk and the open span are rewritten again and again,
+      // and the last batch crosses into a second group.
+      const total = GROUP_CHUNKS * CHUNK_POINTS + 3 * CHUNK_POINTS + 77;
+      const sent = points(total);
+      sent.values[5 * CHUNK_POINTS + 3] = 1e9;
+      sent.values[SPAN_CHUNKS * CHUNK_POINTS + 1] = -1e9;
+      sent.values[7] = Number.NaN;
+      for (const [start, end] of [
+        [0, 1000],
+        [1000, SPAN_CHUNKS * CHUNK_POINTS + 10],
+        [SPAN_CHUNKS * CHUNK_POINTS + 10, total],
+      ] as const) {
+        const slice = (column: Float64Array) => column.subarray(start, end);
+        const batch = {
+          steps: slice(sent.steps),
+          values: slice(sent.values),
+          epochs: slice(sent.epochs),
+          times: slice(sent.times),
+        };
+        await store.append([{ key: loss, offset: start, points: batch }]);
+      }
+      const { chunks, spans } = await store.spanEnvelopes(loss);
+      expect(chunks).toBe(GROUP_CHUNKS + 4);
+      const spanStarts = Array.from({ length: Math.ceil(chunks / SPAN_CHUNKS) }, (_, index) => index * SPAN_CHUNKS);
+      expect(spans.map((span) => span.seq)).toEqual(spanStarts);
+      const read = await store.readChunks(
+        loss,
+        Array.from({ length: chunks }, (_, seq) => seq),
+      );
+      for (const span of spans) {
+        const columns = concatColumns(read.slice(span.seq, span.seq + SPAN_CHUNKS).map((each) => each.columns));
+        expect(span).toEqual(envelopeOf(span.seq, columns));
+      }
+      expect(spans[0]?.maxValue).toBe(1e9);
+      expect(spans[0]?.maxStep).toBe(5 * CHUNK_POINTS + 3);
+      expect(spans[1]?.minValue).toBe(-1e9);
+      expect(spans.at(-1)?.count).toBe(total - GROUP_CHUNKS * CHUNK_POINTS);
+    });
+
+    it('reads a long series whole from its spans: a one-point spike shows, and so do points appended since', async () => {
+      const store = await open();
+      const asked: number[][] = [];
+      const source = {
+        spanEnvelopes: (key: SeriesKey) => store.spanEnvelopes(key),
+        segmentEnvelopes: (key: SeriesKey, seqs: readonly number[]) => store.segmentEnvelopes(key, seqs),
+        chunkEnvelopes: (key: SeriesKey, seqs: readonly number[]) => {
+          asked.push([...seqs]);
+          return store.chunkEnvelopes(key, seqs);
+        },
+        readChunks: (key: SeriesKey, seqs: readonly number[]) => {
+          asked.push([...seqs]);
+          return store.readChunks(key, seqs);
+        },
+      };
+      const count = (GROUP_CHUNKS + 6) * CHUNK_POINTS;
+      const sent = points(count);
+      sent.values[200_003] = 1e6;
+      sent.values[12_345] = -1e6;
+      await store.append([{ key: loss, offset: 0, points: sent }]);
+      // Eight buckets, each wider than a span: the spans alone answer.
+      const whole = await readDownsampled(source, loss, {}, 18);
+      expect(asked.every((seqs) => seqs.length === 0)).toBe(true);
+      expect(whole.count).toBe(count);
+      expect(whole.steps[0]).toBe(0);
+      expect(whole.steps.at(-1)).toBe(count - 1);
+      expect(whole.steps[whole.values.indexOf(1e6)]).toBe(200_003);
+      expect(whole.steps[whole.values.indexOf(-1e6)]).toBe(12_345);
+      // An append while the run is live: half a chunk with a higher spike.
+      const more = points(CHUNK_POINTS / 2, count);
+      more.values[100] = 2e6;
+      await store.append([{ key: loss, offset: 'end', points: more }]);
+      const after = await readDownsampled(source, loss, {}, 18);
+      expect(after.count).toBe(count + CHUNK_POINTS / 2);
+      expect(after.steps.at(-1)).toBe(count + CHUNK_POINTS / 2 - 1);
+      expect(after.steps[after.values.indexOf(2e6)]).toBe(count + 100);
+      expect(after.values).toContain(1e6);
+      // Zoomed to a window: the same spike from finer envelopes, nothing outside the window.
+      const zoom = await readDownsampled(source, loss, { fromStep: 150_000, toStep: 250_000 }, 18);
+      expect(zoom.count).toBe(100_001);
+      expect(zoom.steps[zoom.values.indexOf(1e6)]).toBe(200_003);
+      expect(Math.min(...zoom.steps)).toBe(150_000);
+      expect(Math.max(...zoom.steps)).toBe(250_000);
     });
 
     it('round-trips a series across chunk boundaries, with epochs and times', async () => {

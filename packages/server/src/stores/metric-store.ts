@@ -69,10 +69,13 @@ export interface MetricStore {
   /** The series' points in order (empty columns when it does not exist). */
   read(key: SeriesKey, options?: ReadOptions): Promise<PointColumns>;
   /**
-   * The series' chunk count and the envelope of each of its chunks, in order (a chunk written
-   * before envelopes were kept has none: read its points). For downsampled reads of long series.
+   * The series' chunk count and the envelopes of its spans (`SPAN_CHUNKS` chunks each), in
+   * order: the coarsest level, for downsampled reads of long series. A span with a chunk that
+   * has no envelope (written before envelopes were kept) has none: read its chunks' envelopes.
    */
-  envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }>;
+  spanEnvelopes(key: SeriesKey): Promise<{ chunks: number; spans: ChunkEnvelope[] }>;
+  /** The envelopes of the chunks numbered `seqs`, in series order (a chunk without one is left out). */
+  chunkEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]>;
   /** The envelopes of the segments of the chunks numbered `seqs`, in series order. */
   segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]>;
   /** The points of the chunks numbered `seqs` (steps and values only), in the order asked. */

@@ -1,31 +1,26 @@
 /**
- * Downsampling a long series from envelopes (`stores/chunk-envelope.ts`): when a chart's
- * buckets each span two chunks or more, a bucket's extremes are among its chunks' extremes;
- * when they span two 256-point segments or more, among its segments'. So those chunks' points
- * are never read; only chunks the zoom cuts through (or written before envelopes were kept)
- * are. The answer keeps what `minMaxIndexes` keeps (each bucket's lowest and highest value in
- * order, and the range's two ends), with buckets of whole envelopes.
+ * Downsampling a long series from envelopes (`stores/chunk-envelope.ts`): when each of a
+ * chart's buckets is at least as wide as a level's envelopes (spans, chunks or 256-point
+ * segments), a bucket's extremes are among its envelopes' extremes. So the points of envelopes
+ * wholly inside the range are never read; only chunks the zoom cuts through (or written before
+ * envelopes were kept) are. The answer keeps what `minMaxIndexes` keeps (each bucket's lowest
+ * and highest value in order, and the range's two ends), with buckets of whole envelopes.
  */
 import type { ChunkEnvelope } from '../../stores/chunk-envelope.js';
-import { SEGMENT_POINTS } from '../../stores/chunk-envelope.js';
-import { CHUNK_POINTS, type PointColumns } from '../../stores/metric-store.js';
+import { SPAN_CHUNKS } from '../../stores/chunk-envelope.js';
+import type { PointColumns } from '../../stores/metric-store.js';
 
 export interface StepRange {
   fromStep?: number | undefined;
   toStep?: number | undefined;
 }
 
-export interface EnvelopePlan {
-  /**
-   * `chunks`: chunks inside the range stand for themselves; `segments`: their segments' envelopes
-   * must be fetched to stand for them; `exact`: few enough points to read them all.
-   */
-  mode: 'chunks' | 'segments' | 'exact';
-  /** Envelopes wholly inside the range (of chunks, or, once fetched, of their segments). */
+/** Envelopes by where they lie against a step range. */
+export interface RangeSplit {
+  /** Envelopes wholly inside the range. */
   inside: ChunkEnvelope[];
-  /** Chunks to read point by point (cut by the range, or without an envelope). */
-  read: number[];
-  buckets: number;
+  /** Chunks to look at closer: cut by the range, or without an envelope. */
+  closer: number[];
 }
 
 export interface Downsampled {
@@ -42,45 +37,51 @@ interface Candidate {
   value: number;
 }
 
-function bucketsFor(target: number): number {
+export function bucketsFor(target: number): number {
   return Math.floor((Math.max(4, target) - 2) / 2);
 }
 
-/** Which chunks to use how: envelopes where a bucket spans two chunks or more, else every point of the chunks in range. */
-export function planEnvelopeRead(
-  chunks: number,
+/**
+ * Splits a series' spans against a range: spans wholly inside stand for their chunks; the
+ * chunks of spans the range cuts, and of spans without an envelope, are to be looked at closer.
+ */
+export function splitSpans(chunks: number, spans: readonly ChunkEnvelope[], range: StepRange): RangeSplit {
+  const bySpan = new Map<number, ChunkEnvelope>();
+  for (const span of spans) if (span.seq % SPAN_CHUNKS === 0 && span.seq < chunks) bySpan.set(span.seq, span);
+  const split: RangeSplit = { inside: [], closer: [] };
+  for (let first = 0; first < chunks; first += SPAN_CHUNKS) {
+    const span = bySpan.get(first);
+    const where = span ? placeOf(span, range) : 'cut';
+    if (where === 'inside') split.inside.push(span as ChunkEnvelope);
+    if (where !== 'cut') continue;
+    for (let seq = first; seq < Math.min(first + SPAN_CHUNKS, chunks); seq += 1) split.closer.push(seq);
+  }
+  return split;
+}
+
+/** Splits the chunks numbered `seqs` against a range, from the envelopes they have. */
+export function splitChunks(
+  seqs: readonly number[],
   envelopes: readonly ChunkEnvelope[],
   range: StepRange,
-  target: number,
-): EnvelopePlan {
+): RangeSplit {
+  const bySeq = new Map(envelopes.map((envelope) => [envelope.seq, envelope]));
+  const split: RangeSplit = { inside: [], closer: [] };
+  for (const seq of seqs) {
+    const envelope = bySeq.get(seq);
+    const where = envelope ? placeOf(envelope, range) : 'cut';
+    if (where === 'inside') split.inside.push(envelope as ChunkEnvelope);
+    if (where === 'cut') split.closer.push(seq);
+  }
+  return split;
+}
+
+function placeOf(envelope: ChunkEnvelope, range: StepRange): 'inside' | 'outside' | 'cut' {
   const from = range.fromStep ?? Number.NEGATIVE_INFINITY;
   const to = range.toStep ?? Number.POSITIVE_INFINITY;
-  const bySeq = new Array<ChunkEnvelope | undefined>(chunks);
-  for (const envelope of envelopes) if (envelope.seq >= 0 && envelope.seq < chunks) bySeq[envelope.seq] = envelope;
-  const inside: ChunkEnvelope[] = [];
-  const read: number[] = [];
-  let points = 0;
-  for (let seq = 0; seq < chunks; seq += 1) {
-    const envelope = bySeq[seq];
-    if (!envelope) {
-      read.push(seq);
-      points += CHUNK_POINTS;
-    } else if (envelope.stepHigh < from || envelope.stepLow > to) {
-      // Wholly outside the range.
-    } else if (envelope.stepLow >= from && envelope.stepHigh <= to) {
-      inside.push(envelope);
-      points += envelope.count;
-    } else {
-      read.push(seq);
-      points += envelope.count;
-    }
-  }
-  const buckets = bucketsFor(target);
-  if (points >= buckets * 2 * CHUNK_POINTS) return { mode: 'chunks', inside, read, buckets };
-  if (points >= buckets * 2 * SEGMENT_POINTS) return { mode: 'segments', inside, read, buckets };
-  // Short enough to read every point: but only of the chunks the range touches.
-  const all = [...inside.map((envelope) => envelope.seq), ...read].sort((a, b) => a - b);
-  return { mode: 'exact', inside: [], read: all, buckets };
+  if (envelope.stepHigh < from || envelope.stepLow > to) return 'outside';
+  if (envelope.stepLow >= from && envelope.stepHigh <= to) return 'inside';
+  return 'cut';
 }
 
 /** The points of the range, from the chunks read (for the exact path). */
@@ -108,36 +109,32 @@ export function pointsInRange(
   return { steps: steps.subarray(0, size), values: values.subarray(0, size) };
 }
 
-/** The downsampled series from the plan's envelopes and the chunks it had read. */
+/**
+ * The downsampled series, in `buckets` buckets, from envelopes wholly inside the range (of any
+ * level, none wider than a bucket, none overlapping another) and the chunks read point by point.
+ */
 export function downsampleFromEnvelopes(
-  plan: EnvelopePlan,
+  inside: readonly ChunkEnvelope[],
+  buckets: number,
   readChunks: readonly { seq: number; columns: PointColumns }[],
   range: StepRange,
 ): Downsampled {
   const from = range.fromStep ?? Number.NEGATIVE_INFINITY;
   const to = range.toStep ?? Number.POSITIVE_INFINITY;
-  type Segment =
-    | { seq: number; start: number; envelope: ChunkEnvelope }
-    | { seq: number; start: number; points: Candidate[] };
-  const segments: Segment[] = plan.inside.map((envelope) => ({ seq: envelope.seq, start: envelope.start, envelope }));
-  for (const { seq, columns } of readChunks) {
-    const points: Candidate[] = [];
-    for (let index = 0; index < columns.steps.length; index += 1) {
-      const step = columns.steps[index] as number;
-      if (step >= from && step <= to) points.push({ seq, index, step, value: columns.values[index] as number });
-    }
-    if (points.length > 0) segments.push({ seq, start: 0, points });
-  }
-  segments.sort((a, b) => a.seq - b.seq || a.start - b.start);
-  const count = segments.reduce(
-    (sum, segment) => sum + ('envelope' in segment ? segment.envelope.count : segment.points.length),
-    0,
-  );
-  const lows: (Candidate | undefined)[] = new Array(plan.buckets);
-  const highs: (Candidate | undefined)[] = new Array(plan.buckets);
-  const gaps: (Candidate | undefined)[] = new Array(plan.buckets);
-  // Candidates are made only when they win their bucket: a full-zoom read of a huge series
-  // offers two per chunk envelope (tens of thousands).
+  // Envelopes come in series order from the store; the chunks read are few.
+  const envelopes = inOrder(inside) ? inside : [...inside].sort((x, y) => x.seq - y.seq || x.start - y.start);
+  const chunks = readChunks
+    .map(({ seq, columns }) => ({ seq, columns, kept: indexesInRange(columns.steps, from, to) }))
+    .filter((chunk) => chunk.kept.length > 0)
+    .sort((x, y) => x.seq - y.seq);
+  let count = 0;
+  for (const envelope of envelopes) count += envelope.count;
+  for (const chunk of chunks) count += chunk.kept.length;
+  const lows: (Candidate | undefined)[] = new Array(buckets);
+  const highs: (Candidate | undefined)[] = new Array(buckets);
+  const gaps: (Candidate | undefined)[] = new Array(buckets);
+  // Candidates are made only when they win their bucket: a read offers two per envelope
+  // (up to tens of thousands of segments).
   const offer = (bucket: number, seq: number, index: number, step: number, value: number) => {
     if (!Number.isFinite(value)) {
       gaps[bucket] ??= { seq, index, step, value };
@@ -152,34 +149,37 @@ export function downsampleFromEnvelopes(
   let first: Candidate | undefined;
   let lastEnvelope: ChunkEnvelope | undefined;
   let lastPoint: Candidate | undefined;
-  for (const segment of segments) {
-    if ('envelope' in segment) {
-      const { envelope, seq } = segment;
-      const bucket = Math.min(plan.buckets - 1, Math.floor((position * plan.buckets) / count));
-      if (envelope.minIndex >= 0) {
-        offer(bucket, seq, envelope.minIndex, envelope.minStep, envelope.minValue);
-        offer(bucket, seq, envelope.maxIndex, envelope.maxStep, envelope.maxValue);
-      } else offer(bucket, seq, envelope.start, envelope.firstStep, envelope.firstValue);
-      first ??= { seq, index: envelope.start, step: envelope.firstStep, value: envelope.firstValue };
-      lastEnvelope = envelope;
-      lastPoint = undefined;
-      position += envelope.count;
-    } else {
-      for (const point of segment.points) {
-        offer(
-          Math.min(plan.buckets - 1, Math.floor((position * plan.buckets) / count)),
-          point.seq,
-          point.index,
-          point.step,
-          point.value,
-        );
-        first ??= point;
-        lastPoint = point;
-        lastEnvelope = undefined;
-        position += 1;
-      }
+  const takeEnvelope = (envelope: ChunkEnvelope) => {
+    const { seq } = envelope;
+    const bucket = Math.min(buckets - 1, Math.floor((position * buckets) / count));
+    if (envelope.minIndex >= 0) {
+      offer(bucket, seq, envelope.minIndex, envelope.minStep, envelope.minValue);
+      offer(bucket, seq, envelope.maxIndex, envelope.maxStep, envelope.maxValue);
+    } else offer(bucket, seq, envelope.start, envelope.firstStep, envelope.firstValue);
+    first ??= { seq, index: envelope.start, step: envelope.firstStep, value: envelope.firstValue };
+    lastEnvelope = envelope;
+    lastPoint = undefined;
+    position += envelope.count;
+  };
+  // A read chunk is never one an envelope stands for, so comparing chunk numbers orders them.
+  let next = 0;
+  for (const { seq, columns, kept } of chunks) {
+    while (next < envelopes.length && (envelopes[next] as ChunkEnvelope).seq < seq) {
+      takeEnvelope(envelopes[next] as ChunkEnvelope);
+      next += 1;
     }
+    for (const index of kept) {
+      const step = columns.steps[index] as number;
+      const value = columns.values[index] as number;
+      offer(Math.min(buckets - 1, Math.floor((position * buckets) / count)), seq, index, step, value);
+      first ??= { seq, index, step, value };
+      position += 1;
+    }
+    const index = kept[kept.length - 1] as number;
+    lastPoint = { seq, index, step: columns.steps[index] as number, value: columns.values[index] as number };
+    lastEnvelope = undefined;
   }
+  for (; next < envelopes.length; next += 1) takeEnvelope(envelopes[next] as ChunkEnvelope);
   const last: Candidate | undefined =
     lastPoint ??
     (lastEnvelope && {
@@ -191,7 +191,7 @@ export function downsampleFromEnvelopes(
   const picked: Candidate[] = [];
   for (const candidate of [first, last, ...lows, ...highs]) if (candidate) picked.push(candidate);
   // A bucket of nothing but gaps shows one, as the exact path does.
-  for (let bucket = 0; bucket < plan.buckets; bucket += 1) {
+  for (let bucket = 0; bucket < buckets; bucket += 1) {
     const gap = gaps[bucket];
     if (gap && !lows[bucket]) picked.push(gap);
   }
@@ -206,4 +206,23 @@ export function downsampleFromEnvelopes(
     previous = candidate;
   }
   return { count, downsampled: steps.length < count, steps, values };
+}
+
+function inOrder(envelopes: readonly ChunkEnvelope[]): boolean {
+  for (let index = 1; index < envelopes.length; index += 1) {
+    const previous = envelopes[index - 1] as ChunkEnvelope;
+    const envelope = envelopes[index] as ChunkEnvelope;
+    if (envelope.seq < previous.seq || (envelope.seq === previous.seq && envelope.start < previous.start)) return false;
+  }
+  return true;
+}
+
+function indexesInRange(steps: Float64Array, from: number, to: number): Uint32Array {
+  const kept = new Uint32Array(steps.length);
+  let size = 0;
+  for (let index = 0; index < steps.length; index += 1) {
+    const step = steps[index] as number;
+    if (step >= from && step <= to) kept[size++] = index;
+  }
+  return kept.subarray(0, size);
 }

@@ -20,7 +20,7 @@ import type { DocumentParams } from '../documents/document-service.js';
 import { readableRun, writableRun } from '../runs/run-through.js';
 import { RUNS_COLLECTION } from '../runs/runs-service.js';
 import { minMaxIndexes, pick } from './downsample.js';
-import { downsampleFromEnvelopes, planEnvelopeRead, pointsInRange } from './envelope-downsample.js';
+import { readDownsampled } from './downsampled-read.js';
 import { normaliseType, parseMetricBatch } from './metric-batch.js';
 
 const DEFAULT_POINTS = 2000;
@@ -122,27 +122,8 @@ export class MetricsService extends EventEmitter {
     // `raw=true` answers every point (downloads); charts ask for a downsampled series.
     const raw = query.raw === true || query.raw === 'true';
     if (!raw && !withTimes) {
-      // A long series is read from its chunks' envelopes, not point by point.
-      const range = { fromStep, toStep };
-      const { chunks, envelopes } = await this.metrics.envelopes(key);
-      const plan = planEnvelopeRead(chunks, envelopes, range, target);
-      if (plan.mode === 'segments') {
-        plan.inside = await this.metrics.segmentEnvelopes(
-          key,
-          plan.inside.map((envelope) => envelope.seq),
-        );
-      }
-      const read = await this.metrics.readChunks(key, plan.read);
-      if (plan.mode !== 'exact') return { ...key, ...downsampleFromEnvelopes(plan, read, range) };
-      const { steps, values } = pointsInRange(read, range);
-      const indexes = minMaxIndexes(values, target);
-      return {
-        ...key,
-        count: steps.length,
-        downsampled: indexes.length < steps.length,
-        steps: pick(steps, indexes),
-        values: pick(values, indexes).map((value) => (Number.isNaN(value) ? null : value)),
-      };
+      // A long series is read from its envelopes, not point by point.
+      return { ...key, ...(await readDownsampled(this.metrics, key, { fromStep, toStep }, target)) };
     }
     const columns = await this.metrics.read(key, {
       withTimes,

@@ -6,13 +6,15 @@
 import { LarderError } from '@larder/protocol';
 import type pg from 'pg';
 import {
+  byGroup,
   type ChunkEnvelope,
   foldEnvelopes,
   groupOf,
   packEnvelopes,
   segmentEnvelopes,
+  spansOf,
   unpackEnvelopes,
-  withChunkEnvelope,
+  withChunkEnvelopes,
 } from '../chunk-envelope.js';
 import { EnvelopeCache, seriesStamp } from '../envelope-cache.js';
 import {
@@ -68,7 +70,41 @@ CREATE TABLE IF NOT EXISTS metric_segment_envelopes (
 CREATE TABLE IF NOT EXISTS metric_chunk_envelope_groups (
   run text NOT NULL, type text NOT NULL, name text NOT NULL, grp integer NOT NULL, envelopes bytea NOT NULL,
   PRIMARY KEY (run, type, name, grp)
+);
+CREATE TABLE IF NOT EXISTS metric_span_envelopes (
+  run text NOT NULL, type text NOT NULL, name text NOT NULL, grp integer NOT NULL, envelopes bytea NOT NULL,
+  PRIMARY KEY (run, type, name, grp)
 );`;
+
+/** Groups read at a time while the span envelopes of series stored before them are filled. */
+const FILL_BATCH = 500;
+
+/** The span envelopes of groups stored before them, from the groups' chunk envelopes (at open, under the lock). */
+async function fillSpans(client: pg.PoolClient): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{
+      run: string;
+      type: string;
+      name: string;
+      grp: number;
+      envelopes: Buffer;
+      chunks: number;
+    }>(
+      `SELECT g.run, g.type, g.name, g.grp, g.envelopes, s.chunks
+         FROM metric_chunk_envelope_groups g JOIN metric_series s USING (run, type, name)
+        WHERE NOT EXISTS (SELECT 1 FROM metric_span_envelopes p
+                           WHERE p.run = g.run AND p.type = g.type AND p.name = g.name AND p.grp = g.grp)
+        LIMIT ${FILL_BATCH}`,
+    );
+    for (const row of rows) {
+      await client.query(
+        'INSERT INTO metric_span_envelopes (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)',
+        [row.run, row.type, row.name, row.grp, packEnvelopes(spansOf(unpackEnvelopes(row.envelopes), row.chunks))],
+      );
+    }
+    if (rows.length < FILL_BATCH) return;
+  }
+}
 
 export class PostgresMetricStore implements MetricStore {
   readonly kind = 'postgres';
@@ -83,6 +119,7 @@ export class PostgresMetricStore implements MetricStore {
     if (this.pool) return;
     this.pool = await openPostgresPool(this.options, 4, MIGRATION_LOCK_KEY, async (client) => {
       await client.query(SCHEMA);
+      await fillSpans(client);
     });
   }
 
@@ -136,6 +173,7 @@ export class PostgresMetricStore implements MetricStore {
     const start = offset === 'end' ? (existing?.summary.count ?? 0) : offset;
     const plan = planAppend(key, start, points, existing, open);
     if (!plan) return existing?.summary ?? emptySummary(key);
+    const written: ChunkEnvelope[] = [];
     for (const chunk of plan.writes) {
       const [first, last] = stepRange(chunk.columns.steps);
       await client.query(
@@ -162,16 +200,24 @@ export class PostgresMetricStore implements MetricStore {
          ON CONFLICT (run, type, name, seq) DO UPDATE SET envelopes = excluded.envelopes`,
         [...where, chunk.seq, packEnvelopes(segments)],
       );
-      const grp = groupOf(chunk.seq);
+      written.push(foldEnvelopes(segments));
+    }
+    // Each group the batch touched is read and written once, its spans with it.
+    for (const [grp, envelopes] of byGroup(written)) {
       const stored = await client.query<{ envelopes: Buffer }>(
         'SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3 AND grp = $4',
         [...where, grp],
       );
-      const previous = stored.rows[0] ? unpackEnvelopes(stored.rows[0].envelopes) : [];
+      const group = withChunkEnvelopes(stored.rows[0] ? unpackEnvelopes(stored.rows[0].envelopes) : [], envelopes);
       await client.query(
         `INSERT INTO metric_chunk_envelope_groups (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
-        [...where, grp, packEnvelopes(withChunkEnvelope(previous, foldEnvelopes(segments)))],
+        [...where, grp, packEnvelopes(group)],
+      );
+      await client.query(
+        `INSERT INTO metric_span_envelopes (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
+        [...where, grp, packEnvelopes(spansOf(group, plan.chunks))],
       );
     }
     const s = plan.summary;
@@ -198,7 +244,7 @@ export class PostgresMetricStore implements MetricStore {
     }
   }
 
-  async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
+  async spanEnvelopes(key: SeriesKey): Promise<{ chunks: number; spans: ChunkEnvelope[] }> {
     const where = [key.run, key.type, key.name];
     try {
       const series = await this.ready.query<{
@@ -212,16 +258,31 @@ export class PostgresMetricStore implements MetricStore {
         where,
       );
       const row = series.rows[0];
-      if (!row) return { chunks: 0, envelopes: [] };
+      if (!row) return { chunks: 0, spans: [] };
       // The series row is read first, so envelopes cached under it are at least as new as it.
-      const envelopes = await this.envelopeCache.get(key, seriesStamp(row), async () => {
+      const spans = await this.envelopeCache.get(key, seriesStamp(row), async () => {
         const stored = await this.ready.query<{ envelopes: Buffer }>(
-          'SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3 ORDER BY grp',
+          'SELECT envelopes FROM metric_span_envelopes WHERE run = $1 AND type = $2 AND name = $3 ORDER BY grp',
           where,
         );
         return stored.rows.flatMap((group) => unpackEnvelopes(group.envelopes));
       });
-      return { chunks: row.chunks, envelopes };
+      return { chunks: row.chunks, spans };
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async chunkEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
+    if (seqs.length === 0) return [];
+    const wanted = new Set(seqs);
+    try {
+      const { rows } = await this.ready.query<{ envelopes: Buffer }>(
+        `SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3
+         AND grp = ANY($4::int[]) ORDER BY grp`,
+        [key.run, key.type, key.name, [...new Set(seqs.map(groupOf))]],
+      );
+      return rows.flatMap((row) => unpackEnvelopes(row.envelopes).filter((envelope) => wanted.has(envelope.seq)));
     } catch (error) {
       throw translateError(error);
     }
@@ -231,11 +292,12 @@ export class PostgresMetricStore implements MetricStore {
     if (seqs.length === 0) return [];
     try {
       const { rows } = await this.ready.query<{ envelopes: Buffer }>(
-        `SELECT envelopes FROM metric_segment_envelopes WHERE run = $1 AND type = $2 AND name = $3 AND seq = ANY($4::int[])
-         ORDER BY seq`,
+        `SELECT envelopes FROM metric_segment_envelopes WHERE run = $1 AND type = $2 AND name = $3
+         AND seq = ANY($4::int[]) ORDER BY seq`,
         [key.run, key.type, key.name, [...seqs]],
       );
-      return rows.flatMap((row) => unpackEnvelopes(row.envelopes));
+      // Unpacked at once: a zoom of a few million points asks for ~1,000 chunks' segments.
+      return unpackEnvelopes(Buffer.concat(rows.map((row) => row.envelopes)));
     } catch (error) {
       throw translateError(error);
     }
@@ -276,6 +338,7 @@ export class PostgresMetricStore implements MetricStore {
         await client.query('DELETE FROM metric_chunks WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_segment_envelopes WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_chunk_envelope_groups WHERE run = $1', [run]);
+        await client.query('DELETE FROM metric_span_envelopes WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_series WHERE run = $1', [run]);
       });
     } catch (error) {

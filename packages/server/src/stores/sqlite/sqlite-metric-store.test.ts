@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { readDownsampled } from '../../services/metrics/downsampled-read.js';
 import { describeMetricStoreConformance } from '../metric-store.conformance.js';
+import { CHUNK_POINTS } from '../metric-store.js';
 import { SqliteMetricStore } from './sqlite-metric-store.js';
 
 describeMetricStoreConformance('sqlite', async () => {
@@ -55,6 +57,54 @@ describe('SqliteMetricStore pages', () => {
       };
       expect(pageSize(join(dir, 'new.db'))).toBe(32_768);
       expect(pageSize(older)).toBe(4096);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteMetricStore schema 3', () => {
+  it('fills the span envelopes of series stored before them when it opens a metrics.db of schema 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'larder-metrics-spans-'));
+    const file = join(dir, 'metrics.db');
+    try {
+      const key = { run: 'r', type: 'train', name: 'loss' };
+      const older = { run: 'r', type: 'train', name: 'older' };
+      const count = 20 * CHUNK_POINTS + 5;
+      const steps = Float64Array.from({ length: count }, (_, index) => index);
+      const values = steps.map((step) => (step === 50_001 ? 1e6 : Math.sin(step / 100)));
+      const empty = new Float64Array(count).fill(Number.NaN);
+      const points = { steps, values, epochs: empty, times: steps };
+      let store = new SqliteMetricStore({ file });
+      await store.open();
+      await store.append([
+        { key, offset: 0, points },
+        { key: older, offset: 0, points },
+      ]);
+      const before = await store.spanEnvelopes(key);
+      expect(before.spans.length).toBe(3);
+      await store.close();
+      // As schema 2 left it: no span envelopes; and `older` as schema 1 did: no envelopes at all.
+      const db = new Database(file);
+      db.exec('DELETE FROM span_envelopes');
+      db.exec(`DELETE FROM chunk_envelope_groups WHERE name = 'older'`);
+      db.exec(`DELETE FROM segment_envelopes WHERE name = 'older'`);
+      db.pragma('user_version = 2');
+      db.close();
+      store = new SqliteMetricStore({ file });
+      await store.open();
+      try {
+        expect(await store.spanEnvelopes(key)).toEqual(before);
+        expect(await store.spanEnvelopes(older)).toEqual({ chunks: 21, spans: [] });
+        // Read from its points instead, with the same answer.
+        const fromSpans = await readDownsampled(store, key, {}, 6);
+        const fromPoints = await readDownsampled(store, older, {}, 6);
+        expect(fromPoints.count).toBe(count);
+        expect(fromSpans.steps[fromSpans.values.indexOf(1e6)]).toBe(50_001);
+        expect(fromPoints.steps[fromPoints.values.indexOf(1e6)]).toBe(50_001);
+      } finally {
+        await store.close();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

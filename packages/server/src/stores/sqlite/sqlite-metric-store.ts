@@ -8,13 +8,15 @@ import { dirname } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
 import {
+  byGroup,
   type ChunkEnvelope,
   foldEnvelopes,
   groupOf,
   packEnvelopes,
   segmentEnvelopes,
+  spansOf,
   unpackEnvelopes,
-  withChunkEnvelope,
+  withChunkEnvelopes,
 } from '../chunk-envelope.js';
 import { EnvelopeCache, seriesStamp } from '../envelope-cache.js';
 import {
@@ -42,8 +44,11 @@ import {
   unpackColumn,
 } from '../series-chunks.js';
 
-/** 2: chunk envelopes (a newer schema an older Larder must not write to, or envelopes would go stale). */
-const SCHEMA_VERSION = 2;
+/**
+ * 2: chunk envelopes; 3: span envelopes (a newer schema an older Larder must not write to, or
+ * envelopes would go stale).
+ */
+const SCHEMA_VERSION = 3;
 /** SQLite's page size for a new metrics.db. */
 const PAGE_BYTES = 32_768;
 
@@ -66,6 +71,10 @@ CREATE TABLE IF NOT EXISTS segment_envelopes (
   PRIMARY KEY (run, type, name, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunk_envelope_groups (
+  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, grp INTEGER NOT NULL, envelopes BLOB NOT NULL,
+  PRIMARY KEY (run, type, name, grp)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS span_envelopes (
   run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, grp INTEGER NOT NULL, envelopes BLOB NOT NULL,
   PRIMARY KEY (run, type, name, grp)
 ) WITHOUT ROWID;
@@ -95,9 +104,24 @@ export class SqliteMetricStore implements MetricStore {
       throw new LarderError('GeneralError', `metrics.db was written by a newer Larder (schema ${version})`);
     }
     db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.db = db;
     this.statements = this.prepare(db);
+    if (version < 3) this.fillSpans();
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  /** Schema 3: the span envelopes of series stored before them, from their groups' chunk envelopes. */
+  private fillSpans(): void {
+    const statements = this.ready;
+    const db = this.db as Database.Database;
+    db.transaction(() => {
+      for (const row of statements.allSeries.all()) {
+        for (const group of statements.groupsWithNumbers.all(row.run, row.type, row.name)) {
+          const spans = spansOf(unpackEnvelopes(group.envelopes), row.chunks);
+          statements.writeSpans.run(row.run, row.type, row.name, group.grp, packEnvelopes(spans));
+        }
+      }
+    })();
   }
 
   async close(): Promise<void> {
@@ -127,9 +151,11 @@ export class SqliteMetricStore implements MetricStore {
         `INSERT INTO segment_envelopes (run, type, name, seq, envelopes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run, type, name, seq) DO UPDATE SET envelopes = excluded.envelopes`,
       ),
-      segments: db.prepare<[string, string, string, number], { envelopes: Buffer }>(
-        'SELECT envelopes FROM segment_envelopes WHERE run = ? AND type = ? AND name = ? AND seq = ?',
-      ),
+      segmentRange: db
+        .prepare<[string, string, string, number, number], Buffer>(
+          'SELECT envelopes FROM segment_envelopes WHERE run = ? AND type = ? AND name = ? AND seq BETWEEN ? AND ? ORDER BY seq',
+        )
+        .pluck(),
       group: db.prepare<[string, string, string, number], { envelopes: Buffer }>(
         'SELECT envelopes FROM chunk_envelope_groups WHERE run = ? AND type = ? AND name = ? AND grp = ?',
       ),
@@ -137,14 +163,25 @@ export class SqliteMetricStore implements MetricStore {
         `INSERT INTO chunk_envelope_groups (run, type, name, grp, envelopes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
       ),
-      groups: db.prepare<[string, string, string], { envelopes: Buffer }>(
-        'SELECT envelopes FROM chunk_envelope_groups WHERE run = ? AND type = ? AND name = ? ORDER BY grp',
+      groupsWithNumbers: db.prepare<[string, string, string], { grp: number; envelopes: Buffer }>(
+        'SELECT grp, envelopes FROM chunk_envelope_groups WHERE run = ? AND type = ? AND name = ? ORDER BY grp',
+      ),
+      writeSpans: db.prepare(
+        `INSERT INTO span_envelopes (run, type, name, grp, envelopes) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
+      ),
+      spans: db.prepare<[string, string, string], { envelopes: Buffer }>(
+        'SELECT envelopes FROM span_envelopes WHERE run = ? AND type = ? AND name = ? ORDER BY grp',
+      ),
+      allSeries: db.prepare<[], { run: string; type: string; name: string; chunks: number }>(
+        'SELECT run, type, name, chunks FROM series',
       ),
       chunkValues: db.prepare<[string, string, string, number], { steps: Buffer; vals: Buffer }>(
         'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq = ?',
       ),
       removeSegments: db.prepare('DELETE FROM segment_envelopes WHERE run = ?'),
       removeGroups: db.prepare('DELETE FROM chunk_envelope_groups WHERE run = ?'),
+      removeSpans: db.prepare('DELETE FROM span_envelopes WHERE run = ?'),
       writeSeries: db.prepare(
         `INSERT INTO series (run, type, name, count, chunks, first_step, last_step, last, min, max, last_epoch, last_time)
          VALUES (@run, @type, @name, @count, @chunks, @firstStep, @lastStep, @last, @min, @max, @lastEpoch, @lastTime)
@@ -184,6 +221,7 @@ export class SqliteMetricStore implements MetricStore {
         const start = offset === 'end' ? (existing?.summary.count ?? 0) : offset;
         const plan = planAppend(key, start, points, existing, open);
         if (!plan) return existing?.summary ?? emptySummary(key);
+        const written: ChunkEnvelope[] = [];
         for (const chunk of plan.writes) {
           const [first, last] = stepRange(chunk.columns.steps);
           statements.writeChunk.run({
@@ -199,10 +237,14 @@ export class SqliteMetricStore implements MetricStore {
           });
           const segments = segmentEnvelopes(chunk.seq, chunk.columns);
           statements.writeSegments.run(key.run, key.type, key.name, chunk.seq, packEnvelopes(segments));
-          const grp = groupOf(chunk.seq);
+          written.push(foldEnvelopes(segments));
+        }
+        // Each group the batch touched is read and written once, its spans with it.
+        for (const [grp, envelopes] of byGroup(written)) {
           const stored = statements.group.get(key.run, key.type, key.name, grp);
-          const group = withChunkEnvelope(stored ? unpackEnvelopes(stored.envelopes) : [], foldEnvelopes(segments));
+          const group = withChunkEnvelopes(stored ? unpackEnvelopes(stored.envelopes) : [], envelopes);
           statements.writeGroup.run(key.run, key.type, key.name, grp, packEnvelopes(group));
+          statements.writeSpans.run(key.run, key.type, key.name, grp, packEnvelopes(spansOf(group, plan.chunks)));
         }
         statements.writeSeries.run({ ...plan.summary, chunks: plan.chunks });
         return plan.summary;
@@ -224,24 +266,35 @@ export class SqliteMetricStore implements MetricStore {
     return filterSteps(options.withTimes ? concatColumns(rows) : concatValues(rows), options);
   }
 
-  async envelopes(key: SeriesKey): Promise<{ chunks: number; envelopes: ChunkEnvelope[] }> {
+  async spanEnvelopes(key: SeriesKey): Promise<{ chunks: number; spans: ChunkEnvelope[] }> {
     const statements = this.ready;
     const row = statements.series.get(key.run, key.type, key.name);
-    if (!row) return { chunks: 0, envelopes: [] };
-    const envelopes = await this.envelopeCache.get(key, seriesStamp(row), async () =>
-      statements.groups.all(key.run, key.type, key.name).flatMap((group) => unpackEnvelopes(group.envelopes)),
+    if (!row) return { chunks: 0, spans: [] };
+    const spans = await this.envelopeCache.get(key, seriesStamp(row), async () =>
+      statements.spans.all(key.run, key.type, key.name).flatMap((group) => unpackEnvelopes(group.envelopes)),
     );
-    return { chunks: row.chunks, envelopes };
+    return { chunks: row.chunks, spans };
+  }
+
+  async chunkEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
+    const statements = this.ready;
+    const wanted = new Set(seqs);
+    const groups = [...new Set(seqs.map(groupOf))].sort((a, b) => a - b);
+    return groups.flatMap((grp) => {
+      const row = statements.group.get(key.run, key.type, key.name, grp);
+      return row ? unpackEnvelopes(row.envelopes).filter((envelope) => wanted.has(envelope.seq)) : [];
+    });
   }
 
   async segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
     const statements = this.ready;
-    return [...seqs]
-      .sort((a, b) => a - b)
-      .flatMap((seq) => {
-        const row = statements.segments.get(key.run, key.type, key.name, seq);
-        return row ? unpackEnvelopes(row.envelopes) : [];
-      });
+    // One scan per run of consecutive chunks (a zoom asks for one), unpacked at once: a zoom
+    // of a few million points asks for ~1,000 chunks' segments.
+    const rows: Buffer[] = [];
+    for (const [first, last] of consecutiveRuns(seqs)) {
+      rows.push(...statements.segmentRange.all(key.run, key.type, key.name, first, last));
+    }
+    return unpackEnvelopes(Buffer.concat(rows));
   }
 
   async readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]> {
@@ -271,9 +324,22 @@ export class SqliteMetricStore implements MetricStore {
       statements.removeChunks.run(run);
       statements.removeSegments.run(run);
       statements.removeGroups.run(run);
+      statements.removeSpans.run(run);
       statements.removeSeries.run(run);
     })();
   }
+}
+
+/** Sorted chunk numbers as runs of consecutive ones: `[first, last]` each. */
+function consecutiveRuns(seqs: readonly number[]): [number, number][] {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const seq of sorted) {
+    const current = runs[runs.length - 1];
+    if (current && seq === current[1] + 1) current[1] = seq;
+    else runs.push([seq, seq]);
+  }
+  return runs;
 }
 
 function unpackRow(row: { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }): PointColumns {
