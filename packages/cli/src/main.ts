@@ -2,16 +2,7 @@
 /** The `larder` command. */
 import { Command, CommanderError } from 'commander';
 import { describeFailure } from './cli-error.js';
-import { registerAccount } from './commands/account.js';
-import { registerBlob } from './commands/blob.js';
-import { registerDatalake } from './commands/datalake.js';
-import { registerModel } from './commands/model.js';
-import { registerRecords } from './commands/records.js';
-import { registerRuns } from './commands/runs.js';
-import { registerServe } from './commands/serve.js';
-import { registerStock } from './commands/stock.js';
-import { registerToken } from './commands/token.js';
-import { registerWebhooks } from './commands/webhooks.js';
+import { registerCommands } from './command-modules.js';
 
 const program = new Command();
 program
@@ -23,18 +14,8 @@ program
   .showSuggestionAfterError()
   .exitOverride();
 
-registerServe(program);
-registerAccount(program);
-registerRecords(program);
-registerToken(program);
-registerBlob(program);
-registerRuns(program);
-registerModel(program);
-registerStock(program);
-registerDatalake(program);
-registerWebhooks(program);
-
 try {
+  await registerCommands(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);

@@ -17,15 +17,21 @@ function larder(args: string[], input?: string): Promise<CliResult> {
   return runCli(args, { env, ...(input !== undefined ? { input } : {}) });
 }
 
-/** Starts `larder serve` and resolves with its URL once it prints it. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+/**
+ * Starts `larder serve` and resolves with its URL once it prints it, then `ready` (by default
+ * the end of that line; a first start with auth announces the admin once it is saved).
+ */
+function serve(
+  args: string[],
+  ready = /auth (on|off)\)\n/,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       output += chunk;
       const match = /Larder is serving (http:\/\/\S+)/.exec(output);
-      if (match?.[1] && /First start|auth off|auth on\)\n[\s\S]*$/.test(output)) {
+      if (match?.[1] && ready.test(output)) {
         resolve({ child, url: match[1], output: () => output });
       }
     });
@@ -55,7 +61,7 @@ describe('larder serve with auth, then the account commands', () => {
   const data = () => join(home, 'data');
 
   beforeAll(async () => {
-    server = await serve(['--data', data()]);
+    server = await serve(['--data', data()], /Try: npx larder whoami/);
   });
 
   afterAll(async () => {

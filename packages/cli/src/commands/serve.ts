@@ -5,7 +5,6 @@
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultCredentialsPath, writeCredentials } from '@larder/client';
 import { DEFAULT_HOST, DEFAULT_PORT } from '@larder/protocol';
 import type { RunningServer } from '@larder/server';
 import type { Command } from 'commander';
@@ -48,6 +47,8 @@ async function saveAdmin(server: RunningServer, dataDir: string): Promise<void> 
   const adminFile = join(dataDir, 'admin-credentials.json');
   await writeFile(adminFile, `${JSON.stringify({ url: server.url, ...admin }, null, 2)}\n`, { mode: 0o600 });
   await chmod(adminFile, 0o600);
+  // Loaded only on this first start: the SDK and its libraries would slow every other one.
+  const { defaultCredentialsPath, writeCredentials } = await import('@larder/client');
   const credentials = await defaultCredentialsPath();
   await writeCredentials(credentials, server.url, { token: admin.token, email: admin.email });
   console.log(

@@ -11,7 +11,6 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { eq } from '@larder/protocol';
-import sharp from 'sharp';
 import type { Actor } from '../../auth/actor.js';
 import { recordBlobClaim } from '../../auth/blob-access.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
@@ -76,6 +75,8 @@ export class PictureThumbnails {
 
   async #make(asset: StoredDocument, sha256: string, size: number): Promise<BlobRef | null> {
     const bytes = await readBlob(this.blobs, sha256, size);
+    // Loaded on the first thumbnail: sharp brings libvips, which would slow every start.
+    const { default: sharp } = await import('sharp');
     let webp: Buffer | undefined;
     try {
       webp = await sharp(bytes, { failOn: 'none' })

@@ -6,7 +6,6 @@
  * the browser (they never change), not stored.
  */
 import { LarderError } from '@larder/protocol';
-import sharp from 'sharp';
 import type { BlobInfo, BlobStore } from '../../blobs/blob-store.js';
 
 const MAX_SCALED_BYTES = 32 * 1024 * 1024;
@@ -29,6 +28,8 @@ export async function scaledImage(blobs: BlobStore, info: BlobInfo, width: numbe
   const parts: Buffer[] = [];
   for await (const chunk of await blobs.get(info.sha256)) parts.push(chunk as Buffer);
   const bytes = Buffer.concat(parts);
+  // Loaded on the first scaled picture: sharp brings libvips, which would slow every start.
+  const { default: sharp } = await import('sharp');
   try {
     const metadata = await sharp(bytes, { failOn: 'none' }).metadata();
     if (!metadata.width || metadata.width <= width) return undefined;

@@ -8,7 +8,6 @@
  *   recompressed; URI references listed in `references.json`).
  */
 import { and, eq, LarderError } from '@larder/protocol';
-import { ZipArchive } from 'archiver';
 import type { Context, Next } from 'koa';
 import type { Actor } from '../../auth/actor.js';
 import { folderPolicy } from '../../auth/folder-policy.js';
@@ -107,6 +106,8 @@ async function sendArchive(
   ctx.type = 'application/zip';
   ctx.status = 200;
   if (!bodyWanted) return;
+  // Loaded on the first zip download: archiver's many modules would slow every start.
+  const { ZipArchive } = await import('archiver');
   const zip = new ZipArchive({ store: true });
   ctx.body = zip;
   const references = objects.filter((object) => object.uri);
