@@ -9,54 +9,32 @@
  */
 import type { ChunkEnvelope } from './chunk-envelope.js';
 import type { SeriesKey } from './metric-store.js';
+import { StampedCache } from './stamped-cache.js';
 
 /** Series with fewer envelopes are cheap to read again. */
 const CACHE_FROM_ENVELOPES = 1024;
 /** About 30 MB: some sixty series of 100 million points. */
 const MAX_CACHED_ENVELOPES = 200_000;
 
-interface Entry {
-  stamp: string;
-  envelopes: ChunkEnvelope[];
-}
-
 export class EnvelopeCache {
-  private readonly entries = new Map<string, Entry>();
-  private held = 0;
+  private readonly kept: StampedCache<ChunkEnvelope[]>;
 
-  constructor(private readonly maxEnvelopes = MAX_CACHED_ENVELOPES) {}
+  constructor(maxEnvelopes = MAX_CACHED_ENVELOPES) {
+    this.kept = new StampedCache(maxEnvelopes, (envelopes) => envelopes.length);
+  }
 
   /** The envelopes of `key` cached under `stamp`, or what `load` answers (then cached when long). */
   async get(key: SeriesKey, stamp: string, load: () => Promise<ChunkEnvelope[]>): Promise<ChunkEnvelope[]> {
     const id = `${key.run}\u0000${key.type}\u0000${key.name}`;
-    const entry = this.entries.get(id);
-    if (entry && entry.stamp === stamp) {
-      // Most recently used last.
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-      return entry.envelopes;
-    }
-    if (entry) this.drop(id, entry);
+    const cached = this.kept.get(id, stamp);
+    if (cached) return cached;
     const envelopes = await load();
-    if (envelopes.length >= CACHE_FROM_ENVELOPES && envelopes.length <= this.maxEnvelopes) {
-      this.entries.set(id, { stamp, envelopes });
-      this.held += envelopes.length;
-      for (const [oldest, old] of this.entries) {
-        if (this.held <= this.maxEnvelopes) break;
-        this.drop(oldest, old);
-      }
-    }
+    if (envelopes.length >= CACHE_FROM_ENVELOPES) this.kept.set(id, stamp, envelopes);
     return envelopes;
   }
 
   clear(): void {
-    this.entries.clear();
-    this.held = 0;
-  }
-
-  private drop(id: string, entry: Entry): void {
-    this.entries.delete(id);
-    this.held -= entry.envelopes.length;
+    this.kept.clear();
   }
 }
 

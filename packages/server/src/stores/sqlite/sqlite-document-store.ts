@@ -9,7 +9,7 @@ import { type FieldPath, type Filter, type JsonValue, LarderError, writePath } f
 import Database from 'better-sqlite3';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
 import { isIdPath } from '../filter-leaves.js';
-import { ListingCache } from '../listing-cache.js';
+import { StampedCache } from '../stamped-cache.js';
 import { SqliteFieldIndex } from './sqlite-field-index.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { compilePostingsCount, matchBound } from './sqlite-postings-set.js';
@@ -61,7 +61,11 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly knownCollections = new Set<string>();
   /** Writes made through this store, by collection: part of a listing's stamp. */
   private readonly writes = new Map<string, number>();
-  private readonly listings = new ListingCache();
+  /**
+   * The sorted ids of recent narrowed listings (filter and sort), under the collection's write
+   * stamp, so that a listing's later pages read only their own documents: ~10 MB of ids.
+   */
+  private readonly listings = new StampedCache<readonly string[]>(250_000, (ids) => ids.length);
 
   constructor(private readonly options: SqliteDocumentStoreOptions) {}
 
