@@ -9,6 +9,11 @@
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
 import type pg from 'pg';
 import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import {
+  CONTAINMENT_INDEX_VALID_SQL,
+  containmentIndexName,
+  containmentIndexSql,
+} from './postgres-containment-index.js';
 import { translateError } from './postgres-errors.js';
 import { MIGRATION_LOCK_KEY, POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { assertSchemaName, inTransaction, openPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
@@ -43,6 +48,8 @@ export class PostgresDocumentStore implements DocumentStore {
    * index also narrows the documents' queries).
    */
   private readonly indexedFields = new Map<string, boolean>();
+  /** Path keys of the fields whose containment index is valid (`postgres-containment-index.ts`). */
+  private readonly containedFields = new Set<string>();
   private readonly equalityUses = new Map<string, number>();
   private readonly automaticFields = new Map<string, number>();
   /** Index builds run one after another, off the request; `close` waits for them. */
@@ -70,7 +77,11 @@ export class PostgresDocumentStore implements DocumentStore {
 
   /** What the compiler knows of a collection's field indexes. */
   private context(collection: string): CompileContext {
-    return { collection, indexed: (key) => this.indexedFields.get(`${collection}\u0000${key}`) === false };
+    return {
+      collection,
+      indexed: (key) => this.indexedFields.get(`${collection}\u0000${key}`) === false,
+      contained: (key) => this.containedFields.has(key),
+    };
   }
 
   private inBackground(work: () => Promise<void>): void {
@@ -94,6 +105,16 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async indexField(collection: string, path: FieldPath): Promise<void> {
     await this.fillIndex(collection, path, false);
+    await this.buildContainmentIndex(path);
+  }
+
+  /** Builds (once, for every instance) the field's containment index, used once it is valid. */
+  private async buildContainmentIndex(path: FieldPath): Promise<void> {
+    const sql = containmentIndexSql(path);
+    if (sql === undefined || this.containedFields.has(indexedPathKey(path))) return;
+    await this.query(sql, []);
+    const [row] = await this.query<{ valid: boolean }>(CONTAINMENT_INDEX_VALID_SQL, [containmentIndexName(path)]);
+    if (row?.valid === true) this.containedFields.add(indexedPathKey(path));
   }
 
   private async fillIndex(collection: string, path: FieldPath, automatic: boolean): Promise<void> {

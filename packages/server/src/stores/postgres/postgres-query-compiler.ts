@@ -30,6 +30,8 @@ export function indexedPathKey(path: FieldPath): string {
 export interface CompileContext {
   collection: string;
   indexed?: ((pathKey: string) => boolean) | undefined;
+  /** Whether a field has a valid containment index (`postgres-containment-index.ts`). */
+  contained?: ((pathKey: string) => boolean) | undefined;
 }
 
 const NO_INDEX: CompileContext = { collection: '' };
@@ -173,17 +175,41 @@ function compileAllOf(leaves: readonly { key: string; value: string }[], params:
   return `(id IN (SELECT p0.id FROM field_postings p0 ${joins.join(' ')} WHERE p0.collection = ${collection} AND p0.path = ${params.bind(first.key)} AND p0.value = ${params.bind(first.value)}::jsonb))`;
 }
 
+interface IndexedLeaf {
+  key: string;
+  value: string;
+  /** The path spliced as SQL (the index's own expression), when it can be. */
+  literal: string | undefined;
+}
+
+/**
+ * Whether the equalities of an AND on the field `key` are answered by its containment index:
+ * when it has one and two or more of them name the field (all of several tags), where the
+ * index's intersection pays; a single equality keeps the postings, whose statistics weigh it.
+ */
+function containedAllOf(key: string, indexed: readonly IndexedLeaf[], context: CompileContext): boolean {
+  if (!context.contained?.(key)) return false;
+  const onField = indexed.filter((leaf) => leaf.key === key);
+  return onField.length >= 2 && onField.every((leaf) => leaf.literal !== undefined);
+}
+
 function compileAnd(filters: readonly Filter[], params: Parameters, context: CompileContext): string {
-  const indexed: { key: string; value: string }[] = [];
+  const indexed: IndexedLeaf[] = [];
   const rest: Filter[] = [];
   for (const filter of filters) {
     const value = filter.op === 'eq' && !isIdPath(filter.path) ? indexedValues([filter])?.[0] : undefined;
     const key = value !== undefined && filter.op === 'eq' ? indexedPathKey(filter.path) : undefined;
-    if (value !== undefined && key !== undefined && context.indexed?.(key)) indexed.push({ key, value });
-    else rest.push(filter);
+    if (filter.op === 'eq' && value !== undefined && key !== undefined && context.indexed?.(key)) {
+      indexed.push({ key, value, literal: pathLiteral(filter.path) });
+    } else rest.push(filter);
   }
   const parts: string[] = [];
-  if (indexed.length > 0) parts.push(compileAllOf(indexed, params, context));
+  const joined = indexed.filter((leaf) => !containedAllOf(leaf.key, indexed, context));
+  for (const leaf of indexed) {
+    if (joined.includes(leaf)) continue;
+    parts.push(`((data #> ${leaf.literal}) @> ${params.bind(leaf.value)}::jsonb)`);
+  }
+  if (joined.length > 0) parts.push(compileAllOf(joined, params, context));
   for (const filter of rest) parts.push(compileFilter(filter, params, context));
   return `(${parts.join(' AND ')})`;
 }
