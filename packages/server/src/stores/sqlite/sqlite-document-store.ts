@@ -49,6 +49,8 @@ const STATEMENT_CACHE_SIZE = 500;
  * total together); more are sorted by id first and counted apart.
  */
 const MAX_ONE_QUERY_PAGE = 20_000;
+/** Listings whose filter and sort take more characters than this are not kept between pages. */
+const MAX_LISTING_KEY_CHARS = 4096;
 
 export class SqliteDocumentStore implements DocumentStore {
   readonly kind = 'sqlite';
@@ -314,11 +316,14 @@ export class SqliteDocumentStore implements DocumentStore {
     }
     const { sql, params } = this.compileListing(collection, options.filter, options.sort, start, end);
     const rows = await this.read<[string, string | null][]>(sql, params, 'raw', !constrainsId(options.filter));
-    this.listings.set(
-      key,
-      stamp,
-      rows.map(([id]) => id),
-    );
+    // A filter naming thousands of values (an `$in` of ids) is not kept: its key alone is large.
+    if (key.length <= MAX_LISTING_KEY_CHARS) {
+      this.listings.set(
+        key,
+        stamp,
+        rows.map(([id]) => id),
+      );
+    }
     const documents: StoredDocument[] = [];
     for (const [, text] of rows) if (text !== null) documents.push(JSON.parse(text) as StoredDocument);
     return { total: rows.length, documents };
