@@ -5,6 +5,7 @@
  * server gets large appends rather than every second's rest). A failure (server down) is kept and retried on the next tick;
  * it never reaches the training loop.
  */
+import { type PhasedInterval, phasedInterval } from './phased-interval.js';
 import type { RunUploader } from './run-uploader.js';
 import type { UploadTarget } from './runs-remote.js';
 
@@ -18,7 +19,7 @@ export interface BackgroundUploadOptions {
 export class BackgroundUpload {
   readonly #uploader: RunUploader;
   readonly #target: UploadTarget;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: PhasedInterval;
   readonly #debounceMs: number;
   #nudge: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
@@ -33,12 +34,13 @@ export class BackgroundUpload {
     this.#uploader = uploader;
     this.#target = target;
     this.#debounceMs = options.debounceMs ?? 200;
-    this.#timer = setInterval(() => {
+    // Runs started together tick at different moments: their batches reach the server spread
+    // over the interval, not all at once.
+    this.#timer = phasedInterval(() => {
       // A run that filled a batch since the last tick keeps its rest for the next full one.
       this.#tick(this.#filling ? 'batches' : 'all');
       this.#filling = false;
     }, options.intervalMs ?? 5000);
-    this.#timer.unref();
   }
 
   /** The error of the last failed sync, until one succeeds. */
@@ -70,7 +72,7 @@ export class BackgroundUpload {
   /** Stops the timers and waits for a sync under way. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
+    this.#timer.stop();
     if (this.#nudge) clearTimeout(this.#nudge);
     await this.#inFlight;
   }

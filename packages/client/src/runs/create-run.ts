@@ -14,6 +14,7 @@ import { alternativeName, assertResourceName, runParentDir } from './local-direc
 import { writeJsonFileSync } from './local-json-file.js';
 import { MetricLogWriter } from './metric-log-writer.js';
 import { capturePlatform } from './platform-info.js';
+import { recentCapture } from './recent-capture.js';
 import { Run, type RunState } from './run.js';
 import { type CreateRunOptions, resolveRunSettings } from './run-config.js';
 import { GIT_FILE, HPARAMS_FILE, METRICS_FILE, PLATFORM_FILE, RUN_FILE, type RunFiles } from './run-document.js';
@@ -21,6 +22,15 @@ import { createRunParams } from './run-params.js';
 import { RunUploader } from './run-uploader.js';
 import { SystemMetricsSampler } from './system-metrics/system-metrics-sampler.js';
 import { acquireWriterLock } from './writer-lock.js';
+
+/**
+ * Runs started within this many milliseconds of each other in one process record the same
+ * platform and git state, captured once (a sweep opening many runs at once would otherwise
+ * spawn git and nvidia-smi for each).
+ */
+const CAPTURE_REUSE_MS = 10_000;
+const recentPlatform = recentCapture((cwd) => capturePlatform(cwd), CAPTURE_REUSE_MS);
+const recentGit = recentCapture((cwd) => captureGit(cwd), CAPTURE_REUSE_MS);
 
 /**
  * Creates a run and its local directory. Values in the YAML file at `configPath` take
@@ -38,7 +48,8 @@ export async function createRun(options: CreateRunOptions = {}): Promise<Run> {
   assertResourceName('run', settings.name);
   // Checks the parameters before anything is written.
   const hparams = createRunParams(settings.hparams, () => {}).toJSON();
-  const [platform, git] = await Promise.all([capturePlatform(), captureGit()]);
+  const cwd = process.cwd();
+  const [platform, git] = await Promise.all([recentPlatform.get(cwd), recentGit.get(cwd)]);
   const start = new Date();
   let systemMetrics: SystemMetricsSampler | undefined;
   if (options.systemMetrics !== false) {

@@ -17,6 +17,7 @@ import { closeSync, fdatasyncSync, openSync, writevSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { MetricChunk } from './metric-chunk.js';
 import { encodeMetricRecord } from './metric-log-record.js';
+import { type PhasedInterval, phasedInterval } from './phased-interval.js';
 
 /** Most points of one write (and of one record): bounds the bytes held at once. */
 export const PIECE_POINTS = 100_000;
@@ -105,7 +106,7 @@ export class MetricLogWriter {
   readonly #handle: FileHandle;
   readonly #byType = new Map<string, Map<string, SeriesBuffer>>();
   readonly #maxBuffered: number;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: PhasedInterval;
   #buffered = 0;
   #flushing: Promise<void> = Promise.resolve();
   #flushQueued = false;
@@ -123,8 +124,9 @@ export class MetricLogWriter {
     this.#durableBytes = size;
     this.#maxBuffered = options.maxBufferedPoints ?? 20_000;
     this.#onDurable = options.onDurable;
-    this.#timer = setInterval(() => this.#flushInBackground(), options.flushIntervalMs ?? 1000);
-    this.#timer.unref();
+    // At a random phase: runs started together flush (and hand their batches to the uploader)
+    // at different moments.
+    this.#timer = phasedInterval(() => this.#flushInBackground(), options.flushIntervalMs ?? 1000);
     openWriters.add(this);
     if (openWriters.size === 1) process.on('exit', flushOpenWriters);
   }
@@ -201,7 +203,7 @@ export class MetricLogWriter {
   /** Flushes, stops the timer and closes the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    clearInterval(this.#timer);
+    this.#timer.stop();
     try {
       await this.flush();
     } finally {
