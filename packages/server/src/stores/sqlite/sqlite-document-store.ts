@@ -21,7 +21,13 @@ import {
   constrainsId,
   sqliteJsonPath,
 } from './sqlite-query-compiler.js';
-import { CACHE_SIZE_PRAGMA, type ReadMode, SqliteReaderPool } from './sqlite-reader-pool.js';
+import {
+  CACHE_SIZE_PRAGMA,
+  type KeptRows,
+  keepSecondColumn,
+  type ReadMode,
+  SqliteReaderPool,
+} from './sqlite-reader-pool.js';
 import { SqliteSortWalk } from './sqlite-sort-walk.js';
 
 export interface SqliteDocumentStoreOptions {
@@ -164,11 +170,12 @@ export class SqliteDocumentStore implements DocumentStore {
    * Runs a read. Scans go to a reader thread; lookups by id (and everything, when there are
    * no reader threads) run on the main connection, where they take microseconds.
    */
-  private read<T>(sql: string, params: unknown[], mode: ReadMode, scan: boolean): Promise<T> {
-    if (this.readers && scan) return this.readers.run<T>(sql, params, mode);
+  private read<T>(sql: string, params: unknown[], mode: ReadMode, scan: boolean, kept?: KeptRows): Promise<T> {
+    if (this.readers && scan) return this.readers.run<T>(sql, params, mode, kept);
     const statement = this.statement(sql);
-    if (mode === 'raw') statement.raw(true);
-    else statement.raw(false).pluck(mode === 'pluck');
+    if (mode === 'raw')
+      return Promise.resolve(keepSecondColumn(statement.raw(true).all(...params) as unknown[][], kept) as T);
+    statement.raw(false).pluck(mode === 'pluck');
     return Promise.resolve((mode === 'get' ? statement.get(...params) : statement.all(...params)) as T);
   }
 
@@ -291,10 +298,10 @@ export class SqliteDocumentStore implements DocumentStore {
 
   /**
    * A page of few matches (the field index bounds them: all of two tags, say): one query
-   * reads each match once, for the filter and the sort, and answers every match's id in sort
-   * order with the page's documents. The ids are kept while the collection is unchanged, so
-   * the next pages of the same listing read only their own documents, by primary key.
-   * `undefined`: the usual two reads.
+   * reads each match once, for the filter, the sort and its JSON, and the reader thread
+   * answers every match's id in sort order with only the page's documents. The ids are kept
+   * while the collection is unchanged, so the next pages of the same listing read only their
+   * own documents, by primary key. `undefined`: the usual two reads.
    */
   private async narrowedPage(collection: string, options: StoreFindOptions): Promise<Page | undefined> {
     if (options.limit === 0) return undefined;
@@ -314,8 +321,12 @@ export class SqliteDocumentStore implements DocumentStore {
         documents: this.documentsById(collection, listed.slice(start, end), options.select),
       };
     }
-    const { sql, params } = this.compileListing(collection, options.filter, options.sort, start, end);
-    const rows = await this.read<[string, string | null][]>(sql, params, 'raw', !constrainsId(options.filter));
+    const listing = { filter: options.filter, sort: options.sort };
+    const { sql, params } = this.compileMatches(collection, listing, 'id, json(data)');
+    const rows = await this.read<[string, string | null][]>(sql, params, 'raw', !constrainsId(options.filter), [
+      start,
+      end ?? Number.POSITIVE_INFINITY,
+    ]);
     // A filter naming thousands of values (an `$in` of ids) is not kept: its key alone is large.
     if (key.length <= MAX_LISTING_KEY_CHARS) {
       this.listings.set(
@@ -327,27 +338,6 @@ export class SqliteDocumentStore implements DocumentStore {
     const documents: StoredDocument[] = [];
     for (const [, text] of rows) if (text !== null) documents.push(JSON.parse(text) as StoredDocument);
     return { total: rows.length, documents };
-  }
-
-  /**
-   * Every match's id in sort order, with the document of those placed `start` to `end - 1`:
-   * they are read by primary key on the connection that has just read them for the sort,
-   * so their pages are in its cache (the sorter carries ids, not documents).
-   */
-  private compileListing(
-    collection: string,
-    filter: Filter,
-    sort: StoreFindOptions['sort'],
-    start: number,
-    end: number | undefined,
-  ): CompiledSql {
-    const params: unknown[] = [start, end ?? Number.MAX_SAFE_INTEGER, collection];
-    const order = compileSort(sort ?? [], params);
-    params.push(collection);
-    const where = compileFilter(filter, params, this.context(collection));
-    const placed = `SELECT id, row_number() OVER (ORDER BY ${order}) AS place FROM documents WHERE collection = ? AND ${where}`;
-    const sql = `SELECT m.id, CASE WHEN m.place > ? AND m.place <= ? THEN (SELECT json(d.data) FROM documents AS d WHERE d.collection = ? AND d.id = m.id) END FROM (${placed}) AS m ORDER BY m.place`;
-    return { sql, params };
   }
 
   /**

@@ -11,6 +11,20 @@ import { LarderError } from '@larder/protocol';
 /** How a read answers: every row as an object (`all`) or as an array of its columns (`raw`), every row's first column (`pluck`), the first row (`get`). */
 export type ReadMode = 'all' | 'raw' | 'pluck' | 'get';
 
+/**
+ * For a `raw` read: the rows, from `from` to `to - 1`, whose second column is kept; the
+ * others' is answered as null, so that a listing's sorted ids come with only its page's
+ * documents across threads.
+ */
+export type KeptRows = readonly [from: number, to: number];
+
+/** Nulls the second column of the rows outside `kept` (as the reader threads do). */
+export function keepSecondColumn(rows: unknown[][], kept: KeptRows | undefined): unknown[][] {
+  if (kept)
+    for (let at = 0; at < rows.length; at += 1) if (at < kept[0] || at >= kept[1]) (rows[at] as unknown[])[1] = null;
+  return rows;
+}
+
 interface Job {
   resolve: (rows: unknown) => void;
   reject: (error: Error) => void;
@@ -30,7 +44,7 @@ const db = new Database(workerData.file, { readonly: true, fileMustExist: true }
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = ${CACHE_SIZE_PRAGMA}');
 const statements = new Map();
-parentPort.on('message', ({ id, sql, params, mode }) => {
+parentPort.on('message', ({ id, sql, params, mode, kept }) => {
   try {
     let statement = statements.get(sql);
     if (!statement) {
@@ -41,6 +55,8 @@ parentPort.on('message', ({ id, sql, params, mode }) => {
     if (mode === 'raw') statement.raw(true);
     else statement.raw(false).pluck(mode === 'pluck');
     const rows = mode === 'get' ? statement.get(...params) : statement.all(...params);
+    // As keepSecondColumn does: only the kept rows' second column crosses to the main thread.
+    if (kept) for (let at = 0; at < rows.length; at += 1) if (at < kept[0] || at >= kept[1]) rows[at][1] = null;
     parentPort.postMessage({ id, rows });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
@@ -72,11 +88,11 @@ class ReaderThread {
     return this.jobs.size;
   }
 
-  run(sql: string, params: unknown[], mode: ReadMode): Promise<unknown> {
+  run(sql: string, params: unknown[], mode: ReadMode, kept?: KeptRows): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      this.worker.postMessage({ id, sql, params, mode });
+      this.worker.postMessage({ id, sql, params, mode, kept });
     });
   }
 
@@ -101,10 +117,10 @@ export class SqliteReaderPool {
   }
 
   /** Runs a read on the least busy thread. */
-  run<T>(sql: string, params: unknown[], mode: ReadMode): Promise<T> {
+  run<T>(sql: string, params: unknown[], mode: ReadMode, kept?: KeptRows): Promise<T> {
     let best = this.threads[0] as ReaderThread;
     for (const thread of this.threads) if (thread.load < best.load) best = thread;
-    return best.run(sql, params, mode) as Promise<T>;
+    return best.run(sql, params, mode, kept) as Promise<T>;
   }
 
   async close(): Promise<void> {
