@@ -3,7 +3,7 @@ import { SPAN_CHUNKS } from '../../stores/chunk-envelope.js';
 import { CHUNK_POINTS } from '../../stores/metric-store.js';
 import { minMaxIndexes, pick } from './downsample.js';
 import { readDownsampled } from './downsampled-read.js';
-import { series, sourceOf } from './series-fixture.js';
+import { series, sourceOf } from './test-support/series-fixture.js';
 
 const key = { run: 'r', type: 'train', name: 'loss' };
 const finite = (values: (number | null)[]) => values.filter((value) => value !== null) as number[];

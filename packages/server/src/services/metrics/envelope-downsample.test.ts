@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { foldEnvelopes, GROUP_CHUNKS, SPAN_CHUNKS, spansOf } from '../../stores/chunk-envelope.js';
 import { CHUNK_POINTS } from '../../stores/metric-store.js';
 import { downsampleFromEnvelopes, splitChunks, splitSpans } from './envelope-downsample.js';
-import { series } from './series-fixture.js';
+import { series } from './test-support/series-fixture.js';
 
 describe('downsampling from envelopes', () => {
   const data = series(GROUP_CHUNKS * 2);

@@ -204,10 +204,11 @@ function compileAnd(filters: readonly Filter[], params: Parameters, context: Com
     } else rest.push(filter);
   }
   const parts: string[] = [];
-  const joined = indexed.filter((leaf) => !containedAllOf(leaf.key, indexed, context));
+  const joined: IndexedLeaf[] = [];
   for (const leaf of indexed) {
-    if (joined.includes(leaf)) continue;
-    parts.push(`((data #> ${leaf.literal}) @> ${params.bind(leaf.value)}::jsonb)`);
+    if (containedAllOf(leaf.key, indexed, context)) {
+      parts.push(`((data #> ${leaf.literal}) @> ${params.bind(leaf.value)}::jsonb)`);
+    } else joined.push(leaf);
   }
   if (joined.length > 0) parts.push(compileAllOf(joined, params, context));
   for (const filter of rest) parts.push(compileFilter(filter, params, context));

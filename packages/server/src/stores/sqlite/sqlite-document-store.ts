@@ -276,23 +276,18 @@ export class SqliteDocumentStore implements DocumentStore {
     // a second projection (the caller's) would not read again.
     const named = select?.every((path) => path.every((segment) => typeof segment === 'string'));
     const paths = named ? select?.filter((path) => !isIdPath(path)) : undefined;
-    let byId: Map<string, StoredDocument>;
-    if (paths) {
-      const columns = paths.map(() => ', data -> ?').join('');
-      const rows = this.statement(
-        `SELECT id${columns} FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))`,
-      )
-        .raw(true)
-        .all(...paths.map(sqliteJsonPath), collection, JSON.stringify(ids)) as (string | null)[][];
-      byId = new Map(rows.map((row) => [row[0] as string, projectedDocument(row, paths)]));
-    } else {
-      const rows = this.statement(
-        'SELECT id, json(data) AS data FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
-      )
-        .raw(false)
-        .all(collection, JSON.stringify(ids)) as { id: string; data: string }[];
-      byId = new Map(rows.map((row) => [row.id, JSON.parse(row.data) as StoredDocument]));
-    }
+    const columns = paths ? paths.map(() => ', data -> ?').join('') : ', json(data)';
+    const rows = this.statement(
+      `SELECT id${columns} FROM documents WHERE collection = ? AND id IN (SELECT value FROM json_each(?))`,
+    )
+      .raw(true)
+      .all(...(paths ?? []).map(sqliteJsonPath), collection, JSON.stringify(ids)) as (string | null)[][];
+    const byId = new Map(
+      rows.map((row) => [
+        row[0] as string,
+        paths ? projectedDocument(row, paths) : (JSON.parse(row[1] as string) as StoredDocument),
+      ]),
+    );
     return ids.map((id) => byId.get(id)).filter((doc): doc is StoredDocument => doc !== undefined);
   }
 

@@ -18,10 +18,16 @@ export type ReadMode = 'all' | 'raw' | 'pluck' | 'get';
  */
 export type KeptRows = readonly [from: number, to: number];
 
-/** Nulls the second column of the rows outside `kept` (as the reader threads do). */
+/**
+ * Nulls the second column of the rows outside `kept`. The reader threads run this same
+ * function (its source is part of their program), so both sides of a read agree.
+ */
 export function keepSecondColumn(rows: unknown[][], kept: KeptRows | undefined): unknown[][] {
-  if (kept)
-    for (let at = 0; at < rows.length; at += 1) if (at < kept[0] || at >= kept[1]) (rows[at] as unknown[])[1] = null;
+  if (!kept) return rows;
+  for (let at = 0; at < rows.length; at += 1) {
+    const row = rows[at] as unknown[];
+    if (at < kept[0] || at >= kept[1]) row[1] = null;
+  }
   return rows;
 }
 
@@ -44,6 +50,7 @@ const db = new Database(workerData.file, { readonly: true, fileMustExist: true }
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = ${CACHE_SIZE_PRAGMA}');
 const statements = new Map();
+const keepSecondColumn = ${keepSecondColumn.toString()};
 parentPort.on('message', ({ id, sql, params, mode, kept }) => {
   try {
     let statement = statements.get(sql);
@@ -55,9 +62,8 @@ parentPort.on('message', ({ id, sql, params, mode, kept }) => {
     if (mode === 'raw') statement.raw(true);
     else statement.raw(false).pluck(mode === 'pluck');
     const rows = mode === 'get' ? statement.get(...params) : statement.all(...params);
-    // As keepSecondColumn does: only the kept rows' second column crosses to the main thread.
-    if (kept) for (let at = 0; at < rows.length; at += 1) if (at < kept[0] || at >= kept[1]) rows[at][1] = null;
-    parentPort.postMessage({ id, rows });
+    // Only the kept rows' second column crosses to the main thread.
+    parentPort.postMessage({ id, rows: mode === 'raw' ? keepSecondColumn(rows, kept) : rows });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
   }

@@ -8,9 +8,9 @@ import {
   GROUP_CHUNKS,
   segmentEnvelopes,
   spansOf,
-} from '../../stores/chunk-envelope.js';
-import { CHUNK_POINTS, type PointColumns, type SeriesKey } from '../../stores/metric-store.js';
-import type { EnvelopeSource } from './downsampled-read.js';
+} from '../../../stores/chunk-envelope.js';
+import { CHUNK_POINTS, type PointColumns, type SeriesKey } from '../../../stores/metric-store.js';
+import type { EnvelopeSource } from '../downsampled-read.js';
 
 /** `chunks` full chunks of a noisy curve (steps 0, 2, 4, …), one spike up, one down and one gap. */
 export function series(chunks: number) {
