@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseFilter, parseQuery } from '@larder/protocol';
+import { describe, expect, it } from 'vitest';
 import { describeDocumentStoreConformance, type StoreFixture } from '../document-store.conformance.js';
 import { describeFieldIndexConformance } from '../field-index.conformance.js';
 import { SqliteDocumentStore, type SqliteDocumentStoreOptions } from './sqlite-document-store.js';
@@ -28,3 +30,37 @@ describeDocumentStoreConformance('sqlite', () => fixture());
 // Indexes used whatever the share of documents a value matches, so the index path is what is checked.
 describeFieldIndexConformance('sqlite', () => fixture({ maxIndexSelectivity: 1 }));
 describeFieldIndexConformance('sqlite, indexes used as the statistics decide', () => fixture());
+
+describe('sqlite: a listing kept between pages', () => {
+  it('follows a write committed by another connection to the same file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'larder-sqlite-'));
+    const file = join(dir, 'larder.db');
+    const reader = new SqliteDocumentStore({ file, maxIndexSelectivity: 1 });
+    const writer = new SqliteDocumentStore({ file, maxIndexSelectivity: 1 });
+    try {
+      await reader.open();
+      const tagged = Array.from({ length: 30 }, (_, i) => ({
+        _id: `p${String(i).padStart(2, '0')}`,
+        tags: ['a', ...(i % 3 === 0 ? ['b'] : [])],
+        createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      }));
+      await reader.insert('pictures', tagged);
+      await reader.indexField('pictures', ['tags']);
+      const { filter, sort } = parseQuery({ $and: [{ tags: 'a' }, { tags: 'b' }], $sort: { createdAt: 1 } });
+      const page = async (skip: number) => {
+        const answer = await reader.findPage('pictures', { filter, sort, skip, limit: 4 });
+        return { total: answer.total, ids: answer.documents.map((document) => document._id) };
+      };
+      expect(await page(0)).toEqual({ total: 10, ids: ['p00', 'p03', 'p06', 'p09'] });
+      await writer.open();
+      await writer.insert('pictures', [{ _id: 'first', tags: ['a', 'b'], createdAt: '2025-06-01T00:00:00.000Z' }]);
+      expect(await page(0)).toEqual({ total: 11, ids: ['first', 'p00', 'p03', 'p06'] });
+      await writer.remove('pictures', parseFilter({ _id: 'p03' }));
+      expect(await page(0)).toEqual({ total: 10, ids: ['first', 'p00', 'p06', 'p09'] });
+    } finally {
+      await writer.close();
+      await reader.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -63,6 +63,8 @@ export class SqliteDocumentStore implements DocumentStore {
   private db: Database.Database | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private readers: SqliteReaderPool | undefined;
+  /** `PRAGMA data_version`, prepared once: `db.pragma()` prepares its statement on every call. */
+  private dataVersion: Database.Statement<[], number> | undefined;
   private fieldIndex: SqliteFieldIndex | undefined;
   private sortWalk: SqliteSortWalk | undefined;
   /** Collections known to be recorded, so that creates skip a write. */
@@ -89,6 +91,7 @@ export class SqliteDocumentStore implements DocumentStore {
     const cacheMiB = this.options.cacheMiB;
     db.pragma(`cache_size = ${cacheMiB === undefined ? CACHE_SIZE_PRAGMA : -Math.round(cacheMiB * 1024)}`);
     this.db = db;
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.migrate(db);
     this.fieldIndex = new SqliteFieldIndex(db, this.options.maxIndexSelectivity);
     this.sortWalk = new SqliteSortWalk(db, this.fieldIndex);
@@ -101,6 +104,7 @@ export class SqliteDocumentStore implements DocumentStore {
     await this.readers?.close();
     this.readers = undefined;
     this.statements.clear();
+    this.dataVersion = undefined;
     this.listings.clear();
     this.fieldIndex = undefined;
     this.sortWalk = undefined;
@@ -340,7 +344,7 @@ export class SqliteDocumentStore implements DocumentStore {
    * `data_version`, which moves when another connection to the file commits.
    */
   private writeStamp(collection: string): string {
-    const external = this.database.pragma('data_version', { simple: true }) as number;
+    const external = (this.dataVersion ?? this.database.prepare<[], number>('PRAGMA data_version').pluck()).get();
     return `${this.writes.get(collection) ?? 0}:${external}`;
   }
 
