@@ -3,17 +3,21 @@
  * it syncs the run directory; as soon as the writer fills a batch of points it sends full
  * batches (and while batches keep filling, the timer sends only full ones too, so the
  * server gets large appends rather than every second's rest). A failure (server down) is kept and retried on the next tick;
- * it never reaches the training loop.
+ * it never reaches the training loop. Every sync, the final one too, waits for a turn of
+ * the process's {@link UploadScheduler}, shared with its other live runs.
  */
 import { type PhasedInterval, phasedInterval } from './phased-interval.js';
-import type { RunUploader } from './run-uploader.js';
+import type { RunUploader, RunUploadResult } from './run-uploader.js';
 import type { UploadTarget } from './runs-remote.js';
+import { sharedUploadScheduler, type UploadScheduler } from './upload-scheduler.js';
 
 export interface BackgroundUploadOptions {
   /** Milliseconds between syncs. Default 5000. */
   intervalMs?: number;
   /** Milliseconds a metadata change waits before its sync, gathering others. Default 200. */
   debounceMs?: number;
+  /** Whose turns the syncs wait for. Default: the one this process's live runs share. */
+  scheduler?: UploadScheduler;
 }
 
 export class BackgroundUpload {
@@ -21,6 +25,7 @@ export class BackgroundUpload {
   readonly #target: UploadTarget;
   readonly #timer: PhasedInterval;
   readonly #debounceMs: number;
+  readonly #scheduler: UploadScheduler;
   #nudge: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #lastError: unknown;
@@ -34,6 +39,7 @@ export class BackgroundUpload {
     this.#uploader = uploader;
     this.#target = target;
     this.#debounceMs = options.debounceMs ?? 200;
+    this.#scheduler = options.scheduler ?? sharedUploadScheduler;
     // Runs started together tick at different moments: their batches reach the server spread
     // over the interval, not all at once.
     this.#timer = phasedInterval(() => {
@@ -69,12 +75,17 @@ export class BackgroundUpload {
     else this.#tick('batches');
   }
 
-  /** Stops the timers and waits for a sync under way. */
+  /** Stops the timers and waits for a sync under way (or waiting for its turn). */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer.stop();
     if (this.#nudge) clearTimeout(this.#nudge);
     await this.#inFlight;
+  }
+
+  /** The final sync of everything, in its turn like the others (`finish()`, after {@link stop}); rejects as it fails. */
+  lastSync(): Promise<RunUploadResult> {
+    return this.#scheduler.run(() => this.#uploader.sync());
   }
 
   #tick(what: 'batches' | 'all' = 'all'): void {
@@ -84,7 +95,9 @@ export class BackgroundUpload {
       return;
     }
     this.#again = undefined;
-    const sync = what === 'batches' ? this.#uploader.sendFullBatches(this.#target) : this.#uploader.sync(this.#target);
+    const sync = this.#scheduler.run<unknown>(() =>
+      what === 'batches' ? this.#uploader.sendFullBatches(this.#target) : this.#uploader.sync(this.#target),
+    );
     this.#inFlight = sync.then(
       () => {
         this.#lastError = undefined;

@@ -38,7 +38,11 @@ export interface MetricLogWriterOptions {
   onDurable?: (written: DurableChunks) => void;
 }
 
-/** A block of buffered points: the first `length` entries of each column hold points, the rest is room. */
+/**
+ * A block of buffered points: entries `taken` to `length` of each column hold points not yet
+ * taken by a flush, those before it were taken (views of them are on their way to disk and
+ * to the uploader, and are never written again), the rest is room.
+ */
 interface Columns {
   steps: Float64Array;
   values: Float64Array;
@@ -46,7 +50,8 @@ interface Columns {
   epochs: Float64Array;
   times: Float64Array;
   length: number;
-  /** Whether any point of these columns has an epoch. */
+  taken: number;
+  /** Whether any point not yet taken has an epoch. */
   hasEpoch: boolean;
 }
 
@@ -76,6 +81,13 @@ interface Piece {
 /** Points of a series' first block; each next one is twice as large, up to the last. */
 const FIRST_CAPACITY = 1024;
 const LARGEST_BLOCK = 65_536;
+/**
+ * A block with room left and at most this many points is kept by a flush and filled on, so
+ * the chunks of consecutive flushes lie side by side in its memory and the uploader sends
+ * several of them as one view rather than joining copies; a larger one is left to the views
+ * taken from it (it would hold up to 2 MiB per series until all of them are sent).
+ */
+const KEPT_BLOCK = 16_384;
 
 const emptyColumns = (capacity: number): Columns => ({
   steps: new Float64Array(capacity),
@@ -83,6 +95,7 @@ const emptyColumns = (capacity: number): Columns => ({
   epochs: new Float64Array(capacity),
   times: new Float64Array(capacity),
   length: 0,
+  taken: 0,
   hasEpoch: false,
 });
 
@@ -286,14 +299,18 @@ export class MetricLogWriter {
     let room = PIECE_POINTS;
     for (const byName of this.#byType.values()) {
       for (const series of byName.values()) {
-        const blocks = series.current.length > 0 ? [...series.sealed, series.current] : series.sealed;
+        const current = series.current;
+        const blocks = current.length > current.taken ? [...series.sealed, current] : series.sealed;
         if (blocks.length === 0) continue;
-        const taken = blocks.reduce((sum, block) => sum + block.length, 0);
+        const taken = blocks.reduce((sum, block) => sum + block.length - block.taken, 0);
         series.sealed = [];
-        // The next interval is likely to log as much as this one.
-        series.current = emptyColumns(Math.max(FIRST_CAPACITY, Math.min(taken, LARGEST_BLOCK)));
+        const capacity = current.steps.length;
+        if (current.length === capacity || capacity > KEPT_BLOCK) {
+          // The next interval is likely to log as much as this one.
+          series.current = emptyColumns(Math.max(FIRST_CAPACITY, Math.min(taken, LARGEST_BLOCK)));
+        }
         for (const block of blocks) {
-          for (let start = 0; start < block.length; ) {
+          for (let start = block.taken; start < block.length; ) {
             if (room === 0) {
               pieces.push(piece);
               piece = { chunks: [] };
@@ -316,6 +333,8 @@ export class MetricLogWriter {
             room -= end - start;
             start = end;
           }
+          block.taken = block.length;
+          block.hasEpoch = false;
         }
       }
     }
@@ -333,6 +352,7 @@ export class MetricLogWriter {
       epochs: chunk.epochs ?? new Float64Array(count).fill(Number.NaN),
       times: chunk.times,
       length: count,
+      taken: 0,
       hasEpoch: chunk.epochs !== null,
     });
     series.offset -= count;

@@ -92,6 +92,24 @@ describe('MetricLogWriter', () => {
     expect(loss?.epochs?.[4]).toBe(1);
   });
 
+  it('hands over consecutive flushes of a series side by side in memory, and never writes over what it handed over', async () => {
+    const written: DurableChunks[] = [];
+    const writer = await MetricLogWriter.create(file, { flushIntervalMs: 60_000, onDurable: (w) => written.push(w) });
+    for (let step = 0; step < 300; step++) writer.append('train', { loss: step }, step, null, step);
+    await writer.flush();
+    for (let step = 300; step < 500; step++) writer.append('train', { loss: -step }, step, 7, step);
+    await writer.flush();
+    const [first, second] = written.map((each) => each.chunks[0] as MetricChunk);
+    expect(second?.steps.buffer).toBe(first?.steps.buffer);
+    expect(second?.values.byteOffset).toBe((first?.values.byteOffset ?? 0) + (first?.values.byteLength ?? 0));
+    expect(first?.epochs).toBeNull();
+    expect(Array.from(second?.epochs ?? [])).toEqual(Array(200).fill(7));
+    expect(Array.from(first?.values ?? [])).toEqual(Array.from({ length: 300 }, (_, step) => step));
+    await writer.close();
+    const { series } = await readAllSeries(file);
+    expect(series[0]?.values.slice(298, 302)).toEqual([298, 299, -300, -301]);
+  });
+
   it('puts the points of a failed write back in front, so the next flush writes them at the same offsets', async () => {
     const writer = await MetricLogWriter.create(file, { flushIntervalMs: 60_000 });
     const probe = await open(join(directory, 'probe'), 'w');

@@ -61,4 +61,28 @@ describe('PendingPoints', () => {
     expect(batch.steps.buffer).toBe(whole.steps.buffer);
     expect(Array.from(batch.steps)).toEqual([0, 1, 2, 3]);
   });
+
+  it('takes chunks that lie side by side in one block of memory as one view, and copies those that do not', () => {
+    const block = chunk(0, 12, true);
+    const slice = (from: number, to: number): MetricChunk => ({
+      ...block,
+      offset: from,
+      steps: block.steps.subarray(from, to),
+      values: block.values.subarray(from, to),
+      epochs: block.epochs?.subarray(from, to) ?? null,
+      times: block.times.subarray(from, to),
+    });
+    const pending = new PendingPoints('train', 'loss', 0);
+    pending.add(slice(0, 4));
+    pending.add(slice(4, 9));
+    pending.add(chunk(9, 3, true)); // from another block
+    const adjoining = pending.take(9);
+    expect(adjoining.steps.buffer).toBe(block.steps.buffer);
+    expect(adjoining.epochs?.buffer).toBe(block.epochs?.buffer);
+    expect(plain(adjoining)).toEqual(plain(slice(0, 9)));
+    const across = pending.take(12);
+    expect(across.steps.buffer).not.toBe(block.steps.buffer);
+    expect(plain(across).steps).toEqual(Array.from({ length: 12 }, (_, index) => index));
+    expect(plain(across).epochs).toEqual(Array.from({ length: 12 }, (_, index) => index % 3));
+  });
 });

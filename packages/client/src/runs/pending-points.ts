@@ -2,7 +2,9 @@
  * The points of one series an uploader holds but the server has not acknowledged: the
  * chunks as they were read or handed over, kept whole (a segment list, not a copy per
  * point), so adding a chunk, taking a batch and dropping what the server acknowledged cost
- * a view or a few column copies rather than a push and a splice per point.
+ * a view or a few column copies rather than a push and a splice per point. Chunks that lie
+ * side by side in one block of memory (the live writer's consecutive flushes) are taken as
+ * one view, not copied.
  */
 import type { MetricChunk } from './metric-chunk.js';
 
@@ -60,7 +62,7 @@ export class PendingPoints {
     return added;
   }
 
-  /** The first `count` points held (or all of them): a view of one segment, or the segments joined. */
+  /** The first `count` points held (or all of them): a view of adjoining segments, or the segments joined. */
   take(count: number): PendingBatch {
     const take = Math.min(count, this.#length);
     const parts: MetricChunk[] = [];
@@ -71,13 +73,16 @@ export class PendingPoints {
       const to = Math.min(chunk.steps.length, from + room);
       const whole = from === 0 && to === chunk.steps.length;
       const part = (column: Float64Array) => (whole ? column : column.subarray(from, to));
-      parts.push({
+      const next: MetricChunk = {
         ...chunk,
         steps: part(chunk.steps),
         values: part(chunk.values),
         epochs: chunk.epochs ? part(chunk.epochs) : null,
         times: part(chunk.times),
-      });
+      };
+      const last = parts.at(-1);
+      if (last && adjoins(last, next)) parts[parts.length - 1] = joinedView(last, next);
+      else parts.push(next);
       if (chunk.epochs) hasEpoch = true;
       room -= to - from;
     }
@@ -115,6 +120,27 @@ export class PendingPoints {
     }
     return dropped;
   }
+}
+
+/** Whether each column of `second` starts in memory where the same column of `first` ends. */
+function adjoins(first: MetricChunk, second: MetricChunk): boolean {
+  const next = (a: Float64Array, b: Float64Array) =>
+    a.buffer === b.buffer && a.byteOffset + a.byteLength === b.byteOffset;
+  if ((first.epochs === null) !== (second.epochs === null)) return false;
+  if (first.epochs && second.epochs && !next(first.epochs, second.epochs)) return false;
+  return next(first.steps, second.steps) && next(first.values, second.values) && next(first.times, second.times);
+}
+
+/** One view over two adjoining chunks' columns. */
+function joinedView(first: MetricChunk, second: MetricChunk): MetricChunk {
+  const span = (a: Float64Array, b: Float64Array) => new Float64Array(a.buffer, a.byteOffset, a.length + b.length);
+  return {
+    ...first,
+    steps: span(first.steps, second.steps),
+    values: span(first.values, second.values),
+    epochs: first.epochs && second.epochs ? span(first.epochs, second.epochs) : null,
+    times: span(first.times, second.times),
+  };
 }
 
 function joinColumns(parts: readonly Float64Array[]): Float64Array {

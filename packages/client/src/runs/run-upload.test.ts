@@ -19,6 +19,7 @@ import { FakeRunsRemote } from './test-support/fake-runs-remote.js';
 import { useTemporaryRunDirectories } from './test-support/run-directories.js';
 import { upload } from './upload-directory.js';
 import { HISTORY_FILE } from './upload-history.js';
+import { UPLOAD_CONCURRENCY } from './upload-scheduler.js';
 
 useTemporaryRunDirectories();
 
@@ -371,6 +372,54 @@ describe('autoUpload', () => {
       expect(remote.series(sent!.result!.id, 'train', 'loss')?.steps).toEqual(range(0, 100));
     } finally {
       warn.mockRestore();
+    }
+  });
+});
+
+describe('live runs of one process', () => {
+  it('upload in turns: at most a few at once, a failing server shows on its own run, one run finishing stops no other', async () => {
+    let inFlight = 0;
+    let mostAtOnce = 0;
+    /** A remote whose metric calls take a moment, so that calls not held in turns overlap. */
+    const slowRemote = () => {
+      const remote = new FakeRunsRemote();
+      const append = remote.appendMetrics.bind(remote);
+      remote.appendMetrics = async (body) => {
+        inFlight += 1;
+        mostAtOnce = Math.max(mostAtOnce, inFlight);
+        try {
+          await new Promise((resolve) => setImmediate(resolve));
+          return await append(body);
+        } finally {
+          inFlight -= 1;
+        }
+      };
+      return remote;
+    };
+    const down = slowRemote();
+    down.failNextMetricCalls = Number.POSITIVE_INFINITY;
+    const remotes = [down, slowRemote(), slowRemote(), slowRemote(), slowRemote()];
+    const runs = await Promise.all(
+      remotes.map((remote, index) => createRun({ name: `turns-${index}`, autoUpload: true, remote })),
+    );
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      for (let step = 0; step < 50; step++) for (const run of runs) run.log('train', { loss: step }, step);
+      await runs[0]?.finish();
+      expect(String(runs[0]?.uploadError)).toContain(`saved in ${runs[0]?.local}`);
+      // The others keep logging after the first run finished, and finish together.
+      for (let step = 50; step < 80; step++) for (const run of runs.slice(1)) run.log('train', { loss: step }, step);
+      await Promise.all(runs.slice(1).map((run) => run.finish()));
+    } finally {
+      warn.mockRestore();
+    }
+    expect(mostAtOnce).toBeGreaterThan(0);
+    expect(mostAtOnce).toBeLessThanOrEqual(UPLOAD_CONCURRENCY);
+    for (const [index, run] of runs.entries()) {
+      if (index === 0) continue;
+      expect(run.uploadError).toBeUndefined();
+      const [record] = [...(remotes[index] as FakeRunsRemote).runs.values()];
+      expect(remotes[index]?.series(record!._id, 'train', 'loss')?.steps).toEqual(range(0, 80));
     }
   });
 });

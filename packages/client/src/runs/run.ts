@@ -273,7 +273,7 @@ export class Run {
     if (!auto) return;
     await auto.background.stop();
     try {
-      await auto.uploader.sync();
+      await auto.background.lastSync();
     } catch (cause) {
       this.#finalUploadError = new LarderError(
         'Unavailable',
