@@ -232,8 +232,8 @@ export function spansOf(group: readonly ChunkEnvelope[], chunks: number): ChunkE
   return spans;
 }
 
-/** One envelope for the envelopes of consecutive whole chunks (a span's). */
-function foldChunks(parts: readonly ChunkEnvelope[]): ChunkEnvelope {
+/** One envelope for the envelopes of consecutive chunks (a span's), in order. */
+export function foldChunks(parts: readonly ChunkEnvelope[]): ChunkEnvelope {
   // Each part's extremes are moved to indexes counted from the span's first point.
   let offset = 0;
   const shifted = parts.map((part) => {

@@ -1,12 +1,14 @@
 /**
  * The metric store conformance suite: every adapter runs it unchanged. Chunk boundaries,
- * exactly-once appends, summaries, ranges, atomicity and persistence.
+ * exactly-once appends, summaries, ranges, atomicity and persistence; the open chunk under
+ * small appends (`metric-store.open-chunk.conformance.ts`).
  */
 import { LarderError } from '@larder/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readDownsampled } from '../services/metrics/downsampled-read.js';
 import { envelopeOf, foldEnvelopes, GROUP_CHUNKS, SEGMENT_POINTS, SPAN_CHUNKS } from './chunk-envelope.js';
 import { CHUNK_POINTS, type MetricStore, type PointColumns, type SeriesKey } from './metric-store.js';
+import { describeOpenChunkConformance } from './metric-store.open-chunk.conformance.js';
 import { concatColumns } from './series-chunks.js';
 
 export interface MetricStoreSetup {
@@ -46,6 +48,7 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
       return setup.store;
     }
     const loss: SeriesKey = { run: 'run-1', type: 'train', name: 'loss' };
+    describeOpenChunkConformance(open, () => setup as MetricStoreSetup);
 
     it('keeps an envelope per chunk that matches its points, through appends that refill the open chunk', async () => {
       const store = await open();

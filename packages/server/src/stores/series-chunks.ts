@@ -24,13 +24,6 @@ export interface StoredSeries {
   chunks: number;
 }
 
-export interface AppendPlan {
-  summary: SeriesSummary;
-  chunks: number;
-  /** Chunks to write (insert, or replace when `seq` is the previously open chunk). */
-  writes: Chunk[];
-}
-
 const COLUMNS = ['steps', 'values', 'epochs', 'times'] as const;
 
 export function columnsLength(columns: PointColumns): number {
@@ -63,17 +56,28 @@ export function concatColumns(parts: readonly PointColumns[]): PointColumns {
 }
 
 /**
- * Plans an append. `open` is the last stored chunk when it has room (read by the adapter
- * only when `existing.summary.count % CHUNK_POINTS !== 0`).
+ * What an append writes. Only whole chunks are stored as chunk rows (with their envelopes);
+ * the points of the open chunk, the last one while it has fewer than `CHUNK_POINTS`, are kept
+ * as the pieces the appends brought (a row each), so a small append writes only its own
+ * points. The append that fills the open chunk folds its pieces into a whole chunk.
  */
-export function planAppend(
-  key: SeriesKey,
-  offset: number,
-  points: PointColumns,
-  existing: StoredSeries | undefined,
-  open: Chunk | undefined,
-): AppendPlan | undefined {
-  const count = existing?.summary.count ?? 0;
+export interface AppendPlan {
+  summary: SeriesSummary;
+  /** Chunks after the append, the open one counted. */
+  chunks: number;
+  /** Whole chunks to insert, in order; the first is the previously open chunk when `sealsOpen`. */
+  sealed: Chunk[];
+  /** Whether the open chunk's stored pieces went into `sealed[0]`: delete them. */
+  sealsOpen: boolean;
+  /** Points to store as a piece of the open chunk (`start`: index in the chunk of its first). */
+  piece: { seq: number; start: number; columns: PointColumns } | undefined;
+}
+
+/**
+ * The points of a batch the series does not hold yet (those before `count` are skipped, so a
+ * resent batch lands once). Refuses an offset that would leave a gap.
+ */
+export function freshPoints(key: SeriesKey, offset: number, points: PointColumns, count: number): PointColumns {
   if (!Number.isInteger(offset) || offset < 0) {
     throw new LarderError('BadRequest', `The offset of ${key.type}/${key.name} must be a whole number, 0 or more`);
   }
@@ -84,23 +88,65 @@ export function planAppend(
       { data: { type: key.type, name: key.name, count } },
     );
   }
-  const fresh = sliceColumns(points, Math.min(count - offset, columnsLength(points)));
-  const added = columnsLength(fresh);
-  if (added === 0) return undefined;
+  return sliceColumns(points, Math.min(count - offset, columnsLength(points)));
+}
 
-  const writes: Chunk[] = [];
-  let chunks = existing?.chunks ?? 0;
+/**
+ * Whether appending `added` points to a series of `count` fills its open chunk, so that the
+ * adapter must read the open chunk's pieces for `planAppend`.
+ */
+export function fillsOpenChunk(count: number, added: number): boolean {
+  const open = count % CHUNK_POINTS;
+  return open > 0 && open + added >= CHUNK_POINTS;
+}
+
+/** The chunk number of a series' open chunk, or undefined when every chunk is whole. */
+export function openChunkSeq(count: number): number | undefined {
+  return count % CHUNK_POINTS === 0 ? undefined : Math.floor(count / CHUNK_POINTS);
+}
+
+/**
+ * Plans appending `fresh` (from `freshPoints`, not empty). `open` is the open chunk's points,
+ * needed only when the append fills it (`fillsOpenChunk`).
+ */
+export function planAppend(
+  key: SeriesKey,
+  fresh: PointColumns,
+  existing: StoredSeries | undefined,
+  open: PointColumns | undefined,
+): AppendPlan {
+  const count = existing?.summary.count ?? 0;
+  const openCount = count % CHUNK_POINTS;
+  const sealed: Chunk[] = [];
+  let seq = Math.floor(count / CHUNK_POINTS);
   let rest = fresh;
-  if (open && columnsLength(open.columns) < CHUNK_POINTS) {
-    const room = CHUNK_POINTS - columnsLength(open.columns);
-    writes.push({ seq: open.seq, columns: concatColumns([open.columns, sliceColumns(rest, 0, room)]) });
-    rest = sliceColumns(rest, Math.min(room, columnsLength(rest)));
+  let sealsOpen = false;
+  let piece: AppendPlan['piece'];
+  if (openCount > 0) {
+    const room = CHUNK_POINTS - openCount;
+    if (columnsLength(rest) < room) {
+      piece = { seq, start: openCount, columns: rest };
+      rest = sliceColumns(rest, columnsLength(rest));
+    } else {
+      if (!open || columnsLength(open) !== openCount) {
+        throw new LarderError(
+          'GeneralError',
+          `The open chunk of ${key.type}/${key.name} holds ${open ? columnsLength(open) : 0} points; its series row says ${openCount}`,
+        );
+      }
+      sealed.push({ seq, columns: concatColumns([open, sliceColumns(rest, 0, room)]) });
+      sealsOpen = true;
+      rest = sliceColumns(rest, room);
+      seq += 1;
+    }
   }
-  for (let start = 0; start < columnsLength(rest); start += CHUNK_POINTS) {
-    writes.push({ seq: chunks, columns: sliceColumns(rest, start, start + CHUNK_POINTS) });
-    chunks += 1;
+  for (; columnsLength(rest) >= CHUNK_POINTS; seq += 1) {
+    sealed.push({ seq, columns: sliceColumns(rest, 0, CHUNK_POINTS) });
+    rest = sliceColumns(rest, CHUNK_POINTS);
   }
-  return { summary: summarise(key, existing?.summary, fresh), chunks, writes };
+  if (columnsLength(rest) > 0) piece = { seq, start: 0, columns: rest };
+  const summary = summarise(key, existing?.summary, fresh);
+  return { summary, chunks: Math.ceil(summary.count / CHUNK_POINTS), sealed, sealsOpen, piece };
 }
 
 function summarise(key: SeriesKey, before: SeriesSummary | undefined, fresh: PointColumns): SeriesSummary {

@@ -1,7 +1,8 @@
 /**
- * Metric series on PostgreSQL, beside the documents: chunks are rows of four float64
- * `bytea` columns, a series row keeps the summary and is locked (`FOR UPDATE`) while an
- * append plans its chunks, so instances appending to one series at once stay exactly-once.
+ * Metric series on PostgreSQL, beside the documents: whole chunks are rows of four float64
+ * `bytea` columns, the open chunk rows of the pieces appended to it (`open-chunk.ts`); a series
+ * row keeps the summary and is locked (`FOR UPDATE`) while an append plans its chunks, so
+ * instances appending to one series at once stay exactly-once.
  */
 import { LarderError } from '@larder/protocol';
 import type pg from 'pg';
@@ -12,7 +13,6 @@ import {
   groupOf,
   packEnvelopes,
   segmentEnvelopes,
-  spansOf,
   unpackEnvelopes,
   withChunkEnvelopes,
 } from '../chunk-envelope.js';
@@ -27,12 +27,15 @@ import {
   type SeriesKey,
   type SeriesSummary,
 } from '../metric-store.js';
+import { type ChunkPiece, joinPieces, openChunkEnvelopes, withOpenSpan } from '../open-chunk.js';
 import {
-  type Chunk,
   concatColumns,
   concatValues,
   emptySummary,
+  fillsOpenChunk,
   filterSteps,
+  freshPoints,
+  openChunkSeq,
   packColumn,
   planAppend,
   type SeriesRow,
@@ -41,70 +44,13 @@ import {
   unpackColumn,
 } from '../series-chunks.js';
 import { translateError } from './postgres-errors.js';
+import { migrateMetricTables, writeGroupRows } from './postgres-metric-schema.js';
 import { assertSchemaName, inTransaction, openPostgresPool, type PostgresPoolOptions } from './postgres-pool.js';
 
 export type PostgresMetricStoreOptions = PostgresPoolOptions;
 
 /** Arbitrary constant naming the metric tables' migration lock. */
 const MIGRATION_LOCK_KEY = 7_415_221_903;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS metric_series (
-  run text NOT NULL, type text NOT NULL, name text NOT NULL,
-  count integer NOT NULL, chunks integer NOT NULL,
-  first_step double precision, last_step double precision, last double precision,
-  min double precision, max double precision, last_epoch double precision, last_time double precision,
-  PRIMARY KEY (run, type, name)
-);
-CREATE TABLE IF NOT EXISTS metric_chunks (
-  run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL,
-  count integer NOT NULL, first_step double precision, last_step double precision,
-  steps bytea NOT NULL, vals bytea NOT NULL, epochs bytea NOT NULL, times bytea NOT NULL,
-  PRIMARY KEY (run, type, name, seq)
-);
-DROP TABLE IF EXISTS metric_chunk_envelopes;
-CREATE TABLE IF NOT EXISTS metric_segment_envelopes (
-  run text NOT NULL, type text NOT NULL, name text NOT NULL, seq integer NOT NULL, envelopes bytea NOT NULL,
-  PRIMARY KEY (run, type, name, seq)
-);
-CREATE TABLE IF NOT EXISTS metric_chunk_envelope_groups (
-  run text NOT NULL, type text NOT NULL, name text NOT NULL, grp integer NOT NULL, envelopes bytea NOT NULL,
-  PRIMARY KEY (run, type, name, grp)
-);
-CREATE TABLE IF NOT EXISTS metric_span_envelopes (
-  run text NOT NULL, type text NOT NULL, name text NOT NULL, grp integer NOT NULL, envelopes bytea NOT NULL,
-  PRIMARY KEY (run, type, name, grp)
-);`;
-
-/** Groups read at a time while the span envelopes of series stored before them are filled. */
-const FILL_BATCH = 500;
-
-/** The span envelopes of groups stored before them, from the groups' chunk envelopes (at open, under the lock). */
-async function fillSpans(client: pg.PoolClient): Promise<void> {
-  for (;;) {
-    const { rows } = await client.query<{
-      run: string;
-      type: string;
-      name: string;
-      grp: number;
-      envelopes: Buffer;
-      chunks: number;
-    }>(
-      `SELECT g.run, g.type, g.name, g.grp, g.envelopes, s.chunks
-         FROM metric_chunk_envelope_groups g JOIN metric_series s USING (run, type, name)
-        WHERE NOT EXISTS (SELECT 1 FROM metric_span_envelopes p
-                           WHERE p.run = g.run AND p.type = g.type AND p.name = g.name AND p.grp = g.grp)
-        LIMIT ${FILL_BATCH}`,
-    );
-    for (const row of rows) {
-      await client.query(
-        'INSERT INTO metric_span_envelopes (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)',
-        [row.run, row.type, row.name, row.grp, packEnvelopes(spansOf(unpackEnvelopes(row.envelopes), row.chunks))],
-      );
-    }
-    if (rows.length < FILL_BATCH) return;
-  }
-}
 
 export class PostgresMetricStore implements MetricStore {
   readonly kind = 'postgres';
@@ -117,10 +63,7 @@ export class PostgresMetricStore implements MetricStore {
 
   async open(): Promise<void> {
     if (this.pool) return;
-    this.pool = await openPostgresPool(this.options, 4, MIGRATION_LOCK_KEY, async (client) => {
-      await client.query(SCHEMA);
-      await fillSpans(client);
-    });
+    this.pool = await openPostgresPool(this.options, 4, MIGRATION_LOCK_KEY, migrateMetricTables);
   }
 
   async close(): Promise<void> {
@@ -160,21 +103,23 @@ export class PostgresMetricStore implements MetricStore {
     );
     const row = rows[0] as SeriesRow;
     const existing = row.count > 0 ? { summary: toSummary(row), chunks: row.chunks } : undefined;
-    let open: Chunk | undefined;
-    if (row.count % CHUNK_POINTS !== 0) {
-      const stored = await client.query<{ steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer }>(
-        'SELECT steps, vals, epochs, times FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3 AND seq = $4',
-        [...where, row.chunks - 1],
-      );
-      const chunk = stored.rows[0];
-      if (chunk) open = { seq: row.chunks - 1, columns: unpackRow(chunk) };
-    }
     // The series row is locked, so 'end' is where this append really starts.
-    const start = offset === 'end' ? (existing?.summary.count ?? 0) : offset;
-    const plan = planAppend(key, start, points, existing, open);
-    if (!plan) return existing?.summary ?? emptySummary(key);
+    const fresh = freshPoints(key, offset === 'end' ? row.count : offset, points, row.count);
+    if (fresh.steps.length === 0) return existing?.summary ?? emptySummary(key);
+    // Only the append that fills the open chunk reads its pieces (and deletes them: they become a whole chunk).
+    const openSeq = openChunkSeq(row.count);
+    let open: PointColumns | undefined;
+    if (openSeq !== undefined && fillsOpenChunk(row.count, fresh.steps.length)) {
+      const stored = await client.query<PieceRow>(
+        `DELETE FROM metric_chunk_pieces WHERE run = $1 AND type = $2 AND name = $3 AND seq = $4
+         RETURNING start, steps, vals, epochs, times`,
+        [...where, openSeq],
+      );
+      open = joinPieces(stored.rows.map(unpackPiece));
+    }
+    const plan = planAppend(key, fresh, existing, open);
     const written: ChunkEnvelope[] = [];
-    for (const chunk of plan.writes) {
+    for (const chunk of plan.sealed) {
       const [first, last] = stepRange(chunk.columns.steps);
       await client.query(
         `INSERT INTO metric_chunks (run, type, name, seq, count, first_step, last_step, steps, vals, epochs, times)
@@ -182,17 +127,7 @@ export class PostgresMetricStore implements MetricStore {
          ON CONFLICT (run, type, name, seq) DO UPDATE SET count = excluded.count, first_step = excluded.first_step,
            last_step = excluded.last_step, steps = excluded.steps, vals = excluded.vals, epochs = excluded.epochs,
            times = excluded.times`,
-        [
-          ...where,
-          chunk.seq,
-          chunk.columns.steps.length,
-          first,
-          last,
-          packColumn(chunk.columns.steps),
-          packColumn(chunk.columns.values),
-          packColumn(chunk.columns.epochs),
-          packColumn(chunk.columns.times),
-        ],
+        [...where, chunk.seq, chunk.columns.steps.length, first, last, ...packColumns(chunk.columns)],
       );
       const segments = segmentEnvelopes(chunk.seq, chunk.columns);
       await client.query(
@@ -202,22 +137,22 @@ export class PostgresMetricStore implements MetricStore {
       );
       written.push(foldEnvelopes(segments));
     }
-    // Each group the batch touched is read and written once, its spans with it.
+    // Each group the batch sealed chunks in is read and written once, its spans with it.
+    const whole = Math.floor(plan.summary.count / CHUNK_POINTS);
     for (const [grp, envelopes] of byGroup(written)) {
       const stored = await client.query<{ envelopes: Buffer }>(
         'SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3 AND grp = $4',
         [...where, grp],
       );
       const group = withChunkEnvelopes(stored.rows[0] ? unpackEnvelopes(stored.rows[0].envelopes) : [], envelopes);
+      await writeGroupRows(client, where, grp, group, whole);
+    }
+    if (plan.piece) {
+      const { seq, start, columns } = plan.piece;
       await client.query(
-        `INSERT INTO metric_chunk_envelope_groups (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
-        [...where, grp, packEnvelopes(group)],
-      );
-      await client.query(
-        `INSERT INTO metric_span_envelopes (run, type, name, grp, envelopes) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
-        [...where, grp, packEnvelopes(spansOf(group, plan.chunks))],
+        `INSERT INTO metric_chunk_pieces (run, type, name, seq, start, steps, vals, epochs, times)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [...where, seq, start, ...packColumns(columns)],
       );
     }
     const s = plan.summary;
@@ -232,8 +167,13 @@ export class PostgresMetricStore implements MetricStore {
   async read(key: SeriesKey, options: ReadOptions = {}): Promise<PointColumns> {
     const columns = options.withTimes ? 'steps, vals, epochs, times' : 'steps, vals';
     try {
+      // One statement, so one snapshot: an append that fills the open chunk moves its pieces.
       const { rows } = await this.ready.query<{ steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }>(
-        `SELECT ${columns} FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3 ORDER BY seq`,
+        `SELECT ${columns} FROM (
+           SELECT 0 AS part, seq, 0 AS start, ${columns} FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3
+           UNION ALL
+           SELECT 1 AS part, seq, start, ${columns} FROM metric_chunk_pieces WHERE run = $1 AND type = $2 AND name = $3
+         ) AS stored ORDER BY part, seq, start`,
         [key.run, key.type, key.name],
       );
       if (rows.length === 0) return emptyColumns();
@@ -244,30 +184,60 @@ export class PostgresMetricStore implements MetricStore {
     }
   }
 
+  /**
+   * Runs `work` in a read-only transaction that sees one snapshot, so that the series row, the
+   * stored envelopes and the open chunk's pieces agree while appends go on.
+   */
+  private async snapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.ready, async (client) => {
+      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      return work(client);
+    });
+  }
+
+  /** The open chunk's number and points (steps and values) as `client` sees them. */
+  private async openChunk(
+    client: pg.PoolClient,
+    key: SeriesKey,
+  ): Promise<{ seq: number; columns: PointColumns } | undefined> {
+    const { rows } = await client.query<PieceRow & { count: number }>(
+      `SELECT s.count, p.start, p.steps, p.vals FROM metric_series s
+         JOIN metric_chunk_pieces p ON p.run = s.run AND p.type = s.type AND p.name = s.name AND p.seq = s.chunks - 1
+        WHERE s.run = $1 AND s.type = $2 AND s.name = $3`,
+      [key.run, key.type, key.name],
+    );
+    const seq = rows[0] ? openChunkSeq(rows[0].count) : undefined;
+    if (seq === undefined) return undefined;
+    return { seq, columns: joinPieces(rows.map(unpackPiece), false) };
+  }
+
   async spanEnvelopes(key: SeriesKey): Promise<{ chunks: number; spans: ChunkEnvelope[] }> {
     const where = [key.run, key.type, key.name];
     try {
-      const series = await this.ready.query<{
-        count: number;
-        chunks: number;
-        last_step: unknown;
-        last_time: unknown;
-        last: unknown;
-      }>(
-        'SELECT count, chunks, last_step, last_time, last FROM metric_series WHERE run = $1 AND type = $2 AND name = $3',
-        where,
-      );
-      const row = series.rows[0];
-      if (!row) return { chunks: 0, spans: [] };
-      // The series row is read first, so envelopes cached under it are at least as new as it.
-      const spans = await this.envelopeCache.get(key, seriesStamp(row), async () => {
-        const stored = await this.ready.query<{ envelopes: Buffer }>(
-          'SELECT envelopes FROM metric_span_envelopes WHERE run = $1 AND type = $2 AND name = $3 ORDER BY grp',
+      return await this.snapshot(async (client) => {
+        const series = await client.query<{
+          count: number;
+          chunks: number;
+          last_step: unknown;
+          last_time: unknown;
+          last: unknown;
+        }>(
+          'SELECT count, chunks, last_step, last_time, last FROM metric_series WHERE run = $1 AND type = $2 AND name = $3',
           where,
         );
-        return stored.rows.flatMap((group) => unpackEnvelopes(group.envelopes));
+        const row = series.rows[0];
+        if (!row) return { chunks: 0, spans: [] };
+        const spans = await this.envelopeCache.get(key, seriesStamp(row), async () => {
+          const stored = await client.query<{ envelopes: Buffer }>(
+            'SELECT envelopes FROM metric_span_envelopes WHERE run = $1 AND type = $2 AND name = $3 ORDER BY grp',
+            where,
+          );
+          const open = await this.openChunk(client, key);
+          const whole = stored.rows.flatMap((group) => unpackEnvelopes(group.envelopes));
+          return withOpenSpan(whole, open && openChunkEnvelopes(open.seq, open.columns).chunk);
+        });
+        return { chunks: row.chunks, spans };
       });
-      return { chunks: row.chunks, spans };
     } catch (error) {
       throw translateError(error);
     }
@@ -277,12 +247,18 @@ export class PostgresMetricStore implements MetricStore {
     if (seqs.length === 0) return [];
     const wanted = new Set(seqs);
     try {
-      const { rows } = await this.ready.query<{ envelopes: Buffer }>(
-        `SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3
-         AND grp = ANY($4::int[]) ORDER BY grp`,
-        [key.run, key.type, key.name, [...new Set(seqs.map(groupOf))]],
-      );
-      return rows.flatMap((row) => unpackEnvelopes(row.envelopes).filter((envelope) => wanted.has(envelope.seq)));
+      return await this.snapshot(async (client) => {
+        const { rows } = await client.query<{ envelopes: Buffer }>(
+          `SELECT envelopes FROM metric_chunk_envelope_groups WHERE run = $1 AND type = $2 AND name = $3
+           AND grp = ANY($4::int[]) ORDER BY grp`,
+          [key.run, key.type, key.name, [...new Set(seqs.map(groupOf))]],
+        );
+        const found = rows.flatMap((row) => unpackEnvelopes(row.envelopes).filter((each) => wanted.has(each.seq)));
+        const open = await this.openChunk(client, key);
+        const chunk = open && wanted.has(open.seq) ? openChunkEnvelopes(open.seq, open.columns).chunk : undefined;
+        if (chunk) found.push(chunk);
+        return found;
+      });
     } catch (error) {
       throw translateError(error);
     }
@@ -291,13 +267,18 @@ export class PostgresMetricStore implements MetricStore {
   async segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
     if (seqs.length === 0) return [];
     try {
-      const { rows } = await this.ready.query<{ envelopes: Buffer }>(
-        `SELECT envelopes FROM metric_segment_envelopes WHERE run = $1 AND type = $2 AND name = $3
-         AND seq = ANY($4::int[]) ORDER BY seq`,
-        [key.run, key.type, key.name, [...seqs]],
-      );
-      // Unpacked at once: a zoom of a few million points asks for ~1,000 chunks' segments.
-      return unpackEnvelopes(Buffer.concat(rows.map((row) => row.envelopes)));
+      return await this.snapshot(async (client) => {
+        const { rows } = await client.query<{ envelopes: Buffer }>(
+          `SELECT envelopes FROM metric_segment_envelopes WHERE run = $1 AND type = $2 AND name = $3
+           AND seq = ANY($4::int[]) ORDER BY seq`,
+          [key.run, key.type, key.name, [...seqs]],
+        );
+        // Unpacked at once: a zoom of a few million points asks for ~1,000 chunks' segments.
+        const found = unpackEnvelopes(Buffer.concat(rows.map((row) => row.envelopes)));
+        const open = await this.openChunk(client, key);
+        if (open && seqs.includes(open.seq)) found.push(...openChunkEnvelopes(open.seq, open.columns).segments);
+        return found;
+      });
     } catch (error) {
       throw translateError(error);
     }
@@ -306,14 +287,24 @@ export class PostgresMetricStore implements MetricStore {
   async readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]> {
     if (seqs.length === 0) return [];
     try {
-      const { rows } = await this.ready.query<{ seq: number; steps: Buffer; vals: Buffer }>(
-        'SELECT seq, steps, vals FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3 AND seq = ANY($4::int[])',
+      // One statement, so one snapshot: a chunk is either whole or in pieces.
+      const { rows } = await this.ready.query<{ seq: number; start: number; steps: Buffer; vals: Buffer }>(
+        `SELECT seq, 0 AS start, steps, vals FROM metric_chunks
+          WHERE run = $1 AND type = $2 AND name = $3 AND seq = ANY($4::int[])
+         UNION ALL
+         SELECT seq, start, steps, vals FROM metric_chunk_pieces
+          WHERE run = $1 AND type = $2 AND name = $3 AND seq = ANY($4::int[])`,
         [key.run, key.type, key.name, [...seqs]],
       );
-      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      const bySeq = new Map<number, ChunkPiece[]>();
+      for (const row of rows) {
+        const pieces = bySeq.get(row.seq);
+        if (pieces) pieces.push(unpackPiece(row));
+        else bySeq.set(row.seq, [unpackPiece(row)]);
+      }
       return seqs.flatMap((seq) => {
-        const row = bySeq.get(seq);
-        return row ? [{ seq, columns: unpackRow(row) }] : [];
+        const pieces = bySeq.get(seq);
+        return pieces ? [{ seq, columns: joinPieces(pieces, false) }] : [];
       });
     } catch (error) {
       throw translateError(error);
@@ -336,6 +327,7 @@ export class PostgresMetricStore implements MetricStore {
     try {
       await inTransaction(this.ready, async (client) => {
         await client.query('DELETE FROM metric_chunks WHERE run = $1', [run]);
+        await client.query('DELETE FROM metric_chunk_pieces WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_segment_envelopes WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_chunk_envelope_groups WHERE run = $1', [run]);
         await client.query('DELETE FROM metric_span_envelopes WHERE run = $1', [run]);
@@ -354,4 +346,20 @@ function unpackRow(row: { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: 
     epochs: row.epochs ? unpackColumn(row.epochs) : new Float64Array(0),
     times: row.times ? unpackColumn(row.times) : new Float64Array(0),
   };
+}
+
+interface PieceRow {
+  start: number;
+  steps: Buffer;
+  vals: Buffer;
+  epochs?: Buffer;
+  times?: Buffer;
+}
+
+function unpackPiece(row: PieceRow): ChunkPiece {
+  return { start: row.start, columns: unpackRow(row) };
+}
+
+function packColumns(columns: PointColumns): Buffer[] {
+  return [packColumn(columns.steps), packColumn(columns.values), packColumn(columns.epochs), packColumn(columns.times)];
 }

@@ -1,7 +1,8 @@
 /**
  * Metric series on SQLite, in a file of their own (`metrics.db` beside `larder.db`), so
- * that heavy ingest never waits on the document writer or the other way round. Chunks are
- * rows of four little-endian float64 BLOBs; a series row keeps the summary.
+ * that heavy ingest never waits on the document writer or the other way round. Whole chunks
+ * are rows of four little-endian float64 BLOBs, the open chunk rows of the pieces appended
+ * to it (`open-chunk.ts`); a series row keeps the summary.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -29,12 +30,15 @@ import {
   type SeriesKey,
   type SeriesSummary,
 } from '../metric-store.js';
+import { type ChunkPiece, joinPieces, openChunkEnvelopes, withOpenSpan } from '../open-chunk.js';
 import {
-  type Chunk,
   concatColumns,
   concatValues,
   emptySummary,
+  fillsOpenChunk,
   filterSteps,
+  freshPoints,
+  openChunkSeq,
   packColumn,
   planAppend,
   type SeriesRow,
@@ -43,42 +47,10 @@ import {
   toSummary,
   unpackColumn,
 } from '../series-chunks.js';
+import { SCHEMA, SCHEMA_VERSION, upgradeMetricsDb } from './sqlite-metric-schema.js';
 
-/**
- * 2: chunk envelopes; 3: span envelopes (a newer schema an older Larder must not write to, or
- * envelopes would go stale).
- */
-const SCHEMA_VERSION = 3;
 /** SQLite's page size for a new metrics.db. */
 const PAGE_BYTES = 32_768;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS series (
-  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,
-  count INTEGER NOT NULL, chunks INTEGER NOT NULL,
-  first_step REAL, last_step REAL, last REAL, min REAL, max REAL, last_epoch REAL, last_time REAL,
-  PRIMARY KEY (run, type, name)
-);
-CREATE TABLE IF NOT EXISTS chunks (
-  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL,
-  count INTEGER NOT NULL, first_step REAL, last_step REAL,
-  steps BLOB NOT NULL, vals BLOB NOT NULL, epochs BLOB NOT NULL, times BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS chunks_by_series ON chunks (run, type, name, seq);
-DROP TABLE IF EXISTS chunk_envelopes;
-CREATE TABLE IF NOT EXISTS segment_envelopes (
-  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, envelopes BLOB NOT NULL,
-  PRIMARY KEY (run, type, name, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS chunk_envelope_groups (
-  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, grp INTEGER NOT NULL, envelopes BLOB NOT NULL,
-  PRIMARY KEY (run, type, name, grp)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS span_envelopes (
-  run TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, grp INTEGER NOT NULL, envelopes BLOB NOT NULL,
-  PRIMARY KEY (run, type, name, grp)
-) WITHOUT ROWID;
-`;
 
 export class SqliteMetricStore implements MetricStore {
   readonly kind = 'sqlite';
@@ -106,22 +78,7 @@ export class SqliteMetricStore implements MetricStore {
     db.exec(SCHEMA);
     this.db = db;
     this.statements = this.prepare(db);
-    if (version < 3) this.fillSpans();
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }
-
-  /** Schema 3: the span envelopes of series stored before them, from their groups' chunk envelopes. */
-  private fillSpans(): void {
-    const statements = this.ready;
-    const db = this.db as Database.Database;
-    db.transaction(() => {
-      for (const row of statements.allSeries.all()) {
-        for (const group of statements.groupsWithNumbers.all(row.run, row.type, row.name)) {
-          const spans = spansOf(unpackEnvelopes(group.envelopes), row.chunks);
-          statements.writeSpans.run(row.run, row.type, row.name, group.grp, packEnvelopes(spans));
-        }
-      }
-    })();
+    upgradeMetricsDb(db, version);
   }
 
   async close(): Promise<void> {
@@ -147,6 +104,27 @@ export class SqliteMetricStore implements MetricStore {
            last_step = excluded.last_step, steps = excluded.steps, vals = excluded.vals, epochs = excluded.epochs,
            times = excluded.times`,
       ),
+      writePiece: db.prepare(
+        `INSERT INTO chunk_pieces (run, type, name, seq, start, steps, vals, epochs, times)
+         VALUES (@run, @type, @name, @seq, @start, @steps, @vals, @epochs, @times)`,
+      ),
+      pieces: db.prepare<
+        [string, string, string, number],
+        { start: number; steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer }
+      >(
+        'SELECT start, steps, vals, epochs, times FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? AND seq = ?',
+      ),
+      pieceValues: db.prepare<[string, string, string, number], { start: number; steps: Buffer; vals: Buffer }>(
+        'SELECT start, steps, vals FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? AND seq = ?',
+      ),
+      allPieces: db.prepare<
+        [string, string, string],
+        { start: number; steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer }
+      >(
+        'SELECT start, steps, vals, epochs, times FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? ORDER BY seq, start',
+      ),
+      removePieces: db.prepare('DELETE FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? AND seq = ?'),
+      removeRunPieces: db.prepare('DELETE FROM chunk_pieces WHERE run = ?'),
       writeSegments: db.prepare(
         `INSERT INTO segment_envelopes (run, type, name, seq, envelopes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run, type, name, seq) DO UPDATE SET envelopes = excluded.envelopes`,
@@ -163,18 +141,12 @@ export class SqliteMetricStore implements MetricStore {
         `INSERT INTO chunk_envelope_groups (run, type, name, grp, envelopes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
       ),
-      groupsWithNumbers: db.prepare<[string, string, string], { grp: number; envelopes: Buffer }>(
-        'SELECT grp, envelopes FROM chunk_envelope_groups WHERE run = ? AND type = ? AND name = ? ORDER BY grp',
-      ),
       writeSpans: db.prepare(
         `INSERT INTO span_envelopes (run, type, name, grp, envelopes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run, type, name, grp) DO UPDATE SET envelopes = excluded.envelopes`,
       ),
       spans: db.prepare<[string, string, string], { envelopes: Buffer }>(
         'SELECT envelopes FROM span_envelopes WHERE run = ? AND type = ? AND name = ? ORDER BY grp',
-      ),
-      allSeries: db.prepare<[], { run: string; type: string; name: string; chunks: number }>(
-        'SELECT run, type, name, chunks FROM series',
       ),
       chunkValues: db.prepare<[string, string, string, number], { steps: Buffer; vals: Buffer }>(
         'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq = ?',
@@ -213,16 +185,19 @@ export class SqliteMetricStore implements MetricStore {
       batches.map(({ key, offset, points }) => {
         const row = statements.series.get(key.run, key.type, key.name);
         const existing: StoredSeries | undefined = row ? { summary: toSummary(row), chunks: row.chunks } : undefined;
-        let open: Chunk | undefined;
-        if (row && row.count % CHUNK_POINTS !== 0) {
-          const stored = statements.chunk.get(key.run, key.type, key.name, row.chunks - 1);
-          if (stored) open = { seq: row.chunks - 1, columns: unpackRow(stored) };
-        }
-        const start = offset === 'end' ? (existing?.summary.count ?? 0) : offset;
-        const plan = planAppend(key, start, points, existing, open);
-        if (!plan) return existing?.summary ?? emptySummary(key);
+        const count = existing?.summary.count ?? 0;
+        const fresh = freshPoints(key, offset === 'end' ? count : offset, points, count);
+        if (fresh.steps.length === 0) return existing?.summary ?? emptySummary(key);
+        // Only the append that fills the open chunk reads its pieces.
+        const openSeq = openChunkSeq(count);
+        const open =
+          openSeq !== undefined && fillsOpenChunk(count, fresh.steps.length)
+            ? joinPieces(statements.pieces.all(key.run, key.type, key.name, openSeq).map(unpackPiece))
+            : undefined;
+        const plan = planAppend(key, fresh, existing, open);
+        if (plan.sealsOpen && openSeq !== undefined) statements.removePieces.run(key.run, key.type, key.name, openSeq);
         const written: ChunkEnvelope[] = [];
-        for (const chunk of plan.writes) {
+        for (const chunk of plan.sealed) {
           const [first, last] = stepRange(chunk.columns.steps);
           statements.writeChunk.run({
             ...key,
@@ -230,21 +205,23 @@ export class SqliteMetricStore implements MetricStore {
             count: chunk.columns.steps.length,
             first,
             last,
-            steps: packColumn(chunk.columns.steps),
-            vals: packColumn(chunk.columns.values),
-            epochs: packColumn(chunk.columns.epochs),
-            times: packColumn(chunk.columns.times),
+            ...packColumns(chunk.columns),
           });
           const segments = segmentEnvelopes(chunk.seq, chunk.columns);
           statements.writeSegments.run(key.run, key.type, key.name, chunk.seq, packEnvelopes(segments));
           written.push(foldEnvelopes(segments));
         }
-        // Each group the batch touched is read and written once, its spans with it.
+        // Each group the batch sealed chunks in is read and written once, its spans with it.
+        const whole = Math.floor(plan.summary.count / CHUNK_POINTS);
         for (const [grp, envelopes] of byGroup(written)) {
           const stored = statements.group.get(key.run, key.type, key.name, grp);
           const group = withChunkEnvelopes(stored ? unpackEnvelopes(stored.envelopes) : [], envelopes);
           statements.writeGroup.run(key.run, key.type, key.name, grp, packEnvelopes(group));
-          statements.writeSpans.run(key.run, key.type, key.name, grp, packEnvelopes(spansOf(group, plan.chunks)));
+          statements.writeSpans.run(key.run, key.type, key.name, grp, packEnvelopes(spansOf(group, whole)));
+        }
+        if (plan.piece) {
+          const { seq, start, columns } = plan.piece;
+          statements.writePiece.run({ ...key, seq, start, ...packColumns(columns) });
         }
         statements.writeSeries.run({ ...plan.summary, chunks: plan.chunks });
         return plan.summary;
@@ -254,25 +231,36 @@ export class SqliteMetricStore implements MetricStore {
 
   async read(key: SeriesKey, options: ReadOptions = {}): Promise<PointColumns> {
     const statements = this.ready;
-    const rows = options.withTimes
-      ? statements.readAll.all(key.run, key.type, key.name).map(unpackRow)
-      : statements.readValues.all(key.run, key.type, key.name).map((row) => ({
-          steps: unpackColumn(row.steps),
-          values: unpackColumn(row.vals),
-          epochs: new Float64Array(0),
-          times: new Float64Array(0),
-        }));
+    const unpack = options.withTimes ? unpackRow : unpackValues;
+    const rows = (options.withTimes ? statements.readAll : statements.readValues)
+      .all(key.run, key.type, key.name)
+      .map(unpack);
+    rows.push(...statements.allPieces.all(key.run, key.type, key.name).map(unpack));
     if (rows.length === 0) return emptyColumns();
     return filterSteps(options.withTimes ? concatColumns(rows) : concatValues(rows), options);
+  }
+
+  /** The open chunk's number and points (steps and values), if the series has one. */
+  private openChunk(key: SeriesKey): { seq: number; columns: PointColumns } | undefined {
+    const statements = this.ready;
+    const row = statements.series.get(key.run, key.type, key.name);
+    const seq = row ? openChunkSeq(row.count) : undefined;
+    if (seq === undefined) return undefined;
+    const pieces = statements.pieceValues.all(key.run, key.type, key.name, seq);
+    return { seq, columns: joinPieces(pieces.map(unpackPiece), false) };
   }
 
   async spanEnvelopes(key: SeriesKey): Promise<{ chunks: number; spans: ChunkEnvelope[] }> {
     const statements = this.ready;
     const row = statements.series.get(key.run, key.type, key.name);
     if (!row) return { chunks: 0, spans: [] };
-    const spans = await this.envelopeCache.get(key, seriesStamp(row), async () =>
-      statements.spans.all(key.run, key.type, key.name).flatMap((group) => unpackEnvelopes(group.envelopes)),
-    );
+    const spans = await this.envelopeCache.get(key, seriesStamp(row), async () => {
+      const stored = statements.spans
+        .all(key.run, key.type, key.name)
+        .flatMap((group) => unpackEnvelopes(group.envelopes));
+      const open = this.openChunk(key);
+      return withOpenSpan(stored, open && openChunkEnvelopes(open.seq, open.columns).chunk);
+    });
     return { chunks: row.chunks, spans };
   }
 
@@ -280,10 +268,14 @@ export class SqliteMetricStore implements MetricStore {
     const statements = this.ready;
     const wanted = new Set(seqs);
     const groups = [...new Set(seqs.map(groupOf))].sort((a, b) => a - b);
-    return groups.flatMap((grp) => {
+    const found = groups.flatMap((grp) => {
       const row = statements.group.get(key.run, key.type, key.name, grp);
       return row ? unpackEnvelopes(row.envelopes).filter((envelope) => wanted.has(envelope.seq)) : [];
     });
+    const open = this.openChunk(key);
+    const chunk = open && wanted.has(open.seq) ? openChunkEnvelopes(open.seq, open.columns).chunk : undefined;
+    if (chunk) found.push(chunk);
+    return found;
   }
 
   async segmentEnvelopes(key: SeriesKey, seqs: readonly number[]): Promise<ChunkEnvelope[]> {
@@ -294,7 +286,10 @@ export class SqliteMetricStore implements MetricStore {
     for (const [first, last] of consecutiveRuns(seqs)) {
       rows.push(...statements.segmentRange.all(key.run, key.type, key.name, first, last));
     }
-    return unpackEnvelopes(Buffer.concat(rows));
+    const found = unpackEnvelopes(Buffer.concat(rows));
+    const open = this.openChunk(key);
+    if (open && seqs.includes(open.seq)) found.push(...openChunkEnvelopes(open.seq, open.columns).segments);
+    return found;
   }
 
   async readChunks(key: SeriesKey, seqs: readonly number[]): Promise<{ seq: number; columns: PointColumns }[]> {
@@ -302,14 +297,12 @@ export class SqliteMetricStore implements MetricStore {
     const found: { seq: number; columns: PointColumns }[] = [];
     for (const seq of seqs) {
       const row = statements.chunkValues.get(key.run, key.type, key.name, seq);
-      if (!row) continue;
-      const columns = {
-        steps: unpackColumn(row.steps),
-        values: unpackColumn(row.vals),
-        epochs: new Float64Array(0),
-        times: new Float64Array(0),
-      };
-      found.push({ seq, columns });
+      if (row) {
+        found.push({ seq, columns: unpackValues(row) });
+        continue;
+      }
+      const pieces = statements.pieceValues.all(key.run, key.type, key.name, seq);
+      if (pieces.length > 0) found.push({ seq, columns: joinPieces(pieces.map(unpackPiece), false) });
     }
     return found;
   }
@@ -322,6 +315,7 @@ export class SqliteMetricStore implements MetricStore {
     const statements = this.ready;
     (this.db as Database.Database).transaction(() => {
       statements.removeChunks.run(run);
+      statements.removeRunPieces.run(run);
       statements.removeSegments.run(run);
       statements.removeGroups.run(run);
       statements.removeSpans.run(run);
@@ -340,6 +334,28 @@ function consecutiveRuns(seqs: readonly number[]): [number, number][] {
     else runs.push([seq, seq]);
   }
   return runs;
+}
+
+function packColumns(columns: PointColumns): { steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer } {
+  return {
+    steps: packColumn(columns.steps),
+    vals: packColumn(columns.values),
+    epochs: packColumn(columns.epochs),
+    times: packColumn(columns.times),
+  };
+}
+
+function unpackPiece(row: { start: number; steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }): ChunkPiece {
+  return { start: row.start, columns: unpackRow(row) };
+}
+
+function unpackValues(row: { steps: Buffer; vals: Buffer }): PointColumns {
+  return {
+    steps: unpackColumn(row.steps),
+    values: unpackColumn(row.vals),
+    epochs: new Float64Array(0),
+    times: new Float64Array(0),
+  };
 }
 
 function unpackRow(row: { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }): PointColumns {
