@@ -1,9 +1,12 @@
 /**
  * Stock (`@larder/stock`) on many small samples: `count` uint8 pictures of 784 bytes written
  * into one data column and committed (samples/s, the commit's fsyncs included), read back
- * by a fresh StockRoom (samples/s, every byte checked), pushed to a real `larder serve` and
- * pulled into a fresh repository (samples/s), beside the raw disk's fsynced write speed.
+ * by a fresh StockRoom (samples/s, every byte checked against the samples written), pushed to
+ * a real `larder serve` and pulled into a fresh repository (samples/s), beside the raw disk's
+ * fsynced write speed. CPU time per sample is given for this process and, for push and pull,
+ * for the server too: on a shared machine it shows the cost better than the wall clock.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -29,15 +32,34 @@ const microsPer = (seconds, count) => Math.round((seconds * 1e7) / count) / 10;
 
 const perSecond = (count, seconds) => Math.round(count / seconds);
 
-/** Reads every sample back through a read-only view of `commit`, checking each byte. */
-async function readAll(StockRoom, path, commit, count) {
+/** CPU seconds (user + system) process `pid` has used, from /proc (Linux; NaN elsewhere). */
+async function processCpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return Number.NaN;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** `timed`, plus the CPU seconds the server process used meanwhile. */
+async function timedWithServer(pid, work) {
+  const before = await processCpuSeconds(pid);
+  const result = await timed(work);
+  return { ...result, serverCpuSeconds: (await processCpuSeconds(pid)) - before };
+}
+
+/**
+ * Reads every sample back through a read-only view of `commit`, checking each byte against
+ * the sample written (`expected`, made before the clock starts, as the writes' samples are).
+ */
+async function readAll(StockRoom, path, commit, count, expected) {
   const view = new StockRoom({ path, commit });
   await view.optimize(async () => {
     for (let index = 0; index < count; index += 1) {
       const sample = await view.data.get(COLUMN, sampleName(index));
-      const expected = sampleBytes(index);
+      const want = expected[index];
       const got = new Uint8Array(sample.data.buffer, sample.data.byteOffset, sample.data.byteLength);
-      if (got.length !== SAMPLE_BYTES || Buffer.compare(got, expected) !== 0) {
+      if (got.length !== SAMPLE_BYTES || Buffer.compare(got, want) !== 0) {
         throw new Error(`Sample ${index} read back differs from the one written`);
       }
     }
@@ -50,7 +72,8 @@ export async function benchStockSamples(tempRoot, count, log) {
   const path = join(tempRoot, 'stock-samples');
   await initStock(path);
   const room = new StockRoom({ path, author: 'bench' });
-  const samples = Array.from({ length: count }, (_, index) => tensor(sampleBytes(index), SAMPLE_SHAPE, 'uint8'));
+  const bytes = Array.from({ length: count }, (_, index) => sampleBytes(index));
+  const samples = bytes.map((each) => tensor(each, SAMPLE_SHAPE, 'uint8'));
   const raw = await measureDiskWrite(join(tempRoot, 'stock-raw.bin'), Math.max(64 * 1024 * 1024, count * SAMPLE_BYTES));
 
   log(`stock: writing ${count} samples of ${SAMPLE_BYTES} bytes and committing them`);
@@ -67,19 +90,19 @@ export async function benchStockSamples(tempRoot, count, log) {
   const commit = write.answer;
   const stored = await folderBytes(join(path, '.stock'));
   log('stock: reading them back');
-  const read = await timed(() => readAll(StockRoom, path, commit, count));
+  const read = await timed(() => readAll(StockRoom, path, commit, count, bytes));
 
   log('stock: pushing them to Larder and pulling them into a fresh repository');
   const server = await startLarder(join(tempRoot, 'stock-samples-data'));
   const remote = new HttpStockRemote({ url: server.url });
   try {
-    const push = await timed(() => pushStock(room, remote, { repo: 'samples' }));
+    const push = await timedWithServer(server.pid, () => pushStock(room, remote, { repo: 'samples' }));
     const copyPath = join(tempRoot, 'stock-samples-copy');
     await initStock(copyPath);
     const copy = new StockRoom({ path: copyPath, author: 'bench' });
-    const pull = await timed(() => pullStock(copy, remote, { repo: 'samples' }));
+    const pull = await timedWithServer(server.pid, () => pullStock(copy, remote, { repo: 'samples' }));
     if (pull.answer.head !== commit) throw new Error('The pull did not reach the pushed commit');
-    const check = await timed(() => readAll(StockRoom, copyPath, commit, count));
+    const check = await timed(() => readAll(StockRoom, copyPath, commit, count, bytes));
     return {
       available: true,
       samples: count,
@@ -103,12 +126,16 @@ export async function benchStockSamples(tempRoot, count, log) {
         objects: push.answer.objects,
         bytes: push.answer.bytes,
         samplesPerSec: perSecond(count, push.seconds),
+        cpuMicrosPerSample: microsPer(push.cpuSeconds, count),
+        serverCpuMicrosPerSample: microsPer(push.serverCpuSeconds, count),
       },
       pull: {
         seconds: round(pull.seconds, 3),
         objects: pull.answer.objects,
         bytes: pull.answer.bytes,
         samplesPerSec: perSecond(count, pull.seconds),
+        cpuMicrosPerSample: microsPer(pull.cpuSeconds, count),
+        serverCpuMicrosPerSample: microsPer(pull.serverCpuSeconds, count),
         readBackSamplesPerSec: perSecond(count, check.seconds),
       },
     };

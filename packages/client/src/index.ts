@@ -7,6 +7,7 @@ export {
   type UploadOptions,
   type UploadProgress,
 } from './blobs/blob-client.js';
+export { type FilePutAnswer, type FileRange, sendFileRange } from './blobs/file-put.js';
 export type { RetryOptions } from './blobs/retry.js';
 export {
   type ConnectionOptions,

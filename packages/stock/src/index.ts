@@ -2,7 +2,7 @@ export { diffTrees, type StorageDiff, type TreeDiff } from './commits/commit-dif
 export type { CommitInfo } from './commits/commit-graph.js';
 export { COMMIT_FORMAT, type CommitRecord, type Tree } from './commits/commit-record.js';
 export { type DecodedObject, HASH_PATTERN, type ObjectKind } from './objects/object-codec.js';
-export { ObjectStore, type ObjectStoreOptions } from './objects/object-store.js';
+export { type ObjectPlace, ObjectStore, type ObjectStoreOptions } from './objects/object-store.js';
 export { HttpStockRemote, type HttpStockRemoteOptions } from './remote/http-stock-remote.js';
 export { type PullOptions, type PullResult, type PullStatus, pullStock } from './remote/pull-stock.js';
 export { type PushOptions, type PushResult, pushStock } from './remote/push-stock.js';

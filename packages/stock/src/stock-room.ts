@@ -195,6 +195,8 @@ export class StockRoom {
       await this.objects.sealBatch({ durable: true });
       await this.objects.syncPacks(scope.staged.packs);
       const id = await this.objects.putJson('commit', record, { loose: true, durable: true });
+      // Later reads in this process (log, push) need not read and parse it back.
+      this.#commits.remember(id, record);
       if (updateHead) await writeHead(this.layout, id);
       scope.staged.changes = new Map();
       scope.staged.columns = {};

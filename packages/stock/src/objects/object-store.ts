@@ -44,6 +44,12 @@ export interface ObjectStoreOptions {
   packs?: string;
 }
 
+/** Where a stored object lives: its size, and the pack holding it (undefined: a loose file). */
+export interface ObjectPlace {
+  size: number;
+  pack: string | undefined;
+}
+
 /** How one object is written. */
 export interface PutOptions {
   /** Its own file even inside a batch (commits: head.stock names them alone). */
@@ -123,8 +129,8 @@ export class ObjectStore {
       return;
     }
     const sealed = await writer.seal(this.#packs.folder, durable);
-    await this.#packs.load(sealed.name);
-    this.#sealed.push(sealed);
+    await this.#packs.load(sealed.name, sealed.index);
+    this.#sealed.push({ name: sealed.name, objects: sealed.objects, bytes: sealed.bytes });
   }
 
   /** Fsyncs packs sealed earlier without `durable` (a commit makes the packs it needs durable). */
@@ -147,11 +153,15 @@ export class ObjectStore {
     ]);
   }
 
-  /** Installs a pack file that arrived (a pull), checking every object in it first; the file is moved. */
-  async installPack(path: string): Promise<SealedPack> {
+  /**
+   * Installs a pack file that arrived (a pull), checking every object in it first; the file
+   * is moved. `checkedName`: the file's SHA-256, when the caller has just checked the file
+   * against it (a download does), so that it is not hashed twice.
+   */
+  async installPack(path: string, checkedName?: string): Promise<SealedPack> {
     await mkdir(this.#packs.folder, { recursive: true });
-    const sealed = await installPack(path, this.#packs.folder, this.#durable);
-    if (this.#packs.countOf(sealed.name) === undefined) await this.#packs.load(sealed.name);
+    const sealed = await installPack(path, this.#packs.folder, this.#durable, checkedName);
+    if (this.#packs.countOf(sealed.name) === undefined) await this.#packs.load(sealed.name, sealed.index);
     return sealed;
   }
 
@@ -185,6 +195,38 @@ export class ObjectStore {
     const packed = await this.#packed(hash);
     if (packed !== undefined) return packed.length;
     return this.#loose.size(hash);
+  }
+
+  /**
+   * The stored size of each of `hashes` and the pack holding it (undefined: a loose file), in
+   * one pass: a push asks this for every sample. Rejects when one is not stored.
+   */
+  async places(hashes: Iterable<string>): Promise<Map<string, ObjectPlace>> {
+    await this.#packs.ready();
+    const places = new Map<string, ObjectPlace>();
+    for (const hash of hashes) {
+      assertHash(hash);
+      const packed = this.#packs.find(hash);
+      if (packed !== undefined) places.set(hash, { size: packed.length, pack: packed.pack });
+      else places.set(hash, await this.#placeOutsidePacks(hash));
+    }
+    return places;
+  }
+
+  /** A loose object's place, else one in a pack sealed since the packs were loaded. */
+  async #placeOutsidePacks(hash: string): Promise<ObjectPlace> {
+    try {
+      return { size: await this.#loose.size(hash), pack: undefined };
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+      await this.#packs.refresh();
+      const late = this.#packs.find(hash);
+      if (late !== undefined) return { size: late.length, pack: late.pack };
+      throw new LarderError('NotFound', `Stock object ${hash.slice(0, 12)} is missing from this repository`, {
+        data: { hash },
+        cause,
+      });
+    }
   }
 
   /** Where the object with this hash lives. */
@@ -235,8 +277,12 @@ export class ObjectStore {
 
   /** An object's bytes exactly as stored, after checking them against the hash. */
   async readRaw(hash: string): Promise<Uint8Array> {
+    // The common case, a packed object read by a data loader, is checked by its hash alone:
+    // bytes that hash to `hash` prove it a well-formed id (digests are lower-case hex).
+    const packed = typeof hash === 'string' ? this.#packedNow(hash) : undefined;
+    if (packed !== undefined && sha256([packed]) === hash) return packed;
     assertHash(hash);
-    const bytes = this.#packedNow(hash) ?? (await this.#stored(hash));
+    const bytes = packed ?? (await this.#stored(hash));
     const actual = sha256([bytes]);
     if (actual !== hash) corrupt(hash, `its content hashes to ${actual.slice(0, 12)}`);
     return bytes;
@@ -371,6 +417,9 @@ export class ObjectStore {
 
 function assertHash(hash: string): void {
   if (!HASH_PATTERN.test(hash)) {
-    throw new LarderError('BadRequest', `"${hash.slice(0, 80)}" is not an object hash (64 lowercase hex characters)`);
+    throw new LarderError(
+      'BadRequest',
+      `"${String(hash).slice(0, 80)}" is not an object hash (64 lowercase hex characters)`,
+    );
   }
 }

@@ -137,6 +137,19 @@ export function decodeIndex(bytes: Buffer, where: string): DecodedIndex {
   return { count, packHash: bytes.toString('hex', 16, 48), packSize, bytes };
 }
 
+/**
+ * An index this process has just built with `encodeIndex` (a pack it sealed or installed),
+ * taken as it is: the checks of `decodeIndex` are for indexes read from disk.
+ */
+export function builtIndex(bytes: Buffer): DecodedIndex {
+  return {
+    count: bytes.readUInt32LE(8),
+    packHash: bytes.toString('hex', 16, 48),
+    packSize: Number(bytes.readBigUInt64LE(48)),
+    bytes,
+  };
+}
+
 /** Entry `index` of a decoded index. */
 export function indexEntryAt(index: DecodedIndex, position: number): IndexEntry {
   const at = ENTRIES_START + position * INDEX_ENTRY_BYTES;

@@ -11,10 +11,16 @@ import { PackWriter, type SealedPack, syncFolder } from './pack-writer.js';
 /**
  * Installs the pack file at `path` (moved, not copied) as `<sha256>.pack` with an index this
  * process builds by walking it; refuses a pack whose objects do not match their ids.
+ * `checkedName` is the file's SHA-256 when the caller has just verified it (not hashed again).
  */
-export async function installPack(path: string, folder: string, durable: boolean): Promise<SealedPack> {
+export async function installPack(
+  path: string,
+  folder: string,
+  durable: boolean,
+  checkedName?: string,
+): Promise<SealedPack> {
   const bytes = await readFile(path);
-  const name = oneShotHash('sha256', bytes, 'hex');
+  const name = checkedName ?? oneShotHash('sha256', bytes, 'hex');
   const entries = scanPack(bytes, path);
   const index = encodeIndex(entries, name, bytes.length);
   const indexPath = `${path}.idx.tmp`;
@@ -32,7 +38,7 @@ export async function installPack(path: string, folder: string, durable: boolean
   await rename(path, join(folder, `${name}.pack`));
   await rename(indexPath, join(folder, `${name}.idx`));
   if (durable) await syncFolder(folder);
-  return { name, objects: entries.size, bytes: bytes.length };
+  return { name, objects: entries.size, bytes: bytes.length, index };
 }
 
 /**

@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import {
+  builtIndex,
   type DecodedIndex,
   decodeIndex,
   FANOUT_BYTES,
@@ -87,10 +88,13 @@ export class PackSet {
     if (!this.#refreshed) await this.refresh();
   }
 
-  /** Loads one pack by name, checking its index and that its pack file has the size it names. */
-  async load(name: string): Promise<void> {
+  /**
+   * Loads one pack by name, checking its index and that its pack file has the size it names.
+   * `built`: the index bytes, when this process has just written them (not read back).
+   */
+  async load(name: string, built?: Buffer): Promise<void> {
     const where = join(this.#folder, `${name}.idx`);
-    const index = decodeIndex(await readFile(where), where);
+    const index = built === undefined ? decodeIndex(await readFile(where), where) : builtIndex(built);
     if (index.packHash !== name) {
       throw damaged(where, `it describes pack ${index.packHash.slice(0, 12)}, not ${name.slice(0, 12)}`);
     }
@@ -179,24 +183,34 @@ export class PackSet {
 
   /**
    * Splits `hashes` into whole packs of at most `maxObjects` (every object of the pack is
-   * among them: such a pack can be sent as it is) and the rest.
+   * among them: such a pack can be sent as it is) and the rest. `packOf` answers which pack
+   * holds a hash, when the caller has looked them up already (`ObjectStore.places`).
    */
-  covering(hashes: readonly string[], maxObjects: number): { packs: { name: string; path: string }[]; rest: string[] } {
-    const wanted = new Set(hashes);
-    const packs: { name: string; path: string }[] = [];
-    for (const pack of this.#packs.values()) {
-      if (pack.index.count > maxObjects) continue;
-      const ids: string[] = [];
-      for (let position = 0; position < pack.index.count; position += 1) {
-        const id = indexEntryAt(pack.index, position).id.toString('hex');
-        if (!wanted.has(id)) break;
-        ids.push(id);
-      }
-      if (ids.length !== pack.index.count) continue;
-      for (const id of ids) wanted.delete(id);
-      packs.push({ name: pack.name, path: join(this.#folder, `${pack.name}.pack`) });
+  covering(
+    hashes: readonly string[],
+    maxObjects: number,
+    packOf: (hash: string) => string | undefined = (hash) => this.find(hash)?.pack,
+  ): { packs: { name: string; path: string }[]; rest: string[] } {
+    // A pack is whole when as many distinct wanted ids lie in it as it holds (ids are unique
+    // within a pack). An id held by two packs counts for one: the other is then repacked.
+    const wantedIn = new Map<string, number>();
+    for (const hash of new Set(hashes)) {
+      const pack = packOf(hash);
+      if (pack !== undefined) wantedIn.set(pack, (wantedIn.get(pack) ?? 0) + 1);
     }
-    return { packs, rest: hashes.filter((hash) => wanted.has(hash)) };
+    const whole = new Set<string>();
+    const packs: { name: string; path: string }[] = [];
+    for (const [name, wanted] of wantedIn) {
+      const count = this.#packs.get(name)?.index.count;
+      if (count === undefined || wanted !== count || count > maxObjects) continue;
+      whole.add(name);
+      packs.push({ name, path: join(this.#folder, `${name}.pack`) });
+    }
+    const rest = hashes.filter((hash) => {
+      const pack = packOf(hash);
+      return pack === undefined || !whole.has(pack);
+    });
+    return { packs, rest };
   }
 
   /** The object count of a loaded pack. */

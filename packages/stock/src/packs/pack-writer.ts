@@ -27,6 +27,8 @@ export interface SealedPack {
   name: string;
   objects: number;
   bytes: number;
+  /** The index written beside it (none for a transfer pack), so the store need not read it back. */
+  index?: Buffer;
 }
 
 /**
@@ -165,7 +167,7 @@ export class PackWriter {
     await rename(this.#path, join(folder, `${name}.pack`));
     await rename(indexPath, join(folder, `${name}.idx`));
     if (durable) await syncFolder(folder);
-    return { name, objects: this.#entries.size, bytes: this.size };
+    return { name, objects: this.#entries.size, bytes: this.size, index };
   }
 
   /** Writes the pack to `path` alone (a transfer pack: no index, not in any store); answers its SHA-256. */

@@ -2,7 +2,9 @@
  * `StockRemote` over a Larder server's HTTP API: repositories through the `stock-repos`
  * service, objects up through the blob routes (`PUT /blobs/<id>`: a stock object's id is the
  * SHA-256 of its bytes, so the server verifies it for free; large objects go in resumable
- * chunks), objects down and refs moved through the stock exchange routes.
+ * chunks), packs up in one request each (`PUT /stock-packs/<repo>/<pack>`, or through the
+ * blob routes on a server without it), objects down and refs moved through the stock
+ * exchange routes.
  *
  * @example
  * const remote = new HttpStockRemote(); // $LARDER_URL/$LARDER_TOKEN or ~/.larder/credentials.json
@@ -24,6 +26,7 @@ import {
   type Paginated,
   type ResolvedConnection,
   resolveConnection,
+  sendFileRange,
 } from '@larder/client';
 import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
 import type { MoveRefOptions, MoveRefResult, RemotePack, RemoteRepository, StockRemote } from './stock-remote.js';
@@ -47,6 +50,8 @@ export class HttpStockRemote implements StockRemote {
   readonly #timeoutMs: number;
   #location: string;
   #resolved: Promise<ResolvedConnection> | undefined;
+  /** False once the server answered that it has no one-request pack upload (an older server). */
+  #packRoute = true;
 
   /** Connects as the options say, else as the environment or the credentials file say (see `resolveConnection`). */
   constructor(options: HttpStockRemoteOptions = {}) {
@@ -96,7 +101,24 @@ export class HttpStockRemote implements StockRemote {
     return answer.missing;
   }
 
-  async uploadPack(repo: string, path: string): Promise<RemotePack> {
+  async uploadPack(repo: string, path: string, pack?: string): Promise<RemotePack> {
+    if (pack !== undefined && this.#packRoute) {
+      const { size } = await stat(path);
+      const sent = await this.#retrying(async () => {
+        const { url, token } = await this.#connection();
+        const target = `${url}/stock-packs/${encode(repo)}/${pack}`;
+        const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+        if (token) headers.authorization = `Bearer ${token}`;
+        // Through node:http, a file read in 1 MiB pieces: about half the CPU of `fetch`.
+        const answer = await sendFileRange('PUT', target, url, headers, { path, start: 0, end: size }, this.#timeoutMs);
+        // An older server knows no PUT there (405): it gets the pack through the blob routes.
+        if (answer.status === 405) return undefined;
+        if (answer.status !== 200 && answer.status !== 201) throw errorOfText(target, answer.status, answer.text);
+        return JSON.parse(answer.text) as RemotePack;
+      });
+      if (sent !== undefined) return sent;
+      this.#packRoute = false;
+    }
     const uploaded = await this.#store.blobs.upload(path);
     return this.#retrying(() =>
       this.#json<RemotePack>('POST', `/stock-packs/${encode(repo)}`, { pack: uploaded.sha256 }),
@@ -246,13 +268,16 @@ function reason(cause: unknown): string {
 
 /** A Feathers error body keeps its name and message; anything else is named from the status. */
 async function errorOf(response: Response): Promise<LarderError> {
-  const text = await response.text().catch(() => '');
+  return errorOfText(response.url, response.status, await response.text().catch(() => ''));
+}
+
+function errorOfText(url: string, status: number, text: string): LarderError {
   try {
     const body = JSON.parse(text) as { message?: unknown };
     if (typeof body?.message === 'string') return toLarderError(body);
   } catch {}
   return new LarderError(
-    errorNameForStatus(response.status),
-    `${response.url} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    errorNameForStatus(status),
+    `${url} answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`,
   );
 }

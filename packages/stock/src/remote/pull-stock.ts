@@ -51,7 +51,8 @@ export interface PullResult {
   bytes: number;
 }
 
-const LOCATE_BATCH = 5000;
+/** Ids per `locate` ask: as many as the server takes at once (its MAX_MISSING_QUERY). */
+const LOCATE_BATCH = 20_000;
 
 interface Fetched {
   id: string;
@@ -143,7 +144,8 @@ export async function pullStock(room: StockRoom, remote: StockRemote, options: P
       const part = join(room.layout.scratch, `${pack}.pull.part`);
       await mkdir(room.layout.scratch, { recursive: true });
       await remote.downloadPack(repository._id, pack, part);
-      const installed = await room.objects.installPack(part);
+      // downloadPack checked the file against its name: installing it need not hash it again.
+      const installed = await room.objects.installPack(part, pack);
       progress.objects += wanted;
       progress.bytes += installed.bytes;
       options.onProgress?.({ ...progress });

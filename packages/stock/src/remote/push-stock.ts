@@ -46,7 +46,8 @@ export interface PushResult {
   bytes: number;
 }
 
-const ASK_BATCH = 5000;
+/** Ids per `missing` ask: as many as the server takes at once (its MAX_MISSING_QUERY), so 10,000 samples cost one round trip. */
+const ASK_BATCH = 20_000;
 /** Packs a push sends are at most this large, so an interrupted push redoes little. */
 const TRANSFER_PACK_BYTES = 64 * 1024 * 1024;
 /** And hold at most this many objects (the server indexes a pack in memory; it takes up to 1,000,000). */
@@ -105,18 +106,17 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
   for (const id of commits) for (const hash of await objectsForCommit(room.objects, id)) needed.add(hash);
 
   // Small objects travel in packs (one upload for thousands of samples), large ones alone.
-  const sizes = new Map<string, number>();
+  const places = await room.objects.places(needed);
   const alone: string[] = [];
   const packed: string[] = [];
-  for (const hash of needed) {
-    const size = await room.objects.sizeOf(hash);
-    sizes.set(hash, size);
-    if (size >= PACK_OBJECT_LIMIT && (await room.objects.isLoose(hash))) alone.push(hash);
+  for (const [hash, { size, pack }] of places) {
+    if (size >= PACK_OBJECT_LIMIT && pack === undefined) alone.push(hash);
     else packed.push(hash);
   }
   const missingAlone = await inBatches(alone, (ids) => remote.missingObjects(repository._id, ids));
-  const missingPacked = await inBatches(packed, (ids) => remote.missingPacked(repository._id, ids));
-  const sizeOf = (hash: string): number => sizes.get(hash) ?? 0;
+  // A repository this push just created holds no packs: every packed object is missing.
+  const missingPacked = created ? packed : await inBatches(packed, (ids) => remote.missingPacked(repository._id, ids));
+  const sizeOf = (hash: string): number => places.get(hash)?.size ?? 0;
   const progress: TransferProgress = {
     phase: 'upload',
     objects: 0,
@@ -132,27 +132,33 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
     options.onProgress?.({ ...progress });
   });
   // A local pack whose every object is missing goes as it is; the others are packed afresh.
-  await room.objects.packs.refresh();
-  const { packs: whole, rest } = room.objects.packs.covering(missingPacked, TRANSFER_PACK_OBJECTS);
-  for (const { path } of whole) {
-    const sent = await remote.uploadPack(repository._id, path);
-    progress.objects += sent.objects;
-    progress.bytes += sent.bytes;
-    options.onProgress?.({ ...progress });
-  }
-  await sendInPacks(
-    rest,
-    (hash) => room.objects.readRaw(hash),
-    room.layout.scratch,
-    TRANSFER_PACK_BYTES,
+  // Both kinds upload at once: each is one request, and the server checks each by itself.
+  const { packs: whole, rest } = room.objects.packs.covering(
+    missingPacked,
     TRANSFER_PACK_OBJECTS,
-    async (path, pack) => {
-      await remote.uploadPack(repository._id, path);
-      progress.objects += pack.objects;
-      progress.bytes += pack.bytes;
-      options.onProgress?.({ ...progress });
-    },
+    (hash) => places.get(hash)?.pack,
   );
+  const sent = (pack: { objects: number; bytes: number }): void => {
+    progress.objects += pack.objects;
+    progress.bytes += pack.bytes;
+    options.onProgress?.({ ...progress });
+  };
+  await Promise.all([
+    forEachConcurrently(whole, options.concurrency ?? 4, async ({ name, path }) => {
+      sent(await remote.uploadPack(repository._id, path, name));
+    }),
+    sendInPacks(
+      rest,
+      (hash) => room.objects.readRaw(hash),
+      room.layout.scratch,
+      TRANSFER_PACK_BYTES,
+      TRANSFER_PACK_OBJECTS,
+      async (path, pack) => {
+        await remote.uploadPack(repository._id, path, pack.name);
+        sent(pack);
+      },
+    ),
+  ]);
   const missing = [...missingAlone, ...missingPacked];
 
   const moved = await remote.moveRef(repository._id, ref, {

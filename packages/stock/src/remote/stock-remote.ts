@@ -49,8 +49,11 @@ export interface StockRemote {
   missingObjects(repo: string, ids: readonly string[]): Promise<string[]>;
   /** Of `ids` (small objects, sent in packs), those the repository's packs lack. */
   missingPacked(repo: string, ids: readonly string[]): Promise<string[]>;
-  /** Uploads a pack file (resumable) and has the repository hold it; the server checks every object. */
-  uploadPack(repo: string, path: string): Promise<RemotePack>;
+  /**
+   * Uploads a pack file and has the repository hold it; the server checks every object.
+   * `pack`, the file's SHA-256 when the caller knows it, lets it go in one request.
+   */
+  uploadPack(repo: string, path: string, pack?: string): Promise<RemotePack>;
   /** The repository's packs that hold any of `ids`, with how many of them each holds. */
   locatePacks(repo: string, ids: readonly string[]): Promise<(RemotePack & { wanted: number })[]>;
   /**

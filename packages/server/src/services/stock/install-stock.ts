@@ -16,7 +16,7 @@ import { StockRefMover } from './stock-ref-move.js';
 import { StockReposService } from './stock-repos-service.js';
 
 export function installStock(context: FeatureContext): void {
-  const { app, store, blobs, authEnabled, actorFor } = context;
+  const { app, store, blobs, authEnabled, actorFor, maxBlobBytes } = context;
   app.use(STOCK_REPOS, new StockReposService(store, authEnabled), {
     methods: ['find', 'get', 'create', 'update', 'patch', 'remove'],
   });
@@ -25,5 +25,5 @@ export function installStock(context: FeatureContext): void {
   const packs = new StockPacks(store, blobs);
   const mover = new StockRefMover(store, blobs, access, packs);
   context.useRoute(stockExchangeRoutes({ store, blobs, access, mover, packs, actorFor }));
-  context.useRoute(stockPackRoutes({ store, blobs, packs, actorFor }));
+  context.useRoute(stockPackRoutes({ store, blobs, packs, maxBlobBytes, actorFor }));
 }

@@ -2,35 +2,7 @@ import { hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodePackIndex, findInPackIndex, verifyPackStream } from './stock-pack-format.js';
-
-/** A stock object's bytes: the magic, an 8-byte-aligned header, a payload (FORMAT.md). */
-function stockObject(index: number, payloadBytes: number): Buffer {
-  const header = Buffer.from('{"kind":"tensor","dtype":"uint8","shape":[1]}');
-  const padded = Math.ceil((8 + header.length) / 8) * 8 - 8;
-  const bytes = Buffer.alloc(8 + padded + payloadBytes, 0x20);
-  bytes.write('LSO1', 0, 'latin1');
-  bytes.writeUInt32LE(padded, 4);
-  header.copy(bytes, 8);
-  bytes.fill(index & 0xff, 8 + padded);
-  bytes.writeUInt32LE(index, 8 + padded);
-  return bytes;
-}
-
-/** A pack of `count` objects of varied sizes, laid out as FORMAT.md says, and its objects. */
-function pack(count: number): { bytes: Buffer; objects: Map<string, Buffer> } {
-  const parts: Buffer[] = [Buffer.from('LSP1\x01\0\0\0\0\0\0\0\0\0\0\0', 'latin1')];
-  const objects = new Map<string, Buffer>();
-  for (let index = 0; index < count; index += 1) {
-    const object = stockObject(index, 4 + ((index * 13) % 300));
-    const id = hash('sha256', object, 'hex');
-    objects.set(id, object);
-    const entry = Buffer.alloc(40);
-    entry.write(id, 0, 32, 'hex');
-    entry.writeUInt32LE(object.length, 32);
-    parts.push(entry, object, Buffer.alloc((8 - (object.length % 8)) % 8));
-  }
-  return { bytes: Buffer.concat(parts), objects };
-}
+import { stockPack as pack } from './test-support/stock-pack-bytes.js';
 
 const chunked = (bytes: Buffer, size: number) =>
   Readable.from(
@@ -71,5 +43,19 @@ describe('verifyPackStream', () => {
       const short = bytes.subarray(0, bytes.length - 30);
       await expect(verifyPackStream(chunked(short, size), short.length)).rejects.toThrow(/ends inside|past its end/);
     }
+  });
+});
+
+describe('encodePackIndex', () => {
+  it('keeps offsets past 4 GiB, which it writes as two 32-bit halves', () => {
+    const far = 5 * 2 ** 32 + 24;
+    const entries = new Map([
+      ['0a'.repeat(32), { offset: 16, length: 24 }],
+      ['ff'.repeat(32), { offset: far, length: 800 }],
+    ]);
+    const index = encodePackIndex(entries, 'ab'.repeat(32), far + 800);
+    expect(findInPackIndex(index, 'ff'.repeat(32))).toEqual({ offset: far, length: 800 });
+    expect(index.readBigUInt64LE(1080 + 48 + 32)).toBe(BigInt(far));
+    expect(findInPackIndex(index, '0a'.repeat(32))).toEqual({ offset: 16, length: 24 });
   });
 });

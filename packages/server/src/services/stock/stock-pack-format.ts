@@ -33,6 +33,24 @@ export interface PackEntry {
  * answers its entries by hex id. Throws Unprocessable on anything malformed or mis-hashed.
  */
 export async function verifyPackStream(source: Readable, size: number): Promise<Map<string, PackEntry>> {
+  const verifier = packVerifier(size);
+  for await (const chunk of source) verifier.take(chunk as Buffer);
+  return verifier.finish();
+}
+
+/** A pack checked chunk by chunk as it arrives (see `packVerifier`). */
+export interface PackVerifier {
+  /** Checks the next bytes of the pack; throws Unprocessable at the first fault. */
+  take(chunk: Buffer): void;
+  /** Checks that the pack ended where it should and answers its entries by hex id. */
+  finish(): Map<string, PackEntry>;
+}
+
+/**
+ * The walk of `verifyPackStream` fed one chunk at a time, for a pack of `size` bytes being
+ * received: checked while its bytes are stored rather than read back afterwards.
+ */
+export function packVerifier(size: number): PackVerifier {
   const entries = new Map<string, PackEntry>();
   const bad = (why: string): never => {
     throw new LarderError('Unprocessable', `The stock pack is not valid: ${why}. Push again to send a fresh one`);
@@ -121,14 +139,18 @@ export async function verifyPackStream(source: Readable, size: number): Promise<
       }
     }
   };
-  for await (const chunk of source) take(chunk as Buffer);
-  if (position !== size) bad('it is not the size it was stored with');
-  if (pending.length > 0 || object !== undefined || skip > 0 || position < PACK_HEADER) bad('it ends inside an entry');
-  return entries;
+  const finish = (): Map<string, PackEntry> => {
+    if (position !== size) bad('it is not the size it was stored with');
+    if (pending.length > 0 || object !== undefined || skip > 0 || position < PACK_HEADER)
+      bad('it ends inside an entry');
+    return entries;
+  };
+  return { take, finish };
 }
 
 /** The index of a verified pack, byte for byte what a local `.idx` holds. */
 export function encodePackIndex(entries: ReadonlyMap<string, PackEntry>, packHash: string, packSize: number): Buffer {
+  // Lower-case hex sorts as the bytes do; ids go from their hex straight into the index.
   const ids = [...entries.keys()].sort();
   const body = Buffer.alloc(ENTRIES_START + ids.length * INDEX_ENTRY);
   body.write(INDEX_MAGIC, 0, 'latin1');
@@ -137,14 +159,17 @@ export function encodePackIndex(entries: ReadonlyMap<string, PackEntry>, packHas
   body.write(packHash, 16, 32, 'hex');
   body.writeBigUInt64LE(BigInt(packSize), 48);
   const counts = new Uint32Array(256);
-  ids.forEach((id, index) => {
+  for (let index = 0; index < ids.length; index += 1) {
+    const id = ids[index] as string;
     const entry = entries.get(id) as PackEntry;
     const at = ENTRIES_START + index * INDEX_ENTRY;
     body.write(id, at, 32, 'hex');
     counts[body[at] as number] = (counts[body[at] as number] as number) + 1;
-    body.writeBigUInt64LE(BigInt(entry.offset), at + 32);
+    // The u64 offset as two u32 halves (offsets stay far below 2^53): no BigInt per entry.
+    body.writeUInt32LE(entry.offset % 0x1_0000_0000, at + 32);
+    body.writeUInt32LE(Math.floor(entry.offset / 0x1_0000_0000), at + 36);
     body.writeUInt32LE(entry.length, at + 40);
-  });
+  }
   let running = 0;
   for (let byte = 0; byte < 256; byte += 1) {
     running += counts[byte] as number;
@@ -166,12 +191,28 @@ const wantedId = Buffer.alloc(32);
 
 /**
  * Where object `hash` (64 lowercase hex characters) lies in the pack an index describes, or
+ * undefined (see `findIdInPackIndex`).
+ */
+export function findInPackIndex(index: Buffer, hash: string): PackEntry | undefined {
+  if (!rawId(hash, wantedId)) return undefined;
+  return findIdInPackIndex(index, wantedId);
+}
+
+/**
+ * Writes the 32 raw bytes of `hash` into `target`; false when `hash` is not 64 hex characters
+ * (callers have checked the ids they were sent). A lookup in several indexes converts once.
+ */
+export function rawId(hash: string, target: Buffer): boolean {
+  return hash.length === 64 && target.write(hash, 0, 32, 'hex') === 32;
+}
+
+/**
+ * Where the object whose raw id is `id` (32 bytes) lies in the pack an index describes, or
  * undefined: a binary search in its fan-out bucket on the ids' first four bytes, the whole id
  * compared only on a tie (a push or pull asks this for every sample).
  */
-export function findInPackIndex(index: Buffer, hash: string): PackEntry | undefined {
-  if (hash.length !== 64 || wantedId.write(hash, 0, 32, 'hex') !== 32) return undefined;
-  const key = wantedId.readUInt32BE(0);
+export function findIdInPackIndex(index: Buffer, id: Buffer): PackEntry | undefined {
+  const key = id.readUInt32BE(0);
   const first = key >>> 24;
   let low = first === 0 ? 0 : index.readUInt32LE(INDEX_HEADER + (first - 1) * 4);
   let high = index.readUInt32LE(INDEX_HEADER + first * 4) - 1;
@@ -180,8 +221,11 @@ export function findInPackIndex(index: Buffer, hash: string): PackEntry | undefi
     const at = ENTRIES_START + middle * INDEX_ENTRY;
     const prefix = index.readUInt32BE(at);
     let order = prefix < key ? -1 : prefix > key ? 1 : 0;
-    if (order === 0) order = index.compare(wantedId, 0, 32, at, at + 32);
-    if (order === 0) return { offset: Number(index.readBigUInt64LE(at + 32)), length: index.readUInt32LE(at + 40) };
+    if (order === 0) order = index.compare(id, 0, 32, at, at + 32);
+    if (order === 0) {
+      const offset = index.readUInt32LE(at + 32) + index.readUInt32LE(at + 36) * 0x1_0000_0000;
+      return { offset, length: index.readUInt32LE(at + 40) };
+    }
     if (order < 0) low = middle + 1;
     else high = middle - 1;
   }

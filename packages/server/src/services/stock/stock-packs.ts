@@ -11,11 +11,20 @@ import { eq, LarderError } from '@larder/protocol';
 import type { Actor } from '../../auth/actor.js';
 import { canReadBlob } from '../../auth/blob-access.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
+import { startBlobBatch } from '../../blobs/blob-store-batch.js';
 import { BlobReferences } from '../../blobs/lifecycle/blob-references.js';
 import { recordUpload, survivesCollection } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { repositoryOwner, STOCK_PACKS } from './stock-names.js';
-import { encodePackIndex, findInPackIndex, indexCount, type PackEntry, verifyPackStream } from './stock-pack-format.js';
+import {
+  encodePackIndex,
+  findIdInPackIndex,
+  indexCount,
+  type PackEntry,
+  type PackVerifier,
+  rawId,
+  verifyPackStream,
+} from './stock-pack-format.js';
 
 /** One pack may be this large; clients send packs of at most 256 MiB. */
 export const MAX_PACK_BYTES = 1024 * 1024 * 1024;
@@ -58,17 +67,72 @@ export class StockPacks {
         `No uploaded stock pack ${pack.slice(0, 12)}: upload it first (PUT /blobs/<sha256>)`,
       );
     }
-    if (info.size > MAX_PACK_BYTES) {
+    return this.verifyAndRecord(repo, pack, info.size, pusher);
+  }
+
+  /**
+   * Stores and registers a pack the route is receiving (`PUT /stock-packs/<repo>/<pack>`,
+   * from a caller who may push to `repo`): `body` is the pack's bytes, which pass through
+   * `verifier` on their way in, so the pack is checked as it is stored rather than read back.
+   * The pack and its index are stored as one batch (made durable together), and only when
+   * the bytes hash to `pack` and every object checks: a refused pack leaves nothing behind.
+   */
+  async receive(
+    repo: string,
+    pack: string,
+    body: Readable,
+    verifier: PackVerifier,
+    maxBytes: number,
+    pusher: string | null,
+  ): Promise<StockPackRecord> {
+    const batch = startBlobBatch(this.blobs);
+    let stored: { size: number; entries: Map<string, PackEntry>; index: string; indexBytes: Buffer };
+    try {
+      const { size } = await batch.add(body, { expectedSha256: pack, maxBytes });
+      const entries = verifier.finish();
+      const indexBytes = encodePackIndex(entries, pack, size);
+      const { sha256: index } = await batch.add(Readable.from([indexBytes]));
+      await batch.commit();
+      stored = { size, entries, index, indexBytes };
+    } catch (error) {
+      await batch.abort().catch(() => {});
+      throw error;
+    }
+    await recordUpload(this.store, pack);
+    await recordUpload(this.store, stored.index);
+    return this.hold(repo, pack, stored.index, stored.indexBytes, stored.entries.size, stored.size, pusher);
+  }
+
+  private async verifyAndRecord(
+    repo: string,
+    pack: string,
+    size: number,
+    pusher: string | null,
+  ): Promise<StockPackRecord> {
+    if (size > MAX_PACK_BYTES) {
       throw new LarderError(
         'PayloadTooLarge',
         `A stock pack may hold at most ${MAX_PACK_BYTES} bytes; send smaller ones`,
       );
     }
-    const entries = await verifyPackStream(await this.blobs.get(pack), info.size);
-    const indexBytes = encodePackIndex(entries, pack, info.size);
+    const entries = await verifyPackStream(await this.blobs.get(pack), size);
+    const indexBytes = encodePackIndex(entries, pack, size);
     const index = await this.blobs.put(Readable.from([indexBytes]));
     await recordUpload(this.store, index.sha256);
-    const added = await this.references.add(repositoryOwner(repo), [pack, index.sha256]);
+    return this.hold(repo, pack, index.sha256, indexBytes, entries.size, size, pusher);
+  }
+
+  /** Makes repository `repo` hold a stored, verified pack and its index, and records it. */
+  private async hold(
+    repo: string,
+    pack: string,
+    index: string,
+    indexBytes: Buffer,
+    objects: number,
+    size: number,
+    pusher: string | null,
+  ): Promise<StockPackRecord> {
+    const added = await this.references.add(repositoryOwner(repo), [pack, index]);
     for (const { sha256 } of added) {
       if (!(await survivesCollection(this.store, this.blobs, sha256))) {
         await this.references.remove(added);
@@ -80,9 +144,9 @@ export class StockPacks {
       _id: `${repo}:${pack}`,
       repo,
       pack,
-      index: index.sha256,
-      objects: entries.size,
-      bytes: info.size,
+      index,
+      objects,
+      bytes: size,
       pushedBy: pusher,
       createdAt: now,
       updatedAt: now,
@@ -93,7 +157,7 @@ export class StockPacks {
     } catch (error) {
       if (!(error instanceof LarderError && error.name === 'Conflict')) throw error;
     }
-    this.remember(index.sha256, indexBytes);
+    this.remember(index, indexBytes);
     return summary(record);
   }
 
@@ -116,12 +180,14 @@ export class StockPacks {
     const packs = await this.packsOf(repo);
     if (packs.length === 0) return found;
     const indexes = await Promise.all(packs.map(async (record) => ({ record, index: await this.index(record.index) })));
+    const id = Buffer.alloc(32);
     for (const hash of hashes) {
-      if (found.has(hash)) continue;
+      // The hash is converted once, whatever the number of packs searched.
+      if (found.has(hash) || !rawId(hash, id)) continue;
       for (const { record, index } of indexes) {
-        const entry = findInPackIndex(index, hash);
+        const entry = findIdInPackIndex(index, id);
         if (entry) {
-          found.set(hash, { pack: record.pack, ...entry });
+          found.set(hash, { pack: record.pack, offset: entry.offset, length: entry.length });
           break;
         }
       }

@@ -1,0 +1,36 @@
+/**
+ * Stock packs built byte by byte as packages/stock/FORMAT.md lays them out, for the tests of
+ * the server's pack reading and of the pack routes (written here, not by the stock package,
+ * so that the server is checked against the format rather than against itself).
+ */
+import { hash } from 'node:crypto';
+
+/** A stock object's bytes: the magic, an 8-byte-aligned header, a payload. */
+export function stockObject(index: number, payloadBytes: number): Buffer {
+  const header = Buffer.from('{"kind":"tensor","dtype":"uint8","shape":[1]}');
+  const padded = Math.ceil((8 + header.length) / 8) * 8 - 8;
+  const bytes = Buffer.alloc(8 + padded + payloadBytes, 0x20);
+  bytes.write('LSO1', 0, 'latin1');
+  bytes.writeUInt32LE(padded, 4);
+  header.copy(bytes, 8);
+  bytes.fill(index & 0xff, 8 + padded);
+  bytes.writeUInt32LE(index, 8 + padded);
+  return bytes;
+}
+
+/** A pack of `count` objects of varied sizes (from `first` on), its SHA-256 and its objects by id. */
+export function stockPack(count: number, first = 0): { bytes: Buffer; name: string; objects: Map<string, Buffer> } {
+  const parts: Buffer[] = [Buffer.from('LSP1\x01\0\0\0\0\0\0\0\0\0\0\0', 'latin1')];
+  const objects = new Map<string, Buffer>();
+  for (let index = first; index < first + count; index += 1) {
+    const object = stockObject(index, 4 + ((index * 13) % 300));
+    const id = hash('sha256', object, 'hex');
+    objects.set(id, object);
+    const entry = Buffer.alloc(40);
+    entry.write(id, 0, 32, 'hex');
+    entry.writeUInt32LE(object.length, 32);
+    parts.push(entry, object, Buffer.alloc((8 - (object.length % 8)) % 8));
+  }
+  const bytes = Buffer.concat(parts);
+  return { bytes, name: hash('sha256', bytes, 'hex'), objects };
+}
