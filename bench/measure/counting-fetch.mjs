@@ -17,10 +17,17 @@ function bodyBytes(body) {
   return Number.NaN;
 }
 
-/** Bytes of the files a multipart body carries. */
-function formFileBytes(body) {
-  if (!(body instanceof FormData)) return 0;
-  return [...body.values()].reduce((sum, value) => sum + (value instanceof Blob ? value.size : 0), 0);
+/**
+ * Bytes of the files a multipart body carries: a `FormData`'s files, or the whole of a body
+ * already encoded as `multipart/form-data` (as the SDK sends its picture forms; its part
+ * headers are counted too, so this is an upper bound).
+ */
+function formFileBytes(body, headers) {
+  if (body instanceof FormData) {
+    return [...body.values()].reduce((sum, value) => sum + (value instanceof Blob ? value.size : 0), 0);
+  }
+  const type = new Headers(headers).get('content-type') ?? '';
+  return type.startsWith('multipart/form-data') ? bodyBytes(body) : 0;
 }
 
 /**
@@ -38,7 +45,7 @@ export function countingFetch(inner = globalThis.fetch) {
     byMethod[method] = entry;
     entry.requests += 1;
     entry.bodyBytes += bodyBytes(init.body);
-    entry.formFileBytes += formFileBytes(init.body);
+    entry.formFileBytes += formFileBytes(init.body, init.headers);
     return inner(input, init);
   };
   return {

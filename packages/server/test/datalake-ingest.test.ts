@@ -191,6 +191,101 @@ describe.each(BACKENDS)('datalake bulk ingest and archives on %s', (backend) => 
     expect(twice.body.data[0].userId).toBe(bob.id);
   });
 
+  async function putBlob(token: string, bytes: Buffer) {
+    const response = await fetch(`${server.url}/blobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: new Uint8Array(bytes),
+    });
+    expect(response.status).toBe(201);
+    return sha256(bytes);
+  }
+
+  it('checks every blob a new picture names, each file alone', async () => {
+    const adas = await putBlob(ada.token, Buffer.from('ada keeps these bytes to herself'));
+    const bobsOwn = await putBlob(bob.token, Buffer.from('bob may name these'));
+    const first = await putBlob(bob.token, await picture(14, 14, 601));
+    const second = await putBlob(bob.token, await picture(15, 15, 602));
+    const third = await putBlob(bob.token, await picture(16, 16, 603));
+    // A client field naming someone else's blob is refused, as the service's create refuses it.
+    const alone = await server.request('POST', '/assets', {
+      token: bob.token,
+      body: { sha256: first, filename: 'a.jpg', meta: { sha256: adas } },
+    });
+    expect(alone.status).toBe(400);
+    expect(alone.body.message).toContain('not uploaded by you');
+    // In an array, the failing record is named; the others are made, as with a missing blob.
+    const many = await server.request('POST', '/assets', {
+      token: bob.token,
+      body: [
+        { sha256: second, filename: 'b.jpg', meta: { sha256: bobsOwn } },
+        { sha256: third, filename: 'c.jpg', meta: { sha256: adas } },
+      ],
+    });
+    expect(many.status).toBe(400);
+    expect(many.body.message).toContain('Asset 1 of the array');
+    const mine = (await server.request('GET', `/assets?sha256=${second}`, { token: bob.token })).body.data;
+    expect(mine).toMatchObject([{ filename: 'b.jpg', meta: { sha256: bobsOwn }, userId: bob.id, width: 15 }]);
+    for (const refused of [first, third]) {
+      expect((await server.request('GET', `/assets?sha256=${refused}`, { token: bob.token })).body.total).toBe(0);
+    }
+    // The blob she never uploaded stays out of Bob's reach.
+    const probe = await fetch(`${server.url}/blobs/${adas}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
+    expect(probe.status).toBe(404);
+  });
+
+  it('writes nothing for a folder sent again, and merges what is new', async () => {
+    const files = [
+      { name: 'again-0.jpg', bytes: await picture(17, 17, 701) },
+      { name: 'again-1.jpg', bytes: await picture(18, 18, 702) },
+    ];
+    const first = (await form(ada.token, files, ['once'])).body.data as any[];
+    const hashes = files.map((file) => ({ sha256: sha256(file.bytes), filename: file.name }));
+    const same = await byHash(ada.token, { files: hashes, tags: ['once'] });
+    expect(same.body.data).toEqual(first);
+    const sameForm = await form(ada.token, files, ['once']);
+    expect(sameForm.body.data).toEqual(first);
+    const more = await byHash(ada.token, {
+      files: [hashes[0], { sha256: hashes[1]?.sha256, filename: 'renamed.jpg' }],
+      tags: ['twice'],
+    });
+    expect(more.body.data.map((asset: any) => asset.tags)).toEqual([
+      ['once', 'twice'],
+      ['once', 'twice'],
+    ]);
+    expect(more.body.data[1].filenames).toEqual(['again-1.jpg', 'renamed.jpg']);
+    expect(more.body.data[0].updatedAt >= first[0].updatedAt).toBe(true);
+    expect(more.body.data[0].createdAt).toBe(first[0].createdAt);
+    // Bob sending Ada's hashes learns nothing and changes nothing of hers.
+    const bobs = await byHash(bob.token, { files: hashes, tags: ['bob'] });
+    expect(bobs.body.data).toEqual([null, null]);
+    const adas = await server.request('GET', `/assets/${first[0]._id}`, { token: ada.token });
+    expect(adas.body.tags).toEqual(['once', 'twice']);
+  });
+
+  it('refuses a malformed form whole with a 400, storing none of it', async () => {
+    const boundary = 'cut-short';
+    const before = (await server.request('GET', '/assets?$limit=0', { token: ada.token })).body.total;
+    const truncated =
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ok.jpg"\r\n\r\n` +
+      `abc\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.jpg"\r\n\r\nab`;
+    for (const [contentType, body] of [
+      [`multipart/form-data; boundary=${boundary}`, truncated],
+      ['multipart/form-data', 'no boundary at all'],
+    ] as const) {
+      const response = await fetch(`${server.url}/assets/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ada.token}`, 'content-type': contentType },
+        body,
+      });
+      expect(response.status).toBe(400);
+    }
+    expect((await server.request('GET', '/assets?$limit=0', { token: ada.token })).body.total).toBe(before);
+  });
+
   it('hands out a version as one archive, to its readers only, each file exact', async () => {
     const files = await Promise.all(
       Array.from({ length: 25 }, async (_, index) => ({

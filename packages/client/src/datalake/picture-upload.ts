@@ -3,16 +3,21 @@
  * at once), the hashes go to `POST /assets/upload` as JSON a thousand at a time (files the
  * server already holds for you become pictures there and then, so uploading a folder again
  * sends no bytes), and only the files it answers missing go up as multipart forms of many
- * files each. Large files go alone through the resumable blob upload. A file the server
+ * files each, read into memory (at most 32 MiB a form) and encoded in one buffer. Large files go alone through the resumable blob upload. A file the server
  * refuses (too large, a bad name) is reported with its reason; the others are kept.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, openAsBlob } from 'node:fs';
+import { createReadStream, readFile as readFileCallback } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { promisify } from 'node:util';
 import { eachAtOnce, LarderError } from '@larder/protocol';
 import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
+import { type FormPart, multipartBody } from './multipart-body.js';
+
+/** The callback `readFile`: the promise one opens a `FileHandle` per file, which costs more. */
+const readFile = promisify(readFileCallback);
 
 export interface BatchUploadOptions {
   tags?: string[];
@@ -48,6 +53,8 @@ const FORM_BYTES = 32 * 1024 * 1024;
 /** Files above this go alone, in resumable chunks. */
 const ALONE_BYTES = 16 * 1024 * 1024;
 const HASHING_AT_ONCE = 8;
+/** Files of a form read at once (each holds a descriptor until it is read). */
+const READING_AT_ONCE = 16;
 
 export async function uploadPictures(
   connection: DatalakeConnection,
@@ -112,14 +119,16 @@ export async function uploadPictures(
     files,
   );
   await eachAtOnce(forms, concurrency, async (indexes) => {
-    const form = new FormData();
-    for (const tag of fields.tags) form.append('tags', tag);
-    form.append('source', fields.source);
-    for (const index of indexes) {
-      const file = files[index] as LocalFile;
-      form.append('file', await openAsBlob(file.path), file.filename);
-    }
-    const answer = await post(connection, form, {});
+    const parts: FormPart[] = [
+      ...fields.tags.map((tag) => ({ name: 'tags', value: tag })),
+      { name: 'source', value: fields.source },
+    ];
+    const contents = await eachAtOnce(indexes, READING_AT_ONCE, (index) => readFile((files[index] as LocalFile).path));
+    indexes.forEach((index, at) => {
+      parts.push({ name: 'file', filename: (files[index] as LocalFile).filename, value: contents[at] as Buffer });
+    });
+    const { body, contentType } = multipartBody(parts);
+    const answer = await post(connection, body, { 'content-type': contentType });
     answer.data.forEach((picture, at) => {
       const index = indexes[at] as number;
       if (picture) settle(index, picture, (files[index] as LocalFile).size);
@@ -173,13 +182,25 @@ async function hashAll(paths: readonly string[]): Promise<LocalFile[]> {
     paths.map((path, index) => ({ path, index })),
     HASHING_AT_ONCE,
     async ({ path, index }) => {
-      const info = await stat(path);
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-      files[index] = { path, filename: basename(path), size: info.size, sha256: hash.digest('hex') };
+      files[index] = { path, filename: basename(path), ...(await hashFile(path)) };
     },
   );
   return files;
+}
+
+/**
+ * A small file is read whole, in one call (a read stream costs several times more per file
+ * than the bytes' own hashing); a large one is streamed.
+ */
+async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  const { size } = await stat(path);
+  if (size <= ALONE_BYTES) {
+    const bytes = await readFile(path);
+    return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return { size, sha256: hash.digest('hex') };
 }
 
 /** The error `upload` throws when some files were not made pictures (the others were). */

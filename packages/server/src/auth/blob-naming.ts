@@ -29,10 +29,25 @@ export class BlobNaming {
     private readonly blobs: BlobStore,
   ) {}
 
-  /** Of `hashes`, those the actor holds and that are stored, with their stored sizes. */
-  async heldAmong(actor: Actor, hashes: Iterable<string>): Promise<Map<string, number>> {
+  /**
+   * Of `hashes`, those the actor holds and that are stored, with their stored sizes. `known`:
+   * blobs the calling server code has just seen the actor upload, claim and store (with their
+   * sizes), taken as held without looking them up again; never anything a client said.
+   */
+  async heldAmong(
+    actor: Actor,
+    hashes: Iterable<string>,
+    known?: ReadonlyMap<string, number>,
+  ): Promise<Map<string, number>> {
     const held = new Map<string, number>();
-    const claimed = [...(await claimedAmong(this.store, actor, hashes))];
+    const unknown: string[] = [];
+    for (const sha256 of hashes) {
+      const size = known?.get(sha256);
+      if (size === undefined) unknown.push(sha256);
+      else held.set(sha256, size);
+    }
+    if (unknown.length === 0) return held;
+    const claimed = [...(await claimedAmong(this.store, actor, unknown))];
     // A few stats at once: one per hash, and on S3 each is a round trip.
     let next = 0;
     const statNext = async () => {

@@ -5,15 +5,23 @@
  * outcome: one a caller may not name, or a name that is not a file name, fails alone and the
  * others are still made.
  *
+ * Per file, only what is not known already is asked: the files of a form were stored, claimed
+ * and sized by the same request, so they need no claim query and no stat; the blob-naming
+ * check is asked per record first (one a caller may not make fails alone), and the create,
+ * which checks again as for any caller, is told what is known held so it looks nothing up;
+ * a picture the batch adds no tag or name to is answered as it is, without a write.
+ *
  * @example
  * const outcomes = await ingest.run(actor, [{ sha256, filename: 'a.jpg' }], { tags: ['cat'] }, params);
  * // [{ asset: { _id: 'p…', width: 640, … } }] or [{ error: LarderError('NotFound', …) }]
  */
-import { and, eachAtOnce, eq, LarderError, or } from '@larder/protocol';
+import { and, eachAtOnce, eq, LarderError, matchFilter, or } from '@larder/protocol';
 import type { AccessPolicy } from '../../auth/access-policy.js';
 import type { Actor } from '../../auth/actor.js';
 import { claimedAmong } from '../../auth/blob-access.js';
+import { BlobNaming } from '../../auth/blob-naming.js';
 import { type BlobInfo, type BlobStore, isSha256 } from '../../blobs/blob-store.js';
+import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
 import { pictureAssetId } from './asset-ids.js';
@@ -56,9 +64,18 @@ export interface IngestPorts {
   store: DocumentStore;
   blobs: BlobStore;
   policy: AccessPolicy;
-  /** The service's own create (stamping, the blob-naming check, references, insert). */
-  insert: (records: Record<string, unknown>[], params?: DocumentParams) => Promise<StoredDocument[]>;
+  /**
+   * The service's own create, as the caller (its checks, timestamps, references, one insert),
+   * told the blobs the ingest knows the caller holds, so that its naming check looks none up.
+   */
+  insert: (
+    records: Record<string, unknown>[],
+    params: DocumentParams | undefined,
+    heldBlobs: ReadonlyMap<string, number>,
+  ) => Promise<StoredDocument[]>;
   shown: (record: StoredDocument, params?: DocumentParams) => StoredDocument;
+  /** The blobs a record names, as the service reads them (its `blobsNamedBy`). */
+  namedBy: (record: unknown) => Map<string, BlobMention>;
 }
 
 const BATCH = 500;
@@ -120,21 +137,9 @@ async function ingestBatch(
   params?: DocumentParams,
 ): Promise<void> {
   const { store } = ports;
-  const claimed = await claimedAmong(
-    store,
-    actor,
-    files.map((file) => file.sha256),
-  );
-  // A blob this request uploaded and confirmed is known; only the others are looked up.
-  const known = new Map<string, BlobInfo>();
-  for (const { sha256, uploadedSize } of files) {
-    if (uploadedSize !== undefined && claimed.has(sha256)) known.set(sha256, { sha256, size: uploadedSize });
-  }
-  const stored = await statAll(
-    ports.blobs,
-    [...claimed].filter((sha256) => !known.has(sha256)),
-  );
-  for (const [sha256, info] of known) stored.set(sha256, info);
+  const ids = [...new Set(files.map((file) => file.id))];
+  const found = await store.find(ASSETS, { filter: or(...ids.map((id) => eq(['_id'], id))) });
+  const stored = await storedSizes(ports, actor, files, found);
   const usable: Checked[] = [];
   for (const file of files) {
     if (stored.has(file.sha256)) usable.push(file);
@@ -148,47 +153,138 @@ async function ingestBatch(
   const byId = new Map<string, Checked[]>();
   for (const file of usable) byId.set(file.id, [...(byId.get(file.id) ?? []), file]);
   if (byId.size === 0) return;
-  const idFilter = or(...[...byId.keys()].map((id) => eq(['_id'], id)));
-  const existing = new Set((await store.find(ASSETS, { filter: idFilter })).map((asset) => asset._id));
+  const existing = new Set(found.map((asset) => asset._id));
 
   const answers = new Map<string, StoredDocument>();
-  if (existing.size > 0) {
-    const now = new Date().toISOString();
-    const mergeFilter = or(...[...existing].map((id) => eq(['_id'], id)));
-    const merged = await store.modify(ASSETS, and(mergeFilter, ports.policy.writeFilter(actor)), (asset) =>
-      mergedAsset(asset, byId.get(asset._id) ?? [], now),
-    );
-    for (const { after } of merged) answers.set(after._id, ports.shown(after, params));
-  }
+  const refused = new Map<string, LarderError>();
+  const merging = found.filter((asset) => byId.has(asset._id));
+  await mergeExisting(ports, actor, merging, byId, answers, params);
 
   const fresh = [...byId.entries()].filter(([id]) => !existing.has(id));
-  const records = await eachAtOnce(fresh, AT_ONCE, async ([id, group]) => {
+  const made = await eachAtOnce(fresh, AT_ONCE, async ([id, group]) => {
     const first = group[0] as Checked;
-    const info = stored.get(first.sha256) as BlobInfo;
-    const facts = await inspectFile(ports.blobs, info, first.filename, first.head);
+    const size = stored.get(first.sha256) as number;
+    const facts = await inspectFile(ports.blobs, { sha256: first.sha256, size }, first.filename, first.head);
     const filenames = [...new Set(group.map((file) => file.filename))];
     const tags = [...new Set(group.flatMap((file) => file.tags))];
-    return {
+    const record: Record<string, unknown> = {
       ...first.extra,
       _id: id,
       sha256: first.sha256,
-      size: info.size,
+      size,
       filename: first.filename,
       filenames,
       tags,
       source: first.source,
       ...facts,
     };
+    ports.policy.stampOnCreate(actor, record);
+    return record;
   });
-  if (records.length > 0) for (const asset of await ports.insert(records, params)) answers.set(asset._id, asset);
+  const { records, held } = await namable(ports, actor, made, stored, refused);
+  if (records.length > 0) {
+    for (const asset of await ports.insert(records, params, held)) answers.set(asset._id, asset);
+  }
 
   for (const [id, group] of byId) {
     const asset = answers.get(id);
     const outcome: IngestOutcome = asset
       ? { asset }
-      : { error: new LarderError('Forbidden', 'You may read but not change this picture') };
+      : { error: refused.get(id) ?? new LarderError('Forbidden', 'You may read but not change this picture') };
     for (const file of group) outcomes[file.index] = outcome;
   }
+}
+
+/**
+ * The stored size of each blob of the batch the actor may name. A file this very request
+ * stored and confirmed (`uploadedSize`) needs no look-up: the request recorded its claim
+ * and knows its size. The others need a claim; their size is then the existing picture's
+ * (whose reference keeps the bytes stored), or else the blob store's.
+ */
+async function storedSizes(
+  ports: IngestPorts,
+  actor: Actor,
+  files: readonly Checked[],
+  found: readonly StoredDocument[],
+): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const { sha256, uploadedSize } of files) if (uploadedSize !== undefined) sizes.set(sha256, uploadedSize);
+  const others = files.filter((file) => !sizes.has(file.sha256)).map((file) => file.sha256);
+  if (others.length === 0) return sizes;
+  const claimed = await claimedAmong(ports.store, actor, others);
+  const pictured = new Map<string, number>();
+  for (const asset of found) {
+    if (typeof asset.sha256 === 'string' && typeof asset.size === 'number') pictured.set(asset.sha256, asset.size);
+  }
+  const unknown: string[] = [];
+  for (const sha256 of claimed) {
+    const size = pictured.get(sha256);
+    if (size === undefined) unknown.push(sha256);
+    else sizes.set(sha256, size);
+  }
+  for (const [sha256, info] of await statAll(ports.blobs, unknown)) sizes.set(sha256, info.size);
+  return sizes;
+}
+
+/**
+ * Merges the batch's names and tags into the pictures that exist already. One the batch
+ * changes nothing in (the same folder uploaded again) is answered as it is, without a write;
+ * one the actor may not change stays out of `answers` (Forbidden).
+ */
+async function mergeExisting(
+  ports: IngestPorts,
+  actor: Actor,
+  found: readonly StoredDocument[],
+  byId: ReadonlyMap<string, readonly Checked[]>,
+  answers: Map<string, StoredDocument>,
+  params: DocumentParams | undefined,
+): Promise<void> {
+  const writable = ports.policy.writeFilter(actor);
+  const now = new Date().toISOString();
+  const changing: string[] = [];
+  for (const asset of found) {
+    if (!matchFilter(asset, writable)) continue;
+    if (mergedAsset(asset, byId.get(asset._id) ?? [], now) === asset)
+      answers.set(asset._id, ports.shown(asset, params));
+    else changing.push(asset._id);
+  }
+  if (changing.length === 0) return;
+  const mergeFilter = or(...changing.map((id) => eq(['_id'], id)));
+  const merged = await ports.store.modify(ASSETS, and(mergeFilter, writable), (asset) =>
+    mergedAsset(asset, byId.get(asset._id) ?? [], now),
+  );
+  for (const { after } of merged) answers.set(after._id, ports.shown(after, params));
+}
+
+/**
+ * The new records that may name every blob they name, asked of the same check the create
+ * applies (`blob-naming.ts`) so that one that may not fails alone, in `refused`, rather than
+ * failing the batch in the create: their own bytes are known held (`stored`), any other blob
+ * a client field names is looked up. The create checks again, from `held`, looking nothing up.
+ */
+async function namable(
+  ports: IngestPorts,
+  actor: Actor,
+  records: readonly Record<string, unknown>[],
+  stored: ReadonlyMap<string, number>,
+  refused: Map<string, LarderError>,
+): Promise<{ records: Record<string, unknown>[]; held: ReadonlyMap<string, number> }> {
+  const named = records.map((record) => ports.namedBy(record));
+  const held = await new BlobNaming(ports.store, ports.blobs).heldAmong(
+    actor,
+    named.flatMap((each) => [...each.keys()]),
+    stored,
+  );
+  const namable = records.filter((record, at) => {
+    try {
+      BlobNaming.assertMayName(named[at] as Map<string, BlobMention>, undefined, held);
+      return true;
+    } catch (error) {
+      refused.set(String(record._id), asLarderError(error));
+      return false;
+    }
+  });
+  return { records: namable, held };
 }
 
 /** The existing asset with the batch's new tags and file names (at most 100 names kept). */

@@ -143,8 +143,12 @@ export class AssetsService extends DocumentService {
         store: this.store,
         blobs: this.blobs,
         policy: this.policy,
-        insert: async (records, insertParams) => (await super.create(records, insertParams)) as StoredDocument[],
+        // The caller's own create, checks and all; the blobs the ingest knows held (this
+        // request's uploads, and what its per-file check looked up) need no second look-up.
+        insert: async (records, insertParams, heldBlobs) =>
+          (await super.create(records, { ...insertParams, heldBlobs })) as StoredDocument[],
         shown: (record, shownParams) => this.shown(record, shownParams),
+        namedBy: (record) => this.blobsNamedBy(record),
       },
       actor,
       files,

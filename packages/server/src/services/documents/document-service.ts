@@ -57,6 +57,12 @@ export interface DocumentServiceOptions {
 export interface DocumentParams extends ActorParams {
   query?: unknown;
   paginate?: false | Partial<PaginationOptions>;
+  /**
+   * Set by server code only (no transport carries it): blobs this very request uploaded and
+   * claimed for the caller, with their stored sizes, which `create`'s naming check then takes
+   * as held without a claim query and a stat each (`BlobNaming.heldAmong`'s `known`).
+   */
+  heldBlobs?: ReadonlyMap<string, number>;
 }
 
 type Id = string | number | null;
@@ -192,6 +198,7 @@ export class DocumentService {
       const held = await this.naming.heldAmong(
         actor,
         named.flatMap((each) => [...each.keys()]),
+        params?.heldBlobs,
       );
       for (const each of named) BlobNaming.assertMayName(each, undefined, held);
     }
