@@ -406,7 +406,7 @@ export class SqliteDocumentStore implements DocumentStore {
         for (const document of documents) {
           const json = JSON.stringify(document);
           insert.run(collection, document._id, json);
-          this.fieldIndex?.written(collection, document._id, json, undefined);
+          this.fieldIndex?.written(collection, document._id, document, undefined);
           this.sortWalk?.written(collection, json);
         }
       })();
@@ -430,7 +430,7 @@ export class SqliteDocumentStore implements DocumentStore {
           if (after._id !== before._id) throw new LarderError('BadRequest', 'A record id cannot be changed');
           const json = JSON.stringify(after);
           update.run(json, collection, before._id);
-          this.fieldIndex?.written(collection, before._id, json, JSON.stringify(before));
+          this.fieldIndex?.written(collection, before._id, after, before);
           this.sortWalk?.written(collection, json);
           modifications.push({ before, after });
         }
@@ -447,7 +447,7 @@ export class SqliteDocumentStore implements DocumentStore {
         const removed = this.selectMatches(collection, { filter });
         for (const document of removed) {
           remove.run(collection, document._id);
-          this.fieldIndex?.removed(collection, document._id, JSON.stringify(document));
+          this.fieldIndex?.removed(collection, document._id, document);
         }
         return removed;
       })

@@ -147,3 +147,84 @@ describe('SQLite field indexes', () => {
     await upgraded.close();
   });
 });
+
+describe('SQLite field index maintenance', () => {
+  /** Every (path, kind, value) → sorted ids, and each term's kept count, as the index holds them. */
+  const indexContents = (file: string) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      const postings = db
+        .prepare(
+          `SELECT t.path, t.kind, t.value, n.id FROM field_postings p JOIN field_terms t USING (term)
+           JOIN document_numbers n ON n.no = p.no ORDER BY t.path, t.kind, t.value, n.id`,
+        )
+        .all() as { path: string; kind: number; value: unknown; id: string }[];
+      const byTerm = new Map<string, string[]>();
+      for (const row of postings) {
+        const key = `${row.path} ${row.kind} ${String(row.value)}`;
+        byTerm.set(key, [...(byTerm.get(key) ?? []), row.id]);
+      }
+      const counts = db
+        .prepare(
+          `SELECT t.path, t.kind, t.value, t.postings, (SELECT count(*) FROM field_postings p WHERE p.term = t.term) AS n
+           FROM field_terms t WHERE t.postings > 0 OR t.term IN (SELECT term FROM field_postings)`,
+        )
+        .all() as { postings: number; n: number }[];
+      return { byTerm: Object.fromEntries(byTerm), countsAgree: counts.every((row) => row.postings === row.n) };
+    } finally {
+      db.close();
+    }
+  };
+
+  it('holds, after inserts, changes and removals, what a fresh index of the same documents holds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'larder-index-'));
+    const kept = new SqliteDocumentStore({ file: join(dir, 'kept.db'), maxIndexSelectivity: 1 });
+    const fresh = new SqliteDocumentStore({ file: join(dir, 'fresh.db'), maxIndexSelectivity: 1 });
+    try {
+      await kept.open();
+      await kept.insert('pictures', [{ _id: 'seed', tags: ['s'] }]);
+      for (const path of [['tags'], ['meta', 'kind'], ['n'], ['flag']]) await kept.indexField('pictures', path);
+      // Values of every kind the index tells apart, arrays with repeats, nested and missing paths.
+      const shapes = (i: number) => ({
+        _id: `p${i}`,
+        tags: i % 4 === 0 ? ['a', 'a', 1, true, null, ['nested'], { o: 1 }] : [`g${i % 3}`, i % 2],
+        meta: i % 5 === 0 ? 'not an object' : { kind: i % 3 === 0 ? 'x' : i },
+        n: i % 6 === 0 ? '1' : i % 7 === 0 ? null : 1.5 * (i % 4),
+        ...(i % 2 === 0 ? { flag: i % 4 === 0 } : {}),
+      });
+      await kept.insert(
+        'pictures',
+        Array.from({ length: 40 }, (_, i) => shapes(i)),
+      );
+      await kept.modify('pictures', f({ _id: { $in: ['p1', 'p2', 'p8', 'p9'] } }), (doc) => ({
+        ...doc,
+        tags: ['a', 'moved', 2],
+        meta: { kind: 'x' },
+      }));
+      await kept.modify('pictures', f({ _id: 'p3' }), (doc) => ({ ...doc, note: 'tags unchanged' }));
+      await kept.modify('pictures', f({ _id: 'p5' }), (doc) => {
+        const { tags: _, ...rest } = doc;
+        return rest;
+      });
+      await kept.remove('pictures', f({ _id: { $in: ['p0', 'p4', 'seed'] } }));
+      const documents = await kept.find('pictures', { filter: f({}) });
+      await kept.close();
+
+      await fresh.open();
+      await fresh.insert('pictures', documents);
+      for (const path of [['tags'], ['meta', 'kind'], ['n'], ['flag']]) await fresh.indexField('pictures', path);
+      await fresh.close();
+
+      const incremental = indexContents(join(dir, 'kept.db'));
+      const rebuilt = indexContents(join(dir, 'fresh.db'));
+      expect(incremental.countsAgree).toBe(true);
+      expect(rebuilt.countsAgree).toBe(true);
+      expect(incremental.byTerm).toEqual(rebuilt.byTerm);
+      expect(Object.keys(rebuilt.byTerm).length).toBeGreaterThan(10);
+    } finally {
+      await kept.close();
+      await fresh.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -17,6 +17,7 @@
  */
 import type { Filter } from '@larder/protocol';
 import type Database from 'better-sqlite3';
+import type { StoredDocument } from '../document-store.js';
 import { type IndexedValue, sqliteJsonPath } from './sqlite-query-compiler.js';
 
 /** Uses of a field in equality filters after which it is indexed. */
@@ -35,13 +36,6 @@ export const KIND = { number: 1, string: 2, false: 3, true: 4 } as const;
 const KIND_OF_TYPE = `CASE e.type WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' THEN 3 ELSE 4 END`;
 const VALUE_OF_TYPE = `CASE WHEN e.type IN ('integer', 'real', 'text') THEN e.value WHEN e.type = 'true' THEN 1 ELSE 0 END`;
 const SCALAR_ELEMENTS = `typeof(e.key) <> 'text' AND e.type IN ('integer', 'real', 'text', 'true', 'false')`;
-/** The terms of a document's values at a path; parameters: the document, the path, the collection, the path. */
-// CROSS JOIN: SQLite would otherwise look terms up by (collection, path) alone and scan the
-// values for each, which costs documents × distinct values (minutes for a metric summary).
-const TERMS_OF_VALUES = `SELECT t.term FROM json_each(?, ?) e
-  CROSS JOIN field_terms t ON t.collection = ? AND t.path = ? AND t.kind = ${KIND_OF_TYPE} AND t.value = ${VALUE_OF_TYPE}
-  WHERE ${SCALAR_ELEMENTS}`;
-
 /** Paths (JSON path strings) that equality leaves of a filter test, outside any NOT. */
 export function equalityPaths(filter: Filter, out: Set<string> = new Set()): Set<string> {
   switch (filter.op) {
@@ -178,40 +172,102 @@ export class SqliteFieldIndex {
 
   /**
    * Call inside the write transaction, after a document was inserted (`previous` undefined)
-   * or replaced (`previous`: the JSON it replaced, whose postings are dropped).
+   * or replaced (`previous`: the document it replaced). A path's postings change only where
+   * its values did: the values are read from the documents in JavaScript and each term is
+   * one primary-key read or write, so a change that leaves the tags alone writes no posting.
    */
-  written(collection: string, id: string, json: string, previous: string | undefined): void {
+  written(collection: string, id: string, document: StoredDocument, previous: StoredDocument | undefined): void {
     const paths = this.paths(collection);
     if (!paths) return;
     const s = this.statements;
     this.writesSinceStatistics.set(collection, (this.writesSinceStatistics.get(collection) ?? 0) + 1);
     let no = s.number.pluck().get(collection, id) as number | undefined;
+    const fresh = no === undefined;
     if (no === undefined) no = Number(s.newNumber.run(collection, id).lastInsertRowid);
-    else if (previous !== undefined) this.dropPostings(collection, paths, no, previous);
     for (const path of paths) {
-      s.newTerms.run(collection, path, json, path);
-      s.addPostings.run(no, json, path, collection, path);
-      s.countUp.run(json, path, collection, path);
+      const after = termValues(document, path);
+      const before = fresh || previous === undefined ? new Map<string, IndexedValue>() : termValues(previous, path);
+      for (const [key, value] of before) if (!after.has(key)) this.dropPosting(collection, path, value, no);
+      for (const [key, value] of after) if (!before.has(key)) this.addPosting(collection, path, value, no);
     }
   }
 
-  /** Call inside the write transaction, after a document (`json`) was removed. */
-  removed(collection: string, id: string, json: string): void {
+  /** Call inside the write transaction, after a document was removed. */
+  removed(collection: string, id: string, document: StoredDocument): void {
     const paths = this.paths(collection);
     if (!paths) return;
     const no = this.statements.number.pluck().get(collection, id) as number | undefined;
     if (no === undefined) return;
-    this.dropPostings(collection, paths, no, json);
+    for (const path of paths) {
+      for (const value of termValues(document, path).values()) this.dropPosting(collection, path, value, no);
+    }
     this.statements.dropNumber.run(no);
   }
 
-  /** Postings are found from the document's own values, so that each is one primary-key delete. */
-  private dropPostings(collection: string, paths: ReadonlySet<string>, no: number, json: string): void {
-    for (const path of paths) {
-      this.statements.countDown.run(json, path, collection, path);
-      this.statements.dropPostings.run(json, path, collection, path, no);
+  private addPosting(collection: string, path: string, value: IndexedValue, no: number): void {
+    const s = this.statements;
+    const found = s.termOf.get(collection, path, value.kind, value.value) as number | undefined;
+    if (found === undefined) {
+      const term = Number(s.newTerm.run(collection, path, value.kind, value.value).lastInsertRowid);
+      s.addPosting.run(term, no);
+    } else if (s.addPosting.run(found, no).changes > 0) s.countBy.run(1, found);
+  }
+
+  private dropPosting(collection: string, path: string, value: IndexedValue, no: number): void {
+    const s = this.statements;
+    const term = s.termOf.get(collection, path, value.kind, value.value) as number | undefined;
+    if (term !== undefined && s.dropPosting.run(term, no).changes > 0) s.countBy.run(-1, term);
+  }
+}
+
+/**
+ * The distinct scalar values a document holds at a JSON path, as the index stores them and
+ * as `json_each` reads them (the SQL that fills a new index): each scalar element of an array
+ * (nested arrays and objects left out), or the value itself when it is a scalar; `null` and
+ * objects hold none. Keyed by kind and value, so `1`, `"1"` and `true` stay apart.
+ */
+export function termValues(document: unknown, jsonPath: string): Map<string, IndexedValue> {
+  const values = new Map<string, IndexedValue>();
+  let value: unknown = document;
+  for (const segment of pathSegments(jsonPath)) {
+    if (value === null || typeof value !== 'object') return values;
+    if (typeof segment === 'number') {
+      if (!Array.isArray(value)) return values;
+      value = value[segment];
+    } else {
+      if (Array.isArray(value) || !Object.hasOwn(value, segment)) return values;
+      value = (value as Record<string, unknown>)[segment];
     }
   }
+  const add = (element: unknown) => {
+    const indexed = indexedScalar(element);
+    if (indexed) values.set(`${indexed.kind}\u0000${indexed.value}`, indexed);
+  };
+  if (Array.isArray(value)) for (const element of value) add(element);
+  else add(value);
+  return values;
+}
+
+function indexedScalar(value: unknown): IndexedValue | undefined {
+  if (typeof value === 'string') return { kind: KIND.string, value };
+  if (typeof value === 'number') return Number.isFinite(value) ? { kind: KIND.number, value } : undefined;
+  if (typeof value === 'boolean') return value ? { kind: KIND.true, value: 1 } : { kind: KIND.false, value: 0 };
+  return undefined;
+}
+
+const segmentsByPath = new Map<string, (string | number)[]>();
+
+/** The segments of a path `sqliteJsonPath` wrote (`$."a"[0]."b"`), parsed once per path. */
+function pathSegments(jsonPath: string): (string | number)[] {
+  let segments = segmentsByPath.get(jsonPath);
+  if (!segments) {
+    segments = [];
+    for (const match of jsonPath.matchAll(/\."([^"]*)"|\[(\d+)\]/g)) {
+      segments.push(match[2] === undefined ? (match[1] as string) : Number(match[2]));
+    }
+    if (segmentsByPath.size < 10_000) segmentsByPath.set(jsonPath, segments);
+  }
+  return segments;
 }
 
 function prepareStatements(db: Database.Database) {
@@ -222,18 +278,12 @@ function prepareStatements(db: Database.Database) {
     number: db.prepare('SELECT no FROM document_numbers WHERE collection = ? AND id = ?'),
     newNumber: db.prepare('INSERT INTO document_numbers (collection, id) VALUES (?, ?)'),
     dropNumber: db.prepare('DELETE FROM document_numbers WHERE no = ?'),
-    newTerms: db.prepare(
-      `INSERT OR IGNORE INTO field_terms (collection, path, kind, value, postings)
-       SELECT ?, ?, ${KIND_OF_TYPE}, ${VALUE_OF_TYPE}, 0 FROM json_each(?, ?) e WHERE ${SCALAR_ELEMENTS}`,
-    ),
-    addPostings: db.prepare(
-      `INSERT OR IGNORE INTO field_postings (term, no)
-       SELECT t.term, ? FROM json_each(?, ?) e
-       CROSS JOIN field_terms t ON t.collection = ? AND t.path = ? AND t.kind = ${KIND_OF_TYPE} AND t.value = ${VALUE_OF_TYPE}
-       WHERE ${SCALAR_ELEMENTS}`,
-    ),
-    countUp: db.prepare(`UPDATE field_terms SET postings = postings + 1 WHERE term IN (${TERMS_OF_VALUES})`),
-    countDown: db.prepare(`UPDATE field_terms SET postings = postings - 1 WHERE term IN (${TERMS_OF_VALUES})`),
-    dropPostings: db.prepare(`DELETE FROM field_postings WHERE term IN (${TERMS_OF_VALUES}) AND no = ?`),
+    termOf: db
+      .prepare('SELECT term FROM field_terms WHERE collection = ? AND path = ? AND kind = ? AND value = ?')
+      .pluck(),
+    newTerm: db.prepare('INSERT INTO field_terms (collection, path, kind, value, postings) VALUES (?, ?, ?, ?, 1)'),
+    addPosting: db.prepare('INSERT OR IGNORE INTO field_postings (term, no) VALUES (?, ?)'),
+    dropPosting: db.prepare('DELETE FROM field_postings WHERE term = ? AND no = ?'),
+    countBy: db.prepare('UPDATE field_terms SET postings = postings + ? WHERE term = ?'),
   };
 }
