@@ -48,7 +48,9 @@ export interface MoveRefResult {
 interface FreshCommit {
   id: string;
   commit: StockCommitObject;
-  sizes: Map<string, number>;
+  /** How many distinct objects it needs, and their stored bytes. */
+  objects: number;
+  bytes: number;
   /** Of its objects, those stored as blobs of their own (the rest are in the repository's packs). */
   loose: Set<string>;
 }
@@ -135,8 +137,8 @@ export class StockRefMover {
           if (storage === 'model') for (const tensor of await readManifestTensors(read, hash)) needed.add(tensor);
         }
       }
-      const { sizes, loose: own } = await this.assertReadable(actor, repo, [...needed], id);
-      fresh.set(id, { id, commit, sizes, loose: own });
+      const { objects, bytes, loose: own } = await this.assertReadable(actor, repo, needed, id);
+      fresh.set(id, { id, commit, objects, bytes, loose: own });
       stack.push(...commit.parents);
     }
     return fresh;
@@ -144,16 +146,18 @@ export class StockRefMover {
 
   /**
    * Every hash must be in the repository's packs, or stored as a blob the pusher may read;
-   * answers the sizes, and which are blobs of their own.
+   * answers how many they are and their bytes (a hash is in the packs or a blob, never
+   * counted twice), and which are blobs of their own.
    */
   private async assertReadable(
     actor: Actor,
     repo: string,
-    hashes: string[],
+    hashes: Iterable<string>,
     commit: string,
-  ): Promise<{ sizes: Map<string, number>; loose: Set<string> }> {
+  ): Promise<{ objects: number; bytes: number; loose: Set<string> }> {
     const packed = await this.packs.locate(repo, hashes);
-    const rest = hashes.filter((hash) => !packed.has(hash));
+    const rest: string[] = [];
+    for (const hash of hashes) if (!packed.has(hash)) rest.push(hash);
     const readable = rest.length === 0 ? new Map<string, number>() : await this.access.readable(actor, rest);
     const missing = rest.filter((hash) => !readable.has(hash));
     if (missing.length > 0) {
@@ -163,9 +167,10 @@ export class StockRefMover {
         { data: { missing: missing.slice(0, 100) } },
       );
     }
-    const sizes = new Map(readable);
-    for (const [hash, location] of packed) sizes.set(hash, location.length);
-    return { sizes, loose: new Set(readable.keys()) };
+    let bytes = 0;
+    for (const location of packed.values()) bytes += location.length;
+    for (const size of readable.values()) bytes += size;
+    return { objects: packed.size + readable.size, bytes, loose: new Set(readable.keys()) };
   }
 
   private async isRecorded(repo: string, commit: string): Promise<boolean> {
@@ -209,7 +214,7 @@ export class StockRefMover {
   private async record(repo: string, commits: FreshCommit[], pusher: string | null): Promise<void> {
     if (commits.length === 0) return;
     const pushedAt = new Date().toISOString();
-    const records: StoredDocument[] = commits.map(({ id, commit, sizes }) => ({
+    const records: StoredDocument[] = commits.map(({ id, commit, objects, bytes }) => ({
       _id: commitRecordId(repo, id),
       repo,
       commit: id,
@@ -220,8 +225,8 @@ export class StockRefMover {
       tree: Object.fromEntries(
         Object.entries(commit.tree).map(([storage, keys]) => [storage, Object.keys(keys).length]),
       ),
-      objects: sizes.size,
-      bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
+      objects,
+      bytes,
       pushedBy: pusher,
       createdAt: pushedAt,
       updatedAt: pushedAt,
