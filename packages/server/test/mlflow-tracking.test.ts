@@ -306,6 +306,8 @@ describe('the MLflow REST API on the wire', () => {
   it("answers MLflow 3's server-info probe without sign-in", async () => {
     const info = await server.request('GET', '/api/3.0/mlflow/server-info');
     expect(info).toMatchObject({ status: 200, body: { store_type: 'SqlStore', workspaces_enabled: false } });
+    // On the folder store, joining parts copies them: the client is told to send one stream.
+    expect(info.body.multipart_uploads_enabled).toBe(false);
   });
 
   it('answers unknown endpoints with ENDPOINT_NOT_FOUND', async () => {

@@ -59,6 +59,12 @@ export interface BlobStore {
    */
   compose?(parts: readonly string[], options?: PutOptions): Promise<PutResult>;
   /**
+   * Whether `compose` joins parts without writing their bytes again (S3's server-side copy).
+   * A folder must copy them: a file uploaded in parts is then written twice, which a client
+   * choosing between one stream and parts should know (MLflow's multipart uploads).
+   */
+  readonly composesWithoutCopying?: boolean;
+  /**
    * Optional: a batch of puts made durable together (a form of a thousand small files).
    * Nothing added to it is visible before `commit`. Callers go through `startBlobBatch`,
    * which falls back to one `put` per blob for stores without it.

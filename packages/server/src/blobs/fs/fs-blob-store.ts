@@ -35,6 +35,8 @@ export interface FsBlobStoreOptions {
  */
 export class FsBlobStore implements BlobStore {
   readonly kind = 'fs';
+  /** Several parts are copied into a new file (see `compose`). */
+  readonly composesWithoutCopying = false;
   private readonly root: string;
   private opened = false;
 

@@ -101,6 +101,8 @@ interface PartCopy {
 
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3';
+  /** Parts of 5 MiB or more are joined by `UploadPartCopy` (see `compose`). */
+  readonly composesWithoutCopying = true;
   private client: S3Client | undefined;
   private readonly prefix: string;
   /** Copies into place under way, by hash: identical uploads share one. */

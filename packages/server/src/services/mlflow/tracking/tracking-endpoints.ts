@@ -17,6 +17,6 @@ export function trackingEndpoints(deps: EndpointDeps): EndpointTable {
     ...metricEndpoints(deps),
     ...searchRunsEndpoints(deps),
     ...searchDatasetsEndpoints(deps),
-    ...serverInfoEndpoints(),
+    ...serverInfoEndpoints(deps.blobs),
   };
 }
