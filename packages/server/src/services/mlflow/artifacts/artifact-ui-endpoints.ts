@@ -30,6 +30,9 @@ import { safeSegments } from './artifact-locations.js';
 import { ArtifactOwners, LOGGED_MODELS_COLLECTION, TRACES_COLLECTION } from './artifact-owners.js';
 import { receiveBody } from './receive-body.js';
 
+/** RFC 9110's token characters: a file name of only these needs no quotes. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** MLflow's server refuses UI uploads over 10 MB; larger files go through the proxy. */
 export const UI_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 
@@ -61,11 +64,11 @@ export function artifactUiEndpoints(context: FeatureContext): EndpointTable {
     if (!file) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `No artifact "${path.slice(0, 200)}"`);
     const info = await blobs.stat(file.sha256);
     if (!info) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', 'The artifact is recorded but its bytes are gone');
-    await sendBlob(ctx, blobs, info, {
-      bodyWanted: ctx.method !== 'HEAD',
-      filename: path.split('/').at(-1) ?? 'artifact',
-      disposition: 'attachment',
-    });
+    const filename = path.split('/').at(-1) ?? 'artifact';
+    await sendBlob(ctx, blobs, info, { bodyWanted: ctx.method !== 'HEAD', filename, disposition: 'attachment' });
+    // As MLflow's server writes it: a name that is an HTTP token goes bare (`filename=a.txt`);
+    // any other stays quoted and encoded as `sendBlob` wrote it. Both mean the same to a client.
+    if (HTTP_TOKEN.test(filename)) ctx.set('Content-Disposition', `attachment; filename=${filename}`);
     return ANSWERED;
   };
 
