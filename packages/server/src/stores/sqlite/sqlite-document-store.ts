@@ -344,7 +344,8 @@ export class SqliteDocumentStore implements DocumentStore {
    * `data_version`, which moves when another connection to the file commits.
    */
   private writeStamp(collection: string): string {
-    const external = (this.dataVersion ?? this.database.prepare<[], number>('PRAGMA data_version').pluck()).get();
+    if (!this.dataVersion) throw new LarderError('Unavailable', 'The metadata store is closed');
+    const external = this.dataVersion.get();
     return `${this.writes.get(collection) ?? 0}:${external}`;
   }
 

@@ -20,19 +20,9 @@ export function stockObject(index: number, payloadBytes: number): Buffer {
 
 /** A pack of `count` objects of varied sizes (from `first` on), its SHA-256 and its objects by id. */
 export function stockPack(count: number, first = 0): { bytes: Buffer; name: string; objects: Map<string, Buffer> } {
-  const parts: Buffer[] = [Buffer.from('LSP1\x01\0\0\0\0\0\0\0\0\0\0\0', 'latin1')];
-  const objects = new Map<string, Buffer>();
-  for (let index = first; index < first + count; index += 1) {
-    const object = stockObject(index, 4 + ((index * 13) % 300));
-    const id = hash('sha256', object, 'hex');
-    objects.set(id, object);
-    const entry = Buffer.alloc(40);
-    entry.write(id, 0, 32, 'hex');
-    entry.writeUInt32LE(object.length, 32);
-    parts.push(entry, object, Buffer.alloc((8 - (object.length % 8)) % 8));
-  }
-  const bytes = Buffer.concat(parts);
-  return { bytes, name: hash('sha256', bytes, 'hex'), objects };
+  const made = Array.from({ length: count }, (_, at) => stockObject(first + at, 4 + (((first + at) * 13) % 300)));
+  const { bytes, name, ids } = packOf(made);
+  return { bytes, name, objects: new Map(ids.map((id, at) => [id, made[at] as Buffer])) };
 }
 
 /** A stock object holding JSON (a commit, a model manifest): the magic, a `{ kind }` header, the JSON. */
