@@ -136,6 +136,30 @@ export function describeFieldIndexConformance(name: string, makeFixture: () => P
       expect(past).toEqual({ total: all.length, documents: [] });
     });
 
+    it('pages all of two tags with the exact total, to the last page and past it', async () => {
+      const { filter, sort } = parseQuery({ $and: [{ tags: 'k3' }, { tags: 'even' }], $sort: { createdAt: -1 } });
+      const all = ids(
+        pictures
+          .filter((p) => has(p, 'k3') && has(p, 'even'))
+          .sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt))),
+      );
+      expect(all.length).toBe(10);
+      for (const skip of [0, 4, 8]) {
+        const page = await store.findPage('pictures', { filter, sort, skip, limit: 4 });
+        expect({ total: page.total, ids: ids(page.documents) }).toEqual({ total: 10, ids: all.slice(skip, skip + 4) });
+      }
+      for (const skip of [10, 50]) {
+        expect(await store.findPage('pictures', { filter, sort, skip, limit: 4 })).toEqual({
+          total: 10,
+          documents: [],
+        });
+      }
+      const none = parseQuery({ $and: [{ tags: 'g3' }, { tags: 'k9' }] }).filter;
+      expect(await store.findPage('pictures', { filter: none, limit: 3 })).toEqual({ total: 0, documents: [] });
+      const counted = await store.findPage('pictures', { filter, sort, limit: 0 });
+      expect(counted).toEqual({ total: 10, documents: [] });
+    });
+
     it('answers each page of a listing as of the last write, however the writes fall between its pages', async () => {
       const { filter, sort } = parseQuery({ $and: [{ tags: 'g4' }, { tags: 'even' }], $sort: { createdAt: 1 } });
       let current = pictures.filter((p) => has(p, 'g4') && has(p, 'even'));

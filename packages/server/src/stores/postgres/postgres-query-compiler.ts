@@ -193,7 +193,11 @@ function containedAllOf(key: string, indexed: readonly IndexedLeaf[], context: C
   return onField.length >= 2 && onField.every((leaf) => leaf.literal !== undefined);
 }
 
-function compileAnd(filters: readonly Filter[], params: Parameters, context: CompileContext): string {
+/** An AND's equalities on fields with postings, and the rest of its members. */
+function indexedLeavesOf(
+  filters: readonly Filter[],
+  context: CompileContext,
+): { indexed: IndexedLeaf[]; rest: Filter[] } {
   const indexed: IndexedLeaf[] = [];
   const rest: Filter[] = [];
   for (const filter of filters) {
@@ -203,6 +207,22 @@ function compileAnd(filters: readonly Filter[], params: Parameters, context: Com
       indexed.push({ key, value, literal: pathLiteral(filter.path) });
     } else rest.push(filter);
   }
+  return { indexed, rest };
+}
+
+/**
+ * Whether the filter is an AND whose equalities on one field are answered by that field's
+ * containment index (all of several tags): its matches are the intersection of the values'
+ * rows, found by the index before a document is read.
+ */
+export function narrowedByContainment(filter: Filter, context: CompileContext): boolean {
+  if (filter.op !== 'and') return false;
+  const { indexed } = indexedLeavesOf(filter.filters, context);
+  return indexed.some((leaf) => containedAllOf(leaf.key, indexed, context));
+}
+
+function compileAnd(filters: readonly Filter[], params: Parameters, context: CompileContext): string {
+  const { indexed, rest } = indexedLeavesOf(filters, context);
   const parts: string[] = [];
   const joined: IndexedLeaf[] = [];
   for (const leaf of indexed) {

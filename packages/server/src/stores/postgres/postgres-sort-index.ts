@@ -64,6 +64,12 @@ export class PostgresSortIndexes {
           "SELECT count(*)::integer AS n FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'documents' AND indexname LIKE 'documents\\_sort\\_%'",
         );
         if ((existing[0]?.n ?? 0) >= MAX_SORT_INDEXES_IN_TABLE) return;
+        // Built before (by an earlier start or another instance): nothing to build or weigh again,
+        // and no ANALYZE of the whole table at every start.
+        const built = await query(
+          `SELECT count(*)::integer AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '${name}'`,
+        );
+        if ((built[0]?.n ?? 0) > 0) return;
         await query(sql);
         // The planner's statistics of the new expressions, which it weighs against sorting.
         await query('ANALYZE documents');
