@@ -28,25 +28,32 @@ async function freshSchema(): Promise<{ schema: string; drop: () => Promise<void
   };
 }
 
-describe.runIf(url)('PostgreSQL adapter', () => {
-  const documentsFixture = async (): Promise<StoreFixture> => {
-    const { schema, drop } = await freshSchema();
-    const make = () => new PostgresDocumentStore({ connectionString: url as string, schema, maxConnections: 4 });
-    let store = make();
-    return {
-      store,
-      reopen: async () => {
-        await store.close();
-        store = make();
-        await store.open();
-        return store;
-      },
-      cleanup: async () => {
-        await store.close();
-        await drop();
-      },
-    };
+/** A store in a fresh schema that a test can close and open again on the same data, and drop. */
+async function reopenableFixture<S extends { open(): Promise<void>; close(): Promise<void> }>(
+  make: (schema: string) => S,
+): Promise<{ store: S; reopen: () => Promise<S>; cleanup: () => Promise<void> }> {
+  const { schema, drop } = await freshSchema();
+  let store = make(schema);
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = make(schema);
+      await store.open();
+      return store;
+    },
+    cleanup: async () => {
+      await store.close();
+      await drop();
+    },
   };
+}
+
+describe.runIf(url)('PostgreSQL adapter', () => {
+  const documentsFixture = (): Promise<StoreFixture> =>
+    reopenableFixture(
+      (schema) => new PostgresDocumentStore({ connectionString: url as string, schema, maxConnections: 4 }),
+    );
 
   describeDocumentStoreConformance('postgres', documentsFixture);
   describeFieldIndexConformance('postgres', documentsFixture);
@@ -111,22 +118,7 @@ describe.runIf(url)('PostgreSQL adapter', () => {
   describeQueryDifferential('postgres', differentialStore);
   describeQueryDifferential('postgres', differentialStore, { indexFields: true });
 
-  describeMetricStoreConformance('postgres', async () => {
-    const { schema, drop } = await freshSchema();
-    const make = () => new PostgresMetricStore({ connectionString: url as string, schema });
-    let store = make();
-    return {
-      store,
-      reopen: async () => {
-        await store.close();
-        store = make();
-        await store.open();
-        return store;
-      },
-      cleanup: async () => {
-        await store.close();
-        await drop();
-      },
-    };
-  });
+  describeMetricStoreConformance('postgres', () =>
+    reopenableFixture((schema) => new PostgresMetricStore({ connectionString: url as string, schema })),
+  );
 });
