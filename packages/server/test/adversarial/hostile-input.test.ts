@@ -1,6 +1,7 @@
 /**
  * Issue 13's property-based fuzz: hostile JSON bodies, raw bodies, paths, query strings,
- * multipart streams, socket.io packets, binary metric columns and Range headers, generated
+ * multipart streams, socket.io packets, binary metric columns, Range headers and MLflow
+ * messages on every MLflow endpoint (A's ids in well-formed messages, a few fields hostile), generated
  * by fast-check from a fixed seed, against every route family of a real server holding A's
  * objects of every kind. No answer may be a 5xx (or none at all), the server must stay up,
  * nothing may carry a stack trace or a server path, and every record and blob of A's must
@@ -80,6 +81,152 @@ const ROUTES = (ids: Record<string, string>): string[] => [
   '/api/2.0/mlflow/experiments/search',
   '/api/2.0/mlflow/runs/search',
   '/api/2.0/mlflow-artifacts/artifacts/x',
+];
+
+/**
+ * MLflow's endpoints as Larder serves them (`services/mlflow`), `<METHOD> <path>` under each of
+ * its prefixes; `{name}` is a path parameter.
+ */
+const MLFLOW_ENDPOINTS = [
+  'DELETE /logged-models/{model_id}',
+  'DELETE /logged-models/{model_id}/tags/{tag_key}',
+  'DELETE /model-versions/delete',
+  'DELETE /model-versions/delete-tag',
+  'DELETE /registered-models/alias',
+  'DELETE /registered-models/delete',
+  'DELETE /registered-models/delete-tag',
+  'DELETE /traces/{trace_id}/tags',
+  'GET /artifacts/list',
+  'GET /experiments/get',
+  'GET /experiments/get-by-name',
+  'GET /experiments/search',
+  'GET /get-artifact',
+  'GET /get-trace-artifact',
+  'GET /logged-models/{model_id}',
+  'GET /logged-models/{model_id}/artifacts/directories',
+  'GET /logged-models/{model_id}/artifacts/files',
+  'GET /metrics/get-history',
+  'GET /metrics/get-history-bulk',
+  'GET /metrics/get-history-bulk-interval',
+  'GET /model-versions/get',
+  'GET /model-versions/get-artifact',
+  'GET /model-versions/get-download-uri',
+  'GET /model-versions/search',
+  'GET /registered-models/alias',
+  'GET /registered-models/get',
+  'GET /registered-models/get-latest-versions',
+  'GET /registered-models/search',
+  'GET /runs/get',
+  'GET /server-info',
+  'GET /traces/{trace_id}',
+  'PATCH /logged-models/{model_id}',
+  'PATCH /logged-models/{model_id}/tags',
+  'PATCH /model-versions/update',
+  'PATCH /registered-models/update',
+  'PATCH /traces/{trace_id}/tags',
+  'POST /experiments/create',
+  'POST /experiments/delete',
+  'POST /experiments/delete-experiment-tag',
+  'POST /experiments/restore',
+  'POST /experiments/search',
+  'POST /experiments/search-datasets',
+  'POST /experiments/set-experiment-tag',
+  'POST /experiments/update',
+  'POST /logged-models',
+  'POST /logged-models/search',
+  'POST /logged-models/{model_id}/params',
+  'POST /model-versions/create',
+  'POST /model-versions/search',
+  'POST /model-versions/set-tag',
+  'POST /model-versions/transition-stage',
+  'POST /registered-models/alias',
+  'POST /registered-models/create',
+  'POST /registered-models/get-latest-versions',
+  'POST /registered-models/rename',
+  'POST /registered-models/search',
+  'POST /registered-models/set-tag',
+  'POST /runs/create',
+  'POST /runs/delete',
+  'POST /runs/delete-tag',
+  'POST /runs/log-batch',
+  'POST /runs/log-inputs',
+  'POST /runs/log-metric',
+  'POST /runs/log-model',
+  'POST /runs/log-parameter',
+  'POST /runs/outputs',
+  'POST /runs/restore',
+  'POST /runs/search',
+  'POST /runs/set-tag',
+  'POST /runs/update',
+  'POST /traces',
+  'POST /traces/delete-traces',
+  'POST /traces/link-to-run',
+  'POST /traces/search',
+  'POST /upload-artifact',
+];
+const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
+
+/** Field names of MLflow's request messages (service.proto, model_registry.proto) and a few near misses. */
+const MLFLOW_FIELDS = [
+  'experiment_id',
+  'experiment_ids',
+  'run_id',
+  'run_uuid',
+  'run_ids',
+  'name',
+  'new_name',
+  'key',
+  'value',
+  'timestamp',
+  'step',
+  'filter',
+  'filter_string',
+  'order_by',
+  'max_results',
+  'page_token',
+  'metrics',
+  'params',
+  'tags',
+  'model_id',
+  'model_ids',
+  'version',
+  'alias',
+  'stage',
+  'source',
+  'trace_id',
+  'trace_ids',
+  'request_id',
+  'description',
+  'artifact_location',
+  'status',
+  'start_time',
+  'end_time',
+  'run_view_type',
+  'view_type',
+  'datasets',
+  'inputs',
+  'outputs',
+  'models',
+  'model_json',
+  'metric_key',
+  'metric_keys',
+  'start_step',
+  'end_step',
+  'path',
+  'archive_existing_versions',
+  'trace_info',
+  'trace',
+  'location',
+  'max_timestamp_millis',
+  'user_id',
+  'model_type',
+  'source_run_id',
+  'dataset_digest',
+  'lifecycle_stage',
+  'experiment_name',
+  'run_name',
+  'file_path',
+  'upload_id',
 ];
 
 /** Strings that have broken parsers, stores and path handling somewhere. */
@@ -163,6 +310,38 @@ const jsonValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.dictionary(key, tie('value'), { maxKeys: 5 }),
   ),
 })).value;
+
+/** MLflow filter strings, order clauses and numbers at the edges of what the grammar and the fields take. */
+const mlflowText = fc.oneof(
+  text,
+  fc.constantFrom(
+    'metrics.m > 1',
+    "params.p = 'v' AND",
+    'tags.`a` LIKE',
+    'attributes.start_time > 1e99',
+    'name ILIKE "%"',
+    'x IN ()',
+    "run_id IN ('a',",
+    '( (',
+    "tags.a = 'b' OR (tags.c = 'd'",
+    "datasets.digest IN ('a', 'b')",
+    'metrics.`m` DESC, attributes.x',
+    '-1',
+    '1e400',
+    '9007199254740993',
+    'NaN',
+  ),
+);
+const mlflowValue: fc.Arbitrary<unknown> = fc.oneof(
+  jsonValue,
+  mlflowText,
+  fc.array(fc.record({ key: mlflowText, value: fc.oneof(scalar, mlflowText), timestamp: scalar, step: scalar }), {
+    maxLength: 3,
+  }),
+  fc
+    .constantFrom(1001, 3000)
+    .map((count) => Array.from({ length: count }, (_, step) => ({ key: 'k', value: step, timestamp: step, step }))),
+);
 
 /**
  * How deep to bury a value, if at all: the nested value itself is built inside each run,
@@ -383,6 +562,87 @@ describe.each(BACKENDS)('hostile input on %s', (backend) => {
         },
       ),
       { seed: SEED, numRuns: RUNS * 2, endOnFailure: true },
+    );
+  });
+
+  test('hostile messages on every MLflow endpoint, with A’s ids in them', async () => {
+    const real: Record<string, string> = {
+      experiment_id: world.ids.folder as string,
+      run_id: world.ids.run as string,
+      run_uuid: world.ids.run as string,
+      name: world.ids.modelName as string,
+      model_id: world.ids.model as string,
+      version: '1',
+    };
+    // A message every endpoint would mostly take (A's ids, well-formed lists), with a few of
+    // its fields left out and a few replaced by hostile values, so that calls get past the
+    // first check and into the handlers.
+    const point = { key: 'm', value: 1, timestamp: 1_700_000_000_000, step: 0 };
+    const base: Record<string, unknown> = {
+      ...real,
+      run_ids: [real.run_id],
+      experiment_ids: [real.experiment_id],
+      key: 'm',
+      value: '1',
+      metric_key: 'm',
+      metrics: [point, { ...point, step: 1 }, { ...point, key: 'n' }],
+      params: [{ key: 'p', value: 'v' }],
+      tags: [{ key: 't', value: 'v' }],
+      filter: "params.p = 'v'",
+      filter_string: "metrics.m > 0 and tags.t = 'v'",
+      order_by: ['metrics.m DESC'],
+      max_results: 10,
+      alias: 'champion',
+      stage: 'Production',
+      source: `runs:/${real.run_id}/model`,
+      timestamp: 1_700_000_000_000,
+      step: 0,
+    };
+    const field = fc.constantFrom(...MLFLOW_FIELDS, ...Object.keys(base));
+    const message = fc
+      .tuple(
+        fc.subarray(Object.keys(base)),
+        fc.dictionary(field, fc.oneof(mlflowValue, fc.constantFrom(...Object.values(real))), { maxKeys: 3 }),
+      )
+      .map(([left, hostile]) => {
+        const fields: Record<string, unknown> = { ...base };
+        for (const name of left) delete fields[name];
+        return Object.assign(fields, hostile);
+      });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...MLFLOW_ENDPOINTS),
+        fc.constantFrom(...MLFLOW_PREFIXES),
+        fc.oneof(fc.constantFrom(...Object.values(real)), percentSegment),
+        message,
+        fc.boolean(),
+        fc.nat(),
+        async (endpoint, prefix, parameter, fields, asQuery, who) => {
+          const [methodName, template] = endpoint.split(' ') as [string, string];
+          const path = prefix + template.replace(/\{\w+\}/g, parameter);
+          // A only reads here: her runs, experiments and models are what B's calls must not change.
+          const token = methodName === 'GET' ? tokens[who % tokens.length] : tokens[who % 2];
+          if (methodName === 'GET' || (methodName === 'DELETE' && asQuery)) {
+            const query = Object.entries(fields)
+              .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((each) => [name, each] as const))
+              .slice(0, 50)
+              .map(
+                ([name, each]) =>
+                  `${encode(name)}=${encode(typeof each === 'string' ? each : (JSON.stringify(each) ?? ''))}`,
+              )
+              .join('&');
+            await attempt('mlflow query', `${path}?${query}`, { method: methodName, token });
+          } else {
+            await attempt('mlflow message', path, {
+              method: methodName,
+              token,
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(fields),
+            });
+          }
+        },
+      ),
+      { seed: SEED + 7, numRuns: RUNS * 3, endOnFailure: true },
     );
   });
 
