@@ -67,6 +67,11 @@ function stockSampleLines(samples) {
   return [
     `Stock samples (${samples.samples} of ${samples.sampleBytes} bytes; stored in ${stored.files} files, ${mib(stored.bytes)}):`,
     `write + commit ${write.samplesPerSec} samples/s (${write.seconds} s, the commit ${write.commitSeconds} s; ${write.cpuMicrosPerSample} µs of CPU each); read back ${read.samplesPerSec} samples/s (${read.seconds} s; ${read.cpuMicrosPerSample} µs of CPU each); raw disk write ${raw.mbPerSec} MB/s`,
+    ...(samples.writeMany
+      ? [
+          `the same with one data.setMany: ${samples.writeMany.samplesPerSec} samples/s (${samples.writeMany.seconds} s, the commit ${samples.writeMany.commitSeconds} s; ${samples.writeMany.cpuMicrosPerSample} µs of CPU each, after the one-by-one write in the same process)`,
+        ]
+      : []),
     `push ${push.samplesPerSec} samples/s (${push.seconds} s, ${push.objects} objects, ${mib(push.bytes)}); pull ${pull.samplesPerSec} samples/s (${pull.seconds} s), read back after it ${pull.readBackSamplesPerSec} samples/s`,
   ];
 }

@@ -1,6 +1,7 @@
 /**
  * Stock (`@larder/stock`) on many small samples: `count` uint8 pictures of 784 bytes written
- * into one data column and committed (samples/s, the commit's fsyncs included), read back
+ * into one data column and committed (samples/s, the commit's fsyncs included), one `set` at a
+ * time and again with one `setMany` for the lot (into another repository), read back
  * by a fresh StockRoom (samples/s, every byte checked against the samples written), pushed to
  * a real `larder serve` and pulled into a fresh repository (samples/s), beside the raw disk's
  * fsynced write speed. CPU time per sample is given for this process and, for push and pull,
@@ -66,6 +67,38 @@ async function readAll(StockRoom, path, commit, count, expected) {
   });
 }
 
+/**
+ * The same samples written with one `setMany` call into a repository of their own and
+ * committed: the batch API a user holding many samples calls. It runs after the one-by-one
+ * write in the same process, so it finds the shared code already compiled. Checks that the
+ * commit's tree is the one-by-one write's.
+ */
+async function writeBatch(StockRoom, initStock, path, samples, oneByOne) {
+  await initStock(path);
+  const room = new StockRoom({ path, author: 'bench' });
+  let stagedSeconds = 0;
+  const write = await timed(async () => {
+    const staged = await timed(() =>
+      room.data.setMany(
+        COLUMN,
+        samples.map((sample, index) => [sampleName(index), sample]),
+      ),
+    );
+    stagedSeconds = staged.seconds;
+    return room.commit(`${samples.length} samples`);
+  });
+  if (JSON.stringify((await room.commitInfo(write.answer)).tree) !== JSON.stringify(oneByOne)) {
+    throw new Error('setMany committed another tree than the one-by-one writes');
+  }
+  const count = samples.length;
+  return {
+    seconds: round(write.seconds, 3),
+    samplesPerSec: perSecond(count, write.seconds),
+    commitSeconds: round(write.seconds - stagedSeconds, 3),
+    cpuMicrosPerSample: microsPer(write.cpuSeconds, count),
+  };
+}
+
 /** @returns {Promise<object>} the small-samples figures */
 export async function benchStockSamples(tempRoot, count, log) {
   const { HttpStockRemote, initStock, pullStock, pushStock, StockRoom, tensor } = await import(STOCK);
@@ -88,6 +121,8 @@ export async function benchStockSamples(tempRoot, count, log) {
     return room.commit(`${count} samples`);
   });
   const commit = write.answer;
+  const oneByOne = (await room.commitInfo(commit)).tree;
+  const writeMany = await writeBatch(StockRoom, initStock, join(tempRoot, 'stock-samples-many'), samples, oneByOne);
   const stored = await folderBytes(join(path, '.stock'));
   log('stock: reading them back');
   const read = await timed(() => readAll(StockRoom, path, commit, count, bytes));
@@ -116,6 +151,8 @@ export async function benchStockSamples(tempRoot, count, log) {
         commitSeconds: round(write.seconds - stagedSeconds, 3),
         cpuMicrosPerSample: microsPer(write.cpuSeconds, count),
       },
+      // The same samples through the batch API (`data.setMany`), into a repository of their own.
+      writeMany,
       read: {
         seconds: round(read.seconds, 3),
         samplesPerSec: perSecond(count, read.seconds),

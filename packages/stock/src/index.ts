@@ -31,7 +31,7 @@ export {
   type SafetensorsContent,
 } from './safetensors/safetensors-format.js';
 export { type StockDiff, StockRoom, type StockRoomOptions } from './stock-room.js';
-export { DataStorage } from './storages/data-storage.js';
+export { DataStorage, type SampleBatch } from './storages/data-storage.js';
 export { type ModelInfo, ModelStorage, type SaveWeightsOptions, type Weights } from './storages/model-storage.js';
 export { TagStorage, type TagType, type TagValue, type TypedTag } from './storages/tag-storage.js';
 export { DTYPE_NAMES, type DType, isDType, type TypedArray, type TypedArrays } from './tensor/dtypes.js';

@@ -11,6 +11,8 @@ const MAX_LENGTH = 255;
 
 /** Throws a BadRequest saying what to change unless `name` can name a `role`. */
 export function assertStockName(role: NameRole, name: unknown): asserts name is string {
+  // The common case in one native test: this runs for every sample written or read.
+  if (typeof name === 'string' && role !== 'tensor' && PLAIN_NAME.test(name) && isPlainName(name)) return;
   if (typeof name !== 'string' || name.length === 0) {
     throw new LarderError('BadRequest', `A ${role} name must be a non-empty string`);
   }
@@ -36,6 +38,17 @@ export function assertStockName(role: NameRole, name: unknown): asserts name is 
   if (name.trim() !== name) {
     throw new LarderError('BadRequest', `The ${role} name ${shown()} starts or ends with white space`);
   }
+}
+
+/**
+ * 1-255 characters, none of them a control character (below 0x20, or 0x7f) or a path
+ * separator ("/" 0x2f, "\\" 0x5c): what every role accepts, white space at the ends aside.
+ */
+const PLAIN_NAME = /^[ -.0-[\]-~\u0080-\uffff]{1,255}$/;
+
+/** The rules PLAIN_NAME leaves: no white space at the ends, and no reserved name. */
+function isPlainName(name: string): boolean {
+  return name.trim() === name && name !== '.' && name !== '..' && name !== '__proto__';
 }
 
 function hasControlCharacter(name: string): boolean {

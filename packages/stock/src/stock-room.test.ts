@@ -74,6 +74,15 @@ describe('StockRoom commits', () => {
     await stock.commit('x');
     await stock.tag.set('x', 'y');
     await expect(stock.commit('same value again')).rejects.toThrow('Nothing to commit');
+    // A sample added then deleted, and a deletion of nothing, change nothing either...
+    await stock.data.set('images', 'gone', tensor([1, 2]));
+    await stock.data.delete('images', 'gone');
+    await stock.tag.delete('never-set');
+    await expect(stock.commit('added and removed')).rejects.toThrow('Nothing to commit');
+    // ...but one real change among them does.
+    await stock.tag.set('x', 'z');
+    await stock.commit('x is z');
+    expect(await stock.tag.get('x')).toBe('z');
   });
 
   it('diffs two commits per storage and key', async () => {

@@ -15,7 +15,13 @@ import { resolve } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { diffTrees, type TreeDiff } from './commits/commit-diff.js';
 import { type CommitInfo, type CommitReader, commitsOf } from './commits/commit-graph.js';
-import { applyChanges, COMMIT_FORMAT, type CommitRecord, EMPTY_COMMIT, sameTree } from './commits/commit-record.js';
+import {
+  applyChanges,
+  COMMIT_FORMAT,
+  type CommitRecord,
+  changesNothing,
+  EMPTY_COMMIT,
+} from './commits/commit-record.js';
 import { ObjectStore } from './objects/object-store.js';
 import { readHead, writeHead } from './repository/head-file.js';
 import { loadStaging, type StagedChanges, type StagingSnapshot, saveStaging } from './repository/staging-area.js';
@@ -177,10 +183,10 @@ export class StockRoom {
     return this.#write(async (_view, scope) => {
       const parent = await readHead(this.layout);
       const base = parent === undefined ? EMPTY_COMMIT : await this.#commits.read(parent);
-      const { tree, columns } = applyChanges(base, scope.staged);
-      if (sameTree(tree, base.tree)) {
+      if (changesNothing(base.tree, scope.staged)) {
         throw new LarderError('BadRequest', 'Nothing to commit: no model, data or tag changed since the last commit');
       }
+      const { tree, columns } = applyChanges(base, scope.staged);
       const record: CommitRecord = {
         format: COMMIT_FORMAT,
         parents: parent === undefined ? [] : [parent],

@@ -73,6 +73,19 @@ export class TreeView {
     else this.#nonEmpty.add(storage);
   }
 
+  /** Stages `hashes[i]` under `keys[i]` for every i, in one pass (a batch of samples). */
+  stageMany(storage: string, keys: readonly string[], hashes: readonly string[]): void {
+    if (keys.length === 0) return;
+    const staged = this.#writable();
+    let changes = staged.changes.get(storage);
+    if (changes === undefined) {
+      changes = new Map();
+      staged.changes.set(storage, changes);
+    }
+    for (let index = 0; index < keys.length; index += 1) changes.set(keys[index] as string, hashes[index] as string);
+    this.#nonEmpty.add(storage);
+  }
+
   stageColumn(column: string, dtype: DType): void {
     this.#writable().columns[column] = dtype;
   }

@@ -92,13 +92,18 @@ export function columnOf(storage: string): string | undefined {
   return storage.startsWith('data/') ? storage.slice(5) : undefined;
 }
 
-export function sameTree(a: Tree, b: Tree): boolean {
-  const storages = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const storage of storages) {
-    const left = a[storage] ?? {};
-    const right = b[storage] ?? {};
-    if (Object.keys(left).length !== Object.keys(right).length) return false;
-    for (const [key, hash] of Object.entries(left)) if (right[key] !== hash) return false;
+/**
+ * Whether applying `staged` on top of `base` leaves its tree as it was: every staged change
+ * sets a key to the hash it already has, or deletes a key it lacks. Looks at the changes only,
+ * not at every key of a large tree.
+ */
+export function changesNothing(base: Tree, staged: StagedChanges): boolean {
+  for (const [storage, changes] of staged.changes) {
+    const keys = base[storage];
+    for (const [key, hash] of changes) {
+      const held = keys !== undefined && Object.hasOwn(keys, key) ? keys[key] : undefined;
+      if (hash === null ? held !== undefined : held !== hash) return false;
+    }
   }
   return true;
 }

@@ -10,11 +10,30 @@ function sortedCopy(value: unknown): unknown {
   return sorted;
 }
 
+/** Pieces of keys and strings: plain ones, and every kind JSON.stringify escapes. */
+const TEXTS = [
+  'a',
+  'é',
+  '"q"',
+  '\\',
+  '\n',
+  'z9',
+  '',
+  '__proto__x',
+  '10',
+  '2',
+  '\u0001',
+  '\u001f',
+  '\ud800',
+  '😀',
+  '\u2028',
+  '\u007f',
+];
+
 /** A small seeded generator, so a failure can be replayed. */
 function randomValue(next: () => number, depth: number): unknown {
   const pick = Math.floor(next() * (depth > 3 ? 7 : 9));
-  const text = () =>
-    ['a', 'é', '"q"', '\\', '\n', 'z9', '', '__proto__x', '10', '2'][Math.floor(next() * 10)] as string;
+  const text = () => TEXTS[Math.floor(next() * TEXTS.length)] as string;
   switch (pick) {
     case 0:
       return null;

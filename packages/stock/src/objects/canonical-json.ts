@@ -8,8 +8,23 @@ export function canonicalJson(value: unknown): string {
   return write(value, false) ?? 'null';
 }
 
+/**
+ * A string as JSON.stringify writes it. Most strings (ids, sample names) need no escape and are
+ * quoted as they are: a commit quotes two per sample.
+ */
+export function jsonString(text: string): string {
+  return PLAIN_STRING.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/**
+ * Only characters JSON.stringify writes as they are: from the space up, less the quote (0x22),
+ * the backslash (0x5c) and surrogates (0xd800-0xdfff, escaped when alone).
+ */
+const PLAIN_STRING = /^[ !#-[\]-\ud7ff\ue000-\uffff]*$/;
+
 /** The text of `value`, or undefined where JSON.stringify leaves it out (in an object). */
 function write(value: unknown, inArray: boolean): string | undefined {
+  if (typeof value === 'string') return jsonString(value);
   if (value === null || typeof value !== 'object') {
     const text = JSON.stringify(value) as string | undefined;
     return text === undefined && inArray ? 'null' : text;
@@ -23,7 +38,7 @@ function write(value: unknown, inArray: boolean): string | undefined {
   const members: string[] = [];
   for (const key of sortedKeys(record)) {
     const text = write(record[key], false);
-    if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+    if (text !== undefined) members.push(`${jsonString(key)}:${text}`);
   }
   return `{${members.join(',')}}`;
 }

@@ -129,7 +129,7 @@ export class ObjectStore {
       return;
     }
     const sealed = await writer.seal(this.#packs.folder, durable);
-    await this.#packs.load(sealed.name, sealed.index);
+    await this.#packs.load(sealed.name, sealed.index, sealed.entries);
     this.#sealed.push({ name: sealed.name, objects: sealed.objects, bytes: sealed.bytes });
   }
 
@@ -161,7 +161,9 @@ export class ObjectStore {
   async installPack(path: string, checkedName?: string): Promise<SealedPack> {
     await mkdir(this.#packs.folder, { recursive: true });
     const sealed = await installPack(path, this.#packs.folder, this.#durable, checkedName);
-    if (this.#packs.countOf(sealed.name) === undefined) await this.#packs.load(sealed.name, sealed.index);
+    if (this.#packs.countOf(sealed.name) === undefined) {
+      await this.#packs.load(sealed.name, sealed.index, sealed.entries);
+    }
     return sealed;
   }
 
@@ -269,6 +271,41 @@ export class ObjectStore {
     const size = head.byteLength + payload.byteLength;
     if (this.#batch && size < PACK_OBJECT_LIMIT) return this.#putPacked(head, payload, size);
     return this.#put(encodeTensorObject(t));
+  }
+
+  /**
+   * Stores many tensors and answers their hashes in the same order, with one promise for the
+   * lot: inside a batch, small tensors are encoded straight into the open pack one after
+   * another, waiting only when the pack's writes fall behind (or a pack is sealed).
+   */
+  async putTensors(tensors: readonly Tensor[]): Promise<string[]> {
+    const hashes = new Array<string>(tensors.length);
+    for (let index = 0; index < tensors.length; index += 1) {
+      const t = tensors[index] as Tensor;
+      const head = tensorHead(t);
+      const payload = tensorBytes(t);
+      const size = head.byteLength + payload.byteLength;
+      if (!this.#batch || size >= PACK_OBJECT_LIMIT) {
+        hashes[index] = await this.#put(encodeTensorObject(t));
+        continue;
+      }
+      // As #putPacked does, without a promise per tensor.
+      this.#writer ??= new PackWriter(this.#scratch);
+      const writer = this.#writer;
+      const slot = writer.reserve(size);
+      slot.bytes.set(head, 0);
+      slot.bytes.set(payload, head.byteLength);
+      const hash = oneShotHash('sha256', slot.bytes, 'hex');
+      hashes[index] = hash;
+      if (this.#packs.find(hash) !== undefined) {
+        writer.release(slot);
+        continue;
+      }
+      const waiting = writer.commit(slot, hash);
+      if (waiting !== undefined) await waiting;
+      if (writer.size >= LARGEST_PACK_BYTES) await this.sealBatch();
+    }
+    return hashes;
   }
 
   putJson(kind: JsonObjectKind, value: unknown, options: PutOptions = {}): Promise<string> {

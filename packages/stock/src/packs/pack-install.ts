@@ -38,7 +38,7 @@ export async function installPack(
   await rename(path, join(folder, `${name}.pack`));
   await rename(indexPath, join(folder, `${name}.idx`));
   if (durable) await syncFolder(folder);
-  return { name, objects: entries.size, bytes: bytes.length, index };
+  return { name, objects: entries.size, bytes: bytes.length, index, entries };
 }
 
 /**

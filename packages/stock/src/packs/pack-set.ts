@@ -27,9 +27,14 @@ export interface PackedObject {
   length: number;
 }
 
+/** Where each object of a pack lies, by hex id: what the process that built the pack knew. */
+export type PackEntries = ReadonlyMap<string, { offset: number; length: number }>;
+
 interface LoadedPack {
   name: string;
   index: DecodedIndex;
+  /** The pack's entries by hex id, for a pack this process built (a lookup without a search). */
+  entries: PackEntries | undefined;
   fd: number | undefined;
   /** Bytes read ahead, from byte `windowStart` of the pack (sequential reads: see `read`). */
   window: Buffer | undefined;
@@ -37,6 +42,12 @@ interface LoadedPack {
   /** Where the previous read ended, to tell a sequential walk from random reads. */
   lastEnd: number;
 }
+
+/**
+ * Entries kept by hex id, over all packs (about 150 bytes each): beyond it, the oldest packs'
+ * entries are dropped and their objects found through the index, as for any other pack.
+ */
+const KEPT_ENTRIES = 500_000;
 
 /** How much a sequential walk reads at once: one `pread` serves about a thousand small samples. */
 const READ_AHEAD_BYTES = 1024 * 1024;
@@ -48,6 +59,8 @@ export class PackSet {
   readonly #packs = new Map<string, LoadedPack>();
   readonly #id = Buffer.alloc(32);
   #refreshed = false;
+  /** How many entries the loaded packs keep by hex id in all. */
+  #keptEntries = 0;
 
   constructor(folder: string) {
     this.#folder = folder;
@@ -90,9 +103,11 @@ export class PackSet {
 
   /**
    * Loads one pack by name, checking its index and that its pack file has the size it names.
-   * `built`: the index bytes, when this process has just written them (not read back).
+   * `built`: the index bytes, when this process has just written them (not read back), and
+   * `entries` the map they were encoded from (`encodeIndex`), which then serves lookups: a push
+   * or a read in the process that wrote the samples finds each one by its id's text.
    */
-  async load(name: string, built?: Buffer): Promise<void> {
+  async load(name: string, built?: Buffer, entries?: PackEntries): Promise<void> {
     const where = join(this.#folder, `${name}.idx`);
     const index = built === undefined ? decodeIndex(await readFile(where), where) : builtIndex(built);
     if (index.packHash !== name) {
@@ -103,15 +118,41 @@ export class PackSet {
       closeSync(fd);
       throw damaged(where, `its pack is not the ${index.packSize} bytes the index names`);
     }
-    this.#packs.set(name, { name, index, fd, window: undefined, windowStart: 0, lastEnd: -1 });
+    const replaced = this.#packs.get(name)?.entries;
+    if (replaced !== undefined) this.#keptEntries -= replaced.size;
+    const kept = built !== undefined && entries !== undefined && this.#keep(entries.size) ? entries : undefined;
+    this.#packs.set(name, { name, index, entries: kept, fd, window: undefined, windowStart: 0, lastEnd: -1 });
+  }
+
+  /** Makes room for `count` more kept entries, dropping the oldest packs' ones; false when they do not fit at all. */
+  #keep(count: number): boolean {
+    if (count > KEPT_ENTRIES) return false;
+    for (const pack of this.#packs.values()) {
+      if (this.#keptEntries + count <= KEPT_ENTRIES) break;
+      if (pack.entries === undefined) continue;
+      this.#keptEntries -= pack.entries.size;
+      pack.entries = undefined;
+    }
+    this.#keptEntries += count;
+    return true;
   }
 
   find(hash: string): PackedObject | undefined {
     if (this.#packs.size === 0) return undefined;
-    // The raw id, written once into a buffer kept for it (lookups run once per sample).
+    // The raw id, written once into a buffer kept for it (lookups run once per sample), when
+    // a pack without kept entries is searched.
     const id = this.#id;
-    if (hash.length !== 64 || id.write(hash, 0, 32, 'hex') !== 32) return undefined;
+    let written = false;
     for (const pack of this.#packs.values()) {
+      if (pack.entries !== undefined) {
+        const entry = pack.entries.get(hash);
+        if (entry !== undefined) return { pack: pack.name, offset: entry.offset, length: entry.length };
+        continue;
+      }
+      if (!written) {
+        if (hash.length !== 64 || id.write(hash, 0, 32, 'hex') !== 32) return undefined;
+        written = true;
+      }
       const position = findInIndex(pack.index, id);
       if (position >= 0) {
         const at = INDEX_HEADER_BYTES + FANOUT_BYTES + position * INDEX_ENTRY_BYTES;
@@ -231,6 +272,7 @@ export class PackSet {
   forget(): void {
     this.close();
     this.#packs.clear();
+    this.#keptEntries = 0;
     this.#refreshed = false;
   }
 }

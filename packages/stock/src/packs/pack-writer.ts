@@ -29,6 +29,8 @@ export interface SealedPack {
   bytes: number;
   /** The index written beside it (none for a transfer pack), so the store need not read it back. */
   index?: Buffer;
+  /** The entries the index was encoded from, by hex id (see `PackSet.load`). */
+  entries?: ReadonlyMap<string, { offset: number; length: number }>;
 }
 
 /**
@@ -167,7 +169,7 @@ export class PackWriter {
     await rename(this.#path, join(folder, `${name}.pack`));
     await rename(indexPath, join(folder, `${name}.idx`));
     if (durable) await syncFolder(folder);
-    return { name, objects: this.#entries.size, bytes: this.size, index };
+    return { name, objects: this.#entries.size, bytes: this.size, index, entries: this.#entries };
   }
 
   /** Writes the pack to `path` alone (a transfer pack: no index, not in any store); answers its SHA-256. */

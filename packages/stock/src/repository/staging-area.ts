@@ -7,6 +7,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import { writeFileAtomically } from '../objects/atomic-file.js';
+import { jsonString } from '../objects/canonical-json.js';
 import type { DType } from '../tensor/dtypes.js';
 import type { StockLayout } from './stock-layout.js';
 
@@ -89,8 +90,8 @@ function stagingText(staged: StagedChanges): string {
   const storages: string[] = [];
   for (const [storage, keys] of staged.changes) {
     const entries: string[] = [];
-    for (const [key, hash] of keys) entries.push(`${JSON.stringify(key)}:${JSON.stringify(hash)}`);
-    storages.push(`${JSON.stringify(storage)}:{${entries.join(',')}}`);
+    for (const [key, hash] of keys) entries.push(`${jsonString(key)}:${hash === null ? 'null' : jsonString(hash)}`);
+    storages.push(`${jsonString(storage)}:{${entries.join(',')}}`);
   }
   return `{"changes":{${storages.join(',')}},"columns":${JSON.stringify(staged.columns)},"packs":${JSON.stringify(staged.packs)}}`;
 }
