@@ -136,6 +136,17 @@ export function directoriesToSync(directory: string, firstCreated: string | unde
  * more CPU (its object, its finalizer) than the file's own write.
  */
 export async function writeNewFile(path: string, chunks: readonly Buffer[], durable: boolean): Promise<void> {
+  const fd = await writeNewFileKeptOpen(path, chunks);
+  if (durable) await syncAndClose(fd);
+  else await closeDescriptor(fd);
+}
+
+/**
+ * `writeNewFile` without the sync, answering the file's descriptor still open: the caller
+ * fsyncs and closes it later through `syncAndClose` (or `closeDescriptor`), with no second
+ * open. On a failed write the descriptor is closed here.
+ */
+export async function writeNewFileKeptOpen(path: string, chunks: readonly Buffer[]): Promise<number> {
   const fd = await descriptorCall<number>((done) => fs.open(path, 'wx', done));
   try {
     let rest = chunks.filter((chunk) => chunk.byteLength > 0);
@@ -152,19 +163,37 @@ export async function writeNewFile(path: string, chunks: readonly Buffer[], dura
       }
       rest = next;
     }
-    if (durable) await descriptorCall<void>((done) => fs.fsync(fd, done));
-  } finally {
-    await descriptorCall<void>((done) => fs.close(fd, done));
+    return fd;
+  } catch (error) {
+    await closeDescriptor(fd);
+    throw error;
   }
 }
 
 /** Fsyncs a file already written and closed (a batch's, synced together with the others). */
 export async function syncFile(path: string): Promise<void> {
-  const fd = await descriptorCall<number>((done) => fs.open(path, 'r+', done));
+  await syncAndClose(await descriptorCall<number>((done) => fs.open(path, 'r+', done)));
+}
+
+/** Fsyncs the open file `fd`, then closes it whether or not the sync succeeded. */
+export async function syncAndClose(fd: number): Promise<void> {
   try {
     await descriptorCall<void>((done) => fs.fsync(fd, done));
   } finally {
-    await descriptorCall<void>((done) => fs.close(fd, done));
+    await closeDescriptor(fd);
+  }
+}
+
+export function closeDescriptor(fd: number): Promise<void> {
+  return descriptorCall<void>((done) => fs.close(fd, done));
+}
+
+/** Removes the file `path` if it is there: one `unlink`, where `rm({ force })` first stats. */
+export async function removeFileIfPresent(path: string): Promise<void> {
+  try {
+    await descriptorCall<void>((done) => fs.unlink(path, done));
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') throw error;
   }
 }
 

@@ -1,17 +1,19 @@
 /**
  * A batch of puts on the filesystem store: every blob is staged in `tmp/` without its own
- * fsync; `commit` then fsyncs all the temp files at once (the journal joins concurrent
- * syncs into few commits), links them into place, and fsyncs each directory that gained an
- * entry once, however many blobs went into it. Each blob has `put`'s guarantees: nothing is
- * visible before its bytes are checked and on disk, and a failure leaves no temp file.
+ * fsync, a small one's file left open (within the store's descriptor budget); `commit` then
+ * fsyncs all the temp files at once (the journal joins concurrent syncs into few commits),
+ * through their open descriptors where kept, links them into place, and fsyncs each
+ * directory that gained an entry once, however many blobs went into it. Each blob has
+ * `put`'s guarantees: nothing is visible before its bytes are checked and on disk, and a
+ * failure leaves no temp file and no descriptor open.
  */
-import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { eachAtOnce } from '@larder/protocol';
 import type { BlobBatch, BlobInfo, PutOptions, PutResult } from '../blob-store.js';
 import { assertBatchOpen } from '../blob-store-batch.js';
-import { directoriesToSync, syncDirectory, syncFile } from './durable-files.js';
-import { placeBlob, type StagedBlob, stageBlob } from './fs-blob-writes.js';
+import type { DescriptorBudget } from './descriptor-budget.js';
+import { directoriesToSync, removeFileIfPresent, syncDirectory } from './durable-files.js';
+import { placeBlob, releaseStaged, type StagedBlob, stageBlob, syncStaged } from './fs-blob-writes.js';
 import { toStoreError } from './fs-errors.js';
 
 /**
@@ -25,11 +27,19 @@ export class FsBlobBatch implements BlobBatch {
   private readonly adds: Promise<StagedBlob>[] = [];
   private ended = false;
 
-  constructor(private readonly root: string) {}
+  /**
+   * @param made the store's shard directories known to exist, which the commit adds to
+   * @param budget the store's descriptors that staged files may keep open until the commit
+   */
+  constructor(
+    private readonly root: string,
+    private readonly made: Set<string>,
+    private readonly budget: DescriptorBudget,
+  ) {}
 
   async add(source: Readable, options: PutOptions = {}): Promise<BlobInfo> {
     assertBatchOpen(this.ended);
-    const staging = stageBlob(this.root, source, options, false);
+    const staging = stageBlob(this.root, source, options, false, this.budget);
     this.adds.push(staging);
     const { sha256, size } = await staging;
     return { sha256, size };
@@ -38,23 +48,25 @@ export class FsBlobBatch implements BlobBatch {
   async commit(): Promise<PutResult[]> {
     const staged = await this.end();
     try {
-      await eachAtOnce(staged, SYNCS_AT_ONCE, (blob) => syncFile(blob.tempPath));
-      const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, blob)));
+      await eachAtOnce(staged, SYNCS_AT_ONCE, (blob) => syncStaged(blob, this.budget));
+      const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, blob, this.made)));
       const directories = new Set<string>();
       for (const { created, directory, firstCreated } of placed) {
         if (created) for (const each of directoriesToSync(directory, firstCreated)) directories.add(each);
       }
       await eachAtOnce([...directories], SYNCS_AT_ONCE, (directory) => syncDirectory(directory));
+      // Known made only now: a directory whose own entry is not yet durable is synced again.
+      for (const { directory } of placed) this.made.add(directory);
       return staged.map(({ sha256, size }, index) => ({ sha256, size, created: placed[index]?.created ?? false }));
     } catch (error) {
       throw toStoreError(error, 'store the batch of uploads');
     } finally {
-      await removeTempFiles(staged);
+      await this.removeTempFiles(staged);
     }
   }
 
   async abort(): Promise<void> {
-    await removeTempFiles(await this.end());
+    await this.removeTempFiles(await this.end());
   }
 
   /** Closes the batch to new adds and answers the blobs staged, once every add has settled. */
@@ -64,8 +76,17 @@ export class FsBlobBatch implements BlobBatch {
     const settled = await Promise.allSettled(this.adds);
     return settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   }
-}
 
-function removeTempFiles(staged: readonly StagedBlob[]): Promise<unknown> {
-  return Promise.all(staged.map((blob) => rm(blob.tempPath, { force: true })));
+  /** Closes the descriptors still open (a failed or aborted batch), then removes the temp files. */
+  private removeTempFiles(staged: readonly StagedBlob[]): Promise<unknown> {
+    return Promise.all(
+      staged.map(async (blob) => {
+        try {
+          await releaseStaged(blob, this.budget);
+        } finally {
+          await removeFileIfPresent(blob.tempPath);
+        }
+      }),
+    );
+  }
 }

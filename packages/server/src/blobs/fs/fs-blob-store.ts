@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
 import type { BlobBatch, BlobInfo, BlobStore, ByteRange, PutOptions, PutResult } from '../blob-store.js';
 import { concatenatedBlobs, singlePartResult } from '../concatenated-blobs.js';
-import { syncDirectories } from './durable-files.js';
+import { DescriptorBudget, defaultKeptOpenFiles } from './descriptor-budget.js';
+import { removeFileIfPresent, syncDirectories } from './durable-files.js';
 import { FsBlobBatch } from './fs-blob-batch.js';
 import { blobPath, blobsDirectory, listBlobHashes, tempDirectory } from './fs-blob-layout.js';
 import { placeBlob, stageBlob } from './fs-blob-writes.js';
@@ -22,6 +23,13 @@ export interface FsBlobStoreOptions {
    * `open()` deletes whatever uploads were in progress under it.
    */
   root: string;
+  /**
+   * How many small staged files batches may keep open until their commit, all together
+   * (default 1024, at most a quarter of the process's open-file limit): each saves reopening
+   * its file for the sync. Past it, files are closed after their write and opened again for
+   * the sync.
+   */
+  keptOpenFiles?: number;
 }
 
 /**
@@ -39,9 +47,16 @@ export class FsBlobStore implements BlobStore {
   readonly composesWithoutCopying = false;
   private readonly root: string;
   private opened = false;
+  /**
+   * Shard directories this store made or filled and synced: a blob placed in one needs no
+   * `mkdir` (at most 65,536 of them, from the layout).
+   */
+  private readonly shardDirectories = new Set<string>();
+  private readonly keptOpen: DescriptorBudget;
 
   constructor(options: FsBlobStoreOptions) {
     this.root = options.root;
+    this.keptOpen = new DescriptorBudget(options.keptOpenFiles ?? defaultKeptOpenFiles());
   }
 
   /** Creates the directories and deletes temp files left by an upload a crash cut short. */
@@ -70,20 +85,21 @@ export class FsBlobStore implements BlobStore {
     this.assertOpened('put');
     const staged = await stageBlob(this.root, source, options, true);
     try {
-      const { created, directory, firstCreated } = await placeBlob(this.root, staged);
+      const { created, directory, firstCreated } = await placeBlob(this.root, staged, this.shardDirectories);
       if (created) await syncDirectories(directory, firstCreated);
+      this.shardDirectories.add(directory);
       return { sha256: staged.sha256, size: staged.size, created };
     } catch (error) {
       throw toStoreError(error, 'store the upload');
     } finally {
-      await rm(staged.tempPath, { force: true });
+      await removeFileIfPresent(staged.tempPath);
     }
   }
 
   /** A batch of puts fsynced together when committed (see `FsBlobBatch`). */
   batch(): BlobBatch {
     this.assertOpened('batch');
-    return new FsBlobBatch(this.root);
+    return new FsBlobBatch(this.root, this.shardDirectories, this.keptOpen);
   }
 
   /**

@@ -4,14 +4,24 @@
  * and placing (the temp file linked under its hash). `put` syncs each blob between and after
  * the steps; a batch syncs all its blobs at once between them (see `fs-blob-batch.ts`).
  */
-import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LarderError } from '@larder/protocol';
 import { isSha256, type PutOptions } from '../blob-store.js';
 import { type ContentMeter, createContentMeter } from '../content-meter.js';
-import { fileSink, writeAll, writeNewFile } from './durable-files.js';
+import type { DescriptorBudget } from './descriptor-budget.js';
+import {
+  closeDescriptor,
+  fileSink,
+  removeFileIfPresent,
+  syncAndClose,
+  syncFile,
+  writeAll,
+  writeNewFile,
+  writeNewFileKeptOpen,
+} from './durable-files.js';
 import { blobPath, newTempPath } from './fs-blob-layout.js';
 import { errorCode, toStoreError } from './fs-errors.js';
 
@@ -20,6 +30,11 @@ export interface StagedBlob {
   tempPath: string;
   sha256: string;
   size: number;
+  /**
+   * The temp file's descriptor, when it was kept open for the sync (`syncStaged`), which
+   * closes it and clears this; `releaseStaged` closes it unsynced.
+   */
+  descriptor?: number;
 }
 
 /** Where a placed blob went, and what must be fsynced for it to persist. */
@@ -43,14 +58,17 @@ export const SMALL_BODY_BYTES = 1024 * 1024;
 
 /**
  * Streams `source` into a fresh temp file under `root`, hashing and checking it; fsynced
- * before answering when `durable`. On any failure the temp file is removed and the error is
- * a LarderError, or the source's own error as it was.
+ * before answering when `durable`. Not durable, a small body's file stays open when
+ * `keepOpen` has a descriptor to spare (see `StagedBlob.descriptor`). On any failure the
+ * temp file is closed and removed and the error is a LarderError, or the source's own error
+ * as it was.
  */
 export async function stageBlob(
   root: string,
   source: Readable,
   options: PutOptions,
   durable: boolean,
+  keepOpen?: DescriptorBudget,
 ): Promise<StagedBlob> {
   const { expectedSha256, maxBytes } = options;
   if (expectedSha256 !== undefined && !isSha256(expectedSha256)) {
@@ -58,9 +76,17 @@ export async function stageBlob(
   }
   const tempPath = newTempPath(root);
   const meter = createContentMeter(maxBytes);
+  let descriptor: number | undefined;
   try {
     const head = await readHead(source, meter, SMALL_BODY_BYTES);
-    if (head.ended) await writeNewFile(tempPath, head.chunks, durable);
+    if (head.ended && !durable && keepOpen?.reserve()) {
+      try {
+        descriptor = await writeNewFileKeptOpen(tempPath, head.chunks);
+      } catch (error) {
+        keepOpen.release();
+        throw error;
+      }
+    } else if (head.ended) await writeNewFile(tempPath, head.chunks, durable);
     else {
       const handle = await open(tempPath, 'wx');
       try {
@@ -79,10 +105,38 @@ export async function stageBlob(
         { data: { expectedSha256, actualSha256: sha256 } },
       );
     }
-    return { tempPath, sha256, size };
+    return descriptor === undefined ? { tempPath, sha256, size } : { tempPath, sha256, size, descriptor };
   } catch (error) {
-    await rm(tempPath, { force: true });
+    if (descriptor !== undefined) await closeKept(descriptor, keepOpen, false);
+    await removeFileIfPresent(tempPath);
     throw uploadError(error, source);
+  }
+}
+
+/**
+ * Makes a staged blob's bytes durable: through its kept descriptor (then closed and given
+ * back to `budget`), or by opening the temp file again.
+ */
+export async function syncStaged(staged: StagedBlob, budget: DescriptorBudget): Promise<void> {
+  const { descriptor } = staged;
+  if (descriptor === undefined) return syncFile(staged.tempPath);
+  staged.descriptor = undefined;
+  await closeKept(descriptor, budget, true);
+}
+
+/** Closes a staged blob's kept descriptor, if it still has one, without syncing it. */
+export async function releaseStaged(staged: StagedBlob, budget: DescriptorBudget): Promise<void> {
+  const { descriptor } = staged;
+  if (descriptor === undefined) return;
+  staged.descriptor = undefined;
+  await closeKept(descriptor, budget, false);
+}
+
+async function closeKept(descriptor: number, budget: DescriptorBudget | undefined, sync: boolean): Promise<void> {
+  try {
+    await (sync ? syncAndClose(descriptor) : closeDescriptor(descriptor));
+  } finally {
+    budget?.release();
   }
 }
 
@@ -164,24 +218,46 @@ function cutOff(): LarderError {
 /**
  * Links the staged file to its final name unless a blob is already there; the temp file
  * stays for the caller to remove. The new entry persists once the caller has fsynced
- * `directoriesToSync(directory, firstCreated)`.
+ * `directoriesToSync(directory, firstCreated)`; the caller then adds `directory` to `made`,
+ * the shard directories known to exist, so that later blobs there need no `mkdir`. One
+ * removed behind the store's back is made again when the link finds it missing.
  */
-export async function placeBlob(root: string, staged: StagedBlob): Promise<PlacedBlob> {
+export async function placeBlob(root: string, staged: StagedBlob, made: ReadonlySet<string>): Promise<PlacedBlob> {
   const target = blobPath(root, staged.sha256);
   const directory = dirname(target);
-  const firstCreated = await mkdir(directory, { recursive: true });
+  const known = made.has(directory);
+  let firstCreated = known ? undefined : await mkdir(directory, { recursive: true });
   const placed = (created: boolean) => ({ created, directory, firstCreated });
   try {
-    // link() fails on an existing target, so concurrent identical uploads get exactly one `created`.
-    await link(staged.tempPath, target);
+    await linkOrMove(staged.tempPath, target);
   } catch (error) {
     const code = errorCode(error);
     if (code === 'EEXIST') return placed(false);
-    if (code === undefined || !NO_HARD_LINKS.has(code)) throw error;
-    if (await exists(target)) return placed(false);
-    await rename(staged.tempPath, target);
+    if (!(known && code === 'ENOENT')) throw error;
+    firstCreated = await mkdir(directory, { recursive: true });
+    try {
+      await linkOrMove(staged.tempPath, target);
+    } catch (again) {
+      if (errorCode(again) === 'EEXIST') return placed(false);
+      throw again;
+    }
   }
   return placed(true);
+}
+
+/**
+ * link() fails on an existing target (EEXIST), so concurrent identical uploads get exactly
+ * one `created`; without hard links the file is renamed into place unless one is there.
+ */
+async function linkOrMove(tempPath: string, target: string): Promise<void> {
+  try {
+    await link(tempPath, target);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === undefined || !NO_HARD_LINKS.has(code)) throw error;
+    if (await exists(target)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
+    await rename(tempPath, target);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
