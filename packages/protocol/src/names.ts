@@ -18,6 +18,12 @@ export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([
   'health',
   'whoami',
   'socket.io',
+  // MLflow's server answers these at the root; its clients probe them (`/version` decides
+  // whether spans go to `/v1/traces`), so they must answer as an unknown path, not as a
+  // collection of documents.
+  'version',
+  'graphql',
+  'v1',
 ]);
 
 export function isValidServiceName(name: string): boolean {

@@ -228,5 +228,28 @@ describe.each(TEST_STORES)('MLflow trace endpoints on the wire (%s)', (store) =>
       expect(answer.status, path).toBe(404);
       expect(answer.body.error_code).toBe('ENDPOINT_NOT_FOUND');
     }
+    // MLflow 2's StartTrace (its message has no `trace`) is not the V3 call under another prefix.
+    for (const prefix of [V2, '/ajax-api/2.0/mlflow']) {
+      const start = await server.request('POST', `${prefix}/traces`, {
+        token: ada.token,
+        body: { experiment_id: experimentId, timestamp_ms: 1000, request_metadata: [], tags: [] },
+      });
+      expect(start.status, prefix).toBe(404);
+      expect(start.body.error_code).toBe('ENDPOINT_NOT_FOUND');
+    }
+  });
+
+  it("answers the root paths MLflow's clients probe as unknown, not as collections", async () => {
+    // `/version` decides whether the client sends spans to `/v1/traces`: neither is served.
+    for (const [method, path] of [
+      ['GET', '/version'],
+      ['POST', '/graphql'],
+      ['GET', '/graphql'],
+      ['POST', '/v1'],
+    ] as const) {
+      const body = method === 'POST' ? { body: { query: '{ x }' } } : {};
+      const answer = await server.request(method, path, { token: ada.token, ...body });
+      expect(answer.status, `${method} ${path}`).toBe(404);
+    }
   });
 });

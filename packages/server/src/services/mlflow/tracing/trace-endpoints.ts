@@ -250,6 +250,13 @@ export function traceEndpoints({ feature, owners, files }: RegistryContext): End
 
   return {
     'POST /traces': async (call) => {
+      // Under 2.0 this path is MLflow 2's StartTrace, whose message has no `trace`: not served.
+      if (!Object.hasOwn(call.request, 'trace') && /^\/(ajax-)?api\/2\.0\//.test(call.ctx.path)) {
+        throw new MlflowError(
+          'ENDPOINT_NOT_FOUND',
+          "MLflow 2's StartTrace is not served: MLflow 3's client logs traces through /api/3.0/mlflow/traces",
+        );
+      }
       const input = traceInfoInput(call.request);
       if (input.experimentId === DEFAULT_EXPERIMENT_ID) await ensureDefaultFolder(feature, call);
       const trace = await traces.start(input, call.actor);
