@@ -23,7 +23,6 @@ import {
   compileFilter,
   compileSort,
   indexedPathKey,
-  narrowedByContainment,
   Parameters,
   postgresPath,
 } from './postgres-query-compiler.js';
@@ -239,29 +238,10 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
     this.noteQuery(collection, options.filter, options.sort);
-    if (options.limit !== 0 && narrowedByContainment(options.filter, this.context(collection))) {
-      const page = await this.narrowedPage(collection, options);
-      if (page) return page;
-    }
     const total = this.countRows(collection, options.filter);
     if (options.limit === 0) return { total: await total, documents: [] };
     const [documents, count] = await Promise.all([this.findRows(collection, options), total]);
     return { total: count, documents };
-  }
-
-  /**
-   * A page of an all-of on a field's containment index (all of several tags), and its exact
-   * total, from one scan: the index's intersection finds the matches, and a window count over
-   * them comes with each row, where a second query would find them and read every one of them
-   * again. `undefined` when the page is past the last match (no row to carry the total).
-   */
-  private async narrowedPage(collection: string, options: StoreFindOptions): Promise<Page | undefined> {
-    const params = new Parameters();
-    const sql = this.selectSql(collection, options, 'data, count(*) OVER ()::integer AS total', params);
-    const rows = await this.query<{ data: StoredDocument; total: number }>(sql, params.values);
-    const first = rows[0];
-    if (first) return { total: first.total, documents: rows.map((row) => row.data) };
-    return options.skip ? undefined : { total: 0, documents: [] };
   }
 
   async count(collection: string, filter: Filter): Promise<number> {

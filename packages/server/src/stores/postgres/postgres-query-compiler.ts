@@ -210,17 +210,6 @@ function indexedLeavesOf(
   return { indexed, rest };
 }
 
-/**
- * Whether the filter is an AND whose equalities on one field are answered by that field's
- * containment index (all of several tags): its matches are the intersection of the values'
- * rows, found by the index before a document is read.
- */
-export function narrowedByContainment(filter: Filter, context: CompileContext): boolean {
-  if (filter.op !== 'and') return false;
-  const { indexed } = indexedLeavesOf(filter.filters, context);
-  return indexed.some((leaf) => containedAllOf(leaf.key, indexed, context));
-}
-
 function compileAnd(filters: readonly Filter[], params: Parameters, context: CompileContext): string {
   const { indexed, rest } = indexedLeavesOf(filters, context);
   const parts: string[] = [];
