@@ -310,6 +310,39 @@ describe('the MLflow REST API on the wire', () => {
     expect(info.body.multipart_uploads_enabled).toBe(false);
   });
 
+  it('pages a long history with max_results and page tokens, across chunks, to the same points', async () => {
+    const run = (await call('POST', '/runs/create', { body: { experiment_id: '0' } })).body.run.info.run_id as string;
+    const total = 10_000;
+    for (let start = 0; start < total; start += 1000) {
+      const metrics = Array.from({ length: 1000 }, (_, at) => ({
+        key: 'loss',
+        value: (start + at) / 7,
+        timestamp: 1_700_000_000_000 + start + at,
+        step: start + at,
+      }));
+      expect((await call('POST', '/runs/log-batch', { body: { run_id: run, metrics } })).status).toBe(200);
+    }
+    const whole = await call('GET', `/metrics/get-history?run_id=${run}&metric_key=loss`);
+    expect(whole.body.metrics).toHaveLength(total);
+    for (const size of [3000, 4096, 1, 9999, 10_000, 25_000]) {
+      const pages: unknown[] = [];
+      let pageToken: string | undefined;
+      let calls = 0;
+      do {
+        const query = `run_id=${run}&metric_key=loss&max_results=${size}${pageToken ? `&page_token=${pageToken}` : ''}`;
+        const page = await call('GET', `/metrics/get-history?${query}`);
+        expect(page.status).toBe(200);
+        pages.push(...page.body.metrics);
+        pageToken = page.body.next_page_token;
+        calls += 1;
+      } while (pageToken && calls <= total);
+      expect(calls, `pages of ${size}`).toBe(Math.ceil(total / size));
+      expect(pages, `pages of ${size}`).toEqual(whole.body.metrics);
+    }
+    const bad = await call('GET', `/metrics/get-history?run_id=${run}&metric_key=loss&max_results=0`);
+    expect(bad).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+  });
+
   it('answers unknown endpoints with ENDPOINT_NOT_FOUND', async () => {
     expect(await call('GET', '/runs/teleport')).toMatchObject({
       status: 404,

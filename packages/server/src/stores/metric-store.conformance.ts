@@ -302,6 +302,54 @@ export function describeMetricStoreConformance(name: string, make: () => Promise
       expect(range.steps.length).toBe(5001);
     });
 
+    it('reads a range of point positions (a page), from the chunks holding it, with or without times and steps', async () => {
+      const store = await open();
+      // Three whole chunks and an open one, written in appends that do not line up with chunks.
+      const sent = points(CHUNK_POINTS * 3 + 700, 0, 50);
+      for (let start = 0; start < sent.steps.length; start += 5000) {
+        const part = {
+          steps: sent.steps.subarray(start, start + 5000),
+          values: sent.values.subarray(start, start + 5000),
+          epochs: sent.epochs.subarray(start, start + 5000),
+          times: sent.times.subarray(start, start + 5000),
+        };
+        await store.append([{ key: loss, offset: start, points: part }]);
+      }
+      const whole = await store.read(loss, { withTimes: true });
+      const total = sent.steps.length;
+      const ranges: [number | undefined, number | undefined][] = [
+        [0, 5],
+        [CHUNK_POINTS - 3, CHUNK_POINTS + 3],
+        [CHUNK_POINTS - 2, CHUNK_POINTS + 1],
+        [CHUNK_POINTS, CHUNK_POINTS * 2],
+        [0, 1],
+        [CHUNK_POINTS * 2, CHUNK_POINTS * 3],
+        [CHUNK_POINTS * 3 - 1, total],
+        [total - 10, total + 5000],
+        [CHUNK_POINTS * 3 + 100, undefined],
+        [undefined, 7],
+        [10, 10],
+        [20, 5],
+        [total, total + 10],
+        [total + 10_000, undefined],
+      ];
+      for (const [fromIndex, toIndex] of ranges) {
+        const start = Math.min(total, fromIndex ?? 0);
+        const end = Math.max(start, Math.min(total, toIndex ?? total));
+        const page = await store.read(loss, { withTimes: true, fromIndex, toIndex });
+        const label = `${fromIndex}..${toIndex}`;
+        expect(Array.from(page.steps), label).toEqual(Array.from(whole.steps.subarray(start, end)));
+        expect(Array.from(page.values), label).toEqual(Array.from(whole.values.subarray(start, end)));
+        expect(Array.from(page.epochs), label).toEqual(Array.from(whole.epochs.subarray(start, end)));
+        expect(Array.from(page.times), label).toEqual(Array.from(whole.times.subarray(start, end)));
+        const values = await store.read(loss, { fromIndex, toIndex });
+        expect(Array.from(values.values), label).toEqual(Array.from(whole.values.subarray(start, end)));
+      }
+      // A step range applies within the positions asked for.
+      const both = await store.read(loss, { fromIndex: 4000, toIndex: 9000, fromStep: 5000, toStep: 12_000 });
+      expect([both.steps[0], both.steps.at(-1), both.steps.length]).toEqual([5000, 8999, 4000]);
+    });
+
     it('removes a run and keeps the others', async () => {
       const store = await open();
       const kept: SeriesKey = { run: 'run-2', type: 'train', name: 'loss' };

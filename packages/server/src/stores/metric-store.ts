@@ -53,6 +53,12 @@ export interface AppendBatch {
 export interface ReadOptions {
   fromStep?: number;
   toStep?: number;
+  /**
+   * Only the points at positions `fromIndex` (included) to `toIndex` (excluded) in the series'
+   * order (a page of it), before any step range applies: reads only the chunks holding them.
+   */
+  fromIndex?: number;
+  toIndex?: number;
   /** Also read epochs and times (charts need only steps and values). */
   withTimes?: boolean;
 }

@@ -228,6 +228,34 @@ export function concatValues(parts: readonly PointColumns[]): PointColumns {
   return { steps, values, epochs: new Float64Array(0), times: new Float64Array(0) };
 }
 
+/** The largest chunk number a column of 32-bit integers holds (PostgreSQL's `integer`). */
+const MAX_SEQ = 2 ** 31 - 1;
+
+/** The chunks (by `seq`, both included) holding the points an index range asks for; all of them without one. */
+export function chunksOfIndexes(options: ReadOptions): { firstSeq: number; lastSeq: number } {
+  const firstSeq = Math.min(MAX_SEQ, Math.floor(Math.max(0, options.fromIndex ?? 0) / CHUNK_POINTS));
+  if (options.toIndex === undefined) return { firstSeq, lastSeq: MAX_SEQ };
+  // An empty range still names a chunk: the read then keeps none of its points.
+  const last = Math.floor((Math.max(options.toIndex, 1) - 1) / CHUNK_POINTS);
+  return { firstSeq, lastSeq: Math.min(MAX_SEQ, Math.max(firstSeq, last)) };
+}
+
+/**
+ * The points of an index range out of the columns read from chunk `firstSeq` on (every chunk
+ * but the last holds `CHUNK_POINTS`), then those of the step range.
+ */
+export function selectPoints(columns: PointColumns, options: ReadOptions, firstSeq: number): PointColumns {
+  let selected = columns;
+  if (options.fromIndex !== undefined || options.toIndex !== undefined) {
+    const base = firstSeq * CHUNK_POINTS;
+    const length = columnsLength(columns);
+    const start = Math.min(length, Math.max(0, (options.fromIndex ?? 0) - base));
+    const end = Math.min(length, Math.max(start, (options.toIndex ?? Number.POSITIVE_INFINITY) - base));
+    selected = sliceColumns(columns, start, end);
+  }
+  return filterSteps(selected, options);
+}
+
 /** Keeps the points whose step lies in the requested range. */
 export function filterSteps(columns: PointColumns, options: ReadOptions): PointColumns {
   const from = options.fromStep ?? Number.NEGATIVE_INFINITY;

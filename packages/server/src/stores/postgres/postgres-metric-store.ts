@@ -29,16 +29,17 @@ import {
 } from '../metric-store.js';
 import { type ChunkPiece, joinPieces, openChunkEnvelopes, withOpenSpan } from '../open-chunk.js';
 import {
+  chunksOfIndexes,
   concatColumns,
   concatValues,
   emptySummary,
   fillsOpenChunk,
-  filterSteps,
   freshPoints,
   openChunkSeq,
   packColumn,
   planAppend,
   type SeriesRow,
+  selectPoints,
   stepRange,
   toSummary,
   unpackColumn,
@@ -168,17 +169,20 @@ export class PostgresMetricStore implements MetricStore {
     const columns = options.withTimes ? 'steps, vals, epochs, times' : 'steps, vals';
     try {
       // One statement, so one snapshot: an append that fills the open chunk moves its pieces.
+      const { firstSeq, lastSeq } = chunksOfIndexes(options);
       const { rows } = await this.ready.query<{ steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }>(
         `SELECT ${columns} FROM (
-           SELECT 0 AS part, seq, 0 AS start, ${columns} FROM metric_chunks WHERE run = $1 AND type = $2 AND name = $3
+           SELECT 0 AS part, seq, 0 AS start, ${columns} FROM metric_chunks
+            WHERE run = $1 AND type = $2 AND name = $3 AND seq BETWEEN $4 AND $5
            UNION ALL
-           SELECT 1 AS part, seq, start, ${columns} FROM metric_chunk_pieces WHERE run = $1 AND type = $2 AND name = $3
+           SELECT 1 AS part, seq, start, ${columns} FROM metric_chunk_pieces
+            WHERE run = $1 AND type = $2 AND name = $3 AND seq BETWEEN $4 AND $5
          ) AS stored ORDER BY part, seq, start`,
-        [key.run, key.type, key.name],
+        [key.run, key.type, key.name, firstSeq, lastSeq],
       );
       if (rows.length === 0) return emptyColumns();
       const parts = rows.map(unpackRow);
-      return filterSteps(options.withTimes ? concatColumns(parts) : concatValues(parts), options);
+      return selectPoints(options.withTimes ? concatColumns(parts) : concatValues(parts), options, firstSeq);
     } catch (error) {
       throw translateError(error);
     }

@@ -32,17 +32,18 @@ import {
 } from '../metric-store.js';
 import { type ChunkPiece, joinPieces, openChunkEnvelopes, withOpenSpan } from '../open-chunk.js';
 import {
+  chunksOfIndexes,
   concatColumns,
   concatValues,
   emptySummary,
   fillsOpenChunk,
-  filterSteps,
   freshPoints,
   openChunkSeq,
   packColumn,
   planAppend,
   type SeriesRow,
   type StoredSeries,
+  selectPoints,
   stepRange,
   toSummary,
   unpackColumn,
@@ -118,10 +119,10 @@ export class SqliteMetricStore implements MetricStore {
         'SELECT start, steps, vals FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? AND seq = ?',
       ),
       allPieces: db.prepare<
-        [string, string, string],
+        [string, string, string, number, number],
         { start: number; steps: Buffer; vals: Buffer; epochs: Buffer; times: Buffer }
       >(
-        'SELECT start, steps, vals, epochs, times FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? ORDER BY seq, start',
+        'SELECT start, steps, vals, epochs, times FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? AND seq BETWEEN ? AND ? ORDER BY seq, start',
       ),
       removePieces: db.prepare('DELETE FROM chunk_pieces WHERE run = ? AND type = ? AND name = ? AND seq = ?'),
       removeRunPieces: db.prepare('DELETE FROM chunk_pieces WHERE run = ?'),
@@ -161,11 +162,14 @@ export class SqliteMetricStore implements MetricStore {
            first_step = excluded.first_step, last_step = excluded.last_step, last = excluded.last, min = excluded.min,
            max = excluded.max, last_epoch = excluded.last_epoch, last_time = excluded.last_time`,
       ),
-      readAll: db.prepare<[string, string, string], { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }>(
-        'SELECT steps, vals, epochs, times FROM chunks WHERE run = ? AND type = ? AND name = ? ORDER BY seq',
+      readAll: db.prepare<
+        [string, string, string, number, number],
+        { steps: Buffer; vals: Buffer; epochs?: Buffer; times?: Buffer }
+      >(
+        'SELECT steps, vals, epochs, times FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq BETWEEN ? AND ? ORDER BY seq',
       ),
-      readValues: db.prepare<[string, string, string], { steps: Buffer; vals: Buffer }>(
-        'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? ORDER BY seq',
+      readValues: db.prepare<[string, string, string, number, number], { steps: Buffer; vals: Buffer }>(
+        'SELECT steps, vals FROM chunks WHERE run = ? AND type = ? AND name = ? AND seq BETWEEN ? AND ? ORDER BY seq',
       ),
       list: db.prepare<[string], SeriesRow>('SELECT * FROM series WHERE run = ? ORDER BY type, name'),
       removeChunks: db.prepare('DELETE FROM chunks WHERE run = ?'),
@@ -232,12 +236,13 @@ export class SqliteMetricStore implements MetricStore {
   async read(key: SeriesKey, options: ReadOptions = {}): Promise<PointColumns> {
     const statements = this.ready;
     const unpack = options.withTimes ? unpackRow : unpackValues;
+    const { firstSeq, lastSeq } = chunksOfIndexes(options);
     const rows = (options.withTimes ? statements.readAll : statements.readValues)
-      .all(key.run, key.type, key.name)
+      .all(key.run, key.type, key.name, firstSeq, lastSeq)
       .map(unpack);
-    rows.push(...statements.allPieces.all(key.run, key.type, key.name).map(unpack));
+    rows.push(...statements.allPieces.all(key.run, key.type, key.name, firstSeq, lastSeq).map(unpack));
     if (rows.length === 0) return emptyColumns();
-    return filterSteps(options.withTimes ? concatColumns(rows) : concatValues(rows), options);
+    return selectPoints(options.withTimes ? concatColumns(rows) : concatValues(rows), options, firstSeq);
   }
 
   /** The open chunk's number and points (steps and values), if the series has one. */
