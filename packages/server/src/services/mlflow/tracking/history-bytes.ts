@@ -146,6 +146,31 @@ export function fillPiece(cursor: Cursor, run: PointRun, from: number, to: numbe
   return next;
 }
 
+/** A run of points within an answer's points in order: they are `start` … `end - 1` of them. */
+export interface ChunkRun extends PointRun {
+  start: number;
+  end: number;
+}
+
+/**
+ * Points `from` … `to - 1` of an answer (its runs in order, their `indexes` over the whole
+ * answer) as one piece, with a comma first unless `from` is 0. Both the main thread and the
+ * workers write an answer's chunks with this, whichever claims a chunk first.
+ */
+export function writeChunk(runs: readonly ChunkRun[], from: number, to: number): Uint8Array {
+  let widest = 0;
+  for (const run of runs) widest = Math.max(widest, run.head.length + run.tail.length);
+  // Room for every point at its longest (see POINT_BYTES), so each fillPiece call below ends its run.
+  const piece = new Uint8Array((to - from) * (widest + POINT_BYTES + 1));
+  const cursor = { piece, at: 0, first: from === 0 };
+  for (const run of runs) {
+    const end = Math.min(to, run.end);
+    const start = Math.max(from, run.start);
+    if (start < end && fillPiece(cursor, run, start, end) !== end) throw new Error('a history chunk overflowed');
+  }
+  return piece.subarray(0, cursor.at);
+}
+
 /** The functions a worker needs, in an order where each is declared before use. */
 export const HISTORY_BYTES_FUNCTIONS = [
   copyBytes,
@@ -155,4 +180,5 @@ export const HISTORY_BYTES_FUNCTIONS = [
   writeNumber,
   writeDouble,
   fillPiece,
+  writeChunk,
 ];

@@ -1,21 +1,28 @@
 /**
- * Worker threads that write parts of a long metric history as JSON bytes while the main
- * thread writes the first part and serves the socket: a million points are ~87 MB of text,
- * and writing a million doubles as text is most of the cost of answering them, so on a
- * machine with more than one core it is shared out. The workers run the same functions as
- * the main thread (`history-bytes.ts`, sent as source), on copies of the columns they need.
+ * Worker threads that write chunks of a long metric history as JSON bytes beside the main
+ * thread: a million points are ~87 MB of text, and writing a million doubles as text is most
+ * of the cost of answering them, so on a machine with more than one core it is shared out.
+ * The answer's columns are shared (SharedArrayBuffer), and every thread, the main one too,
+ * claims the next unwritten chunk from one shared counter and writes it, so the chunks come
+ * in order, the socket and the client's read go on all along, and no thread waits while
+ * another has much left, however busy the main thread or the client is. The workers run the
+ * same functions as the main thread (`history-bytes.ts`, sent as source).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HISTORY_BYTES_CONSTANTS, HISTORY_BYTES_FUNCTIONS } from './history-bytes.js';
 
-/** One part for a worker: runs of points, gathered into contiguous columns. */
-export interface GatheredRun {
-  head: Uint8Array;
-  tail: Uint8Array;
+/** An answer to write in chunks: its runs in order, over columns of all its points in order. */
+export interface ChunkJob {
+  runs: { head: Uint8Array; tail: Uint8Array; start: number; end: number }[];
+  /** Shared columns of the answer's points, in answer order, and their positions (0, 1, …). */
   values: Float64Array;
   times: Float64Array;
   steps: Float64Array;
+  indexes: Uint32Array;
+  /** The next chunk to claim, shared by every thread writing this answer. */
+  claims: Int32Array;
+  chunkPoints: number;
 }
 
 function constantSource(name: string, value: unknown): string {
@@ -29,41 +36,80 @@ ${Object.entries(HISTORY_BYTES_CONSTANTS)
   .map(([name, value]) => constantSource(name, value))
   .join('\n')}
 ${HISTORY_BYTES_FUNCTIONS.map((fn) => fn.toString()).join('\n')}
-const PIECE_BYTES = 1 << 20;
-parentPort.on('message', ({ id, runs, first }) => {
+parentPort.on('message', ({ id, job }) => {
   try {
-    const pieces = [];
-    const cursor = { piece: new Uint8Array(PIECE_BYTES), at: 0, first };
-    for (const run of runs) {
-      const count = run.values.length;
-      const indexes = new Uint32Array(count);
-      for (let at = 0; at < count; at += 1) indexes[at] = at;
-      const points = { ...run, indexes };
-      for (let next = 0; next < count; ) {
-        next = fillPiece(cursor, points, next, count);
-        if (next < count) {
-          pieces.push(cursor.piece.subarray(0, cursor.at));
-          cursor.piece = new Uint8Array(Math.max(PIECE_BYTES, run.head.length + run.tail.length + POINT_BYTES));
-          cursor.at = 0;
-        }
-      }
+    const { values, times, steps, indexes, claims, chunkPoints } = job;
+    const runs = job.runs.map((run) => ({ ...run, values, times, steps, indexes }));
+    const chunks = Math.ceil(values.length / chunkPoints);
+    for (;;) {
+      const chunk = Atomics.add(claims, 0, 1);
+      if (chunk >= chunks) break;
+      const piece = writeChunk(runs, chunk * chunkPoints, Math.min(values.length, (chunk + 1) * chunkPoints));
+      parentPort.postMessage({ id, chunk, piece }, [piece.buffer]);
     }
-    if (cursor.at > 0) pieces.push(cursor.piece.subarray(0, cursor.at));
-    parentPort.postMessage({ id, pieces }, pieces.map((piece) => piece.buffer));
+    parentPort.postMessage({ id, done: true });
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
 
-interface Job {
-  resolve: (pieces: Buffer[]) => void;
-  reject: (error: Error) => void;
+/**
+ * The chunks the threads have written for one answer, taken by its reader in order. A thread
+ * that fails leaves the chunks it claimed unwritten; `failure` tells the reader to write them.
+ */
+export class ChunkFeed {
+  failure: Error | undefined;
+  private readonly ready = new Map<number, Buffer>();
+  private wake: (() => void) | undefined;
+
+  put(chunk: number, piece: Uint8Array): void {
+    this.ready.set(chunk, Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    this.wake?.();
+  }
+
+  fail(error: Error): void {
+    this.failure = error;
+    this.wake?.();
+  }
+
+  /** The chunk, when written (and forgets it). */
+  take(chunk: number): Buffer | undefined {
+    const piece = this.ready.get(chunk);
+    this.ready.delete(chunk);
+    return piece;
+  }
+
+  /** Resolves at the next chunk or failure. */
+  arrival(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
 }
 
-class HistoryFormatThreads {
+/** Threads that write chunks of answers: `size` of them. */
+export interface FormatThreads {
+  readonly size: number;
+  /** Every thread takes part in the job; its chunks arrive in the feed as they are written. */
+  format(job: ChunkJob): ChunkFeed;
+}
+
+interface ThreadMessage {
+  id: number;
+  chunk?: number;
+  piece?: Uint8Array;
+  done?: boolean;
+  error?: string;
+}
+
+export class HistoryFormatThreads implements FormatThreads {
   private readonly workers: (Worker | undefined)[] = [];
-  private readonly jobs = new Map<number, Job>();
+  /** Each worker's share of a job has its own id; ids map to workers (id % size). */
+  private readonly jobs = new Map<number, ChunkFeed>();
   private nextId = 0;
 
   constructor(readonly size: number) {}
@@ -73,21 +119,22 @@ class HistoryFormatThreads {
     if (existing) return existing;
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
-    worker.on('message', (message: { id: number; pieces?: Uint8Array[]; error?: string }) => {
-      const job = this.jobs.get(message.id);
-      if (!job) return;
-      this.jobs.delete(message.id);
-      if (message.pieces) {
-        job.resolve(message.pieces.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)));
-      } else job.reject(new Error(`history formatting failed: ${message.error}`));
+    worker.on('message', (message: ThreadMessage) => {
+      const feed = this.jobs.get(message.id);
+      if (!feed) return;
+      if (message.piece && message.chunk !== undefined) feed.put(message.chunk, message.piece);
+      else {
+        this.jobs.delete(message.id);
+        if (!message.done) feed.fail(new Error(`history formatting failed: ${message.error}`));
+      }
     });
     const drop = (error: Error) => {
-      // A dead worker is replaced on next use; its jobs fail (their callers write them here).
+      // A dead worker is replaced on next use; its jobs' readers write what it left.
       if (this.workers[at] === worker) this.workers[at] = undefined;
-      for (const [id, job] of this.jobs) {
+      for (const [id, feed] of this.jobs) {
         if (id % this.size === at) {
           this.jobs.delete(id);
-          job.reject(error);
+          feed.fail(error);
         }
       }
     };
@@ -97,24 +144,23 @@ class HistoryFormatThreads {
     return worker;
   }
 
-  /** The bytes of `runs`' points; `first` when nothing precedes them (no leading comma). */
-  format(runs: GatheredRun[], first: boolean): Promise<Buffer[]> {
-    const id = this.nextId;
-    this.nextId += 1;
-    // Ids map to workers (id % size) so a dead worker fails exactly its own jobs.
-    const worker = this.worker(id % this.size);
-    return new Promise((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
-      const transfer = runs.flatMap((run) => [run.values.buffer, run.times.buffer, run.steps.buffer]);
-      worker.postMessage({ id, runs, first }, transfer as ArrayBuffer[]);
-    });
+  format(job: ChunkJob): ChunkFeed {
+    const feed = new ChunkFeed();
+    for (let at = 0; at < this.size; at += 1) {
+      // nextId stays a multiple of size, so this id maps to worker `at`.
+      const id = this.nextId + at;
+      this.jobs.set(id, feed);
+      this.worker(at).postMessage({ id, job });
+    }
+    this.nextId += this.size;
+    return feed;
   }
 }
 
 let shared: HistoryFormatThreads | undefined | null;
 
 /** The process's formatting threads: one fewer than the cores (at most 3), none on one core. */
-export function historyFormatThreads(): HistoryFormatThreads | undefined {
+export function historyFormatThreads(): FormatThreads | undefined {
   if (shared === undefined) {
     const size = Math.min(3, availableParallelism() - 1);
     shared = size > 0 ? new HistoryFormatThreads(size) : null;

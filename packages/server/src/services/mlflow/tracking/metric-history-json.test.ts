@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { writeNumber } from './history-bytes.js';
+import { writeChunk, writeNumber } from './history-bytes.js';
+import { ChunkFeed, type ChunkJob, type FormatThreads, HistoryFormatThreads } from './history-format-threads.js';
 import { indexRange, metricHistoryJson, metricHistoryPieces } from './metric-history-json.js';
 
 /** A number as the history's byte writer writes it. */
@@ -109,10 +110,107 @@ describe('the JSON text of a metric history', () => {
     ];
     const single = Buffer.concat([...metricHistoryPieces(slices, 'next')]);
     const chunks: Buffer[] = [];
-    for await (const chunk of metricHistoryJson(slices, 'next', 1)) chunks.push(chunk as Buffer);
+    for await (const chunk of metricHistoryJson(slices, 'next', { parallelFrom: 1 })) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(single)).toBe(true);
     expect(JSON.parse(single.toString('utf8')).metrics).toHaveLength(25_000 + 3 + 8_990);
   });
+
+  /** A job of `points` points of one run, as the answer's threads get it. */
+  const jobOf = (points: number, chunkPoints: number): ChunkJob => {
+    const shared = (length: number) => new Float64Array(new SharedArrayBuffer(length * 8));
+    const job: ChunkJob = {
+      runs: [
+        { head: Buffer.from('{"key":"m","value":'), tail: Buffer.from('}'), start: 0, end: points / 2 },
+        {
+          head: Buffer.from('{"key":"n","value":'),
+          tail: Buffer.from(',"run_id":"r"}'),
+          start: points / 2,
+          end: points,
+        },
+      ],
+      values: shared(points),
+      times: shared(points),
+      steps: shared(points),
+      indexes: new Uint32Array(new SharedArrayBuffer(points * 4)),
+      claims: new Int32Array(new SharedArrayBuffer(4)),
+      chunkPoints,
+    };
+    for (let at = 0; at < points; at += 1) {
+      job.values[at] = at % 5 === 0 ? Number.NaN : at / 7;
+      job.times[at] = 1_700_000_000_000 + at;
+      job.steps[at] = at * 3;
+      job.indexes[at] = at;
+    }
+    return job;
+  };
+
+  test('a formatting thread writes every chunk of a job no one else claims, as the main thread would', async () => {
+    const job = jobOf(1000, 128);
+    const feed = new HistoryFormatThreads(1).format(job);
+    const chunks: Buffer[] = [];
+    while (chunks.length < 8) {
+      const piece = feed.take(chunks.length);
+      if (piece) chunks.push(piece);
+      else {
+        expect(feed.failure).toBeUndefined();
+        await feed.arrival();
+      }
+    }
+    const runs = job.runs.map((run) => ({ ...run, ...job }));
+    const expected = Array.from({ length: 8 }, (_, chunk) =>
+      Buffer.from(writeChunk(runs, chunk * 128, Math.min(1000, chunk * 128 + 128))),
+    );
+    expect(Buffer.concat(chunks).equals(Buffer.concat(expected))).toBe(true);
+    const parsed = JSON.parse(`[${Buffer.concat(chunks).toString('utf8')}]`);
+    expect(parsed).toHaveLength(1000);
+    expect(parsed[999]).toEqual({ key: 'n', value: 999 / 7, timestamp: 1_700_000_000_999, step: 2997, run_id: 'r' });
+  });
+
+  /**
+   * Threads that claim `delivered + 1` chunks at once, hand in `delivered` of them, then die
+   * holding the last, as a thread that exits or runs out of memory does.
+   */
+  const dyingThreads = (delivered: number) => {
+    const seen = { delivered: 0, failed: false };
+    const threads: FormatThreads = {
+      size: 1,
+      format(job) {
+        const feed = new ChunkFeed();
+        const runs = job.runs.map((run) => ({ ...run, ...job }));
+        const held = Array.from({ length: delivered + 1 }, () => Atomics.add(job.claims, 0, 1));
+        setImmediate(() => {
+          for (const chunk of held.slice(0, delivered)) {
+            const from = chunk * job.chunkPoints;
+            feed.put(chunk, writeChunk(runs, from, Math.min(job.values.length, from + job.chunkPoints)));
+            seen.delivered += 1;
+          }
+          seen.failed = true;
+          feed.fail(new Error('history formatting thread exited'));
+        });
+        return feed;
+      },
+    };
+    return { threads, seen };
+  };
+
+  test.each([0, 3])(
+    'whose thread dies after writing %i chunks is finished on the main thread, the same bytes',
+    async (delivered) => {
+      const long = columns(Array.from({ length: 60_000 }, (_, index) => index / 3 - 7));
+      const slices = [
+        { key: 'm', columns: long, indexes: indexRange(0, 40_000), runId: 'r1' },
+        { key: 'm', columns: long, indexes: indexRange(40_000, 60_000), runId: 'r2' },
+      ];
+      const single = Buffer.concat([...metricHistoryPieces(slices, 'next')]);
+      const { threads, seen } = dyingThreads(delivered);
+      const chunks: Buffer[] = [];
+      for await (const chunk of metricHistoryJson(slices, 'next', { parallelFrom: 1, threads })) {
+        chunks.push(chunk as Buffer);
+      }
+      expect(seen).toEqual({ delivered, failed: true });
+      expect(Buffer.concat(chunks).equals(single)).toBe(true);
+    },
+  );
 
   test('of nothing is an empty list', () => {
     expect(JSON.parse(text([]))).toEqual({ metrics: [] });

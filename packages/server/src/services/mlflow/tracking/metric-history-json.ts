@@ -1,16 +1,16 @@
 /**
  * The JSON text of a metric history answer (`{"metrics":[{key, value, timestamp, step}, …]}`),
  * written straight from the store's columns as bytes (`history-bytes.ts`) into pieces of
- * about a MiB: no object and no string per point. A long answer is split into parts written
- * at the same time, the first on the main thread as the socket drains, the others on worker
- * threads (`history-format-threads.ts`). The bytes are exactly what JSON.stringify would
- * give for the same message, in UTF-8 (values as MLflow writes doubles: `"NaN"`,
- * `"Infinity"`, `"-Infinity"` as strings).
+ * about a MiB: no object and no string per point. A long answer is written in chunks by the
+ * main thread and worker threads at once (`history-format-threads.ts`), each taking the next
+ * chunk when it is free, and sent in order as they are done. The bytes are exactly what
+ * JSON.stringify would give for the same message, in UTF-8 (values as MLflow writes doubles:
+ * `"NaN"`, `"Infinity"`, `"-Infinity"` as strings).
  */
 import { Readable } from 'node:stream';
 import type { PointColumns } from '../../../stores/metric-store.js';
-import { type Cursor, copyText, fillPiece, POINT_BYTES, type PointRun } from './history-bytes.js';
-import { type GatheredRun, historyFormatThreads } from './history-format-threads.js';
+import { type Cursor, copyText, fillPiece, POINT_BYTES, type PointRun, writeChunk } from './history-bytes.js';
+import { type ChunkJob, type FormatThreads, historyFormatThreads } from './history-format-threads.js';
 
 const PIECE_BYTES = 1 << 20;
 /** Answers with fewer points are written on the main thread alone. */
@@ -74,80 +74,98 @@ export function* metricHistoryPieces(slices: readonly HistorySlice[], nextPageTo
   yield closing(nextPageToken);
 }
 
-/** The slices' points cut into `count` parts of about the same number of points, in order. */
-function splitParts(runs: readonly PointRun[], count: number): Part[][] {
-  const total = runs.reduce((sum, run) => sum + run.indexes.length, 0);
-  const parts: Part[][] = Array.from({ length: count }, () => []);
-  let part = 0;
-  let room = Math.ceil(total / count);
-  for (const run of runs) {
-    for (let from = 0; from < run.indexes.length; ) {
-      const to = Math.min(run.indexes.length, from + room);
-      parts[part]?.push({ run, from, to });
-      room -= to - from;
-      from = to;
-      if (room === 0 && part < count - 1) {
-        part += 1;
-        room = Math.ceil(total / count);
-      }
+/** Points a chunk of a long answer (about 0.7 MB of text for MLflow's usual keys). */
+const CHUNK_POINTS = 8192;
+
+/** The slices' points gathered into shared columns, in answer order, for every thread. */
+function sharedJob(slices: readonly HistorySlice[]): ChunkJob {
+  const total = slices.reduce((sum, slice) => sum + slice.indexes.length, 0);
+  const column = () => new Float64Array(new SharedArrayBuffer(total * Float64Array.BYTES_PER_ELEMENT));
+  const job: ChunkJob = {
+    runs: [],
+    values: column(),
+    times: column(),
+    steps: column(),
+    indexes: new Uint32Array(new SharedArrayBuffer(total * Uint32Array.BYTES_PER_ELEMENT)),
+    claims: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
+    chunkPoints: CHUNK_POINTS,
+  };
+  let at = 0;
+  for (const slice of slices) {
+    const { head, tail, values, times, steps, indexes } = pointRun(slice);
+    job.runs.push({ head, tail, start: at, end: at + indexes.length });
+    for (let next = 0; next < indexes.length; next += 1, at += 1) {
+      const index = indexes[next] as number;
+      job.values[at] = values[index] as number;
+      job.times[at] = times[index] as number;
+      job.steps[at] = steps[index] as number;
+      job.indexes[at] = at;
     }
   }
-  return parts;
-}
-
-/** A part's columns, gathered in answer order, for a worker. */
-function gathered(parts: readonly Part[]): GatheredRun[] {
-  return parts.map(({ run, from, to }) => {
-    const values = new Float64Array(to - from);
-    const times = new Float64Array(to - from);
-    const steps = new Float64Array(to - from);
-    for (let at = from; at < to; at += 1) {
-      const index = run.indexes[at] as number;
-      values[at - from] = run.values[index] as number;
-      times[at - from] = run.times[index] as number;
-      steps[at - from] = run.steps[index] as number;
-    }
-    return { head: run.head, tail: run.tail, values, times, steps };
-  });
+  return job;
 }
 
 async function* parallelPieces(
   slices: readonly HistorySlice[],
   nextPageToken: string | undefined,
-  threads: NonNullable<ReturnType<typeof historyFormatThreads>>,
+  threads: FormatThreads,
 ): AsyncGenerator<Buffer> {
-  const [own = [], ...others] = splitParts(slices.map(pointRun), threads.size + 1);
-  // Every part has points (the answer is long), so every part after the first starts with a comma.
-  const answers = others.map((parts) => {
-    const answer = threads.format(gathered(parts), false);
-    answer.catch(() => undefined); // awaited below, in order
-    return answer;
-  });
-  const cursor: Cursor = { piece: Buffer.allocUnsafe(PIECE_BYTES), at: 0, first: true };
-  cursor.at = copyText(cursor.piece, 0, '{"metrics":[');
-  yield* partPieces(own, cursor);
-  yield Buffer.from(cursor.piece.buffer, cursor.piece.byteOffset, cursor.at);
-  for (const [at, answer] of answers.entries()) {
-    const pieces = await answer.catch(() => undefined);
-    if (pieces) yield* pieces;
-    else {
-      // The thread failed (it died, or ran out of memory): this part is written here.
-      const local: Cursor = { piece: Buffer.allocUnsafe(PIECE_BYTES), at: 0, first: false };
-      yield* partPieces(others[at] ?? [], local);
-      yield Buffer.from(local.piece.buffer, local.piece.byteOffset, local.at);
+  const job = sharedJob(slices);
+  const { values, times, steps, indexes, claims } = job;
+  const runs = job.runs.map((run) => ({ ...run, values, times, steps, indexes }));
+  const chunks = Math.ceil(values.length / CHUNK_POINTS);
+  const written = (chunk: number) => {
+    const piece = writeChunk(runs, chunk * CHUNK_POINTS, Math.min(values.length, (chunk + 1) * CHUNK_POINTS));
+    return Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+  };
+  const feed = threads.format(job);
+  try {
+    yield Buffer.from('{"metrics":[');
+    for (let next = 0; next < chunks; next += 1) {
+      for (;;) {
+        const ready = feed.take(next);
+        if (ready) {
+          yield ready;
+          break;
+        }
+        // Not written yet: this thread writes the next unclaimed chunk, or waits for the threads.
+        const claimed = Atomics.add(claims, 0, 1);
+        if (claimed < chunks) {
+          feed.put(claimed, written(claimed));
+          // A chunk ahead of the next one: let the threads' messages in before going on.
+          if (claimed !== next) await new Promise(setImmediate);
+        } else if (feed.failure) {
+          // A thread died (or ran out of memory) holding this chunk: it is written here.
+          yield written(next);
+          break;
+        } else await feed.arrival();
+      }
     }
+    yield closing(nextPageToken);
+  } finally {
+    // A reader that stops early (the client went away) stops the threads at their next claim.
+    Atomics.store(claims, 0, chunks);
   }
-  yield closing(nextPageToken);
+}
+
+export interface HistoryJsonOptions {
+  /** Answers of this many points or more are written in parts on threads. */
+  parallelFrom?: number;
+  /** The threads (the process's own by default). */
+  threads?: FormatThreads;
 }
 
 /** The answer as a stream the dispatcher serves as `application/json`, read as the socket drains. */
 export function metricHistoryJson(
   slices: readonly HistorySlice[],
   nextPageToken?: string,
-  parallelFrom = PARALLEL_HISTORY_POINTS,
+  options: HistoryJsonOptions = {},
 ): Readable {
   const total = slices.reduce((sum, slice) => sum + slice.indexes.length, 0);
-  const threads = total >= parallelFrom ? historyFormatThreads() : undefined;
+  const threads =
+    total >= (options.parallelFrom ?? PARALLEL_HISTORY_POINTS)
+      ? (options.threads ?? historyFormatThreads())
+      : undefined;
   return Readable.from(
     threads ? parallelPieces(slices, nextPageToken, threads) : metricHistoryPieces(slices, nextPageToken),
     { objectMode: false },
