@@ -103,7 +103,8 @@ export function formatSummary(report) {
   if (onS3?.available) {
     lines.push('');
     lines.push(
-      `blob ${onS3.blobMiB} MiB on S3 (${onS3.endpoint}): Larder upload ${onS3.upload.mbPerSec} MB/s, download ${onS3.download.mbPerSec} MB/s; AWS SDK straight to S3 upload ${onS3.direct.upload.mbPerSec} MB/s, download ${onS3.direct.download.mbPerSec} MB/s (Larder/direct ${onS3.uploadVsDirect} and ${onS3.downloadVsDirect}); server RSS +${onS3.upload.rss.growthMiB} / +${onS3.download.rss.growthMiB} MiB`,
+      `blob ${onS3.blobMiB} MiB on S3 (${onS3.endpoint}): Larder upload ${onS3.upload.mbPerSec} MB/s, download ${onS3.download.mbPerSec} MB/s; AWS SDK straight to S3 upload ${onS3.direct.upload.mbPerSec} MB/s, download ${onS3.direct.download.mbPerSec} MB/s (Larder/direct ${onS3.uploadVsDirect} and ${onS3.downloadVsDirect}); server RSS +${onS3.upload.rss.growthMiB} / +${onS3.download.rss.growthMiB} MiB` +
+        (onS3.secondUpload ? ` (a second upload to the same server +${onS3.secondUpload.rss.growthMiB} MiB)` : ''),
     );
   } else if (onS3) lines.push(`Larder on S3 not measured: ${onS3.reason}`);
   lines.push(...sdkWorkloadLines(report));

@@ -1,8 +1,9 @@
 /**
  * The blob store on S3-compatible object storage, for several server instances sharing
  * one bucket. An upload streams through the content meter (hash, size, limit) into a
- * multipart upload under a temporary key (8 MiB parts filled in place, one sent while the
- * next fills: two part buffers per upload, whatever its size); once its hash is known it
+ * multipart upload under a temporary key (parts filled in place, two sent while the next
+ * fills: three part buffers per upload, of 5 MiB up to 4.4 GiB and larger past it, see
+ * `upload-part-size.ts`); once its hash is known it
  * is copied on the server side to `<prefix>sha256/ab/cd/<hash>` and the temporary object
  * deleted, so no partial object is ever visible under a hash. Composing stored blobs reads
  * them once to hash them and joins them with `UploadPartCopy`: no byte is uploaded again.
@@ -39,6 +40,7 @@ import {
 } from '../blob-store.js';
 import { concatenatedBlobs, singlePartResult } from '../concatenated-blobs.js';
 import { createContentMeter } from '../content-meter.js';
+import { MAX_OBJECT_BYTES, MAX_PARTS, MIN_PART_BYTES, uploadPartBytes } from './upload-part-size.js';
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -52,12 +54,8 @@ export interface S3BlobStoreOptions {
   createBucket?: boolean;
 }
 
-const PART_BYTES = 8 * 1024 * 1024;
 /** Parts an upload sends at once (each holds one part buffer). */
 const PARTS_IN_FLIGHT = 2;
-/** S3's smallest part but the last, and its largest part or single copy. */
-const MIN_PART_BYTES = 5 * 1024 * 1024;
-const MAX_PARTS = 10_000;
 /** Part copies in flight at once when composing. */
 const COPY_CONCURRENCY = 4;
 const COPY_PART_BYTES = 512 * 1024 * 1024;
@@ -173,7 +171,8 @@ export class S3BlobStore implements BlobStore {
     const s3 = this.s3;
     const bucket = this.options.bucket;
     const temporary = `${this.prefix}tmp/${randomUUID()}`;
-    const meter = createContentMeter(options.maxBytes);
+    // S3 keeps no larger object: refused as the limit is passed, not when completing.
+    const meter = createContentMeter(Math.min(options.maxBytes ?? MAX_OBJECT_BYTES, MAX_OBJECT_BYTES));
     const sink = new PartSink(s3, bucket, temporary);
     try {
       await pipeline(source, meter.measure, sink);
@@ -214,7 +213,7 @@ export class S3BlobStore implements BlobStore {
     if (options.expectedSha256 !== undefined && !isSha256(options.expectedSha256)) {
       throw new LarderError('BadRequest', 'expectedSha256 must be 64 lower-case hex digits');
     }
-    const meter = createContentMeter(options.maxBytes);
+    const meter = createContentMeter(Math.min(options.maxBytes ?? MAX_OBJECT_BYTES, MAX_OBJECT_BYTES));
     const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
     await pipeline(concatenatedBlobs(this, parts), meter.measure, discard);
     const { sha256, size } = meter.result();
@@ -344,12 +343,16 @@ export class S3BlobStore implements BlobStore {
   private async copy(from: string, to: string, size: number): Promise<void> {
     const bucket = this.options.bucket;
     const source = `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
-    const maxSingle = this.options.maxSingleCopyBytes ?? FIVE_GIB;
+    const maxSingle = Math.min(this.options.maxSingleCopyBytes ?? FIVE_GIB, FIVE_GIB);
     if (size <= maxSingle) {
       await this.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }));
       return;
     }
-    const partBytes = Math.max(5 * 1024 * 1024, Math.min(COPY_PART_BYTES, maxSingle));
+    // Larger copies than usual where 10,000 of them would not reach the end (S3's largest objects).
+    const partBytes = Math.max(
+      MIN_PART_BYTES,
+      Math.min(Math.max(COPY_PART_BYTES, Math.ceil(size / MAX_PARTS)), maxSingle),
+    );
     const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: to }));
     const parts: { ETag: string | undefined; PartNumber: number }[] = [];
     for (let start = 0, number = 1; start < size; start += partBytes, number++) {
@@ -425,15 +428,17 @@ export class S3BlobStore implements BlobStore {
 }
 
 /**
- * Where an upload's bytes go: copied into an 8 MiB part buffer, sent as `UploadPart` once
- * full while the next part fills another buffer (at most `PARTS_IN_FLIGHT` parts on the
- * way, so memory is that many buffers plus one whatever the size, and the sender waits
- * when S3 is slower). An upload of less than one part is a single `PutObject`. `failure`
- * is the storage's own error, if any.
+ * Where an upload's bytes go: copied into a part buffer (sized by `uploadPartBytes`, taken
+ * when the part's first byte arrives), sent as `UploadPart` once full while the next part
+ * fills another buffer (at most `PARTS_IN_FLIGHT` parts on the way, so memory is that many
+ * buffers plus one, and the sender waits when S3 is slower). The body is the buffer itself:
+ * the SDK signs and checksums it in place. An upload of less than one part is a single
+ * `PutObject`. `failure` is the storage's own error, if any.
  */
 class PartSink extends Writable {
   failure: unknown;
-  private filling: Buffer = Buffer.allocUnsafe(PART_BYTES);
+  private filling: Buffer | undefined;
+  /** Buffers of parts sent, for later parts of their size. */
   private readonly spares: Buffer[] = [];
   private filled = 0;
   private uploadId: string | undefined;
@@ -475,11 +480,20 @@ class PartSink extends Writable {
   private async take(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.byteLength) {
-      const copied = chunk.copy(this.filling, this.filled, offset);
+      const filling = this.filling ?? this.nextBuffer();
+      const copied = chunk.copy(filling, this.filled, offset);
       this.filled += copied;
       offset += copied;
-      if (this.filled === PART_BYTES) await this.sendPart();
+      if (this.filled === filling.byteLength) await this.sendPart();
     }
+  }
+
+  /** A buffer for the next part: a spare of its size if there is one (sizes only grow). */
+  private nextBuffer(): Buffer {
+    const bytes = uploadPartBytes(this.etags.length + 1);
+    while (this.spares.length > 0 && this.spares[0]?.byteLength !== bytes) this.spares.shift();
+    this.filling = this.spares.pop() ?? Buffer.allocUnsafe(bytes);
+    return this.filling;
   }
 
   /** Sends the full buffer as the next part (once there is room on the way) and fills another. */
@@ -491,11 +505,11 @@ class PartSink extends Writable {
       );
       this.uploadId = created.UploadId;
     }
-    const body = this.filling.subarray(0, this.filled);
-    const buffer = this.filling;
+    const buffer = this.filling as Buffer;
+    const body = buffer.subarray(0, this.filled);
     const number = this.etags.length + 1;
     this.etags.push(undefined);
-    this.filling = this.spares.pop() ?? Buffer.allocUnsafe(PART_BYTES);
+    this.filling = undefined;
     this.filled = 0;
     const sending = this.storage(
       this.s3.send(
@@ -526,7 +540,7 @@ class PartSink extends Writable {
 
   private async finish(): Promise<void> {
     if (this.uploadId === undefined) {
-      const body = this.filling.subarray(0, this.filled);
+      const body = this.filling?.subarray(0, this.filled) ?? Buffer.alloc(0);
       await this.storage(this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body })));
       return;
     }
