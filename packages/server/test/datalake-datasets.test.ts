@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
+import { startTwoUserServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
 function picture(width: number, height: number, seed: number): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: seed % 256, g: 20, b: (seed * 13) % 256 } } })
@@ -56,9 +56,7 @@ describe.each(TEST_STORES)('datasets on %s', (store) => {
     server.request(method, path, { token, ...(body !== undefined ? { body } : {}) });
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ store, gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 

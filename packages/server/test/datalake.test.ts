@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
+import { startTestServer, startTwoUserServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -22,9 +22,7 @@ describe.each(TEST_STORES)('datalake on %s', (store) => {
   let bob: { id: string; token: string };
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ store, gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { validateModel } from '@larder/pmf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postNamedFiles, tfjsManifest, WEIGHTS } from './marcelle-fixtures/marcelle-forms.js';
-import { startTestServer, type TestServer } from './support/test-server.js';
+import { startTestServer, startTwoUserServer, type TestServer } from './support/test-server.js';
 
 const SHA = /^[0-9a-f]{64}$/;
 
@@ -23,9 +23,7 @@ describe('Marcelle drop-in (auth on)', () => {
     (await server.request('HEAD', `/blobs/${sha256}`, { token: server.adminToken })).status === 200;
 
   beforeAll(async () => {
-    server = await startTestServer({ gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 

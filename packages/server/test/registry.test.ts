@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from './support/expect-error.js';
 import { pmfVersionBody } from './support/pmf-version-body.js';
-import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
+import { startTwoUserServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
 type User = { id: string; token: string; email: string };
 type FileRef = { path: string; sha256: string; size: number };
@@ -19,9 +19,7 @@ describe.each(TEST_STORES)('model registry on %s', (store) => {
   let bob: User;
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ store, gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 

@@ -20,7 +20,7 @@ import {
 } from '@larder/stock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from './support/expect-error.js';
-import { startTestServer, TEST_STORES, type TestServer } from './support/test-server.js';
+import { startTwoUserServer, TEST_STORES, type TestServer } from './support/test-server.js';
 
 const directories: string[] = [];
 const remotes: HttpStockRemote[] = [];
@@ -54,9 +54,7 @@ describe.each(TEST_STORES)('stock push and pull on %s', (store) => {
   let bob: { id: string; token: string };
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ store, gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 

@@ -70,9 +70,10 @@ async function freshPostgresDatabase(port?: number): Promise<{ url: string; drop
   };
 }
 
-export async function startTestServer(
-  options: Partial<ServerOptions> & { store?: 'sqlite' | 'postgres'; postgresPort?: number } = {},
-): Promise<TestServer> {
+export type TestServerOptions = Partial<ServerOptions> & { store?: 'sqlite' | 'postgres'; postgresPort?: number };
+export type TestUser = Awaited<ReturnType<TestServer['createUser']>>;
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { store = 'sqlite', postgresPort, ...serverOptions } = options;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'larder-test-')));
   const postgres = store === 'postgres' ? await freshPostgresDatabase(postgresPort) : undefined;
@@ -124,4 +125,17 @@ export async function startTestServer(
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh server with two users signed up, Ada and Bob: what the tests of who may read and
+ * write what start from.
+ */
+export async function startTwoUserServer(
+  options: TestServerOptions = {},
+): Promise<{ server: TestServer; ada: TestUser; bob: TestUser }> {
+  const server = await startTestServer(options);
+  const ada = await server.createUser('ada@example.org');
+  const bob = await server.createUser('bob@example.org');
+  return { server, ada, bob };
 }

@@ -5,8 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../../../test/support/expect-error.js';
-import { startTestServer, TEST_STORES, type TestServer } from '../../../test/support/test-server.js';
+import {
+  startTestServer,
+  startTwoUserServer,
+  TEST_STORES,
+  type TestServer,
+} from '../../../test/support/test-server.js';
 import { stockPack } from './test-support/stock-pack-bytes.js';
+import { newStockRepository } from './test-support/stock-repository.js';
 
 describe.each(TEST_STORES)('PUT /stock-packs/<repo>/<pack> on %s', (store) => {
   let server: TestServer;
@@ -14,17 +20,10 @@ describe.each(TEST_STORES)('PUT /stock-packs/<repo>/<pack> on %s', (store) => {
   let bob: { id: string; token: string };
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ store, gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 
-  const newRepository = async (name: string, token: string, body: Record<string, unknown> = {}) => {
-    const created = await server.request('POST', '/stock-repos', { token, body: { name, ...body } });
-    expect(created.status).toBe(201);
-    return created.body._id as string;
-  };
   const put = async (repo: string, pack: string, bytes: Buffer, token: string | undefined) => {
     const response = await fetch(`${server.url}/stock-packs/${repo}/${pack}`, {
       method: 'PUT',
@@ -42,7 +41,7 @@ describe.each(TEST_STORES)('PUT /stock-packs/<repo>/<pack> on %s', (store) => {
     (await server.request('HEAD', `/blobs/${sha256}`, { token: server.adminToken })).status === 200;
 
   it('stores and registers a pack in one request, whose objects are then served', async () => {
-    const repo = await newRepository('one-request', ada.token);
+    const repo = await newStockRepository(server, 'one-request', ada.token);
     const { bytes, name, objects } = stockPack(50);
     const first = await put(repo, name, bytes, ada.token);
     expect(first.status).toBe(201);
@@ -66,7 +65,7 @@ describe.each(TEST_STORES)('PUT /stock-packs/<repo>/<pack> on %s', (store) => {
   });
 
   it('refuses bytes that are not the pack named, a truncated pack and a damaged object, keeping what was stored', async () => {
-    const repo = await newRepository('refusals', ada.token);
+    const repo = await newStockRepository(server, 'refusals', ada.token);
     const good = stockPack(20);
     expect((await put(repo, good.name, good.bytes, ada.token)).status).toBe(201);
 
@@ -125,8 +124,8 @@ describe.each(TEST_STORES)('PUT /stock-packs/<repo>/<pack> on %s', (store) => {
   });
 
   it("lets nobody else push into a user's repository, private or public, nor keeps their bytes", async () => {
-    const secret = await newRepository('ada-private', ada.token);
-    const shared = await newRepository('ada-public', ada.token, { public: true });
+    const secret = await newStockRepository(server, 'ada-private', ada.token);
+    const shared = await newStockRepository(server, 'ada-public', ada.token, { public: true });
     const { bytes, name } = stockPack(10, 500);
     expectError(await put(secret, name, bytes, bob.token), 404, 'NotFound', /may read/);
     expectError(await put(shared, name, bytes, bob.token), 403, 'Forbidden', /not push/);
@@ -135,7 +134,7 @@ describe.each(TEST_STORES)('PUT /stock-packs/<repo>/<pack> on %s', (store) => {
     expect(await packsOf(secret)).toEqual([]);
     expect(await packsOf(shared)).toEqual([]);
     // Bob's own repository takes it; Ada's still do not hold it.
-    const own = await newRepository('bob-own', bob.token);
+    const own = await newStockRepository(server, 'bob-own', bob.token);
     expect((await put(own, name, bytes, bob.token)).status).toBe(201);
     expect(await packsOf(secret)).toEqual([]);
     expectError(

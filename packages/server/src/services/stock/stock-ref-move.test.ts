@@ -7,8 +7,14 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../../../test/support/expect-error.js';
-import { startTestServer, TEST_STORES, type TestServer } from '../../../test/support/test-server.js';
+import {
+  startTestServer,
+  startTwoUserServer,
+  TEST_STORES,
+  type TestServer,
+} from '../../../test/support/test-server.js';
 import { commitNaming, packOf, stockObject } from './test-support/stock-pack-bytes.js';
+import { newStockRepository } from './test-support/stock-repository.js';
 
 describe.each(TEST_STORES)('moving a ref to a commit in pushed packs on %s', (store) => {
   let server: TestServer;
@@ -16,17 +22,10 @@ describe.each(TEST_STORES)('moving a ref to a commit in pushed packs on %s', (st
   let bob: { id: string; token: string };
 
   beforeAll(async () => {
-    server = await startTestServer({ store, gcIntervalMs: 0 });
-    ada = await server.createUser('ada@example.org');
-    bob = await server.createUser('bob@example.org');
+    ({ server, ada, bob } = await startTwoUserServer({ store, gcIntervalMs: 0 }));
   });
   afterAll(() => server.close());
 
-  const newRepository = async (name: string, token: string) => {
-    const created = await server.request('POST', '/stock-repos', { token, body: { name } });
-    expect(created.status).toBe(201);
-    return created.body._id as string;
-  };
   const putPack = async (repo: string, pack: { bytes: Buffer; name: string }, token: string) => {
     const response = await fetch(`${server.url}/stock-packs/${repo}/${pack.name}`, {
       method: 'PUT',
@@ -43,7 +42,7 @@ describe.each(TEST_STORES)('moving a ref to a commit in pushed packs on %s', (st
     Array.from({ length: count }, (_, index) => stockObject(first + index, 100 + index));
 
   it('moves the ref to a commit whose objects came in the packs just sent, recording their sizes', async () => {
-    const repo = await newRepository('packed-move', ada.token);
+    const repo = await newStockRepository(server, 'packed-move', ada.token);
     const objects = samples(0, 300);
     const data = packOf(objects);
     const names = Object.fromEntries(data.ids.map((id, index) => [`s${index}`, id]));
@@ -60,12 +59,12 @@ describe.each(TEST_STORES)('moving a ref to a commit in pushed packs on %s', (st
   });
 
   it('refuses a commit naming an object the repository lacks, even one another repository holds', async () => {
-    const repo = await newRepository('lacks-one', ada.token);
+    const repo = await newStockRepository(server, 'lacks-one', ada.token);
     const held = packOf(samples(1000, 20));
     await putPack(repo, held, ada.token);
     // Bob's repository holds sample 5000; Ada's never received it, and 6000 is nowhere.
     const elsewhere = packOf(samples(5000, 1));
-    await putPack(await newRepository('bobs', bob.token), elsewhere, bob.token);
+    await putPack(await newStockRepository(server, 'bobs', bob.token), elsewhere, bob.token);
     const absent = packOf(samples(6000, 1));
     for (const lacking of [elsewhere.ids[0] as string, absent.ids[0] as string]) {
       const names = Object.fromEntries(held.ids.map((id, index) => [`s${index}`, id]));
@@ -85,7 +84,7 @@ describe.each(TEST_STORES)('moving a ref to a commit in pushed packs on %s', (st
   });
 
   it('lets only a writer of the repository move its ref', async () => {
-    const repo = await newRepository('ada-only', ada.token);
+    const repo = await newStockRepository(server, 'ada-only', ada.token);
     const data = packOf(samples(2000, 5));
     const commit = packOf([commitNaming(Object.fromEntries(data.ids.map((id, index) => [`s${index}`, id])))]);
     await putPack(repo, data, ada.token);
