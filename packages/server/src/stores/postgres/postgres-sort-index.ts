@@ -60,16 +60,15 @@ export class PostgresSortIndexes {
     this.perCollection.set(collection, (this.perCollection.get(collection) ?? 0) + 1);
     this.schedule(async (query) => {
       try {
+        // Built before (by an earlier start or another instance): nothing to build or weigh again,
+        // and no ANALYZE of the whole table at every start. One catalog look-up by name, asked
+        // first: it is all a start with its indexes in place does, during its first queries.
+        const built = await query(`SELECT (to_regclass('${name}') IS NOT NULL)::integer AS n`);
+        if ((built[0]?.n ?? 0) > 0) return;
         const existing = await query(
-          "SELECT count(*)::integer AS n FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'documents' AND indexname LIKE 'documents\\_sort\\_%'",
+          "SELECT count(*)::integer AS n FROM pg_class WHERE relkind = 'i' AND relnamespace = current_schema()::regnamespace AND relname LIKE 'documents\\_sort\\_%'",
         );
         if ((existing[0]?.n ?? 0) >= MAX_SORT_INDEXES_IN_TABLE) return;
-        // Built before (by an earlier start or another instance): nothing to build or weigh again,
-        // and no ANALYZE of the whole table at every start.
-        const built = await query(
-          `SELECT count(*)::integer AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '${name}'`,
-        );
-        if ((built[0]?.n ?? 0) > 0) return;
         await query(sql);
         // The planner's statistics of the new expressions, which it weighs against sorting.
         await query('ANALYZE documents');
