@@ -160,6 +160,34 @@ export function describeFieldIndexConformance(name: string, makeFixture: () => P
       expect(counted).toEqual({ total: 10, documents: [] });
     });
 
+    it('gives every page of a bounded listing its exact total: short, exactly full, whole, past the end', async () => {
+      // All of two tags and a field that must exist (the datalake's listing of pictures), and
+      // one tag alone, whose 70 matches are more than any page here holds.
+      const cases = [
+        {
+          query: { $and: [{ tags: 'k3' }, { tags: 'even' }, { owner: { $exists: true } }] },
+          keep: (p: StoredDocument) => has(p, 'k3') && has(p, 'even'),
+        },
+        { query: { tags: 'even' }, keep: (p: StoredDocument) => has(p, 'even') },
+      ];
+      for (const { query, keep } of cases) {
+        const { filter, sort } = parseQuery({ ...query, $sort: { createdAt: 1 } });
+        const all = ids(pictures.filter(keep).sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt))));
+        for (const limit of [undefined, 1, 5, 10, 11, 70, 100]) {
+          for (const skip of [0, 5, 9, 10, 11, 69, 70, 200]) {
+            const page = await store.findPage('pictures', { filter, sort, skip, limit });
+            const end = limit === undefined ? undefined : skip + limit;
+            expect({ skip, limit, total: page.total, ids: ids(page.documents) }).toEqual({
+              skip,
+              limit,
+              total: all.length,
+              ids: all.slice(skip, end),
+            });
+          }
+        }
+      }
+    });
+
     it('answers each page of a listing as of the last write, however the writes fall between its pages', async () => {
       const { filter, sort } = parseQuery({ $and: [{ tags: 'g4' }, { tags: 'even' }], $sort: { createdAt: 1 } });
       let current = pictures.filter((p) => has(p, 'g4') && has(p, 'even'));
