@@ -31,7 +31,7 @@ afterEach(() => {
 });
 
 describe('SqliteReaderPool', () => {
-  it('walks every table of a small file once per reader at start, then answers reads', async () => {
+  it('walks every table of a small file once per reader after the start, one reader at a time, and answers reads meanwhile', async () => {
     const pool = new SqliteReaderPool(fileWithTables(), 2, true);
     try {
       const rows = pool.run<number>('SELECT count(*) FROM documents WHERE collection = ?', ['c'], 'pluck');
