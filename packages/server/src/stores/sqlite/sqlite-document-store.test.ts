@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFilter, parseQuery } from '@larder/protocol';
@@ -62,5 +62,37 @@ describe('sqlite: a listing kept between pages', () => {
       await reader.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sqlite: the WAL is copied back once it holds walCheckpointPages pages', () => {
+  /** The WAL file's size after writing ~2 MiB of random-key documents, 100 per commit. */
+  async function walBytesAfterWrites(walCheckpointPages: number): Promise<number> {
+    const dir = await mkdtemp(join(tmpdir(), 'larder-sqlite-'));
+    const file = join(dir, 'larder.db');
+    const store = new SqliteDocumentStore({ file, readers: 0, walCheckpointPages });
+    try {
+      await store.open();
+      const body = 'x'.repeat(1000);
+      for (let batch = 0; batch < 20; batch += 1) {
+        const rows = Array.from({ length: 100 }, (_, i) => ({
+          _id: `${(batch * 7919 + i * 104_729) % 100_003}`,
+          body,
+        }));
+        await store.insert('rows', rows);
+      }
+      expect(await store.count('rows', { op: 'all' })).toBe(2000);
+      return (await stat(`${file}-wal`)).size;
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('keeps the WAL near the threshold, and lets it grow when the threshold is larger', async () => {
+    const small = await walBytesAfterWrites(50);
+    const large = await walBytesAfterWrites(100_000);
+    // Unchecked, the WAL holds every commit's pages; checkpointed, about the last few commits'.
+    expect(small).toBeLessThan(large / 3);
   });
 });

@@ -47,6 +47,11 @@ export interface SqliteDocumentStoreOptions {
    * bulk goes several times faster when the tables being filled fit.
    */
   cacheMiB?: number;
+  /**
+   * WAL pages after which a commit copies them back into the database file (SQLite's
+   * `wal_autocheckpoint`; default 10,000, about 40 MiB).
+   */
+  walCheckpointPages?: number;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -57,6 +62,14 @@ const STATEMENT_CACHE_SIZE = 500;
 const MAX_ONE_QUERY_PAGE = 20_000;
 /** Listings whose filter and sort take more characters than this are not kept between pages. */
 const MAX_LISTING_KEY_CHARS = 4096;
+/**
+ * Bulk writes of random keys (a lake's hashes) dirty a page per row, and each commit appends
+ * its pages to the WAL again; a checkpoint copies each page once however often it was written
+ * since the last one. SQLite's 1,000 pages (4 MiB) checkpointed every few forms of small
+ * files, about half of each commit's time, on the main thread; at 10,000 a 20,000-file fill
+ * writes 27% fewer bytes and reads 55% fewer (measured 3 Dec).
+ */
+const WAL_CHECKPOINT_PAGES = 10_000;
 
 export class SqliteDocumentStore implements DocumentStore {
   readonly kind = 'sqlite';
@@ -88,6 +101,9 @@ export class SqliteDocumentStore implements DocumentStore {
     // the last transactions, never the database's integrity.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    db.pragma(
+      `wal_autocheckpoint = ${Math.max(1, Math.round(this.options.walCheckpointPages ?? WAL_CHECKPOINT_PAGES))}`,
+    );
     const cacheMiB = this.options.cacheMiB;
     db.pragma(`cache_size = ${cacheMiB === undefined ? CACHE_SIZE_PRAGMA : -Math.round(cacheMiB * 1024)}`);
     this.db = db;
