@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesSource, collect, patternBytes, sha256Of } from '../test-support/byte-sources.js';
+import { blobPath } from './fs-blob-layout.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
 const FILES = 40;
 const contents = Array.from({ length: FILES }, (_, index) => patternBytes(200 + index, index));
-const blobFile = (root: string, sha256: string) => join(root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+const blobFile = (root: string, sha256: string) => blobPath(root, sha256, 1);
 /** This process's open descriptors (Linux). */
 const openDescriptors = async () => (await readdir('/proc/self/fd')).length;
 

@@ -13,6 +13,7 @@ import type { BlobBatch, BlobInfo, PutOptions, PutResult } from '../blob-store.j
 import { assertBatchOpen } from '../blob-store-batch.js';
 import type { DescriptorBudget } from './descriptor-budget.js';
 import { directoriesToSync, removeFileIfPresent, syncDirectory } from './durable-files.js';
+import type { ShardLevels } from './fs-blob-layout.js';
 import { placeBlob, releaseStaged, type StagedBlob, stageBlob, syncStaged } from './fs-blob-writes.js';
 import { toStoreError } from './fs-errors.js';
 
@@ -28,11 +29,13 @@ export class FsBlobBatch implements BlobBatch {
   private ended = false;
 
   /**
+   * @param levels the store's shard levels (`fs-blob-layout.ts`)
    * @param made the store's shard directories known to exist, which the commit adds to
    * @param budget the store's descriptors that staged files may keep open until the commit
    */
   constructor(
     private readonly root: string,
+    private readonly levels: ShardLevels,
     private readonly made: Set<string>,
     private readonly budget: DescriptorBudget,
   ) {}
@@ -49,7 +52,7 @@ export class FsBlobBatch implements BlobBatch {
     const staged = await this.end();
     try {
       await eachAtOnce(staged, SYNCS_AT_ONCE, (blob) => syncStaged(blob, this.budget));
-      const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, blob, this.made)));
+      const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, this.levels, blob, this.made)));
       const directories = new Set<string>();
       for (const { created, directory, firstCreated } of placed) {
         if (created) for (const each of directoriesToSync(directory, firstCreated)) directories.add(each);

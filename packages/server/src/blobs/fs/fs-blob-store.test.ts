@@ -5,7 +5,7 @@ import { LarderError } from '@larder/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeBlobStoreConformance } from '../blob-store.conformance.js';
 import { describeBlobBatchConformance } from '../blob-store-batch.conformance.js';
-import { bytesSource, collect, patternBytes, sha256Of, stalledSource } from '../test-support/byte-sources.js';
+import { bytesSource, collect, patternBytes, readAll, sha256Of, stalledSource } from '../test-support/byte-sources.js';
 import { FsBlobStore } from './fs-blob-store.js';
 import { SMALL_BODY_BYTES } from './fs-blob-writes.js';
 
@@ -42,13 +42,54 @@ describe('FsBlobStore on disk', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('keeps a blob at sha256/ab/cd/<hash>', async () => {
+  it('keeps a blob at sha256/ab/<hash>, and records the one level for the next opens', async () => {
     await store.open();
     const bytes = patternBytes(1234);
     const hash = sha256Of(bytes);
     await store.put(bytesSource(bytes));
-    expect(await filesUnder(root)).toEqual([join('sha256', hash.slice(0, 2), hash.slice(2, 4), hash)]);
-    expect((await readFile(join(root, 'sha256', hash.slice(0, 2), hash.slice(2, 4), hash))).equals(bytes)).toBe(true);
+    expect(await filesUnder(root)).toEqual([join('sha256', hash.slice(0, 2), hash), join('sha256', 'levels')]);
+    expect((await readFile(join(root, 'sha256', hash.slice(0, 2), hash))).equals(bytes)).toBe(true);
+    expect(await readFile(join(root, 'sha256', 'levels'), 'utf8')).toBe('1\n');
+  });
+
+  it('goes on with sha256/ab/cd/<hash> in a store made before the levels file, for every operation', async () => {
+    const old = patternBytes(700, 1);
+    const oldHash = sha256Of(old);
+    await mkdir(join(root, 'sha256', oldHash.slice(0, 2), oldHash.slice(2, 4)), { recursive: true });
+    await writeFile(join(root, 'sha256', oldHash.slice(0, 2), oldHash.slice(2, 4), oldHash), old);
+    await store.open();
+    expect(await readFile(join(root, 'sha256', 'levels'), 'utf8')).toBe('2\n');
+    expect((await readAll(await store.get(oldHash))).equals(old)).toBe(true);
+    const added = patternBytes(800, 2);
+    const addedHash = sha256Of(added);
+    await store.put(bytesSource(added));
+    const batch = store.batch();
+    const third = patternBytes(900, 3);
+    await batch.add(bytesSource(third));
+    await batch.commit();
+    const twoLevels = (hash: string) => join('sha256', hash.slice(0, 2), hash.slice(2, 4), hash);
+    expect(await filesUnder(root)).toEqual(
+      [twoLevels(oldHash), twoLevels(addedHash), twoLevels(sha256Of(third)), join('sha256', 'levels')].sort(),
+    );
+    expect(await collect(store.list())).toEqual([oldHash, addedHash, sha256Of(third)].sort());
+    // Reopened, the levels file decides, whatever the shards say.
+    await store.close();
+    const reopened = new FsBlobStore({ root });
+    await reopened.open();
+    expect(await reopened.stat(addedHash)).toEqual({ sha256: addedHash, size: 800 });
+    expect(await reopened.delete(oldHash)).toBe(true);
+    expect(await collect(reopened.list())).toEqual([addedHash, sha256Of(third)].sort());
+    await reopened.close();
+  });
+
+  it('refuses to open a store whose levels file it does not know, touching nothing', async () => {
+    await mkdir(join(root, 'sha256'), { recursive: true });
+    await writeFile(join(root, 'sha256', 'levels'), '3\n');
+    await expect(store.open()).rejects.toMatchObject({
+      name: 'GeneralError',
+      message: expect.stringContaining('1 or 2'),
+    });
+    expect(await readFile(join(root, 'sha256', 'levels'), 'utf8')).toBe('3\n');
   });
 
   it('removes the temp files of a crashed upload on open(), keeping stored blobs', async () => {
@@ -76,7 +117,7 @@ describe('FsBlobStore on disk', () => {
     upload.stream.destroy();
     await expect(putting).rejects.toMatchObject({ name: 'BadRequest', message: expect.stringContaining('stopped') });
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
-    expect(await filesUnder(join(root, 'sha256'))).toEqual([]);
+    expect(await filesUnder(join(root, 'sha256'))).toEqual(['levels']);
   });
 
   it('leaves nothing after a killed small upload, which never reached the disk', async () => {
@@ -86,7 +127,7 @@ describe('FsBlobStore on disk', () => {
     await upload.stalled;
     upload.stream.destroy();
     await expect(putting).rejects.toMatchObject({ name: 'BadRequest', message: expect.stringContaining('stopped') });
-    expect(await filesUnder(root)).toEqual([]);
+    expect(await filesUnder(root)).toEqual([join('sha256', 'levels')]);
   });
 
   it('leaves no temp file after a refused upload', async () => {
@@ -96,7 +137,7 @@ describe('FsBlobStore on disk', () => {
     await expect(store.put(bytesSource(patternBytes(5000)), { expectedSha256: wrong })).rejects.toBeInstanceOf(
       LarderError,
     );
-    expect(await filesUnder(root)).toEqual([]);
+    expect(await filesUnder(root)).toEqual([join('sha256', 'levels')]);
   });
 
   it('never touches a file outside the root, whatever the hash', async () => {
@@ -116,7 +157,7 @@ describe('FsBlobStore on disk', () => {
   it('lists only well-formed blobs, ignoring stray files in the shard directories', async () => {
     await store.open();
     const { sha256 } = await store.put(bytesSource(patternBytes(100)));
-    const shard = join(root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4));
+    const shard = join(root, 'sha256', sha256.slice(0, 2));
     await writeFile(join(shard, '.DS_Store'), 'junk');
     await writeFile(join(shard, 'f'.repeat(64)), 'a blob in the wrong shard');
     await mkdir(join(root, 'sha256', 'not-a-shard'));
@@ -142,7 +183,7 @@ describe('FsBlobStore on disk', () => {
     await aborted.abort();
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     const hash = sha256Of(patternBytes(300, 1));
-    expect(await filesUnder(join(root, 'sha256'))).toEqual([join(hash.slice(0, 2), hash.slice(2, 4), hash)]);
+    expect(await filesUnder(join(root, 'sha256'))).toEqual([join(hash.slice(0, 2), hash), 'levels']);
   });
 
   it('stores bodies on both sides of the small-body size whole and unchanged, in any chunking', async () => {
@@ -158,9 +199,7 @@ describe('FsBlobStore on disk', () => {
       const bytes = patternBytes(length, length % 251);
       const { sha256, size } = await store.put(bytesSource(bytes, chunkSize), { expectedSha256: sha256Of(bytes) });
       expect({ sha256, size }).toEqual({ sha256: sha256Of(bytes), size: length });
-      expect((await readFile(join(root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256))).equals(bytes)).toBe(
-        true,
-      );
+      expect((await readFile(join(root, 'sha256', sha256.slice(0, 2), sha256))).equals(bytes)).toBe(true);
     }
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
@@ -178,6 +217,6 @@ describe('FsBlobStore on disk', () => {
       await batch.commit();
     }
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
-    expect(await filesUnder(join(root, 'sha256'))).toEqual([]);
+    expect(await filesUnder(join(root, 'sha256'))).toEqual(['levels']);
   });
 });

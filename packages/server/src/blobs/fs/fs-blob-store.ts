@@ -1,6 +1,6 @@
 /**
  * The default blob store: content-addressed files under one root directory
- * (`<root>/sha256/ab/cd/<hash>`). An upload streams into `<root>/tmp/`, is hashed, checked
+ * (`<root>/sha256/ab/<hash>`; `sha256/ab/cd/<hash>` in stores made before 3 December 2026). An upload streams into `<root>/tmp/`, is hashed, checked
  * and fsynced on the way, and only then linked into place: a reader never sees a partial
  * blob, and a crash leaves at most a temp file, which the next `open()` removes.
  */
@@ -13,7 +13,14 @@ import { concatenatedBlobs, singlePartResult } from '../concatenated-blobs.js';
 import { DescriptorBudget, defaultKeptOpenFiles } from './descriptor-budget.js';
 import { removeFileIfPresent, syncDirectories } from './durable-files.js';
 import { FsBlobBatch } from './fs-blob-batch.js';
-import { blobPath, blobsDirectory, listBlobHashes, tempDirectory } from './fs-blob-layout.js';
+import {
+  blobPath,
+  blobsDirectory,
+  listBlobHashes,
+  openShardLevels,
+  type ShardLevels,
+  tempDirectory,
+} from './fs-blob-layout.js';
 import { placeBlob, stageBlob } from './fs-blob-writes.js';
 import { errorCode, toStoreError } from './fs-errors.js';
 
@@ -47,9 +54,10 @@ export class FsBlobStore implements BlobStore {
   readonly composesWithoutCopying = false;
   private readonly root: string;
   private opened = false;
+  private levels: ShardLevels = 1;
   /**
    * Shard directories this store made or filled and synced: a blob placed in one needs no
-   * `mkdir` (at most 65,536 of them, from the layout).
+   * `mkdir` (at most 256 of them, 65,536 in a store of two levels).
    */
   private readonly shardDirectories = new Set<string>();
   private readonly keptOpen: DescriptorBudget;
@@ -66,7 +74,9 @@ export class FsBlobStore implements BlobStore {
       await mkdir(blobsDirectory(this.root), { recursive: true });
       await rm(tempDirectory(this.root), { recursive: true, force: true });
       await mkdir(tempDirectory(this.root), { recursive: true });
+      this.levels = await openShardLevels(this.root);
     } catch (error) {
+      if (error instanceof LarderError) throw error;
       throw toStoreError(error, `open ${this.root}`);
     }
     this.opened = true;
@@ -85,7 +95,12 @@ export class FsBlobStore implements BlobStore {
     this.assertOpened('put');
     const staged = await stageBlob(this.root, source, options, true);
     try {
-      const { created, directory, firstCreated } = await placeBlob(this.root, staged, this.shardDirectories);
+      const { created, directory, firstCreated } = await placeBlob(
+        this.root,
+        this.levels,
+        staged,
+        this.shardDirectories,
+      );
       if (created) await syncDirectories(directory, firstCreated);
       this.shardDirectories.add(directory);
       return { sha256: staged.sha256, size: staged.size, created };
@@ -99,7 +114,7 @@ export class FsBlobStore implements BlobStore {
   /** A batch of puts fsynced together when committed (see `FsBlobBatch`). */
   batch(): BlobBatch {
     this.assertOpened('batch');
-    return new FsBlobBatch(this.root, this.shardDirectories, this.keptOpen);
+    return new FsBlobBatch(this.root, this.levels, this.shardDirectories, this.keptOpen);
   }
 
   /**
@@ -117,7 +132,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async stat(sha256: string): Promise<BlobInfo | undefined> {
-    const path = blobPath(this.root, sha256);
+    const path = blobPath(this.root, sha256, this.levels);
     try {
       return { sha256, size: (await stat(path)).size };
     } catch (error) {
@@ -128,7 +143,7 @@ export class FsBlobStore implements BlobStore {
 
   /** Streams a blob, or the inclusive `range` of it; a range not within the blob is a BadRequest. */
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
-    const path = blobPath(this.root, sha256);
+    const path = blobPath(this.root, sha256, this.levels);
     if (range !== undefined) assertRangeShape(range);
     let handle: FileHandle;
     try {
@@ -159,7 +174,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async delete(sha256: string): Promise<boolean> {
-    const path = blobPath(this.root, sha256);
+    const path = blobPath(this.root, sha256, this.levels);
     try {
       await unlink(path);
       return true;
@@ -170,7 +185,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   list(): AsyncIterable<string> {
-    return listBlobHashes(this.root);
+    return listBlobHashes(this.root, this.levels);
   }
 
   private assertOpened(action: string): void {

@@ -22,7 +22,7 @@ import {
   writeNewFile,
   writeNewFileKeptOpen,
 } from './durable-files.js';
-import { blobPath, newTempPath } from './fs-blob-layout.js';
+import { blobPath, newTempPath, type ShardLevels } from './fs-blob-layout.js';
 import { errorCode, toStoreError } from './fs-errors.js';
 
 /** A blob written and checked in `tmp/`, not yet under its hash. */
@@ -222,8 +222,13 @@ function cutOff(): LarderError {
  * the shard directories known to exist, so that later blobs there need no `mkdir`. One
  * removed behind the store's back is made again when the link finds it missing.
  */
-export async function placeBlob(root: string, staged: StagedBlob, made: ReadonlySet<string>): Promise<PlacedBlob> {
-  const target = blobPath(root, staged.sha256);
+export async function placeBlob(
+  root: string,
+  levels: ShardLevels,
+  staged: StagedBlob,
+  made: ReadonlySet<string>,
+): Promise<PlacedBlob> {
+  const target = blobPath(root, staged.sha256, levels);
   const directory = dirname(target);
   const known = made.has(directory);
   let firstCreated = known ? undefined : await mkdir(directory, { recursive: true });
