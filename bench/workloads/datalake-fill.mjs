@@ -47,7 +47,9 @@ export async function addFillerAssets(url, count, groups = GROUPS) {
   const byTags = new Map();
   for (let index = 0; index < count; index += 1) {
     const key = fillerTags(index, groups).join(',');
-    byTags.set(key, [...(byTags.get(key) ?? []), index]);
+    const indexes = byTags.get(key);
+    if (indexes) indexes.push(index);
+    else byTags.set(key, [index]);
   }
   const forms = [];
   for (const indexes of byTags.values()) {
