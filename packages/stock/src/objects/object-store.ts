@@ -156,11 +156,12 @@ export class ObjectStore {
   /**
    * Installs a pack file that arrived (a pull), checking every object in it first; the file
    * is moved. `checkedName`: the file's SHA-256, when the caller has just checked the file
-   * against it (a download does), so that it is not hashed twice.
+   * against it (a download does), so that it is not hashed twice; `bytes`: the file's bytes,
+   * when the caller holds them (a download that wrote them), so that they are not read back.
    */
-  async installPack(path: string, checkedName?: string): Promise<SealedPack> {
+  async installPack(path: string, checkedName?: string, bytes?: Buffer): Promise<SealedPack> {
     await mkdir(this.#packs.folder, { recursive: true });
-    const sealed = await installPack(path, this.#packs.folder, this.#durable, checkedName);
+    const sealed = await installPack(path, this.#packs.folder, this.#durable, checkedName, bytes);
     if (this.#packs.countOf(sealed.name) === undefined) {
       await this.#packs.load(sealed.name, sealed.index, sealed.entries);
     }

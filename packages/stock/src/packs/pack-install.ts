@@ -11,15 +11,17 @@ import { PackWriter, type SealedPack, syncFolder } from './pack-writer.js';
 /**
  * Installs the pack file at `path` (moved, not copied) as `<sha256>.pack` with an index this
  * process builds by walking it; refuses a pack whose objects do not match their ids.
- * `checkedName` is the file's SHA-256 when the caller has just verified it (not hashed again).
+ * `checkedName` is the file's SHA-256 when the caller has just verified it (not hashed again),
+ * and `held` the file's bytes when the caller has them (as it wrote them): not read again.
  */
 export async function installPack(
   path: string,
   folder: string,
   durable: boolean,
   checkedName?: string,
+  held?: Buffer,
 ): Promise<SealedPack> {
-  const bytes = await readFile(path);
+  const bytes = held ?? (await readFile(path));
   const name = checkedName ?? oneShotHash('sha256', bytes, 'hex');
   const entries = scanPack(bytes, path);
   const index = encodeIndex(entries, name, bytes.length);

@@ -4,7 +4,7 @@
  * SHA-256 of its bytes, so the server verifies it for free; large objects go in resumable
  * chunks), packs up in one request each (`PUT /stock-packs/<repo>/<pack>`, or through the
  * blob routes on a server without it), objects down and refs moved through the stock
- * exchange routes.
+ * exchange routes. Requests go through `node:http` (`HttpExchange`), not `fetch`.
  *
  * @example
  * const remote = new HttpStockRemote(); // $LARDER_URL/$LARDER_TOKEN or ~/.larder/credentials.json
@@ -17,11 +17,15 @@
  */
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   type ConnectionOptions,
   DataStore,
+  encodeQuery,
   normalizeServerUrl,
   type Paginated,
   type ResolvedConnection,
@@ -29,6 +33,7 @@ import {
   sendFileRange,
 } from '@larder/client';
 import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
+import { HttpExchange } from './http-exchange.js';
 import type { MoveRefOptions, MoveRefResult, RemotePack, RemoteRepository, StockRemote } from './stock-remote.js';
 
 export interface HttpStockRemoteOptions {
@@ -38,16 +43,19 @@ export interface HttpStockRemoteOptions {
   token?: string | undefined;
   /** Default `$LARDER_CREDENTIALS`, else `~/.larder/credentials.json`. */
   credentialsFile?: string | undefined;
-  /** Milliseconds one request may take (default 10 minutes). */
+  /** Milliseconds a request may wait for the server without a byte arriving (default 10 minutes). */
   timeoutMs?: number;
 }
 
 const ATTEMPTS = 4;
+/** A downloaded pack up to this size is answered from memory (see `downloadPack`). */
+const KEPT_PACK_BYTES = 64 * 1024 * 1024;
 
 export class HttpStockRemote implements StockRemote {
   readonly #connectionOptions: ConnectionOptions;
   readonly #store: DataStore;
   readonly #timeoutMs: number;
+  readonly #exchange: HttpExchange;
   #location: string;
   #resolved: Promise<ResolvedConnection> | undefined;
   /** False once the server answered that it has no one-request pack upload (an older server). */
@@ -63,6 +71,7 @@ export class HttpStockRemote implements StockRemote {
     this.#location = options.url ? normalizeServerUrl(options.url) : 'the configured Larder server';
     this.#store = new DataStore(this.#connectionOptions);
     this.#timeoutMs = options.timeoutMs ?? 600_000;
+    this.#exchange = new HttpExchange(this.#timeoutMs);
   }
 
   /** The server's URL (once a call has resolved it, when the options named none). */
@@ -71,8 +80,10 @@ export class HttpStockRemote implements StockRemote {
   }
 
   async findRepository(name: string): Promise<RemoteRepository | undefined> {
-    const repos = this.#store.service<RemoteRepository>('stock-repos');
-    const page = (await repos.find({ query: { name, $limit: 50 } })) as Paginated<RemoteRepository>;
+    const page = await this.#json<Paginated<RemoteRepository>>(
+      'GET',
+      `/stock-repos?${encodeQuery({ name, $limit: 50 })}`,
+    );
     if (page.data.length <= 1) return page.data[0];
     const { user } = await this.#json<{ user: { _id: string } | null }>('GET', '/whoami');
     const mine = page.data.find((repo) => repo.userId === user?._id);
@@ -84,7 +95,7 @@ export class HttpStockRemote implements StockRemote {
   }
 
   async createRepository(name: string): Promise<RemoteRepository> {
-    return (await this.#store.service<RemoteRepository>('stock-repos').create({ name })) as RemoteRepository;
+    return this.#json<RemoteRepository>('POST', '/stock-repos', { name });
   }
 
   async missingObjects(repo: string, ids: readonly string[]): Promise<string[]> {
@@ -134,30 +145,42 @@ export class HttpStockRemote implements StockRemote {
     return answer.packs;
   }
 
-  async downloadPack(repo: string, pack: string, path: string): Promise<void> {
-    await this.#retrying(async () => {
+  async downloadPack(repo: string, pack: string, path: string): Promise<Buffer | undefined> {
+    return this.#retrying(async () => {
       const have = await stat(path).then(
         (info) => info.size,
         () => 0,
       );
-      const response = await this.#fetch('GET', `/stock-packs/${encode(repo)}/${pack}`, undefined, {
-        ...(have > 0 ? { range: `bytes=${have}-` } : {}),
-      });
-      if (response.status === 416) await rm(path, { force: true });
-      if (response.status !== 200 && response.status !== 206) throw await errorOf(response);
-      const append = response.status === 206;
-      const hash = createHash('sha256');
-      if (append) for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-      const file = await open(path, append ? 'a' : 'w');
-      try {
-        for await (const chunk of response.body ?? []) {
-          hash.update(chunk);
-          await file.write(chunk);
-        }
-      } finally {
-        await file.close();
-      }
-      const actual = hash.digest('hex');
+      const target = `/stock-packs/${encode(repo)}/${pack}`;
+      const { actual, bytes } = await this.#stream(
+        'GET',
+        target,
+        have > 0 ? { range: `bytes=${have}-` } : {},
+        async (response) => {
+          const status = response.statusCode ?? 0;
+          if (status === 416) await rm(path, { force: true });
+          if (status !== 200 && status !== 206) throw errorOfText(target, status, await textOf(response));
+          const append = status === 206;
+          const hash = createHash('sha256');
+          if (append) for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+          // A pack that comes whole (and not too large to hold twice) is kept as it is written:
+          // installing it then reads no file back.
+          let kept: Buffer[] | undefined = append ? undefined : [];
+          let keptBytes = 0;
+          // Each chunk is hashed on its way to the file: the pack is checked without reading it back.
+          const hashing = new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              hash.update(chunk);
+              keptBytes += chunk.length;
+              if (keptBytes > KEPT_PACK_BYTES) kept = undefined;
+              else kept?.push(chunk);
+              done(null, chunk);
+            },
+          });
+          await pipeline(response, hashing, createWriteStream(path, { flags: append ? 'a' : 'w' }));
+          return { actual: hash.digest('hex'), bytes: kept && Buffer.concat(kept) };
+        },
+      );
       if (actual !== pack) {
         await rm(path, { force: true });
         throw new LarderError(
@@ -165,6 +188,7 @@ export class HttpStockRemote implements StockRemote {
           `Stock pack ${pack.slice(0, 12)} arrived damaged (it hashes to ${actual.slice(0, 12)}): pull again`,
         );
       }
+      return bytes;
     });
   }
 
@@ -179,10 +203,15 @@ export class HttpStockRemote implements StockRemote {
   }
 
   async downloadObject(repo: string, id: string): Promise<Uint8Array> {
-    return this.#retrying(async () => {
-      const response = await this.#fetch('GET', `/stock-objects/${encode(repo)}/${id}`);
-      if (response.status !== 200) throw await errorOf(response);
-      return new Uint8Array(await response.arrayBuffer());
+    return this.#retrying(() => {
+      const target = `/stock-objects/${encode(repo)}/${id}`;
+      return this.#stream('GET', target, {}, async (response) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of response) chunks.push(chunk as Buffer);
+        const bytes = Buffer.concat(chunks);
+        if (response.statusCode !== 200) throw errorOfText(target, response.statusCode ?? 0, bytes.toString('utf8'));
+        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      });
     });
   }
 
@@ -191,40 +220,48 @@ export class HttpStockRemote implements StockRemote {
   }
 
   close(): Promise<void> {
+    this.#exchange.close();
     return this.#store.close();
   }
 
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.#fetch(method, path, body);
-    if (!response.ok) throw await errorOf(response);
-    return (await response.json()) as T;
-  }
-
-  async #fetch(
-    method: string,
-    path: string,
-    body?: unknown,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<Response> {
     const { url, token } = await this.#connection();
-    const headers: Record<string, string> = { ...extraHeaders };
+    const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const target = `${url}${path}`;
+    const answer = await this.#exchange.request(
+      method,
+      target,
+      url,
+      headers,
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    if (answer.status < 200 || answer.status >= 300) throw errorOfText(target, answer.status, answer.text);
     try {
-      return await fetch(target, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      return JSON.parse(answer.text) as T;
     } catch (cause) {
       throw new LarderError(
-        'Unavailable',
-        `Could not reach ${target} (${reason(cause)}); is the Larder server running at ${url}?`,
-        { cause },
+        'BadGateway',
+        `${method} ${target} answered ${answer.status} with a body that is not JSON`,
+        {
+          cause,
+        },
       );
     }
+  }
+
+  /** `method path` with `consume` reading the response (see `HttpExchange.stream`). */
+  async #stream<T>(
+    method: string,
+    path: string,
+    extraHeaders: Record<string, string>,
+    consume: (response: IncomingMessage) => Promise<T>,
+  ): Promise<T> {
+    const { url, token } = await this.#connection();
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (token) headers.authorization = `Bearer ${token}`;
+    return this.#exchange.stream(method, `${url}${path}`, url, headers, undefined, consume);
   }
 
   /** The URL and token, resolved once (a failure is retried on the next call). */
@@ -260,17 +297,13 @@ function encode(segment: string): string {
   return encodeURIComponent(segment);
 }
 
-function reason(cause: unknown): string {
-  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  if (inner?.code !== undefined) return String(inner.code);
-  return cause instanceof Error ? cause.message : String(cause);
+async function textOf(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A Feathers error body keeps its name and message; anything else is named from the status. */
-async function errorOf(response: Response): Promise<LarderError> {
-  return errorOfText(response.url, response.status, await response.text().catch(() => ''));
-}
-
 function errorOfText(url: string, status: number, text: string): LarderError {
   try {
     const body = JSON.parse(text) as { message?: unknown };

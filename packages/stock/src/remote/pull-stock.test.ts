@@ -100,4 +100,55 @@ describe('push and pull through a StockRemote', () => {
     expect(await copy.head()).toBeUndefined();
     expect(await objectCount(copy)).toBe(0);
   });
+
+  it('sends every object of a history pushed at once, each before the commit naming it', async () => {
+    const server = await newStock();
+    const { remote, repository, uploads } = memoryRemote(server);
+    const source = await newStock();
+    await source.data.set('x', 'a', tensor([1]));
+    await source.data.set('x', 'b', tensor([2]));
+    const first = await source.commit('first');
+    await source.data.set('x', 'a', tensor([3]));
+    const second = await source.commit('second');
+    await source.data.set('x', 'c', tensor([4]));
+    const third = await source.commit('third');
+    const hashOf = (values: number[]) => source.objects.putTensor(tensor(values));
+
+    const pushed = await pushStock(source, remote, { repo: 'shared' });
+    expect(pushed).toMatchObject({ commit: third, objects: 7 });
+    // [1] is named only by the first commit, which head no longer holds.
+    const tensors = await Promise.all([[1], [2], [3], [4]].map(hashOf));
+    expect(new Set(uploads)).toEqual(new Set([...tensors, first, second, third]));
+    expect(uploads).toHaveLength(7);
+    const at = (hash: string) => uploads.indexOf(hash);
+    expect(Math.max(at(tensors[0] as string), at(tensors[1] as string))).toBeLessThan(at(first));
+    expect(at(tensors[2] as string)).toBeLessThan(at(second));
+    expect(at(tensors[3] as string)).toBeLessThan(at(third));
+    expect(repository.refs.main).toBe(third);
+
+    const copy = await newStock();
+    expect(await pullStock(copy, remote, { repo: 'shared' })).toMatchObject({ status: 'fast-forward', head: third });
+    for (const id of [first, second, third]) {
+      expect((await copy.commitInfo(id)).tree).toEqual((await source.commitInfo(id)).tree);
+    }
+    await copy.checkout(first);
+    expect(tensorValues(await copy.data.get('x', 'a'))).toEqual([1]);
+  });
+
+  it('sends nothing on a forced push back to a commit the server already holds', async () => {
+    const server = await newStock();
+    const { remote, repository, uploads } = memoryRemote(server);
+    const source = await newStock();
+    await source.data.set('x', 'a', tensor([1]));
+    const first = await source.commit('first');
+    await source.data.set('x', 'b', tensor([2]));
+    await source.commit('second');
+    await pushStock(source, remote, { repo: 'shared' });
+    await source.checkout(first);
+    uploads.length = 0;
+    const back = await pushStock(source, remote, { force: true });
+    expect(back).toMatchObject({ commit: first, objects: 0, bytes: 0 });
+    expect(uploads).toEqual([]);
+    expect(repository.refs.main).toBe(first);
+  });
 });

@@ -139,18 +139,25 @@ export async function pullStock(room: StockRoom, remote: StockRemote, options: P
         packs.set(pack.pack, (packs.get(pack.pack) ?? 0) + pack.wanted);
       }
     }
+    const installed: ReadonlyMap<string, unknown>[] = [];
+    let unlisted = false;
     for (const [pack, wanted] of packs) {
       // Named by the pack: an interrupted pull leaves the part, and the next one continues it.
       const part = join(room.layout.scratch, `${pack}.pull.part`);
       await mkdir(room.layout.scratch, { recursive: true });
-      await remote.downloadPack(repository._id, pack, part);
-      // downloadPack checked the file against its name: installing it need not hash it again.
-      const installed = await room.objects.installPack(part, pack);
+      const bytes = await remote.downloadPack(repository._id, pack, part);
+      // downloadPack checked the file against its name: installing it need not hash it again
+      // (each object in it is still checked against its id).
+      const sealed = await room.objects.installPack(part, pack, bytes);
+      if (sealed.entries) installed.push(sealed.entries);
+      else unlisted = true;
       progress.objects += wanted;
-      progress.bytes += installed.bytes;
+      progress.bytes += sealed.bytes;
       options.onProgress?.({ ...progress });
     }
-    if (packs.size > 0) absent = await room.objects.missing(absent);
+    // What the installed packs hold is no longer missing (each of their objects was checked).
+    if (unlisted) absent = await room.objects.missing(absent);
+    else absent = absent.filter((hash) => !installed.some((entries) => entries.has(hash)));
   }
   await forEachConcurrently(absent, options.concurrency ?? 8, async (hash) => {
     await room.objects.writeRaw(hash, await download(hash));

@@ -10,6 +10,7 @@
  * console.log(`${result.objects} objects, ${result.bytes} bytes sent`);
  */
 import { LarderError } from '@larder/protocol';
+import type { ObjectPlace } from '../objects/object-store.js';
 import { PACK_OBJECT_LIMIT } from '../packs/pack-format.js';
 import { sendInPacks } from '../packs/pack-install.js';
 import type { StockRoom } from '../stock-room.js';
@@ -66,6 +67,10 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
   if (head === undefined) {
     throw new LarderError('BadRequest', 'Nothing to push: commit first ("larder stock commit -m <message>")');
   }
+  // Head's own objects are needed whatever the server holds (unless it is up to date): found
+  // while the server is asked about the repository, rather than after.
+  const headPlaces = objectsForCommit(room.objects, head).then((ids) => room.objects.places(ids));
+  headPlaces.catch(() => {});
   const name = await chooseRepositoryName(room.layout, options.repo);
   let repository = await remote.findRepository(name);
   const created = repository === undefined;
@@ -102,27 +107,42 @@ export async function pushStock(room: StockRoom, remote: StockRemote, options: P
   }
   const commits = history.filter((id) => !known.has(id));
   // Per commit: tensors and tags, then manifests, then the commit; older commits first.
-  const needed = new Set<string>();
-  for (const id of commits) for (const hash of await objectsForCommit(room.objects, id)) needed.add(hash);
+  // (Head is among them unless the server's ref is ahead of it: a forced push back.)
+  const ofHead = commits.includes(head) ? await headPlaces : new Map<string, ObjectPlace>();
+  let places = ofHead;
+  const onlyHead = commits.length === 1 && commits[0] === head;
+  if (commits.length > 0 && !onlyHead) {
+    const needed = new Set<string>();
+    for (const id of commits) {
+      for (const hash of id === head ? ofHead.keys() : await objectsForCommit(room.objects, id)) needed.add(hash);
+    }
+    const others = await room.objects.places([...needed].filter((hash) => !ofHead.has(hash)));
+    places = new Map();
+    for (const hash of needed) places.set(hash, (ofHead.get(hash) ?? others.get(hash)) as ObjectPlace);
+  }
 
   // Small objects travel in packs (one upload for thousands of samples), large ones alone.
-  const places = await room.objects.places(needed);
   const alone: string[] = [];
   const packed: string[] = [];
+  let packedBytes = 0;
   for (const [hash, { size, pack }] of places) {
     if (size >= PACK_OBJECT_LIMIT && pack === undefined) alone.push(hash);
-    else packed.push(hash);
+    else {
+      packed.push(hash);
+      packedBytes += size;
+    }
   }
   const missingAlone = await inBatches(alone, (ids) => remote.missingObjects(repository._id, ids));
   // A repository this push just created holds no packs: every packed object is missing.
   const missingPacked = created ? packed : await inBatches(packed, (ids) => remote.missingPacked(repository._id, ids));
   const sizeOf = (hash: string): number => places.get(hash)?.size ?? 0;
+  const sum = (hashes: readonly string[]): number => hashes.reduce((total, hash) => total + sizeOf(hash), 0);
   const progress: TransferProgress = {
     phase: 'upload',
     objects: 0,
     totalObjects: missingAlone.length + missingPacked.length,
     bytes: 0,
-    totalBytes: [...missingAlone, ...missingPacked].reduce((sum, hash) => sum + sizeOf(hash), 0),
+    totalBytes: sum(missingAlone) + (missingPacked === packed ? packedBytes : sum(missingPacked)),
   };
   options.onProgress?.({ ...progress });
   await forEachConcurrently(missingAlone, options.concurrency ?? 4, async (hash) => {

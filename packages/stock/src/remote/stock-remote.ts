@@ -58,9 +58,10 @@ export interface StockRemote {
   locatePacks(repo: string, ids: readonly string[]): Promise<(RemotePack & { wanted: number })[]>;
   /**
    * Downloads a pack of the repository into `path`, continuing a partial file left there by
-   * an interrupted pull; rejects unless the whole file hashes to the pack's name.
+   * an interrupted pull; rejects unless the whole file hashes to the pack's name. May answer
+   * the file's bytes (when they came in one piece), so that installing it need not read it back.
    */
-  downloadPack(repo: string, pack: string, path: string): Promise<void>;
+  downloadPack(repo: string, pack: string, path: string): Promise<Buffer | undefined>;
   /** Uploads one object, streamed from its file; the server checks it against its id. */
   uploadObject(id: string, path: string, size: number): Promise<void>;
   /** One object's bytes, read through the repository's permission. */

@@ -29,6 +29,8 @@ import {
 /** One pack may be this large; clients send packs of at most 256 MiB. */
 export const MAX_PACK_BYTES = 1024 * 1024 * 1024;
 const INDEX_CACHE_BYTES = 256 * 1024 * 1024;
+/** Entries (by hex id) kept of the packs this process verified, at most this many in all (~150 B each). */
+const ENTRY_CACHE_COUNT = 500_000;
 
 export interface StockPackRecord {
   pack: string;
@@ -45,6 +47,12 @@ export class StockPacks {
   private readonly references: BlobReferences;
   private readonly indexes = new Map<string, Buffer>();
   private cachedBytes = 0;
+  /**
+   * The entries of packs this process verified, by pack: exactly what their indexes say (the
+   * index is encoded from them), so a lookup is one `Map.get` instead of a search.
+   */
+  private readonly verified = new Map<string, ReadonlyMap<string, PackEntry>>();
+  private verifiedCount = 0;
 
   constructor(
     private readonly store: DocumentStore,
@@ -100,6 +108,7 @@ export class StockPacks {
     }
     await recordUpload(this.store, pack);
     await recordUpload(this.store, stored.index);
+    this.keepEntries(pack, stored.entries);
     return this.hold(repo, pack, stored.index, stored.indexBytes, stored.entries.size, stored.size, pusher);
   }
 
@@ -119,6 +128,7 @@ export class StockPacks {
     const indexBytes = encodePackIndex(entries, pack, size);
     const index = await this.blobs.put(Readable.from([indexBytes]));
     await recordUpload(this.store, index.sha256);
+    this.keepEntries(pack, entries);
     return this.hold(repo, pack, index.sha256, indexBytes, entries.size, size, pusher);
   }
 
@@ -179,15 +189,27 @@ export class StockPacks {
     const found = new Map<string, PackedLocation>();
     const packs = await this.packsOf(repo);
     if (packs.length === 0) return found;
-    const indexes = await Promise.all(packs.map(async (record) => ({ record, index: await this.index(record.index) })));
+    const searched = await Promise.all(
+      packs.map(async (record) => {
+        const entries = this.verified.get(record.pack);
+        return { pack: record.pack, entries, index: entries ? undefined : await this.index(record.index) };
+      }),
+    );
     const id = Buffer.alloc(32);
     for (const hash of hashes) {
-      // The hash is converted once, whatever the number of packs searched.
-      if (found.has(hash) || !rawId(hash, id)) continue;
-      for (const { record, index } of indexes) {
-        const entry = findIdInPackIndex(index, id);
+      if (found.has(hash)) continue;
+      // The hash is converted once, whatever the number of packs searched through their index.
+      let converted = false;
+      for (const { pack, entries, index } of searched) {
+        let entry: PackEntry | undefined;
+        if (entries) entry = entries.get(hash);
+        else {
+          if (!converted && !rawId(hash, id)) break;
+          converted = true;
+          entry = findIdInPackIndex(index as Buffer, id);
+        }
         if (entry) {
-          found.set(hash, { pack: record.pack, offset: entry.offset, length: entry.length });
+          found.set(hash, { pack, offset: entry.offset, length: entry.length });
           break;
         }
       }
@@ -218,6 +240,19 @@ export class StockPacks {
     indexCount(bytes);
     this.remember(sha256, bytes);
     return bytes;
+  }
+
+  /** Keeps a verified pack's entries for lookups, dropping the oldest packs' past the cap. */
+  private keepEntries(pack: string, entries: ReadonlyMap<string, PackEntry>): void {
+    if (entries.size > ENTRY_CACHE_COUNT || this.verified.has(pack)) return;
+    while (this.verifiedCount + entries.size > ENTRY_CACHE_COUNT) {
+      const [oldest] = this.verified;
+      if (!oldest) break;
+      this.verified.delete(oldest[0]);
+      this.verifiedCount -= oldest[1].size;
+    }
+    this.verified.set(pack, entries);
+    this.verifiedCount += entries.size;
   }
 
   private remember(sha256: string, bytes: Buffer): void {
