@@ -3,17 +3,8 @@
  * connection writes, so a paginated find runs its page query and its count at the same
  * time on two cores, and long scans never block the event loop (sockets, uploads, other
  * requests go on). Workers only execute SQL; compiling queries stays on the main thread.
- *
- * Each connection maps the file on its own, and a page it has not touched yet costs a page
- * fault on first use: a fresh reader's first tag queries over a million documents took 2-3
- * times as long as later ones. So after a start, when the file is small enough to be worth
- * it, each reader in turn walks every table's pages once (a `count(*)`, which reads no row),
- * while the others answer the reads: no read waits for a walk unless every other reader is
- * busy.
  */
-import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LarderError } from '@larder/protocol';
 
@@ -62,31 +53,7 @@ export const CACHE_SIZE_PRAGMA = -32_768;
  */
 export const MMAP_SIZE_BYTES = 2 * 1024 ** 3;
 
-/** What a walking reader weighs when a read picks the least busy thread: more than any queue. */
-const WALK_LOAD = 1_000_000;
-
-/**
- * The largest file whose tables a reader walks at start: at most 1 GiB, and never more than
- * an eighth of the machine's memory, so that the walk maps pages the operating system can
- * keep cached instead of pushing other data out (a larger file's readers start cold).
- */
-export function warmLimitBytes(memoryBytes: number = totalmem()): number {
-  return Math.min(1024 ** 3, Math.floor(memoryBytes / 8));
-}
-
-/** Whether readers of `file` walk its tables at start (`warmLimitBytes`). */
-export function worthWarming(file: string, limitBytes: number = warmLimitBytes()): boolean {
-  try {
-    return statSync(file).size <= limitBytes;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The worker's whole program: open the file read-only, run statements, answer rows; asked to
- * warm, walk every table (named by the schema's own text, quoted) and say which it walked.
- */
+/** The worker's whole program: open the file read-only, run statements, answer rows. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -94,26 +61,9 @@ const db = new Database(workerData.file, { readonly: true, fileMustExist: true }
 db.pragma('busy_timeout = 5000');
 db.pragma('cache_size = ${CACHE_SIZE_PRAGMA}');
 db.pragma('mmap_size = ${MMAP_SIZE_BYTES}');
-function walkTables() {
-  const walked = [];
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-    for (const name of tables) {
-      db.prepare('SELECT count(*) FROM "' + name.replaceAll('"', '""') + '" NOT INDEXED').get();
-      walked.push(name);
-    }
-  } catch {
-    // A table that cannot be walked (changed meanwhile) is only left cold.
-  }
-  return walked;
-}
 const statements = new Map();
 const keepSecondColumn = ${keepSecondColumn.toString()};
-parentPort.on('message', ({ id, sql, params, mode, kept, warm }) => {
-  if (warm) {
-    parentPort.postMessage({ warmed: walkTables() });
-    return;
-  }
+parentPort.on('message', ({ id, sql, params, mode, kept }) => {
   try {
     let statement = statements.get(sql);
     if (!statement) {
@@ -132,28 +82,15 @@ parentPort.on('message', ({ id, sql, params, mode, kept, warm }) => {
 });
 `;
 
-interface ReaderMessage {
-  id: number;
-  rows?: unknown;
-  error?: { message: string; code?: string };
-  warmed?: string[];
-}
-
 class ReaderThread {
   private readonly worker: Worker;
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
-  private warming: ((tables: readonly string[]) => void) | undefined;
 
   constructor(file: string, driver: string) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver } });
     this.worker.unref();
-    this.worker.on('message', (message: ReaderMessage) => {
-      if (message.warmed) {
-        this.warming?.(message.warmed);
-        this.warming = undefined;
-        return;
-      }
+    this.worker.on('message', (message: { id: number; rows?: unknown; error?: { message: string; code?: string } }) => {
       const job = this.jobs.get(message.id);
       if (!job) return;
       this.jobs.delete(message.id);
@@ -162,24 +99,11 @@ class ReaderThread {
       } else job.resolve(message.rows);
     });
     this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', () => {
-      this.warming?.([]);
-      this.warming = undefined;
-      this.failAll(new Error('reader thread exited'));
-    });
+    this.worker.on('exit', () => this.failAll(new Error('reader thread exited')));
   }
 
-  /** Reads waiting on this thread; one walking the file counts as busier than any queue. */
   get load(): number {
-    return this.jobs.size + (this.warming ? WALK_LOAD : 0);
-  }
-
-  /** Walks the file's tables; answers the tables walked (none if the thread stopped). */
-  warm(): Promise<readonly string[]> {
-    return new Promise((resolve) => {
-      this.warming = resolve;
-      this.worker.postMessage({ warm: true });
-    });
+    return this.jobs.size;
   }
 
   run(sql: string, params: unknown[], mode: ReadMode, kept?: KeptRows): Promise<unknown> {
@@ -205,28 +129,9 @@ class ReaderThread {
 export class SqliteReaderPool {
   private readonly threads: ReaderThread[];
 
-  /** The tables each reader walked after the start (none when not warmed). */
-  private readonly walks: Promise<(readonly string[])[]>;
-
-  /** `warm`: whether the readers walk the file's tables after the start (by default, when `worthWarming`). */
-  constructor(file: string, size: number, warm: boolean = worthWarming(file)) {
+  constructor(file: string, size: number) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.threads = Array.from({ length: size }, () => new ReaderThread(file, driver));
-    this.walks = warm ? this.warmInTurn() : Promise.resolve(this.threads.map(() => []));
-  }
-
-  /** One thread at a time, the last first, since reads go to the first of equally idle threads. */
-  private async warmInTurn(): Promise<(readonly string[])[]> {
-    const walked: (readonly string[])[] = this.threads.map(() => []);
-    for (let at = this.threads.length - 1; at >= 0; at -= 1) {
-      walked[at] = await (this.threads[at] as ReaderThread).warm();
-    }
-    return walked;
-  }
-
-  /** The tables each reader walked after the start, once all have. */
-  warmed(): Promise<(readonly string[])[]> {
-    return this.walks;
   }
 
   /** Runs a read on the least busy thread. */
