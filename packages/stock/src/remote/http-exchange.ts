@@ -27,11 +27,10 @@ export class HttpExchange {
     headers: Record<string, string>,
     body?: string,
   ): Promise<ExchangeAnswer> {
-    return this.stream(method, target, base, headers, body, async (response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-      return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
-    });
+    return this.stream(method, target, base, headers, body, async (response) => ({
+      status: response.statusCode ?? 0,
+      text: (await readBody(response)).toString('utf8'),
+    }));
   }
 
   /**
@@ -92,6 +91,13 @@ export class HttpExchange {
     this.#agent.destroy();
     this.#secureAgent.destroy();
   }
+}
+
+/** The whole of a response's body. */
+export async function readBody(response: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function reason(cause: unknown): string {

@@ -33,7 +33,7 @@ import {
   sendFileRange,
 } from '@larder/client';
 import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
-import { HttpExchange } from './http-exchange.js';
+import { HttpExchange, readBody } from './http-exchange.js';
 import type { MoveRefOptions, MoveRefResult, RemotePack, RemoteRepository, StockRemote } from './stock-remote.js';
 
 export interface HttpStockRemoteOptions {
@@ -159,7 +159,8 @@ export class HttpStockRemote implements StockRemote {
         async (response) => {
           const status = response.statusCode ?? 0;
           if (status === 416) await rm(path, { force: true });
-          if (status !== 200 && status !== 206) throw errorOfText(target, status, await textOf(response));
+          if (status !== 200 && status !== 206)
+            throw errorOfText(target, status, (await readBody(response)).toString('utf8'));
           const append = status === 206;
           const hash = createHash('sha256');
           if (append) for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -206,9 +207,7 @@ export class HttpStockRemote implements StockRemote {
     return this.#retrying(() => {
       const target = `/stock-objects/${encode(repo)}/${id}`;
       return this.#stream('GET', target, {}, async (response) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of response) chunks.push(chunk as Buffer);
-        const bytes = Buffer.concat(chunks);
+        const bytes = await readBody(response);
         if (response.statusCode !== 200) throw errorOfText(target, response.statusCode ?? 0, bytes.toString('utf8'));
         return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       });
@@ -295,12 +294,6 @@ export class HttpStockRemote implements StockRemote {
 
 function encode(segment: string): string {
   return encodeURIComponent(segment);
-}
-
-async function textOf(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A Feathers error body keeps its name and message; anything else is named from the status. */

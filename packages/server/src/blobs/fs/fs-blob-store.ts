@@ -76,7 +76,6 @@ export class FsBlobStore implements BlobStore {
       await mkdir(tempDirectory(this.root), { recursive: true });
       this.levels = await openShardLevels(this.root);
     } catch (error) {
-      if (error instanceof LarderError) throw error;
       throw toStoreError(error, `open ${this.root}`);
     }
     this.opened = true;
