@@ -7,8 +7,14 @@
  * refuses (too large, a bad name) is reported with its reason; the others are kept.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFile as readFileCallback } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import {
+  close as closeCallback,
+  createReadStream,
+  fstat as fstatCallback,
+  open as openCallback,
+  read as readCallback,
+  readFile as readFileCallback,
+} from 'node:fs';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { eachAtOnce, LarderError } from '@larder/protocol';
@@ -16,8 +22,12 @@ import type { DatalakeConnection } from './datalake-connection.js';
 import type { Picture, TransferProgress } from './datalake-types.js';
 import { type FormPart, multipartBody } from './multipart-body.js';
 
-/** The callback `readFile`: the promise one opens a `FileHandle` per file, which costs more. */
+/** The callback forms: the promise ones open a `FileHandle` per file, which costs more. */
 const readFile = promisify(readFileCallback);
+const open = promisify(openCallback);
+const fstat = promisify(fstatCallback);
+const read = promisify(readCallback);
+const close = promisify(closeCallback);
 
 export interface BatchUploadOptions {
   tags?: string[];
@@ -39,6 +49,8 @@ interface LocalFile {
   filename: string;
   size: number;
   sha256: string;
+  /** The bytes that were hashed, kept for the file's form (see KEPT_BYTES). */
+  bytes?: Buffer;
 }
 
 interface UploadAnswer {
@@ -55,6 +67,12 @@ const ALONE_BYTES = 16 * 1024 * 1024;
 const HASHING_AT_ONCE = 8;
 /** Files of a form read at once (each holds a descriptor until it is read). */
 const READING_AT_ONCE = 16;
+/**
+ * Bytes of small files kept in memory from their hashing until their form is sent, so that
+ * a new folder is read once, not twice (each read of a small file is four calls to the
+ * thread pool, which cost the client more than the bytes). Past this, files are read again.
+ */
+const KEPT_BYTES = 64 * 1024 * 1024;
 
 export async function uploadPictures(
   connection: DatalakeConnection,
@@ -88,12 +106,19 @@ export async function uploadPictures(
     });
     const answer = await post(connection, body, { 'content-type': 'application/json' });
     answer.data.forEach((picture, at) => {
-      if (picture) settle(indexes[at] as number, picture, 0);
+      const index = indexes[at] as number;
+      if (picture) {
+        settle(index, picture, 0);
+        (files[index] as LocalFile).bytes = undefined;
+      }
     });
     for (const failure of answer.failed) {
       const index = indexes[failure.index] as number;
       if (failure.error.name === 'NotFound') missing.push(index);
-      else failed.push(failureOf(files[index] as LocalFile, failure.error.message));
+      else {
+        failed.push(failureOf(files[index] as LocalFile, failure.error.message));
+        (files[index] as LocalFile).bytes = undefined;
+      }
     }
   });
 
@@ -123,9 +148,14 @@ export async function uploadPictures(
       ...fields.tags.map((tag) => ({ name: 'tags', value: tag })),
       { name: 'source', value: fields.source },
     ];
-    const contents = await eachAtOnce(indexes, READING_AT_ONCE, (index) => readFile((files[index] as LocalFile).path));
+    const contents = await eachAtOnce(indexes, READING_AT_ONCE, async (index) => {
+      const file = files[index] as LocalFile;
+      return file.bytes ?? (await readFile(file.path));
+    });
     indexes.forEach((index, at) => {
-      parts.push({ name: 'file', filename: (files[index] as LocalFile).filename, value: contents[at] as Buffer });
+      const file = files[index] as LocalFile;
+      parts.push({ name: 'file', filename: file.filename, value: contents[at] as Buffer });
+      file.bytes = undefined;
     });
     const { body, contentType } = multipartBody(parts);
     const answer = await post(connection, body, { 'content-type': contentType });
@@ -178,29 +208,52 @@ function formsOf(indexes: readonly number[], files: readonly LocalFile[]): numbe
 
 async function hashAll(paths: readonly string[]): Promise<LocalFile[]> {
   const files: LocalFile[] = new Array(paths.length);
+  let kept = 0;
   await eachAtOnce(
     paths.map((path, index) => ({ path, index })),
     HASHING_AT_ONCE,
     async ({ path, index }) => {
-      files[index] = { path, filename: basename(path), ...(await hashFile(path)) };
+      const { bytes, ...hashed } = await hashFile(path);
+      const keep = bytes !== undefined && kept + bytes.byteLength <= KEPT_BYTES;
+      if (keep) kept += bytes.byteLength;
+      files[index] = { path, filename: basename(path), ...hashed, ...(keep ? { bytes } : {}) };
     },
   );
   return files;
 }
 
 /**
- * A small file is read whole, in one call (a read stream costs several times more per file
- * than the bytes' own hashing); a large one is streamed.
+ * A small file is read whole through one descriptor (open, size, read, close: a read stream
+ * costs several times more per file than the bytes' own hashing) and its bytes are answered;
+ * a large one is streamed.
  */
-async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
-  const { size } = await stat(path);
-  if (size <= ALONE_BYTES) {
-    const bytes = await readFile(path);
-    return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+async function hashFile(path: string): Promise<{ size: number; sha256: string; bytes?: Buffer }> {
+  const fd = await open(path, 'r');
+  let size: number;
+  try {
+    size = (await fstat(fd)).size;
+    if (size <= ALONE_BYTES) {
+      const bytes = await readWhole(fd, size);
+      return { size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
+    }
+  } finally {
+    await close(fd);
   }
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return { size, sha256: hash.digest('hex') };
+}
+
+/** The first `size` bytes of `fd` (fewer if the file is shorter now). */
+async function readWhole(fd: number, size: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await read(fd, buffer, filled, size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === size ? buffer : buffer.subarray(0, filled);
 }
 
 /** The error `upload` throws when some files were not made pictures (the others were). */
