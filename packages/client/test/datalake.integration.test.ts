@@ -4,7 +4,7 @@
  * labelled; pushDataset with COCO and dlAnnotations; downloads that verify and resume.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -14,12 +14,13 @@ import { Datalake, Experiments, LarderError, seededSample } from '../src/index.j
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function writePictures(folder: string, count: number, prefix: string): Promise<Buffer[]> {
+/** `count` PNGs named `<prefix><i>.png`; `first` shifts their sizes, so that other calls make other bytes. */
+async function writePictures(folder: string, count: number, prefix: string, first = 0): Promise<Buffer[]> {
   await mkdir(folder, { recursive: true });
   const all: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const bytes = await sharp({
-      create: { width: 40 + i, height: 30, channels: 3, background: { r: i * 20, g: 60, b: 9 } },
+      create: { width: 40 + first + i, height: 30, channels: 3, background: { r: i * 20, g: 60, b: 9 } },
     })
       .png()
       .toBuffer();
@@ -92,6 +93,23 @@ describe('SDK datalake', () => {
     expect(every.map((p) => p._id)).toEqual(pictures.map((p) => p._id).sort());
     await expect(lake.pictures.fetch({ quantity: 2 })).rejects.toBeInstanceOf(LarderError);
     expect(seededSample([1, 2, 3, 4], 0.5, 1)).toEqual(seededSample([1, 2, 3, 4], 0.5, 1));
+  });
+
+  it('uploads the files of nested folders and links, skipping hidden entries', async () => {
+    const folder = join(dir, 'nested');
+    const top = await writePictures(folder, 2, 'top', 100);
+    const inner = await writePictures(join(folder, 'inner'), 2, 'in', 110);
+    await writePictures(folder, 1, '.hidden', 130);
+    await writePictures(join(folder, '.cache'), 1, 'skipped', 140);
+    const elsewhere = join(dir, 'elsewhere');
+    const linked = await writePictures(elsewhere, 1, 'linked', 120);
+    await symlink(join(elsewhere, 'linked0.png'), join(folder, 'link.png'));
+    await symlink(join(dir, 'missing.png'), join(dir, 'broken.png'));
+
+    const pictures = await lake.pictures.upload(folder, { tags: ['nested'] });
+    expect(pictures.map((p) => p.filename).sort()).toEqual(['in0.png', 'in1.png', 'link.png', 'top0.png', 'top1.png']);
+    expect(pictures.map((p) => p.sha256).sort()).toEqual([...top, ...inner, ...linked].map(sha256).sort());
+    await expect(lake.pictures.upload(join(dir, 'broken.png'))).rejects.toThrow(/No file or folder/);
   });
 
   it('creates, derives, labels, publishes and downloads datasets', async () => {

@@ -206,14 +206,26 @@ async function expandPaths(paths: readonly string[]): Promise<string[]> {
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new LarderError('NotFound', `No file or folder ${path}`);
     if (info.isFile()) files.push(path);
-    else if (info.isDirectory()) {
-      const entries = await readdir(path, { withFileTypes: true });
-      const inside = entries
-        .filter((entry) => !entry.name.startsWith('.'))
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((entry) => join(path, entry.name));
-      files.push(...(await expandPaths(inside)));
-    }
+    else if (info.isDirectory()) files.push(...(await folderFiles(path)));
+  }
+  return files;
+}
+
+/**
+ * The files in `folder` and its subfolders, hidden ones left out, in name order. The entries'
+ * own types say which are files and folders; only a link (or an entry of unknown type) costs
+ * a `stat`, so that a folder of many pictures is not stat'ed file by file.
+ */
+async function folderFiles(folder: string): Promise<string[]> {
+  const entries = (await readdir(folder, { withFileTypes: true }))
+    .filter((entry) => !entry.name.startsWith('.'))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(folder, entry.name);
+    if (entry.isFile()) files.push(path);
+    else if (entry.isDirectory()) files.push(...(await folderFiles(path)));
+    else files.push(...(await expandPaths([path])));
   }
   return files;
 }
