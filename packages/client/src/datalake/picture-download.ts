@@ -7,9 +7,10 @@
  * `.partial` file with `Range` after a broken connection, verified the same way.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, writeFile as writeFileCallback } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { eachAtOnce, LarderError } from '@larder/protocol';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import type { DatalakeConnection } from './datalake-connection.js';
@@ -72,6 +73,9 @@ const WRITES_AT_ONCE = 16;
 /** Local files checked at once on a restart. */
 const CHECKS_AT_ONCE = 8;
 
+/** The callback `writeFile`: the promise one opens a `FileHandle` per file, which costs more. */
+const writeFile = promisify(writeFileCallback);
+
 export async function downloadPictures(
   connection: DatalakeConnection,
   pictures: readonly Picture[],
@@ -90,8 +94,10 @@ export async function downloadPictures(
     options.onProgress?.({ done: report.files, total, bytes: report.bytes });
   };
   const wanted: Picture[] = [];
+  // Only the names the folder lists are checked: a new download costs no look-up per file.
+  const present = new Set(await readdir(folder));
   await eachAtOnce(pictures, CHECKS_AT_ONCE, async (picture) => {
-    if (await holds(pathOf(picture), picture.sha256)) {
+    if (present.has(names.get(picture._id) as string) && (await holds(pathOf(picture), picture.sha256))) {
       report.skipped += 1;
       counted(0);
     } else wanted.push(picture);
