@@ -66,6 +66,9 @@ describe('sqlite: a listing kept between pages', () => {
 });
 
 describe('sqlite: the WAL is copied back once it holds walCheckpointPages pages', () => {
+  // These writes give the event loop no turn, so the main connection never copies the rest
+  // of a worker's pass: the WAL is bounded by passes that end between two writes, and
+  // otherwise by the writer's own checkpoint at four times the threshold.
   /** The WAL file's size after writing ~2 MiB of random-key documents, 100 per commit. */
   async function walBytesAfterWrites(walCheckpointPages: number): Promise<number> {
     const dir = await mkdtemp(join(tmpdir(), 'larder-sqlite-'));
