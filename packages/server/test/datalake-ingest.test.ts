@@ -354,4 +354,35 @@ describe.each(BACKENDS)('datalake bulk ingest and archives on %s', (backend) => 
     expect((await archive(ada.token, { assetIds: tooMany })).status).toBe(413);
     expect((await archive(ada.token, undefined, 'GET')).status).toBe(405);
   });
+
+  // Last: its collections take any bytes nothing holds.
+  it("holds a form's new pictures by their records alone, and keeps a refused file through the grace period", async () => {
+    const made = await picture(26, 14, 777);
+    const refused = await picture(27, 15, 778);
+    const upload = await form(ada.token, [
+      { name: 'held.jpg', bytes: made },
+      { name: '..', bytes: refused },
+    ]);
+    expect(upload.status).toBe(201);
+    expect(upload.body.failed).toMatchObject([{ index: 1, error: { code: 400 } }]);
+    const stored = async (bytes: Buffer) =>
+      (
+        await fetch(`${server.url}/blobs/${sha256(bytes)}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${ada.token}` },
+        })
+      ).status;
+    const collect = () =>
+      server.request('POST', '/blobs/gc', { token: server.adminToken, body: { graceSeconds: 3600 } });
+    expect((await collect()).status).toBe(200);
+    expect(await stored(made)).toBe(200);
+    expect(await stored(refused)).toBe(200);
+    // The picture's record was all that held its bytes (no upload row): once it is gone, so
+    // are they, grace period or not. The refused file's upload was recorded: it stays.
+    const id = upload.body.data[0]._id;
+    expect((await server.request('DELETE', `/assets/${id}`, { token: ada.token })).status).toBe(200);
+    expect((await collect()).status).toBe(200);
+    expect(await stored(made)).toBe(404);
+    expect(await stored(refused)).toBe(200);
+  });
 });

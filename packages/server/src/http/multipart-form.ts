@@ -5,7 +5,8 @@
  * (a 400 with a sentence for a malformed or truncated body), never an unhandled `error`
  * event, and no part is left half-written: the form is read whole or refused whole (with
  * `perFileFailures`, a file the store refuses, too large say, is reported alone instead).
- * Stored files are recorded as uploaded and claimed a batch at a time.
+ * Stored files are recorded as uploaded (unless the caller holds them itself) and claimed a
+ * batch at a time.
  *
  * @example
  * const form = await readMultipartForm(ctx, { store, blobs, actor, maxBlobBytes, noun: 'pictures' });
@@ -19,7 +20,7 @@ import type { Actor } from '../auth/actor.js';
 import { recordBlobClaims } from '../auth/blob-access.js';
 import type { BlobBatch, BlobInfo, BlobStore } from '../blobs/blob-store.js';
 import { startBlobBatch } from '../blobs/blob-store-batch.js';
-import { confirmUploads } from '../blobs/lifecycle/blob-uploads.js';
+import { confirmUploads, lastDeletion } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
 
 export interface FormFile {
@@ -50,6 +51,11 @@ export interface MultipartForm {
   failed: FailedFormFile[];
   /** Text fields by name, repeated fields in order. */
   fields: Map<string, string[]>;
+  /**
+   * With `recordUploads: false`: the last blob deletion's token, read before any file was
+   * stored, for `lostAmong` once the caller has recorded what holds the files.
+   */
+  deletionBefore?: string;
 }
 
 export interface ReadFormOptions {
@@ -69,6 +75,14 @@ export interface ReadFormOptions {
   perFileFailures?: boolean;
   /** Keeps the first this many bytes of each file in `head` (to read a picture's size). */
   headBytes?: number;
+  /**
+   * Whether each stored file is recorded as uploaded (default true), which keeps it from
+   * collection through the grace period. `false`: the caller holds the files itself before
+   * it trusts them (a reference, then `lostAmong`) and records the upload of any it does not
+   * keep (`confirmUploads`), as the datalake's ingest does: a file that becomes an asset in
+   * the same request then costs no upload row.
+   */
+  recordUploads?: boolean;
 }
 
 export const MAX_FORM_FILES = 1000;
@@ -189,6 +203,7 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
   }
   const pending: Pending[] = [];
   const fields = new Map<string, string[]>();
+  const deletionBefore = options.recordUploads === false ? await lastDeletion(options.store) : undefined;
   // The files are staged as they arrive and made durable together once the form is whole.
   const batch = startBlobBatch(options.blobs);
   let outcomes: PromiseSettledResult<BlobInfo>[];
@@ -221,7 +236,8 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
   }
   const stored = outcomes.flatMap((result) => (result.status === 'fulfilled' ? [result.value.sha256] : []));
   // Recorded as uploaded and claimed a batch at a time: a form may hold a thousand files.
-  const lost = await confirmUploads(options.store, options.blobs, stored);
+  const lost =
+    options.recordUploads === false ? new Set<string>() : await confirmUploads(options.store, options.blobs, stored);
   if (lost.size > 0 && !options.perFileFailures) throw collected();
   await recordBlobClaims(
     options.store,
@@ -241,7 +257,7 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
       files.push({ field, filename, sha256, size, index, ...head });
     }
   }
-  return { files, failed, fields };
+  return { files, failed, fields, ...(deletionBefore === undefined ? {} : { deletionBefore }) };
 }
 
 function collected(): LarderError {

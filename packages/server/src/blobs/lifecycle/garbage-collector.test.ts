@@ -20,7 +20,7 @@ import { FsBlobStore } from '../fs/fs-blob-store.js';
 import { S3BlobStore } from '../s3/s3-blob-store.js';
 import { testS3Client } from '../test-support/s3-test-client.js';
 import { BLOB_REFS_COLLECTION, BlobReferences } from './blob-references.js';
-import { confirmUpload, recordUpload, survivesCollection } from './blob-uploads.js';
+import { confirmUpload, lastDeletion, recordUpload, survivesCollection } from './blob-uploads.js';
 import { GarbageCollector } from './garbage-collector.js';
 
 interface Setup {
@@ -161,5 +161,21 @@ describe.each(setups)('garbage collection on %s', (_name, make) => {
     const report = await new GarbageCollector(store, blobs).collect({ graceMs: 0, dryRun: true });
     expect(report).toMatchObject({ scanned: 1, deleted: 1, bytesFreed: 100, dryRun: true });
     expect(await blobs.stat(sha256)).toBeDefined();
+  });
+
+  it('writes a new deletion token with each delete, and none when it deletes nothing', async () => {
+    const { store, blobs } = await open();
+    const collector = new GarbageCollector(store, blobs);
+    const start = await lastDeletion(store);
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(100)]));
+    await recordUpload(store, sha256);
+    await collector.collect({ graceMs: HOUR });
+    expect(await lastDeletion(store)).toBe(start);
+    await collector.collect({ graceMs: 0 });
+    const afterOne = await lastDeletion(store);
+    expect(afterOne).not.toBe(start);
+    expect(await blobs.stat(sha256)).toBeUndefined();
+    await collector.collect({ graceMs: 0 });
+    expect(await lastDeletion(store)).toBe(afterOne);
   });
 });

@@ -6,7 +6,9 @@
  * Safe while uploads and writes go on: each candidate is marked in `_blob_collecting`, then
  * checked again, then deleted, then unmarked. Writers record their upload or reference
  * first and look for the mark second (`survivesCollection`), so for every interleaving
- * either the collector sees the writer's row or the writer sees the mark and waits.
+ * either the collector sees the writer's row or the writer sees the mark and waits. Each
+ * delete writes a new deletion token before its unmark (`noteDeletion`), which lets a writer
+ * that saw no mark skip its stat when the token did not move (`lostAmong`).
  *
  * @example
  * const report = await new GarbageCollector(store, blobs).collect({ graceMs: 0 });
@@ -17,7 +19,7 @@ import { BLOB_CLAIMS_COLLECTION } from '../../auth/blob-access.js';
 import type { DocumentStore } from '../../stores/document-store.js';
 import type { BlobStore } from '../blob-store.js';
 import { BlobReferences } from './blob-references.js';
-import { BLOB_COLLECTING_COLLECTION, BLOB_UPLOADS_COLLECTION } from './blob-uploads.js';
+import { BLOB_COLLECTING_COLLECTION, BLOB_UPLOADS_COLLECTION, noteDeletion } from './blob-uploads.js';
 
 export interface CollectOptions {
   /** Blobs uploaded less than this long ago are kept even when unreferenced. */
@@ -104,6 +106,10 @@ export class GarbageCollector {
       if (error instanceof LarderError && error.name === 'Conflict') return undefined; // another collector has it
       throw error;
     }
+    // Once the blob is deleted, the mark stays until the new deletion token is written: a
+    // writer that finds neither may trust its bytes without a stat (`lostAmong`). Should that
+    // write fail, the mark is left to go stale, and writers meanwhile wait on it.
+    let unmark = true;
     try {
       const uploadedRecently = await this.store.count(
         BLOB_UPLOADS_COLLECTION,
@@ -111,12 +117,19 @@ export class GarbageCollector {
       );
       if (uploadedRecently > 0 || (await this.references.isReferenced(sha256))) return undefined;
       const size = (await this.blobs.stat(sha256))?.size ?? 0;
-      await this.blobs.delete(sha256);
+      unmark = false;
+      try {
+        await this.blobs.delete(sha256);
+      } finally {
+        // Even after a failed delete: the bytes may be gone.
+        await noteDeletion(this.store);
+        unmark = true;
+      }
       await this.store.remove(BLOB_CLAIMS_COLLECTION, eq(['sha256'], sha256));
       await this.store.remove(BLOB_UPLOADS_COLLECTION, eq(['_id'], sha256));
       return size;
     } finally {
-      await this.store.remove(BLOB_COLLECTING_COLLECTION, eq(['_id'], sha256));
+      if (unmark) await this.store.remove(BLOB_COLLECTING_COLLECTION, eq(['_id'], sha256));
     }
   }
 

@@ -11,6 +11,10 @@
  * which checks again as for any caller, is told what is known held so it looks nothing up;
  * a picture the batch adds no tag or name to is answered as it is, without a write.
  *
+ * A form's files come with no upload row (`uploadUnrecorded`): a new picture holds its bytes
+ * by its reference, added before the blob is checked against a concurrent collection and
+ * before anything reads it, and the others' uploads are recorded at the end.
+ *
  * @example
  * const outcomes = await ingest.run(actor, [{ sha256, filename: 'a.jpg' }], { tags: ['cat'] }, params);
  * // [{ asset: { _id: 'p…', width: 640, … } }] or [{ error: LarderError('NotFound', …) }]
@@ -22,6 +26,8 @@ import { claimedAmong } from '../../auth/blob-access.js';
 import { BlobNaming } from '../../auth/blob-naming.js';
 import { type BlobInfo, type BlobStore, isSha256 } from '../../blobs/blob-store.js';
 import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
+import { BlobReferences, ownerOf } from '../../blobs/lifecycle/blob-references.js';
+import { confirmUploads, lostAmong } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
 import { pictureAssetId } from './asset-ids.js';
@@ -39,11 +45,21 @@ export interface IngestFile {
   /** The file's first bytes, when they were kept as it was received. */
   head?: Buffer;
   /**
-   * The size this very request stored the bytes with, once the upload was confirmed to stay
-   * (`readMultipartForm`): the blob is then not looked up again. Set by the server only,
-   * never from a client's fields.
+   * The size this very request stored and claimed the bytes with (`readMultipartForm`), its
+   * upload recorded or, with `uploadUnrecorded`, left to the ingest: the claim and the size
+   * are then not looked up again. Set by the server only, never from a client's fields.
    */
   uploadedSize?: number;
+  /**
+   * With `uploadedSize`: the request stored the bytes but recorded no upload
+   * (`readMultipartForm`'s `recordUploads: false`). A new asset then holds the blob by its
+   * reference, added before the blob is checked against a concurrent collection
+   * (`lostAmong`); every other file's upload is recorded here. Should the ingest throw, the
+   * caller records them all (`confirmUploads`).
+   */
+  uploadUnrecorded?: boolean;
+  /** With `uploadUnrecorded`: the last deletion's token read before the bytes were stored (`lostAmong`). */
+  deletionBefore?: string;
 }
 
 export type IngestOutcome = { asset: StoredDocument; error?: undefined } | { error: LarderError; asset?: undefined };
@@ -58,6 +74,17 @@ interface Checked {
   extra: Record<string, unknown>;
   head: Buffer | undefined;
   uploadedSize: number | undefined;
+  uploadUnrecorded: boolean;
+  deletionBefore: string | undefined;
+}
+
+/** This request's blobs that no upload row keeps (see `IngestFile.uploadUnrecorded`). */
+interface Unrecorded {
+  hashes: ReadonlySet<string>;
+  /** Held by a new asset's reference, checked after it was added. */
+  held: Set<string>;
+  /** Taken by a collection before the reference was seen. */
+  lost: Set<string>;
 }
 
 export interface IngestPorts {
@@ -96,11 +123,16 @@ export async function ingestFiles(
       outcomes[index] = { error: asLarderError(error) };
     }
   });
+  const unrecorded: Unrecorded = {
+    hashes: new Set(checked.filter((file) => file.uploadUnrecorded).map((file) => file.sha256)),
+    held: new Set(),
+    lost: new Set(),
+  };
   for (let start = 0; start < checked.length; start += BATCH) {
     const slice = checked.slice(start, start + BATCH);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await ingestBatch(ports, actor, slice, outcomes, params);
+        await ingestBatch(ports, actor, slice, outcomes, unrecorded, params);
         break;
       } catch (error) {
         // Another upload of the same bytes inserted first: the next round merges into it.
@@ -108,7 +140,33 @@ export async function ingestFiles(
       }
     }
   }
+  await recordTheRest(ports, files, outcomes, unrecorded);
   return outcomes;
+}
+
+/**
+ * The uploads of this request's blobs that no new asset holds (merged into an existing one,
+ * refused, a bad name) are recorded, so that they keep their grace period as any upload
+ * does; one a collection took meanwhile fails.
+ */
+async function recordTheRest(
+  ports: IngestPorts,
+  files: readonly IngestFile[],
+  outcomes: IngestOutcome[],
+  unrecorded: Unrecorded,
+): Promise<void> {
+  const rest = new Set<string>();
+  for (const file of files) {
+    const { sha256 } = file;
+    if (file.uploadUnrecorded && isSha256(sha256) && !unrecorded.held.has(sha256) && !unrecorded.lost.has(sha256)) {
+      rest.add(sha256);
+    }
+  }
+  if (rest.size === 0) return;
+  const lost = await confirmUploads(ports.store, ports.blobs, rest);
+  files.forEach((file, index) => {
+    if (typeof file.sha256 === 'string' && lost.has(file.sha256)) outcomes[index] = { error: collected() };
+  });
 }
 
 function checkFile(actor: Actor, file: IngestFile, index: number): Checked {
@@ -126,6 +184,8 @@ function checkFile(actor: Actor, file: IngestFile, index: number): Checked {
     extra: file.extra ?? {},
     head: file.head,
     uploadedSize: file.uploadedSize,
+    uploadUnrecorded: file.uploadUnrecorded === true && file.uploadedSize !== undefined,
+    deletionBefore: typeof file.deletionBefore === 'string' ? file.deletionBefore : undefined,
   };
 }
 
@@ -134,6 +194,7 @@ async function ingestBatch(
   actor: Actor,
   files: readonly Checked[],
   outcomes: IngestOutcome[],
+  unrecorded: Unrecorded,
   params?: DocumentParams,
 ): Promise<void> {
   const { store } = ports;
@@ -160,7 +221,13 @@ async function ingestBatch(
   const merging = found.filter((asset) => byId.has(asset._id));
   await mergeExisting(ports, actor, merging, byId, answers, params);
 
-  const fresh = [...byId.entries()].filter(([id]) => !existing.has(id));
+  const lost = await holdUnrecorded(
+    ports,
+    [...byId.entries()].filter(([id]) => !existing.has(id)),
+    unrecorded,
+  );
+  for (const id of lost) refused.set(id, collected());
+  const fresh = [...byId.entries()].filter(([id]) => !existing.has(id) && !lost.has(id));
   const made = await eachAtOnce(fresh, AT_ONCE, async ([id, group]) => {
     const first = group[0] as Checked;
     const size = stored.get(first.sha256) as number;
@@ -182,6 +249,7 @@ async function ingestBatch(
     return record;
   });
   const { records, held } = await namable(ports, actor, made, stored, refused);
+  await recordRefused(ports, made, records, unrecorded);
   if (records.length > 0) {
     for (const asset of await ports.insert(records, params, held)) answers.set(asset._id, asset);
   }
@@ -285,6 +353,66 @@ async function namable(
     }
   });
   return { records: namable, held };
+}
+
+/**
+ * The new pictures whose blob this request stored without an upload row get their reference
+ * now, before their blob is checked (`lostAmong`), read for its size or written: a collector
+ * either sees the reference or has deleted the blob already, which the check then finds, and
+ * that picture is not made (no asset ever names a collected blob). Answers the ids of those
+ * lost so. The create finds the references present and adds none.
+ */
+async function holdUnrecorded(
+  ports: IngestPorts,
+  fresh: readonly [id: string, group: readonly Checked[]][],
+  unrecorded: Unrecorded,
+): Promise<Set<string>> {
+  const holding = fresh.filter(([, group]) => unrecorded.hashes.has((group[0] as Checked).sha256));
+  const wanted = holding.map(([id, group]) => ({ sha256: (group[0] as Checked).sha256, owner: ownerOf(ASSETS, id) }));
+  if (wanted.length === 0) return new Set();
+  // One token for all, when every file of the batch read the same one (one form's do).
+  const tokens = new Set(holding.flatMap(([, group]) => group.map((file) => file.deletionBefore)));
+  const deletionBefore = tokens.size === 1 ? [...tokens][0] : undefined;
+  const references = new BlobReferences(ports.store);
+  await references.addAll(wanted);
+  const lost = await lostAmong(
+    ports.store,
+    ports.blobs,
+    wanted.map((reference) => reference.sha256),
+    deletionBefore,
+  );
+  for (const { sha256 } of wanted) (lost.has(sha256) ? unrecorded.lost : unrecorded.held).add(sha256);
+  // A lost picture's reference is left for the collector to drop once no record holds it: a
+  // concurrent upload of the same bytes by the same caller names the same reference, and
+  // may have found it present and added none of its own.
+  return new Set(fresh.filter(([, group]) => lost.has((group[0] as Checked).sha256)).map(([id]) => id));
+}
+
+/**
+ * The pictures the naming check refused have their upload recorded, so that their bytes keep
+ * the grace period any upload has. Their reference stays, for the reason `holdUnrecorded`
+ * gives: the collector drops it once it is older than the grace period and no record holds it.
+ */
+async function recordRefused(
+  ports: IngestPorts,
+  made: readonly Record<string, unknown>[],
+  kept: readonly Record<string, unknown>[],
+  unrecorded: Unrecorded,
+): Promise<void> {
+  const keptIds = new Set(kept.map((record) => record._id));
+  const refused = made
+    .filter((record) => !keptIds.has(record._id) && unrecorded.held.has(record.sha256 as string))
+    .map((record) => record.sha256 as string);
+  if (refused.length === 0) return;
+  await confirmUploads(ports.store, ports.blobs, refused);
+  for (const sha256 of refused) unrecorded.held.delete(sha256);
+}
+
+function collected(): LarderError {
+  return new LarderError(
+    'Unavailable',
+    'These bytes were garbage-collected while they were being uploaded; upload them again',
+  );
 }
 
 /** The existing asset with the batch's new tags and file names (at most 100 names kept). */

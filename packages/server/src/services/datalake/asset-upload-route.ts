@@ -29,6 +29,7 @@ import { type ErrorName, LarderError } from '@larder/protocol';
 import type { Context, Next } from 'koa';
 import type { FeatureContext } from '../../app/feature.js';
 import type { Actor } from '../../auth/actor.js';
+import { confirmUploads } from '../../blobs/lifecycle/blob-uploads.js';
 import { MAX_FORM_FILES, readMultipartForm } from '../../http/multipart-form.js';
 import { readJsonBody } from '../../http/read-json-body.js';
 import type { StoredDocument } from '../../stores/document-store.js';
@@ -95,6 +96,9 @@ export function assetUploadRoute(context: FeatureContext) {
       noun: 'pictures',
       perFileFailures: true,
       headBytes: HEAD_BYTES,
+      // The ingest holds each file that becomes an asset by its reference, and records the
+      // upload of the others: most files of a form then cost no upload row.
+      recordUploads: false,
     });
     const parts = form.files.length + form.failed.length;
     if (parts === 0) throw new LarderError('BadRequest', 'The form holds no file');
@@ -103,16 +107,30 @@ export function assetUploadRoute(context: FeatureContext) {
       source: form.fields.get('source')?.[0],
       public: form.fields.get('public')?.[0] === 'true',
     });
-    const outcomes = await assets().ingest(
-      form.files.map((file) => ({
-        sha256: file.sha256,
-        filename: file.filename,
-        head: file.head,
-        uploadedSize: file.size,
-        ...common,
-      })),
-      paramsOf(actor),
-    );
+    let outcomes: IngestOutcome[];
+    try {
+      outcomes = await assets().ingest(
+        form.files.map((file) => ({
+          sha256: file.sha256,
+          filename: file.filename,
+          head: file.head,
+          uploadedSize: file.size,
+          uploadUnrecorded: true,
+          deletionBefore: form.deletionBefore,
+          ...common,
+        })),
+        paramsOf(actor),
+      );
+    } catch (error) {
+      // Refused whole (401, 403, a store failure): the bytes keep their grace period, as any
+      // upload's, so that the client's next try may name them by hash.
+      await confirmUploads(
+        store,
+        blobs,
+        form.files.map((file) => file.sha256),
+      ).catch(() => undefined);
+      throw error;
+    }
     const answer: UploadAnswer = { data: new Array(parts).fill(null), failed: [] };
     for (const [at, file] of form.files.entries()) {
       settle(answer, file.index, file.filename, outcomes[at] as IngestOutcome);
