@@ -8,13 +8,18 @@ import { pushStock } from './push-stock.js';
 import type { RemoteRepository, StockRemote } from './stock-remote.js';
 
 /** A server held in memory: one repository backed by a local stock room's object store. */
-function memoryRemote(server: StockRoom, options: { damage?: string } = {}) {
+function memoryRemote(server: StockRoom, options: { damage?: string; uncreated?: boolean } = {}) {
   const repository: RemoteRepository = { _id: 'r1', name: 'shared', refs: {} };
   const uploads: string[] = [];
+  // An uncreated repository is found only once a push has created it.
+  let exists = options.uncreated !== true;
   const remote: StockRemote = {
     location: 'memory',
-    findRepository: async (name) => (name === repository.name ? repository : undefined),
-    createRepository: async () => repository,
+    findRepository: async (name) => (exists && name === repository.name ? repository : undefined),
+    createRepository: async () => {
+      exists = true;
+      return repository;
+    },
     missingObjects: async (_repo, ids) => {
       const missing: string[] = [];
       for (const id of ids) if (!(await server.objects.has(id))) missing.push(id);
@@ -133,6 +138,32 @@ describe('push and pull through a StockRemote', () => {
     }
     await copy.checkout(first);
     expect(tensorValues(await copy.data.get('x', 'a'))).toEqual([1]);
+  });
+
+  it('sends everything to a repository it creates, one commit or a whole history', async () => {
+    for (const commits of [1, 3]) {
+      const server = await newStock();
+      const { remote, repository, uploads } = memoryRemote(server, { uncreated: true });
+      const source = await newStock();
+      const ids: string[] = [];
+      for (let at = 0; at < commits; at += 1) {
+        // 20 samples written together go into a local pack; each commit replaces them.
+        await source.data.setMany(
+          'x',
+          Array.from({ length: 20 }, (_, index) => [`s${index}`, tensor([at, index])] as const),
+        );
+        ids.push(await source.commit(`commit ${at}`));
+      }
+      const pushed = await pushStock(source, remote, { repo: 'shared' });
+      expect(pushed).toMatchObject({ created: true, commit: ids.at(-1), objects: 21 * commits });
+      expect(new Set(uploads).size).toBe(21 * commits);
+      for (const id of ids) expect(uploads).toContain(id);
+      expect(repository.refs.main).toBe(ids.at(-1));
+      const copy = await newStock();
+      await pullStock(copy, remote, { repo: 'shared' });
+      await copy.checkout(ids[0] as string);
+      expect(tensorValues(await copy.data.get('x', 's7'))).toEqual([0, 7]);
+    }
   });
 
   it('sends nothing on a forced push back to a commit the server already holds', async () => {
