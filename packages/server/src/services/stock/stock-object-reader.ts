@@ -26,16 +26,6 @@ export function blobObjectBytes(blobs: BlobStore): StockObjectBytes {
 /** Commits and manifests are small; anything larger is not one. */
 const MAX_JSON_OBJECT_BYTES = 64 * 1024 * 1024;
 const HASH = /^[0-9a-f]{64}$/;
-const HEX_DIGITS = /^[0-9a-f]*$/;
-
-/** Whether every one of `values` is an object id: 64 characters each, then one test of them all joined. */
-function allObjectIds(values: readonly unknown[]): boolean {
-  for (let at = 0; at < values.length; at += 1) {
-    const value = values[at];
-    if (typeof value !== 'string' || value.length !== 64) return false;
-  }
-  return HEX_DIGITS.test(values.join(''));
-}
 
 export interface StockCommitObject {
   parents: string[];
@@ -61,7 +51,7 @@ export async function readCommitObject(read: StockObjectBytes, id: string): Prom
   const tree = value.tree;
   if (tree === null || typeof tree !== 'object' || Array.isArray(tree)) return invalid('no tree');
   for (const keys of Object.values(tree)) {
-    if (keys === null || typeof keys !== 'object' || !allObjectIds(Object.values(keys))) {
+    if (keys === null || typeof keys !== 'object' || !Object.values(keys).every((hash) => HASH.test(hash))) {
       invalid('its tree holds something other than object ids');
     }
   }

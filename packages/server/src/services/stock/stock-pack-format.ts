@@ -7,7 +7,6 @@
 import { createHash, type Hash, hash as oneShotHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
-import { MAX_LISTED_ENTRIES, PackEntries, type PackEntry } from './stock-pack-entries.js';
 
 const PACK_MAGIC = 'LSP1';
 const INDEX_MAGIC = 'LSX1';
@@ -22,13 +21,18 @@ const ENTRIES_START = INDEX_HEADER + FANOUT;
 /** A packed object larger than this is refused: clients pack only objects under 1 MiB. */
 export const MAX_PACKED_OBJECT_BYTES = 64 * 1024 * 1024;
 /** A pack may hold this many objects (its index is built in memory); clients send at most 500,000. */
-export const MAX_PACKED_OBJECTS = Math.min(1_000_000, MAX_LISTED_ENTRIES);
+export const MAX_PACKED_OBJECTS = 1_000_000;
+
+export interface PackEntry {
+  offset: number;
+  length: number;
+}
 
 /**
  * Walks a pack, hashing each object as its bytes stream by (memory stays at one chunk), and
- * answers its entries. Throws Unprocessable on anything malformed or mis-hashed.
+ * answers its entries by hex id. Throws Unprocessable on anything malformed or mis-hashed.
  */
-export async function verifyPackStream(source: Readable, size: number): Promise<PackEntries> {
+export async function verifyPackStream(source: Readable, size: number): Promise<Map<string, PackEntry>> {
   const verifier = packVerifier(size);
   for await (const chunk of source) verifier.take(chunk as Buffer);
   return verifier.finish();
@@ -38,24 +42,19 @@ export async function verifyPackStream(source: Readable, size: number): Promise<
 export interface PackVerifier {
   /** Checks the next bytes of the pack; throws Unprocessable at the first fault. */
   take(chunk: Buffer): void;
-  /** Checks that the pack ended where it should and answers its entries. */
-  finish(): PackEntries;
+  /** Checks that the pack ended where it should and answers its entries by hex id. */
+  finish(): Map<string, PackEntry>;
 }
-
-const OBJECT_MAGIC = Buffer.from('LSO1', 'latin1');
 
 /**
  * The walk of `verifyPackStream` fed one chunk at a time, for a pack of `size` bytes being
- * received: checked while its bytes are stored rather than read back afterwards. An object's
- * SHA-256 and its id are compared as 32 latin1 ("binary") characters, one per byte: the
- * cheapest form both come in; hex is written only for an error.
+ * received: checked while its bytes are stored rather than read back afterwards.
  */
 export function packVerifier(size: number): PackVerifier {
-  const entries = new PackEntries();
+  const entries = new Map<string, PackEntry>();
   const bad = (why: string): never => {
     throw new LarderError('Unprocessable', `The stock pack is not valid: ${why}. Push again to send a fresh one`);
   };
-  const short = (id: string): string => Buffer.from(id, 'latin1').toString('hex', 0, 6);
   let position = 0;
   /** Header bytes that straddle two chunks, gathered until complete. */
   let pending = Buffer.alloc(0);
@@ -63,24 +62,23 @@ export function packVerifier(size: number): PackVerifier {
   let object: { id: string; offset: number; length: number; left: number; hash: Hash } | undefined;
   let skip = 0;
 
-  /** Checks the length of an entry header (`ENTRY_HEADER` bytes of `bytes` from `at`) whose object starts at `offset`. */
-  const lengthAt = (bytes: Buffer, at: number, offset: number): number => {
+  /** Checks an entry header (`ENTRY_HEADER` bytes of `bytes` from `at`) whose object starts at `offset`. */
+  const entryAt = (bytes: Buffer, at: number, offset: number): { id: string; length: number } => {
     const length = bytes.readUInt32LE(at + 32);
     if (length < 8 || length > MAX_PACKED_OBJECT_BYTES) bad(`an object of ${length} bytes cannot be packed`);
     if (offset + length > size) bad('an object runs past its end');
-    if (entries.listed >= MAX_PACKED_OBJECTS)
-      bad(`it holds more than ${MAX_PACKED_OBJECTS} objects: send smaller packs`);
-    return length;
+    if (entries.size >= MAX_PACKED_OBJECTS) bad(`it holds more than ${MAX_PACKED_OBJECTS} objects: send smaller packs`);
+    return { id: bytes.toString('hex', at, at + 32), length };
   };
-  const found = (id: string, digest: string, offset: number, length: number): void => {
-    if (digest !== id) bad(`object ${short(id)} hashes to ${short(digest)}`);
-    entries.add(id, offset, length);
+  const found = (id: string, actual: string, offset: number, length: number): void => {
+    if (actual !== id) bad(`object ${id.slice(0, 12)} hashes to ${actual.slice(0, 12)}`);
+    if (!entries.has(id)) entries.set(id, { offset, length });
     skip = (8 - (length % 8)) % 8;
   };
+  const isObjectMagic = (bytes: Buffer, at: number): boolean =>
+    bytes[at] === 0x4c && bytes[at + 1] === 0x53 && bytes[at + 2] === 0x4f && bytes[at + 3] === 0x31;
 
   const take = (chunk: Buffer): void => {
-    // Views for hashing are cut from a plain byte view: cheaper to make than Buffers.
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     let at = 0;
     while (at < chunk.length) {
       if (skip > 0) {
@@ -93,16 +91,15 @@ export function packVerifier(size: number): PackVerifier {
       }
       if (object !== undefined) {
         const n = Math.min(object.left, chunk.length - at);
-        // The magic is checked byte by byte, however few of them this chunk brings.
-        for (let seen = object.length - object.left, i = 0; seen + i < 4 && i < n; i += 1) {
-          if (chunk[at + i] !== OBJECT_MAGIC[seen + i]) bad(`object ${short(object.id)} is not a stock object`);
+        if (object.left === object.length && n >= 4 && !isObjectMagic(chunk, at)) {
+          bad(`object ${object.id.slice(0, 12)} is not a stock object`);
         }
-        object.hash.update(bytes.subarray(at, at + n));
+        object.hash.update(chunk.subarray(at, at + n));
         object.left -= n;
         at += n;
         position += n;
         if (object.left === 0) {
-          found(object.id, object.hash.digest('binary'), object.offset, object.length);
+          found(object.id, object.hash.digest('hex'), object.offset, object.length);
           object = undefined;
         }
         continue;
@@ -120,8 +117,7 @@ export function packVerifier(size: number): PackVerifier {
           if (pending.toString('latin1', 0, 4) !== PACK_MAGIC) bad('it does not start with the pack magic');
           if (pending.readUInt32LE(4) !== VERSION) bad(`version ${pending.readUInt32LE(4)} is unknown`);
         } else {
-          const length = lengthAt(pending, 0, position);
-          const id = pending.toString('latin1', 0, 32);
+          const { id, length } = entryAt(pending, 0, position);
           object = { id, offset: position, length, left: length, hash: createHash('sha256') };
         }
         pending = Buffer.alloc(0);
@@ -130,15 +126,12 @@ export function packVerifier(size: number): PackVerifier {
       // The common case: an entry header inside this chunk, and most often its whole object
       // too, hashed in one call.
       const offset = position + ENTRY_HEADER;
-      const length = lengthAt(chunk, at, offset);
-      const id = chunk.toString('latin1', at, at + 32);
+      const { id, length } = entryAt(chunk, at, offset);
       at += ENTRY_HEADER;
       position = offset;
       if (at + length <= chunk.length) {
-        if (chunk[at] !== 0x4c || chunk[at + 1] !== 0x53 || chunk[at + 2] !== 0x4f || chunk[at + 3] !== 0x31) {
-          bad(`object ${short(id)} is not a stock object`);
-        }
-        found(id, oneShotHash('sha256', bytes.subarray(at, at + length), 'binary'), offset, length);
+        if (length >= 4 && !isObjectMagic(chunk, at)) bad(`object ${id.slice(0, 12)} is not a stock object`);
+        found(id, oneShotHash('sha256', chunk.subarray(at, at + length), 'hex'), offset, length);
         at += length;
         position += length;
       } else {
@@ -146,7 +139,7 @@ export function packVerifier(size: number): PackVerifier {
       }
     }
   };
-  const finish = (): PackEntries => {
+  const finish = (): Map<string, PackEntry> => {
     if (position !== size) bad('it is not the size it was stored with');
     if (pending.length > 0 || object !== undefined || skip > 0 || position < PACK_HEADER)
       bad('it ends inside an entry');
@@ -156,35 +149,31 @@ export function packVerifier(size: number): PackVerifier {
 }
 
 /** The index of a verified pack, byte for byte what a local `.idx` holds. */
-export function encodePackIndex(entries: PackEntries, packHash: string, packSize: number): Buffer {
-  const order = entries.order();
-  const count = order.length;
-  const body = Buffer.alloc(ENTRIES_START + count * INDEX_ENTRY);
+export function encodePackIndex(entries: ReadonlyMap<string, PackEntry>, packHash: string, packSize: number): Buffer {
+  // Lower-case hex sorts as the bytes do; ids go from their hex straight into the index.
+  const ids = [...entries.keys()].sort();
+  const body = Buffer.alloc(ENTRIES_START + ids.length * INDEX_ENTRY);
   body.write(INDEX_MAGIC, 0, 'latin1');
   body.writeUInt32LE(VERSION, 4);
-  body.writeUInt32LE(count, 8);
+  body.writeUInt32LE(ids.length, 8);
   body.write(packHash, 16, 32, 'hex');
   body.writeBigUInt64LE(BigInt(packSize), 48);
-  const raw = entries.rawIds();
-  // A plain byte view: its slices are cheaper to make than a Buffer's.
-  const ids = new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
-  const view = new DataView(body.buffer, body.byteOffset, body.length);
   const counts = new Uint32Array(256);
-  for (let index = 0; index < count; index += 1) {
-    const entry = order[index] as number;
+  for (let index = 0; index < ids.length; index += 1) {
+    const id = ids[index] as string;
+    const entry = entries.get(id) as PackEntry;
     const at = ENTRIES_START + index * INDEX_ENTRY;
-    body.set(ids.subarray(entry * 32, entry * 32 + 32), at);
+    body.write(id, at, 32, 'hex');
     counts[body[at] as number] = (counts[body[at] as number] as number) + 1;
-    const offset = entries.offsetOf(entry);
     // The u64 offset as two u32 halves (offsets stay far below 2^53): no BigInt per entry.
-    view.setUint32(at + 32, offset % 0x1_0000_0000, true);
-    view.setUint32(at + 36, Math.floor(offset / 0x1_0000_0000), true);
-    view.setUint32(at + 40, entries.lengthOf(entry), true);
+    body.writeUInt32LE(entry.offset % 0x1_0000_0000, at + 32);
+    body.writeUInt32LE(Math.floor(entry.offset / 0x1_0000_0000), at + 36);
+    body.writeUInt32LE(entry.length, at + 40);
   }
   let running = 0;
   for (let byte = 0; byte < 256; byte += 1) {
     running += counts[byte] as number;
-    view.setUint32(INDEX_HEADER + byte * 4, running, true);
+    body.writeUInt32LE(running, INDEX_HEADER + byte * 4);
   }
   return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }

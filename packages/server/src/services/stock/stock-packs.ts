@@ -16,9 +16,15 @@ import { BlobReferences } from '../../blobs/lifecycle/blob-references.js';
 import { recordUpload, survivesCollection } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { repositoryOwner, STOCK_PACKS } from './stock-names.js';
-import type { PackEntries, PackEntry } from './stock-pack-entries.js';
-import { encodePackIndex, indexCount, type PackVerifier, verifyPackStream } from './stock-pack-format.js';
-import { measurePacks, type SearchedPack, searchPacks } from './stock-pack-search.js';
+import {
+  encodePackIndex,
+  findIdInPackIndex,
+  indexCount,
+  type PackEntry,
+  type PackVerifier,
+  rawId,
+  verifyPackStream,
+} from './stock-pack-format.js';
 
 /** One pack may be this large; clients send packs of at most 256 MiB. */
 export const MAX_PACK_BYTES = 1024 * 1024 * 1024;
@@ -45,7 +51,7 @@ export class StockPacks {
    * The entries of packs this process verified, by pack: exactly what their indexes say (the
    * index is encoded from them), so a lookup is one `Map.get` instead of a search.
    */
-  private readonly verified = new Map<string, PackEntries>();
+  private readonly verified = new Map<string, ReadonlyMap<string, PackEntry>>();
   private verifiedCount = 0;
 
   constructor(
@@ -88,18 +94,13 @@ export class StockPacks {
     pusher: string | null,
   ): Promise<StockPackRecord> {
     const batch = startBlobBatch(this.blobs);
-    let stored: { size: number; entries: PackEntries; index: string; indexBytes: Buffer };
+    let stored: { size: number; entries: Map<string, PackEntry>; index: string; indexBytes: Buffer };
     try {
       const { size } = await batch.add(body, { expectedSha256: pack, maxBytes });
       const entries = verifier.finish();
       const indexBytes = encodePackIndex(entries, pack, size);
       const { sha256: index } = await batch.add(Readable.from([indexBytes]));
-      const durable = batch.commit();
-      durable.catch(() => {});
-      // The ref move that follows a push looks every object up by its hex id: that map is
-      // built while the disk makes the batch durable, rather than after.
-      entries.hexMap();
-      await durable;
+      await batch.commit();
       stored = { size, entries, index, indexBytes };
     } catch (error) {
       await batch.abort().catch(() => {});
@@ -186,27 +187,34 @@ export class StockPacks {
   /** Where the repository's packs hold each of `hashes` (those in none are left out). */
   async locate(repo: string, hashes: Iterable<string>): Promise<Map<string, PackedLocation>> {
     const found = new Map<string, PackedLocation>();
-    const packs = await this.searchable(repo);
-    searchPacks(packs, hashes, (hash, at, _entry, offset, length) => {
-      if (!found.has(hash)) found.set(hash, { pack: (packs[at] as SearchedPack).pack, offset, length });
-    });
-    return found;
-  }
-
-  /** How many of `hashes` the repository's packs hold, and their bytes, and which they lack (`measurePacks`). */
-  async measure(repo: string, hashes: Iterable<string>): Promise<{ objects: number; bytes: number; absent: string[] }> {
-    return measurePacks(await this.searchable(repo), hashes);
-  }
-
-  /** The repository's packs (never another repository's), each with its verified entries, else its index. */
-  private async searchable(repo: string): Promise<SearchedPack[]> {
     const packs = await this.packsOf(repo);
-    return Promise.all(
+    if (packs.length === 0) return found;
+    const searched = await Promise.all(
       packs.map(async (record) => {
         const entries = this.verified.get(record.pack);
         return { pack: record.pack, entries, index: entries ? undefined : await this.index(record.index) };
       }),
     );
+    const id = Buffer.alloc(32);
+    for (const hash of hashes) {
+      if (found.has(hash)) continue;
+      // The hash is converted once, whatever the number of packs searched through their index.
+      let converted = false;
+      for (const { pack, entries, index } of searched) {
+        let entry: PackEntry | undefined;
+        if (entries) entry = entries.get(hash);
+        else {
+          if (!converted && !rawId(hash, id)) break;
+          converted = true;
+          entry = findIdInPackIndex(index as Buffer, id);
+        }
+        if (entry) {
+          found.set(hash, { pack, offset: entry.offset, length: entry.length });
+          break;
+        }
+      }
+    }
+    return found;
   }
 
   /** The bytes of a packed object (checked against its id when the pack was registered). */
@@ -235,7 +243,7 @@ export class StockPacks {
   }
 
   /** Keeps a verified pack's entries for lookups, dropping the oldest packs' past the cap. */
-  private keepEntries(pack: string, entries: PackEntries): void {
+  private keepEntries(pack: string, entries: ReadonlyMap<string, PackEntry>): void {
     if (entries.size > ENTRY_CACHE_COUNT || this.verified.has(pack)) return;
     while (this.verifiedCount + entries.size > ENTRY_CACHE_COUNT) {
       const [oldest] = this.verified;

@@ -130,13 +130,12 @@ export class StockRefMover {
       const commit = await readCommitObject(read, id);
       const manifests = Object.values(commit.tree.model ?? {});
       await this.assertReadable(actor, repo, manifests, id);
-      // Listed as named, repeats included: `assertReadable` counts each object once.
-      let needed = [id];
+      const needed = new Set<string>([id]);
       for (const [storage, keys] of Object.entries(commit.tree)) {
-        const hashes = Object.values(keys);
-        needed = needed.concat(hashes);
-        if (storage !== 'model') continue;
-        for (const hash of hashes) for (const tensor of await readManifestTensors(read, hash)) needed.push(tensor);
+        for (const hash of Object.values(keys)) {
+          needed.add(hash);
+          if (storage === 'model') for (const tensor of await readManifestTensors(read, hash)) needed.add(tensor);
+        }
       }
       const { objects, bytes, loose: own } = await this.assertReadable(actor, repo, needed, id);
       fresh.set(id, { id, commit, objects, bytes, loose: own });
@@ -147,8 +146,8 @@ export class StockRefMover {
 
   /**
    * Every hash must be in the repository's packs, or stored as a blob the pusher may read;
-   * answers how many distinct objects they are and their bytes (a hash named twice, or in the
-   * packs and a blob, is counted once), and which are blobs of their own.
+   * answers how many they are and their bytes (a hash is in the packs or a blob, never
+   * counted twice), and which are blobs of their own.
    */
   private async assertReadable(
     actor: Actor,
@@ -156,8 +155,9 @@ export class StockRefMover {
     hashes: Iterable<string>,
     commit: string,
   ): Promise<{ objects: number; bytes: number; loose: Set<string> }> {
-    const packed = await this.packs.measure(repo, hashes);
-    const rest = packed.absent;
+    const packed = await this.packs.locate(repo, hashes);
+    const rest: string[] = [];
+    for (const hash of hashes) if (!packed.has(hash)) rest.push(hash);
     const readable = rest.length === 0 ? new Map<string, number>() : await this.access.readable(actor, rest);
     const missing = rest.filter((hash) => !readable.has(hash));
     if (missing.length > 0) {
@@ -167,9 +167,10 @@ export class StockRefMover {
         { data: { missing: missing.slice(0, 100) } },
       );
     }
-    let bytes = packed.bytes;
+    let bytes = 0;
+    for (const location of packed.values()) bytes += location.length;
     for (const size of readable.values()) bytes += size;
-    return { objects: packed.objects + readable.size, bytes, loose: new Set(readable.keys()) };
+    return { objects: packed.size + readable.size, bytes, loose: new Set(readable.keys()) };
   }
 
   private async isRecorded(repo: string, commit: string): Promise<boolean> {
