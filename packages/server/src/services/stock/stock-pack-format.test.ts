@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodePackIndex, findInPackIndex, verifyPackStream } from './stock-pack-format.js';
-import { stockPack as pack } from './test-support/stock-pack-bytes.js';
+import { stockPack as pack, packOf, stockObject } from './test-support/stock-pack-bytes.js';
 
 const chunked = (bytes: Buffer, size: number) =>
   Readable.from(
@@ -26,6 +26,21 @@ describe('verifyPackStream', () => {
       expect(findInPackIndex(index, 'f'.repeat(64))).toBeUndefined();
       expect(findInPackIndex(index, 'not hex')).toBeUndefined();
     }
+  });
+
+  it('refuses an object without the object magic wherever a chunk cuts its first bytes', async () => {
+    // Its id is its bytes' hash: only the magic check can refuse it.
+    const notStock = stockObject(3, 20);
+    notStock.write('LSX', 1, 'latin1');
+    const first = stockObject(1, 12);
+    const { bytes } = packOf([first, notStock]);
+    const objectAt = 16 + 40 + Math.ceil(first.length / 8) * 8 + 40;
+    expect(bytes.toString('latin1', objectAt, objectAt + 4)).toBe('LLSX');
+    for (let cut = objectAt - 1; cut <= objectAt + 4; cut += 1) {
+      const pieces = Readable.from([bytes.subarray(0, cut), bytes.subarray(cut, cut + 1), bytes.subarray(cut + 1)]);
+      await expect(verifyPackStream(pieces, bytes.length)).rejects.toThrow(/is not a stock object/);
+    }
+    await expect(verifyPackStream(chunked(bytes, 1), bytes.length)).rejects.toThrow(/is not a stock object/);
   });
 
   it('refuses a damaged object, non-zero padding and a truncated pack, however it is cut', async () => {

@@ -10,6 +10,7 @@ import { LarderError } from '@larder/protocol';
 
 const PACK_MAGIC = 'LSP1';
 const INDEX_MAGIC = 'LSX1';
+const OBJECT_MAGIC_BYTES = Buffer.from('LSO1', 'latin1');
 const VERSION = 1;
 const PACK_HEADER = 16;
 const ENTRY_HEADER = 40;
@@ -59,7 +60,9 @@ export function packVerifier(size: number): PackVerifier {
   /** Header bytes that straddle two chunks, gathered until complete. */
   let pending = Buffer.alloc(0);
   /** An object whose bytes straddle chunks, hashed as they come. */
-  let object: { id: string; offset: number; length: number; left: number; hash: Hash } | undefined;
+  let object:
+    | { id: string; offset: number; length: number; left: number; hash: Hash; magicChecked: number }
+    | undefined;
   let skip = 0;
 
   /** Checks an entry header (`ENTRY_HEADER` bytes of `bytes` from `at`) whose object starts at `offset`. */
@@ -77,6 +80,16 @@ export function packVerifier(size: number): PackVerifier {
   };
   const isObjectMagic = (bytes: Buffer, at: number): boolean =>
     bytes[at] === 0x4c && bytes[at + 1] === 0x53 && bytes[at + 2] === 0x4f && bytes[at + 3] === 0x31;
+  /** The object's first bytes in `bytes[at, at + n)` checked against the object magic, however the chunks cut them. */
+  const checkMagicPiece = (bytes: Buffer, at: number, n: number): void => {
+    if (object === undefined) return;
+    for (let i = 0; i < n && object.magicChecked < 4; i += 1) {
+      if (bytes[at + i] !== OBJECT_MAGIC_BYTES[object.magicChecked]) {
+        bad(`object ${object.id.slice(0, 12)} is not a stock object`);
+      }
+      object.magicChecked += 1;
+    }
+  };
 
   const take = (chunk: Buffer): void => {
     let at = 0;
@@ -91,9 +104,7 @@ export function packVerifier(size: number): PackVerifier {
       }
       if (object !== undefined) {
         const n = Math.min(object.left, chunk.length - at);
-        if (object.left === object.length && n >= 4 && !isObjectMagic(chunk, at)) {
-          bad(`object ${object.id.slice(0, 12)} is not a stock object`);
-        }
+        checkMagicPiece(chunk, at, n);
         object.hash.update(chunk.subarray(at, at + n));
         object.left -= n;
         at += n;
@@ -118,7 +129,7 @@ export function packVerifier(size: number): PackVerifier {
           if (pending.readUInt32LE(4) !== VERSION) bad(`version ${pending.readUInt32LE(4)} is unknown`);
         } else {
           const { id, length } = entryAt(pending, 0, position);
-          object = { id, offset: position, length, left: length, hash: createHash('sha256') };
+          object = { id, offset: position, length, left: length, hash: createHash('sha256'), magicChecked: 0 };
         }
         pending = Buffer.alloc(0);
         continue;
@@ -135,7 +146,7 @@ export function packVerifier(size: number): PackVerifier {
         at += length;
         position += length;
       } else {
-        object = { id, offset, length, left: length, hash: createHash('sha256') };
+        object = { id, offset, length, left: length, hash: createHash('sha256'), magicChecked: 0 };
       }
     }
   };
