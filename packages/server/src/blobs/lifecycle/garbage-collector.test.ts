@@ -5,82 +5,16 @@
  * provides them.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DocumentStore } from '../../stores/document-store.js';
-import { PostgresDocumentStore } from '../../stores/postgres/postgres-document-store.js';
-import { SqliteDocumentStore } from '../../stores/sqlite/sqlite-document-store.js';
-import type { BlobStore } from '../blob-store.js';
-import { FsBlobStore } from '../fs/fs-blob-store.js';
-import { S3BlobStore } from '../s3/s3-blob-store.js';
-import { testS3Client } from '../test-support/s3-test-client.js';
+import { describe, expect, it } from 'vitest';
+import { openEachTest, storeAndBlobSetups } from '../test-support/store-and-blobs.js';
 import { BLOB_REFS_COLLECTION, BlobReferences } from './blob-references.js';
 import { confirmUpload, lastDeletion, recordUpload, survivesCollection } from './blob-uploads.js';
 import { GarbageCollector } from './garbage-collector.js';
 
-interface Setup {
-  store: DocumentStore;
-  blobs: BlobStore;
-  cleanup: () => Promise<void>;
-}
-
-const postgresUrl = process.env.LARDER_TEST_POSTGRES_URL;
-const s3Endpoint = process.env.LARDER_TEST_S3_ENDPOINT;
-
-const setups: [string, () => Promise<Setup>][] = [
-  [
-    'sqlite + folder',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'larder-gc-'));
-      const store = new SqliteDocumentStore({ file: join(dir, 'larder.db') });
-      const blobs = new FsBlobStore({ root: join(dir, 'blobs') });
-      return { store, blobs, cleanup: () => rm(dir, { recursive: true, force: true }) };
-    },
-  ],
-];
-if (postgresUrl && s3Endpoint) {
-  setups.push([
-    'postgres + s3',
-    async () => {
-      const schema = `larder_gc_${randomBytes(6).toString('hex')}`;
-      const store = new PostgresDocumentStore({ connectionString: postgresUrl, schema, maxConnections: 4 });
-      const blobs = new S3BlobStore({
-        bucket: 'larder-test',
-        prefix: `gc-${randomBytes(6).toString('hex')}`,
-        client: testS3Client(),
-        createBucket: true,
-      });
-      const cleanup = async () => {
-        const client = new pg.Client({ connectionString: postgresUrl });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await client.end();
-      };
-      return { store, blobs, cleanup };
-    },
-  ]);
-}
-
-describe.each(setups)('garbage collection on %s', (_name, make) => {
-  let setup: Setup | undefined;
-  afterEach(async () => {
-    await setup?.store.close();
-    await setup?.blobs.close();
-    await setup?.cleanup();
-    setup = undefined;
-  });
-
-  async function open(): Promise<Setup> {
-    setup = await make();
-    await setup.store.open();
-    await setup.blobs.open();
-    return setup;
-  }
+describe.each(storeAndBlobSetups('gc', 's3'))('garbage collection on %s', (_name, make) => {
+  const open = openEachTest(make);
 
   const HOUR = 3_600_000;
 
