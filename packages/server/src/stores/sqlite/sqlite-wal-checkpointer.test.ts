@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteDocumentStore, type SqliteDocumentStoreOptions } from './sqlite-document-store.js';
@@ -69,5 +72,24 @@ describe('sqlite: the WAL copied back on a worker thread', () => {
     expect(longest).toBeLessThan(pages * 3);
     expect((await stat(`${file}-wal`)).size).toBeLessThan(pages * 3 * FRAME_BYTES);
     expect(await store.count('rows', { op: 'all' })).toBe(600);
+  });
+
+  it('finishes its close in a process with nothing else left to do', async () => {
+    // The built store (npm test builds first), in a process of its own: the checkpointer's
+    // thread must keep that process alive until the store has closed, WAL truncated.
+    const built = fileURLToPath(new URL('../../../dist/stores/sqlite/sqlite-document-store.js', import.meta.url));
+    const dir = await mkdtemp(join(tmpdir(), 'larder-wal-close-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'larder.db');
+    const script = `
+      const { SqliteDocumentStore } = await import(${JSON.stringify(pathToFileURL(built).href)});
+      const store = new SqliteDocumentStore({ file: ${JSON.stringify(file)} });
+      await store.open();
+      await store.insert('rows', [{ _id: 'a', body: 'x'.repeat(5000) }]);
+      await store.close();
+      console.log('closed');`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    expect(stdout.trim()).toBe('closed');
+    expect((await stat(`${file}-wal`).catch(() => undefined))?.size ?? 0).toBe(0);
   });
 });

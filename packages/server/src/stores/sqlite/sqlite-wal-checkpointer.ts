@@ -114,6 +114,9 @@ export class SqliteWalCheckpointer {
     if (this.stopped) return;
     this.stopped = true;
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    // Held until it has exited: unreferenced, a process with nothing else left to do would end
+    // while its close is awaited, before the store's own close (and the caller's) had run.
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }
