@@ -20,7 +20,7 @@ import type { Actor } from '../auth/actor.js';
 import { recordBlobClaims } from '../auth/blob-access.js';
 import type { BlobBatch, BlobInfo, BlobStore } from '../blobs/blob-store.js';
 import { startBlobBatch } from '../blobs/blob-store-batch.js';
-import { confirmUploads, lastDeletion } from '../blobs/lifecycle/blob-uploads.js';
+import { collectedWhileUploading, confirmUploads, lastDeletion } from '../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore } from '../stores/document-store.js';
 
 export interface FormFile {
@@ -238,7 +238,7 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
   // Recorded as uploaded and claimed a batch at a time: a form may hold a thousand files.
   const lost =
     options.recordUploads === false ? new Set<string>() : await confirmUploads(options.store, options.blobs, stored);
-  if (lost.size > 0 && !options.perFileFailures) throw collected();
+  if (lost.size > 0 && !options.perFileFailures) throw collectedWhileUploading();
   await recordBlobClaims(
     options.store,
     options.actor,
@@ -250,7 +250,7 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
     const outcome = outcomes[index] as PromiseSettledResult<BlobInfo>;
     const { field, filename } = part;
     if (outcome.status === 'rejected') failed.push({ field, filename, index, error: outcome.reason as LarderError });
-    else if (lost.has(outcome.value.sha256)) failed.push({ field, filename, index, error: collected() });
+    else if (lost.has(outcome.value.sha256)) failed.push({ field, filename, index, error: collectedWhileUploading() });
     else {
       const { sha256, size } = outcome.value;
       const head = part.head.length > 0 ? { head: Buffer.concat(part.head) } : {};
@@ -258,11 +258,4 @@ export async function readMultipartForm(ctx: Context, options: ReadFormOptions):
     }
   }
   return { files, failed, fields, ...(deletionBefore === undefined ? {} : { deletionBefore }) };
-}
-
-function collected(): LarderError {
-  return new LarderError(
-    'Unavailable',
-    'These bytes were garbage-collected while they were being uploaded; upload them again',
-  );
 }

@@ -81,15 +81,18 @@ export async function survivesCollection(store: DocumentStore, blobs: BlobStore,
   return (await blobs.stat(sha256)) !== undefined;
 }
 
+/** The error of an upload whose bytes a concurrent collection took: the client sends them again. */
+export function collectedWhileUploading(): LarderError {
+  return new LarderError(
+    'Unavailable',
+    'These bytes were garbage-collected while they were being uploaded; upload them again',
+  );
+}
+
 /** Records an upload and makes sure a concurrent collection did not take the bytes. */
 export async function confirmUpload(store: DocumentStore, blobs: BlobStore, sha256: string): Promise<void> {
   await recordUpload(store, sha256);
-  if (!(await survivesCollection(store, blobs, sha256))) {
-    throw new LarderError(
-      'Unavailable',
-      'These bytes were garbage-collected while they were being uploaded; upload them again',
-    );
-  }
+  if (!(await survivesCollection(store, blobs, sha256))) throw collectedWhileUploading();
 }
 
 const UPLOAD_BATCH = 500;

@@ -27,7 +27,7 @@ import { BlobNaming } from '../../auth/blob-naming.js';
 import { type BlobInfo, type BlobStore, isSha256 } from '../../blobs/blob-store.js';
 import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import { BlobReferences, ownerOf } from '../../blobs/lifecycle/blob-references.js';
-import { confirmUploads, lostAmong } from '../../blobs/lifecycle/blob-uploads.js';
+import { collectedWhileUploading, confirmUploads, lostAmong } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
 import { pictureAssetId } from './asset-ids.js';
@@ -165,7 +165,8 @@ async function recordTheRest(
   if (rest.size === 0) return;
   const lost = await confirmUploads(ports.store, ports.blobs, rest);
   files.forEach((file, index) => {
-    if (typeof file.sha256 === 'string' && lost.has(file.sha256)) outcomes[index] = { error: collected() };
+    if (typeof file.sha256 === 'string' && lost.has(file.sha256))
+      outcomes[index] = { error: collectedWhileUploading() };
   });
 }
 
@@ -226,7 +227,7 @@ async function ingestBatch(
     [...byId.entries()].filter(([id]) => !existing.has(id)),
     unrecorded,
   );
-  for (const id of lost) refused.set(id, collected());
+  for (const id of lost) refused.set(id, collectedWhileUploading());
   const fresh = [...byId.entries()].filter(([id]) => !existing.has(id) && !lost.has(id));
   const made = await eachAtOnce(fresh, AT_ONCE, async ([id, group]) => {
     const first = group[0] as Checked;
@@ -406,13 +407,6 @@ async function recordRefused(
   if (refused.length === 0) return;
   await confirmUploads(ports.store, ports.blobs, refused);
   for (const sha256 of refused) unrecorded.held.delete(sha256);
-}
-
-function collected(): LarderError {
-  return new LarderError(
-    'Unavailable',
-    'These bytes were garbage-collected while they were being uploaded; upload them again',
-  );
 }
 
 /** The existing asset with the batch's new tags and file names (at most 100 names kept). */
