@@ -26,7 +26,7 @@ const STATS_AT_ONCE = 16;
 export class BlobNaming {
   constructor(
     private readonly store: DocumentStore,
-    private readonly blobs: BlobStore,
+    readonly blobs: BlobStore,
   ) {}
 
   /**

@@ -6,11 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { LarderError } from '@larder/protocol';
-import { describe, expect, it } from 'vitest';
+import { eq, LarderError } from '@larder/protocol';
+import { describe, expect, it, vi } from 'vitest';
 import { openEachTest, storeAndBlobSetups } from '../test-support/store-and-blobs.js';
 import { BLOB_REFS_COLLECTION, BlobReferences } from './blob-references.js';
-import { confirmUpload, lastDeletion, recordUpload, survivesCollection } from './blob-uploads.js';
+import {
+  BLOB_COLLECTING_COLLECTION,
+  confirmUpload,
+  lastDeletion,
+  recordUpload,
+  survivesCollection,
+} from './blob-uploads.js';
 import { GarbageCollector } from './garbage-collector.js';
 
 describe.each(storeAndBlobSetups('gc', 's3'))('garbage collection on %s', (_name, make) => {
@@ -111,5 +117,85 @@ describe.each(storeAndBlobSetups('gc', 's3'))('garbage collection on %s', (_name
     expect(await blobs.stat(sha256)).toBeUndefined();
     await collector.collect({ graceMs: 0 });
     expect(await lastDeletion(store)).toBe(afterOne);
+  });
+
+  it('an undo or a drop takes no reference another writer touched since', async () => {
+    const { store, blobs } = await open();
+    const references = new BlobReferences(store);
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(100)]));
+    const count = () => store.count(BLOB_REFS_COLLECTION, eq(['sha256'], sha256));
+    // Two writers of one owner: the first inserts the row, the second finds it and touches it.
+    const first = await references.add('things/x', [sha256]);
+    expect(first).toHaveLength(1);
+    const second = await references.add('things/x', [sha256]);
+    expect(second).toHaveLength(0);
+    // The first write fails: its undo leaves the row the second now relies on.
+    await references.remove(first);
+    expect(await count()).toBe(1);
+    // Alone, an undo takes what it inserted.
+    const alone = await references.add('things/y', [sha256]);
+    await references.remove(alone);
+    expect(await store.count(BLOB_REFS_COLLECTION, eq(['owner'], 'things/y'))).toBe(0);
+    // A writer dropping what its record no longer names keeps a row touched after its write began.
+    const since = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await references.add('things/x', [sha256]);
+    await references.removeUntouchedSince([{ sha256, owner: 'things/x' }], since);
+    await references.release(['things/x'], since);
+    expect(await count()).toBe(1);
+    await references.removeUntouchedSince([{ sha256, owner: 'things/x' }], Date.now() + 1);
+    expect(await count()).toBe(0);
+  });
+
+  it('keeps a young reference with no record, whatever the grace, and one a writer touched', async () => {
+    const { store, blobs } = await open();
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(100)]));
+    const references = new BlobReferences(store);
+    // A write under way: its reference is in, its record not yet.
+    await references.add('things/coming', [sha256]);
+    const collector = new GarbageCollector(store, blobs);
+    expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 0, deleted: 0 });
+    expect(await blobs.stat(sha256)).toBeDefined();
+    // An old one, touched again by a writer re-creating the record, stays too.
+    await store.modify(BLOB_REFS_COLLECTION, eq(['sha256'], sha256), (row) => ({ ...row, at: Date.now() - HOUR }));
+    await references.add('things/coming', [sha256]);
+    expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 0, deleted: 0 });
+    // Left an hour: dropped, and the blob goes.
+    await store.modify(BLOB_REFS_COLLECTION, eq(['sha256'], sha256), (row) => ({ ...row, at: Date.now() - HOUR }));
+    expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 1, deleted: 1 });
+    expect(await blobs.stat(sha256)).toBeUndefined();
+  });
+
+  it('a collector that stalls past the trust of its mark deletes nothing', async () => {
+    const { store, blobs } = await open();
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(100)]));
+    // The stat of the candidate, taken after its last check, stalls six minutes.
+    let stalled = false;
+    const slow = new Proxy(blobs, {
+      get(object, key) {
+        const value = Reflect.get(object, key, object);
+        if (key !== 'stat' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const answer = await value.apply(object, args);
+          if (!stalled) {
+            stalled = true;
+            const now = Date.now();
+            vi.spyOn(Date, 'now').mockImplementation(() => now + 6 * 60_000);
+          }
+          return answer;
+        };
+      },
+    });
+    try {
+      const report = await new GarbageCollector(store, slow).collect({ graceMs: 0 });
+      expect(stalled).toBe(true);
+      expect(report.deleted).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(await blobs.stat(sha256)).toBeDefined();
+    expect(await store.count(BLOB_COLLECTING_COLLECTION, { op: 'all' })).toBe(0);
+    // Unhurried, the next collection takes it.
+    expect((await new GarbageCollector(store, blobs).collect({ graceMs: 0 })).deleted).toBe(1);
   });
 });

@@ -44,6 +44,17 @@ export interface CollectReport {
 
 /** A mark older than this was left by a collector that died; it is cleared. */
 const STALE_MARK_MS = 10 * 60_000;
+/**
+ * A collector that took longer than this since its mark deletes nothing: another one may
+ * already have cleared the mark as stale, and a writer then trusted the blob.
+ */
+const MARK_TRUSTED_MS = STALE_MARK_MS / 2;
+/**
+ * References younger than this are never dropped as dangling, whatever the grace period:
+ * a writer adds (or touches) its reference before writing the record that holds it, so a
+ * young reference with no record is most likely a write under way.
+ */
+const DANGLING_MIN_AGE_MS = 10 * 60_000;
 const OWNER_BATCH = 500;
 
 export class GarbageCollector {
@@ -61,7 +72,10 @@ export class GarbageCollector {
     const dryRun = options.dryRun ?? false;
     const cutoff = started - Math.max(0, options.graceMs);
     await this.store.remove(BLOB_COLLECTING_COLLECTION, { op: 'lt', path: ['at'], value: started - STALE_MARK_MS });
-    const danglingReferences = await this.dropDanglingReferences(cutoff, dryRun);
+    const danglingReferences = await this.dropDanglingReferences(
+      Math.min(cutoff, started - DANGLING_MIN_AGE_MS),
+      dryRun,
+    );
 
     const referenced = await this.references.referencedHashes();
     const recentRows = await this.store.distinct(BLOB_UPLOADS_COLLECTION, ['_id'], {
@@ -99,9 +113,10 @@ export class GarbageCollector {
 
   /** Deletes one candidate unless someone took it meanwhile; answers the bytes freed, or undefined when kept. */
   private async sweep(sha256: string, cutoff: number): Promise<number | undefined> {
+    const markedAt = Date.now();
     try {
       await this.store.ensureCollection(BLOB_COLLECTING_COLLECTION);
-      await this.store.insert(BLOB_COLLECTING_COLLECTION, [{ _id: sha256, at: Date.now() }]);
+      await this.store.insert(BLOB_COLLECTING_COLLECTION, [{ _id: sha256, at: markedAt }]);
     } catch (error) {
       if (error instanceof LarderError && error.name === 'Conflict') return undefined; // another collector has it
       throw error;
@@ -117,6 +132,7 @@ export class GarbageCollector {
       );
       if (uploadedRecently > 0 || (await this.references.isReferenced(sha256))) return undefined;
       const size = (await this.blobs.stat(sha256))?.size ?? 0;
+      if (!(await this.stillMarked(sha256, markedAt))) return undefined;
       unmark = false;
       try {
         await this.blobs.delete(sha256);
@@ -131,6 +147,17 @@ export class GarbageCollector {
     } finally {
       if (unmark) await this.store.remove(BLOB_COLLECTING_COLLECTION, eq(['_id'], sha256));
     }
+  }
+
+  /**
+   * Whether this collector's mark still stands and is young enough to be trusted: one that
+   * stalled (a slow store, a paused process) past `MARK_TRUSTED_MS` keeps the blob, since
+   * another collector clears marks older than `STALE_MARK_MS` and writers then trust the blob.
+   */
+  private async stillMarked(sha256: string, markedAt: number): Promise<boolean> {
+    if (Date.now() - markedAt > MARK_TRUSTED_MS) return false;
+    const mark = and(eq(['_id'], sha256), eq(['at'], markedAt));
+    return (await this.store.count(BLOB_COLLECTING_COLLECTION, mark)) > 0;
   }
 
   /**
@@ -158,7 +185,8 @@ export class GarbageCollector {
         const aliveIds = new Set(alive.map((row) => row._id));
         const gone = slice.filter((id) => !aliveIds.has(id)).flatMap((id) => owners.get(id) ?? []);
         dropped += gone.length;
-        if (!dryRun && gone.length > 0) await this.references.remove(gone);
+        // Only rows still untouched since the cutoff: a writer re-creating the record has touched its own.
+        if (!dryRun && gone.length > 0) await this.references.removeUntouchedSince(gone, cutoff);
       }
     }
     return dropped;

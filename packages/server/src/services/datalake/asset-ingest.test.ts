@@ -23,6 +23,7 @@ import {
   lastDeletion,
 } from '../../blobs/lifecycle/blob-uploads.js';
 import { GarbageCollector } from '../../blobs/lifecycle/garbage-collector.js';
+import { held, stepped } from '../../blobs/test-support/stepped-calls.js';
 import { openEachTest, storeAndBlobSetups } from '../../blobs/test-support/store-and-blobs.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { RecordBlobReferences } from '../documents/record-blob-references.js';
@@ -32,53 +33,6 @@ import { ASSETS } from './datalake-collections.js';
 
 const actor: Actor = { kind: 'local-owner' };
 const HOUR = 3_600_000;
-
-/** A point where one side stops: `hold` waits there for `release`; `whenReached` resolves once it stops (or ends). */
-function held() {
-  let reached: () => void = () => {};
-  let release: () => void = () => {};
-  const whenReached = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return {
-    counter: { calls: 0 },
-    whenReached,
-    reached: () => reached(),
-    release: () => release(),
-    hold: () => {
-      reached();
-      return released;
-    },
-  };
-}
-
-/** Runs `before(step)` ahead of each call made on `target`, numbering the calls of both wrappers sharing `counter`. */
-function stepped<T extends object>(
-  target: T,
-  counter: { calls: number },
-  before: (step: number, key: string | symbol, args: unknown[]) => Promise<void>,
-): T {
-  return new Proxy(target, {
-    get(object, key) {
-      const value = Reflect.get(object, key, object);
-      if (typeof value !== 'function') return value;
-      if (key === 'list') {
-        // An async generator: the step comes before its first item.
-        return async function* (...args: unknown[]) {
-          await before(counter.calls++, key, args);
-          yield* value.apply(object, args);
-        };
-      }
-      return async (...args: unknown[]) => {
-        await before(counter.calls++, key, args);
-        return value.apply(object, args);
-      };
-    },
-  });
-}
 
 describe.each(storeAndBlobSetups('ingest', 'folder'))(
   'a form ingested while blobs are collected, on %s',
@@ -325,6 +279,13 @@ describe.each(storeAndBlobSetups('ingest', 'folder'))(
       const collector = new GarbageCollector(store, blobs);
       await collector.collect({ graceMs: 3_600_000 });
       expect(await blobs.stat(String(refused.sha256))).toBeDefined();
+      // Its reference, left by the ingest, is young: no collection drops a reference that may
+      // belong to a write under way, whatever the grace period.
+      await collector.collect({ graceMs: 0 });
+      expect(await blobs.stat(String(refused.sha256))).toBeDefined();
+      // An hour later, no record holds it: the reference and then the blob go.
+      const refusedRefs = eq(['sha256'], String(refused.sha256));
+      await store.modify(BLOB_REFS_COLLECTION, refusedRefs, (row) => ({ ...row, at: Date.now() - 3_600_000 }));
       await collector.collect({ graceMs: 0 });
       expect(await blobs.stat(String(refused.sha256))).toBeUndefined();
       for (const file of [merged, again, kept]) expect(await blobs.stat(String(file.sha256))).toBeDefined();

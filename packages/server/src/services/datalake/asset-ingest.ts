@@ -19,6 +19,7 @@
  * const outcomes = await ingest.run(actor, [{ sha256, filename: 'a.jpg' }], { tags: ['cat'] }, params);
  * // [{ asset: { _id: 'p…', width: 640, … } }] or [{ error: LarderError('NotFound', …) }]
  */
+import { randomUUID } from 'node:crypto';
 import { and, eachAtOnce, eq, LarderError, matchFilter, or } from '@larder/protocol';
 import type { AccessPolicy } from '../../auth/access-policy.js';
 import type { Actor } from '../../auth/actor.js';
@@ -27,7 +28,12 @@ import { BlobNaming } from '../../auth/blob-naming.js';
 import { type BlobInfo, type BlobStore, isSha256 } from '../../blobs/blob-store.js';
 import type { BlobMention } from '../../blobs/lifecycle/blob-hashes-in-document.js';
 import { BlobReferences, ownerOf } from '../../blobs/lifecycle/blob-references.js';
-import { collectedWhileUploading, confirmUploads, lostAmong } from '../../blobs/lifecycle/blob-uploads.js';
+import {
+  collectedWhileUploading,
+  confirmUploads,
+  lastDeletion,
+  lostAmong,
+} from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import type { DocumentParams } from '../documents/document-service.js';
 import { pictureAssetId } from './asset-ids.js';
@@ -200,6 +206,9 @@ async function ingestBatch(
 ): Promise<void> {
   const { store } = ports;
   const ids = [...new Set(files.map((file) => file.id))];
+  // Read before the blobs not uploaded by this request are looked up: with the uploaded ones'
+  // tokens, the create checks every blob against a concurrent collection without a stat each.
+  const batchDeletion = await lastDeletion(store);
   const found = await store.find(ASSETS, { filter: or(...ids.map((id) => eq(['_id'], id))) });
   const stored = await storedSizes(ports, actor, files, found);
   const usable: Checked[] = [];
@@ -222,10 +231,12 @@ async function ingestBatch(
   const merging = found.filter((asset) => byId.has(asset._id));
   await mergeExisting(ports, actor, merging, byId, answers, params);
 
+  const referencesAddedBy = randomUUID();
   const lost = await holdUnrecorded(
     ports,
     [...byId.entries()].filter(([id]) => !existing.has(id)),
     unrecorded,
+    referencesAddedBy,
   );
   for (const id of lost) refused.set(id, collectedWhileUploading());
   const fresh = [...byId.entries()].filter(([id]) => !existing.has(id) && !lost.has(id));
@@ -252,7 +263,12 @@ async function ingestBatch(
   const { records, held } = await namable(ports, actor, made, stored, refused);
   await recordRefused(ports, made, records, unrecorded);
   if (records.length > 0) {
-    for (const asset of await ports.insert(records, params, held)) answers.set(asset._id, asset);
+    const tokens = new Set(
+      usable.map((file) => (file.uploadedSize === undefined ? batchDeletion : file.deletionBefore)),
+    );
+    const deletionBefore = tokens.size === 1 ? [...tokens][0] : undefined;
+    const insertParams = { ...params, deletionBefore, referencesAddedBy };
+    for (const asset of await ports.insert(records, insertParams, held)) answers.set(asset._id, asset);
   }
 
   for (const [id, group] of byId) {
@@ -367,6 +383,7 @@ async function holdUnrecorded(
   ports: IngestPorts,
   fresh: readonly [id: string, group: readonly Checked[]][],
   unrecorded: Unrecorded,
+  writer: string,
 ): Promise<Set<string>> {
   const holding = fresh.filter(([, group]) => unrecorded.hashes.has((group[0] as Checked).sha256));
   const wanted = holding.map(([id, group]) => ({ sha256: (group[0] as Checked).sha256, owner: ownerOf(ASSETS, id) }));
@@ -375,7 +392,7 @@ async function holdUnrecorded(
   const tokens = new Set(holding.flatMap(([, group]) => group.map((file) => file.deletionBefore)));
   const deletionBefore = tokens.size === 1 ? [...tokens][0] : undefined;
   const references = new BlobReferences(ports.store);
-  await references.addAll(wanted);
+  await references.addAll(wanted, { writer });
   const lost = await lostAmong(
     ports.store,
     ports.blobs,

@@ -94,10 +94,16 @@ export class PictureThumbnails {
       return null;
     }
     const stored = await this.blobs.put(Readable.from([webp]));
-    await confirmUpload(this.store, this.blobs, stored.sha256);
     const thumbnail = { sha256: stored.sha256, size: stored.size };
-    // The reference first, as every writer does: the record never names a collectable blob.
+    // The reference first, as every writer does, then the check against a concurrent
+    // collection: the record never names a collected blob.
     const added = await this.#references.add(ownerOf(ASSETS, asset._id), [stored.sha256]);
+    try {
+      await confirmUpload(this.store, this.blobs, stored.sha256);
+    } catch (error) {
+      await this.#references.remove(added);
+      throw error;
+    }
     const [changed] = await this.store.modify(ASSETS, eq(['_id'], asset._id), (row) =>
       row.thumbnail ? row : { ...row, thumbnail },
     );

@@ -19,7 +19,8 @@ import { type Actor, type ActorParams, actorOf } from '../../auth/actor.js';
 import { BlobNaming } from '../../auth/blob-naming.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import { type BlobMention, blobMentionsIn, hashCandidatesIn } from '../../blobs/lifecycle/blob-hashes-in-document.js';
-import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
+import { collectedWhileUploading, lastDeletion, lostAmong } from '../../blobs/lifecycle/blob-uploads.js';
+import type { DocumentStore, Modification, StoredDocument } from '../../stores/document-store.js';
 import { assertNoHiddenFields, withoutHiddenFields } from './hidden-fields.js';
 import { projectFields } from './project-fields.js';
 import { RecordBlobReferences } from './record-blob-references.js';
@@ -63,6 +64,17 @@ export interface DocumentParams extends ActorParams {
    * as held without a claim query and a stat each (`BlobNaming.heldAmong`'s `known`).
    */
   heldBlobs?: ReadonlyMap<string, number>;
+  /**
+   * Set by server code only, with `heldBlobs`: the last blob deletion's token (`lastDeletion`)
+   * read before those blobs were stored, so that checking them against a concurrent garbage
+   * collection needs no stat each (`lostAmong`).
+   */
+  deletionBefore?: string;
+  /**
+   * Set by server code only: the token (`HeldReference.writer`) of references an earlier step
+   * of this request added for the records `create` writes, which it then does not touch again.
+   */
+  referencesAddedBy?: string;
 }
 
 type Id = string | number | null;
@@ -193,20 +205,32 @@ export class DocumentService {
       record.updatedAt = now;
       return this.prepareForWrite(record as StoredDocument, undefined);
     });
+    const named = this.blobReferences ? records.map((record) => this.blobsNamedBy(record)) : [];
+    const hashes = new Set(named.flatMap((each) => [...each.keys()]));
+    // Read before the naming check looks the blobs up: see `lostAmong`.
+    const checked = hashes.size > 0 && actor.kind !== 'internal';
+    const deletionBefore = checked ? await lastDeletion(this.store) : '';
     if (this.naming && actor.kind !== 'internal') {
-      const named = records.map((record) => this.blobsNamedBy(record));
-      const held = await this.naming.heldAmong(
-        actor,
-        named.flatMap((each) => [...each.keys()]),
-        params?.heldBlobs,
-      );
+      const held = await this.naming.heldAmong(actor, hashes, params?.heldBlobs);
       for (const each of named) BlobNaming.assertMayName(each, undefined, held);
     }
     await this.store.ensureCollection(this.collection);
-    await this.withReferences(
-      records.map((record) => ({ id: record._id, data: record })),
-      () => this.store.insert(this.collection, records),
-    );
+    if (!this.blobReferences || hashes.size === 0) {
+      await this.store.insert(this.collection, records);
+    } else {
+      const references = this.blobReferences;
+      const added = await references.beforeWrite(
+        records.map((record) => ({ id: record._id, data: record })),
+        params?.referencesAddedBy,
+      );
+      try {
+        if (checked) await this.assertNotCollected(hashes, deletionBefore, params);
+        await this.store.insert(this.collection, records);
+      } catch (error) {
+        await references.undo(added);
+        throw error;
+      }
+    }
     const select = this.parse(params).select;
     const created = records.map((record) => this.shown(projectFields(record, select), params));
     return many ? created : (created[0] as StoredDocument);
@@ -250,9 +274,10 @@ export class DocumentService {
   async remove(id: Id, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
     const actor = this.actor(params);
     const query = this.parse(params);
+    const since = Date.now();
     if (id === null) {
       const removed = await this.store.remove(this.collection, and(query.filter, this.policy.writeFilter(actor)));
-      await this.blobReferences?.afterRemove(removed);
+      await this.blobReferences?.afterRemove(removed, since);
       return removed.map((record) => this.shown(projectFields(record, query.select), params));
     }
     const recordId = this.recordId(id);
@@ -261,7 +286,7 @@ export class DocumentService {
       and(eq(['_id'], recordId), query.filter, this.policy.writeFilter(actor)),
     );
     if (!removed) throw await this.whyNotWritable(recordId, actor, query.filter);
-    await this.blobReferences?.afterRemove([removed]);
+    await this.blobReferences?.afterRemove([removed], since);
     return this.shown(projectFields(removed, query.select), params);
   }
 
@@ -291,50 +316,93 @@ export class DocumentService {
     const actor = this.actor(params);
     const query = this.parse(params);
     const target = recordId === undefined ? query.filter : and(eq(['_id'], recordId), query.filter);
-    const checked = await this.namingChecked(actor, data, change);
-    // One record: its new blob references go in first. Many: only known after the write.
-    const modifications = await this.withReferences(recordId === undefined ? [] : [{ id: recordId, data }], () =>
-      this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), checked),
-    );
+    const write = (checked: (before: StoredDocument) => StoredDocument) =>
+      this.store.modify(this.collection, and(target, this.policy.writeFilter(actor)), checked);
+    const references = this.blobReferences;
+    if (!references) return this.shownAll(await write(change), recordId, actor, query, params);
+    const since = Date.now();
+    const candidates = [...hashCandidatesIn(data)];
+    // Read before the naming check looks the blobs up: see `lostAmong`.
+    const deletionBefore = candidates.length > 0 ? await lastDeletion(this.store) : '';
+    const { checked, held } = await this.namingChecked(actor, candidates, change);
+    // Which records change, and which blobs they newly name, is known only once the write has
+    // run: until their own references are in place, the write holds the blobs its input may
+    // name (those the writer holds; for server code's input, every hash in it).
+    const holding = held ? [...held.keys()] : candidates;
+    const hold = holding.length > 0 ? await references.holdForWrite(holding) : undefined;
+    let modifications: Modification[];
+    try {
+      if (hold && held) {
+        const blobs = this.naming?.blobs as BlobStore;
+        for (const sha256 of await lostAmong(this.store, blobs, holding, deletionBefore)) held.delete(sha256);
+      }
+      modifications = await write(checked);
+      // What the records newly name gets its reference, what they no longer name loses it.
+      await references.afterModify(modifications, since);
+    } finally {
+      if (hold) await references.releaseWrite(hold);
+    }
+    return this.shownAll(modifications, recordId, actor, query, params);
+  }
+
+  /** A write's answer: the changed records as the caller may see them; none changed for one id is NotFound or Forbidden. */
+  private async shownAll(
+    modifications: readonly Modification[],
+    recordId: string | undefined,
+    actor: Actor,
+    query: ParsedQuery,
+    params: DocumentParams | undefined,
+  ): Promise<StoredDocument[]> {
     if (recordId !== undefined && modifications.length === 0) {
       throw await this.whyNotWritable(recordId, actor, query.filter);
     }
-    await this.blobReferences?.afterModify(modifications);
     return modifications.map((modification) => this.shown(projectFields(modification.after, query.select), params));
   }
 
   /**
-   * The change, refusing any record it makes name a blob the actor does not hold. A new hash
-   * can only come from the client's input, so the claims looked up are those of the hashes
-   * written anywhere in it; the check itself runs on each record as it will be stored.
+   * The change, refusing any record it makes name a blob the actor does not hold, and the
+   * blobs held (none checked for server code). A new hash can only come from the client's
+   * input, so the claims looked up are those of the hashes written anywhere in it
+   * (`candidates`); the check itself runs on each record as it will be stored, on `held` as it
+   * is then (the caller takes out any a concurrent collection took meanwhile).
    */
   private async namingChecked(
     actor: Actor,
-    data: unknown,
+    candidates: readonly string[],
     change: (before: StoredDocument) => StoredDocument,
-  ): Promise<(before: StoredDocument) => StoredDocument> {
+  ): Promise<{ checked: (before: StoredDocument) => StoredDocument; held?: Map<string, number> }> {
     const naming = this.naming;
-    if (!naming || actor.kind === 'internal') return change;
-    const held = await naming.heldAmong(actor, hashCandidatesIn(data));
-    return (before) => {
+    if (!naming || actor.kind === 'internal') return { checked: change };
+    const held = await naming.heldAmong(actor, candidates);
+    const checked = (before: StoredDocument) => {
       const after = change(before);
       BlobNaming.assertMayName(this.blobsNamedBy(after), this.blobsNamedBy(before), held);
       return after;
     };
+    return { checked, held };
   }
 
-  /** Runs a write with the blob references of `records` recorded first, and withdrawn if it fails. */
-  private async withReferences<T>(records: { id: string; data: unknown }[], write: () => Promise<T>): Promise<T> {
-    if (!this.blobReferences) return write();
-    const added = await this.blobReferences.beforeWrite(records);
-    try {
-      const result = await write();
-      if (Array.isArray(result) && result.length === 0) await this.blobReferences.undo(added);
-      return result;
-    } catch (error) {
-      await this.blobReferences.undo(added);
-      throw error;
-    }
+  /**
+   * Once the created records' references are in place: throws Unavailable if a concurrent
+   * garbage collection took one of their blobs after the naming check found it (or, for the
+   * request's own uploads, `heldBlobs`, after they were stored), so that no record is written
+   * naming a collected blob.
+   */
+  private async assertNotCollected(
+    hashes: ReadonlySet<string>,
+    deletionBefore: string,
+    params: DocumentParams | undefined,
+  ): Promise<void> {
+    const blobs = this.naming?.blobs;
+    if (!blobs) return;
+    const known = params?.heldBlobs;
+    const uploaded = [...hashes].filter((sha256) => known?.has(sha256));
+    const looked = [...hashes].filter((sha256) => !known?.has(sha256));
+    const lost = [
+      ...(await lostAmong(this.store, blobs, looked, deletionBefore)),
+      ...(await lostAmong(this.store, blobs, uploaded, params?.deletionBefore)),
+    ];
+    if (lost.length > 0) throw collectedWhileUploading();
   }
 
   /** NotFound when the caller cannot see the record, Forbidden when they can but may not change it. */

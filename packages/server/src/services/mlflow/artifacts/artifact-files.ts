@@ -42,11 +42,22 @@ export class ArtifactFiles {
     this.references = new BlobReferences(store);
   }
 
-  /** Records (or replaces) the file at `path` of `owner`: reference first, record next, stale reference last. */
+  /**
+   * Records (or replaces) the file at `path` of `owner`: reference first, then the check that
+   * no concurrent collection took the blob, record next, stale reference last.
+   */
   async write(owner: string, path: string, blob: BlobInfo): Promise<void> {
     await this.assertPlaceable(owner, path);
     const id = recordId(owner, path);
-    await this.references.add(ownerOf(ARTIFACT_FILES_COLLECTION, id), [blob.sha256]);
+    const since = Date.now();
+    const added = await this.references.add(ownerOf(ARTIFACT_FILES_COLLECTION, id), [blob.sha256]);
+    if (!(await survivesCollection(this.store, this.blobs, blob.sha256))) {
+      await this.references.remove(added);
+      throw new LarderError(
+        'Unavailable',
+        'The artifact was garbage-collected while it was being stored; log it again',
+      );
+    }
     const record: StoredDocument = {
       _id: id,
       owner,
@@ -75,13 +86,8 @@ export class ArtifactFiles {
       }
     }
     if (previous !== undefined && previous !== blob.sha256) {
-      await this.references.remove([{ sha256: previous, owner: ownerOf(ARTIFACT_FILES_COLLECTION, id) }]);
-    }
-    if (!(await survivesCollection(this.store, this.blobs, blob.sha256))) {
-      throw new LarderError(
-        'Unavailable',
-        'The artifact was garbage-collected while it was being stored; log it again',
-      );
+      const stale = { sha256: previous, owner: ownerOf(ARTIFACT_FILES_COLLECTION, id) };
+      await this.references.removeUntouchedSince([stale], since);
     }
   }
 
@@ -115,8 +121,12 @@ export class ArtifactFiles {
       path === ''
         ? eq(['owner'], owner)
         : and(eq(['owner'], owner), or(eq(['_id'], recordId(owner, path)), eq(['dirs'], path)));
+    const since = Date.now();
     const removed = await this.store.remove(ARTIFACT_FILES_COLLECTION, filter);
-    await this.references.release(removed.map((record) => ownerOf(ARTIFACT_FILES_COLLECTION, record._id)));
+    await this.references.release(
+      removed.map((record) => ownerOf(ARTIFACT_FILES_COLLECTION, record._id)),
+      since,
+    );
     return removed.length;
   }
 
