@@ -143,7 +143,8 @@ export class StockPacks {
     pusher: string | null,
   ): Promise<StockPackRecord> {
     const added = await this.references.add(repositoryOwner(repo), [pack, index]);
-    for (const { sha256 } of added) {
+    // Both, whether this call added their reference or found it there.
+    for (const sha256 of [pack, index]) {
       if (!(await survivesCollection(this.store, this.blobs, sha256))) {
         await this.references.remove(added);
         throw new LarderError('Unavailable', 'The pack was garbage-collected while it was registered: push again');

@@ -10,8 +10,8 @@ import { and, eq, LarderError } from '@larder/protocol';
 import { ownershipPolicy } from '../../auth/access-policy.js';
 import type { Actor } from '../../auth/actor.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
-import { type BlobReference, BlobReferences } from '../../blobs/lifecycle/blob-references.js';
-import { survivesCollection } from '../../blobs/lifecycle/blob-uploads.js';
+import { BlobReferences } from '../../blobs/lifecycle/blob-references.js';
+import { lostAmong } from '../../blobs/lifecycle/blob-uploads.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { commitRecordId, repositoryOwner, STOCK_COMMITS, STOCK_REPOS } from './stock-names.js';
 import type { StockObjectAccess } from './stock-object-access.js';
@@ -91,7 +91,7 @@ export class StockRefMover {
     for (const each of fresh.values()) for (const hash of each.loose) objects.add(hash);
     const added = await this.references.add(repositoryOwner(repo), objects);
     try {
-      await this.confirmSurvived(added);
+      await this.confirmSurvived(objects);
       await this.record(repo, [...fresh.values()], pusher);
     } catch (error) {
       await this.references.remove(added);
@@ -200,14 +200,18 @@ export class StockRefMover {
     return false;
   }
 
-  private async confirmSurvived(added: readonly BlobReference[]): Promise<void> {
-    for (const { sha256 } of added) {
-      if (!(await survivesCollection(this.store, this.blobs, sha256))) {
-        throw new LarderError(
-          'Unavailable',
-          `Object ${sha256.slice(0, 12)} was garbage-collected while this push ran: push again to upload it`,
-        );
-      }
+  /**
+   * Every object the new commits hold, once the repository's references to them are in place:
+   * one a concurrent collection took (whether this push added its reference or found it
+   * there) fails the push before any commit is recorded.
+   */
+  private async confirmSurvived(objects: ReadonlySet<string>): Promise<void> {
+    const [lost] = await lostAmong(this.store, this.blobs, [...objects]);
+    if (lost !== undefined) {
+      throw new LarderError(
+        'Unavailable',
+        `Object ${lost.slice(0, 12)} was garbage-collected while this push ran: push again to upload it`,
+      );
     }
   }
 
