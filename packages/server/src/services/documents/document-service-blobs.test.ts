@@ -61,6 +61,16 @@ describe.each(storeAndBlobSetups('docblobs', 's3'))(
       expect(['Unavailable', 'BadRequest']).toContain((error as LarderError).name);
     }
 
+    /** The service on stores where a whole collection runs before call number `at`. */
+    function collectingAt(store: DocumentStore, blobs: BlobStore, at: number): DocumentService {
+      const collector = new GarbageCollector(store, blobs);
+      const calls = { calls: 0 };
+      const collectAt = async (step: number) => {
+        if (step === at) await collector.collect({ graceMs: HOUR / 2 });
+      };
+      return service(stepped(store, calls, collectAt), stepped(blobs, calls, collectAt));
+    }
+
     /** Calls an undisturbed write makes on the stores. */
     async function callsOf(
       store: DocumentStore,
@@ -83,12 +93,7 @@ describe.each(storeAndBlobSetups('docblobs', 's3'))(
       const refused: number[] = [];
       for (let at = 0; at <= steps; at += 1) {
         const file = await oldBlob(store, blobs);
-        const collector = new GarbageCollector(store, blobs);
-        const calls = { calls: 0 };
-        const collectAt = async (step: number) => {
-          if (step === at) await collector.collect({ graceMs: HOUR / 2 });
-        };
-        const things = service(stepped(store, calls, collectAt), stepped(blobs, calls, collectAt));
+        const things = collectingAt(store, blobs, at);
         try {
           await create(things, file, `at-${at}`);
           made.push(at);
@@ -124,12 +129,7 @@ describe.each(storeAndBlobSetups('docblobs', 's3'))(
         const group = `at-${at}`;
         await seed(group);
         const file = await oldBlob(store, blobs);
-        const collector = new GarbageCollector(store, blobs);
-        const calls = { calls: 0 };
-        const collectAt = async (step: number) => {
-          if (step === at) await collector.collect({ graceMs: HOUR / 2 });
-        };
-        const things = service(stepped(store, calls, collectAt), stepped(blobs, calls, collectAt));
+        const things = collectingAt(store, blobs, at);
         try {
           expect(await patch(things, file, group)).toHaveLength(3);
           made += 1;
