@@ -20,6 +20,13 @@ import type { DocumentStore, StoredDocument } from '../../stores/document-store.
 
 export const BLOB_REFS_COLLECTION = '_blob_refs';
 
+/**
+ * The owner of a write's own hold (`<this>/<uuid>`, see `RecordBlobReferences.holdForWrite`).
+ * No collection has this name, so a hold a crash left behind is dropped by the collector's
+ * repair of dangling references.
+ */
+export const WRITE_HOLDS_OWNER = '_write_holds';
+
 const BATCH = 500;
 
 export interface BlobReference {

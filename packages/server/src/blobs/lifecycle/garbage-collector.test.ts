@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { eq, LarderError } from '@larder/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { openEachTest, storeAndBlobSetups } from '../test-support/store-and-blobs.js';
-import { BLOB_REFS_COLLECTION, BlobReferences } from './blob-references.js';
+import { BLOB_REFS_COLLECTION, BlobReferences, WRITE_HOLDS_OWNER } from './blob-references.js';
 import {
   BLOB_COLLECTING_COLLECTION,
   confirmUpload,
@@ -161,6 +161,18 @@ describe.each(storeAndBlobSetups('gc', 's3'))('garbage collection on %s', (_name
     await references.add('things/coming', [sha256]);
     expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 0, deleted: 0 });
     // Left an hour: dropped, and the blob goes.
+    await store.modify(BLOB_REFS_COLLECTION, eq(['sha256'], sha256), (row) => ({ ...row, at: Date.now() - HOUR }));
+    expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 1, deleted: 1 });
+    expect(await blobs.stat(sha256)).toBeUndefined();
+  });
+
+  it("drops a write's own hold that a crash left behind, once it is old", async () => {
+    const { store, blobs } = await open();
+    const { sha256 } = await blobs.put(Readable.from([randomBytes(100)]));
+    // A patch held the blob, then the process died before releasing its hold.
+    await new BlobReferences(store).add(`${WRITE_HOLDS_OWNER}/crashed`, [sha256]);
+    const collector = new GarbageCollector(store, blobs);
+    expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 0, deleted: 0 });
     await store.modify(BLOB_REFS_COLLECTION, eq(['sha256'], sha256), (row) => ({ ...row, at: Date.now() - HOUR }));
     expect(await collector.collect({ graceMs: 0 })).toMatchObject({ danglingReferences: 1, deleted: 1 });
     expect(await blobs.stat(sha256)).toBeUndefined();

@@ -15,14 +15,9 @@ import {
   BlobReferences,
   type HeldReference,
   ownerOf,
+  WRITE_HOLDS_OWNER,
 } from '../../blobs/lifecycle/blob-references.js';
 import type { DocumentStore, Modification, StoredDocument } from '../../stores/document-store.js';
-
-/**
- * The owner of a write's own hold. No collection has this name, so a hold a crash left behind
- * is dropped by the collector's repair of dangling references.
- */
-export const WRITE_HOLDS_OWNER = '_write_holds';
 
 /** What `holdForWrite` holds, to hand to `releaseWrite`. */
 export interface WriteHold {
