@@ -4,6 +4,9 @@
  * read and write the rows this plans.
  */
 import { LarderError } from '@larder/protocol';
+
+export { packColumn, unpackColumn } from './column-codec.js';
+
 import {
   CHUNK_POINTS,
   type PointColumns,
@@ -189,18 +192,6 @@ function summarise(key: SeriesKey, before: SeriesSummary | undefined, fresh: Poi
     lastEpoch,
     lastTime: fresh.times[n - 1] as number,
   };
-}
-
-/** Packs a column as little-endian float64 bytes (the byte order of every platform Node runs on). */
-export function packColumn(column: Float64Array): Buffer {
-  return Buffer.from(column.buffer, column.byteOffset, column.byteLength);
-}
-
-export function unpackColumn(bytes: Uint8Array): Float64Array {
-  // Copy into an aligned buffer: database drivers hand out views at any offset.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float64Array(copy.buffer);
 }
 
 /** Lowest and highest step of a chunk, kept beside it. */
