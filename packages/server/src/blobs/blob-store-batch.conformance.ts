@@ -123,6 +123,100 @@ export function describeBlobBatchConformance(name: string, makeStore: () => Prom
       expect(await stored()).toEqual([]);
     });
 
+    it('serves every blob of a batch of many small ones: stat, get, ranges, list and delete', async () => {
+      const contents = [
+        Buffer.alloc(0),
+        ...Array.from({ length: 300 }, (_, seed) => patternBytes(1 + ((seed * 97) % 9000), seed + 60)),
+      ];
+      const batch = startBlobBatch(store);
+      await Promise.all(contents.map((bytes) => batch.add(bytesSource(bytes, 1000))));
+      await batch.commit();
+      const hashes = contents.map(sha256Of);
+      expect(await stored()).toEqual([...hashes].sort());
+      for (const bytes of contents) {
+        const hash = sha256Of(bytes);
+        expect(await store.stat(hash)).toEqual({ sha256: hash, size: bytes.length });
+        expect((await readAll(await store.get(hash))).equals(bytes)).toBe(true);
+        if (bytes.length === 0) {
+          await expectLarderError(store.get(hash, { start: 0, end: 0 }), 'BadRequest');
+          continue;
+        }
+        const start = Math.floor(bytes.length / 3);
+        const end = bytes.length - 1 - Math.floor(bytes.length / 5);
+        expect((await readAll(await store.get(hash, { start, end }))).equals(bytes.subarray(start, end + 1))).toBe(
+          true,
+        );
+        expect((await readAll(await store.get(hash, { start: end, end }))).equals(bytes.subarray(end, end + 1))).toBe(
+          true,
+        );
+        await expectLarderError(store.get(hash, { start: 0, end: bytes.length }), 'BadRequest');
+      }
+      // Deleting every other blob leaves the rest whole.
+      for (const [at, hash] of hashes.entries()) if (at % 2 === 0) expect(await store.delete(hash)).toBe(true);
+      for (const [at, bytes] of contents.entries()) {
+        const hash = sha256Of(bytes);
+        if (at % 2 === 0) {
+          expect(await store.stat(hash)).toBeUndefined();
+          await expectLarderError(store.get(hash), 'NotFound');
+          expect(await store.delete(hash)).toBe(false);
+        } else expect((await readAll(await store.get(hash))).equals(bytes)).toBe(true);
+      }
+      expect(await stored()).toEqual(hashes.filter((_, at) => at % 2 === 1).sort());
+      for (const [at, hash] of hashes.entries()) if (at % 2 === 1) expect(await store.delete(hash)).toBe(true);
+      expect(await stored()).toEqual([]);
+    });
+
+    it('stores the same bytes once across batches and across put and batch, in either order', async () => {
+      const [first, second, third] = [patternBytes(3000, 70), patternBytes(3001, 71), patternBytes(3002, 72)];
+      const one = startBlobBatch(store);
+      await Promise.all([one.add(bytesSource(first)), one.add(bytesSource(second))]);
+      expect((await one.commit()).map(({ created }) => created)).toEqual([true, true]);
+      // Put after batch, then batch after batch and batch after put.
+      expect((await store.put(bytesSource(first))).created).toBe(false);
+      await store.put(bytesSource(third));
+      const two = startBlobBatch(store);
+      await Promise.all([two.add(bytesSource(second)), two.add(bytesSource(third)), two.add(bytesSource(first))]);
+      expect(await two.commit()).toEqual(
+        [second, third, first].map((bytes) => ({ sha256: sha256Of(bytes), size: bytes.length, created: false })),
+      );
+      expect(await stored()).toEqual([first, second, third].map(sha256Of).sort());
+      for (const bytes of [first, second, third]) {
+        expect((await readAll(await store.get(sha256Of(bytes)))).equals(bytes)).toBe(true);
+      }
+      // Deleted once, gone whichever way it was stored; stored again afterwards.
+      for (const bytes of [first, third]) {
+        expect(await store.delete(sha256Of(bytes))).toBe(true);
+        expect(await store.stat(sha256Of(bytes))).toBeUndefined();
+      }
+      const three = startBlobBatch(store);
+      await three.add(bytesSource(first));
+      expect((await three.commit()).map(({ created }) => created)).toEqual([true]);
+      expect(await stored()).toEqual([first, second].map(sha256Of).sort());
+    });
+
+    it('loses nothing already stored when a blob of a later batch fails its expected hash', async () => {
+      const kept = [patternBytes(2000, 80), patternBytes(2100, 81)];
+      const earlier = startBlobBatch(store);
+      for (const bytes of kept) await earlier.add(bytesSource(bytes));
+      await earlier.commit();
+      const later = startBlobBatch(store);
+      const fresh = patternBytes(2200, 82);
+      const adding = later.add(bytesSource(fresh));
+      await expectLarderError(
+        later.add(bytesSource(kept[0] as Buffer), { expectedSha256: sha256Of(fresh) }),
+        'BadRequest',
+      );
+      await expectLarderError(
+        later.add(bytesSource(patternBytes(10, 83)), { expectedSha256: sha256Of(fresh) }),
+        'BadRequest',
+      );
+      await adding;
+      expect(await later.commit()).toEqual([{ sha256: sha256Of(fresh), size: fresh.length, created: true }]);
+      expect(await stored()).toEqual([...kept, fresh].map(sha256Of).sort());
+      for (const bytes of [...kept, fresh])
+        expect((await readAll(await store.get(sha256Of(bytes)))).equals(bytes)).toBe(true);
+    });
+
     it('shows nothing before commit, and nothing after abort, when the store batches itself', async () => {
       if (!store.batch) return;
       const contents = [patternBytes(2000, 58), patternBytes(2000, 59)];

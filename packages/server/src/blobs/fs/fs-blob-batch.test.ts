@@ -43,7 +43,7 @@ describe('FsBlobStore batches on disk', () => {
 
   for (const keptOpenFiles of [0, 7, 1024]) {
     it(`stores every file of a batch whole with a budget of ${keptOpenFiles} open files, leaving none open`, async () => {
-      const store = new FsBlobStore({ root, keptOpenFiles });
+      const store = new FsBlobStore({ root, keptOpenFiles, packBlobsUpTo: 0 });
       await store.open();
       const before = existsSync('/proc/self/fd') ? await openDescriptors() : undefined;
       const batch = await stage(store, contents);
@@ -65,13 +65,13 @@ describe('FsBlobStore batches on disk', () => {
   }
 
   it('shows nothing of a batch the process ended before committing; the next open() removes its files', async () => {
-    const store = new FsBlobStore({ root });
+    const store = new FsBlobStore({ root, packBlobsUpTo: 0 });
     await store.open();
     const cutShort = await stage(store, contents.slice(0, 5));
     expect(await readdir(join(root, 'tmp'))).toHaveLength(5);
 
     // What a restart sees: a new store on the same root, the old batch's files still open.
-    const restarted = new FsBlobStore({ root });
+    const restarted = new FsBlobStore({ root, packBlobsUpTo: 0 });
     await restarted.open();
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     expect(await collect(restarted.list())).toEqual([]);
@@ -82,7 +82,7 @@ describe('FsBlobStore batches on disk', () => {
   });
 
   it('refuses a commit that cannot place a blob, leaving every placed blob whole and no temp file or descriptor', async () => {
-    const store = new FsBlobStore({ root });
+    const store = new FsBlobStore({ root, packBlobsUpTo: 0 });
     await store.open();
     const blocked = contents[0] as Buffer;
     const hash = sha256Of(blocked);
@@ -103,7 +103,7 @@ describe('FsBlobStore batches on disk', () => {
   });
 
   it('places blobs again in shard directories removed behind its back, in a batch as in a put', async () => {
-    const store = new FsBlobStore({ root });
+    const store = new FsBlobStore({ root, packBlobsUpTo: 0 });
     await store.open();
     await (await stage(store, contents.slice(0, 3))).commit();
     await store.put(bytesSource(contents[3] as Buffer));

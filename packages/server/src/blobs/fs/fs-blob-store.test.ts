@@ -6,18 +6,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeBlobStoreConformance } from '../blob-store.conformance.js';
 import { describeBlobBatchConformance } from '../blob-store-batch.conformance.js';
 import { bytesSource, collect, patternBytes, readAll, sha256Of, stalledSource } from '../test-support/byte-sources.js';
-import { FsBlobStore } from './fs-blob-store.js';
+import { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.js';
 import { SMALL_BODY_BYTES } from './fs-blob-writes.js';
 
 const newRoot = () => mkdtemp(join(tmpdir(), 'larder-blobs-'));
 
-async function makeStore() {
+async function makeStore(options: Partial<FsBlobStoreOptions> = {}) {
   const root = await newRoot();
-  return { store: new FsBlobStore({ root }), cleanup: () => rm(root, { recursive: true, force: true }) };
+  return { store: new FsBlobStore({ root, ...options }), cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
-describeBlobStoreConformance('FsBlobStore', makeStore);
-describeBlobBatchConformance('FsBlobStore', makeStore);
+describeBlobStoreConformance('FsBlobStore', () => makeStore());
+describeBlobBatchConformance('FsBlobStore', () => makeStore());
+// Every blob of a batch a file of its own, as before packs (and as past the pack size).
+describeBlobBatchConformance('FsBlobStore without packs', () => makeStore({ packBlobsUpTo: 0 }));
+// Packs capped at a few KiB a batch: the rest of each batch staged as files beside its pack.
+describeBlobBatchConformance('FsBlobStore with a small pack cap', () => makeStore({ packBytesPerBatch: 4096 }));
 
 /** Every file under `directory`, as paths relative to it. */
 async function filesUnder(directory: string): Promise<string[]> {
@@ -34,7 +38,8 @@ describe('FsBlobStore on disk', () => {
 
   beforeEach(async () => {
     root = await newRoot();
-    store = new FsBlobStore({ root });
+    // The layout of files: batches here stage every blob as a file (packs: fs-blob-packs.test.ts).
+    store = new FsBlobStore({ root, packBlobsUpTo: 0 });
   });
 
   afterEach(async () => {
@@ -74,7 +79,7 @@ describe('FsBlobStore on disk', () => {
     expect(await collect(store.list())).toEqual([oldHash, addedHash, sha256Of(third)].sort());
     // Reopened, the levels file decides, whatever the shards say.
     await store.close();
-    const reopened = new FsBlobStore({ root });
+    const reopened = new FsBlobStore({ root, packBlobsUpTo: 0 });
     await reopened.open();
     expect(await reopened.stat(addedHash)).toEqual({ sha256: addedHash, size: 800 });
     expect(await reopened.delete(oldHash)).toBe(true);

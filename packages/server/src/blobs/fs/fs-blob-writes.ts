@@ -56,6 +56,20 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
  */
 export const SMALL_BODY_BYTES = 1024 * 1024;
 
+/** A small blob of a batch checked and kept in memory until its commit packs it (`fs-blob-packs.ts`). */
+export interface HeldBlob {
+  sha256: string;
+  size: number;
+  /** The whole body, one buffer (copied out of the source's chunks, which may share larger ones). */
+  bytes: Buffer;
+}
+
+/**
+ * Decides, once a whole small body is read and checked, whether it is held in memory instead
+ * of written to a temp file: answers true when it took the bytes from its budget.
+ */
+export type HoldSmallBody = (size: number) => boolean;
+
 /**
  * Streams `source` into a fresh temp file under `root`, hashing and checking it; fsynced
  * before answering when `durable`. Not durable, a small body's file stays open when
@@ -70,6 +84,21 @@ export async function stageBlob(
   durable: boolean,
   keepOpen?: DescriptorBudget,
 ): Promise<StagedBlob> {
+  return (await stageOrHoldBlob(root, source, options, durable, keepOpen)) as StagedBlob;
+}
+
+/**
+ * `stageBlob`, except that a whole body `hold` accepts is answered in memory, with no temp
+ * file (a batch's small blob, bound for a pack). The checks and errors are the same.
+ */
+export async function stageOrHoldBlob(
+  root: string,
+  source: Readable,
+  options: PutOptions,
+  durable: boolean,
+  keepOpen?: DescriptorBudget,
+  hold?: HoldSmallBody,
+): Promise<StagedBlob | HeldBlob> {
   const { expectedSha256, maxBytes } = options;
   if (expectedSha256 !== undefined && !isSha256(expectedSha256)) {
     throw new LarderError('BadRequest', 'expectedSha256 must be 64 lower-case hex characters (a SHA-256 hash).');
@@ -79,38 +108,47 @@ export async function stageBlob(
   let descriptor: number | undefined;
   try {
     const head = await readHead(source, meter, SMALL_BODY_BYTES);
-    if (head.ended && !durable && keepOpen?.reserve()) {
-      try {
-        descriptor = await writeNewFileKeptOpen(tempPath, head.chunks);
-      } catch (error) {
-        keepOpen.release();
-        throw error;
-      }
-    } else if (head.ended) await writeNewFile(tempPath, head.chunks, durable);
-    else {
-      const handle = await open(tempPath, 'wx');
-      try {
-        await writeAll(handle, head.chunks);
-        await pipeline(source, meter.measure, fileSink(handle, { durable }));
-      } finally {
-        await handle.close();
-      }
+    if (head.ended) {
+      // The whole body is here: check it before writing anything.
+      const measured = checked(meter, expectedSha256);
+      if (hold?.(measured.size)) return { ...measured, bytes: Buffer.concat(head.chunks, measured.size) };
+      if (!durable && keepOpen?.reserve()) {
+        try {
+          descriptor = await writeNewFileKeptOpen(tempPath, head.chunks);
+        } catch (error) {
+          keepOpen.release();
+          throw error;
+        }
+      } else await writeNewFile(tempPath, head.chunks, durable);
+      return descriptor === undefined ? { tempPath, ...measured } : { tempPath, ...measured, descriptor };
     }
-    const { sha256, size } = meter.result();
-    if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
-      throw new LarderError(
-        'BadRequest',
-        `The upload hashes to ${sha256}, not to the expected ${expectedSha256}; nothing was stored. ` +
-          'Check that the whole file was sent unchanged.',
-        { data: { expectedSha256, actualSha256: sha256 } },
-      );
+    const handle = await open(tempPath, 'wx');
+    try {
+      await writeAll(handle, head.chunks);
+      await pipeline(source, meter.measure, fileSink(handle, { durable }));
+    } finally {
+      await handle.close();
     }
-    return descriptor === undefined ? { tempPath, sha256, size } : { tempPath, sha256, size, descriptor };
+    return { tempPath, ...checked(meter, expectedSha256) };
   } catch (error) {
     if (descriptor !== undefined) await closeKept(descriptor, keepOpen, false);
     await removeFileIfPresent(tempPath);
     throw uploadError(error, source);
   }
+}
+
+/** The measured hash and size, refused (BadRequest) unless the hash is the one expected. */
+function checked(meter: ContentMeter, expectedSha256: string | undefined): { sha256: string; size: number } {
+  const { sha256, size } = meter.result();
+  if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+    throw new LarderError(
+      'BadRequest',
+      `The upload hashes to ${sha256}, not to the expected ${expectedSha256}; nothing was stored. ` +
+        'Check that the whole file was sent unchanged.',
+      { data: { expectedSha256, actualSha256: sha256 } },
+    );
+  }
+  return { sha256, size };
 }
 
 /**
