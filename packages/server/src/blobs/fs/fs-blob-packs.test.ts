@@ -293,7 +293,10 @@ describe('FsBlobStore packs', () => {
     const aborted = store.batch();
     for (const body of third) await aborted.add(bytesSource(body));
     await aborted.abort();
-    await commitBatch(store, Array.from({ length: 10 }, (_, seed) => patternBytes(1000, 300 + seed)));
+    await commitBatch(
+      store,
+      Array.from({ length: 10 }, (_, seed) => patternBytes(1000, 300 + seed)),
+    );
     expect(await packBytes(root)).toBe(30_000);
     await expectWhole(store, [...firstBodies, ...secondBodies, ...third]);
   });
