@@ -220,3 +220,14 @@ export async function syncDirectory(directory: string): Promise<void> {
     if (opened !== undefined) await descriptorCall<void>((done) => fs.close(opened, done));
   }
 }
+
+/** Whether something is at `path` (a missing path is false; any other error is thrown). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.promises.stat(path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}

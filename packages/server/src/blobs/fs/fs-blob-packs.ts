@@ -29,12 +29,12 @@
  * (await packs.read(sha256, 0, size))?.pipe(response);
  */
 import * as fs from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
 import Database from 'better-sqlite3';
-import { closeDescriptor, removeFileIfPresent, syncDirectory, writeNewFile } from './durable-files.js';
+import { closeDescriptor, exists, removeFileIfPresent, syncDirectory, writeNewFile } from './durable-files.js';
 import type { HeldBlob } from './fs-blob-writes.js';
 import { errorCode, toStoreError } from './fs-errors.js';
 
@@ -620,14 +620,4 @@ async function packFiles(directory: string): Promise<number[]> {
     const match = PACK_NAME.exec(name);
     return match ? [Number(match[1])] : [];
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
 }

@@ -4,7 +4,7 @@
  * and placing (the temp file linked under its hash). `put` syncs each blob between and after
  * the steps; a batch syncs all its blobs at once between them (see `fs-blob-batch.ts`).
  */
-import { link, mkdir, open, rename, stat } from 'node:fs/promises';
+import { link, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,7 @@ import { type ContentMeter, createContentMeter } from '../content-meter.js';
 import type { DescriptorBudget } from './descriptor-budget.js';
 import {
   closeDescriptor,
+  exists,
   fileSink,
   removeFileIfPresent,
   syncAndClose,
@@ -300,16 +301,6 @@ async function linkOrMove(tempPath: string, target: string): Promise<void> {
     if (code === undefined || !NO_HARD_LINKS.has(code)) throw error;
     if (await exists(target)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
     await rename(tempPath, target);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
   }
 }
 
