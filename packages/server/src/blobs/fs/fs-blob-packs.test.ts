@@ -3,17 +3,21 @@
  * whole, the space given back, a read open across it completing), what a crash leaves (a
  * pack without rows, a row without its pack), and a store reopened.
  */
-import { mkdir, mkdtemp, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesSource, collect, patternBytes, readAll, sha256Of } from '../test-support/byte-sources.js';
 import { expectLarderError } from '../test-support/expect-larder-error.js';
 import { blobPath } from './fs-blob-layout.js';
+import { PACKED_HEADER_BYTES } from './fs-blob-packs.js';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.js';
 
 const packsOf = async (root: string) =>
   (await readdir(join(root, 'packs')).catch(() => [] as string[])).filter((name) => name.endsWith('.pack')).sort();
+
+/** What `count` packed blobs of `size` bytes take in packs, their headers included. */
+const entries = (count: number, size: number) => count * (PACKED_HEADER_BYTES + size);
 
 async function packBytes(root: string): Promise<number> {
   let total = 0;
@@ -62,7 +66,7 @@ describe('FsBlobStore packs', () => {
     await store.put(bytesSource(put));
     await commitBatch(store, [...small, large]);
     expect(await packsOf(root)).toEqual(['1.pack']);
-    expect(await packBytes(root)).toBe(small.reduce((sum, bytes) => sum + bytes.length, 0));
+    expect(await packBytes(root)).toBe(small.reduce((sum, bytes) => sum + PACKED_HEADER_BYTES + bytes.length, 0));
     const files = async (bytes: Buffer) =>
       stat(blobPath(root, sha256Of(bytes), 1)).then(
         () => true,
@@ -202,6 +206,51 @@ describe('FsBlobStore packs', () => {
     expect(await packsOf(root)).toEqual(['1.pack', '8.pack']);
   });
 
+  it('rebuilds a lost index from the packs, every blob checked, up to a pack cut short', async () => {
+    const first = await openStore();
+    const one = Array.from({ length: 20 }, (_, seed) => patternBytes(300 + seed, seed));
+    const two = Array.from({ length: 3 }, (_, seed) => patternBytes(700, 50 + seed));
+    await commitBatch(first, one);
+    await commitBatch(first, two);
+    await first.close();
+    expect(await packsOf(root)).toEqual(['1.pack', '2.pack']);
+    for (const name of ['index.db', 'index.db-wal', 'index.db-shm'])
+      await rm(join(root, 'packs', name), { force: true });
+    // The second pack cut inside its second blob, as a crash mid-write would leave it.
+    const second = join(root, 'packs', '2.pack');
+    const cut = entries(1, 700) + PACKED_HEADER_BYTES + 100;
+    await writeFile(second, (await readFile(second)).subarray(0, cut));
+    const reopened = await openStore();
+    await expectWhole(reopened, [...one, two[0] as Buffer]);
+    expect(await collect(reopened.list())).toEqual([...one, two[0] as Buffer].map(sha256Of).sort());
+    for (const lost of two.slice(1)) expect(await reopened.stat(sha256Of(lost))).toBeUndefined();
+    // The rebuilt index is the store's own again: new packs numbered past the old, deletes as before.
+    await commitBatch(reopened, [patternBytes(600, 90)]);
+    expect(await packsOf(root)).toEqual(['1.pack', '2.pack', '3.pack']);
+    expect(await reopened.delete(sha256Of(two[0] as Buffer))).toBe(true);
+    await reopened.close();
+    const again = await openStore();
+    await expectWhole(again, one);
+    expect(await again.stat(sha256Of(two[0] as Buffer))).toBeUndefined();
+  });
+
+  it('a byte changed in a pack leaves that blob out of a rebuilt index, and only that one', async () => {
+    const first = await openStore();
+    const bodies = [patternBytes(400, 1), patternBytes(500, 2)];
+    await commitBatch(first, bodies);
+    await first.close();
+    await rm(join(root, 'packs', 'index.db'), { force: true });
+    await rm(join(root, 'packs', 'index.db-wal'), { force: true });
+    await rm(join(root, 'packs', 'index.db-shm'), { force: true });
+    const pack = join(root, 'packs', '1.pack');
+    const bytes = await readFile(pack);
+    bytes[PACKED_HEADER_BYTES + 10] = (bytes[PACKED_HEADER_BYTES + 10] as number) ^ 0xff;
+    await writeFile(pack, bytes);
+    const reopened = await openStore();
+    expect(await reopened.stat(sha256Of(bodies[0] as Buffer))).toBeUndefined();
+    await expectWhole(reopened, [bodies[1] as Buffer]);
+  });
+
   it('answers a clear store error, not a crash, for a blob whose pack is missing', async () => {
     const store = await openStore();
     const bytes = patternBytes(400, 1);
@@ -267,7 +316,7 @@ describe('FsBlobStore packs', () => {
     const bodies = Array.from({ length: 30 }, (_, seed) => patternBytes(1000, seed));
     const results = await commitBatch(store, bodies);
     expect(results.every(({ created }) => created)).toBe(true);
-    expect(await packBytes(root)).toBe(10_000);
+    expect(await packBytes(root)).toBe(entries(10, 1000));
     await expectWhole(store, bodies);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
@@ -282,13 +331,13 @@ describe('FsBlobStore packs', () => {
     // The first batch holds 8,000 bytes: the second may hold only 2,000 of its own.
     for (const body of secondBodies) await second.add(bytesSource(body));
     await second.commit();
-    expect(await packBytes(root)).toBe(2_000);
+    expect(await packBytes(root)).toBe(entries(2, 1000));
     await first.commit();
-    expect(await packBytes(root)).toBe(10_000);
+    expect(await packBytes(root)).toBe(entries(10, 1000));
     // Both gave their bytes back: a third batch packs all of its own again.
     const third = Array.from({ length: 10 }, (_, seed) => patternBytes(1000, 200 + seed));
     await commitBatch(store, third);
-    expect(await packBytes(root)).toBe(20_000);
+    expect(await packBytes(root)).toBe(entries(20, 1000));
     // An aborted batch gives its bytes back too.
     const aborted = store.batch();
     for (const body of third) await aborted.add(bytesSource(body));
@@ -297,7 +346,7 @@ describe('FsBlobStore packs', () => {
       store,
       Array.from({ length: 10 }, (_, seed) => patternBytes(1000, 300 + seed)),
     );
-    expect(await packBytes(root)).toBe(30_000);
+    expect(await packBytes(root)).toBe(entries(30, 1000));
     await expectWhole(store, [...firstBodies, ...secondBodies, ...third]);
   });
 });

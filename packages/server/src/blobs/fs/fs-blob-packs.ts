@@ -1,6 +1,7 @@
 /**
  * Small blobs of a batch packed together: one file per commit, `<root>/packs/<id>.pack`,
- * holding the blobs' bytes one after the other, and an index, the SQLite database
+ * holding the blobs one after the other, each behind a header of its own (`LBP1`, its size,
+ * its raw SHA-256: 48 bytes), and an index, the SQLite database
  * `<root>/packs/index.db`, saying where each is (hash -> pack, offset, size) and how many of
  * each pack's bytes are still live. Creating a file per small blob costs the kernel ~60
  * syscalls (open, write, fsync, link, unlink, stat, a share of a directory sync): a form of a
@@ -20,7 +21,10 @@
  * ends, so a `get` answered before a compaction or an unlink still completes.
  *
  * A row whose pack is missing (removed by hand, a lost disk) still answers `stat`; `get` then
- * fails with a GeneralError naming the pack.
+ * fails with a GeneralError naming the pack. An index that is missing while packs are there
+ * (deleted by hand, or lost) is rebuilt from the packs' headers at `open()`, every blob
+ * checked against its hash; a blob that does not check, and a pack's bytes from its first bad
+ * header on, are left out.
  *
  * @example
  * const packs = new FsBlobPacks(root);
@@ -28,6 +32,7 @@
  * const created = await packs.store([{ sha256, size, bytes }], async () => false);
  * (await packs.read(sha256, 0, size))?.pipe(response);
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -59,6 +64,9 @@ interface PackReader {
 }
 
 const PACK_NAME = /^(\d+)\.pack$/;
+/** Each packed blob's header: magic, 4 bytes reserved (zero), size (u64), raw SHA-256. */
+export const PACKED_HEADER_BYTES = 48;
+const PACKED_MAGIC = Buffer.from('LBP1', 'latin1');
 /** Pack descriptors kept open between reads (least recently used closed first). */
 const KEPT_OPEN_PACKS = 64;
 const LIST_PAGE = 1000;
@@ -152,9 +160,11 @@ export class FsBlobPacks {
     const directory = packsDirectory(this.root);
     const file = join(directory, 'index.db');
     this.opened = true;
+    const found = await packFiles(directory);
     if (!(await exists(file))) {
-      // Packs without an index are a crash before the index was first created: nothing names them.
-      for (const pack of await packFiles(directory)) await removeFileIfPresent(packPath(this.root, pack));
+      // A crash before the first index commit, or an index lost: what the packs hold is
+      // indexed again from their headers (a blob no upload confirmed is the collector's).
+      if (found.length > 0) await this.rebuild(file, found);
       return;
     }
     const index = openIndex(file);
@@ -162,7 +172,7 @@ export class FsBlobPacks {
     const packs = index.statements.allPacks.all();
     const known = new Map(packs.map((row) => [row.id, row]));
     let highest = 0;
-    for (const pack of await packFiles(directory)) {
+    for (const pack of found) {
       highest = Math.max(highest, pack);
       const row = known.get(pack);
       if (row === undefined || row.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
@@ -266,18 +276,17 @@ export class FsBlobPacks {
     const pack = this.nextPack++;
     const path = packPath(this.root, pack);
     const offsets: number[] = [];
+    const pieces: Buffer[] = [];
     let size = 0;
     for (const at of fresh) {
-      offsets.push(size);
-      size += (held[at] as HeldBlob).size;
+      const blob = held[at] as HeldBlob;
+      pieces.push(packedHeader(blob.sha256, blob.size), blob.bytes);
+      offsets.push(size + PACKED_HEADER_BYTES);
+      size += PACKED_HEADER_BYTES + blob.size;
     }
     let rows: PackRow;
     try {
-      await writeNewFile(
-        path,
-        fresh.map((at) => (held[at] as HeldBlob).bytes),
-        true,
-      );
+      await writeNewFile(path, pieces, true);
       await syncDirectory(packsDirectory(this.root));
       rows = db.transaction(() => {
         let live = 0;
@@ -288,7 +297,7 @@ export class FsBlobPacks {
           if (statements.insertBlob.run(blob.sha256, pack, offsets[position] as number, blob.size).changes === 0)
             return;
           created[at] = true;
-          live += blob.size;
+          live += PACKED_HEADER_BYTES + blob.size;
           blobs += 1;
         });
         if (blobs > 0) statements.insertPack.run(pack, size, live, blobs);
@@ -345,7 +354,7 @@ export class FsBlobPacks {
       const located = statements.find.get(sha256);
       if (located === undefined) return undefined;
       statements.deleteBlob.run(sha256);
-      const pack = statements.lowerPack.get(located.size, located.pack);
+      const pack = statements.lowerPack.get(PACKED_HEADER_BYTES + located.size, located.pack);
       if (pack !== undefined && pack.blobs <= 0) statements.deletePack.run(located.pack);
       return { id: located.pack, pack };
     })();
@@ -412,7 +421,10 @@ export class FsBlobPacks {
     const reader = await this.acquire(pack);
     const buffers: Buffer[] = [];
     try {
-      for (const blob of blobs) buffers.push(await readExactly(reader.fd, blob.offset, blob.size));
+      // Each with its header, as it lies in the pack.
+      for (const blob of blobs) {
+        buffers.push(await readExactly(reader.fd, blob.offset - PACKED_HEADER_BYTES, PACKED_HEADER_BYTES + blob.size));
+      }
     } finally {
       this.release(reader);
     }
@@ -427,12 +439,13 @@ export class FsBlobPacks {
         let live = 0;
         let count = 0;
         for (const blob of blobs) {
+          const entry = PACKED_HEADER_BYTES + blob.size;
           // A blob deleted since the copy stays behind, and its bytes are dead in the new pack.
-          if (statements.moveBlob.run(target, offset, blob.hash, pack).changes === 1) {
-            live += blob.size;
+          if (statements.moveBlob.run(target, offset + PACKED_HEADER_BYTES, blob.hash, pack).changes === 1) {
+            live += entry;
             count += 1;
           }
-          offset += blob.size;
+          offset += entry;
         }
         if (count > 0) statements.insertPack.run(target, offset, live, count);
         statements.deletePack.run(pack);
@@ -448,6 +461,39 @@ export class FsBlobPacks {
     this.retire(pack);
     await removeFileIfPresent(packPath(this.root, pack));
     if (moved.blobs === 0) await removeFileIfPresent(path);
+  }
+
+  /**
+   * Indexes the packs again from their headers (the index file is gone): each blob read and
+   * checked against its hash (one that does not check is left out), a pack's entries from its
+   * first bad header on left out (a pack a crash cut short), a hash in two packs indexed once.
+   * A pack left with nothing is removed; a blob deleted before the index was lost comes back,
+   * for the garbage collector to take again.
+   */
+  private async rebuild(file: string, packs: readonly number[]): Promise<void> {
+    const index = openIndex(file);
+    this.index = index;
+    const { db, statements } = index;
+    for (const pack of [...packs].sort((a, b) => a - b)) {
+      this.nextPack = Math.max(this.nextPack, pack + 1);
+      const entries = await readPackEntries(packPath(this.root, pack));
+      const counted = db.transaction(() => {
+        let live = 0;
+        let blobs = 0;
+        for (const entry of entries.valid) {
+          if (statements.insertBlob.run(entry.sha256, pack, entry.offset, entry.size).changes === 0) continue;
+          live += PACKED_HEADER_BYTES + entry.size;
+          blobs += 1;
+        }
+        if (blobs > 0) statements.insertPack.run(pack, entries.size, live, blobs);
+        return { live, blobs, size: entries.size };
+      })();
+      this.wrote();
+      if (counted.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
+      else if (counted.live * 2 < counted.size) this.scheduleCompaction(pack);
+    }
+    await this.durable();
+    await syncDirectory(packsDirectory(this.root));
   }
 
   /** The pack's shared reader, opened on first use; the caller releases it. */
@@ -606,6 +652,42 @@ class PackRangeStream extends Readable {
     this.released = true;
     this.onRelease();
   }
+}
+
+/** A packed blob's header (`PACKED_HEADER_BYTES`). */
+function packedHeader(sha256: string, size: number): Buffer {
+  const header = Buffer.alloc(PACKED_HEADER_BYTES);
+  PACKED_MAGIC.copy(header, 0);
+  header.writeUInt32LE(size % 0x1_0000_0000, 8);
+  header.writeUInt32LE(Math.floor(size / 0x1_0000_0000), 12);
+  header.write(sha256, 16, 32, 'hex');
+  return header;
+}
+
+/**
+ * The blobs a pack's headers describe that check against their hash, up to the first header
+ * that is not one (or a blob running past the end: a pack cut short).
+ */
+async function readPackEntries(
+  path: string,
+): Promise<{ size: number; valid: { sha256: string; offset: number; size: number }[] }> {
+  const bytes = await fs.promises.readFile(path);
+  const valid: { sha256: string; offset: number; size: number }[] = [];
+  let at = 0;
+  while (at + PACKED_HEADER_BYTES <= bytes.length) {
+    if (!bytes.subarray(at, at + 4).equals(PACKED_MAGIC)) break;
+    const size = bytes.readUInt32LE(at + 8) + bytes.readUInt32LE(at + 12) * 0x1_0000_0000;
+    const offset = at + PACKED_HEADER_BYTES;
+    if (offset + size > bytes.length) break;
+    const sha256 = bytes.toString('hex', at + 16, at + 48);
+    // Bytes that do not hash to their header's id are left out; the walk goes on past them.
+    const actual = createHash('sha256')
+      .update(bytes.subarray(offset, offset + size))
+      .digest('hex');
+    if (actual === sha256) valid.push({ sha256, offset, size });
+    at = offset + size;
+  }
+  return { size: bytes.length, valid };
 }
 
 async function packFiles(directory: string): Promise<number[]> {
