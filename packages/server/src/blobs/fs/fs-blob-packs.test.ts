@@ -3,7 +3,7 @@
  * whole, the space given back, a read open across it completing), what a crash leaves (a
  * pack without rows, a row without its pack), and a store reopened.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -196,7 +196,15 @@ describe('FsBlobStore packs', () => {
     await commitBatch(first, bodies);
     await first.close();
     // A pack written and synced, the process killed before its index transaction.
-    await writeFile(join(root, 'packs', '7.pack'), patternBytes(900, 3));
+    const leftover = join(root, 'packs', '7.pack');
+    await writeFile(leftover, patternBytes(900, 3));
+    // Young, it may be another process's commit under way (a folder shared by two servers): kept.
+    const young = await openStore();
+    expect(await packsOf(root)).toEqual(['1.pack', '7.pack']);
+    await young.close();
+    stores.splice(stores.indexOf(young), 1);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(leftover, hourAgo, hourAgo);
     const second = await openStore();
     expect(await packsOf(root)).toEqual(['1.pack']);
     expect(await collect(second.list())).toEqual(bodies.map(sha256Of).sort());
@@ -249,6 +257,26 @@ describe('FsBlobStore packs', () => {
     const reopened = await openStore();
     expect(await reopened.stat(sha256Of(bodies[0] as Buffer))).toBeUndefined();
     await expectWhole(reopened, [bodies[1] as Buffer]);
+  });
+
+  it('two stores sharing one folder never pick the same pack, and read each other’s blobs', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    const forA = Array.from({ length: 6 }, (_, round) =>
+      Array.from({ length: 20 }, (_, seed) => patternBytes(200 + seed, round * 100 + seed)),
+    );
+    const forB = forA.map((bodies) => bodies.map((bytes) => Buffer.concat([bytes, Buffer.from('b')])));
+    await Promise.all([
+      (async () => {
+        for (const bodies of forA) await commitBatch(a, bodies);
+      })(),
+      (async () => {
+        for (const bodies of forB) await commitBatch(b, bodies);
+      })(),
+    ]);
+    expect(await packsOf(root)).toHaveLength(12);
+    await expectWhole(a, forB.flat());
+    await expectWhole(b, forA.flat());
   });
 
   it('answers a clear store error, not a crash, for a blob whose pack is missing', async () => {

@@ -34,7 +34,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
@@ -86,7 +86,14 @@ const SCHEMA = `
     size INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS blobs_by_pack ON blobs (pack, offset);
+  CREATE TABLE IF NOT EXISTS pack_ids (id INTEGER PRIMARY KEY AUTOINCREMENT);
 `;
+
+/**
+ * A pack no row names is a crash's leftover once it is this old; a younger one may be a commit
+ * under way in another process sharing the folder (its pack is written before its rows).
+ */
+const ORPHAN_AGE_MS = 10 * 60_000;
 
 /** The directory of packs and their index. */
 export function packsDirectory(root: string): string {
@@ -122,6 +129,13 @@ function prepareStatements(db: Database.Database) {
     ),
     deletePack: db.prepare<[number]>('DELETE FROM packs WHERE id = ?'),
     allPacks: db.prepare<[], PackRow & { id: number }>('SELECT id, size, live, blobs FROM packs'),
+    // Pack numbers come from the index, so that processes sharing the folder never pick the same.
+    reservePackId: db.prepare<[], number>('INSERT INTO pack_ids DEFAULT VALUES RETURNING id').pluck(),
+    dropPackId: db.prepare<[number]>('DELETE FROM pack_ids WHERE id = ?'),
+    seedPackIds: db.prepare<[]>(
+      "INSERT INTO sqlite_sequence (name, seq) SELECT 'pack_ids', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'pack_ids')",
+    ),
+    raisePackIds: db.prepare<[number]>("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'pack_ids'"),
   };
 }
 
@@ -139,7 +153,6 @@ export class FsBlobPacks {
   private index: Index | undefined;
   /** The index being created by the first commit that packs anything. */
   private creating: Promise<Index> | undefined;
-  private nextPack = 1;
   private readonly readers = new Map<number, Promise<PackReader>>();
   private readonly queued = new Set<number>();
   private compactions: Promise<void> = Promise.resolve();
@@ -153,8 +166,8 @@ export class FsBlobPacks {
 
   /**
    * Opens the index when the store has one (a store that never packed a blob gets none until
-   * its first pack), removes packs no row names (a crash before their index commit), and
-   * queues the compaction of packs left under half live.
+   * its first pack), removes packs no row names once they are old (a crash before their index
+   * commit), and queues the compaction of packs left under half live.
    */
   async open(): Promise<void> {
     const directory = packsDirectory(this.root);
@@ -171,17 +184,21 @@ export class FsBlobPacks {
     this.index = index;
     const packs = index.statements.allPacks.all();
     const known = new Map(packs.map((row) => [row.id, row]));
-    let highest = 0;
     for (const pack of found) {
-      highest = Math.max(highest, pack);
       const row = known.get(pack);
-      if (row === undefined || row.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
+      if (row === undefined || row.blobs === 0) await removeIfOrphaned(packPath(this.root, pack));
     }
     for (const row of packs) {
-      highest = Math.max(highest, row.id);
       if (row.blobs > 0 && row.live * 2 < row.size) this.scheduleCompaction(row.id);
     }
-    this.nextPack = highest + 1;
+    raisePackIds(index, [...found, ...packs.map((row) => row.id)]);
+  }
+
+  /** A pack number no process sharing the index has had or will have. */
+  private reservePack(index: Index): number {
+    const id = index.statements.reservePackId.get() as number;
+    index.statements.dropPackId.run(id);
+    return id;
   }
 
   /** Waits for the compactions under way, then closes the index and every pack descriptor. */
@@ -273,7 +290,7 @@ export class FsBlobPacks {
       await this.durable();
       return created;
     }
-    const pack = this.nextPack++;
+    const pack = this.reservePack(await this.ensureIndex());
     const path = packPath(this.root, pack);
     const offsets: number[] = [];
     const pieces: Buffer[] = [];
@@ -428,7 +445,7 @@ export class FsBlobPacks {
     } finally {
       this.release(reader);
     }
-    const target = this.nextPack++;
+    const target = this.reservePack(index);
     const path = packPath(this.root, target);
     let moved: PackRow;
     try {
@@ -474,8 +491,8 @@ export class FsBlobPacks {
     const index = openIndex(file);
     this.index = index;
     const { db, statements } = index;
+    raisePackIds(index, packs);
     for (const pack of [...packs].sort((a, b) => a - b)) {
-      this.nextPack = Math.max(this.nextPack, pack + 1);
       const entries = await readPackEntries(packPath(this.root, pack));
       const counted = db.transaction(() => {
         let live = 0;
@@ -652,6 +669,18 @@ class PackRangeStream extends Readable {
     this.released = true;
     this.onRelease();
   }
+}
+
+/** New pack numbers go past every one in `seen` (files and rows found at open). */
+function raisePackIds(index: Index, seen: readonly number[]): void {
+  index.statements.seedPackIds.run();
+  index.statements.raisePackIds.run(seen.reduce((highest, id) => Math.max(highest, id), 0));
+}
+
+/** Removes a pack no row names once it is older than `ORPHAN_AGE_MS` (see there). */
+async function removeIfOrphaned(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info !== undefined && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await removeFileIfPresent(path);
 }
 
 /** A packed blob's header (`PACKED_HEADER_BYTES`). */
