@@ -124,6 +124,8 @@ export class FsBlobBatch implements BlobBatch {
    */
   private async place(all: readonly StagedBlob[]): Promise<boolean[]> {
     const staged = all.filter(({ sha256 }) => this.packing.packs.find(sha256) === undefined);
+    // Those found packed are answered once the rows naming them are durable.
+    if (staged.length < all.length) await this.packing.packs.durableNow();
     if (staged.length === 0) return all.map(() => false);
     await eachAtOnce(staged, SYNCS_AT_ONCE, (blob) => syncStaged(blob, this.budget));
     const placed = await Promise.all(staged.map((blob) => placeBlob(this.root, this.levels, blob, this.made)));

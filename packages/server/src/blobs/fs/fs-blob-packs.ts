@@ -250,6 +250,15 @@ export class FsBlobPacks {
     }
   }
 
+  /**
+   * Resolves once every index row visible now is on disk, whoever committed it (this process
+   * or another sharing the folder): for an answer resting on rows this call did not write.
+   */
+  async durableNow(): Promise<void> {
+    this.committed += 1;
+    await this.durable();
+  }
+
   private async syncWal(): Promise<void> {
     const index = this.index;
     if (index === undefined) return;
@@ -286,8 +295,9 @@ export class FsBlobPacks {
     const loose = await Promise.all([...firsts.keys()].map(isLoose));
     const fresh = [...firsts.values()].filter((_, at) => !loose[at]);
     if (fresh.length === 0) {
-      // Found packed by a commit still syncing its index: answered once that is durable.
-      await this.durable();
+      // Found packed by a commit that may still be syncing its index (here or in another
+      // process): answered once those rows are durable.
+      await this.durableNow();
       return created;
     }
     const pack = this.reservePack(await this.ensureIndex());

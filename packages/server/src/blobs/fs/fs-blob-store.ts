@@ -151,7 +151,7 @@ export class FsBlobStore implements BlobStore {
     try {
       // Already packed by a batch: stored once, as a second identical file would be.
       if (this.packs.find(staged.sha256)) {
-        await this.packs.durable();
+        await this.packs.durableNow();
         return { sha256: staged.sha256, size: staged.size, created: false };
       }
       const { created, directory, firstCreated } = await placeBlob(
