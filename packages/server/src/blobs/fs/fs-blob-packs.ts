@@ -287,7 +287,8 @@ export class FsBlobPacks {
   async store(held: readonly HeldBlob[], isLoose: (sha256: string) => Promise<boolean>): Promise<boolean[]> {
     const created = held.map(() => false);
     if (held.length === 0) return created;
-    const { db, statements } = await this.ensureIndex();
+    const index = await this.ensureIndex();
+    const { statements } = index;
     const firsts = new Map<string, number>();
     held.forEach((blob, at) => {
       if (!firsts.has(blob.sha256) && statements.find.get(blob.sha256) === undefined) firsts.set(blob.sha256, at);
@@ -300,7 +301,7 @@ export class FsBlobPacks {
       await this.durableNow();
       return created;
     }
-    const pack = this.reservePack(await this.ensureIndex());
+    const pack = this.reservePack(index);
     const path = packPath(this.root, pack);
     const offsets: number[] = [];
     const pieces: Buffer[] = [];
@@ -315,29 +316,23 @@ export class FsBlobPacks {
     try {
       await writeNewFile(path, pieces, true);
       await syncDirectory(packsDirectory(this.root));
-      rows = db.transaction(() => {
-        let live = 0;
-        let blobs = 0;
-        fresh.forEach((at, position) => {
-          const blob = held[at] as HeldBlob;
-          // A commit running alongside may have packed the same bytes meanwhile.
-          if (statements.insertBlob.run(blob.sha256, pack, offsets[position] as number, blob.size).changes === 0)
-            return;
-          created[at] = true;
-          live += PACKED_HEADER_BYTES + blob.size;
-          blobs += 1;
-        });
-        if (blobs > 0) statements.insertPack.run(pack, size, live, blobs);
-        return { size, live, blobs };
-      })();
+      const entries = fresh.map((at, position) => {
+        const blob = held[at] as HeldBlob;
+        return { sha256: blob.sha256, offset: offsets[position] as number, size: blob.size };
+      });
+      // A commit running alongside may have packed some of the same bytes meanwhile.
+      const indexed = indexPack(index, pack, size, entries);
+      fresh.forEach((at, position) => {
+        if (indexed.inserted[position]) created[at] = true;
+      });
+      rows = indexed.row;
     } catch (error) {
       await removeFileIfPresent(path).catch(() => undefined);
       throw toStoreError(error, 'store a pack of small blobs');
     }
     this.wrote();
     await this.durable();
-    if (rows.blobs === 0) await removeFileIfPresent(path);
-    else if (rows.live * 2 < rows.size) this.scheduleCompaction(pack);
+    await this.settleNewPack(pack, rows);
     return created;
   }
 
@@ -500,27 +495,21 @@ export class FsBlobPacks {
   private async rebuild(file: string, packs: readonly number[]): Promise<void> {
     const index = openIndex(file);
     this.index = index;
-    const { db, statements } = index;
     raisePackIds(index, packs);
     for (const pack of [...packs].sort((a, b) => a - b)) {
       const entries = await readPackEntries(packPath(this.root, pack));
-      const counted = db.transaction(() => {
-        let live = 0;
-        let blobs = 0;
-        for (const entry of entries.valid) {
-          if (statements.insertBlob.run(entry.sha256, pack, entry.offset, entry.size).changes === 0) continue;
-          live += PACKED_HEADER_BYTES + entry.size;
-          blobs += 1;
-        }
-        if (blobs > 0) statements.insertPack.run(pack, entries.size, live, blobs);
-        return { live, blobs, size: entries.size };
-      })();
+      const { row } = indexPack(index, pack, entries.size, entries.valid);
       this.wrote();
-      if (counted.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
-      else if (counted.live * 2 < counted.size) this.scheduleCompaction(pack);
+      await this.settleNewPack(pack, row);
     }
     await this.durable();
     await syncDirectory(packsDirectory(this.root));
+  }
+
+  /** A pack just indexed: removed when it holds nothing (every blob packed already), queued for compaction when under half live. */
+  private async settleNewPack(pack: number, row: PackRow): Promise<void> {
+    if (row.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
+    else if (row.live * 2 < row.size) this.scheduleCompaction(pack);
   }
 
   /** The pack's shared reader, opened on first use; the caller releases it. */
@@ -679,6 +668,32 @@ class PackRangeStream extends Readable {
     this.released = true;
     this.onRelease();
   }
+}
+
+/**
+ * Indexes the blobs of a written pack of `size` bytes in one transaction, each counted live
+ * with its header; a hash already packed is skipped (`inserted` false). The pack's row is
+ * written when any blob went in.
+ */
+function indexPack(
+  index: Index,
+  pack: number,
+  size: number,
+  entries: readonly { sha256: string; offset: number; size: number }[],
+): { inserted: boolean[]; row: PackRow } {
+  const { db, statements } = index;
+  return db.transaction(() => {
+    let live = 0;
+    let blobs = 0;
+    const inserted = entries.map((entry) => {
+      if (statements.insertBlob.run(entry.sha256, pack, entry.offset, entry.size).changes === 0) return false;
+      live += PACKED_HEADER_BYTES + entry.size;
+      blobs += 1;
+      return true;
+    });
+    if (blobs > 0) statements.insertPack.run(pack, size, live, blobs);
+    return { inserted, row: { size, live, blobs } };
+  })();
 }
 
 /** New pack numbers go past every one in `seen` (files and rows found at open). */
