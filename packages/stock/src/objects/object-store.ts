@@ -15,7 +15,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LarderError } from '@larder/protocol';
 import { checkPacks, type PackCheck } from '../packs/pack-check.js';
-import { PACK_OBJECT_LIMIT } from '../packs/pack-format.js';
+import { PACK_OBJECT_LIMIT, type ScannedPack } from '../packs/pack-format.js';
 import { installPack } from '../packs/pack-install.js';
 import { PackSet } from '../packs/pack-set.js';
 import { PackWriter, type SealedPack, syncFolder } from '../packs/pack-writer.js';
@@ -156,12 +156,13 @@ export class ObjectStore {
   /**
    * Installs a pack file that arrived (a pull), checking every object in it first; the file
    * is moved. `checkedName`: the file's SHA-256, when the caller has just checked the file
-   * against it (a download does), so that it is not hashed twice; `bytes`: the file's bytes,
-   * when the caller holds them (a download that wrote them), so that they are not read back.
+   * against it (a download does), so that it is not hashed twice; `scanned`: its objects,
+   * when the caller checked them as it wrote the file (a download does), so that it is not
+   * read back.
    */
-  async installPack(path: string, checkedName?: string, bytes?: Buffer): Promise<SealedPack> {
+  async installPack(path: string, checkedName?: string, scanned?: ScannedPack): Promise<SealedPack> {
     await mkdir(this.#packs.folder, { recursive: true });
-    const sealed = await installPack(path, this.#packs.folder, this.#durable, checkedName, bytes);
+    const sealed = await installPack(path, this.#packs.folder, this.#durable, checkedName, scanned);
     if (this.#packs.countOf(sealed.name) === undefined) {
       await this.#packs.load(sealed.name, sealed.index, sealed.entries);
     }

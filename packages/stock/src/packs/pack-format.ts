@@ -5,7 +5,7 @@
  * length) sorted by id behind a 256-entry fan-out table, so a lookup is a binary search in
  * one bucket and a read is one `pread`.
  */
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { createHash, type Hash, hash as oneShotHash } from 'node:crypto';
 import { LarderError } from '@larder/protocol';
 
 export const PACK_MAGIC = 'LSP1';
@@ -184,29 +184,134 @@ export function findInIndex(index: DecodedIndex, id: Buffer): number {
   return -1;
 }
 
+/** Where each object of a pack lies, by hex id (what `encodeIndex` takes). */
+export type PackEntries = Map<string, { offset: number; length: number }>;
+
+/** A pack file already walked (every object checked against its id) and its size. */
+export interface ScannedPack {
+  entries: PackEntries;
+  size: number;
+}
+
 /**
  * Walks a whole pack (to rebuild its index, or to check one that arrived), checking its
  * header, every entry's bounds and every object's SHA-256 against its id.
  */
-export function scanPack(pack: Buffer, where: string): Map<string, { offset: number; length: number }> {
+export function scanPack(pack: Buffer, where: string): PackEntries {
+  const scanner = packScanner(where);
+  scanner.take(pack);
+  return scanner.finish();
+}
+
+/** A pack checked chunk by chunk as its bytes come (see `packScanner`). */
+export interface PackScanner {
+  /** Checks the pack's next bytes; throws Unprocessable at the first fault. */
+  take(chunk: Buffer): void;
+  /** Checks that the pack ended between two entries, and answers its entries. */
+  finish(): PackEntries;
+}
+
+/**
+ * `scanPack`'s walk fed one chunk at a time, so that a pack arriving over the network is
+ * checked while it arrives rather than read again afterwards. An object inside a chunk (the
+ * common case) is hashed in one call; one cut by a chunk's end is hashed piece by piece.
+ */
+export function packScanner(where: string): PackScanner {
   const bad = (why: string): never => {
     throw new LarderError('Unprocessable', `The stock pack ${where} is damaged: ${why}`);
   };
-  if (pack.length < PACK_HEADER_BYTES || pack.toString('latin1', 0, 4) !== PACK_MAGIC) bad('not a stock pack');
-  if (pack.readUInt32LE(4) !== PACK_VERSION) bad(`version ${pack.readUInt32LE(4)} is not known to this version`);
-  const entries = new Map<string, { offset: number; length: number }>();
-  let at = PACK_HEADER_BYTES;
-  while (at < pack.length) {
-    if (at + ENTRY_HEADER_BYTES > pack.length) bad(`it ends inside an entry header at byte ${at}`);
-    const id = pack.subarray(at, at + 32);
-    const length = pack.readUInt32LE(at + 32);
-    const offset = at + ENTRY_HEADER_BYTES;
-    if (offset + length > pack.length) bad(`the object at byte ${offset} runs past its end`);
-    const hex = id.toString('hex');
-    const actual = oneShotHash('sha256', pack.subarray(offset, offset + length), 'hex');
-    if (actual !== hex) bad(`object ${hex.slice(0, 12)} at byte ${offset} hashes to ${actual.slice(0, 12)}`);
-    if (!entries.has(hex)) entries.set(hex, { offset, length });
-    at = offset + length + paddingAfter(length);
-  }
-  return entries;
+  const entries: PackEntries = new Map();
+  /** Bytes of the pack taken so far. */
+  let position = 0;
+  /** A header (the pack's, or an entry's) cut by a chunk's end, gathered until whole. */
+  let pending: Buffer | undefined;
+  /** An object cut by a chunk's end: its hash so far and the bytes still to come. */
+  let open: { id: string; offset: number; length: number; left: number; hash: Hash } | undefined;
+  let padding = 0;
+
+  const checkPackHeader = (header: Buffer): void => {
+    if (header.toString('latin1', 0, 4) !== PACK_MAGIC) bad('not a stock pack');
+    if (header.readUInt32LE(4) !== PACK_VERSION) bad(`version ${header.readUInt32LE(4)} is not known to this version`);
+  };
+  const found = (id: string, actual: string, offset: number, length: number): void => {
+    if (actual !== id) bad(`object ${id.slice(0, 12)} at byte ${offset} hashes to ${actual.slice(0, 12)}`);
+    if (!entries.has(id)) entries.set(id, { offset, length });
+    padding = paddingAfter(length);
+  };
+  const take = (chunk: Buffer): void => {
+    let at = 0;
+    while (at < chunk.length) {
+      if (padding > 0) {
+        const n = Math.min(padding, chunk.length - at);
+        padding -= n;
+        position += n;
+        at += n;
+        continue;
+      }
+      if (open !== undefined) {
+        const n = Math.min(open.left, chunk.length - at);
+        open.hash.update(chunk.subarray(at, at + n));
+        open.left -= n;
+        position += n;
+        at += n;
+        if (open.left === 0) {
+          found(open.id, open.hash.digest('hex'), open.offset, open.length);
+          open = undefined;
+        }
+        continue;
+      }
+      const need = position < PACK_HEADER_BYTES ? PACK_HEADER_BYTES : ENTRY_HEADER_BYTES;
+      if (pending !== undefined || at + need > chunk.length) {
+        // A header cut by the chunk's end (the pack's own is whatever starts at byte 0).
+        const have = pending?.length ?? 0;
+        const n = Math.min(need - have, chunk.length - at);
+        pending = Buffer.concat([pending ?? Buffer.alloc(0), chunk.subarray(at, at + n)]);
+        position += n;
+        at += n;
+        if (pending.length < need) continue;
+        const header = pending;
+        pending = undefined;
+        if (need === PACK_HEADER_BYTES) checkPackHeader(header);
+        else {
+          const length = header.readUInt32LE(32);
+          open = {
+            id: header.toString('hex', 0, 32),
+            offset: position,
+            length,
+            left: length,
+            hash: createHash('sha256'),
+          };
+          if (length === 0) {
+            found(open.id, open.hash.digest('hex'), position, 0);
+            open = undefined;
+          }
+        }
+        continue;
+      }
+      if (need === PACK_HEADER_BYTES) {
+        checkPackHeader(chunk.subarray(at, at + need));
+        position += need;
+        at += need;
+        continue;
+      }
+      // The common case: an entry's header in this chunk, and most often its whole object.
+      const length = chunk.readUInt32LE(at + 32);
+      const id = chunk.toString('hex', at, at + 32);
+      const offset = position + ENTRY_HEADER_BYTES;
+      at += ENTRY_HEADER_BYTES;
+      position = offset;
+      if (at + length <= chunk.length) {
+        found(id, oneShotHash('sha256', chunk.subarray(at, at + length), 'hex'), offset, length);
+        at += length;
+        position += length;
+      } else open = { id, offset, length, left: length, hash: createHash('sha256') };
+    }
+  };
+  const finish = (): PackEntries => {
+    if (position < PACK_HEADER_BYTES) bad('not a stock pack');
+    if (open !== undefined) bad(`the object at byte ${open.offset} runs past its end`);
+    if (pending !== undefined) bad(`it ends inside an entry header at byte ${position - pending.length}`);
+    return entries;
+  };
+  return { take, finish };
 }

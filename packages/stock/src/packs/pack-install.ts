@@ -5,26 +5,32 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeIndex, scanPack } from './pack-format.js';
+import { encodeIndex, type ScannedPack, scanPack } from './pack-format.js';
 import { PackWriter, type SealedPack, syncFolder } from './pack-writer.js';
 
 /**
  * Installs the pack file at `path` (moved, not copied) as `<sha256>.pack` with an index this
  * process builds by walking it; refuses a pack whose objects do not match their ids.
  * `checkedName` is the file's SHA-256 when the caller has just verified it (not hashed again),
- * and `held` the file's bytes when the caller has them (as it wrote them): not read again.
+ * and `scanned` what the caller found walking it as it wrote it (with `checkedName`, the
+ * file is not read at all).
  */
 export async function installPack(
   path: string,
   folder: string,
   durable: boolean,
   checkedName?: string,
-  held?: Buffer,
+  scanned?: ScannedPack,
 ): Promise<SealedPack> {
-  const bytes = held ?? (await readFile(path));
-  const name = checkedName ?? oneShotHash('sha256', bytes, 'hex');
-  const entries = scanPack(bytes, path);
-  const index = encodeIndex(entries, name, bytes.length);
+  let name = checkedName;
+  let walked = scanned;
+  if (name === undefined || walked === undefined) {
+    const bytes = await readFile(path);
+    name ??= oneShotHash('sha256', bytes, 'hex');
+    walked ??= { entries: scanPack(bytes, path), size: bytes.length };
+  }
+  const { entries, size } = walked;
+  const index = encodeIndex(entries, name, size);
   const indexPath = `${path}.idx.tmp`;
   const handle = await open(indexPath, 'w');
   try {
@@ -40,7 +46,7 @@ export async function installPack(
   await rename(path, join(folder, `${name}.pack`));
   await rename(indexPath, join(folder, `${name}.idx`));
   if (durable) await syncFolder(folder);
-  return { name, objects: entries.size, bytes: bytes.length, index, entries };
+  return { name, objects: entries.size, bytes: size, index, entries };
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   sendFileRange,
 } from '@larder/client';
 import { errorNameForStatus, LarderError, toLarderError } from '@larder/protocol';
+import { packScanner, type ScannedPack } from '../packs/pack-format.js';
 import { HttpExchange, readBody } from './http-exchange.js';
 import type { MoveRefOptions, MoveRefResult, RemotePack, RemoteRepository, StockRemote } from './stock-remote.js';
 
@@ -48,8 +49,6 @@ export interface HttpStockRemoteOptions {
 }
 
 const ATTEMPTS = 4;
-/** A downloaded pack up to this size is answered from memory (see `downloadPack`). */
-const KEPT_PACK_BYTES = 64 * 1024 * 1024;
 
 export class HttpStockRemote implements StockRemote {
   readonly #connectionOptions: ConnectionOptions;
@@ -145,14 +144,14 @@ export class HttpStockRemote implements StockRemote {
     return answer.packs;
   }
 
-  async downloadPack(repo: string, pack: string, path: string): Promise<Buffer | undefined> {
+  async downloadPack(repo: string, pack: string, path: string): Promise<ScannedPack | undefined> {
     return this.#retrying(async () => {
       const have = await stat(path).then(
         (info) => info.size,
         () => 0,
       );
       const target = `/stock-packs/${encode(repo)}/${pack}`;
-      const { actual, bytes } = await this.#stream(
+      const { actual, scanned, fault } = await this.#stream(
         'GET',
         target,
         have > 0 ? { range: `bytes=${have}-` } : {},
@@ -164,22 +163,36 @@ export class HttpStockRemote implements StockRemote {
           const append = status === 206;
           const hash = createHash('sha256');
           if (append) for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-          // A pack that comes whole (and not too large to hold twice) is kept as it is written:
-          // installing it then reads no file back.
-          let kept: Buffer[] | undefined = append ? undefined : [];
-          let keptBytes = 0;
-          // Each chunk is hashed on its way to the file: the pack is checked without reading it back.
-          const hashing = new Transform({
+          // Each chunk is hashed on its way to the file, and, when the pack comes whole, its
+          // objects are checked against their ids as they arrive: installing it then reads no
+          // file back (a continued download is walked from its file when installed). A fault
+          // found walking it is told once the file's hash has said whether the bytes were
+          // damaged on the way (a pull to do again) or the server's pack is.
+          const scanner = append ? undefined : packScanner(`${pack.slice(0, 12)} from the server`);
+          let fault: unknown;
+          let size = 0;
+          const checking = new Transform({
             transform(chunk: Buffer, _encoding, done) {
               hash.update(chunk);
-              keptBytes += chunk.length;
-              if (keptBytes > KEPT_PACK_BYTES) kept = undefined;
-              else kept?.push(chunk);
+              size += chunk.length;
+              if (scanner !== undefined && fault === undefined) {
+                try {
+                  scanner.take(chunk);
+                } catch (error) {
+                  fault = error;
+                }
+              }
               done(null, chunk);
             },
           });
-          await pipeline(response, hashing, createWriteStream(path, { flags: append ? 'a' : 'w' }));
-          return { actual: hash.digest('hex'), bytes: kept && Buffer.concat(kept) };
+          await pipeline(response, checking, createWriteStream(path, { flags: append ? 'a' : 'w' }));
+          let scanned: ScannedPack | undefined;
+          try {
+            if (scanner !== undefined && fault === undefined) scanned = { entries: scanner.finish(), size };
+          } catch (error) {
+            fault = error;
+          }
+          return { actual: hash.digest('hex'), scanned, fault };
         },
       );
       if (actual !== pack) {
@@ -189,7 +202,11 @@ export class HttpStockRemote implements StockRemote {
           `Stock pack ${pack.slice(0, 12)} arrived damaged (it hashes to ${actual.slice(0, 12)}): pull again`,
         );
       }
-      return bytes;
+      if (fault !== undefined) {
+        await rm(path, { force: true });
+        throw fault;
+      }
+      return scanned;
     });
   }
 

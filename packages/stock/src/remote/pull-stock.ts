@@ -145,10 +145,10 @@ export async function pullStock(room: StockRoom, remote: StockRemote, options: P
       // Named by the pack: an interrupted pull leaves the part, and the next one continues it.
       const part = join(room.layout.scratch, `${pack}.pull.part`);
       await mkdir(room.layout.scratch, { recursive: true });
-      const bytes = await remote.downloadPack(repository._id, pack, part);
-      // downloadPack checked the file against its name: installing it need not hash it again
-      // (each object in it is still checked against its id).
-      const sealed = await room.objects.installPack(part, pack, bytes);
+      // downloadPack checked the file against its name, and a pack that came whole object by
+      // object against their ids: installing it need not hash or walk it again.
+      const scanned = await remote.downloadPack(repository._id, pack, part);
+      const sealed = await room.objects.installPack(part, pack, scanned);
       if (sealed.entries) installed.push(sealed.entries);
       else unlisted = true;
       progress.objects += wanted;

@@ -2,6 +2,7 @@
  * What push and pull need from a server, described by its shape so that the transfer logic
  * never depends on HTTP (`HttpStockRemote` is the Larder server's implementation).
  */
+import type { ScannedPack } from '../packs/pack-format.js';
 
 /** A stock repository as the server keeps it. */
 export interface RemoteRepository {
@@ -58,10 +59,11 @@ export interface StockRemote {
   locatePacks(repo: string, ids: readonly string[]): Promise<(RemotePack & { wanted: number })[]>;
   /**
    * Downloads a pack of the repository into `path`, continuing a partial file left there by
-   * an interrupted pull; rejects unless the whole file hashes to the pack's name. May answer
-   * the file's bytes (when they came in one piece), so that installing it need not read it back.
+   * an interrupted pull; rejects unless the whole file hashes to the pack's name. When the
+   * pack came in one piece, answers what its objects were checked to be on their way in, so
+   * that installing it need not read it back.
    */
-  downloadPack(repo: string, pack: string, path: string): Promise<Buffer | undefined>;
+  downloadPack(repo: string, pack: string, path: string): Promise<ScannedPack | undefined>;
   /** Uploads one object, streamed from its file; the server checks it against its id. */
   uploadObject(id: string, path: string, size: number): Promise<void>;
   /** One object's bytes, read through the repository's permission. */
