@@ -140,6 +140,27 @@ export function describeDocumentStoreConformance(name: string, makeFixture: () =
       expect(await store.find('things', { filter: f({}), limit: 0 })).toEqual([]);
     });
 
+    it('answers exact totals for bulk pages, whether they hold the last matches or not', async () => {
+      const many = Array.from({ length: 1_200 }, (_, n) => ({
+        _id: `m${String(n).padStart(4, '0')}`,
+        n,
+        even: n % 2 === 0,
+      }));
+      await store.ensureCollection('bulk');
+      await store.insert('bulk', many);
+      const even = f({ even: true });
+      expect(await store.findPage('bulk', { filter: f({}), limit: 1_000 })).toMatchObject({ total: 1_200 });
+      const last = await store.findPage('bulk', { filter: f({}), skip: 1_000, limit: 1_000 });
+      expect([last.total, last.documents.length, last.documents[0]?._id]).toEqual([1_200, 200, 'm1000']);
+      const short = await store.findPage('bulk', { filter: even, skip: 100, limit: 1_000 });
+      expect([short.total, short.documents.length]).toEqual([600, 500]);
+      expect(await store.findPage('bulk', { filter: even, skip: 5_000, limit: 1_000 })).toEqual({
+        total: 600,
+        documents: [],
+      });
+      expect(await store.findPage('bulk', { filter: f({ n: -1 }), limit: 1_000 })).toEqual({ total: 0, documents: [] });
+    });
+
     it('reads a page and the total together', async () => {
       const sort = q({ $sort: { name: 1 } }).sort;
       const page = await store.findPage('things', { filter: f({}), sort, skip: 1, limit: 2 });

@@ -32,6 +32,34 @@ export interface Page {
   documents: StoredDocument[];
 }
 
+/** Pages of this many documents or more are read before their total is counted (`pageAndTotal`). */
+export const BULK_PAGE = 1000;
+
+/**
+ * A page of `limit` matches from `skip` and their total, as the adapters answer `findPage`. A
+ * small page and its count run at the same time. A bulk page (a client reading a listing a
+ * large page at a time) runs first, alone: when it holds fewer matches than asked for, it
+ * holds the last of them, so the total is its skip plus its length and no count reads the
+ * matches a second time (at a million assets, all of two tags is ~1,400 documents, each on
+ * its own page). An empty page past the start is counted: the matches may end anywhere
+ * before the skip.
+ */
+export async function pageAndTotal<T>(
+  options: Pick<StoreFindOptions, 'limit' | 'skip'>,
+  page: () => Promise<T[]>,
+  count: () => Promise<number>,
+): Promise<{ total: number; page: T[] }> {
+  const { limit, skip = 0 } = options;
+  if (limit === 0) return { total: await count(), page: [] };
+  if (limit === undefined || limit < BULK_PAGE) {
+    const [rows, total] = await Promise.all([page(), count()]);
+    return { total, page: rows };
+  }
+  const rows = await page();
+  const short = rows.length < limit && (rows.length > 0 || skip === 0);
+  return { total: short ? skip + rows.length : await count(), page: rows };
+}
+
 export interface Modification {
   before: StoredDocument;
   after: StoredDocument;

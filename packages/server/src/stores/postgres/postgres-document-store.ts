@@ -8,7 +8,14 @@
  */
 import { type FieldPath, type Filter, type JsonValue, LarderError } from '@larder/protocol';
 import type pg from 'pg';
-import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import {
+  type DocumentStore,
+  type Modification,
+  type Page,
+  pageAndTotal,
+  type StoredDocument,
+  type StoreFindOptions,
+} from '../document-store.js';
 import {
   CONTAINMENT_INDEX_VALID_SQL,
   containmentIndexName,
@@ -238,10 +245,12 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
     this.noteQuery(collection, options.filter, options.sort);
-    const total = this.countRows(collection, options.filter);
-    if (options.limit === 0) return { total: await total, documents: [] };
-    const [documents, count] = await Promise.all([this.findRows(collection, options), total]);
-    return { total: count, documents };
+    const { total, page } = await pageAndTotal(
+      options,
+      () => this.findRows(collection, options),
+      () => this.countRows(collection, options.filter),
+    );
+    return { total, documents: page };
   }
 
   async count(collection: string, filter: Filter): Promise<number> {

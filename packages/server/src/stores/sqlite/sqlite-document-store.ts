@@ -7,7 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type FieldPath, type Filter, type JsonValue, LarderError, writePath } from '@larder/protocol';
 import Database from 'better-sqlite3';
-import type { DocumentStore, Modification, Page, StoredDocument, StoreFindOptions } from '../document-store.js';
+import {
+  type DocumentStore,
+  type Modification,
+  type Page,
+  pageAndTotal,
+  type StoredDocument,
+  type StoreFindOptions,
+} from '../document-store.js';
 import { isIdPath } from '../filter-leaves.js';
 import { StampedCache } from '../stamped-cache.js';
 import { SqliteFieldIndex } from './sqlite-field-index.js';
@@ -294,17 +301,20 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   /**
-   * The page (top-N by the sort, ids only) and the total run at the same time on two reader
-   * threads; then the page's documents are read by primary key.
+   * The page (top-N by the sort, ids only) and the total on the reader threads, at the same
+   * time for a small page (see `pageAndTotal`); then the page's documents are read by
+   * primary key.
    */
   async findPage(collection: string, options: StoreFindOptions): Promise<Page> {
     this.noteQuery(collection, options);
     const narrowed = await this.narrowedPage(collection, options);
     if (narrowed) return narrowed;
-    const total = this.count(collection, options.filter);
-    if (options.limit === 0) return { total: await total, documents: [] };
-    const [ids, count] = await Promise.all([this.matches(collection, options, 'id'), total]);
-    return { total: count, documents: this.documentsById(collection, ids, options.select) };
+    const { total, page } = await pageAndTotal(
+      options,
+      () => this.matches(collection, options, 'id'),
+      () => this.count(collection, options.filter),
+    );
+    return { total, documents: this.documentsById(collection, page, options.select) };
   }
 
   /**
