@@ -59,15 +59,16 @@ export interface DocumentParams extends ActorParams {
   query?: unknown;
   paginate?: false | Partial<PaginationOptions>;
   /**
-   * Set by server code only (no transport carries it): blobs this very request uploaded and
-   * claimed for the caller, with their stored sizes, which `create`'s naming check then takes
-   * as held without a claim query and a stat each (`BlobNaming.heldAmong`'s `known`).
+   * Set by server code only (no transport carries it): blobs this very request found the
+   * caller holds, with their stored sizes (uploaded and claimed by it, or looked up by
+   * `BlobNaming.heldAmong`, as a registry push does before it takes a version number), which
+   * `create`'s naming check then takes as held without a claim query and a stat each.
    */
   heldBlobs?: ReadonlyMap<string, number>;
   /**
    * Set by server code only, with `heldBlobs`: the last blob deletion's token (`lastDeletion`)
-   * read before those blobs were stored, so that checking them against a concurrent garbage
-   * collection needs no stat each (`lostAmong`).
+   * read before those blobs were stored or found stored, so that checking them against a
+   * concurrent garbage collection needs no stat each (`lostAmong`).
    */
   deletionBefore?: string;
   /**
@@ -207,10 +208,11 @@ export class DocumentService {
     });
     const named = this.blobReferences ? records.map((record) => this.blobsNamedBy(record)) : [];
     const hashes = new Set(named.flatMap((each) => [...each.keys()]));
-    // Read before the naming check looks the blobs up: see `lostAmong`.
-    const checked = hashes.size > 0 && actor.kind !== 'internal';
-    const deletionBefore = checked ? await lastDeletion(this.store) : '';
-    if (this.naming && actor.kind !== 'internal') {
+    const internal = actor.kind === 'internal';
+    // Read before the naming check looks the blobs up: see `lostAmong`. Server code skips that
+    // check, so it has no token of its own (see `assertNotCollected`).
+    const deletionBefore = hashes.size > 0 && !internal ? await lastDeletion(this.store) : undefined;
+    if (this.naming && !internal) {
       const held = await this.naming.heldAmong(actor, hashes, params?.heldBlobs);
       for (const each of named) BlobNaming.assertMayName(each, undefined, held);
     }
@@ -224,7 +226,7 @@ export class DocumentService {
         params?.referencesAddedBy,
       );
       try {
-        if (checked) await this.assertNotCollected(hashes, deletionBefore, params);
+        await this.assertNotCollected(hashes, deletionBefore, params);
         await this.store.insert(this.collection, records);
       } catch (error) {
         await references.undo(added);
@@ -384,13 +386,15 @@ export class DocumentService {
 
   /**
    * Once the created records' references are in place: throws Unavailable if a concurrent
-   * garbage collection took one of their blobs after the naming check found it (or, for the
-   * request's own uploads, `heldBlobs`, after they were stored), so that no record is written
-   * naming a collected blob.
+   * garbage collection took one of their blobs after the naming check found it (or, for
+   * `heldBlobs`, after the request found them stored), so that no record is written naming a
+   * collected blob. Server code's creates are checked too (the server vouches for whom a
+   * record may name, not for bytes a collection may be taking): with no naming check of
+   * their own, their blobs outside `heldBlobs` get a stat each (`deletionBefore` undefined).
    */
   private async assertNotCollected(
     hashes: ReadonlySet<string>,
-    deletionBefore: string,
+    deletionBefore: string | undefined,
     params: DocumentParams | undefined,
   ): Promise<void> {
     const blobs = this.naming?.blobs;

@@ -6,8 +6,10 @@
  * derived from `files` goes through the document service's one check), and it holds them
  * (blob references through a server-kept `blobs` list derived from `files`), so replacing
  * `files` or removing the document lets the garbage collector take the bytes nobody else
- * holds. `registry` (the registry model and version mirroring the document) is kept by the
- * server.
+ * holds. A file a concurrent collection takes fails the write before anything is written
+ * (503 on a create, the server's own mirrors of versions included; 400 on a client's change):
+ * the document service decides that too. `registry` (the registry model and version
+ * mirroring the document) is kept by the server.
  */
 import { LarderError, newId } from '@larder/protocol';
 import { ownershipPolicy } from '../../auth/access-policy.js';
@@ -15,7 +17,6 @@ import type { BlobStore } from '../../blobs/blob-store.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { assertRecordData } from '../documents/record-data.js';
-import { confirmSurvival } from '../registry/held-blobs.js';
 import { parseModelFiles, storedModelFiles } from './model-files-field.js';
 
 export type MarcelleModelFormat = 'tfjs' | 'onnx';
@@ -33,7 +34,7 @@ export function modelsPath(format: MarcelleModelFormat): string {
 export class MarcelleModelsService extends DocumentService {
   constructor(
     store: DocumentStore,
-    private readonly blobs: BlobStore,
+    blobs: BlobStore,
     authEnabled: boolean,
     readonly format: MarcelleModelFormat,
   ) {
@@ -48,19 +49,15 @@ export class MarcelleModelsService extends DocumentService {
     }
     assertRecordData(data);
     const fields = this.fromClient(data, params);
-    const files = parseModelFiles(fields.files ?? []);
-    const created = (await super.create({ _id: newId(), ...fields }, params)) as StoredDocument;
-    await this.assertSurvived(created, files);
-    return created;
+    parseModelFiles(fields.files ?? []);
+    return (await super.create({ _id: newId(), ...fields }, params)) as StoredDocument;
   }
 
   override async update(id: Id, data: unknown, params?: DocumentParams): Promise<StoredDocument> {
     assertRecordData(data);
     const fields = this.fromClient(data, params);
-    const files = parseModelFiles(fields.files ?? []);
-    const updated = await super.update(id, fields, params);
-    await this.assertSurvived(updated, files);
-    return updated;
+    parseModelFiles(fields.files ?? []);
+    return super.update(id, fields, params);
   }
 
   override async patch(id: Id, data: unknown, params?: DocumentParams): Promise<StoredDocument | StoredDocument[]> {
@@ -68,10 +65,8 @@ export class MarcelleModelsService extends DocumentService {
     const fields = this.fromClient(data, params);
     if (fields.files === undefined) return super.patch(id, fields, params);
     if (id === null) throw new LarderError('BadRequest', "Change one model's files at a time: give its id");
-    const files = parseModelFiles(fields.files);
-    const patched = (await super.patch(id, fields, params)) as StoredDocument;
-    await this.assertSurvived(patched, files);
-    return patched;
+    parseModelFiles(fields.files);
+    return super.patch(id, fields, params);
   }
 
   /** `blobs` always follows `files`; `registry` survives client writes. */
@@ -87,18 +82,5 @@ export class MarcelleModelsService extends DocumentService {
     if (params?.provider) for (const field of SERVER_KEPT) delete fields[field];
     else delete fields.blobs;
     return fields;
-  }
-
-  private async assertSurvived(record: StoredDocument, files: readonly [string, string][]): Promise<void> {
-    if (
-      await confirmSurvival(
-        this.store,
-        this.blobs,
-        files.map((pair) => pair[1]),
-      )
-    )
-      return;
-    await super.remove(record._id, {});
-    throw new LarderError('Unavailable', 'Some files were garbage-collected meanwhile; upload the model again');
   }
 }

@@ -8,7 +8,9 @@
  *
  * Creating one checks everything before anything is written: the body's shape, the model's
  * write permission, and that the caller holds every file it names. A refused push leaves
- * no version, no alias move and no blob reference behind.
+ * no version, no alias move and no blob reference behind; so does one whose files a garbage
+ * collection took meanwhile (503, checked by the document service before the version is
+ * written), though its version number stays used.
  *
  * @example
  * POST /model-versions { "modelId": "01j…", "pmf": { … }, "files": [{ "path": "metadata.yaml", "sha256": "…", "size": 512 }], "aliases": ["production"] }
@@ -22,7 +24,7 @@ import type { BlobStore } from '../../blobs/blob-store.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { assertRecordData } from '../documents/record-data.js';
-import { assertBlobsHeld, confirmSurvival } from './held-blobs.js';
+import { assertBlobsHeld } from './held-blobs.js';
 import { mlflowStage, mlflowTags } from './mlflow-version-record.js';
 import { parseVersionBody, runIds, type VersionFile } from './model-version-record.js';
 import { MODEL_VERSIONS_COLLECTION, type ModelsService } from './models-service.js';
@@ -71,7 +73,7 @@ export class ModelVersionsService extends DocumentService {
     for (const alias of body.aliases) assertAlias(alias);
     await this.models.writableModel(body.modelId, actor);
     const named = body.files.map((file) => ({ label: file.path, sha256: file.sha256, size: file.size }));
-    await assertBlobsHeld(this.store, this.blobs, actor, named);
+    const held = await assertBlobsHeld(this.store, this.blobs, actor, named);
 
     const { model, version } = await this.models.nextVersionNumber(body.modelId, actor);
     const record: StoredDocument = {
@@ -91,21 +93,9 @@ export class ModelVersionsService extends DocumentService {
       producedBy: body.producedBy,
       usedBy: body.usedBy,
     };
-    // An internal create: the owner is the model's, whoever pushes.
-    const created = (await super.create(record, {})) as StoredDocument;
-    if (
-      !(await confirmSurvival(
-        this.store,
-        this.blobs,
-        body.files.map((file) => file.sha256),
-      ))
-    ) {
-      await super.remove(created._id, {});
-      throw new LarderError(
-        'Unavailable',
-        'Some files were garbage-collected while the version was being created; push it again',
-      );
-    }
+    // An internal create (the owner is the model's, whoever pushes), handed what the check
+    // above found: a collection that took a file since fails it with 503, writing nothing.
+    const created = (await super.create(record, held)) as StoredDocument;
     const moves: Record<string, number> = { latest: version };
     for (const alias of body.aliases) moves[alias] = version;
     await this.models.moveAliases(model._id, moves);

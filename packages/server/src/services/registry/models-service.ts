@@ -16,7 +16,7 @@ import type { BlobStore } from '../../blobs/blob-store.js';
 import type { DocumentStore, StoredDocument } from '../../stores/document-store.js';
 import { type DocumentParams, DocumentService } from '../documents/document-service.js';
 import { assertRecordData, type RecordData } from '../documents/record-data.js';
-import { assertBlobsHeld, confirmSurvival, type NamedBlob } from './held-blobs.js';
+import { assertBlobsHeld, type HeldFiles, type NamedBlob } from './held-blobs.js';
 import { ModelNameKeys, ownerKey } from './model-name-keys.js';
 import { MODELS_COLLECTION, type ModelFile, modelFile, normalizeModel } from './model-record.js';
 import { assertAlias } from './registry-names.js';
@@ -62,14 +62,14 @@ export class ModelsService extends DocumentService {
     if (!this.policy.canCreate(actor)) throw notAuthenticated();
     // Checked here, before the name is taken, so that a refusal leaves nothing behind.
     const record = normalizeModel({ ...data, _id: 'check' } as StoredDocument, undefined);
-    await this.assertFilesHeld(actor, filesIn(data), undefined);
+    const held = await this.assertFilesHeld(actor, filesIn(data), undefined);
     const owner = ownerKey(ownerOnCreate(actor, data));
     const id = newId();
     await this.names.take(owner, String(record.name), id);
     try {
-      const created = (await super.create({ ...data, _id: id }, params)) as StoredDocument;
-      await this.confirmFiles(created);
-      return created;
+      // Handed what the check above found: a collection that took a file since fails the
+      // create with 503 before the model is written.
+      return (await super.create({ ...data, _id: id }, { ...params, ...held })) as StoredDocument;
     } catch (error) {
       await this.names.release(owner, String(record.name));
       throw error;
@@ -183,7 +183,6 @@ export class ModelsService extends DocumentService {
       throw error;
     }
     if (renamed !== undefined) await this.names.release(owner, String(before.name));
-    await this.confirmFiles(after);
     if (after.public !== before.public || after.name !== before.name) {
       await this.store.modify(MODEL_VERSIONS_COLLECTION, eq(['modelId'], after._id), (version) => ({
         ...version,
@@ -220,12 +219,16 @@ export class ModelsService extends DocumentService {
     }
   }
 
-  /** Named files new to the model must be held by the writer. */
+  /**
+   * Named files new to the model must be held by the writer; answers what was found, for a
+   * create's params. (A patch or update checks its files again as it writes, holding them
+   * against a concurrent collection meanwhile: the document service's patch and update.)
+   */
   private async assertFilesHeld(
     actor: Actor,
     files: Record<string, unknown>,
     before: StoredDocument | undefined,
-  ): Promise<void> {
+  ): Promise<HeldFiles | undefined> {
     const previous = (before?.files ?? {}) as unknown as Record<string, ModelFile>;
     const named: NamedBlob[] = [];
     for (const [name, value] of Object.entries(files)) {
@@ -234,23 +237,7 @@ export class ModelsService extends DocumentService {
       if (previous[name]?.sha256 === file.sha256) continue;
       named.push({ label: name, sha256: file.sha256, size: file.size });
     }
-    if (named.length > 0) await assertBlobsHeld(this.store, this.blobs, actor, named);
-  }
-
-  private async confirmFiles(record: StoredDocument): Promise<void> {
-    const files = Object.values((record.files ?? {}) as unknown as Record<string, ModelFile>);
-    if (
-      !(await confirmSurvival(
-        this.store,
-        this.blobs,
-        files.map((file) => file.sha256),
-      ))
-    ) {
-      throw new LarderError(
-        'Unavailable',
-        'A named file was garbage-collected while it was being stored; upload it again',
-      );
-    }
+    return named.length > 0 ? assertBlobsHeld(this.store, this.blobs, actor, named) : undefined;
   }
 }
 
