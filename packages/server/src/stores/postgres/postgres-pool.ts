@@ -18,6 +18,10 @@ export interface PostgresPoolOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** How long an idle connection is kept open. */
+const IDLE_CONNECTION_MS = 60_000;
+/** Connections opened at the start, before any call needs them. */
+const WARM_CONNECTIONS = 2;
 
 export function assertSchemaName(schema: string | undefined): void {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
@@ -62,6 +66,9 @@ export async function openPostgresPool(
     max: options.maxConnections ?? defaultMaxConnections,
     // An unreachable database fails calls promptly (503) instead of holding them.
     connectionTimeoutMillis: 5000,
+    // A connection is costly to open (authentication, then a new backend's cold catalog
+    // caches make its first queries slow): kept through a minute without calls, not 10 s.
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
     // The schema name was validated; it is an identifier, not user data.
     options: `-c search_path=${schema}`,
   });
@@ -74,9 +81,24 @@ export async function openPostgresPool(
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await setup(client);
     });
+    warmConnections(pool, Math.min(WARM_CONNECTIONS, options.maxConnections ?? defaultMaxConnections));
     return pool;
   } catch (error) {
     await pool.end();
     throw error;
+  }
+}
+
+/**
+ * Opens `count` connections in the background and leaves them idle in the pool, so that the
+ * first requests after a start (a page and its count run on two at once) do not wait for
+ * connections to be opened. A failure is left to the calls that come.
+ */
+function warmConnections(pool: pg.Pool, count: number): void {
+  for (let each = 0; each < count; each += 1) {
+    pool.connect().then(
+      (client) => client.release(),
+      () => {},
+    );
   }
 }
