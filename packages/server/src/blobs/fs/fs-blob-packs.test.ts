@@ -10,8 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesSource, collect, patternBytes, readAll, sha256Of } from '../test-support/byte-sources.js';
 import { expectLarderError } from '../test-support/expect-larder-error.js';
 import { blobPath } from './fs-blob-layout.js';
-import { PACKED_HEADER_BYTES } from './fs-blob-packs.js';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs-blob-store.js';
+import { PACKED_HEADER_BYTES } from './pack-format.js';
 
 const packsOf = async (root: string) =>
   (await readdir(join(root, 'packs')).catch(() => [] as string[])).filter((name) => name.endsWith('.pack')).sort();
@@ -228,7 +228,9 @@ describe('FsBlobStore packs', () => {
     const second = join(root, 'packs', '2.pack');
     const cut = entries(1, 700) + PACKED_HEADER_BYTES + 100;
     await writeFile(second, (await readFile(second)).subarray(0, cut));
-    const reopened = await openStore();
+    const warnings: string[] = [];
+    const reopened = await openStore({ onWarning: (message) => warnings.push(message) });
+    expect(warnings).toEqual([expect.stringContaining('missing while packs are there')]);
     await expectWhole(reopened, [...one, two[0] as Buffer]);
     expect(await collect(reopened.list())).toEqual([...one, two[0] as Buffer].map(sha256Of).sort());
     for (const lost of two.slice(1)) expect(await reopened.stat(sha256Of(lost))).toBeUndefined();
@@ -254,7 +256,7 @@ describe('FsBlobStore packs', () => {
     const bytes = await readFile(pack);
     bytes[PACKED_HEADER_BYTES + 10] = (bytes[PACKED_HEADER_BYTES + 10] as number) ^ 0xff;
     await writeFile(pack, bytes);
-    const reopened = await openStore();
+    const reopened = await openStore({ onWarning: () => undefined });
     expect(await reopened.stat(sha256Of(bodies[0] as Buffer))).toBeUndefined();
     await expectWhole(reopened, [bodies[1] as Buffer]);
   });
@@ -277,6 +279,17 @@ describe('FsBlobStore packs', () => {
     expect(await packsOf(root)).toHaveLength(12);
     await expectWhole(a, forB.flat());
     await expectWhole(b, forA.flat());
+  });
+
+  it('a store opened before the folder held any pack reads, lists and deletes what another packs later', async () => {
+    const early = await openStore();
+    const packing = await openStore();
+    const bodies = Array.from({ length: 5 }, (_, seed) => patternBytes(300 + seed, seed));
+    await commitBatch(packing, bodies);
+    await expectWhole(early, bodies);
+    expect(await collect(early.list())).toEqual(bodies.map(sha256Of).sort());
+    expect(await early.delete(sha256Of(bodies[0] as Buffer))).toBe(true);
+    expect(await packing.stat(sha256Of(bodies[0] as Buffer))).toBeUndefined();
   });
 
   it('answers a clear store error, not a crash, for a blob whose pack is missing', async () => {

@@ -1,12 +1,11 @@
 /**
  * Small blobs of a batch packed together: one file per commit, `<root>/packs/<id>.pack`,
- * holding the blobs one after the other, each behind a header of its own (`LBP1`, its size,
- * its raw SHA-256: 48 bytes), and an index, the SQLite database
- * `<root>/packs/index.db`, saying where each is (hash -> pack, offset, size) and how many of
- * each pack's bytes are still live. Creating a file per small blob costs the kernel ~60
- * syscalls (open, write, fsync, link, unlink, stat, a share of a directory sync): a form of a
- * thousand thumbnails is one write, one fsync of the pack and its directory, and one index
- * transaction instead.
+ * holding the blobs one after the other, each behind a header of its own (`pack-format.ts`),
+ * and an index, the SQLite database `<root>/packs/index.db` (`pack-index.ts`), saying where
+ * each is (hash -> pack, offset, size) and how many of each pack's bytes are still live.
+ * Creating a file per small blob costs the kernel ~60 syscalls (open, write, fsync, link,
+ * unlink, stat, a share of a directory sync): a form of a thousand thumbnails is one write,
+ * one fsync of the pack and its directory, and one index transaction instead.
  *
  * Durability: a pack is written and fsynced (its directory too) before its rows are committed,
  * in one transaction, so a blob is never visible before its bytes are on disk; the commit is
@@ -14,17 +13,20 @@
  * acknowledged blob survives a power cut. A crash in between leaves a pack no row names, which
  * the next `open()` removes.
  *
- * Deleting: a blob's row goes and its pack's live bytes fall; a pack with no blob left is
- * unlinked, and one whose live bytes fall under half its size is compacted (its live blobs
- * copied to a new pack, synced, their rows moved in one transaction, the old pack unlinked),
- * one pack at a time in the background. Readers hold their pack's descriptor until their stream
- * ends, so a `get` answered before a compaction or an unlink still completes.
+ * Rewriting packs, one at a time in the background: a pack whose live bytes fall under half
+ * its size after deletes is compacted, and once enough small packs gather (a commit each) they
+ * are merged (`pack-merging.ts`); either way the live blobs are copied into a new pack, synced,
+ * their rows moved in one transaction, and the old packs unlinked. A pack with no blob left is
+ * unlinked at once. Readers hold their pack's descriptor until their stream ends, so a `get`
+ * answered before a rewrite or an unlink still completes.
  *
  * A row whose pack is missing (removed by hand, a lost disk) still answers `stat`; `get` then
  * fails with a GeneralError naming the pack. An index that is missing while packs are there
- * (deleted by hand, or lost) is rebuilt from the packs' headers at `open()`, every blob
- * checked against its hash; a blob that does not check, and a pack's bytes from its first bad
- * header on, are left out.
+ * (deleted by hand, or lost), or there but damaged (`pack-index-check.ts`: moved aside, kept),
+ * is rebuilt from the packs' headers at `open()`, every blob checked against its hash; a blob
+ * that does not check, and a pack's bytes from its first bad header on, are left out. Only
+ * one store repairs at a time, and none under another store using the index
+ * (`pack-index-lock.ts`).
  *
  * @example
  * const packs = new FsBlobPacks(root);
@@ -32,62 +34,42 @@
  * const created = await packs.store([{ sha256, size, bytes }], async () => false);
  * (await packs.read(sha256, 0, size))?.pipe(response);
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
-import Database from 'better-sqlite3';
 import { closeDescriptor, exists, removeFileIfPresent, syncDirectory, writeNewFile } from './durable-files.js';
 import type { HeldBlob } from './fs-blob-writes.js';
 import { errorCode, toStoreError } from './fs-errors.js';
+import { PACKED_HEADER_BYTES, packedHeader, readPackEntries } from './pack-format.js';
+import {
+  type Index,
+  type IndexedBlob,
+  indexPack,
+  moveBlobs,
+  openIndex,
+  type PackedBlob,
+  type PackRow,
+  raisePackIds,
+  reservePack,
+} from './pack-index.js';
+import { checkIndex, type IndexCheck, moveIndexAside } from './pack-index-check.js';
+import { PackIndexLock } from './pack-index-lock.js';
+import { MERGE_LIMITS, packsToMerge } from './pack-merging.js';
+import { openReader, PackRangeStream, type PackReader, readEntries } from './pack-reads.js';
 
-/** Where a packed blob lies. */
-export interface PackedBlob {
-  pack: number;
-  offset: number;
-  size: number;
-}
+export type { PackedBlob } from './pack-index.js';
 
-interface PackRow {
-  size: number;
-  live: number;
-  blobs: number;
-}
-
-/** An open pack file, shared by the reads of it; closed once retired and no read holds it. */
-interface PackReader {
-  fd: number;
-  refs: number;
-  retired: boolean;
+export interface FsBlobPacksOptions {
+  /** Told what the store repaired (an index damaged or lost, rebuilt); a process warning by default. */
+  onWarning?: (message: string) => void;
 }
 
 const PACK_NAME = /^(\d+)\.pack$/;
-/** Each packed blob's header: magic, 4 bytes reserved (zero), size (u64), raw SHA-256. */
-export const PACKED_HEADER_BYTES = 48;
-const PACKED_MAGIC = Buffer.from('LBP1', 'latin1');
 /** Pack descriptors kept open between reads (least recently used closed first). */
 const KEPT_OPEN_PACKS = 64;
 const LIST_PAGE = 1000;
-const READ_BYTES = 64 * 1024;
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS packs (
-    id INTEGER PRIMARY KEY,
-    size INTEGER NOT NULL,
-    live INTEGER NOT NULL,
-    blobs INTEGER NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS blobs (
-    hash TEXT PRIMARY KEY,
-    pack INTEGER NOT NULL,
-    offset INTEGER NOT NULL,
-    size INTEGER NOT NULL
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS blobs_by_pack ON blobs (pack, offset);
-  CREATE TABLE IF NOT EXISTS pack_ids (id INTEGER PRIMARY KEY AUTOINCREMENT);
-`;
 
 /**
  * A pack no row names is a crash's leftover once it is this old; a younger one may be a commit
@@ -104,107 +86,62 @@ function packPath(root: string, pack: number): string {
   return join(packsDirectory(root), `${pack}.pack`);
 }
 
-function prepareStatements(db: Database.Database) {
-  return {
-    find: db.prepare<[string], PackedBlob>('SELECT pack, offset, size FROM blobs WHERE hash = ?'),
-    insertBlob: db.prepare<[string, number, number, number]>(
-      'INSERT OR IGNORE INTO blobs (hash, pack, offset, size) VALUES (?, ?, ?, ?)',
-    ),
-    deleteBlob: db.prepare<[string]>('DELETE FROM blobs WHERE hash = ?'),
-    moveBlob: db.prepare<[number, number, string, number]>(
-      'UPDATE blobs SET pack = ?, offset = ? WHERE hash = ? AND pack = ?',
-    ),
-    packBlobs: db.prepare<[number], { hash: string; offset: number; size: number }>(
-      'SELECT hash, offset, size FROM blobs WHERE pack = ? ORDER BY offset',
-    ),
-    listPage: db
-      .prepare<[string, number], string>('SELECT hash FROM blobs WHERE hash > ? ORDER BY hash LIMIT ?')
-      .pluck(),
-    insertPack: db.prepare<[number, number, number, number]>(
-      'INSERT INTO packs (id, size, live, blobs) VALUES (?, ?, ?, ?)',
-    ),
-    findPack: db.prepare<[number], PackRow>('SELECT size, live, blobs FROM packs WHERE id = ?'),
-    lowerPack: db.prepare<[number, number], PackRow>(
-      'UPDATE packs SET live = live - ?, blobs = blobs - 1 WHERE id = ? RETURNING size, live, blobs',
-    ),
-    deletePack: db.prepare<[number]>('DELETE FROM packs WHERE id = ?'),
-    allPacks: db.prepare<[], PackRow & { id: number }>('SELECT id, size, live, blobs FROM packs'),
-    // Pack numbers come from the index, so that processes sharing the folder never pick the same.
-    reservePackId: db.prepare<[], number>('INSERT INTO pack_ids DEFAULT VALUES RETURNING id').pluck(),
-    dropPackId: db.prepare<[number]>('DELETE FROM pack_ids WHERE id = ?'),
-    seedPackIds: db.prepare<[]>(
-      "INSERT INTO sqlite_sequence (name, seq) SELECT 'pack_ids', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'pack_ids')",
-    ),
-    raisePackIds: db.prepare<[number]>("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'pack_ids'"),
-  };
-}
-
-type Statements = ReturnType<typeof prepareStatements>;
-
-interface Index {
-  db: Database.Database;
-  statements: Statements;
-  /** The database's write-ahead log, fsynced after commits (see `durable`). */
-  wal: string;
-  walDescriptor?: number;
+function indexPath(root: string): string {
+  return join(packsDirectory(root), 'index.db');
 }
 
 export class FsBlobPacks {
   private index: Index | undefined;
+  /** Held shared from the first time the packs directory is seen (see `PackIndexLock`). */
+  private lock: PackIndexLock | undefined;
   /** The index being created by the first commit that packs anything. */
   private creating: Promise<Index> | undefined;
   private readonly readers = new Map<number, Promise<PackReader>>();
+  /** Packs queued for compaction, and whether a merge is queued (not yet started). */
   private readonly queued = new Set<number>();
+  private mergeQueued = false;
   private compactions: Promise<void> = Promise.resolve();
   private opened = false;
   /** Index commits made, and how many of them are known fsynced (see `durable`). */
   private committed = 0;
   private synced = 0;
   private syncing: Promise<void> | undefined;
+  private readonly warn: (message: string) => void;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    options: FsBlobPacksOptions = {},
+  ) {
+    this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'LarderWarning'));
+  }
 
   /**
    * Opens the index when the store has one (a store that never packed a blob gets none until
-   * its first pack), removes packs no row names once they are old (a crash before their index
-   * commit), and queues the compaction of packs left under half live.
+   * its first pack), repairing it when damaged or lost (see the module's header), removes packs
+   * no row names once they are old (a crash before their index commit), and queues the
+   * rewrites that packs left under half live, or many and small, call for.
    */
   async open(): Promise<void> {
-    const directory = packsDirectory(this.root);
-    const file = join(directory, 'index.db');
     this.opened = true;
-    const found = await packFiles(directory);
-    if (!(await exists(file))) {
-      // A crash before the first index commit, or an index lost: what the packs hold is
-      // indexed again from their headers (a blob no upload confirmed is the collector's).
-      if (found.length > 0) await this.rebuild(file, found);
-      return;
+    const directory = packsDirectory(this.root);
+    if (!(await exists(directory))) return;
+    try {
+      this.lock = PackIndexLock.open(directory);
+      const found = await packFiles(directory);
+      const check = await checkIndex(indexPath(this.root), found.length > 0);
+      if (check.state === 'usable') await this.adopt(check.index, found);
+      else if (check.state === 'damaged' || found.length > 0) await this.repair(check);
+    } catch (error) {
+      // A store that failed to open holds nothing: no lock that would stop another's repair.
+      await this.close();
+      throw error;
     }
-    const index = openIndex(file);
-    this.index = index;
-    const packs = index.statements.allPacks.all();
-    const known = new Map(packs.map((row) => [row.id, row]));
-    for (const pack of found) {
-      const row = known.get(pack);
-      if (row === undefined || row.blobs === 0) await removeIfOrphaned(packPath(this.root, pack));
-    }
-    for (const row of packs) {
-      if (row.blobs > 0 && row.live * 2 < row.size) this.scheduleCompaction(row.id);
-    }
-    raisePackIds(index, [...found, ...packs.map((row) => row.id)]);
   }
 
-  /** A pack number no process sharing the index has had or will have. */
-  private reservePack(index: Index): number {
-    const id = index.statements.reservePackId.get() as number;
-    index.statements.dropPackId.run(id);
-    return id;
-  }
-
-  /** Waits for the compactions under way, then closes the index and every pack descriptor. */
+  /** Waits for the rewrites under way, then closes the index, the lock and every pack descriptor. */
   async close(): Promise<void> {
     this.opened = false;
-    await this.compactions;
+    await this.settled();
     await this.creating?.catch(() => undefined);
     for (const pack of [...this.readers.keys()]) this.retire(pack);
     await this.syncing?.catch(() => undefined);
@@ -212,17 +149,37 @@ export class FsBlobPacks {
     this.index = undefined;
     index?.db.close();
     if (index?.walDescriptor !== undefined) await closeDescriptor(index.walDescriptor).catch(() => undefined);
+    // Released only once the index is closed (its last checkpoint written).
+    this.lock?.close();
+    this.lock = undefined;
     this.creating = undefined;
   }
 
-  /** Resolves once every compaction scheduled so far has ended. */
-  settled(): Promise<void> {
-    return this.compactions;
+  /** Resolves once every rewrite queued so far, and every one those queue in turn, has ended. */
+  async settled(): Promise<void> {
+    for (let seen: Promise<void> | undefined; seen !== this.compactions; ) {
+      seen = this.compactions;
+      await seen;
+    }
   }
 
-  /** Where a packed blob lies, or undefined: one indexed lookup, no file touched. */
+  /** Where a packed blob lies, or undefined: one indexed lookup. */
   find(sha256: string): PackedBlob | undefined {
-    return this.index?.statements.find.get(sha256);
+    return this.currentIndex()?.statements.find.get(sha256);
+  }
+
+  /**
+   * The index, opened here once another store sharing the folder has made it: a store opened
+   * before the folder held any pack would otherwise never see what the others pack. One `stat`
+   * a lookup until then (a store that never packs, or shares with none, pays only that).
+   */
+  private currentIndex(): Index | undefined {
+    if (this.index !== undefined || !this.opened || this.creating !== undefined) return this.index;
+    const file = indexPath(this.root);
+    if (!fs.existsSync(file)) return undefined;
+    this.lock ??= PackIndexLock.open(packsDirectory(this.root));
+    this.index = openIndex(file);
+    return this.index;
   }
 
   /**
@@ -301,7 +258,7 @@ export class FsBlobPacks {
       await this.durableNow();
       return created;
     }
-    const pack = this.reservePack(index);
+    const pack = reservePack(index);
     const path = packPath(this.root, pack);
     const offsets: number[] = [];
     const pieces: Buffer[] = [];
@@ -369,7 +326,7 @@ export class FsBlobPacks {
    * no blob, or queued for compaction once under half live.
    */
   async delete(sha256: string): Promise<boolean> {
-    const index = this.index;
+    const index = this.currentIndex();
     if (index === undefined) return false;
     const { db, statements } = index;
     const outcome = db.transaction(() => {
@@ -396,7 +353,7 @@ export class FsBlobPacks {
   async *list(): AsyncGenerator<string> {
     let after = '';
     for (;;) {
-      const page = this.index?.statements.listPage.all(after, LIST_PAGE) ?? [];
+      const page = this.currentIndex()?.statements.listPage.all(after, LIST_PAGE) ?? [];
       for (const hash of page) yield hash;
       if (page.length < LIST_PAGE) return;
       after = page[page.length - 1] as string;
@@ -408,7 +365,8 @@ export class FsBlobPacks {
     this.creating ??= (async () => {
       const directory = packsDirectory(this.root);
       await mkdir(directory, { recursive: true });
-      const index = openIndex(join(directory, 'index.db'));
+      this.lock ??= PackIndexLock.open(directory);
+      const index = openIndex(indexPath(this.root));
       // The directory's entry in the root and the database's own files in it, made durable once.
       await syncDirectory(directory);
       await syncDirectory(this.root);
@@ -421,68 +379,171 @@ export class FsBlobPacks {
     return this.creating;
   }
 
+  /**
+   * A usable index found at open: packs no row names are removed once old, and the rewrites
+   * it calls for are queued.
+   */
+  private async adopt(index: Index, found: readonly number[]): Promise<void> {
+    this.index = index;
+    const packs = index.statements.allPacks.all();
+    const known = new Map(packs.map((row) => [row.id, row]));
+    for (const pack of found) {
+      const row = known.get(pack);
+      if (row === undefined || row.blobs === 0) await removeIfOrphaned(packPath(this.root, pack));
+    }
+    for (const row of packs) {
+      if (row.blobs > 0 && row.live * 2 < row.size) this.scheduleCompaction(row.id);
+    }
+    raisePackIds(index, [...found, ...packs.map((row) => row.id)]);
+    this.scheduleMerge();
+  }
+
+  /**
+   * Moves a damaged index aside and rebuilds it from the packs (or rebuilds a lost one), under
+   * the exclusive lock: with another store on the folder, the index is its to go on using,
+   * and this one fails to open with a sentence saying what to do.
+   */
+  private async repair(first: Exclude<IndexCheck, { state: 'usable' }>): Promise<void> {
+    const lock = this.lock as PackIndexLock;
+    const file = indexPath(this.root);
+    if (!lock.tryExclusive()) {
+      // The lock is shared again, after any repair under way elsewhere: that one may have mended it.
+      const found = await packFiles(packsDirectory(this.root));
+      const check = await checkIndex(file, found.length > 0);
+      if (check.state === 'usable') return this.adopt(check.index, found);
+      if (check.state === 'missing' && found.length === 0) return;
+      throw new LarderError(
+        'Unavailable',
+        `The pack index ${file} is ${explain(first)}, but another Larder store has this folder open, so ` +
+          `it is not repaired under it: stop every server using ${this.root}, then start one alone; it ` +
+          'will move the index aside and rebuild it from the packs.',
+      );
+    }
+    try {
+      // Checked again under the lock: another store may have repaired it since the first look.
+      const found = await packFiles(packsDirectory(this.root));
+      const check = await checkIndex(file, found.length > 0);
+      if (check.state === 'usable') return await this.adopt(check.index, found);
+      if (check.state === 'missing' && found.length === 0) return;
+      const moved = await moveIndexAside(file);
+      this.warn(
+        `The pack index ${file} is ${explain(check)}` +
+          (moved.length > 0 ? `; moved aside to ${moved.join(', ')} (kept, not deleted)` : '') +
+          `. Rebuilding it from the ${found.length} packs, every blob checked against its hash.`,
+      );
+      await this.rebuild(file, found);
+    } finally {
+      lock.share();
+    }
+  }
+
   private scheduleCompaction(pack: number): void {
     if (this.queued.has(pack)) return;
     this.queued.add(pack);
-    this.compactions = this.compactions
-      .then(() => this.compact(pack))
-      // A failed compaction leaves the pack as it was, every blob in it readable: it is tried
-      // again when a later delete lowers it, or at the next open.
-      .catch(() => undefined)
-      .finally(() => this.queued.delete(pack));
+    this.enqueue(async () => {
+      try {
+        await this.compact(pack);
+      } finally {
+        this.queued.delete(pack);
+      }
+    });
   }
 
-  /** Copies a pack's live blobs into a new pack, moves their rows, and unlinks the old one. */
+  private scheduleMerge(): void {
+    if (this.mergeQueued) return;
+    this.mergeQueued = true;
+    this.enqueue(() => {
+      // Queued again by a commit from now on: this merge may not see that commit's pack.
+      this.mergeQueued = false;
+      return this.mergeSmallPacks();
+    });
+  }
+
+  /** Runs `rewrite` after every one queued before it: one rewrite at a time, in the background. */
+  private enqueue(rewrite: () => Promise<void>): void {
+    this.compactions = this.compactions.then(rewrite).catch(() => {
+      // A failed rewrite leaves its packs as they were, every blob in them readable: it is
+      // tried again when a later delete or commit calls for it, or at the next open.
+    });
+  }
+
+  /** Rewrites a pack left under half live after deletes. */
   private async compact(pack: number): Promise<void> {
     const index = this.index;
     if (!this.opened || index === undefined) return;
-    const { db, statements } = index;
-    const row = statements.findPack.get(pack);
+    const row = index.statements.findPack.get(pack);
     if (row === undefined || row.blobs <= 0 || row.live * 2 >= row.size) return;
-    const blobs = statements.packBlobs.all(pack);
-    const reader = await this.acquire(pack);
-    const buffers: Buffer[] = [];
-    try {
-      // Each with its header, as it lies in the pack.
-      for (const blob of blobs) {
-        buffers.push(await readExactly(reader.fd, blob.offset - PACKED_HEADER_BYTES, PACKED_HEADER_BYTES + blob.size));
-      }
-    } finally {
-      this.release(reader);
+    await this.rewrite(index, [pack]);
+  }
+
+  /** Merges the oldest small packs into one, once there are enough of them (`packsToMerge`). */
+  private async mergeSmallPacks(): Promise<void> {
+    const index = this.index;
+    if (!this.opened || index === undefined) return;
+    const small = index.statements.smallPacks.all(MERGE_LIMITS.smallPackBytes, MERGE_LIMITS.packsPerMerge);
+    const chosen = packsToMerge(small);
+    if (chosen.length === 0) return;
+    await this.rewrite(index, chosen);
+    // More small packs than one merge takes: the next goes on with them (a look, if none).
+    this.scheduleMerge();
+  }
+
+  /**
+   * Copies the live blobs of `packs` into one new pack, synced with its directory, moves their
+   * rows there in one transaction, and unlinks the old packs once the move is durable. A read
+   * that looked a blob up before the move holds its old pack's descriptor, or finds the pack
+   * gone and looks again (`read`).
+   */
+  private async rewrite(index: Index, packs: readonly number[]): Promise<void> {
+    const sources: { pack: number; blobs: IndexedBlob[] }[] = [];
+    const pieces: Buffer[] = [];
+    for (const pack of packs) {
+      const blobs = index.statements.packBlobs.all(pack);
+      const copied = blobs.length > 0 ? await this.copyLive(pack, blobs) : undefined;
+      if (copied === undefined) continue;
+      sources.push({ pack, blobs });
+      pieces.push(...copied);
     }
-    const target = this.reservePack(index);
+    if (sources.length === 0) return;
+    const target = reservePack(index);
     const path = packPath(this.root, target);
     let moved: PackRow;
     try {
-      await writeNewFile(path, buffers, true);
+      await writeNewFile(path, pieces, true);
       await syncDirectory(packsDirectory(this.root));
-      moved = db.transaction(() => {
-        let offset = 0;
-        let live = 0;
-        let count = 0;
-        for (const blob of blobs) {
-          const entry = PACKED_HEADER_BYTES + blob.size;
-          // A blob deleted since the copy stays behind, and its bytes are dead in the new pack.
-          if (statements.moveBlob.run(target, offset + PACKED_HEADER_BYTES, blob.hash, pack).changes === 1) {
-            live += entry;
-            count += 1;
-          }
-          offset += entry;
-        }
-        if (count > 0) statements.insertPack.run(target, offset, live, count);
-        statements.deletePack.run(pack);
-        return { size: offset, live, blobs: count };
-      })();
+      moved = moveBlobs(index, target, sources);
     } catch (error) {
       await removeFileIfPresent(path).catch(() => undefined);
       throw error;
     }
-    // The moved rows durable before the old pack goes.
+    // The moved rows durable before the old packs go.
     this.wrote();
     await this.durable();
-    this.retire(pack);
-    await removeFileIfPresent(packPath(this.root, pack));
-    if (moved.blobs === 0) await removeFileIfPresent(path);
+    for (const { pack } of sources) {
+      this.retire(pack);
+      await removeFileIfPresent(packPath(this.root, pack));
+    }
+    await this.settleNewPack(target, moved);
+  }
+
+  /**
+   * The live blobs of `pack`, each with its header, or undefined when the pack cannot be
+   * found (unlinked since it was chosen, by a delete or another store's rewrite, or lost): it
+   * is left out, its rows as they are.
+   */
+  private async copyLive(pack: number, blobs: readonly IndexedBlob[]): Promise<Buffer[] | undefined> {
+    let reader: PackReader;
+    try {
+      reader = await this.acquire(pack);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      return await readEntries(reader.fd, blobs);
+    } finally {
+      this.release(reader);
+    }
   }
 
   /**
@@ -506,10 +567,15 @@ export class FsBlobPacks {
     await syncDirectory(packsDirectory(this.root));
   }
 
-  /** A pack just indexed: removed when it holds nothing (every blob packed already), queued for compaction when under half live. */
+  /**
+   * A pack just indexed or written by a rewrite: removed when it holds nothing (every blob
+   * packed already, or deleted since the copy), queued for compaction when under half live,
+   * and for a merge when small.
+   */
   private async settleNewPack(pack: number, row: PackRow): Promise<void> {
     if (row.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
     else if (row.live * 2 < row.size) this.scheduleCompaction(pack);
+    else if (row.size < MERGE_LIMITS.smallPackBytes) this.scheduleMerge();
   }
 
   /** The pack's shared reader, opened on first use; the caller releases it. */
@@ -562,186 +628,15 @@ export class FsBlobPacks {
   }
 }
 
-function openIndex(file: string): Index {
-  const db = new Database(file);
-  try {
-    db.pragma('journal_mode = WAL');
-    // An acknowledged blob must survive a power cut, so each commit's WAL frames are fsynced
-    // before it is answered: by `durable()`, on the pool, not by SQLite (`synchronous = FULL`),
-    // whose fsync blocks the event loop for the disk's latency, ~11 ms a commit on the VM
-    // measured (1.6 s of a 10 s run of 20,000 small files). NORMAL keeps the database
-    // consistent and syncs at checkpoints; `durable()` adds the sync of each commit.
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    return { db, statements: prepareStatements(db), wal: `${file}-wal` };
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
-async function openReader(path: string): Promise<PackReader> {
-  const fd = await new Promise<number>((resolve, reject) =>
-    fs.open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
-  );
-  return { fd, refs: 0, retired: false };
-}
-
-function readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.read(fd, buffer, offset, length, position, (error, bytes) => (error ? reject(error) : resolve(bytes))),
-  );
-}
-
-async function readExactly(fd: number, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const bytes = await readAt(fd, buffer, done, length - done, position + done);
-    if (bytes === 0) throw new Error(`the pack ends before byte ${position + length}`);
-    done += bytes;
-  }
-  return buffer;
-}
-
-/** Positional reads of one range of a pack, through a descriptor shared with other reads. */
-class PackRangeStream extends Readable {
-  private position: number;
-  private remaining: number;
-  /** Whether a read is in flight: the descriptor is given back only once it has settled. */
-  private reading = false;
-  private released = false;
-
-  constructor(
-    private readonly reader: PackReader,
-    start: number,
-    length: number,
-    private readonly sha256: string,
-    private readonly pack: number,
-    private readonly onRelease: () => void,
-  ) {
-    super({ highWaterMark: READ_BYTES });
-    this.position = start;
-    this.remaining = length;
-  }
-
-  override _read(size: number): void {
-    if (this.remaining === 0) {
-      this.push(null);
-      return;
-    }
-    const length = Math.min(Math.max(size, READ_BYTES), this.remaining);
-    const buffer = Buffer.allocUnsafe(length);
-    this.reading = true;
-    readAt(this.reader.fd, buffer, 0, length, this.position).then(
-      (bytes) => {
-        this.reading = false;
-        if (this.destroyed) {
-          this.releaseOnce();
-          return;
-        }
-        if (bytes === 0) {
-          this.destroy(new LarderError('GeneralError', `Blob ${this.sha256} is cut short in pack ${this.pack}.`));
-          return;
-        }
-        this.position += bytes;
-        this.remaining -= bytes;
-        this.push(bytes === length ? buffer : buffer.subarray(0, bytes));
-        if (this.remaining === 0) this.push(null);
-      },
-      (error: unknown) => {
-        this.reading = false;
-        if (this.destroyed) this.releaseOnce();
-        else this.destroy(toStoreError(error, `read blob ${this.sha256}`));
-      },
-    );
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.reading) this.releaseOnce();
-    callback(error);
-  }
-
-  private releaseOnce(): void {
-    if (this.released) return;
-    this.released = true;
-    this.onRelease();
-  }
-}
-
-/**
- * Indexes the blobs of a written pack of `size` bytes in one transaction, each counted live
- * with its header; a hash already packed is skipped (`inserted` false). The pack's row is
- * written when any blob went in.
- */
-function indexPack(
-  index: Index,
-  pack: number,
-  size: number,
-  entries: readonly { sha256: string; offset: number; size: number }[],
-): { inserted: boolean[]; row: PackRow } {
-  const { db, statements } = index;
-  return db.transaction(() => {
-    let live = 0;
-    let blobs = 0;
-    const inserted = entries.map((entry) => {
-      if (statements.insertBlob.run(entry.sha256, pack, entry.offset, entry.size).changes === 0) return false;
-      live += PACKED_HEADER_BYTES + entry.size;
-      blobs += 1;
-      return true;
-    });
-    if (blobs > 0) statements.insertPack.run(pack, size, live, blobs);
-    return { inserted, row: { size, live, blobs } };
-  })();
-}
-
-/** New pack numbers go past every one in `seen` (files and rows found at open). */
-function raisePackIds(index: Index, seen: readonly number[]): void {
-  index.statements.seedPackIds.run();
-  index.statements.raisePackIds.run(seen.reduce((highest, id) => Math.max(highest, id), 0));
-}
-
 /** Removes a pack no row names once it is older than `ORPHAN_AGE_MS` (see there). */
 async function removeIfOrphaned(path: string): Promise<void> {
   const info = await stat(path).catch(() => undefined);
   if (info !== undefined && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await removeFileIfPresent(path);
 }
 
-/** A packed blob's header (`PACKED_HEADER_BYTES`). */
-function packedHeader(sha256: string, size: number): Buffer {
-  const header = Buffer.alloc(PACKED_HEADER_BYTES);
-  PACKED_MAGIC.copy(header, 0);
-  header.writeUInt32LE(size % 0x1_0000_0000, 8);
-  header.writeUInt32LE(Math.floor(size / 0x1_0000_0000), 12);
-  header.write(sha256, 16, 32, 'hex');
-  return header;
-}
-
-/**
- * The blobs a pack's headers describe that check against their hash, up to the first header
- * that is not one (or a blob running past the end: a pack cut short).
- */
-async function readPackEntries(
-  path: string,
-): Promise<{ size: number; valid: { sha256: string; offset: number; size: number }[] }> {
-  const bytes = await fs.promises.readFile(path);
-  const valid: { sha256: string; offset: number; size: number }[] = [];
-  let at = 0;
-  while (at + PACKED_HEADER_BYTES <= bytes.length) {
-    if (!bytes.subarray(at, at + 4).equals(PACKED_MAGIC)) break;
-    const size = bytes.readUInt32LE(at + 8) + bytes.readUInt32LE(at + 12) * 0x1_0000_0000;
-    const offset = at + PACKED_HEADER_BYTES;
-    if (offset + size > bytes.length) break;
-    const sha256 = bytes.toString('hex', at + 16, at + 48);
-    // Bytes that do not hash to their header's id are left out; the walk goes on past them.
-    const actual = createHash('sha256')
-      .update(bytes.subarray(offset, offset + size))
-      .digest('hex');
-    if (actual === sha256) valid.push({ sha256, offset, size });
-    at = offset + size;
-  }
-  return { size: bytes.length, valid };
+/** What `IndexCheck` found wrong, as a sentence's end. */
+function explain(check: Exclude<IndexCheck, { state: 'usable' }>): string {
+  return check.state === 'damaged' ? `damaged (${check.reason})` : 'missing while packs are there';
 }
 
 async function packFiles(directory: string): Promise<number[]> {

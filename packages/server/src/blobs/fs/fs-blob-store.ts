@@ -6,9 +6,11 @@
  *   before 3 December 2026; `sha256/levels` records which). Every `put`, and every blob of a
  *   batch past the pack size, lands here.
  * - `packs/<id>.pack` and `packs/index.db`: the small blobs of batches (up to 256 KiB each,
- *   64 MiB held per batch, 256 MiB by all batches at once), one pack file per commit, and the SQLite index of where each lies
- *   (`fs-blob-packs.ts`). Made by the first batch that packs a blob: an older store, or one
- *   only ever written by `put`, has none.
+ *   64 MiB held per batch, 256 MiB by all batches at once), one pack file per commit (merged once
+ *   many small ones gather), and the SQLite index of where each lies
+ *   (`fs-blob-packs.ts`), beside `packs/index.lock`, which every open store holds shared so
+ *   that none repairs the index under another (`pack-index-lock.ts`). Made by the first batch
+ *   that packs a blob: an older store, or one only ever written by `put`, has none.
  * - `tmp/`: uploads in progress.
  *
  * An upload streams into `tmp/`, is hashed, checked and fsynced on the way, and only then
@@ -68,6 +70,12 @@ export interface FsBlobStoreOptions {
    * batch that would pass it stages its small blobs as files.
    */
   packBytesHeld?: number;
+  /**
+   * Told what the store repaired on its own, such as a damaged pack index moved aside and
+   * rebuilt from the packs. By default a process warning (`process.emitWarning`), which Node
+   * prints on stderr.
+   */
+  onWarning?: (message: string) => void;
 }
 
 const DEFAULT_PACK_BLOBS_UP_TO = 256 * 1024;
@@ -104,7 +112,7 @@ export class FsBlobStore implements BlobStore {
   constructor(options: FsBlobStoreOptions) {
     this.root = options.root;
     this.keptOpen = new DescriptorBudget(options.keptOpenFiles ?? defaultKeptOpenFiles());
-    this.packs = new FsBlobPacks(options.root);
+    this.packs = new FsBlobPacks(options.root, { onWarning: options.onWarning });
     this.packBlobsUpTo = options.packBlobsUpTo ?? DEFAULT_PACK_BLOBS_UP_TO;
     this.packBytesPerBatch = options.packBytesPerBatch ?? DEFAULT_PACK_BYTES_PER_BATCH;
     this.heldBudget = new HeldBytesBudget(options.packBytesHeld ?? DEFAULT_PACK_BYTES_HELD);
@@ -128,14 +136,14 @@ export class FsBlobStore implements BlobStore {
     this.opened = true;
   }
 
-  /** Waits for pack compactions under way, then closes the pack index and descriptors. */
+  /** Waits for pack rewrites under way, then closes the pack index and descriptors. */
   async close(): Promise<void> {
     if (!this.opened) return;
     this.opened = false;
     await this.packs.close();
   }
 
-  /** Resolves once the pack compactions that deletes have scheduled so far are done (for tests). */
+  /** Resolves once the pack rewrites (compactions, merges) queued so far are done (for tests). */
   compacted(): Promise<void> {
     return this.packs.settled();
   }
