@@ -10,6 +10,11 @@ function registryLines(registry) {
   return [
     `Model registry (PMF model, ${registry.checkpoints} checkpoints of ${registry.checkpointMiB} MiB, ${registry.files} files):`,
     `push ${push.mbPerSec} MB/s, pull ${pull.mbPerSec} MB/s; raw disk write ${rawDiskWrite.mbPerSec} MB/s (median of ${rawDiskWrite.writesMBps.join(', ')})`,
+    ...(push.cpuCeilingMBps
+      ? [
+          `CPU s/GB push: SDK ${push.clientCpuSecondsPerGB}, server ${push.serverCpuSecondsPerGB}; pull: SDK ${pull.clientCpuSecondsPerGB}, server ${pull.serverCpuSecondsPerGB} (on ${registry.cores} shared cores: at most ${push.cpuCeilingMBps} / ${pull.cpuCeilingMBps} MB/s)`,
+        ]
+      : []),
     `push after one checkpoint changed: ${mib(again.fileBytesSent)} of files sent (${again.sentFiles.join(', ')}), ${again.requests} requests, ${again.seconds} s`,
   ];
 }

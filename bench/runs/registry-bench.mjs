@@ -7,13 +7,14 @@
  * go through the SDK's own HTTP client, the second push through a counting `fetch`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { readConfig } from '../config.mjs';
 import { countingFetch } from '../measure/counting-fetch.mjs';
 import { round } from '../measure/percentiles.mjs';
+import { cpuCeiling, ownCpuSeconds, processCpuSeconds } from '../measure/process-cpu.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 import { makeRandomFile } from '../workloads/blob-file.mjs';
 import { measureDiskYardstick, settleWriteback } from '../workloads/disk-write.mjs';
@@ -25,15 +26,42 @@ const MIB = 1024 * 1024;
 /** The raw yardstick writes at most this much each time: enough to leave the page cache behind. */
 const RAW_WRITE_BYTES = 1024 * MIB;
 
-/** The work's answer and seconds, with the 1-minute load average as it started. */
-async function timed(work) {
+/**
+ * The work's answer and seconds, with the 1-minute load average as it started and the CPU
+ * seconds this process (the SDK, its hashing threads included) and the server (`pid`) spent.
+ */
+async function timed(work, pid) {
   const load = round(loadavg()[0], 2);
+  const serverBefore = pid === undefined ? 0 : await processCpuSeconds(pid);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const answer = await work();
-  return { answer, seconds: (performance.now() - started) / 1000, load };
+  const seconds = (performance.now() - started) / 1000;
+  const clientCpuSeconds = ownCpuSeconds(cpu);
+  const serverCpuSeconds = pid === undefined ? Number.NaN : (await processCpuSeconds(pid)) - serverBefore;
+  return { answer, seconds, load, clientCpuSeconds, serverCpuSeconds };
 }
 
 const mbPerSec = (bytes, seconds) => Math.round(bytes / 1e6 / seconds);
+
+/**
+ * A transfer's figures: MB/s, its share of the raw disk, and its CPU: seconds per GB on each
+ * side, and the ceiling the machine's cores set when client and server share them.
+ */
+function transferFigures(result, bytes, raw) {
+  const rate = mbPerSec(bytes, result.seconds);
+  const ceiling = Math.round(cpuCeiling(bytes / 1e6, result.clientCpuSeconds + result.serverCpuSeconds));
+  return {
+    seconds: round(result.seconds, 3),
+    mbPerSec: rate,
+    ofRawDisk: round(rate / raw, 2),
+    load: result.load,
+    clientCpuSecondsPerGB: round((result.clientCpuSeconds * 1e9) / bytes, 2),
+    serverCpuSecondsPerGB: round((result.serverCpuSeconds * 1e9) / bytes, 2),
+    cpuCeilingMBps: ceiling,
+    ofCpuCeiling: round(rate / ceiling, 2),
+  };
+}
 
 /** @returns {Promise<object>} the registry figures */
 export async function benchRegistry(tempRoot, checkpointMiB, log) {
@@ -59,12 +87,12 @@ export async function benchRegistry(tempRoot, checkpointMiB, log) {
     log(`registry: raw disk writes, push, pull (${round(totalBytes / MIB / 1024)} GiB model)`);
     // Settled too: nothing of the sources and tree just written is left to write back.
     const rawDiskWrite = await measureDiskYardstick(rawPath, rawWriteBytes);
-    const push = await timed(() => registry.pushVersion(tree));
+    const push = await timed(() => registry.pushVersion(tree), server.pid);
     if (push.answer.sent.length !== push.answer.version.files.length) {
       throw new Error(`The first push sent ${push.answer.sent.length} of ${push.answer.version.files.length} files`);
     }
     settleWriteback();
-    const pull = await timed(() => registry.pullVersion(PMF_MODEL_NAME, 'latest', pulled));
+    const pull = await timed(() => registry.pullVersion(PMF_MODEL_NAME, 'latest', pulled), server.pid);
     await rm(pulled, { recursive: true, force: true });
 
     log('registry: one checkpoint retrained, saved over the tree and pushed again');
@@ -77,8 +105,6 @@ export async function benchRegistry(tempRoot, checkpointMiB, log) {
     const again = await timed(() => counted.pushVersion(tree));
     const sentAgain = counter.totals();
     const raw = rawDiskWrite.mbPerSec;
-    const pushRate = mbPerSec(totalBytes, push.seconds);
-    const pullRate = mbPerSec(totalBytes, pull.seconds);
     return {
       available: true,
       checkpoints: CHECKPOINTS,
@@ -86,18 +112,9 @@ export async function benchRegistry(tempRoot, checkpointMiB, log) {
       modelBytes: totalBytes,
       files: push.answer.version.files.length,
       rawDiskWrite,
-      push: {
-        seconds: round(push.seconds, 3),
-        mbPerSec: pushRate,
-        ofRawDisk: round(pushRate / raw, 2),
-        load: push.load,
-      },
-      pull: {
-        seconds: round(pull.seconds, 3),
-        mbPerSec: pullRate,
-        ofRawDisk: round(pullRate / raw, 2),
-        load: pull.load,
-      },
+      cores: availableParallelism(),
+      push: transferFigures(push, totalBytes, raw),
+      pull: transferFigures(pull, totalBytes, raw),
       pushAfterOneChange: {
         seconds: round(again.seconds, 3),
         savedFiles: save.copied,

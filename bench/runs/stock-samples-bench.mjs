@@ -7,11 +7,11 @@
  * fsynced write speed. CPU time per sample is given for this process and, for push and pull,
  * for the server too: on a shared machine it shows the cost better than the wall clock.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { round } from '../measure/percentiles.mjs';
+import { processCpuSeconds } from '../measure/process-cpu.mjs';
 import { folderBytes } from '../measure/process-writes.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 import { measureDiskWrite } from '../workloads/disk-write.mjs';
@@ -32,15 +32,6 @@ async function timed(work) {
 const microsPer = (seconds, count) => Math.round((seconds * 1e7) / count) / 10;
 
 const perSecond = (count, seconds) => Math.round(count / seconds);
-
-/** CPU seconds (user + system) process `pid` has used, from /proc (Linux; NaN elsewhere). */
-async function processCpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return Number.NaN;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** `timed`, plus the CPU seconds the server process used meanwhile. */
 async function timedWithServer(pid, work) {

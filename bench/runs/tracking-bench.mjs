@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHttpClient, jsonBody } from '../measure/http-client.mjs';
 import { round, summarizeLatencies } from '../measure/percentiles.mjs';
+import { processCpuSeconds } from '../measure/process-cpu.mjs';
 import { installMlflow, MLFLOW_VERSION, startMlflow } from '../peers/mlflow.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 
@@ -191,15 +192,8 @@ async function serverPoints(client, runId) {
   return series.reduce((sum, each) => sum + each.count, 0);
 }
 
-/** CPU milliseconds (user + system) a process has used, read from /proc (Linux). */
-async function processCpuMs(pid) {
-  const { readFile } = await import('node:fs/promises');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return Number.NaN;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
+/** CPU milliseconds (user + system) a process has used (Linux). */
+const processCpuMs = async (pid) => (await processCpuSeconds(pid)) * 1000;
 
 /** `createRun` with autoUpload, a tight logging loop, `finish()`: the time until the server holds every point. */
 async function larderEndToEnd(server, client, tempRoot, points, log) {

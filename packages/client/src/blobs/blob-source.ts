@@ -29,16 +29,20 @@ export async function planChunks(source: BlobSource, chunkBytes: number): Promis
   const whole = createHash('sha256');
   const chunks: ChunkPlan['chunks'] = [];
   const step = Math.min(chunkBytes, 8 * 1024 * 1024);
+  // A source of one chunk is that chunk: its hash is the whole's, computed once.
+  const single = source.size <= chunkBytes;
   for (let start = 0; start < source.size || chunks.length === 0; start += chunkBytes) {
     const end = Math.min(start + chunkBytes, source.size);
-    const part = createHash('sha256');
+    const part = single ? undefined : createHash('sha256');
     for (let at = start; at < end; at += step) {
       const bytes = await source.slice(at, Math.min(at + step, end));
-      part.update(bytes);
+      part?.update(bytes);
       whole.update(bytes);
     }
-    chunks.push({ start, end, sha256: part.digest('hex') });
+    chunks.push({ start, end, sha256: part ? part.digest('hex') : '' });
     if (end >= source.size) break;
   }
-  return { sha256: whole.digest('hex'), chunks };
+  const sha256 = whole.digest('hex');
+  if (single) (chunks[0] as ChunkPlan['chunks'][number]).sha256 = sha256;
+  return { sha256, chunks };
 }

@@ -39,25 +39,29 @@ parentPort.on('message', ({ id, path, chunkBytes, md5 }) => {
     const size = fstatSync(fd).size;
     const whole = createHash('sha256');
     const digest = md5 ? createHash('md5') : undefined;
+    // A file of one chunk is that chunk: its hash is the whole's, computed once.
+    const single = size <= chunkBytes;
     const chunks = [];
     let start = 0;
     do {
       const end = Math.min(start + chunkBytes, size);
-      const part = createHash('sha256');
+      const part = single ? undefined : createHash('sha256');
       for (let at = start; at < end; ) {
         const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, end - at), at);
         if (bytesRead === 0) throw new Error(path + ' shrank while it was being hashed');
         const bytes = buffer.subarray(0, bytesRead);
-        part.update(bytes);
+        if (part) part.update(bytes);
         whole.update(bytes);
         if (digest) digest.update(bytes);
         at += bytesRead;
       }
-      chunks.push({ start, end, sha256: part.digest('hex') });
+      chunks.push({ start, end, sha256: part ? part.digest('hex') : '' });
       start = end;
     } while (start < size);
     if (fstatSync(fd).size !== size) throw new Error(path + ' changed size while it was being hashed');
-    parentPort.postMessage({ id, size, sha256: whole.digest('hex'), chunks, md5: digest ? digest.digest('hex') : undefined });
+    const sha256 = whole.digest('hex');
+    if (single) chunks[0].sha256 = sha256;
+    parentPort.postMessage({ id, size, sha256, chunks, md5: digest ? digest.digest('hex') : undefined });
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   } finally {

@@ -12,12 +12,19 @@ describe('sendFileRange', () => {
   let server: Server;
   let base: string;
   const received: Buffer[] = [];
-  const bytes = randomBytes(3 * 1024 * 1024 + 17);
+  // Larger than the sender's four 1 MiB buffers: the range reuses each of them.
+  const bytes = randomBytes(9 * 1024 * 1024 + 17);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'larder-file-put-'));
     await writeFile(join(dir, 'file.bin'), bytes);
     server = createServer((request, response) => {
+      if (request.headers['x-refuse']) {
+        // Refused before a byte of the body is read: the server discards the rest.
+        response.statusCode = 413;
+        response.end('{"message":"too large"}');
+        return;
+      }
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
@@ -35,7 +42,7 @@ describe('sendFileRange', () => {
   });
 
   it('sends exactly the bytes of the range, with its length, and answers the status and text', async () => {
-    const range = { path: join(dir, 'file.bin'), start: 1_000_001, end: 3 * 1024 * 1024 + 5 };
+    const range = { path: join(dir, 'file.bin'), start: 1_000_001, end: 9 * 1024 * 1024 + 5 };
     const answer = await sendFileRange('PUT', `${base}/x`, base, {}, range, 10_000);
     expect(answer.status).toBe(201);
     expect(JSON.parse(answer.text)).toEqual({ method: 'PUT', length: String(range.end - range.start) });
@@ -46,6 +53,12 @@ describe('sendFileRange', () => {
     const range = { path: join(dir, 'file.bin'), start: 0, end: 10 };
     const answer = await sendFileRange('PUT', `${base}/x`, base, { authorization: 'Bearer no' }, range, 10_000);
     expect(answer.status).toBe(403);
+  });
+
+  it('answers a refusal that came before the body was read, without waiting on the rest', async () => {
+    const range = { path: join(dir, 'file.bin'), start: 0, end: bytes.length };
+    const answer = await sendFileRange('PUT', `${base}/x`, base, { 'x-refuse': 'yes' }, range, 10_000);
+    expect(answer).toEqual({ status: 413, text: '{"message":"too large"}' });
   });
 
   it('refuses a file shorter than its range (it shrank) instead of waiting for bytes that never come', async () => {

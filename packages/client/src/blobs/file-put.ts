@@ -1,10 +1,14 @@
 /**
  * Sending a byte range of a file as a request body through `node:http(s)`: the file is read
- * in 1 MiB pieces straight into the socket. It costs about a third of the CPU of `fetch`
- * with a file-backed `Blob` body (web streams of 64 KiB pieces) for the same bytes, and a
- * push is bound by the client's CPU. Used when the caller gave no `fetch` of its own.
+ * in 1 MiB pieces straight into the socket, through four buffers used over and over (a piece
+ * is read into a buffer the socket has finished with). It costs about a third of the CPU of
+ * `fetch` with a file-backed `Blob` body (web streams of 64 KiB pieces) for the same bytes,
+ * and a fresh buffer per piece, as a file read stream makes, cost a push a fifth of its main
+ * thread in garbage collection and page faults; a push is bound by the client's CPU. Used
+ * when the caller gave no `fetch` of its own.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { ClientRequest } from 'node:http';
 import { LarderError } from '@larder/protocol';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
 
@@ -22,6 +26,8 @@ export interface FilePutAnswer {
 }
 
 const READ_BYTES = 1024 * 1024;
+/** Pieces in flight at once: the socket writes one while the next are read. */
+const READ_BUFFERS = 4;
 
 /**
  * Sends `range` as the body of `method target`; answers the status and the answer's text.
@@ -67,21 +73,59 @@ export async function sendFileRange(
       request.end();
       return;
     }
-    const file = createReadStream(range.path, { start: range.start, end: range.end - 1, highWaterMark: READ_BYTES });
     const stop = (error: Error) => {
       if (settled) return;
       settled = true;
       request.destroy();
       reject(error);
     };
-    file.on('error', stop);
-    file.on('end', () => {
-      if (file.bytesRead < length) {
-        stop(new LarderError('Conflict', `${range.path} shrank while it was being uploaded; upload it again`));
-      }
-    });
-    file.pipe(request);
+    writeFileRange(request, range).then(
+      () => request.end(),
+      (error: Error) => stop(error),
+    );
   });
+}
+
+/**
+ * Writes `range` of its file into `request`, each piece read into a buffer the socket has
+ * finished writing (its write callback), at most `READ_BUFFERS` pieces queued at once.
+ * Fails if the file is shorter than the range or the request breaks.
+ */
+async function writeFileRange(request: ClientRequest, range: FileRange): Promise<void> {
+  const file = await open(range.path, 'r');
+  try {
+    const free: Buffer[] = Array.from({ length: READ_BUFFERS }, () => Buffer.allocUnsafeSlow(READ_BYTES));
+    let waiting: (() => void) | undefined;
+    let broken: Error | undefined;
+    const released = (buffer: Buffer) => (error?: Error | null) => {
+      if (error) broken ??= error;
+      free.push(buffer);
+      waiting?.();
+    };
+    const closed = () => {
+      broken ??= new Error('The request closed before its body was sent');
+      waiting?.();
+    };
+    request.once('close', closed);
+    try {
+      for (let at = range.start; at < range.end; ) {
+        while (free.length === 0 && broken === undefined) await new Promise<void>((wake) => (waiting = wake));
+        waiting = undefined;
+        if (broken) throw broken;
+        const buffer = free.pop() as Buffer;
+        const { bytesRead } = await file.read(buffer, 0, Math.min(READ_BYTES, range.end - at), at);
+        if (bytesRead === 0) {
+          throw new LarderError('Conflict', `${range.path} shrank while it was being uploaded; upload it again`);
+        }
+        at += bytesRead;
+        request.write(buffer.subarray(0, bytesRead), released(buffer));
+      }
+    } finally {
+      request.off('close', closed);
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 /** The LarderError of a non-2xx answer, as `fetch`'s path makes it. */
