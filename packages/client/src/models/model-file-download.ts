@@ -16,6 +16,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { eachAtOnce, LarderError } from '@larder/protocol';
 import { HashPool } from '../blobs/file-hashing.js';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
+import { type BodyPlacement, SocketAnswerUnsupported, socketDownload } from '../blobs/socket-download.js';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
 import type { VersionFile } from './model-records.js';
 
@@ -158,6 +159,38 @@ async function* retryableBody(body: AsyncIterable<Buffer>, route: string): Async
 }
 
 /**
+ * GETs a file route into `placement`: straight from the socket into the file when the SDK
+ * makes its own requests over plain HTTP (`socketDownload`, which spares node:http's copy
+ * of every byte), else, or when the answer is not a plain sized body, through `fileRequest`.
+ * A non-2xx answer is its LarderError either way.
+ */
+async function receiveFile(
+  http: RegistryHttp,
+  route: string,
+  headers: Record<string, string>,
+  placement: BodyPlacement,
+): Promise<void> {
+  const base = http.url.replace(/\/+$/, '');
+  const target = `${base}${route}`;
+  if (!http.fetch && target.startsWith('http:')) {
+    const timeout = http.timeout ?? 600_000;
+    const sent = { ...headers, ...(http.token ? { authorization: `Bearer ${http.token}` } : {}) };
+    try {
+      const answer = await socketDownload(new URL(target), sent, timeout, placement);
+      if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer('GET', target, answer.status, answer.text);
+      return;
+    } catch (error) {
+      if (!(error instanceof SocketAnswerUnsupported)) {
+        throw error instanceof LarderError ? error : unreachable('GET', target, base, timeout, error);
+      }
+    }
+  }
+  const response = await fileRequest(http, route, headers);
+  await placement.placeBody(response.status);
+  await receiveInto(placement.handle, response.body, placement.progress, placement.limit);
+}
+
+/**
  * Writes `route` at `target` (which may hold a start of it from an interrupted pull), then
  * has a worker thread hash what landed (from the page cache, off the main thread, beside
  * the next files' transfers): a mismatch fetches the file again from its start, and after
@@ -185,15 +218,16 @@ async function downloadInPlace(
       if (received < file.size) {
         const headers: Record<string, string> =
           received > 0 ? { range: `bytes=${received}-`, 'if-range': `"${file.sha256}"` } : {};
-        const response = await fileRequest(http, route, headers);
-        if (received > 0 && response.status !== 206) {
-          // The server sent the whole file: start over.
-          received = 0;
-          await handle.truncate(0);
-        }
         const progress = { at: received };
+        const placeBody = async (status: number) => {
+          if (progress.at > 0 && status !== 206) {
+            // The server sent the whole file: start over.
+            progress.at = 0;
+            await handle.truncate(0);
+          }
+        };
         try {
-          await receiveInto(handle, response.body, progress, file.size);
+          await receiveFile(http, route, headers, { handle, progress, limit: file.size, placeBody });
         } finally {
           received = progress.at;
         }
