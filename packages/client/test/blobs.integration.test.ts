@@ -123,6 +123,23 @@ describe('SDK blobs', () => {
     await Promise.all([store.close(), flaky.close()]);
   });
 
+  it("a download over the SDK's own client resumes by range after a broken connection", async () => {
+    const bytes = randomBytes(24 * MiB);
+    const store = viaProxy();
+    const { sha256: hash } = await store.blobs.upload(bytes);
+    let breaks = 0;
+    void proxy.breakDownstreamAfter(7 * MiB).then(() => {
+      breaks += 1;
+    });
+    const target = join(dir, 'own-client-download.bin');
+    const result = await store.blobs.download(hash, target, { firstDelayMs: 10 });
+    expect(breaks).toBe(1);
+    expect(result).toEqual({ sha256: hash, size: bytes.length });
+    expect((await readFile(target)).equals(bytes)).toBe(true);
+    expect((await readdir(dir)).filter((name) => name.endsWith('.partial'))).toEqual([]);
+    await store.close();
+  });
+
   it('a missing or unreadable blob is a clear NotFound, and no file is left behind', async () => {
     const store = new DataStore({ url: server.url, token });
     const missing = 'a'.repeat(64);

@@ -11,8 +11,9 @@
  *   written once by the server), each a blob of its own, joined on the server by
  *   `POST /blobs/compose`; a broken chunk is retried by itself, and running the same upload
  *   again after a crash sends only the chunks that are missing;
- * - a download to a file continues from where it broke (HTTP `Range`) and is verified
- *   against its hash before it appears under its name.
+ * - a download to a file continues from where it broke (HTTP `Range`), goes from the socket
+ *   straight into the file (`file-receive.ts`) and is verified against its hash (on a
+ *   worker) before it appears under its name.
  *
  * @example
  * const { sha256, size } = await store.blobs.upload('./weights.bin', {
@@ -28,6 +29,7 @@ import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
 import { bytesSource, type ChunkPlan, planChunks } from './blob-source.js';
 import { type FileHashes, HashPool } from './file-hashing.js';
 import { answerError, type FileRange, sendFileRange } from './file-put.js';
+import { receiveFile } from './file-receive.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
 export interface BlobRef {
@@ -129,43 +131,44 @@ export class BlobClient {
 
   /**
    * Writes what a file route of the server answers (`/runs/<id>/files/<name>`,
-   * `/artifacts/<id>/objects/<path>`…) to `path`, resuming by range and verified against
-   * the hash the server names in its ETag (or `sha256` when given).
+   * `/artifacts/<id>/objects/<path>`…) to `path`, resuming by range, and verified against
+   * the hash the server names in its ETag (or `sha256` when given) once landed (read back on
+   * a worker thread); the file appears under its name only then.
    */
   async downloadRoute(route: string, path: string, options: RetryOptions & { sha256?: string } = {}): Promise<BlobRef> {
     const { open, rename, rm } = await import('node:fs/promises');
     const partial = `${path}.partial`;
     const file = await open(partial, 'w');
-    let hash = createHash('sha256');
-    let received = 0;
+    const progress = { at: 0 };
     let expected = options.sha256;
+    const http = {
+      url: await this.#options.url(),
+      token: this.#options.token(),
+      timeout: this.#options.timeout ?? 600_000,
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    };
+    const placeBody = async (status: number, headers: Map<string, string>) => {
+      expected ??= /^"([0-9a-f]{64})"$/.exec(headers.get('etag') ?? '')?.[1];
+      if (progress.at > 0 && status === 200) {
+        // The server ignored the range: start over.
+        progress.at = 0;
+        await file.truncate(0);
+      }
+    };
     try {
       await withRetries(async () => {
-        const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
-        if (received > 0 && expected) headers['if-range'] = `"${expected}"`;
-        const response = await this.#request('GET', route, { headers });
-        if (response.status !== 200 && response.status !== 206) throw await errorOf('GET', response);
-        expected ??= /^"([0-9a-f]{64})"$/.exec(response.headers.get('etag') ?? '')?.[1];
-        if (received > 0 && response.status === 200) {
-          // The server ignored the range: start over.
-          received = 0;
-          hash = createHash('sha256');
-          await file.truncate(0);
-        }
-        if (!response.body) throw new LarderError('BadGateway', 'The server answered no body');
-        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-          await file.write(chunk, 0, chunk.byteLength, received);
-          hash.update(chunk);
-          received += chunk.byteLength;
-        }
+        const headers: Record<string, string> = progress.at > 0 ? { range: `bytes=${progress.at}-` } : {};
+        if (progress.at > 0 && expected) headers['if-range'] = `"${expected}"`;
+        await receiveFile(http, route, headers, { handle: file, progress, limit: Number.MAX_SAFE_INTEGER, placeBody });
       }, options);
       await file.close();
-      const actual = hash.digest('hex');
+      this.#hashing ??= new HashPool();
+      const actual = (await this.#hashing.hash(partial, { chunkBytes: Math.max(1, progress.at) })).sha256;
       if (expected !== undefined && actual !== expected) {
         throw new LarderError('BadGateway', `The bytes received from ${route} do not match ${expected}`);
       }
       await rename(partial, path);
-      return { sha256: actual, size: received };
+      return { sha256: actual, size: progress.at };
     } catch (error) {
       await file.close().catch(() => {});
       await rm(partial, { force: true });

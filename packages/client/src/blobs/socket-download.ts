@@ -30,6 +30,8 @@ export class SocketAnswerUnsupported extends Error {
 
 export interface SocketAnswer {
   status: number;
+  /** The answer's headers, by lower-case name (a repeated one: its last value). */
+  headers: Map<string, string>;
   /** The text of an error (non-2xx) answer; empty for a 2xx one, whose body went to the file. */
   text: string;
 }
@@ -41,10 +43,11 @@ export interface BodyPlacement {
   /** The file's end: bytes past it are dropped. */
   limit: number;
   /**
-   * Called with a 2xx status once the head is read, before any body byte is written: the
-   * caller may move `progress.at` (a whole file sent to a range request starts over).
+   * Called with a 2xx status and the headers once the head is read, before any body byte is
+   * written: the caller may move `progress.at` (a whole file sent to a range request starts
+   * over).
    */
-  placeBody: (status: number) => Promise<void>;
+  placeBody: (status: number, headers: Map<string, string>) => Promise<void>;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function socketDownload(
     const free: Buffer[] = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafeSlow(BUFFER_BYTES));
     let head = Buffer.alloc(0);
     let status = 0;
+    let answerHeaders = new Map<string, string>();
     /** Body bytes still to come, once the head is read (NaN before). */
     let left = Number.NaN;
     let errorText: Buffer[] | undefined;
@@ -87,7 +91,13 @@ export async function socketDownload(
       // Settled only once every queued write landed, so `progress.at` is where bytes end.
       writer.drained().then(
         () =>
-          error ? reject(error) : resolve({ status, text: errorText ? Buffer.concat(errorText).toString('utf8') : '' }),
+          error
+            ? reject(error)
+            : resolve({
+                status,
+                headers: answerHeaders,
+                text: errorText ? Buffer.concat(errorText).toString('utf8') : '',
+              }),
         (writeError: Error) => reject(error ?? writeError),
       );
     };
@@ -114,6 +124,7 @@ export async function socketDownload(
           return take(Buffer.alloc(0), buffer);
         }
         status = parsed.status;
+        answerHeaders = parsed.headers;
         const rest = head.subarray(parsed.headLength);
         head = Buffer.alloc(0);
         if (status >= 300 || status < 200) {
@@ -129,7 +140,7 @@ export async function socketDownload(
             return false;
           }
           left = parsed.length;
-          writer.start(placement.placeBody(status));
+          writer.start(placement.placeBody(status, answerHeaders));
         }
         // The head was gathered into a buffer of its own: what followed it is there too, and
         // the socket's buffer stays free.
@@ -211,6 +222,7 @@ function requestHead(target: URL, headers: Record<string, string>): string {
 
 interface Head {
   status: number;
+  headers: Map<string, string>;
   headLength: number;
   length: number | undefined;
   chunked: boolean;
@@ -225,17 +237,19 @@ function parseHead(bytes: Buffer): Head | 'incomplete' | 'unsupported' {
   if (!match) return 'unsupported';
   let length: number | undefined;
   let chunked = false;
+  const headers = new Map<string, string>();
   for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) return 'unsupported';
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
+    headers.set(name, value);
     if (name === 'content-length') {
       if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) return 'unsupported';
       length = Number(value);
     } else if (name === 'transfer-encoding' && value.toLowerCase() !== 'identity') chunked = true;
   }
-  return { status: Number(match[1]), headLength: end + 4, length, chunked };
+  return { status: Number(match[1]), headers, headLength: end + 4, length, chunked };
 }
 
 /**
@@ -270,8 +284,9 @@ class OrderedWriter {
     }
   }
 
-  /** Resolves once every queued piece is written; rejects with the first write's failure. */
+  /** Resolves once the body is placed and every queued piece written; rejects with the first failure. */
   async drained(): Promise<void> {
+    await this.#ready;
     await this.#running;
     if (this.#failed) throw this.#failed;
   }

@@ -11,50 +11,19 @@
  * hash is fetched again from its start.
  */
 import { createHash } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { eachAtOnce, LarderError } from '@larder/protocol';
 import { HashPool } from '../blobs/file-hashing.js';
+import { type FileHttp, httpRequest, receiveFile } from '../blobs/file-receive.js';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
-import { type BodyPlacement, SocketAnswerUnsupported, socketDownload } from '../blobs/socket-download.js';
-import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
 import type { VersionFile } from './model-records.js';
 
-export interface RegistryHttp {
-  url: string;
-  token: string | undefined;
-  fetch?: typeof fetch;
-  /** Milliseconds one request may take (default 10 minutes). */
-  timeout?: number;
-}
+/** The registry's HTTP settings (those of every SDK file transfer). */
+export type RegistryHttp = FileHttp;
 
 /** Issues an authenticated request to a registry route; non-2xx answers become LarderErrors. */
-export async function registryRequest(
-  http: RegistryHttp,
-  method: string,
-  path: string,
-  extraHeaders: Record<string, string> = {},
-): Promise<Response> {
-  const base = http.url.replace(/\/+$/, '');
-  const target = `${base}${path}`;
-  const headers: Record<string, string> = { ...extraHeaders };
-  if (http.token) headers.authorization = `Bearer ${http.token}`;
-  const timeout = http.timeout ?? 600_000;
-  let response: Response;
-  try {
-    response = await (http.fetch ?? globalThis.fetch)(target, {
-      method,
-      headers,
-      signal: AbortSignal.timeout(timeout),
-    });
-  } catch (cause) {
-    throw unreachable(method, target, base, timeout, cause);
-  }
-  if (response.status < 200 || response.status >= 300) {
-    throw errorFromAnswer(method, target, response.status, await response.text().catch(() => ''));
-  }
-  return response;
-}
+export const registryRequest = httpRequest;
 
 /** The route of a version's file. */
 export function versionFileRoute(versionId: string, path: string): string {
@@ -105,89 +74,6 @@ export async function downloadVersionFile(
   retry: RetryOptions = {},
 ): Promise<void> {
   await downloadVersionFiles(http, versionId, [file], root, { ...retry, concurrency: 1 });
-}
-
-const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
-
-interface FileAnswer {
-  status: number;
-  body: AsyncIterable<Uint8Array> | null;
-}
-
-/**
- * GETs a file route. Through the caller's `fetch` when one was given; otherwise through
- * `node:http(s)`, whose body streams cost about half the CPU of `fetch`'s web streams for
- * the same bytes (a pull is bound by the client's CPU). A body that breaks is a retryable
- * `Unavailable`, as a broken `fetch` body is.
- */
-async function fileRequest(http: RegistryHttp, route: string, headers: Record<string, string>): Promise<FileAnswer> {
-  if (http.fetch) {
-    const response = await registryRequest(http, 'GET', route, headers);
-    return { status: response.status, body: response.body as AsyncIterable<Uint8Array> | null };
-  }
-  const base = http.url.replace(/\/+$/, '');
-  const target = `${base}${route}`;
-  const timeout = http.timeout ?? 600_000;
-  const client = target.startsWith('https:') ? await import('node:https') : await import('node:http');
-  const sent = { ...headers, ...(http.token ? { authorization: `Bearer ${http.token}` } : {}) };
-  return new Promise((resolve, reject) => {
-    const request = client.request(target, { method: 'GET', headers: sent, timeout }, (response) => {
-      const status = response.statusCode ?? 0;
-      if (status < 200 || status >= 300) {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (cause) => reject(unreachable('GET', target, base, timeout, cause)));
-        response.on('end', () =>
-          reject(errorFromAnswer('GET', target, status, Buffer.concat(chunks).toString('utf8'))),
-        );
-        return;
-      }
-      resolve({ status, body: retryableBody(response, route) });
-    });
-    request.on('timeout', () => request.destroy(new Error(`No answer within ${timeout} ms`)));
-    request.on('error', (cause) => reject(unreachable('GET', target, base, timeout, cause)));
-    request.end();
-  });
-}
-
-async function* retryableBody(body: AsyncIterable<Buffer>, route: string): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body;
-  } catch (cause) {
-    throw new LarderError('Unavailable', `The download of ${route} broke off`, { cause });
-  }
-}
-
-/**
- * GETs a file route into `placement`: straight from the socket into the file when the SDK
- * makes its own requests over plain HTTP (`socketDownload`, which spares node:http's copy
- * of every byte), else, or when the answer is not a plain sized body, through `fileRequest`.
- * A non-2xx answer is its LarderError either way.
- */
-async function receiveFile(
-  http: RegistryHttp,
-  route: string,
-  headers: Record<string, string>,
-  placement: BodyPlacement,
-): Promise<void> {
-  const base = http.url.replace(/\/+$/, '');
-  const target = `${base}${route}`;
-  if (!http.fetch && target.startsWith('http:')) {
-    const timeout = http.timeout ?? 600_000;
-    const sent = { ...headers, ...(http.token ? { authorization: `Bearer ${http.token}` } : {}) };
-    try {
-      const answer = await socketDownload(new URL(target), sent, timeout, placement);
-      if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer('GET', target, answer.status, answer.text);
-      return;
-    } catch (error) {
-      if (!(error instanceof SocketAnswerUnsupported)) {
-        throw error instanceof LarderError ? error : unreachable('GET', target, base, timeout, error);
-      }
-    }
-  }
-  const response = await fileRequest(http, route, headers);
-  await placement.placeBody(response.status);
-  await receiveInto(placement.handle, response.body, placement.progress, placement.limit);
 }
 
 /**
@@ -251,49 +137,6 @@ async function downloadInPlace(
     throw error;
   }
   await handle.close();
-}
-
-/**
- * Appends the body at `progress.at` in large positional writes (the chunks as they came,
- * in one `writev`); `progress.at` always ends where the written bytes end, broken body or
- * not. What goes past `limit` bytes in all is dropped.
- */
-async function receiveInto(
-  handle: FileHandle,
-  body: AsyncIterable<Uint8Array> | null,
-  progress: { at: number },
-  limit: number,
-): Promise<void> {
-  let batch: Uint8Array[] = [];
-  let batched = 0;
-  const flush = async () => {
-    if (batched === 0) return;
-    let chunks = batch;
-    let left = batched;
-    batch = [];
-    batched = 0;
-    while (left > 0) {
-      const { bytesWritten } = await handle.writev(chunks, progress.at);
-      progress.at += bytesWritten;
-      left -= bytesWritten;
-      if (left > 0) chunks = [Buffer.concat(chunks).subarray(bytesWritten)];
-    }
-  };
-  try {
-    if (body) {
-      for await (const chunk of body) {
-        const room = limit - progress.at - batched;
-        if (room <= 0) break;
-        const kept = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-        batch.push(kept);
-        batched += kept.byteLength;
-        if (batched >= WRITE_BATCH_BYTES) await flush();
-      }
-    }
-  } finally {
-    // What arrived before a break is kept: a retry (or the next pull) continues after it.
-    await flush();
-  }
 }
 
 /** Streams `route` into `target`, which appears only once its bytes hash to `sha256`. */

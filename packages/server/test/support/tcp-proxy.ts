@@ -17,6 +17,8 @@ export interface TcpProxy {
    * Resolves when it has broken.
    */
   breakAfter(bytes: number): Promise<void>;
+  /** The same, counting the bytes that go from the target to clients (a download that breaks). */
+  breakDownstreamAfter(bytes: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,10 +26,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
-  let pendingBreak: { remaining: number; broke: () => void } | undefined;
+  let pendingBreak: { remaining: number; downstream: boolean; broke: () => void } | undefined;
 
-  const countUpstream = (length: number) => {
-    if (!pendingBreak) return;
+  const count = (length: number, downstream: boolean) => {
+    if (!pendingBreak || pendingBreak.downstream !== downstream) return;
     pendingBreak.remaining -= length;
     if (pendingBreak.remaining > 0) return;
     const { broke } = pendingBreak;
@@ -45,7 +47,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
           socket.on('close', () => sockets.delete(socket));
           socket.on('error', () => {});
         }
-        client.on('data', (chunk: Buffer) => countUpstream(chunk.length));
+        client.on('data', (chunk: Buffer) => count(chunk.length, false));
+        upstream.on('data', (chunk: Buffer) => count(chunk.length, true));
         client.pipe(upstream).pipe(client);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
@@ -67,10 +70,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   };
 
   await listen();
-  const breakAfter = (bytes: number) =>
+  const breakAfter = (bytes: number, downstream = false) =>
     new Promise<void>((broke) => {
-      pendingBreak = { remaining: bytes, broke };
+      pendingBreak = { remaining: bytes, downstream, broke };
     });
 
-  return { port, cut: stop, restore: listen, close: stop, breakAfter };
+  return {
+    port,
+    cut: stop,
+    restore: listen,
+    close: stop,
+    breakAfter: (bytes) => breakAfter(bytes),
+    breakDownstreamAfter: (bytes) => breakAfter(bytes, true),
+  };
 }
