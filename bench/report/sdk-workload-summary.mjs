@@ -77,7 +77,12 @@ function stockSampleLines(samples) {
           `the same with one data.setMany: ${samples.writeMany.samplesPerSec} samples/s (${samples.writeMany.seconds} s, the commit ${samples.writeMany.commitSeconds} s; ${samples.writeMany.cpuMicrosPerSample} µs of CPU each, after the one-by-one write in the same process)`,
         ]
       : []),
-    `push ${push.samplesPerSec} samples/s (${push.seconds} s, ${push.objects} objects, ${mib(push.bytes)}); pull ${pull.samplesPerSec} samples/s (${pull.seconds} s), read back after it ${pull.readBackSamplesPerSec} samples/s`,
+    `push ${push.samplesPerSec} samples/s (${push.seconds} s, ${push.objects} objects, ${mib(push.bytes)}; the server's first); pull ${pull.samplesPerSec} samples/s (${pull.seconds} s), read back after it ${pull.readBackSamplesPerSec} samples/s`,
+    ...(samples.pushToRunningServer
+      ? [
+          `push of the same into a second repository of that server: ${samples.pushToRunningServer.samplesPerSec} samples/s (${samples.pushToRunningServer.seconds} s; server ${samples.pushToRunningServer.serverCpuMicrosPerSample} µs of CPU a sample, ${push.serverCpuMicrosPerSample} on the first)`,
+        ]
+      : []),
   ];
 }
 
