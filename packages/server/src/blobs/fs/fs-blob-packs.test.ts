@@ -190,6 +190,42 @@ describe('FsBlobStore packs', () => {
     expect(await collect(store.list())).toEqual(live.map(sha256Of).sort());
   });
 
+  it('indexes again, never removes, the blobs of packs an index older than its packs does not name', async () => {
+    const first = await openStore();
+    const before = [patternBytes(400, 11), patternBytes(500, 12)];
+    await commitBatch(first, before);
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    // A copy of the index as it stood then, put back later (a restore, or commits the disk lost).
+    const index = join(root, 'packs', 'index.db');
+    const copy = await readFile(index);
+    const second = await openStore();
+    const after = [patternBytes(600, 13), patternBytes(700, 14)];
+    await commitBatch(second, after);
+    await second.close();
+    stores.splice(stores.indexOf(second), 1);
+    expect(await packsOf(root)).toEqual(['1.pack', '2.pack']);
+    await writeFile(index, copy);
+    for (const suffix of ['-wal', '-shm']) await rm(`${index}${suffix}`, { force: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(root, 'packs', '2.pack'), hourAgo, hourAgo);
+
+    const warnings: string[] = [];
+    const third = await openStore({ onWarning: (message) => warnings.push(message) });
+    expect(await packsOf(root)).toEqual(['1.pack', '2.pack']);
+    expect(await collect(third.list())).toEqual([...before, ...after].map(sha256Of).sort());
+    await expectWhole(third, [...before, ...after]);
+    expect(warnings).toEqual([expect.stringMatching(/held 2 blobs its index did not name/)]);
+    // Indexed for good: a new pack takes the next number, and the next open finds nothing to mend.
+    await commitBatch(third, [patternBytes(800, 15)]);
+    expect(await packsOf(root)).toEqual(['1.pack', '2.pack', '3.pack']);
+    await third.close();
+    stores.splice(stores.indexOf(third), 1);
+    const fourth = await openStore({ onWarning: (message) => warnings.push(message) });
+    expect(warnings).toHaveLength(1);
+    await expectWhole(fourth, [...before, ...after, patternBytes(800, 15)]);
+  });
+
   it('removes on open a pack that a crash left without index rows, keeping the indexed ones', async () => {
     const first = await openStore();
     const bodies = [patternBytes(400, 1), patternBytes(500, 2)];

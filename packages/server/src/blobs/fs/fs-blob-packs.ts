@@ -72,8 +72,9 @@ const KEPT_OPEN_PACKS = 64;
 const LIST_PAGE = 1000;
 
 /**
- * A pack no row names is a crash's leftover once it is this old; a younger one may be a commit
- * under way in another process sharing the folder (its pack is written before its rows).
+ * A pack no row names is looked at once it is this old (see `reclaimOrphan`); a younger one may
+ * be a commit under way in another process sharing the folder (its pack is written before its
+ * rows).
  */
 const ORPHAN_AGE_MS = 10 * 60_000;
 
@@ -380,22 +381,51 @@ export class FsBlobPacks {
   }
 
   /**
-   * A usable index found at open: packs no row names are removed once old, and the rewrites
-   * it calls for are queued.
+   * A usable index found at open: packs no row names (or whose row counts no blob) are
+   * reclaimed once old, and the rewrites it calls for are queued.
    */
   private async adopt(index: Index, found: readonly number[]): Promise<void> {
     this.index = index;
     const packs = index.statements.allPacks.all();
     const known = new Map(packs.map((row) => [row.id, row]));
+    raisePackIds(index, [...found, ...packs.map((row) => row.id)]);
     for (const pack of found) {
       const row = known.get(pack);
-      if (row === undefined || row.blobs === 0) await removeIfOrphaned(packPath(this.root, pack));
+      if (row === undefined || row.blobs === 0) await this.reclaimOrphan(index, pack, row !== undefined);
     }
     for (const row of packs) {
       if (row.blobs > 0 && row.live * 2 < row.size) this.scheduleCompaction(row.id);
     }
-    raisePackIds(index, [...found, ...packs.map((row) => row.id)]);
     this.scheduleMerge();
+  }
+
+  /**
+   * An old pack no row names. Most often a crash's leftover: a pack written before the
+   * transaction that would have indexed it, or one whose blobs were all moved or deleted before
+   * its file was removed. But an index older than its packs (restored from a copy, or commits
+   * the disk lost) leaves acknowledged blobs in such packs too, so the pack is never removed
+   * unread: its blobs the index does not name are indexed again, each checked against its hash,
+   * as a rebuild does (one deleted before comes back, for the garbage collector to take again),
+   * and only a pack left with none is removed.
+   */
+  private async reclaimOrphan(index: Index, pack: number, hasRow: boolean): Promise<void> {
+    const path = packPath(this.root, pack);
+    const info = await stat(path).catch(() => undefined);
+    if (info === undefined || Date.now() - info.mtimeMs <= ORPHAN_AGE_MS) return;
+    const entries = await readPackEntries(path);
+    const { row } = index.db.transaction(() => {
+      if (hasRow) index.statements.deletePack.run(pack);
+      return indexPack(index, pack, entries.size, entries.valid);
+    })();
+    this.wrote();
+    await this.durable();
+    if (row.blobs > 0) {
+      this.warn(
+        `Pack ${path} held ${row.blobs} blobs its index did not name (an index older than its packs?): ` +
+          'indexed again, each checked against its hash.',
+      );
+    }
+    await this.settleNewPack(pack, row);
   }
 
   /**
@@ -626,12 +656,6 @@ export class FsBlobPacks {
       this.retire(pack);
     }
   }
-}
-
-/** Removes a pack no row names once it is older than `ORPHAN_AGE_MS` (see there). */
-async function removeIfOrphaned(path: string): Promise<void> {
-  const info = await stat(path).catch(() => undefined);
-  if (info !== undefined && Date.now() - info.mtimeMs > ORPHAN_AGE_MS) await removeFileIfPresent(path);
 }
 
 /** What `IndexCheck` found wrong, as a sentence's end. */
