@@ -12,8 +12,8 @@
  *   `POST /blobs/compose`; a broken chunk is retried by itself, and running the same upload
  *   again after a crash sends only the chunks that are missing;
  * - a download to a file continues from where it broke (HTTP `Range`), goes from the socket
- *   straight into the file (`file-receive.ts`) and is verified against its hash (on a
- *   worker) before it appears under its name.
+ *   straight into the file (`file-receive.ts`), hashed as it lands, and is verified against
+ *   its hash before it appears under its name.
  *
  * @example
  * const { sha256, size } = await store.blobs.upload('./weights.bin', {
@@ -131,15 +131,16 @@ export class BlobClient {
 
   /**
    * Writes what a file route of the server answers (`/runs/<id>/files/<name>`,
-   * `/artifacts/<id>/objects/<path>`…) to `path`, resuming by range, and verified against
-   * the hash the server names in its ETag (or `sha256` when given) once landed (read back on
-   * a worker thread); the file appears under its name only then.
+   * `/artifacts/<id>/objects/<path>`…) to `path`, resuming by range, hashed as its bytes
+   * land and verified against the hash the server names in its ETag (or `sha256` when
+   * given); the file appears under its name only then.
    */
   async downloadRoute(route: string, path: string, options: RetryOptions & { sha256?: string } = {}): Promise<BlobRef> {
     const { open, rename, rm } = await import('node:fs/promises');
     const partial = `${path}.partial`;
     const file = await open(partial, 'w');
     const progress = { at: 0 };
+    let digest = createHash('sha256');
     let expected = options.sha256;
     const http = {
       url: await this.#options.url(),
@@ -152,18 +153,20 @@ export class BlobClient {
       if (progress.at > 0 && status === 200) {
         // The server ignored the range: start over.
         progress.at = 0;
+        digest = createHash('sha256');
         await file.truncate(0);
       }
     };
+    const onWritten = (bytes: Uint8Array) => digest.update(bytes);
     try {
       await withRetries(async () => {
         const headers: Record<string, string> = progress.at > 0 ? { range: `bytes=${progress.at}-` } : {};
         if (progress.at > 0 && expected) headers['if-range'] = `"${expected}"`;
-        await receiveFile(http, route, headers, { handle: file, progress, limit: Number.MAX_SAFE_INTEGER, placeBody });
+        const placement = { handle: file, progress, limit: Number.MAX_SAFE_INTEGER, placeBody, onWritten };
+        await receiveFile(http, route, headers, placement);
       }, options);
       await file.close();
-      this.#hashing ??= new HashPool();
-      const actual = (await this.#hashing.hash(partial, { chunkBytes: Math.max(1, progress.at) })).sha256;
+      const actual = digest.digest('hex');
       if (expected !== undefined && actual !== expected) {
         throw new LarderError('BadGateway', `The bytes received from ${route} do not match ${expected}`);
       }

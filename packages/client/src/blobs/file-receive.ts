@@ -5,10 +5,9 @@
  * of its own read straight into the file (`socketDownload`); else (https, or an answer the
  * socket path does not read) `node:http`. Used by registry pulls and blob downloads.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { LarderError } from '@larder/protocol';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
-import { type BodyPlacement, SocketAnswerUnsupported, socketDownload } from './socket-download.js';
+import { type BodyPlacement, SocketAnswerUnsupported, socketDownload, writeAt } from './socket-download.js';
 
 /** Where and how an SDK part makes its HTTP requests. */
 export interface FileHttp {
@@ -137,43 +136,30 @@ export async function receiveFile(
   }
   const response = await fileRequest(http, route, headers);
   await placement.placeBody(response.status, response.headers);
-  await receiveInto(placement.handle, response.body, placement.progress, placement.limit);
+  await receiveInto(placement, response.body);
 }
 
 /**
- * Appends the body at `progress.at` in large positional writes (the chunks as they came,
- * in one `writev`); `progress.at` always ends where the written bytes end, broken body or
- * not. What goes past `limit` bytes in all is dropped.
+ * Writes the body at `placement.progress.at` in large positional writes (the chunks as they
+ * came, in one `writev` each 4 MiB); `progress.at` always ends where the written bytes end,
+ * broken body or not. What goes past `placement.limit` is dropped.
  */
-export async function receiveInto(
-  handle: FileHandle,
-  body: AsyncIterable<Uint8Array> | null,
-  progress: { at: number },
-  limit: number,
-): Promise<void> {
+export async function receiveInto(placement: BodyPlacement, body: AsyncIterable<Uint8Array> | null): Promise<void> {
   let batch: Uint8Array[] = [];
   let batched = 0;
   const flush = async () => {
     if (batched === 0) return;
-    let chunks = batch;
-    let left = batched;
+    const chunks = batch;
     batch = [];
     batched = 0;
-    while (left > 0) {
-      const { bytesWritten } = await handle.writev(chunks, progress.at);
-      progress.at += bytesWritten;
-      left -= bytesWritten;
-      if (left > 0) chunks = [Buffer.concat(chunks).subarray(bytesWritten)];
-    }
+    await writeAt(placement, chunks);
   };
   try {
     if (body) {
       for await (const chunk of body) {
-        const room = limit - progress.at - batched;
-        if (room <= 0) break;
-        const kept = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-        batch.push(kept);
-        batched += kept.byteLength;
+        if (placement.limit - placement.progress.at - batched <= 0) break;
+        batch.push(chunk);
+        batched += chunk.byteLength;
         if (batched >= WRITE_BATCH_BYTES) await flush();
       }
     }

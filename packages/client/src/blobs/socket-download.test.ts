@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LarderError } from '@larder/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SocketAnswerUnsupported, socketDownload } from './socket-download.js';
+import { SocketAnswerUnsupported, socketDownload, writeAt } from './socket-download.js';
 
 /** A raw TCP server: each connection's request head is recorded, then `answer` writes whatever it likes. */
 async function rawServer(answer: (socket: Socket, head: string) => Promise<void>) {
@@ -189,5 +189,36 @@ describe('socketDownload', () => {
       ),
     ).rejects.toMatchObject({ name: 'BadRequest' });
     await target.handle.close();
+  });
+
+  it('writes pieces in order through short writes, telling each written byte once, and stops at the limit', async () => {
+    const file = Buffer.alloc(10_000);
+    // A file that takes at most 777 bytes a write.
+    const handle = {
+      writev: async (pieces: Uint8Array[], at: number) => {
+        let written = 0;
+        for (const piece of pieces) {
+          const n = Math.min(piece.byteLength, 777 - written);
+          file.set(piece.subarray(0, n), at + written);
+          written += n;
+          if (written === 777) break;
+        }
+        return { bytesWritten: written, buffers: pieces };
+      },
+    };
+    const data = randomBytes(6000);
+    const told: Buffer[] = [];
+    const placement = {
+      handle: handle as unknown as FileHandle,
+      progress: { at: 100 },
+      limit: 5100,
+      placeBody: async () => {},
+      onWritten: (bytes: Uint8Array) => told.push(Buffer.from(bytes)),
+    };
+    await writeAt(placement, [data.subarray(0, 2500), data.subarray(2500, 2501), data.subarray(2501)]);
+    expect(placement.progress.at).toBe(5100);
+    expect(file.subarray(100, 5100).equals(data.subarray(0, 5000))).toBe(true);
+    expect(Buffer.concat(told).equals(data.subarray(0, 5000))).toBe(true);
+    expect(file.subarray(5100).every((byte) => byte === 0)).toBe(true);
   });
 });

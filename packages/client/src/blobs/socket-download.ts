@@ -48,6 +48,44 @@ export interface BodyPlacement {
    * over).
    */
   placeBody: (status: number, headers: Map<string, string>) => Promise<void>;
+  /** Told the bytes once written, in file order (a hash of the file as it lands). */
+  onWritten?: (bytes: Uint8Array) => void;
+}
+
+/**
+ * Writes `pieces` at `placement.progress.at` in vectored writes (a short one finished by
+ * more), dropping what runs past `placement.limit`; `progress.at` and `onWritten` follow the
+ * bytes as they land, so a failure leaves them where the file's bytes end.
+ */
+export async function writeAt(placement: BodyPlacement, pieces: readonly Uint8Array[]): Promise<void> {
+  const { handle, progress, limit, onWritten } = placement;
+  let chunks = pieces;
+  for (;;) {
+    const room = limit - progress.at;
+    if (room <= 0) return;
+    let total = 0;
+    const kept: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      if (total >= room) break;
+      const piece = chunk.byteLength > room - total ? chunk.subarray(0, room - total) : chunk;
+      kept.push(piece);
+      total += piece.byteLength;
+    }
+    if (total === 0) return;
+    const { bytesWritten } = await handle.writev(kept, progress.at);
+    progress.at += bytesWritten;
+    if (onWritten) {
+      let left = bytesWritten;
+      for (const piece of kept) {
+        if (left <= 0) break;
+        onWritten(piece.byteLength > left ? piece.subarray(0, left) : piece);
+        left -= piece.byteLength;
+      }
+    }
+    if (bytesWritten >= total) return;
+    // A short vectored write: the rest again.
+    chunks = [Buffer.concat(kept).subarray(bytesWritten)];
+  }
 }
 
 /**
@@ -312,25 +350,7 @@ class OrderedWriter {
     }
   }
 
-  async #write(pieces: Buffer[]): Promise<void> {
-    const { handle, progress, limit } = this.#placement;
-    let chunks = pieces;
-    for (;;) {
-      const room = limit - progress.at;
-      if (room <= 0) return;
-      let total = 0;
-      const kept: Buffer[] = [];
-      for (const chunk of chunks) {
-        if (total >= room) break;
-        const piece = chunk.length > room - total ? chunk.subarray(0, room - total) : chunk;
-        kept.push(piece);
-        total += piece.length;
-      }
-      const { bytesWritten } = await handle.writev(kept, progress.at);
-      progress.at += bytesWritten;
-      if (bytesWritten >= total) return;
-      // A short vectored write: the rest again.
-      chunks = [Buffer.concat(kept).subarray(bytesWritten)];
-    }
+  #write(pieces: Buffer[]): Promise<void> {
+    return writeAt(this.#placement, pieces);
   }
 }

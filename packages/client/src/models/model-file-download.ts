@@ -5,16 +5,14 @@
  * whatever the server answers.
  *
  * A version's files come several at a time, each straight to its place (positional writes
- * of large batches), and each is hashed on a worker thread once it has landed, beside the
- * next transfers. A file cut short, by a broken connection or a killed process, is
+ * of large batches), hashed as its bytes land. A file cut short, by a broken connection or a killed process, is
  * continued from its last byte (`Range` + `If-Range`); one whose bytes do not match its
  * hash is fetched again from its start.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { eachAtOnce, LarderError } from '@larder/protocol';
-import { HashPool } from '../blobs/file-hashing.js';
 import { type FileHttp, httpRequest, receiveFile } from '../blobs/file-receive.js';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import type { VersionFile } from './model-records.js';
@@ -53,16 +51,11 @@ export async function downloadVersionFiles(
   root: string,
   options: VersionDownloadOptions = {},
 ): Promise<void> {
-  const hashing = new HashPool();
-  try {
-    await eachAtOnce(files, Math.max(1, options.concurrency ?? 4), async (file) => {
-      const target = placeInside(root, file.path);
-      await mkdir(dirname(target), { recursive: true });
-      await downloadInPlace(http, versionFileRoute(versionId, file.path), file, target, options, hashing);
-    });
-  } finally {
-    await hashing.close();
-  }
+  await eachAtOnce(files, Math.max(1, options.concurrency ?? 4), async (file) => {
+    const target = placeInside(root, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await downloadInPlace(http, versionFileRoute(versionId, file.path), file, target, options);
+  });
 }
 
 /** Downloads `file` of version `versionId` into `root`, verified against its hash. */
@@ -77,10 +70,9 @@ export async function downloadVersionFile(
 }
 
 /**
- * Writes `route` at `target` (which may hold a start of it from an interrupted pull), then
- * has a worker thread hash what landed (from the page cache, off the main thread, beside
- * the next files' transfers): a mismatch fetches the file again from its start, and after
- * the last attempt removes it.
+ * Writes `route` at `target` (which may hold a start of it from an interrupted pull), hashing
+ * the bytes as they land (a start found staged is hashed first, from the file): a mismatch
+ * fetches the file again from its start, and after the last attempt removes it.
  */
 async function downloadInPlace(
   http: RegistryHttp,
@@ -88,18 +80,21 @@ async function downloadInPlace(
   file: VersionFile,
   target: string,
   retry: RetryOptions,
-  hashing: HashPool,
 ): Promise<void> {
   const handle = await open(target, 'a+').then(async (created) => {
     await created.close();
     return open(target, 'r+');
   });
   let received = (await handle.stat()).size;
+  let digest = createHash('sha256');
+  const startOver = async () => {
+    received = 0;
+    digest = createHash('sha256');
+    await handle.truncate(0);
+  };
   try {
-    if (received > file.size) {
-      await handle.truncate(0);
-      received = 0;
-    }
+    if (received > file.size) await startOver();
+    if (received > 0) await hashStart(handle, received, digest);
     await withRetries(async () => {
       if (received < file.size) {
         const headers: Record<string, string> =
@@ -108,12 +103,13 @@ async function downloadInPlace(
         const placeBody = async (status: number) => {
           if (progress.at > 0 && status !== 206) {
             // The server sent the whole file: start over.
+            await startOver();
             progress.at = 0;
-            await handle.truncate(0);
           }
         };
+        const onWritten = (bytes: Uint8Array) => digest.update(bytes);
         try {
-          await receiveFile(http, route, headers, { handle, progress, limit: file.size, placeBody });
+          await receiveFile(http, route, headers, { handle, progress, limit: file.size, placeBody, onWritten });
         } finally {
           received = progress.at;
         }
@@ -122,11 +118,8 @@ async function downloadInPlace(
           throw new LarderError('Unavailable', `The download of ${route} stopped before its end`);
         }
       }
-      const landed =
-        received === file.size ? await hashing.hash(target, { chunkBytes: Math.max(1, file.size) }) : undefined;
-      if (landed?.sha256 !== file.sha256) {
-        received = 0;
-        await handle.truncate(0);
+      if (digest.digest('hex') !== file.sha256) {
+        await startOver();
         throw new LarderError('BadGateway', `The bytes received for ${route} do not match their SHA-256`);
       }
     }, retry);
@@ -137,6 +130,17 @@ async function downloadInPlace(
     throw error;
   }
   await handle.close();
+}
+
+/** Adds the file's first `length` bytes to `digest`, read in 1 MiB pieces. */
+async function hashStart(handle: FileHandle, length: number, digest: Hash): Promise<void> {
+  const buffer = Buffer.allocUnsafe(Math.min(length, 1024 * 1024));
+  for (let at = 0; at < length; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - at), at);
+    if (bytesRead === 0) throw new LarderError('Conflict', 'A staged file shrank while it was read');
+    digest.update(buffer.subarray(0, bytesRead));
+    at += bytesRead;
+  }
 }
 
 /** Streams `route` into `target`, which appears only once its bytes hash to `sha256`. */
