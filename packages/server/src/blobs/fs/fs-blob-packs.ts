@@ -57,7 +57,7 @@ import {
 import { checkIndex, type IndexCheck, moveIndexAside } from './pack-index-check.js';
 import { PackIndexLock } from './pack-index-lock.js';
 import { MERGE_LIMITS, packsToMerge } from './pack-merging.js';
-import { openReader, PackRangeStream, type PackReader, readEntries } from './pack-reads.js';
+import { PackRangeStream, type PackReader, PackReaders, readEntries } from './pack-reads.js';
 
 export type { PackedBlob } from './pack-index.js';
 
@@ -67,8 +67,6 @@ export interface FsBlobPacksOptions {
 }
 
 const PACK_NAME = /^(\d+)\.pack$/;
-/** Pack descriptors kept open between reads (least recently used closed first). */
-const KEPT_OPEN_PACKS = 64;
 const LIST_PAGE = 1000;
 
 /**
@@ -97,7 +95,7 @@ export class FsBlobPacks {
   private lock: PackIndexLock | undefined;
   /** The index being created by the first commit that packs anything. */
   private creating: Promise<Index> | undefined;
-  private readonly readers = new Map<number, Promise<PackReader>>();
+  private readonly readers: PackReaders;
   /** Packs queued for compaction, and whether a merge is queued (not yet started). */
   private readonly queued = new Set<number>();
   private mergeQueued = false;
@@ -114,6 +112,7 @@ export class FsBlobPacks {
     options: FsBlobPacksOptions = {},
   ) {
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, 'LarderWarning'));
+    this.readers = new PackReaders((pack) => packPath(root, pack));
   }
 
   /**
@@ -144,7 +143,7 @@ export class FsBlobPacks {
     this.opened = false;
     await this.settled();
     await this.creating?.catch(() => undefined);
-    for (const pack of [...this.readers.keys()]) this.retire(pack);
+    this.readers.retireAll();
     await this.syncing?.catch(() => undefined);
     const index = this.index;
     this.index = undefined;
@@ -304,7 +303,7 @@ export class FsBlobPacks {
       if (located === undefined) return undefined;
       let reader: PackReader;
       try {
-        reader = await this.acquire(located.pack);
+        reader = await this.readers.acquire(located.pack);
       } catch (error) {
         // A compaction may have moved the blob and unlinked its pack between the lookup and the open.
         const moved = this.find(sha256);
@@ -317,7 +316,7 @@ export class FsBlobPacks {
         );
       }
       return new PackRangeStream(reader, located.offset + start, length, sha256, located.pack, () =>
-        this.release(reader),
+        this.readers.release(reader),
       );
     }
   }
@@ -344,7 +343,7 @@ export class FsBlobPacks {
     if (pack === undefined || pack.blobs <= 0) {
       // The rows' removal durable first: a power cut must not leave rows naming a removed pack.
       await this.durable();
-      this.retire(id);
+      this.readers.retire(id);
       await removeFileIfPresent(packPath(this.root, id));
     } else if (pack.live * 2 < pack.size) this.scheduleCompaction(id);
     return true;
@@ -550,7 +549,7 @@ export class FsBlobPacks {
     this.wrote();
     await this.durable();
     for (const { pack } of sources) {
-      this.retire(pack);
+      this.readers.retire(pack);
       await removeFileIfPresent(packPath(this.root, pack));
     }
     await this.settleNewPack(target, moved);
@@ -564,7 +563,7 @@ export class FsBlobPacks {
   private async copyLive(pack: number, blobs: readonly IndexedBlob[]): Promise<Buffer[] | undefined> {
     let reader: PackReader;
     try {
-      reader = await this.acquire(pack);
+      reader = await this.readers.acquire(pack);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -572,7 +571,7 @@ export class FsBlobPacks {
     try {
       return await readEntries(reader.fd, blobs);
     } finally {
-      this.release(reader);
+      this.readers.release(reader);
     }
   }
 
@@ -606,55 +605,6 @@ export class FsBlobPacks {
     if (row.blobs === 0) await removeFileIfPresent(packPath(this.root, pack));
     else if (row.live * 2 < row.size) this.scheduleCompaction(pack);
     else if (row.size < MERGE_LIMITS.smallPackBytes) this.scheduleMerge();
-  }
-
-  /** The pack's shared reader, opened on first use; the caller releases it. */
-  private async acquire(pack: number): Promise<PackReader> {
-    for (;;) {
-      let opening = this.readers.get(pack);
-      if (opening === undefined) {
-        opening = openReader(packPath(this.root, pack));
-        this.readers.set(pack, opening);
-        opening.catch(() => {
-          if (this.readers.get(pack) === opening) this.readers.delete(pack);
-        });
-        this.trimReaders();
-      } else {
-        // Most recently used last, so that trimming closes the coldest.
-        this.readers.delete(pack);
-        this.readers.set(pack, opening);
-      }
-      const reader = await opening;
-      if (reader.retired) continue;
-      reader.refs += 1;
-      return reader;
-    }
-  }
-
-  private release(reader: PackReader): void {
-    reader.refs -= 1;
-    if (reader.retired && reader.refs === 0) void closeDescriptor(reader.fd).catch(() => undefined);
-  }
-
-  /** Drops a pack's reader from the cache: closed now if unused, else when its last read ends. */
-  private retire(pack: number): void {
-    const opening = this.readers.get(pack);
-    if (opening === undefined) return;
-    this.readers.delete(pack);
-    opening.then(
-      (reader) => {
-        reader.retired = true;
-        if (reader.refs === 0) void closeDescriptor(reader.fd).catch(() => undefined);
-      },
-      () => undefined,
-    );
-  }
-
-  private trimReaders(): void {
-    for (const pack of this.readers.keys()) {
-      if (this.readers.size <= KEPT_OPEN_PACKS) return;
-      this.retire(pack);
-    }
   }
 }
 

@@ -1,11 +1,13 @@
 /**
  * Reading packs through plain descriptors: a pack's descriptor is shared by every read of it
- * (`PackReader`), a blob is streamed by positional reads (`PackRangeStream`), and a
- * compaction copies live blobs out in as few reads as their layout allows (`readEntries`).
+ * (`PackReader`, kept open between reads by `PackReaders`), a blob is streamed by positional
+ * reads (`PackRangeStream`), and a compaction copies live blobs out in as few reads as their
+ * layout allows (`readEntries`).
  */
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { LarderError } from '@larder/protocol';
+import { closeDescriptor } from './durable-files.js';
 import { toStoreError } from './fs-errors.js';
 import { PACKED_HEADER_BYTES } from './pack-format.js';
 
@@ -23,6 +25,73 @@ export async function openReader(path: string): Promise<PackReader> {
     fs.open(path, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
   );
   return { fd, refs: 0, retired: false };
+}
+
+/** Pack descriptors kept open between reads (least recently used closed first). */
+const KEPT_OPEN_PACKS = 64;
+
+/**
+ * The packs' shared readers, opened on first use and kept open between reads, the least
+ * recently used closed past `KEPT_OPEN_PACKS`. A retired reader (its pack rewritten or
+ * removed, or trimmed) closes once its last read releases it.
+ */
+export class PackReaders {
+  readonly #open = new Map<number, Promise<PackReader>>();
+
+  constructor(private readonly pathOf: (pack: number) => string) {}
+
+  /** The pack's shared reader, opened on first use; the caller releases it. */
+  async acquire(pack: number): Promise<PackReader> {
+    for (;;) {
+      let opening = this.#open.get(pack);
+      if (opening === undefined) {
+        opening = openReader(this.pathOf(pack));
+        this.#open.set(pack, opening);
+        opening.catch(() => {
+          if (this.#open.get(pack) === opening) this.#open.delete(pack);
+        });
+        this.#trim();
+      } else {
+        // Most recently used last, so that trimming closes the coldest.
+        this.#open.delete(pack);
+        this.#open.set(pack, opening);
+      }
+      const reader = await opening;
+      if (reader.retired) continue;
+      reader.refs += 1;
+      return reader;
+    }
+  }
+
+  release(reader: PackReader): void {
+    reader.refs -= 1;
+    if (reader.retired && reader.refs === 0) void closeDescriptor(reader.fd).catch(() => undefined);
+  }
+
+  /** Drops a pack's reader: closed now if unused, else when its last read ends. */
+  retire(pack: number): void {
+    const opening = this.#open.get(pack);
+    if (opening === undefined) return;
+    this.#open.delete(pack);
+    opening.then(
+      (reader) => {
+        reader.retired = true;
+        if (reader.refs === 0) void closeDescriptor(reader.fd).catch(() => undefined);
+      },
+      () => undefined,
+    );
+  }
+
+  retireAll(): void {
+    for (const pack of [...this.#open.keys()]) this.retire(pack);
+  }
+
+  #trim(): void {
+    for (const pack of this.#open.keys()) {
+      if (this.#open.size <= KEPT_OPEN_PACKS) return;
+      this.retire(pack);
+    }
+  }
 }
 
 function readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
