@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 /** CPU seconds (user + system) process `pid` has used, from /proc (Linux; NaN elsewhere). */
 export async function processCpuSeconds(pid) {
@@ -14,10 +15,19 @@ export async function processCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds this process (every thread of it) has used since `since` (a `process.cpuUsage()`). */
-export function ownCpuSeconds(since) {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1e6;
+/**
+ * Runs `work`: its answer, wall seconds, this process's CPU seconds (every thread of it, user
+ * + system) and, given a server's `pid`, the CPU seconds that process spent meanwhile.
+ */
+export async function timedWithCpu(work, pid) {
+  const serverBefore = pid === undefined ? 0 : await processCpuSeconds(pid);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const answer = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const serverCpuSeconds = pid === undefined ? Number.NaN : (await processCpuSeconds(pid)) - serverBefore;
+  return { answer, seconds, cpuSeconds: (used.user + used.system) / 1e6, serverCpuSeconds };
 }
 
 /**

@@ -9,12 +9,11 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { readConfig } from '../config.mjs';
 import { countingFetch } from '../measure/counting-fetch.mjs';
 import { round } from '../measure/percentiles.mjs';
-import { cpuCeiling, ownCpuSeconds, processCpuSeconds } from '../measure/process-cpu.mjs';
+import { cpuCeiling, timedWithCpu } from '../measure/process-cpu.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 import { makeRandomFile } from '../workloads/blob-file.mjs';
 import { measureDiskYardstick, settleWriteback } from '../workloads/disk-write.mjs';
@@ -32,14 +31,7 @@ const RAW_WRITE_BYTES = 1024 * MIB;
  */
 async function timed(work, pid) {
   const load = round(loadavg()[0], 2);
-  const serverBefore = pid === undefined ? 0 : await processCpuSeconds(pid);
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const answer = await work();
-  const seconds = (performance.now() - started) / 1000;
-  const clientCpuSeconds = ownCpuSeconds(cpu);
-  const serverCpuSeconds = pid === undefined ? Number.NaN : (await processCpuSeconds(pid)) - serverBefore;
-  return { answer, seconds, load, clientCpuSeconds, serverCpuSeconds };
+  return { ...(await timedWithCpu(work, pid)), load };
 }
 
 const mbPerSec = (bytes, seconds) => Math.round(bytes / 1e6 / seconds);
@@ -50,13 +42,13 @@ const mbPerSec = (bytes, seconds) => Math.round(bytes / 1e6 / seconds);
  */
 function transferFigures(result, bytes, raw) {
   const rate = mbPerSec(bytes, result.seconds);
-  const ceiling = Math.round(cpuCeiling(bytes / 1e6, result.clientCpuSeconds + result.serverCpuSeconds));
+  const ceiling = Math.round(cpuCeiling(bytes / 1e6, result.cpuSeconds + result.serverCpuSeconds));
   return {
     seconds: round(result.seconds, 3),
     mbPerSec: rate,
     ofRawDisk: round(rate / raw, 2),
     load: result.load,
-    clientCpuSecondsPerGB: round((result.clientCpuSeconds * 1e9) / bytes, 2),
+    clientCpuSecondsPerGB: round((result.cpuSeconds * 1e9) / bytes, 2),
     serverCpuSecondsPerGB: round((result.serverCpuSeconds * 1e9) / bytes, 2),
     cpuCeilingMBps: ceiling,
     ofCpuCeiling: round(rate / ceiling, 2),

@@ -4,15 +4,14 @@
  * time and again with one `setMany` for the lot (into another repository), read back
  * by a fresh StockRoom (samples/s, every byte checked against the samples written), pushed to
  * a real `larder serve` (then again into a second repository of the same server, which has
- * made its tables and run its code once) and pulled into a fresh repository (samples/s), beside the raw disk's
- * fsynced write speed. CPU time per sample is given for this process and, for push and pull,
+ * made its tables and run its code once) and pulled into a fresh repository (samples/s),
+ * beside the raw disk's fsynced write speed. CPU time per sample is given for this process and, for push and pull,
  * for the server too: on a shared machine it shows the cost better than the wall clock.
  */
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { round } from '../measure/percentiles.mjs';
-import { processCpuSeconds } from '../measure/process-cpu.mjs';
+import { timedWithCpu } from '../measure/process-cpu.mjs';
 import { folderBytes } from '../measure/process-writes.mjs';
 import { startLarder } from '../servers/larder-server.mjs';
 import { measureDiskWrite } from '../workloads/disk-write.mjs';
@@ -22,24 +21,14 @@ const STOCK = pathToFileURL(new URL('../../packages/stock/dist/index.js', import
 const COLUMN = 'images';
 
 /** Wall seconds, and this process's CPU seconds (user + system): on a shared machine the CPU time shows the cost. */
-async function timed(work) {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  const answer = await work();
-  const used = process.cpuUsage(cpu);
-  return { answer, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
-}
+const timed = (work) => timedWithCpu(work);
 
 const microsPer = (seconds, count) => Math.round((seconds * 1e7) / count) / 10;
 
 const perSecond = (count, seconds) => Math.round(count / seconds);
 
 /** `timed`, plus the CPU seconds the server process used meanwhile. */
-async function timedWithServer(pid, work) {
-  const before = await processCpuSeconds(pid);
-  const result = await timed(work);
-  return { ...result, serverCpuSeconds: (await processCpuSeconds(pid)) - before };
-}
+const timedWithServer = (pid, work) => timedWithCpu(work, pid);
 
 /**
  * Reads every sample back through a read-only view of `commit`, checking each byte against

@@ -7,7 +7,8 @@
  */
 import { LarderError } from '@larder/protocol';
 import { errorFromAnswer, unreachable } from '../datastore/rest-transport.js';
-import { type BodyPlacement, SocketAnswerUnsupported, socketDownload, writeAt } from './socket-download.js';
+import { type BodyPlacement, writeAt } from './body-placement.js';
+import { SocketAnswerUnsupported, socketDownload } from './socket-download.js';
 
 /** Where and how an SDK part makes its HTTP requests. */
 export interface FileHttp {
@@ -18,6 +19,13 @@ export interface FileHttp {
   timeout?: number;
 }
 
+/** A route's full URL, its server's base, the timeout, and `headers` with the token added. */
+function resolveRoute(http: FileHttp, route: string, headers: Record<string, string>) {
+  const base = http.url.replace(/\/+$/, '');
+  const sent = { ...headers, ...(http.token ? { authorization: `Bearer ${http.token}` } : {}) };
+  return { base, target: `${base}${route}`, timeout: http.timeout ?? 600_000, headers: sent };
+}
+
 /** Issues an authenticated request to a route; non-2xx answers become LarderErrors. */
 export async function httpRequest(
   http: FileHttp,
@@ -25,11 +33,7 @@ export async function httpRequest(
   path: string,
   extraHeaders: Record<string, string> = {},
 ): Promise<Response> {
-  const base = http.url.replace(/\/+$/, '');
-  const target = `${base}${path}`;
-  const headers: Record<string, string> = { ...extraHeaders };
-  if (http.token) headers.authorization = `Bearer ${http.token}`;
-  const timeout = http.timeout ?? 600_000;
+  const { base, target, timeout, headers } = resolveRoute(http, path, extraHeaders);
   let response: Response;
   try {
     response = await (http.fetch ?? globalThis.fetch)(target, {
@@ -70,11 +74,8 @@ async function fileRequest(http: FileHttp, route: string, headers: Record<string
       body: response.body as AsyncIterable<Uint8Array> | null,
     };
   }
-  const base = http.url.replace(/\/+$/, '');
-  const target = `${base}${route}`;
-  const timeout = http.timeout ?? 600_000;
+  const { base, target, timeout, headers: sent } = resolveRoute(http, route, headers);
   const client = target.startsWith('https:') ? await import('node:https') : await import('node:http');
-  const sent = { ...headers, ...(http.token ? { authorization: `Bearer ${http.token}` } : {}) };
   return new Promise((resolve, reject) => {
     const request = client.request(target, { method: 'GET', headers: sent, timeout }, (response) => {
       const status = response.statusCode ?? 0;
@@ -119,11 +120,8 @@ export async function receiveFile(
   headers: Record<string, string>,
   placement: BodyPlacement,
 ): Promise<void> {
-  const base = http.url.replace(/\/+$/, '');
-  const target = `${base}${route}`;
+  const { base, target, timeout, headers: sent } = resolveRoute(http, route, headers);
   if (!http.fetch && target.startsWith('http:')) {
-    const timeout = http.timeout ?? 600_000;
-    const sent = { ...headers, ...(http.token ? { authorization: `Bearer ${http.token}` } : {}) };
     try {
       const answer = await socketDownload(new URL(target), sent, timeout, placement);
       if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer('GET', target, answer.status, answer.text);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LarderError } from '@larder/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SocketAnswerUnsupported, socketDownload, writeAt } from './socket-download.js';
+import { writeAt } from './body-placement.js';
+import { SocketAnswerUnsupported, socketDownload } from './socket-download.js';
 
 /** A raw TCP server: each connection's request head is recorded, then `answer` writes whatever it likes. */
 async function rawServer(answer: (socket: Socket, head: string) => Promise<void>) {

@@ -12,9 +12,9 @@
  * caller asks again through `node:http`. An error answer (non-2xx) comes back with its
  * text, read whole, as `node:http` would give it.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { LarderError } from '@larder/protocol';
+import { type BodyPlacement, writeAt } from './body-placement.js';
 
 const BUFFER_BYTES = 1024 * 1024;
 const BUFFERS = 8;
@@ -34,58 +34,6 @@ export interface SocketAnswer {
   headers: Map<string, string>;
   /** The text of an error (non-2xx) answer; empty for a 2xx one, whose body went to the file. */
   text: string;
-}
-
-export interface BodyPlacement {
-  handle: FileHandle;
-  /** Where the body's first byte goes; advanced as bytes are written (kept on failure). */
-  progress: { at: number };
-  /** The file's end: bytes past it are dropped. */
-  limit: number;
-  /**
-   * Called with a 2xx status and the headers once the head is read, before any body byte is
-   * written: the caller may move `progress.at` (a whole file sent to a range request starts
-   * over).
-   */
-  placeBody: (status: number, headers: Map<string, string>) => Promise<void>;
-  /** Told the bytes once written, in file order (a hash of the file as it lands). */
-  onWritten?: (bytes: Uint8Array) => void;
-}
-
-/**
- * Writes `pieces` at `placement.progress.at` in vectored writes (a short one finished by
- * more), dropping what runs past `placement.limit`; `progress.at` and `onWritten` follow the
- * bytes as they land, so a failure leaves them where the file's bytes end.
- */
-export async function writeAt(placement: BodyPlacement, pieces: readonly Uint8Array[]): Promise<void> {
-  const { handle, progress, limit, onWritten } = placement;
-  let chunks = pieces;
-  for (;;) {
-    const room = limit - progress.at;
-    if (room <= 0) return;
-    let total = 0;
-    const kept: Uint8Array[] = [];
-    for (const chunk of chunks) {
-      if (total >= room) break;
-      const piece = chunk.byteLength > room - total ? chunk.subarray(0, room - total) : chunk;
-      kept.push(piece);
-      total += piece.byteLength;
-    }
-    if (total === 0) return;
-    const { bytesWritten } = await handle.writev(kept, progress.at);
-    progress.at += bytesWritten;
-    if (onWritten) {
-      let left = bytesWritten;
-      for (const piece of kept) {
-        if (left <= 0) break;
-        onWritten(piece.byteLength > left ? piece.subarray(0, left) : piece);
-        left -= piece.byteLength;
-      }
-    }
-    if (bytesWritten >= total) return;
-    // A short vectored write: the rest again.
-    chunks = [Buffer.concat(kept).subarray(bytesWritten)];
-  }
 }
 
 /**
@@ -142,72 +90,62 @@ export async function socketDownload(
     const broke = (why: string, cause?: unknown) =>
       finish(new LarderError('Unavailable', `The download of ${target.pathname} broke off (${why})`, { cause }));
 
-    /** Takes `bytes` (a view of `buffer`); answers whether `buffer` is now held by a write. */
-    const take = (bytes: Buffer, buffer: Buffer): boolean => {
-      let body = bytes;
-      if (Number.isNaN(left)) {
-        head = Buffer.concat([head, bytes]);
-        const parsed = parseHead(head);
-        if (parsed === 'incomplete') {
-          if (head.length > MAX_HEAD_BYTES) finish(new SocketAnswerUnsupported('an answer head too long'));
-          return false;
-        }
-        if (parsed === 'unsupported') {
-          finish(new SocketAnswerUnsupported('an answer it cannot read'));
-          return false;
-        }
-        if (parsed.status < 200) {
-          // An interim answer (100, 103): the real one follows.
-          head = head.subarray(parsed.headLength);
-          return take(Buffer.alloc(0), buffer);
-        }
-        status = parsed.status;
-        answerHeaders = parsed.headers;
-        const rest = head.subarray(parsed.headLength);
-        head = Buffer.alloc(0);
-        if (status >= 300 || status < 200) {
-          errorText = [];
-          left = parsed.length ?? Number.POSITIVE_INFINITY;
-          if (parsed.chunked) {
-            finish(new SocketAnswerUnsupported('a chunked error answer'));
-            return false;
-          }
-        } else {
-          if (parsed.length === undefined || parsed.chunked) {
-            finish(new SocketAnswerUnsupported('a body without a length'));
-            return false;
-          }
-          left = parsed.length;
-          writer.start(placement.placeBody(status, answerHeaders));
-        }
-        // The head was gathered into a buffer of its own: what followed it is there too, and
-        // the socket's buffer stays free.
-        body = rest;
-        if (body.length === 0 && left === 0) {
-          finish(undefined);
-          return false;
-        }
-        if (errorText === undefined) {
-          const kept = body.subarray(0, Math.min(body.length, left));
-          left -= kept.length;
-          if (kept.length > 0) writer.push(kept, undefined);
-          if (left === 0) finish(undefined);
-          return false;
-        }
-      }
+    /**
+     * Takes body bytes (a view of the pooled `buffer`, or of a buffer of their own when
+     * `buffer` is undefined); answers whether `buffer` is now held by a write.
+     */
+    const takeBody = (bytes: Buffer, buffer: Buffer | undefined): boolean => {
+      const kept = bytes.subarray(0, Math.min(bytes.length, left));
+      left -= kept.length;
       if (errorText !== undefined) {
-        const kept = body.subarray(0, Math.min(body.length, left, MAX_ERROR_TEXT_BYTES - errorBytes));
-        errorText.push(Buffer.from(kept));
-        errorBytes += kept.length;
-        left -= Math.min(body.length, left);
+        const text = kept.subarray(0, MAX_ERROR_TEXT_BYTES - errorBytes);
+        errorText.push(Buffer.from(text));
+        errorBytes += text.length;
         if (left === 0 || errorBytes >= MAX_ERROR_TEXT_BYTES) finish(undefined);
         return false;
       }
-      const kept = body.subarray(0, Math.min(body.length, left));
-      left -= kept.length;
       if (kept.length > 0) writer.push(kept, buffer);
       if (left === 0) finish(undefined);
-      return kept.length > 0;
+      return kept.length > 0 && buffer !== undefined;
+    };
+
+    /** Gathers the answer's head from `bytes` (copied: the socket's buffer stays free); its body's start goes on. */
+    const takeHead = (bytes: Buffer): void => {
+      head = Buffer.concat([head, bytes]);
+      const parsed = parseHead(head);
+      if (parsed === 'incomplete') {
+        if (head.length > MAX_HEAD_BYTES) finish(new SocketAnswerUnsupported('an answer head too long'));
+        return;
+      }
+      if (parsed === 'unsupported') {
+        finish(new SocketAnswerUnsupported('an answer it cannot read'));
+        return;
+      }
+      const rest = head.subarray(parsed.headLength);
+      head = Buffer.alloc(0);
+      // An interim answer (100, 103): the real one follows.
+      if (parsed.status < 200) {
+        takeHead(rest);
+        return;
+      }
+      status = parsed.status;
+      answerHeaders = parsed.headers;
+      if (parsed.chunked) {
+        finish(new SocketAnswerUnsupported('a chunked answer'));
+        return;
+      }
+      if (status >= 300) {
+        errorText = [];
+        left = parsed.length ?? Number.POSITIVE_INFINITY;
+      } else {
+        if (parsed.length === undefined) {
+          finish(new SocketAnswerUnsupported('a body without a length'));
+          return;
+        }
+        left = parsed.length;
+        writer.start(placement.placeBody(status, answerHeaders));
+      }
+      takeBody(rest, undefined);
     };
 
     const socket: Socket = connect({
@@ -219,7 +157,10 @@ export async function socketDownload(
           if (settled) return false;
           const bytes = Buffer.from(buffer.buffer, buffer.byteOffset, bytesRead);
           // A buffer not held by a write goes straight back to the pool.
-          if (!take(bytes, buffer as Buffer)) free.push(buffer as Buffer);
+          let held = false;
+          if (Number.isNaN(left)) takeHead(bytes);
+          else held = takeBody(bytes, buffer as Buffer);
+          if (!held) free.push(buffer as Buffer);
           // The socket takes the next buffer from the pool after this: keep one for it.
           if (free.length <= 1 && !settled) {
             paused = true;
@@ -336,7 +277,11 @@ class OrderedWriter {
         const pieces = this.#queue;
         this.#queue = [];
         try {
-          if (this.#failed === undefined) await this.#write(pieces.map((piece) => piece.bytes));
+          if (this.#failed === undefined)
+            await writeAt(
+              this.#placement,
+              pieces.map((piece) => piece.bytes),
+            );
         } catch (error) {
           this.#failed ??= error as Error;
         }
@@ -348,9 +293,5 @@ class OrderedWriter {
     } finally {
       this.#writing = false;
     }
-  }
-
-  #write(pieces: Buffer[]): Promise<void> {
-    return writeAt(this.#placement, pieces);
   }
 }

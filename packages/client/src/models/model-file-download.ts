@@ -5,23 +5,18 @@
  * whatever the server answers.
  *
  * A version's files come several at a time, each straight to its place (positional writes
- * of large batches), hashed as its bytes land. A file cut short, by a broken connection or a killed process, is
- * continued from its last byte (`Range` + `If-Range`); one whose bytes do not match its
- * hash is fetched again from its start.
+ * of large batches), hashed as its bytes land. A file cut short, by a broken connection or
+ * a killed process, is continued from its last byte (`Range` + `If-Range`); one whose bytes
+ * do not match its hash is fetched again from its start. A model's named files go through
+ * the blob client's `downloadRoute` instead (one file, resumed the same way).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { eachAtOnce, LarderError } from '@larder/protocol';
-import { type FileHttp, httpRequest, receiveFile } from '../blobs/file-receive.js';
+import { type FileHttp, receiveFile } from '../blobs/file-receive.js';
 import { type RetryOptions, withRetries } from '../blobs/retry.js';
 import type { VersionFile } from './model-records.js';
-
-/** The registry's HTTP settings (those of every SDK file transfer). */
-export type RegistryHttp = FileHttp;
-
-/** Issues an authenticated request to a registry route; non-2xx answers become LarderErrors. */
-export const registryRequest = httpRequest;
 
 /** The route of a version's file. */
 export function versionFileRoute(versionId: string, path: string): string {
@@ -45,7 +40,7 @@ export interface VersionDownloadOptions extends RetryOptions {
 
 /** Downloads every file of version `versionId` into `root`, each verified against its hash. */
 export async function downloadVersionFiles(
-  http: RegistryHttp,
+  http: FileHttp,
   versionId: string,
   files: readonly VersionFile[],
   root: string,
@@ -60,7 +55,7 @@ export async function downloadVersionFiles(
 
 /** Downloads `file` of version `versionId` into `root`, verified against its hash. */
 export async function downloadVersionFile(
-  http: RegistryHttp,
+  http: FileHttp,
   versionId: string,
   file: VersionFile,
   root: string,
@@ -75,7 +70,7 @@ export async function downloadVersionFile(
  * fetches the file again from its start, and after the last attempt removes it.
  */
 async function downloadInPlace(
-  http: RegistryHttp,
+  http: FileHttp,
   route: string,
   file: VersionFile,
   target: string,
@@ -140,40 +135,5 @@ async function hashStart(handle: FileHandle, length: number, digest: Hash): Prom
     if (bytesRead === 0) throw new LarderError('Conflict', 'A staged file shrank while it was read');
     digest.update(buffer.subarray(0, bytesRead));
     at += bytesRead;
-  }
-}
-
-/** Streams `route` into `target`, which appears only once its bytes hash to `sha256`. */
-export async function downloadVerified(
-  http: RegistryHttp,
-  route: string,
-  sha256: string,
-  target: string,
-  retry: RetryOptions = {},
-): Promise<void> {
-  const partial = `${target}.partial`;
-  try {
-    await withRetries(async () => {
-      const response = await registryRequest(http, 'GET', route);
-      const hash = createHash('sha256');
-      const handle = await open(partial, 'w');
-      try {
-        if (response.body) {
-          for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-            hash.update(chunk);
-            await handle.write(chunk);
-          }
-        }
-      } finally {
-        await handle.close();
-      }
-      if (hash.digest('hex') !== sha256) {
-        throw new LarderError('BadGateway', `The bytes received for ${route} do not match their SHA-256`);
-      }
-    }, retry);
-    await rename(partial, target);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
   }
 }

@@ -4,19 +4,13 @@ import { formatOffence, validateModel } from '@larder/pmf';
 import { LarderError } from '@larder/protocol';
 import { zipToTemporaryFile } from '../archives/zip-archive.js';
 import type { UploadOptions } from '../blobs/blob-client.js';
+import { type FileHttp, httpRequest } from '../blobs/file-receive.js';
 import { isRetryable } from '../blobs/retry.js';
 import { resolveConnection } from '../config/credentials.js';
 import { DataStore, type DataStoreOptions } from '../datastore/data-store.js';
 import type { Query } from '../datastore/service-types.js';
 import { expectLocalPath } from '../local-files/expect-local-path.js';
-import {
-  downloadVerified,
-  downloadVersionFiles,
-  placeInside,
-  type RegistryHttp,
-  registryRequest,
-  type VersionDownloadOptions,
-} from './model-file-download.js';
+import { downloadVersionFiles, placeInside, type VersionDownloadOptions } from './model-file-download.js';
 import { findModelByName, findModelVersion } from './model-lookup.js';
 import type { ModelFields, ModelRecord, ModelVersionRecord } from './model-records.js';
 import type { VersionReference } from './model-reference.js';
@@ -74,7 +68,7 @@ const VERSIONS = 'model-versions';
 
 export class ModelRegistry {
   readonly #store: DataStore;
-  readonly #http: RegistryHttp;
+  readonly #http: FileHttp;
   readonly #ownsStore: boolean;
   #me: Promise<string | null> | undefined;
 
@@ -263,7 +257,7 @@ export class ModelRegistry {
     const file = Object.hasOwn(model.files, name) ? model.files[name] : undefined;
     if (!file) throw new LarderError('NotFound', `Model "${model.name}" has no file named "${name}"`);
     const route = `/model-named-files/${encodeURIComponent(model._id)}/${encodeURIComponent(name)}`;
-    await downloadVerified(this.#http, route, file.sha256, path);
+    await this.#store.blobs.downloadRoute(route, path, { sha256: file.sha256 });
   }
 
   /** Closes the connection when this registry opened it. */
@@ -304,7 +298,7 @@ export class ModelRegistry {
   }
 
   #whoami(): Promise<string | null> {
-    this.#me ??= registryRequest(this.#http, 'GET', '/whoami')
+    this.#me ??= httpRequest(this.#http, 'GET', '/whoami')
       .then((response) => response.json() as Promise<{ user: { _id: string } | null }>)
       .then((answer) => answer.user?._id ?? null)
       .catch((error: unknown) => {
